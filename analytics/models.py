@@ -1,0 +1,1 @@
+"""Models of the analytics app (built in its own issue)."""

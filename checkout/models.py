@@ -1,0 +1,1 @@
+"""Models of the checkout app (built in its own issue)."""

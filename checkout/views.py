@@ -1,0 +1,17 @@
+"""Shopper pages, reached from the store's entrance QR poster (/s/<code>/)."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from merchants.selectors import store_get_by_code
+
+DAYS = [("mon", "Monday"), ("tue", "Tuesday"), ("wed", "Wednesday"), ("thu", "Thursday"), ("fri", "Friday"), ("sat", "Saturday"), ("sun", "Sunday")]
+
+
+def store_landing(request: HttpRequest, code: str) -> HttpResponse:
+    """The store's welcome page: name, address, opening hours and the privacy notice."""
+    store = store_get_by_code(code=code)
+    hours = [(label, store.opening_hours.get(key, [])) for key, label in DAYS]
+    return render(request, "shopper/store.html", {"store": store, "hours": hours})

@@ -1,0 +1,29 @@
+"""URL map: shopper pages /s/, dashboard /m/, API /api/v1/, admin, webhooks, operations."""
+
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+
+from config import views as ops
+from merchants import views as merchant_views
+
+admin.site.site_header = "Lingshou administration"
+admin.site.site_title = "Lingshou admin"
+
+urlpatterns = [
+    path("", merchant_views.home, name="home"),
+    path("healthz", ops.healthz, name="healthz"),
+    path("readyz", ops.readyz, name="readyz"),
+    path("admin/", admin.site.urls),
+    path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("accounts/", include("django.contrib.auth.urls")),
+    path("api/v1/", include("merchants.api_urls")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api_schema"), name="api_docs"),
+    path("", include("merchants.urls")),
+    path("", include("checkout.urls")),
+]
+
+handler404 = "config.errors.not_found"
+handler500 = "config.errors.server_error"

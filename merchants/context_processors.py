@@ -1,0 +1,49 @@
+"""The dashboard's navigation, from the request's merchant and the user's role."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+from django.urls import reverse
+
+# (key, label, url name, built yet). Sections not built yet open an honest placeholder page.
+SECTIONS: list[tuple[str, str, str, bool]] = [
+    ("overview", "Overview", "dashboard", True),
+    ("catalog", "Catalog", "section_catalog", False),
+    ("stock", "Stock", "section_stock", False),
+    ("counter", "Counter", "section_counter", False),
+    ("orders", "Orders", "section_orders", False),
+    ("cameras", "Cameras", "section_cameras", False),
+    ("restock", "Restock", "section_restock", False),
+    ("analytics", "Analytics", "section_analytics", False),
+    ("stores", "Stores", "stores", True),
+    ("devices", "Devices", "devices", True),
+    ("staff", "Staff", "staff", True),
+]
+
+
+def dashboard(request: HttpRequest) -> dict[str, Any]:
+    merchant = getattr(request, "merchant", None)
+    if merchant is None:
+        return {}
+    from merchants.selectors import merchant_list_for_user
+
+    match = getattr(request, "resolver_match", None)
+    active = getattr(request, "dashboard_section", None) or (match.url_name if match else "")
+    nav = [
+        {
+            "key": key,
+            "label": label,
+            "url": reverse(url_name, kwargs={"slug": merchant.slug}),
+            "is_built": is_built,
+            "is_active": active in (key, url_name),
+        }
+        for key, label, url_name, is_built in SECTIONS
+    ]
+    return {
+        "merchant": merchant,
+        "membership": getattr(request, "membership", None),
+        "dashboard_nav": nav,
+        "user_merchants": merchant_list_for_user(user=request.user),
+    }

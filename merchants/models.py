@@ -1,0 +1,261 @@
+"""The tenant and who may act for it: wholesalers, merchants, stores, staff, tokens, devices.
+
+Every tenant-owned table carries ``merchant`` (also on child rows), and its indexes and unique
+constraints lead with it, so each table can be distributed by merchant_id. Row-level security
+(merchants/rls.py) hides other merchants' rows from every query.
+"""
+
+from __future__ import annotations
+
+import zoneinfo
+from typing import ClassVar
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone as django_timezone
+
+from merchants.querysets import TenantQuerySet
+
+slug_validator = RegexValidator(r"^[a-z0-9](?:[a-z0-9-]{0,48}[a-z0-9])?$", "Use lowercase letters, digits and hyphens.")
+currency_validator = RegexValidator(r"^[A-Z]{3}$", "Use a three-letter ISO 4217 currency code, such as EUR.")
+
+
+def timezone_validator(value: str) -> None:
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(f"{value!r} is not a known time zone (for example Europe/Berlin).", code="invalid_timezone")
+
+
+class Wholesaler(models.Model):
+    """The single source a merchant buys from; not a tenant of the shop."""
+
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=50, unique=True, validators=[slug_validator])
+    created_at = models.DateTimeField(default=django_timezone.now)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class WholesalerStaff(models.Model):
+    """A user who works for a wholesaler in the admin."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="wholesaler_staff")
+    wholesaler = models.ForeignKey(Wholesaler, on_delete=models.CASCADE, related_name="staff")
+    created_at = models.DateTimeField(default=django_timezone.now)
+
+    class Meta:
+        verbose_name_plural = "wholesaler staff"
+
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.wholesaler}"
+
+
+class Merchant(models.Model):
+    """The tenant: a shop business, with one or more stores, supplied by one wholesaler."""
+
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=50, unique=True, validators=[slug_validator])
+    wholesaler = models.ForeignKey(Wholesaler, on_delete=models.PROTECT, related_name="merchants")
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(default=django_timezone.now)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class TenantModel(models.Model):
+    """Base of every tenant-owned table: the merchant column row-level security keys on."""
+
+    merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="+")
+
+    objects = TenantQuerySet.as_manager()
+
+    # Extra row-level security clauses (merchants/rls.py): a column whose value, when the
+    # request already knows it (a public store code, a token's hash), reveals that one row.
+    rls_lookup_column: ClassVar[str | None] = None
+    # A user column whose rows the signed-in user may see across merchants (their memberships).
+    rls_user_column: ClassVar[str | None] = None
+
+    class Meta:
+        abstract = True
+
+
+def _default_opening_hours() -> dict[str, list[list[str]]]:
+    return {day: [["07:00", "22:00"]] for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
+
+
+class Store(TenantModel):
+    """One shop location. Its public code is what the entrance QR poster opens (/s/<code>/)."""
+
+    name = models.CharField(max_length=200)
+    # Unique across the platform: shoppers reach a store by code before any tenant is known.
+    code = models.CharField(max_length=12, unique=True, validators=[RegexValidator(r"^[A-Z0-9]{4,12}$")])
+    timezone = models.CharField(max_length=64, default="UTC", validators=[timezone_validator])
+    currency = models.CharField(max_length=3, default="EUR", validators=[currency_validator])
+    street = models.CharField(max_length=200, blank=True)
+    postal_code = models.CharField(max_length=20, blank=True)
+    city = models.CharField(max_length=100, blank=True)
+    country = models.CharField(max_length=2, default="DE", validators=[RegexValidator(r"^[A-Z]{2}$")])
+    # {"mon": [["07:00", "22:00"]], ...}: one or more open intervals a weekday, local time.
+    opening_hours = models.JSONField(default=_default_opening_hours)
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(default=django_timezone.now)
+
+    rls_lookup_column = "code"
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["merchant", "name"], name="store_unique_name_per_merchant")]
+        indexes = [models.Index(fields=["merchant", "is_active"], name="store_merchant_active")]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.code})"
+
+    @property
+    def address(self) -> str:
+        return ", ".join(part for part in (self.street, f"{self.postal_code} {self.city}".strip()) if part)
+
+
+class Role(models.TextChoices):
+    OWNER = "owner", "Owner"
+    MANAGER = "manager", "Manager"
+    CLERK = "clerk", "Clerk"
+
+
+# What each role may do. Views and API views name the permission they need; nothing else
+# decides. Owners do everything; managers run the shop; clerks sell and count.
+ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
+    Role.OWNER: frozenset(
+        {"view", "sell", "manage_stock", "manage_catalog", "manage_devices", "manage_staff", "manage_settings"}
+    ),
+    Role.MANAGER: frozenset({"view", "sell", "manage_stock", "manage_catalog", "manage_devices"}),
+    Role.CLERK: frozenset({"view", "sell"}),
+}
+
+
+class Membership(TenantModel):
+    """A user's role at a merchant."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=10, choices=Role.choices)
+    created_at = models.DateTimeField(default=django_timezone.now)
+
+    rls_user_column = "user_id"
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["merchant", "user"], name="membership_unique_user")]
+
+    def __str__(self) -> str:
+        return f"{self.user} is {self.role} at merchant {self.merchant_id}"
+
+    def has_permission(self, permission: str) -> bool:
+        return permission in ROLE_PERMISSIONS[self.role]
+
+
+class Invitation(TenantModel):
+    """An e-mailed link that makes its recipient staff; single use, expires."""
+
+    email = models.EmailField()
+    role = models.CharField(max_length=10, choices=Role.choices)
+    token_hash = models.CharField(max_length=64, unique=True)
+    invited_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=django_timezone.now)
+    expires_at = models.DateTimeField()
+    sent_at = models.DateTimeField(null=True, blank=True)
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    rls_lookup_column = "token_hash"
+
+    class Meta:
+        indexes = [models.Index(fields=["merchant", "email"], name="invitation_merchant_email")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(accepted_at__isnull=True) | Q(revoked_at__isnull=True),
+                name="invitation_not_accepted_and_revoked",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Invitation of {self.email} as {self.role}"
+
+    @property
+    def status(self) -> str:
+        if self.accepted_at:
+            return "accepted"
+        if self.revoked_at:
+            return "revoked"
+        if self.expires_at <= django_timezone.now():
+            return "expired"
+        return "pending"
+
+
+class ApiToken(models.Model):
+    """A staff member's personal API token. Only its SHA-256 is stored; shown once."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=100)
+    prefix = models.CharField(max_length=12)
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=django_timezone.now)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None
+
+
+class DeviceKind(models.TextChoices):
+    CAMERA = "camera", "Shelf camera"
+    DOOR = "door", "Exit door reader"
+
+
+class Device(TenantModel):
+    """A machine that acts for one store with a token of its own: a shelf camera, a door reader."""
+
+    store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="devices")
+    name = models.CharField(max_length=100)
+    kind = models.CharField(max_length=10, choices=DeviceKind.choices, default=DeviceKind.CAMERA)
+    prefix = models.CharField(max_length=12)
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=django_timezone.now)
+    last_seen_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    rls_lookup_column = "token_hash"
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["merchant", "store", "name"], name="device_unique_name_per_store")]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.get_kind_display()})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None
+
+
+class PlatformAccess(models.Model):
+    """Audit trail of every use of the row-level security bypass (merchants.tenancy.platform_access)."""
+
+    at = models.DateTimeField(default=django_timezone.now, db_index=True)
+    actor = models.CharField(max_length=200)
+    reason = models.CharField(max_length=300)
+
+    class Meta:
+        verbose_name_plural = "platform access log"
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.actor}: {self.reason}"

@@ -1,0 +1,93 @@
+"""Reads for merchants: every lookup by a client-supplied id or code goes through here, scoped."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django.db.models import QuerySet
+from django.http import Http404
+
+from merchants.models import ApiToken, Device, Invitation, Membership, Merchant, Store
+from merchants.services import token_hash
+from merchants.tenancy import lookup_context, user_context
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser
+
+
+def membership_get(*, merchant: Merchant, user: AbstractBaseUser) -> Membership | None:
+    """The user's membership of the merchant, or None. Call inside merchant_context(merchant)."""
+    if not user.is_authenticated:
+        return None
+    return Membership.objects.filter(merchant=merchant, user_id=user.pk).first()
+
+
+def merchant_list_for_user(*, user: AbstractBaseUser) -> list[Merchant]:
+    """The active merchants the user is staff of, by name."""
+    with user_context(user.pk):
+        ids = list(Membership.objects.filter(user_id=user.pk).values_list("merchant_id", flat=True))
+    return list(Merchant.objects.filter(pk__in=ids, is_active=True).order_by("name"))
+
+
+def store_list(*, merchant: Merchant) -> QuerySet[Store]:
+    return Store.objects.for_merchant(merchant).order_by("name")
+
+
+def store_get(*, merchant: Merchant, store_id: int) -> Store:
+    """One of the merchant's stores, or 404."""
+    store = Store.objects.for_merchant(merchant).filter(pk=store_id).first()
+    if store is None:
+        raise Http404("No such store.")
+    return store
+
+
+def store_get_by_code(*, code: str) -> Store:
+    """An active store by its public code (the entrance QR), whatever the merchant; or 404."""
+    code = code.upper()
+    with lookup_context(code):
+        store = Store.objects.select_related("merchant").filter(code=code, is_active=True).first()
+    if store is None or not store.merchant.is_active:
+        raise Http404("No shop has this code.")
+    return store
+
+
+def membership_list(*, merchant: Merchant) -> QuerySet[Membership]:
+    return Membership.objects.for_merchant(merchant).select_related("user").order_by("role", "user__email")
+
+
+def invitation_list_pending(*, merchant: Merchant) -> list[Invitation]:
+    invitations = Invitation.objects.for_merchant(merchant).filter(accepted_at__isnull=True, revoked_at__isnull=True)
+    return [i for i in invitations.order_by("-created_at") if i.status == "pending"]
+
+
+def device_list(*, merchant: Merchant) -> QuerySet[Device]:
+    return Device.objects.for_merchant(merchant).select_related("store").order_by("store__name", "name")
+
+
+def device_get(*, merchant: Merchant, device_id: int) -> Device:
+    device = Device.objects.for_merchant(merchant).filter(pk=device_id).first()
+    if device is None:
+        raise Http404("No such device.")
+    return device
+
+
+def device_get_by_token(*, raw: str) -> Device | None:
+    """The active device a token belongs to, whatever the merchant; None if unknown or revoked."""
+    digest = token_hash(raw)
+    with lookup_context(digest):
+        device = Device.objects.select_related("merchant", "store").filter(token_hash=digest).first()
+    if device is None or not device.is_active or not device.merchant.is_active:
+        return None
+    return device
+
+
+def api_token_get_by_token(*, raw: str) -> ApiToken | None:
+    """The active personal token, or None."""
+    token = ApiToken.objects.select_related("user").filter(token_hash=token_hash(raw)).first()
+    if token is None or not token.is_active or not token.user.is_active:
+        return None
+    return token
+
+
+def api_token_list(*, user: AbstractBaseUser) -> QuerySet[ApiToken]:
+    return ApiToken.objects.filter(user_id=user.pk).order_by("-created_at")

@@ -1,0 +1,37 @@
+"""Celery tasks of the merchants app: ids in, one service call, idempotent."""
+
+from __future__ import annotations
+
+from celery import shared_task
+from django.conf import settings
+from django.core.mail import send_mail
+from django.template.loader import render_to_string
+
+from merchants.models import Invitation
+from merchants.services import invitation_mark_sent
+from merchants.tenancy import merchant_context
+
+
+@shared_task(acks_late=True, autoretry_for=(ConnectionError, TimeoutError), retry_backoff=True, max_retries=5)
+def invitation_send(merchant_id: int, invitation_id: int, raw_token: str) -> bool:
+    """E-mail the invitation link once; a redelivered task finds it sent and does nothing."""
+    with merchant_context(merchant_id):
+        invitation = (
+            Invitation.objects.select_related("merchant", "invited_by")
+            .filter(merchant_id=merchant_id, pk=invitation_id, sent_at__isnull=True)
+            .first()
+        )
+    if invitation is None or invitation.status != "pending":
+        return False
+    context = {
+        "invitation": invitation,
+        "merchant": invitation.merchant,
+        "url": f"{settings.SITE_URL}/invite/{raw_token}/",
+    }
+    send_mail(
+        subject=f"You are invited to {invitation.merchant.name} on Lingshou",
+        message=render_to_string("accounts/invitation_email.txt", context),
+        from_email=None,
+        recipient_list=[invitation.email],
+    )
+    return invitation_mark_sent(merchant_id=merchant_id, invitation_id=invitation_id)

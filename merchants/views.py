@@ -1,0 +1,282 @@
+"""Dashboard pages for the merchant's own setup (stores, devices, staff) and the account pages."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth import get_user_model, login
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from merchants import selectors, services
+from merchants.access import merchant_view
+from merchants.forms import ApiTokenForm, DeviceForm, InvitationForm, RoleForm, SignUpForm
+from merchants.models import Membership
+
+
+def _first_error(error: ValidationError) -> str:
+    return error.messages[0] if error.messages else "That did not work."
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    """After login: straight to the only shop, or a choice between several."""
+    merchants = selectors.merchant_list_for_user(user=request.user)
+    if len(merchants) == 1:
+        return redirect("dashboard", slug=merchants[0].slug)
+    return render(request, "dashboard/home.html", {"merchants": merchants})
+
+
+@merchant_view()
+def dashboard(request: HttpRequest) -> HttpResponse:
+    merchant = request.merchant  # type: ignore[attr-defined]
+    return render(
+        request,
+        "dashboard/overview.html",
+        {"stores": list(selectors.store_list(merchant=merchant)), "staff_count": selectors.membership_list(merchant=merchant).count()},
+    )
+
+
+# What each section will hold, shown on its placeholder page until it is built.
+PLANNED = {
+    "catalog": ("Catalog", "Products from your wholesaler's catalog, your store assortment, prices and shelf labels."),
+    "stock": ("Stock", "On-hand stock per store from an exact stock ledger, counts and adjustments."),
+    "counter": ("Counter", "Counter mode for selling with a USB barcode scanner, cash or card."),
+    "orders": ("Orders", "Shoppers' scan-to-pay orders and counter sales, receipts and refunds."),
+    "cameras": ("Cameras", "Shelf cameras, slot calibration, shelf events and stock-out alerts."),
+    "restock": ("Restock", "Suggested orders to your wholesaler, drafted from your sales."),
+    "analytics": ("Analytics", "Sales, margin, busy hours, best and slowest sellers, shrinkage."),
+}
+
+
+def section_view(key: str):  # type: ignore[no-untyped-def]
+    section, planned = PLANNED[key]
+
+    @merchant_view()
+    def view(request: HttpRequest) -> HttpResponse:
+        request.dashboard_section = key  # type: ignore[attr-defined]
+        return render(request, "dashboard/not_built.html", {"section": section, "planned": planned})
+
+    return view
+
+
+@merchant_view()
+def stores(request: HttpRequest) -> HttpResponse:
+    return render(request, "dashboard/stores.html", {"stores": selectors.store_list(merchant=request.merchant)})  # type: ignore[attr-defined]
+
+
+@merchant_view()
+def staff(request: HttpRequest) -> HttpResponse:
+    merchant = request.merchant  # type: ignore[attr-defined]
+    can_manage = request.membership.has_permission("manage_staff")  # type: ignore[attr-defined]
+    form = InvitationForm(request.POST or None) if can_manage else None
+    return render(
+        request,
+        "dashboard/staff.html",
+        {
+            "members": selectors.membership_list(merchant=merchant),
+            "invitations": selectors.invitation_list_pending(merchant=merchant),
+            "form": form,
+            "can_manage": can_manage,
+            "roles": RoleForm.base_fields["role"].choices,  # type: ignore[attr-defined]
+        },
+    )
+
+
+@require_POST
+@merchant_view("manage_staff")
+def staff_invite(request: HttpRequest) -> HttpResponse:
+    merchant = request.merchant  # type: ignore[attr-defined]
+    form = InvitationForm(request.POST)
+    if form.is_valid():
+        try:
+            services.invitation_create(
+                merchant=merchant, invited_by=request.user, email=form.cleaned_data["email"], role=form.cleaned_data["role"]
+            )
+        except ValidationError as error:
+            messages.error(request, _first_error(error))
+        else:
+            messages.success(request, f"Invitation sent to {form.cleaned_data['email']}.")
+            return redirect("staff", slug=merchant.slug)
+    else:
+        messages.error(request, "Enter a valid e-mail address and a role.")
+    return render(
+        request,
+        "dashboard/staff.html",
+        {
+            "members": selectors.membership_list(merchant=merchant),
+            "invitations": selectors.invitation_list_pending(merchant=merchant),
+            "form": form,
+            "can_manage": True,
+            "roles": RoleForm.base_fields["role"].choices,  # type: ignore[attr-defined]
+        },
+        status=400,
+    )
+
+
+@require_POST
+@merchant_view("manage_staff")
+def staff_invitation_revoke(request: HttpRequest, invitation_id: int) -> HttpResponse:
+    merchant = request.merchant  # type: ignore[attr-defined]
+    try:
+        services.invitation_revoke(merchant=merchant, invitation_id=invitation_id)
+    except services.Invitation.DoesNotExist as error:
+        raise Http404("No such invitation.") from error
+    except ValidationError as error:
+        messages.error(request, _first_error(error))
+    else:
+        messages.success(request, "Invitation withdrawn.")
+    return redirect("staff", slug=merchant.slug)
+
+
+@require_POST
+@merchant_view("manage_staff")
+def staff_member_update(request: HttpRequest, membership_id: int) -> HttpResponse:
+    merchant = request.merchant  # type: ignore[attr-defined]
+    form = RoleForm(request.POST)
+    try:
+        if request.POST.get("action") == "remove":
+            services.membership_remove(merchant=merchant, membership_id=membership_id)
+            messages.success(request, "Removed from the staff.")
+        elif form.is_valid():
+            services.membership_role_change(merchant=merchant, membership_id=membership_id, role=form.cleaned_data["role"])
+            messages.success(request, "Role changed.")
+        else:
+            messages.error(request, "Choose a role.")
+    except Membership.DoesNotExist as error:
+        raise Http404("No such member.") from error
+    except ValidationError as error:
+        messages.error(request, _first_error(error))
+    return redirect("staff", slug=merchant.slug)
+
+
+@merchant_view("manage_devices")
+def devices(request: HttpRequest) -> HttpResponse:
+    merchant = request.merchant  # type: ignore[attr-defined]
+    store_qs = selectors.store_list(merchant=merchant)
+    form = DeviceForm(request.POST or None, stores=store_qs)
+    new_token = None
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                device, new_token = services.device_create(
+                    merchant=merchant,
+                    store_id=form.cleaned_data["store"].pk,
+                    name=form.cleaned_data["name"],
+                    kind=form.cleaned_data["kind"],
+                    created_by=request.user,
+                )
+            except ValidationError as error:
+                messages.error(request, _first_error(error))
+                status = 400
+            else:
+                messages.success(request, f"{device.name} registered. Copy its token now: it is shown only once.")
+                form = DeviceForm(stores=store_qs)
+        else:
+            status = 400
+    return render(
+        request,
+        "dashboard/devices.html",
+        {"devices": selectors.device_list(merchant=merchant), "form": form, "new_token": new_token},
+        status=status,
+    )
+
+
+@require_POST
+@merchant_view("manage_devices")
+def device_revoke(request: HttpRequest, device_id: int) -> HttpResponse:
+    merchant = request.merchant  # type: ignore[attr-defined]
+    device = selectors.device_get(merchant=merchant, device_id=device_id)
+    services.device_revoke(merchant=merchant, device_id=device.pk)
+    messages.success(request, f"{device.name}'s token is revoked; it can no longer send anything.")
+    return redirect("devices", slug=merchant.slug)
+
+
+@login_required
+def api_tokens(request: HttpRequest) -> HttpResponse:
+    """The user's personal API tokens: create (shown once), list, revoke."""
+    form = ApiTokenForm(request.POST or None)
+    new_token = None
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            _token, new_token = services.api_token_create(user=request.user, name=form.cleaned_data["name"])
+            messages.success(request, "Token created. Copy it now: it is shown only once.")
+            form = ApiTokenForm()
+        else:
+            status = 400
+    return render(
+        request,
+        "accounts/tokens.html",
+        {"tokens": selectors.api_token_list(user=request.user), "form": form, "new_token": new_token},
+        status=status,
+    )
+
+
+@require_POST
+@login_required
+def api_token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
+    try:
+        services.api_token_revoke(user=request.user, token_id=token_id)
+    except services.ApiToken.DoesNotExist as error:
+        raise Http404("No such token.") from error
+    messages.success(request, "Token revoked.")
+    return redirect("api_tokens")
+
+
+def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
+    """The link in an invitation e-mail: sign up (or sign in) and join the shop's staff."""
+    try:
+        invitation = services.invitation_get_by_token(raw=token)
+        if invitation.status != "pending":
+            services.invitation_accept(raw=token, user=request.user)  # raises the status's message
+    except services.InvitationError as error:
+        return render(request, "accounts/invitation_invalid.html", {"message": _first_error(error)}, status=410 if error.code != "unknown" else 404)
+    User = get_user_model()
+    existing = User.objects.filter(email__iexact=invitation.email).first()
+    form = None
+    if request.user.is_authenticated:
+        if request.user.email.lower() != invitation.email:
+            return render(
+                request,
+                "accounts/invitation_invalid.html",
+                {"message": f"This invitation is for {invitation.email}. Sign out and open the link again."},
+                status=403,
+            )
+    elif existing is None:
+        form = SignUpForm(request.POST or None, email=invitation.email)
+    if request.method == "POST":
+        user = request.user
+        if not request.user.is_authenticated:
+            if existing is not None:
+                return redirect(f"/accounts/login/?next={request.path}")
+            assert form is not None
+            if not form.is_valid():
+                return render(request, "accounts/invitation_accept.html", {"invitation": invitation, "form": form}, status=400)
+        try:
+            # The new account and the membership land together or not at all.
+            with transaction.atomic():
+                if not request.user.is_authenticated:
+                    assert form is not None
+                    user = User.objects.create_user(
+                        username=invitation.email,
+                        email=invitation.email,
+                        password=form.cleaned_data["password2"],
+                        first_name=form.cleaned_data["first_name"],
+                    )
+                services.invitation_accept(raw=token, user=user)
+        except services.InvitationError as error:
+            return render(request, "accounts/invitation_invalid.html", {"message": _first_error(error)}, status=410)
+        if not request.user.is_authenticated:
+            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        messages.success(request, f"Welcome to {invitation.merchant.name}.")
+        return redirect("dashboard", slug=invitation.merchant.slug)
+    return render(
+        request,
+        "accounts/invitation_accept.html",
+        {"invitation": invitation, "form": form, "needs_login": existing is not None and not request.user.is_authenticated},
+    )

@@ -1,0 +1,1 @@
+"""Models of the ordering app (built in its own issue)."""

@@ -1,0 +1,1 @@
+"""Models of the sensing app (built in its own issue)."""

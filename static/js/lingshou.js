@@ -1,0 +1,94 @@
+// Lingshou's page behaviour, loaded (deferred) on every page.
+//
+// The Content-Security-Policy forbids inline script and on* attributes, so templates ask for
+// behaviour with data- attributes instead. Listeners sit on the document, which makes them
+// work for content that htmx swaps in later, too.
+(function () {
+  "use strict";
+
+  var FEEDBACK_MS = 2000;
+
+  // Briefly replace a button's label, e.g. "Copy" -> "Copied", then put it back.
+  function showFeedback(button, text) {
+    if (!button.dataset.label) {
+      button.dataset.label = button.textContent;
+    }
+    button.textContent = text;
+    window.clearTimeout(Number(button.dataset.feedbackTimer));
+    button.dataset.feedbackTimer = window.setTimeout(function () {
+      button.textContent = button.dataset.label;
+    }, FEEDBACK_MS);
+  }
+
+  // <button type="button" data-copy="TEXT">Copy</button> copies TEXT, e.g. a new API token
+  // that is shown once.
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("[data-copy]");
+    if (!button) {
+      return;
+    }
+    event.preventDefault();
+    // The Clipboard API exists only in secure contexts (HTTPS, or localhost in development).
+    if (!navigator.clipboard) {
+      showFeedback(button, "Copy by hand");
+      return;
+    }
+    navigator.clipboard.writeText(button.dataset.copy).then(
+      function () {
+        showFeedback(button, "Copied");
+      },
+      function () {
+        showFeedback(button, "Copy by hand");
+      }
+    );
+  });
+
+  // <form data-confirm="Delete this store?"> (or the same on its submit button) asks first.
+  // Listening in the capture phase runs this before htmx's own submit handler on the form,
+  // so a cancelled confirm stops hx-post forms as well as ordinary ones.
+  document.addEventListener(
+    "submit",
+    function (event) {
+      var submitter = event.submitter;
+      var message = (submitter && submitter.dataset.confirm) || event.target.dataset.confirm;
+      if (message && !window.confirm(message)) {
+        event.preventDefault();
+        event.stopPropagation();
+      }
+    },
+    true
+  );
+
+  // Without this, an htmx request that fails leaves the page unchanged and the click looks
+  // ignored. Show the failure where Django's messages appear.
+  function showRequestError(text) {
+    var main = document.getElementById("main");
+    if (!main) {
+      return;
+    }
+    var list = main.querySelector(".messages");
+    if (!list) {
+      list = document.createElement("ul");
+      list.className = "messages";
+      list.setAttribute("role", "status");
+      main.insertBefore(list, main.firstChild);
+    }
+    var item = document.createElement("li");
+    item.className = "message message-error";
+    item.textContent = text;
+    list.appendChild(item);
+  }
+
+  document.addEventListener("htmx:responseError", function (event) {
+    var status = event.detail.xhr ? event.detail.xhr.status : 0;
+    showRequestError(
+      status === 403
+        ? "You are not allowed to do that."
+        : "That did not work (error " + status + "). Reload the page and try again."
+    );
+  });
+
+  document.addEventListener("htmx:sendError", function () {
+    showRequestError("No connection to Lingshou. Check the network and try again.");
+  });
+})();

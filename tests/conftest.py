@@ -1,0 +1,60 @@
+"""Shared fixtures: the owner / member / outsider trio over two merchants."""
+
+from __future__ import annotations
+
+import pytest
+from rest_framework.test import APIClient
+
+from merchants.models import Merchant, Role, Store
+from tests.factories import MembershipFactory, MerchantFactory, StoreFactory, UserFactory
+
+
+@pytest.fixture
+def merchant(db: None) -> Merchant:
+    return MerchantFactory(name="Kiosk Lindenstraße", slug="kiosk-linden")
+
+
+@pytest.fixture
+def other_merchant(db: None) -> Merchant:
+    return MerchantFactory(name="Späti am Park", slug="spaeti-park")
+
+
+@pytest.fixture
+def store(merchant: Merchant) -> Store:
+    return StoreFactory(merchant=merchant, name="Lindenstraße 5", code="LINDEN5")
+
+
+@pytest.fixture
+def other_store(other_merchant: Merchant) -> Store:
+    return StoreFactory(merchant=other_merchant, name="Parkweg 1", code="PARK1")
+
+
+@pytest.fixture
+def owner(merchant: Merchant):  # type: ignore[no-untyped-def]
+    return MembershipFactory(merchant=merchant, role=Role.OWNER, user__username="owner@example.com").user
+
+
+@pytest.fixture
+def manager(merchant: Merchant):  # type: ignore[no-untyped-def]
+    return MembershipFactory(merchant=merchant, role=Role.MANAGER, user__username="manager@example.com").user
+
+
+@pytest.fixture
+def clerk(merchant: Merchant):  # type: ignore[no-untyped-def]
+    return MembershipFactory(merchant=merchant, role=Role.CLERK, user__username="clerk@example.com").user
+
+
+@pytest.fixture
+def other_owner(other_merchant: Merchant):  # type: ignore[no-untyped-def]
+    return MembershipFactory(merchant=other_merchant, role=Role.OWNER, user__username="other-owner@example.com").user
+
+
+@pytest.fixture
+def outsider(db: None):  # type: ignore[no-untyped-def]
+    """Signed in, but staff of no merchant at all."""
+    return UserFactory(username="outsider@example.com")
+
+
+@pytest.fixture
+def api_client() -> APIClient:
+    return APIClient()

@@ -1,0 +1,89 @@
+"""factory_boy factories. Tenant rows are written inside their merchant's context, as the app does."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import factory
+from django.contrib.auth import get_user_model
+
+from merchants.models import Device, Membership, Merchant, Role, Store, Wholesaler
+from merchants.tenancy import merchant_context
+
+PASSWORD = "correct horse battery staple"
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}@example.com")
+    email = factory.SelfAttribute("username")
+    first_name = factory.Faker("first_name")
+    password = factory.PostGenerationMethodCall("set_password", PASSWORD)
+
+    @factory.post_generation
+    def saved(self, create: bool, extracted: Any, **kwargs: Any) -> None:
+        if create:
+            self.save()
+
+
+class WholesalerFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Wholesaler
+        django_get_or_create = ("slug",)
+
+    name = "Metro Cash & Carry Test"
+    slug = "metro-test"
+
+
+class MerchantFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Merchant
+
+    name = factory.Sequence(lambda n: f"Corner Shop {n}")
+    slug = factory.Sequence(lambda n: f"corner-shop-{n}")
+    wholesaler = factory.SubFactory(WholesalerFactory)
+
+
+class TenantFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        abstract = True
+
+    @classmethod
+    def _create(cls, model_class: type, *args: Any, **kwargs: Any) -> Any:
+        with merchant_context(kwargs["merchant"]):
+            return super()._create(model_class, *args, **kwargs)
+
+
+class StoreFactory(TenantFactory):
+    class Meta:
+        model = Store
+
+    merchant = factory.SubFactory(MerchantFactory)
+    name = factory.Sequence(lambda n: f"Store {n}")
+    code = factory.Sequence(lambda n: f"ST{n:04d}")
+    timezone = "Europe/Berlin"
+    currency = "EUR"
+    city = "Berlin"
+
+
+class MembershipFactory(TenantFactory):
+    class Meta:
+        model = Membership
+
+    merchant = factory.SubFactory(MerchantFactory)
+    user = factory.SubFactory(UserFactory)
+    role = Role.CLERK
+
+
+class DeviceFactory(TenantFactory):
+    class Meta:
+        model = Device
+
+    store = factory.SubFactory(StoreFactory)
+    merchant = factory.SelfAttribute("store.merchant")
+    name = factory.Sequence(lambda n: f"Camera {n}")
+    prefix = "lsd_test"
+    token_hash = factory.Sequence(lambda n: f"{n:064x}")
