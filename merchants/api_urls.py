@@ -13,5 +13,9 @@ urlpatterns = [
     path("merchants/<int:merchant_id>/invitations/", api.InvitationCreateApi.as_view(), name="api_invitation_create"),
     path("merchants/<int:merchant_id>/devices/", api.DeviceListApi.as_view(), name="api_device_list"),
     path("merchants/<int:merchant_id>/devices/create/", api.DeviceCreateApi.as_view(), name="api_device_create"),
-    path("merchants/<int:merchant_id>/devices/<int:device_id>/revoke/", api.DeviceRevokeApi.as_view(), name="api_device_revoke"),
+    path(
+        "merchants/<int:merchant_id>/devices/<int:device_id>/revoke/",
+        api.DeviceRevokeApi.as_view(),
+        name="api_device_revoke",
+    ),
 ]

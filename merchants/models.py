@@ -25,7 +25,9 @@ currency_validator = RegexValidator(r"^[A-Z]{3}$", "Use a three-letter ISO 4217 
 
 def timezone_validator(value: str) -> None:
     if value not in zoneinfo.available_timezones():
-        raise ValidationError(f"{value!r} is not a known time zone (for example Europe/Berlin).", code="invalid_timezone")
+        raise ValidationError(
+            f"{value!r} is not a known time zone (for example Europe/Berlin).", code="invalid_timezone"
+        )
 
 
 class Wholesaler(models.Model):
@@ -237,7 +239,9 @@ class Device(TenantModel):
     rls_lookup_column = "token_hash"
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["merchant", "store", "name"], name="device_unique_name_per_store")]
+        constraints = [
+            models.UniqueConstraint(fields=["merchant", "store", "name"], name="device_unique_name_per_store")
+        ]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.get_kind_display()})"

@@ -9,7 +9,7 @@ from django.http import Http404
 
 from merchants.models import ApiToken, Device, Invitation, Membership, Merchant, Store
 from merchants.services import token_hash
-from merchants.tenancy import lookup_context, user_context
+from merchants.tenancy import lookup_context, merchant_context, user_context
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
@@ -75,6 +75,11 @@ def device_get_by_token(*, raw: str) -> Device | None:
     """The active device a token belongs to, whatever the merchant; None if unknown or revoked."""
     digest = token_hash(raw)
     with lookup_context(digest):
+        merchant_id = Device.objects.filter(token_hash=digest).values_list("merchant_id", flat=True).first()
+    if merchant_id is None:
+        return None
+    # The key reveals the device row alone; its store is read as the merchant, like any other row.
+    with merchant_context(merchant_id):
         device = Device.objects.select_related("merchant", "store").filter(token_hash=digest).first()
     if device is None or not device.is_active or not device.merchant.is_active:
         return None

@@ -36,7 +36,10 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "dashboard/overview.html",
-        {"stores": list(selectors.store_list(merchant=merchant)), "staff_count": selectors.membership_list(merchant=merchant).count()},
+        {
+            "stores": list(selectors.store_list(merchant=merchant)),
+            "staff_count": selectors.membership_list(merchant=merchant).count(),
+        },
     )
 
 
@@ -94,7 +97,10 @@ def staff_invite(request: HttpRequest) -> HttpResponse:
     if form.is_valid():
         try:
             services.invitation_create(
-                merchant=merchant, invited_by=request.user, email=form.cleaned_data["email"], role=form.cleaned_data["role"]
+                merchant=merchant,
+                invited_by=request.user,
+                email=form.cleaned_data["email"],
+                role=form.cleaned_data["role"],
             )
         except ValidationError as error:
             messages.error(request, _first_error(error))
@@ -142,7 +148,9 @@ def staff_member_update(request: HttpRequest, membership_id: int) -> HttpRespons
             services.membership_remove(merchant=merchant, membership_id=membership_id)
             messages.success(request, "Removed from the staff.")
         elif form.is_valid():
-            services.membership_role_change(merchant=merchant, membership_id=membership_id, role=form.cleaned_data["role"])
+            services.membership_role_change(
+                merchant=merchant, membership_id=membership_id, role=form.cleaned_data["role"]
+            )
             messages.success(request, "Role changed.")
         else:
             messages.error(request, "Choose a role.")
@@ -235,7 +243,12 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
         if invitation.status != "pending":
             services.invitation_accept(raw=token, user=request.user)  # raises the status's message
     except services.InvitationError as error:
-        return render(request, "accounts/invitation_invalid.html", {"message": _first_error(error)}, status=410 if error.code != "unknown" else 404)
+        return render(
+            request,
+            "accounts/invitation_invalid.html",
+            {"message": _first_error(error)},
+            status=410 if error.code != "unknown" else 404,
+        )
     User = get_user_model()
     existing = User.objects.filter(email__iexact=invitation.email).first()
     form = None
@@ -256,7 +269,9 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
                 return redirect(f"/accounts/login/?next={request.path}")
             assert form is not None
             if not form.is_valid():
-                return render(request, "accounts/invitation_accept.html", {"invitation": invitation, "form": form}, status=400)
+                return render(
+                    request, "accounts/invitation_accept.html", {"invitation": invitation, "form": form}, status=400
+                )
         try:
             # The new account and the membership land together or not at all.
             with transaction.atomic():
@@ -278,5 +293,9 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
     return render(
         request,
         "accounts/invitation_accept.html",
-        {"invitation": invitation, "form": form, "needs_login": existing is not None and not request.user.is_authenticated},
+        {
+            "invitation": invitation,
+            "form": form,
+            "needs_login": existing is not None and not request.user.is_authenticated,
+        },
     )

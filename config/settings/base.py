@@ -80,6 +80,7 @@ TEMPLATES = [
 # PostgreSQL only: row-level security, pg_trgm and SELECT ... FOR UPDATE are part of the design.
 # DATABASE_URL names the application's own role, never a superuser (see merchants/rls.py).
 
+
 def _database_url() -> str:
     """DATABASE_URL, else the embedded server when it runs (started by make demo or make test)."""
     url = env("DATABASE_URL", default="")

@@ -33,7 +33,9 @@ def test_every_table_with_a_merchant_id_has_row_level_security_enabled_and_force
             """
         )
         rows = cursor.fetchall()
-    assert {"merchants_store", "merchants_membership", "merchants_device", "merchants_invitation"} <= {r[0] for r in rows}
+    assert {"merchants_store", "merchants_membership", "merchants_device", "merchants_invitation"} <= {
+        r[0] for r in rows
+    }
     unprotected = [name for name, enabled, forced in rows if not (enabled and forced)]
     assert unprotected == []
 
@@ -65,9 +67,8 @@ def test_with_no_merchant_set_a_query_sees_no_rows_and_does_not_fail() -> None:
 
 @pytest.mark.usefixtures("two_shops")
 def test_a_write_for_another_merchant_is_refused(merchant: Merchant, other_merchant: Merchant) -> None:
-    with pytest.raises(DatabaseError, match="row-level security"):
-        with merchant_context(merchant):
-            Store.objects.create(merchant=other_merchant, name="Smuggled", code="SMUGGLE1")
+    with pytest.raises(DatabaseError, match="row-level security"), merchant_context(merchant):
+        Store.objects.create(merchant=other_merchant, name="Smuggled", code="SMUGGLE1")
     with platform_access(reason="test: check nothing was written", actor="test"):
         assert not Store.objects.filter(code="SMUGGLE1").exists()
 
@@ -89,7 +90,10 @@ def test_a_lookup_key_reveals_only_the_row_that_carries_it(store: Store, other_s
 
 
 def test_a_user_sees_their_own_memberships_across_merchants_and_nobody_elses(
-    merchant: Merchant, other_merchant: Merchant, owner, other_owner  # type: ignore[no-untyped-def]
+    merchant: Merchant,
+    other_merchant: Merchant,
+    owner,
+    other_owner,  # type: ignore[no-untyped-def]
 ) -> None:
     MembershipFactory(merchant=other_merchant, user=owner)
     with user_context(owner.pk):

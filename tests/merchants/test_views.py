@@ -1,0 +1,185 @@
+"""Dashboard pages: members get in by role, outsiders and other merchants' staff get 404."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from merchants.models import Device, Invitation, Membership, Merchant, Role, Store
+from merchants.tenancy import merchant_context, platform_access
+from tests.factories import DeviceFactory, MembershipFactory
+
+pytestmark = pytest.mark.django_db
+
+SECTIONS = ["catalog", "stock", "counter", "orders", "cameras", "restock", "analytics"]
+
+
+def _client(user) -> Client:  # type: ignore[no-untyped-def]
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def _counts() -> dict[str, int]:
+    with platform_access(reason="test: count rows", actor="test"):
+        return {model.__name__: model.objects.count() for model in (Store, Device, Membership, Invitation)}
+
+
+@pytest.mark.parametrize("path", ["", "stores/", "staff/", "devices/", *[f"{s}/" for s in SECTIONS]])
+def test_every_dashboard_page_answers_its_owner_and_hides_from_others(
+    path: str,
+    merchant: Merchant,
+    store: Store,
+    owner,
+    outsider,
+    other_owner,  # type: ignore[no-untyped-def]
+) -> None:
+    url = f"/m/{merchant.slug}/{path}"
+    assert _client(owner).get(url).status_code == 200
+    assert _client(outsider).get(url).status_code == 404
+    assert _client(other_owner).get(url).status_code == 404
+    assert Client().get(url).status_code == 302  # anonymous: to the login page
+
+
+def test_an_unknown_merchant_slug_is_404_with_a_page(owner) -> None:  # type: ignore[no-untyped-def]
+    response = _client(owner).get("/m/no-such-shop/")
+    assert response.status_code == 404
+    assert b"<html" in response.content.lower()
+
+
+def test_the_dashboard_lists_only_this_merchants_stores(
+    merchant: Merchant,
+    store: Store,
+    other_store: Store,
+    owner,  # type: ignore[no-untyped-def]
+) -> None:
+    body = _client(owner).get(f"/m/{merchant.slug}/stores/").content.decode()
+    assert store.code in body
+    assert other_store.code not in body
+
+
+def test_unbuilt_sections_say_so_and_show_no_figures(merchant: Merchant, owner) -> None:  # type: ignore[no-untyped-def]
+    body = _client(owner).get(f"/m/{merchant.slug}/analytics/").content.decode()
+    assert "not built yet" in body.lower()
+    assert "€" not in body
+
+
+def test_a_clerk_cannot_manage_devices_and_is_told_why(merchant: Merchant, store: Store, clerk) -> None:  # type: ignore[no-untyped-def]
+    before = _counts()
+    client = _client(clerk)
+    response = client.post(f"/m/{merchant.slug}/devices/", {"name": "Cam", "kind": "camera", "store": store.pk})
+    assert response.status_code == 403
+    assert "Only owners and managers" in response.content.decode()
+    assert _counts() == before
+
+
+def test_a_manager_registers_a_device_and_sees_its_token_once(merchant: Merchant, store: Store, manager) -> None:  # type: ignore[no-untyped-def]
+    client = _client(manager)
+    response = client.post(f"/m/{merchant.slug}/devices/", {"name": "Drinks cam", "kind": "camera", "store": store.pk})
+    assert response.status_code == 200
+    token = response.context["new_token"]
+    assert token.startswith("lsd_")
+    with merchant_context(merchant):
+        device = Device.objects.get(name="Drinks cam")
+    assert token not in device.token_hash and device.prefix == token[:10]
+    assert token not in client.get(f"/m/{merchant.slug}/devices/").content.decode()
+
+
+def test_a_device_of_another_merchants_store_cannot_be_registered(
+    merchant: Merchant,
+    other_store: Store,
+    owner,  # type: ignore[no-untyped-def]
+) -> None:
+    before = _counts()
+    response = _client(owner).post(
+        f"/m/{merchant.slug}/devices/", {"name": "Sneaky", "kind": "camera", "store": other_store.pk}
+    )
+    assert response.status_code == 400
+    assert _counts() == before
+
+
+def test_revoking_another_merchants_device_is_404_and_changes_nothing(
+    merchant: Merchant,
+    other_store: Store,
+    owner,  # type: ignore[no-untyped-def]
+) -> None:
+    foreign = DeviceFactory(store=other_store)
+    response = _client(owner).post(f"/m/{merchant.slug}/devices/{foreign.pk}/revoke/")
+    assert response.status_code == 404
+    with merchant_context(other_store.merchant):
+        foreign.refresh_from_db()
+    assert foreign.revoked_at is None
+
+
+def test_changing_another_merchants_member_is_404_and_changes_nothing(
+    merchant: Merchant,
+    other_merchant: Merchant,
+    owner,
+    other_owner,  # type: ignore[no-untyped-def]
+) -> None:
+    with merchant_context(other_merchant):
+        foreign = Membership.objects.get(user=other_owner)
+    before = _counts()
+    client = _client(owner)
+    assert (
+        client.post(f"/m/{merchant.slug}/staff/{foreign.pk}/", {"role": "clerk", "action": "role"}).status_code == 404
+    )
+    assert client.post(f"/m/{merchant.slug}/staff/{foreign.pk}/", {"action": "remove"}).status_code == 404
+    with merchant_context(other_merchant):
+        foreign.refresh_from_db()
+    assert foreign.role == Role.OWNER
+    assert _counts() == before
+
+
+def test_the_last_owner_cannot_be_demoted_or_removed(merchant: Merchant, owner) -> None:  # type: ignore[no-untyped-def]
+    with merchant_context(merchant):
+        mine = Membership.objects.get(user=owner)
+    client = _client(owner)
+    response = client.post(f"/m/{merchant.slug}/staff/{mine.pk}/", {"role": "clerk", "action": "role"}, follow=True)
+    assert "at least one owner" in response.content.decode()
+    client.post(f"/m/{merchant.slug}/staff/{mine.pk}/", {"action": "remove"})
+    with merchant_context(merchant):
+        mine.refresh_from_db()
+    assert mine.role == Role.OWNER
+
+
+def test_an_owner_changes_a_clerk_to_manager(merchant: Merchant, owner, clerk) -> None:  # type: ignore[no-untyped-def]
+    with merchant_context(merchant):
+        membership = Membership.objects.get(user=clerk)
+    _client(owner).post(f"/m/{merchant.slug}/staff/{membership.pk}/", {"role": "manager", "action": "role"})
+    with merchant_context(merchant):
+        membership.refresh_from_db()
+    assert membership.role == Role.MANAGER
+
+
+def test_a_manager_cannot_invite(merchant: Merchant, manager) -> None:  # type: ignore[no-untyped-def]
+    before = _counts()
+    response = _client(manager).post(f"/m/{merchant.slug}/staff/invite/", {"email": "new@example.com", "role": "owner"})
+    assert response.status_code == 403
+    assert _counts() == before
+
+
+def test_the_merchant_switcher_lists_only_the_users_merchants(
+    merchant: Merchant,
+    other_merchant: Merchant,
+    owner,  # type: ignore[no-untyped-def]
+) -> None:
+    body = _client(owner).get(f"/m/{merchant.slug}/").content.decode()
+    assert other_merchant.name not in body
+    MembershipFactory(merchant=other_merchant, user=owner, role=Role.CLERK)
+    body = _client(owner).get(f"/m/{merchant.slug}/").content.decode()
+    assert other_merchant.name in body
+
+
+def test_the_shopper_landing_page_shows_the_store_and_names_its_cameras(store: Store) -> None:
+    DeviceFactory(store=store, name="Drinks shelf")
+    body = Client().get(f"/s/{store.code.lower()}/").content.decode()
+    assert store.name in body
+    assert "Drinks shelf" in body
+    assert Client().get("/s/NOPE99/").status_code == 404
+
+
+def test_an_inactive_stores_landing_page_is_404(store: Store) -> None:
+    with merchant_context(store.merchant):
+        Store.objects.filter(pk=store.pk).update(is_active=False)
+    assert Client().get(f"/s/{store.code}/").status_code == 404
