@@ -5,8 +5,9 @@ One view per operation; input and output serializers live inside their view.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
+from django.contrib.auth.models import User
 from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
@@ -72,28 +73,30 @@ class UserApi(APIView):
 
 
 class MeApi(UserApi):
-    class OutputSerializer(serializers.Serializer[Any]):
+    class MeOutput(serializers.Serializer[Any]):
         id = serializers.IntegerField()
         email = serializers.EmailField()
         name = serializers.CharField()
         merchants = MerchantOutput(many=True)
 
-    @extend_schema(responses=OutputSerializer, summary="The signed-in user and the merchants they work for")
+    @extend_schema(responses=MeOutput, summary="The signed-in user and the merchants they work for")
     def get(self, request: Request) -> Response:
-        user = request.user
+        user = cast(User, request.user)
         data = {
             "id": user.pk,
             "email": user.email,
             "name": user.get_full_name() or user.get_username(),
             "merchants": selectors.merchant_list_for_user(user=user),
         }
-        return Response(self.OutputSerializer(data).data)
+        return Response(self.MeOutput(data).data)
 
 
 class MerchantListApi(UserApi):
     @extend_schema(responses=MerchantOutput(many=True), summary="Merchants the user works for")
     def get(self, request: Request) -> Response:
-        return _paginated(self, request, selectors.merchant_list_for_user(user=request.user), MerchantOutput)
+        return _paginated(
+            self, request, selectors.merchant_list_for_user(user=cast(User, request.user)), MerchantOutput
+        )
 
 
 class MerchantDetailApi(MerchantApi):
@@ -115,41 +118,41 @@ class StoreDetailApi(MerchantApi):
 
 
 class MemberListApi(MerchantApi):
-    class OutputSerializer(serializers.Serializer[Any]):
+    class MemberOutput(serializers.Serializer[Any]):
         id = serializers.IntegerField()
         user_id = serializers.IntegerField()
         email = serializers.EmailField(source="user.email")
         role = serializers.ChoiceField(choices=Role.choices)
 
-    @extend_schema(responses=OutputSerializer(many=True), summary="The merchant's staff")
+    @extend_schema(responses=MemberOutput(many=True), summary="The merchant's staff")
     def get(self, request: Request, merchant_id: int) -> Response:
         members: QuerySet[Membership] = selectors.membership_list(merchant=self.merchant)
-        return _paginated(self, request, members, self.OutputSerializer)
+        return _paginated(self, request, members, self.MemberOutput)
 
 
 class InvitationCreateApi(MerchantApi):
     permission = "manage_staff"
 
-    class InputSerializer(serializers.Serializer[Any]):
+    class InvitationInput(serializers.Serializer[Any]):
         email = serializers.EmailField()
         role = serializers.ChoiceField(choices=Role.choices)
 
-    class OutputSerializer(serializers.Serializer[Any]):
+    class InvitationOutput(serializers.Serializer[Any]):
         id = serializers.IntegerField()
         email = serializers.EmailField()
         role = serializers.CharField()
         expires_at = serializers.DateTimeField()
 
     @extend_schema(
-        request=InputSerializer, responses={201: OutputSerializer}, summary="Invite someone to the staff by e-mail"
+        request=InvitationInput, responses={201: InvitationOutput}, summary="Invite someone to the staff by e-mail"
     )
     def post(self, request: Request, merchant_id: int) -> Response:
-        data = self.InputSerializer(data=request.data)
+        data = self.InvitationInput(data=request.data)
         data.is_valid(raise_exception=True)
         invitation, _raw = services.invitation_create(
-            merchant=self.merchant, invited_by=request.user, **data.validated_data
+            merchant=self.merchant, invited_by=cast(User, request.user), **data.validated_data
         )
-        return Response(self.OutputSerializer(invitation).data, status=status.HTTP_201_CREATED)
+        return Response(self.InvitationOutput(invitation).data, status=status.HTTP_201_CREATED)
 
 
 class DeviceListApi(MerchantApi):
@@ -163,13 +166,13 @@ class DeviceListApi(MerchantApi):
 class DeviceCreateApi(MerchantApi):
     permission = "manage_devices"
 
-    class InputSerializer(serializers.Serializer[Any]):
+    class DeviceCreateInput(serializers.Serializer[Any]):
         store_id = serializers.IntegerField()
         name = serializers.CharField(max_length=100)
         kind = serializers.ChoiceField(choices=DeviceKind.choices, default=DeviceKind.CAMERA)
 
     @extend_schema(
-        request=InputSerializer,
+        request=DeviceCreateInput,
         responses={
             201: inline_serializer(
                 "DeviceCreated",
@@ -182,9 +185,11 @@ class DeviceCreateApi(MerchantApi):
         summary="Register a device; its token is in this answer and nowhere else",
     )
     def post(self, request: Request, merchant_id: int) -> Response:
-        data = self.InputSerializer(data=request.data)
+        data = self.DeviceCreateInput(data=request.data)
         data.is_valid(raise_exception=True)
-        device, raw = services.device_create(merchant=self.merchant, created_by=request.user, **data.validated_data)
+        device, raw = services.device_create(
+            merchant=self.merchant, created_by=cast(User, request.user), **data.validated_data
+        )
         return Response({"device": DeviceOutput(device).data, "token": raw}, status=status.HTTP_201_CREATED)
 
 
@@ -198,14 +203,14 @@ class DeviceRevokeApi(MerchantApi):
 
 
 class DeviceMeApi(DeviceApi):
-    class OutputSerializer(serializers.Serializer[Any]):
+    class DeviceMeOutput(serializers.Serializer[Any]):
         device = DeviceOutput()
         merchant_id = serializers.IntegerField()
         store = StoreOutput()
 
-    @extend_schema(responses=OutputSerializer, summary="The device this token belongs to (for the camera agent)")
+    @extend_schema(responses=DeviceMeOutput, summary="The device this token belongs to (for the camera agent)")
     def get(self, request: Request) -> Response:
         device = self.device
         return Response(
-            self.OutputSerializer({"device": device, "merchant_id": device.merchant_id, "store": device.store}).data
+            self.DeviceMeOutput({"device": device, "merchant_id": device.merchant_id, "store": device.store}).data
         )

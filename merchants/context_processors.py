@@ -45,5 +45,5 @@ def dashboard(request: HttpRequest) -> dict[str, Any]:
         "merchant": merchant,
         "membership": getattr(request, "membership", None),
         "dashboard_nav": nav,
-        "user_merchants": merchant_list_for_user(user=request.user),
+        "user_merchants": merchant_list_for_user(user=request.user) if request.user.is_authenticated else [],
     }

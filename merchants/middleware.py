@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
+from django.template.response import SimpleTemplateResponse
 
 from merchants.tenancy import platform_access
 
@@ -25,6 +26,7 @@ class PlatformAdminMiddleware:
             return self.get_response(request)
         with platform_access(reason=f"admin {request.method} {request.path}"[:300], actor=f"user:{user.pk}"):
             response = self.get_response(request)
-            if hasattr(response, "render") and not response.is_rendered:
+            # Admin pages are TemplateResponses: render them while the bypass still holds.
+            if isinstance(response, SimpleTemplateResponse) and not response.is_rendered:
                 response.render()
             return response

@@ -12,17 +12,17 @@ from merchants.services import token_hash
 from merchants.tenancy import lookup_context, merchant_context, user_context
 
 if TYPE_CHECKING:
-    from django.contrib.auth.models import AbstractBaseUser
+    from django.contrib.auth.models import AnonymousUser, User
 
 
-def membership_get(*, merchant: Merchant, user: AbstractBaseUser) -> Membership | None:
+def membership_get(*, merchant: Merchant, user: User | AnonymousUser) -> Membership | None:
     """The user's membership of the merchant, or None. Call inside merchant_context(merchant)."""
     if not user.is_authenticated:
         return None
     return Membership.objects.filter(merchant=merchant, user_id=user.pk).first()
 
 
-def merchant_list_for_user(*, user: AbstractBaseUser) -> list[Merchant]:
+def merchant_list_for_user(*, user: User) -> list[Merchant]:
     """The active merchants the user is staff of, by name."""
     with user_context(user.pk):
         ids = list(Membership.objects.filter(user_id=user.pk).values_list("merchant_id", flat=True))
@@ -94,5 +94,5 @@ def api_token_get_by_token(*, raw: str) -> ApiToken | None:
     return token
 
 
-def api_token_list(*, user: AbstractBaseUser) -> QuerySet[ApiToken]:
+def api_token_list(*, user: User) -> QuerySet[ApiToken]:
     return ApiToken.objects.filter(user_id=user.pk).order_by("-created_at")

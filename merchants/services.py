@@ -30,9 +30,7 @@ from merchants.models import (
 from merchants.tenancy import lookup_context, merchant_context
 
 if TYPE_CHECKING:
-    from django.contrib.auth.models import AbstractBaseUser
-
-    User = AbstractBaseUser
+    from django.contrib.auth.models import User
 
 # Unambiguous characters for codes people read off a poster or type in.
 _CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
@@ -163,18 +161,25 @@ def invitation_get_by_token(*, raw: str) -> Invitation:
     return invitation
 
 
+_UNUSABLE = {
+    "accepted": "This invitation has already been used.",
+    "revoked": "This invitation was withdrawn by the shop.",
+    "expired": "This invitation has expired. Ask the shop owner for a new one.",
+}
+
+
+def invitation_check_usable(*, invitation: Invitation) -> None:
+    """Raise InvitationError, saying why, unless the invitation can still be accepted."""
+    if invitation.status != "pending":
+        raise InvitationError(_UNUSABLE[invitation.status], code=invitation.status)
+
+
 def invitation_accept(*, raw: str, user: User) -> Membership:
     """Make ``user`` staff with the invited role; single use, atomic, race-safe (row lock)."""
     invitation = invitation_get_by_token(raw=raw)
     with merchant_context(invitation.merchant_id):
         invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
-        messages = {
-            "accepted": "This invitation has already been used.",
-            "revoked": "This invitation was withdrawn by the shop.",
-            "expired": "This invitation has expired. Ask the shop owner for a new one.",
-        }
-        if invitation.status != "pending":
-            raise InvitationError(messages[invitation.status], code=invitation.status)
+        invitation_check_usable(invitation=invitation)
         if Membership.objects.filter(merchant_id=invitation.merchant_id, user=user).exists():
             raise InvitationError("You are already on this shop's staff.", code="already_member")
         membership = Membership.objects.create(merchant_id=invitation.merchant_id, user=user, role=invitation.role)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, cast
+
 from django.contrib import messages
 from django.contrib.auth import get_user_model, login
 from django.contrib.auth.decorators import login_required
@@ -14,7 +16,12 @@ from django.views.decorators.http import require_POST
 from merchants import selectors, services
 from merchants.access import merchant_view
 from merchants.forms import ApiTokenForm, DeviceForm, InvitationForm, RoleForm, SignUpForm
-from merchants.models import Membership
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
+from merchants.http import AuthenticatedRequest, MerchantRequest
+from merchants.models import Membership, Role
 
 
 def _first_error(error: ValidationError) -> str:
@@ -22,7 +29,7 @@ def _first_error(error: ValidationError) -> str:
 
 
 @login_required
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: AuthenticatedRequest) -> HttpResponse:
     """After login: straight to the only shop, or a choice between several."""
     merchants = selectors.merchant_list_for_user(user=request.user)
     if len(merchants) == 1:
@@ -31,8 +38,8 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 @merchant_view()
-def dashboard(request: HttpRequest) -> HttpResponse:
-    merchant = request.merchant  # type: ignore[attr-defined]
+def dashboard(request: MerchantRequest) -> HttpResponse:
+    merchant = request.merchant
     return render(
         request,
         "dashboard/overview.html",
@@ -59,22 +66,22 @@ def section_view(key: str):  # type: ignore[no-untyped-def]
     section, planned = PLANNED[key]
 
     @merchant_view()
-    def view(request: HttpRequest) -> HttpResponse:
-        request.dashboard_section = key  # type: ignore[attr-defined]
+    def view(request: MerchantRequest) -> HttpResponse:
+        request.dashboard_section = key
         return render(request, "dashboard/not_built.html", {"section": section, "planned": planned})
 
     return view
 
 
 @merchant_view()
-def stores(request: HttpRequest) -> HttpResponse:
-    return render(request, "dashboard/stores.html", {"stores": selectors.store_list(merchant=request.merchant)})  # type: ignore[attr-defined]
+def stores(request: MerchantRequest) -> HttpResponse:
+    return render(request, "dashboard/stores.html", {"stores": selectors.store_list(merchant=request.merchant)})
 
 
 @merchant_view()
-def staff(request: HttpRequest) -> HttpResponse:
-    merchant = request.merchant  # type: ignore[attr-defined]
-    can_manage = request.membership.has_permission("manage_staff")  # type: ignore[attr-defined]
+def staff(request: MerchantRequest) -> HttpResponse:
+    merchant = request.merchant
+    can_manage = request.membership.has_permission("manage_staff")
     form = InvitationForm(request.POST or None) if can_manage else None
     return render(
         request,
@@ -84,15 +91,15 @@ def staff(request: HttpRequest) -> HttpResponse:
             "invitations": selectors.invitation_list_pending(merchant=merchant),
             "form": form,
             "can_manage": can_manage,
-            "roles": RoleForm.base_fields["role"].choices,  # type: ignore[attr-defined]
+            "roles": Role.choices,
         },
     )
 
 
 @require_POST
 @merchant_view("manage_staff")
-def staff_invite(request: HttpRequest) -> HttpResponse:
-    merchant = request.merchant  # type: ignore[attr-defined]
+def staff_invite(request: MerchantRequest) -> HttpResponse:
+    merchant = request.merchant
     form = InvitationForm(request.POST)
     if form.is_valid():
         try:
@@ -117,7 +124,7 @@ def staff_invite(request: HttpRequest) -> HttpResponse:
             "invitations": selectors.invitation_list_pending(merchant=merchant),
             "form": form,
             "can_manage": True,
-            "roles": RoleForm.base_fields["role"].choices,  # type: ignore[attr-defined]
+            "roles": Role.choices,
         },
         status=400,
     )
@@ -125,8 +132,8 @@ def staff_invite(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @merchant_view("manage_staff")
-def staff_invitation_revoke(request: HttpRequest, invitation_id: int) -> HttpResponse:
-    merchant = request.merchant  # type: ignore[attr-defined]
+def staff_invitation_revoke(request: MerchantRequest, invitation_id: int) -> HttpResponse:
+    merchant = request.merchant
     try:
         services.invitation_revoke(merchant=merchant, invitation_id=invitation_id)
     except services.Invitation.DoesNotExist as error:
@@ -140,8 +147,8 @@ def staff_invitation_revoke(request: HttpRequest, invitation_id: int) -> HttpRes
 
 @require_POST
 @merchant_view("manage_staff")
-def staff_member_update(request: HttpRequest, membership_id: int) -> HttpResponse:
-    merchant = request.merchant  # type: ignore[attr-defined]
+def staff_member_update(request: MerchantRequest, membership_id: int) -> HttpResponse:
+    merchant = request.merchant
     form = RoleForm(request.POST)
     try:
         if request.POST.get("action") == "remove":
@@ -162,8 +169,8 @@ def staff_member_update(request: HttpRequest, membership_id: int) -> HttpRespons
 
 
 @merchant_view("manage_devices")
-def devices(request: HttpRequest) -> HttpResponse:
-    merchant = request.merchant  # type: ignore[attr-defined]
+def devices(request: MerchantRequest) -> HttpResponse:
+    merchant = request.merchant
     store_qs = selectors.store_list(merchant=merchant)
     form = DeviceForm(request.POST or None, stores=store_qs)
     new_token = None
@@ -196,8 +203,8 @@ def devices(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @merchant_view("manage_devices")
-def device_revoke(request: HttpRequest, device_id: int) -> HttpResponse:
-    merchant = request.merchant  # type: ignore[attr-defined]
+def device_revoke(request: MerchantRequest, device_id: int) -> HttpResponse:
+    merchant = request.merchant
     device = selectors.device_get(merchant=merchant, device_id=device_id)
     services.device_revoke(merchant=merchant, device_id=device.pk)
     messages.success(request, f"{device.name}'s token is revoked; it can no longer send anything.")
@@ -205,7 +212,7 @@ def device_revoke(request: HttpRequest, device_id: int) -> HttpResponse:
 
 
 @login_required
-def api_tokens(request: HttpRequest) -> HttpResponse:
+def api_tokens(request: AuthenticatedRequest) -> HttpResponse:
     """The user's personal API tokens: create (shown once), list, revoke."""
     form = ApiTokenForm(request.POST or None)
     new_token = None
@@ -227,7 +234,7 @@ def api_tokens(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @login_required
-def api_token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
+def api_token_revoke(request: AuthenticatedRequest, token_id: int) -> HttpResponse:
     try:
         services.api_token_revoke(user=request.user, token_id=token_id)
     except services.ApiToken.DoesNotExist as error:
@@ -240,8 +247,7 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
     """The link in an invitation e-mail: sign up (or sign in) and join the shop's staff."""
     try:
         invitation = services.invitation_get_by_token(raw=token)
-        if invitation.status != "pending":
-            services.invitation_accept(raw=token, user=request.user)  # raises the status's message
+        services.invitation_check_usable(invitation=invitation)
     except services.InvitationError as error:
         return render(
             request,
@@ -249,8 +255,7 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
             {"message": _first_error(error)},
             status=410 if error.code != "unknown" else 404,
         )
-    User = get_user_model()
-    existing = User.objects.filter(email__iexact=invitation.email).first()
+    existing = get_user_model().objects.filter(email__iexact=invitation.email).first()
     form = None
     if request.user.is_authenticated:
         if request.user.email.lower() != invitation.email:
@@ -263,7 +268,7 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
     elif existing is None:
         form = SignUpForm(request.POST or None, email=invitation.email)
     if request.method == "POST":
-        user = request.user
+        user = cast("User", request.user)  # replaced by the new account below when signed out
         if not request.user.is_authenticated:
             if existing is not None:
                 return redirect(f"/accounts/login/?next={request.path}")
@@ -277,7 +282,7 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
             with transaction.atomic():
                 if not request.user.is_authenticated:
                     assert form is not None
-                    user = User.objects.create_user(
+                    user = get_user_model().objects.create_user(
                         username=invitation.email,
                         email=invitation.email,
                         password=form.cleaned_data["password2"],

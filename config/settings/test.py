@@ -3,13 +3,15 @@
 from pathlib import Path
 
 from config.settings.base import *  # noqa: F403
-from config.settings.base import DATA_DIR, env
+from config.settings.base import CELERY_BROKER_URL, DATA_DIR, env
 
 DEBUG = False
 SECRET_KEY = "lingshou-test-only-not-secret-0123456789abcdefghijklmnopqrstuvwxyz"  # noqa: S105
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+# In memory for the test process; a Celery worker started by a test writes files it can read.
+EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.locmem.EmailBackend")
+EMAIL_FILE_PATH = env("EMAIL_FILE_PATH", default=str(DATA_DIR / "test-mail"))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
@@ -25,3 +27,13 @@ REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"anon": "1000/min
 # Serve static files straight from the app folders; production serves the collected, hashed copies.
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+
+# The suite's own filesystem broker, apart from the demo's, when no broker URL is set.
+if CELERY_BROKER_URL.startswith("filesystem"):
+    _queue = DATA_DIR / "test-broker"
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(_queue / "queue"),
+        "data_folder_out": str(_queue / "queue"),
+        "processed_folder": str(_queue / "processed"),
+        "store_processed": False,
+    }

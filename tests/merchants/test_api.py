@@ -171,7 +171,8 @@ def test_a_device_token_identifies_its_device_and_reaches_nothing_else(
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Device {raw}")
     body = client.get("/api/v1/devices/me/").json()
-    assert body["device"]["id"] == device.pk and body["store"]["code"] == store.code
+    assert body["device"]["id"] == device.pk
+    assert body["store"]["code"] == store.code
     assert client.get(f"/api/v1/merchants/{merchant.pk}/stores/").status_code == 404  # staff API
     assert client.get(f"/api/v1/merchants/{other_merchant.pk}/").status_code == 404
     assert client.get("/api/v1/me/").status_code == 403
@@ -193,7 +194,8 @@ def test_creating_a_device_returns_its_token_once(merchant: Merchant, store: Sto
     raw = response.json()["token"]
     with merchant_context(merchant):
         device = Device.objects.get(pk=response.json()["device"]["id"])
-    assert raw.startswith("lsd_") and raw not in str(device.__dict__)
+    assert raw.startswith("lsd_")
+    assert raw not in str(device.__dict__)
 
 
 def test_unknown_api_paths_answer_json_404() -> None:

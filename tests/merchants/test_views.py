@@ -81,7 +81,8 @@ def test_a_manager_registers_a_device_and_sees_its_token_once(merchant: Merchant
     assert token.startswith("lsd_")
     with merchant_context(merchant):
         device = Device.objects.get(name="Drinks cam")
-    assert token not in device.token_hash and device.prefix == token[:10]
+    assert token not in device.token_hash
+    assert device.prefix == token[:10]
     assert token not in client.get(f"/m/{merchant.slug}/devices/").content.decode()
 
 
