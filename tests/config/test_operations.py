@@ -51,11 +51,14 @@ def test_readyz_checks_the_database_and_the_broker() -> None:
 
 
 @pytest.mark.django_db
-def test_readyz_is_503_and_names_the_broker_when_it_is_down(settings) -> None:  # type: ignore[no-untyped-def]
+def test_readyz_is_503_and_names_the_broker_when_it_is_down(monkeypatch) -> None:  # type: ignore[no-untyped-def]
     from config.celery import app
 
+    # Celery reads CELERY_BROKER_URL from the environment before its configuration.
+    dead = "redis://127.0.0.1:1/0"  # nothing listens on port 1
+    monkeypatch.setenv("CELERY_BROKER_URL", dead)
     previous = app.conf.broker_url
-    app.conf.broker_url = "redis://127.0.0.1:1/0"  # nothing listens on port 1
+    app.conf.broker_url = dead
     try:
         response = Client().get("/readyz")
     finally:
