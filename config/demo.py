@@ -19,7 +19,15 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def main() -> int:
+    # Explicit handlers: a shell that starts `make demo` in the background hands it SIGINT
+    # ignored, and a supervisor stops it with SIGTERM; both must stop everything below.
+    signal.signal(signal.SIGINT, _interrupt)
+    signal.signal(signal.SIGTERM, _interrupt)
     port = os.environ.get("PORT", "8000")
     extra, started = database.environment()
     env = {
@@ -51,7 +59,7 @@ def main() -> int:
     finally:
         if honcho is not None and honcho.poll() is None:
             # honcho passes the signal on to web, worker and beat and waits for them.
-            os.killpg(honcho.pid, signal.SIGINT)
+            os.killpg(honcho.pid, signal.SIGTERM)
             try:
                 honcho.wait(timeout=20)
             except subprocess.TimeoutExpired:
