@@ -1,5 +1,6 @@
 """URL map: shopper pages /s/, dashboard /m/, API /api/v1/, admin, webhooks, operations."""
 
+from csp.decorators import csp_update
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
@@ -20,7 +21,13 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("api/v1/", include("merchants.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),
-    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api_schema"), name="api_docs"),
+    # Swagger UI injects <style> elements at run time: this one page may apply inline styles
+    # (never inline scripts; its script is served from this origin by the split view).
+    path(
+        "api/docs/",
+        csp_update({"style-src": ["'unsafe-inline'"]})(SpectacularSwaggerSplitView.as_view(url_name="api_schema")),
+        name="api_docs",
+    ),
     path("", include("merchants.urls")),
     path("", include("checkout.urls")),
 ]

@@ -7,6 +7,7 @@ constraints lead with it, so each table can be distributed by merchant_id. Row-l
 
 from __future__ import annotations
 
+import re
 import zoneinfo
 from typing import ClassVar
 
@@ -85,8 +86,33 @@ class TenantModel(models.Model):
         abstract = True
 
 
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_TIME = re.compile(r"^(?:[01]\d|2[0-3]):[0-5]\d$|^24:00$")
+
+
+def opening_hours_validator(value: object) -> None:
+    """{"mon": [["07:00", "22:00"]], "fri": [["07:00", "13:00"], ["15:00", "02:00"]]}; an interval may pass midnight."""
+    if not isinstance(value, dict):
+        raise ValidationError("Opening hours are a mapping of weekday to intervals.", code="invalid_hours")
+    for day, intervals in value.items():
+        if day not in WEEKDAYS:
+            raise ValidationError(f"{day!r} is not a weekday; use {', '.join(WEEKDAYS)}.", code="invalid_hours")
+        if not isinstance(intervals, list):
+            raise ValidationError(f"{day}: give a list of [opens, closes] pairs.", code="invalid_hours")
+        for interval in intervals:
+            if (
+                not isinstance(interval, list)
+                or len(interval) != 2
+                or not all(isinstance(t, str) and _TIME.match(t) for t in interval)
+                or interval[0] == interval[1]
+            ):
+                raise ValidationError(
+                    f'{day}: {interval!r} is not an interval like ["07:00", "22:00"].', code="invalid_hours"
+                )
+
+
 def _default_opening_hours() -> dict[str, list[list[str]]]:
-    return {day: [["07:00", "22:00"]] for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
+    return {day: [["07:00", "22:00"]] for day in WEEKDAYS}
 
 
 class Store(TenantModel):
@@ -102,14 +128,20 @@ class Store(TenantModel):
     city = models.CharField(max_length=100, blank=True)
     country = models.CharField(max_length=2, default="DE", validators=[RegexValidator(r"^[A-Z]{2}$")])
     # {"mon": [["07:00", "22:00"]], ...}: one or more open intervals a weekday, local time.
-    opening_hours = models.JSONField(default=_default_opening_hours)
+    opening_hours = models.JSONField(default=_default_opening_hours, validators=[opening_hours_validator])
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(default=django_timezone.now)
 
     rls_lookup_column = "code"
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["merchant", "name"], name="store_unique_name_per_merchant")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["merchant", "name"],
+                name="store_unique_name_per_merchant",
+                violation_error_message="This merchant already has a store with that name.",
+            )
+        ]
         indexes = [models.Index(fields=["merchant", "is_active"], name="store_merchant_active")]
 
     def __str__(self) -> str:
@@ -240,7 +272,11 @@ class Device(TenantModel):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["merchant", "store", "name"], name="device_unique_name_per_store")
+            models.UniqueConstraint(
+                fields=["merchant", "store", "name"],
+                name="device_unique_name_per_store",
+                violation_error_message="This store already has a device with that name.",
+            )
         ]
 
     def __str__(self) -> str:

@@ -54,15 +54,10 @@ def test_readyz_checks_the_database_and_the_broker() -> None:
 def test_readyz_is_503_and_names_the_broker_when_it_is_down(monkeypatch) -> None:  # type: ignore[no-untyped-def]
     from config.celery import app
 
-    # Celery reads CELERY_BROKER_URL from the environment before its configuration.
-    dead = "redis://127.0.0.1:1/0"  # nothing listens on port 1
-    monkeypatch.setenv("CELERY_BROKER_URL", dead)
-    previous = app.conf.broker_url
-    app.conf.broker_url = dead
-    try:
-        response = Client().get("/readyz")
-    finally:
-        app.conf.broker_url = previous
+    connect = app.connection_for_write
+    # Nothing listens on port 1; the app's own configuration stays untouched.
+    monkeypatch.setattr(app, "connection_for_write", lambda: connect("redis://127.0.0.1:1/0"))
+    response = Client().get("/readyz")
     assert response.status_code == 503
     assert response.json()["checks"]["database"] == "ok"
     assert response.json()["checks"]["broker"] != "ok"

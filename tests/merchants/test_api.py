@@ -213,3 +213,23 @@ def test_the_schema_and_its_docs_page_are_served(owner) -> None:  # type: ignore
     docs = client.get("/api/docs/")
     assert docs.status_code == 200
     assert b"<script>" not in docs.content  # no inline script: the CSP would block it
+
+
+def test_the_api_throttles_with_the_same_error_shape(merchant: Merchant, owner, settings) -> None:  # type: ignore[no-untyped-def]
+    from django.core.cache import cache
+    from rest_framework.settings import api_settings
+    from rest_framework.throttling import UserRateThrottle
+
+    cache.clear()
+    rates = {**api_settings.DEFAULT_THROTTLE_RATES, "user": "3/min"}
+    UserRateThrottle.THROTTLE_RATES = rates
+    try:
+        client = _bearer(owner)
+        statuses = [client.get("/api/v1/me/").status_code for _ in range(4)]
+        response = client.get("/api/v1/me/")
+    finally:
+        UserRateThrottle.THROTTLE_RATES = api_settings.DEFAULT_THROTTLE_RATES
+        cache.clear()
+    assert statuses == [200, 200, 200, 429]
+    assert response.json()["error"]["code"] == "throttled"
+    assert "Retry-After" in response

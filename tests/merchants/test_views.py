@@ -184,3 +184,44 @@ def test_an_inactive_stores_landing_page_is_404(store: Store) -> None:
     with merchant_context(store.merchant):
         Store.objects.filter(pk=store.pk).update(is_active=False)
     assert Client().get(f"/s/{store.code}/").status_code == 404
+
+
+def test_every_dashboard_write_is_404_for_another_merchants_owner_and_changes_nothing(
+    merchant: Merchant,
+    store: Store,
+    owner,
+    clerk,
+    other_owner,  # type: ignore[no-untyped-def]
+) -> None:
+    from merchants.services import invitation_create
+
+    device = DeviceFactory(store=store)
+    invitation, _raw = invitation_create(merchant=merchant, invited_by=owner, email="x@example.com", role="clerk")
+    with merchant_context(merchant):
+        member = Membership.objects.get(user=clerk)
+    base = f"/m/{merchant.slug}"
+    writes = [
+        (f"{base}/staff/invite/", {"email": "y@example.com", "role": "owner"}),
+        (f"{base}/staff/invitations/{invitation.pk}/revoke/", {}),
+        (f"{base}/staff/{member.pk}/", {"role": "owner", "action": "role"}),
+        (f"{base}/staff/{member.pk}/", {"action": "remove"}),
+        (f"{base}/devices/", {"name": "Cam", "kind": "camera", "store": store.pk}),
+        (f"{base}/devices/{device.pk}/revoke/", {}),
+    ]
+    client = _client(other_owner)
+    for url, data in writes:
+        before = _counts()
+        with platform_access(reason="test: snapshot", actor="test"):
+            states = (
+                list(Invitation.objects.values_list("pk", "revoked_at")),
+                list(Membership.objects.values_list("pk", "role")),
+                list(Device.objects.values_list("pk", "revoked_at")),
+            )
+        assert client.post(url, data).status_code == 404, url
+        assert _counts() == before, url
+        with platform_access(reason="test: snapshot", actor="test"):
+            assert states == (
+                list(Invitation.objects.values_list("pk", "revoked_at")),
+                list(Membership.objects.values_list("pk", "role")),
+                list(Device.objects.values_list("pk", "revoked_at")),
+            ), url
