@@ -43,17 +43,32 @@ def _write(values: dict[str, str]) -> None:
         )
 
 
+def _swap(values: dict[str, str]) -> dict[str, str]:
+    """Set ``values`` and return what they were, in one round trip."""
+    with connection.cursor() as cursor:
+        # The materialised CTE reads the old values before the outer query sets the new ones.
+        cursor.execute(
+            "WITH previous AS MATERIALIZED (SELECT "  # noqa: S608 - only placeholders are joined in
+            + ", ".join(f"COALESCE(current_setting(%s, true), '') AS p{i}" for i in range(len(values)))
+            + ") SELECT previous.*, "
+            + ", ".join("set_config(%s, %s, true)" for _ in values)
+            + " FROM previous",
+            [*values, *(item for pair in values.items() for item in pair)],
+        )
+        row = cursor.fetchone()
+    return dict(zip(values, row[: len(values)], strict=True))
+
+
 @contextmanager
 def _settings(values: dict[str, str]) -> Iterator[None]:
     with transaction.atomic():
-        previous = _read()
-        _write(values)
+        previous = _swap(values)
         try:
             yield
         finally:
             # After a database error the transaction is already doomed; nothing to restore.
             if not transaction.get_connection().needs_rollback:
-                _write({key: previous[key] for key in values})
+                _write(previous)
 
 
 @contextmanager
