@@ -36,6 +36,8 @@ class Wholesaler(models.Model):
 
     name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=50, unique=True, validators=[slug_validator])
+    # Wholesale costs and suggested retail prices are in this currency.
+    currency = models.CharField(max_length=3, default="EUR", validators=[currency_validator])
     created_at = models.DateTimeField(default=django_timezone.now)
 
     def __str__(self) -> str:

@@ -1,0 +1,180 @@
+"""Reads of the catalog: barcode lookup, typo-tolerant search, stock and movement lists."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.contrib.postgres.search import TrigramWordSimilarity
+from django.db.models import F, Q, QuerySet
+from django.db.models.functions import Greatest
+
+from catalog import gtin
+from catalog.models import Barcode, LocalBarcode, Product, StockMovement, StoreProduct
+from merchants.models import Merchant, Store
+
+# Below this word similarity a product does not match a search (0..1; pg_trgm's default is 0.6).
+SEARCH_THRESHOLD = 0.35
+
+
+@dataclass(frozen=True)
+class ScanResult:
+    """What a scanned code means in a store: the product, how many units, and any measured value."""
+
+    store_product: StoreProduct
+    quantity: int = 1
+    variable: gtin.VariableMeasure | None = None
+
+
+class LookupError_(LookupError):
+    """A code that names no product of this store; the message says why."""
+
+
+def _assortment(store: Store) -> QuerySet[StoreProduct]:
+    return StoreProduct.objects.filter(merchant_id=store.merchant_id, store=store).select_related("product")
+
+
+def store_product_by_code(*, store: Store, code: str) -> ScanResult:
+    """Any of a product's barcodes, its label QR code (GTIN or L<id>), or a variable-measure code.
+
+    Call inside the store's merchant context. Raises LookupError_ with a message for people.
+    """
+    code = code.strip()
+    if code[:1] in {"L", "l"} and code[1:].isdigit():
+        item = _assortment(store).filter(pk=int(code[1:]), product__isnull=True).first()
+        if item is None:
+            raise LookupError_("This shop does not sell a product with this code.")
+        return ScanResult(item)
+    variable = gtin.parse_variable(code)
+    if variable is not None:
+        barcode = Barcode.objects.filter(wholesaler_id=store.merchant.wholesaler_id, code=variable.key).first()
+        local = LocalBarcode.objects.filter(merchant_id=store.merchant_id, store=store, code=variable.key).first()
+        item = (
+            local.store_product
+            if local
+            else _assortment(store).filter(product_id=barcode.product_id).first()
+            if barcode
+            else None
+        )
+        if item is None:
+            raise LookupError_("This shop does not sell the product of this scale label.")
+        return ScanResult(item, 1, variable)
+    try:
+        normalized = gtin.normalize(code)
+    except gtin.GtinError as error:
+        raise LookupError_(str(error)) from error
+    local = (
+        LocalBarcode.objects.filter(merchant_id=store.merchant_id, store=store, code=normalized)
+        .select_related("store_product__product")
+        .first()
+    )
+    if local is not None:
+        return ScanResult(local.store_product, local.quantity)
+    item = (
+        _assortment(store).filter(product__gtin=normalized, product__wholesaler_id=store.merchant.wholesaler_id).first()
+    )
+    if item is not None:
+        return ScanResult(item, 1)
+    barcode = Barcode.objects.filter(wholesaler_id=store.merchant.wholesaler_id, code=normalized).first()
+    if barcode is not None:
+        item = _assortment(store).filter(product_id=barcode.product_id).first()
+        if item is not None:
+            return ScanResult(item, barcode.quantity)
+    raise LookupError_("This shop does not sell a product with this barcode.")
+
+
+def assortment_search(
+    *, store: Store, query: str, limit: int = 20, include_inactive: bool = False
+) -> list[StoreProduct]:
+    """A store's products matching ``query`` by name, brand or barcode, best first; typo tolerant.
+
+    Digits are looked up as a barcode (exact, any GTIN form) and as a prefix of one.
+    """
+    query = query.strip()
+    items = _assortment(store)
+    if not include_inactive:
+        items = items.filter(is_active=True)
+    if not query:
+        return list(items.order_by("product__name", "local_name")[:limit])
+    if query.isdigit() and len(query) >= 8:
+        try:
+            return [store_product_by_code(store=store, code=query).store_product]
+        except LookupError_:
+            return []
+    ranked = (
+        items.annotate(
+            score=Greatest(
+                TrigramWordSimilarity(query, "product__name"),
+                TrigramWordSimilarity(query, "product__brand"),
+                TrigramWordSimilarity(query, "local_name"),
+            )
+        )
+        .filter(
+            Q(product__name__trigram_word_similar=query)
+            | Q(product__brand__trigram_word_similar=query)
+            | Q(local_name__trigram_word_similar=query)
+            | Q(product__gtin__endswith=query)
+        )
+        .order_by("-score", "product__name")
+    )
+    return list(ranked[:limit])
+
+
+def product_search(*, merchant: Merchant, query: str, limit: int = 20) -> list[Product]:
+    """Master products of the merchant's wholesaler matching ``query``, best first; typo tolerant."""
+    products = Product.objects.filter(wholesaler_id=merchant.wholesaler_id, is_active=True).select_related("category")
+    query = query.strip()
+    if query.isdigit() and len(query) >= 8:
+        try:
+            code = gtin.normalize(query)
+        except gtin.GtinError:
+            return []
+        return list(products.filter(Q(gtin=code) | Q(barcodes__code=code)).distinct()[:limit])
+    return list(
+        products.annotate(score=Greatest(TrigramWordSimilarity(query, "name"), TrigramWordSimilarity(query, "brand")))
+        .filter(Q(name__trigram_word_similar=query) | Q(brand__trigram_word_similar=query))
+        .order_by("-score", "name")[:limit]
+    )
+
+
+def stock_list(*, store: Store, status: str = "", query: str = "") -> QuerySet[StoreProduct]:
+    """A store's stock; ``status`` 'low' (at or below the threshold) or 'negative'."""
+    items = _assortment(store).filter(is_active=True)
+    if status == "low":
+        items = items.filter(low_stock_threshold__isnull=False, on_hand__lte=F("low_stock_threshold"))
+    elif status == "negative":
+        items = items.filter(on_hand__lt=0)
+    if query:
+        items = items.filter(
+            Q(product__name__icontains=query) | Q(local_name__icontains=query) | Q(product__gtin__endswith=query)
+        )
+    return items.order_by("product__name", "local_name")
+
+
+def store_product_get(*, merchant: Merchant, store_product_id: int) -> StoreProduct | None:
+    return (
+        StoreProduct.objects.filter(merchant=merchant, pk=store_product_id)
+        .select_related("product", "product__category", "store")
+        .first()
+    )
+
+
+def movement_list(*, merchant: Merchant, store_product: StoreProduct) -> QuerySet[StockMovement]:
+    return (
+        StockMovement.objects.filter(merchant=merchant, store_product=store_product)
+        .select_related("created_by")
+        .order_by("-created_at", "-pk")
+    )
+
+
+def ledger_violations(*, merchant: Merchant) -> list[tuple[int, int, int]]:
+    """(store product, on_hand, sum of movements) wherever they differ: always empty unless broken."""
+    from django.db.models import Sum
+    from django.db.models.functions import Coalesce
+
+    rows = (
+        StoreProduct.objects.filter(merchant=merchant)
+        .annotate(total=Coalesce(Sum("movements__quantity"), 0))
+        .exclude(on_hand=F("total"))
+        .values_list("pk", "on_hand", "total")
+    )
+    return list(rows)
