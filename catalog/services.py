@@ -38,7 +38,7 @@ if TYPE_CHECKING:
     from django.contrib.auth.models import User
 
 # Which way each kind of movement may go: +1 in, -1 out, 0 either.
-_DIRECTION = {
+_DIRECTION: dict[str, int] = {
     MovementKind.SALE: -1,
     MovementKind.REFUND: +1,
     MovementKind.RECEIPT: +1,
@@ -48,8 +48,15 @@ _DIRECTION = {
     MovementKind.WRITE_OFF: -1,
 }
 # A sale may take on-hand below zero (the shelf had what the books did not); it is flagged.
-_MAY_GO_NEGATIVE = {MovementKind.SALE, MovementKind.SHELF_CORRECTION}
-_NEEDS_REASON = {MovementKind.ADJUSTMENT, MovementKind.WRITE_OFF}
+_MAY_GO_NEGATIVE: set[str] = {MovementKind.SALE, MovementKind.SHELF_CORRECTION}
+_NEEDS_REASON: set[str] = {MovementKind.ADJUSTMENT, MovementKind.WRITE_OFF}
+
+
+class _Unchanged:
+    """Marks an argument left out (None means 'no threshold', so it cannot mean 'unchanged')."""
+
+
+UNCHANGED = _Unchanged()
 
 
 class StockError(ValidationError):
@@ -323,7 +330,7 @@ def assortment_update(
     store_product_id: int,
     shelf_location: str | None = None,
     is_active: bool | None = None,
-    low_stock_threshold: int | type[Ellipsis] | None = ...,
+    low_stock_threshold: int | _Unchanged | None = UNCHANGED,
     price: int | None = None,
     changed_by: User | None = None,
 ) -> StoreProduct:
@@ -341,10 +348,10 @@ def assortment_update(
         if is_active is not None:
             item.is_active = is_active
             fields.append("is_active")
-        if low_stock_threshold is not ...:
-            if low_stock_threshold is not None and low_stock_threshold < 0:  # type: ignore[operator]
+        if not isinstance(low_stock_threshold, _Unchanged):
+            if low_stock_threshold is not None and low_stock_threshold < 0:
                 raise ValidationError({"low_stock_threshold": "A threshold cannot be negative."})
-            item.low_stock_threshold = low_stock_threshold  # type: ignore[assignment]
+            item.low_stock_threshold = low_stock_threshold
             fields.append("low_stock_threshold")
         if fields:
             item.save(update_fields=fields)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 
 from merchants.models import Device, DeviceKind
 from merchants.selectors import store_get_by_code
@@ -23,6 +23,9 @@ DAYS = [
 def store_landing(request: HttpRequest, code: str) -> HttpResponse:
     """The store's welcome page: name, address, opening hours and the privacy notice naming its cameras."""
     store = store_get_by_code(code=code)
+    typed = request.GET.get("code", "").strip()
+    if typed:
+        return redirect("product_lookup", store_code=store.code, code=typed)
     with merchant_context(store.merchant_id):
         cameras = list(
             Device.objects.filter(

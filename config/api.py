@@ -23,6 +23,13 @@ class Pagination(PageNumberPagination):
     max_page_size = 500
 
 
+def paginated(view: Any, request: Any, items: Any, serializer: Any) -> Response:
+    """One page of ``items`` through ``serializer``, with count, next and previous."""
+    paginator = Pagination()
+    page: Any = paginator.paginate_queryset(items, request, view=view)
+    return paginator.get_paginated_response(serializer(page, many=True).data)
+
+
 def error_body(code: str, message: str, fields: dict[str, Any] | None = None) -> dict[str, Any]:
     body: dict[str, Any] = {"code": code, "message": message}
     if fields:

@@ -20,6 +20,7 @@ urlpatterns = [
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("api/v1/", include("merchants.api_urls")),
+    path("api/v1/", include("catalog.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),
     # Swagger UI injects <style> elements at run time: this one page may apply inline styles
     # (never inline scripts; its script is served from this origin by the split view).
@@ -28,6 +29,7 @@ urlpatterns = [
         csp_update({"style-src": ["'unsafe-inline'"]})(SpectacularSwaggerSplitView.as_view(url_name="api_schema")),
         name="api_docs",
     ),
+    path("", include("catalog.urls")),
     path("", include("merchants.urls")),
     path("", include("checkout.urls")),
 ]

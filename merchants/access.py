@@ -15,7 +15,7 @@ from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponseBase
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -47,13 +47,15 @@ def _render(response: Any) -> Any:
     return response
 
 
-def merchant_view(permission: str = "view") -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
+def merchant_view(
+    permission: str = "view",
+) -> Callable[[Callable[..., HttpResponseBase]], Callable[..., HttpResponseBase]]:
     """Decorate a view under /m/<slug>/: sets request.merchant and request.membership."""
 
-    def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    def decorator(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
         @login_required
         @wraps(view)
-        def wrapper(request: HttpRequest, slug: str, *args: Any, **kwargs: Any) -> HttpResponse:
+        def wrapper(request: HttpRequest, slug: str, *args: Any, **kwargs: Any) -> HttpResponseBase:
             merchant = _merchant_get({"slug": slug})
             with tenancy.merchant_context(merchant, user_id=request.user.pk):
                 membership = membership_get(merchant=merchant, user=request.user)

@@ -16,7 +16,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.api import Pagination
+from config.api import paginated
 from merchants import selectors, services
 from merchants.access import DeviceApi, MerchantApi
 from merchants.models import Device, DeviceKind, Membership, Merchant, Role
@@ -49,14 +49,6 @@ class DeviceOutput(serializers.Serializer[Any]):
     is_active = serializers.BooleanField()
     created_at = serializers.DateTimeField()
     last_seen_at = serializers.DateTimeField(allow_null=True)
-
-
-def _paginated(
-    view: APIView, request: Request, queryset: QuerySet[Any] | list[Any], serializer: type[serializers.Serializer[Any]]
-) -> Response:
-    paginator = Pagination()
-    page = paginator.paginate_queryset(queryset, request, view=view)
-    return paginator.get_paginated_response(serializer(page, many=True).data)
 
 
 class IsPerson(BasePermission):
@@ -94,9 +86,7 @@ class MeApi(UserApi):
 class MerchantListApi(UserApi):
     @extend_schema(responses=MerchantOutput(many=True), summary="Merchants the user works for")
     def get(self, request: Request) -> Response:
-        return _paginated(
-            self, request, selectors.merchant_list_for_user(user=cast(User, request.user)), MerchantOutput
-        )
+        return paginated(self, request, selectors.merchant_list_for_user(user=cast(User, request.user)), MerchantOutput)
 
 
 class MerchantDetailApi(MerchantApi):
@@ -108,7 +98,7 @@ class MerchantDetailApi(MerchantApi):
 class StoreListApi(MerchantApi):
     @extend_schema(responses=StoreOutput(many=True), summary="The merchant's stores")
     def get(self, request: Request, merchant_id: int) -> Response:
-        return _paginated(self, request, selectors.store_list(merchant=self.merchant), StoreOutput)
+        return paginated(self, request, selectors.store_list(merchant=self.merchant), StoreOutput)
 
 
 class StoreDetailApi(MerchantApi):
@@ -127,7 +117,7 @@ class MemberListApi(MerchantApi):
     @extend_schema(responses=MemberOutput(many=True), summary="The merchant's staff")
     def get(self, request: Request, merchant_id: int) -> Response:
         members: QuerySet[Membership] = selectors.membership_list(merchant=self.merchant)
-        return _paginated(self, request, members, self.MemberOutput)
+        return paginated(self, request, members, self.MemberOutput)
 
 
 class InvitationCreateApi(MerchantApi):
@@ -160,7 +150,7 @@ class DeviceListApi(MerchantApi):
 
     @extend_schema(responses=DeviceOutput(many=True), summary="Cameras and door readers")
     def get(self, request: Request, merchant_id: int) -> Response:
-        return _paginated(self, request, selectors.device_list(merchant=self.merchant), DeviceOutput)
+        return paginated(self, request, selectors.device_list(merchant=self.merchant), DeviceOutput)
 
 
 class DeviceCreateApi(MerchantApi):

@@ -10,8 +10,8 @@ from django.urls import reverse
 # (key, label, url name, built yet). Sections not built yet open an honest placeholder page.
 SECTIONS: list[tuple[str, str, str, bool]] = [
     ("overview", "Overview", "dashboard", True),
-    ("catalog", "Catalog", "section_catalog", False),
-    ("stock", "Stock", "section_stock", False),
+    ("catalog", "Catalog", "section_catalog", True),
+    ("stock", "Stock", "section_stock", True),
     ("counter", "Counter", "section_counter", False),
     ("orders", "Orders", "section_orders", False),
     ("cameras", "Cameras", "section_cameras", False),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from django.http import HttpRequest
+from django_htmx.middleware import HtmxDetails
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -14,6 +15,7 @@ if TYPE_CHECKING:
 
 class AuthenticatedRequest(HttpRequest):
     user: User
+    htmx: HtmxDetails
 
 
 class MerchantRequest(AuthenticatedRequest):

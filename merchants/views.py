@@ -52,8 +52,6 @@ def dashboard(request: MerchantRequest) -> HttpResponse:
 
 # What each section will hold, shown on its placeholder page until it is built.
 PLANNED = {
-    "catalog": ("Catalog", "Products from your wholesaler's catalog, your store assortment, prices and shelf labels."),
-    "stock": ("Stock", "On-hand stock per store from an exact stock ledger, counts and adjustments."),
     "counter": ("Counter", "Counter mode for selling with a USB barcode scanner, cash or card."),
     "orders": ("Orders", "Shoppers' scan-to-pay orders and counter sales, receipts and refunds."),
     "cameras": ("Cameras", "Shelf cameras, slot calibration, shelf events and stock-out alerts."),

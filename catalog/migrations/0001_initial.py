@@ -10,11 +10,10 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('merchants', '0003_wholesaler_currency'),
+        ("merchants", "0003_wholesaler_currency"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
@@ -22,233 +21,534 @@ class Migration(migrations.Migration):
         # pg_trgm is a trusted extension: the application's role (the database owner) may create it.
         TrigramExtension(),
         migrations.CreateModel(
-            name='Category',
+            name="Category",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100)),
-                ('path', models.CharField(max_length=300)),
-                ('parent', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='children', to='catalog.category')),
-                ('wholesaler', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='categories', to='merchants.wholesaler')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(max_length=100)),
+                ("path", models.CharField(max_length=300)),
+                (
+                    "parent",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="children",
+                        to="catalog.category",
+                    ),
+                ),
+                (
+                    "wholesaler",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="categories",
+                        to="merchants.wholesaler",
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'categories',
-                'ordering': ['path'],
+                "verbose_name_plural": "categories",
+                "ordering": ["path"],
             },
         ),
         migrations.CreateModel(
-            name='CountSession',
+            name="CountSession",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('status', models.CharField(choices=[('open', 'Open'), ('closed', 'Closed'), ('cancelled', 'Cancelled')], default='open', max_length=10)),
-                ('note', models.CharField(blank=True, max_length=200)),
-                ('started_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('closed_at', models.DateTimeField(blank=True, null=True)),
-                ('merchant', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='merchants.merchant')),
-                ('started_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('store', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='merchants.store')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("open", "Open"), ("closed", "Closed"), ("cancelled", "Cancelled")],
+                        default="open",
+                        max_length=10,
+                    ),
+                ),
+                ("note", models.CharField(blank=True, max_length=200)),
+                ("started_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("closed_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "merchant",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to="merchants.merchant"
+                    ),
+                ),
+                (
+                    "started_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "store",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to="merchants.store"
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='Product',
+            name="Product",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('gtin', models.CharField(help_text='14 digits, check digit validated; any GTIN form finds it.', max_length=14)),
-                ('name', models.CharField(max_length=200)),
-                ('brand', models.CharField(blank=True, max_length=100)),
-                ('unit_size', models.CharField(blank=True, help_text="As printed, e.g. '0.5 l' or '6 x 0.33 l'.", max_length=50)),
-                ('content_amount', models.DecimalField(blank=True, decimal_places=3, max_digits=10, null=True)),
-                ('content_unit', models.CharField(choices=[('piece', 'piece'), ('l', 'litre'), ('kg', 'kilogram')], default='piece', max_length=5)),
-                ('case_pack', models.PositiveIntegerField(default=1, validators=[django.core.validators.MinValueValidator(1)])),
-                ('wholesale_cost', models.PositiveIntegerField(default=0)),
-                ('suggested_retail_price', models.PositiveIntegerField(default=0)),
-                ('image', models.ImageField(blank=True, upload_to='products/')),
-                ('is_age_restricted', models.BooleanField(default=False)),
-                ('minimum_age', models.PositiveSmallIntegerField(blank=True, null=True)),
-                ('tax_class', models.CharField(choices=[('standard', 'Standard rate'), ('reduced', 'Reduced rate'), ('zero', 'Zero rate')], default='standard', max_length=10)),
-                ('is_sold_by_weight', models.BooleanField(default=False, help_text='Stock in grams; scales print the weight.')),
-                ('is_active', models.BooleanField(default=True)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('category', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='products', to='catalog.category')),
-                ('wholesaler', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='products', to='merchants.wholesaler')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "gtin",
+                    models.CharField(
+                        help_text="14 digits, check digit validated; any GTIN form finds it.", max_length=14
+                    ),
+                ),
+                ("name", models.CharField(max_length=200)),
+                ("brand", models.CharField(blank=True, max_length=100)),
+                (
+                    "unit_size",
+                    models.CharField(blank=True, help_text="As printed, e.g. '0.5 l' or '6 x 0.33 l'.", max_length=50),
+                ),
+                ("content_amount", models.DecimalField(blank=True, decimal_places=3, max_digits=10, null=True)),
+                (
+                    "content_unit",
+                    models.CharField(
+                        choices=[("piece", "piece"), ("l", "litre"), ("kg", "kilogram")], default="piece", max_length=5
+                    ),
+                ),
+                (
+                    "case_pack",
+                    models.PositiveIntegerField(default=1, validators=[django.core.validators.MinValueValidator(1)]),
+                ),
+                ("wholesale_cost", models.PositiveIntegerField(default=0)),
+                ("suggested_retail_price", models.PositiveIntegerField(default=0)),
+                ("image", models.ImageField(blank=True, upload_to="products/")),
+                ("is_age_restricted", models.BooleanField(default=False)),
+                ("minimum_age", models.PositiveSmallIntegerField(blank=True, null=True)),
+                (
+                    "tax_class",
+                    models.CharField(
+                        choices=[("standard", "Standard rate"), ("reduced", "Reduced rate"), ("zero", "Zero rate")],
+                        default="standard",
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "is_sold_by_weight",
+                    models.BooleanField(default=False, help_text="Stock in grams; scales print the weight."),
+                ),
+                ("is_active", models.BooleanField(default=True)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "category",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="products",
+                        to="catalog.category",
+                    ),
+                ),
+                (
+                    "wholesaler",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="products", to="merchants.wholesaler"
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='Barcode',
+            name="Barcode",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(max_length=14)),
-                ('kind', models.CharField(choices=[('unit', 'Unit'), ('multipack', 'Multipack'), ('case', 'Case'), ('variable', 'Variable measure (price or weight)')], default='unit', max_length=10)),
-                ('quantity', models.PositiveIntegerField(default=1, validators=[django.core.validators.MinValueValidator(1)])),
-                ('wholesaler', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='merchants.wholesaler')),
-                ('product', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='barcodes', to='catalog.product')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("code", models.CharField(max_length=14)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("unit", "Unit"),
+                            ("multipack", "Multipack"),
+                            ("case", "Case"),
+                            ("variable", "Variable measure (price or weight)"),
+                        ],
+                        default="unit",
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "quantity",
+                    models.PositiveIntegerField(default=1, validators=[django.core.validators.MinValueValidator(1)]),
+                ),
+                (
+                    "wholesaler",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to="merchants.wholesaler"
+                    ),
+                ),
+                (
+                    "product",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="barcodes", to="catalog.product"
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='StoreProduct',
+            name="StoreProduct",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('local_name', models.CharField(blank=True, max_length=200)),
-                ('local_brand', models.CharField(blank=True, max_length=100)),
-                ('local_tax_class', models.CharField(blank=True, choices=[('standard', 'Standard rate'), ('reduced', 'Reduced rate'), ('zero', 'Zero rate')], max_length=10)),
-                ('local_is_age_restricted', models.BooleanField(default=False)),
-                ('price', models.PositiveIntegerField(help_text="Retail price in the store's currency, minor units.")),
-                ('shelf_location', models.CharField(blank=True, max_length=50)),
-                ('is_active', models.BooleanField(default=True)),
-                ('low_stock_threshold', models.PositiveIntegerField(blank=True, null=True)),
-                ('on_hand', models.IntegerField(default=0)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('merchant', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='merchants.merchant')),
-                ('product', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='catalog.product')),
-                ('store', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='assortment', to='merchants.store')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("local_name", models.CharField(blank=True, max_length=200)),
+                ("local_brand", models.CharField(blank=True, max_length=100)),
+                (
+                    "local_tax_class",
+                    models.CharField(
+                        blank=True,
+                        choices=[("standard", "Standard rate"), ("reduced", "Reduced rate"), ("zero", "Zero rate")],
+                        max_length=10,
+                    ),
+                ),
+                ("local_is_age_restricted", models.BooleanField(default=False)),
+                ("price", models.PositiveIntegerField(help_text="Retail price in the store's currency, minor units.")),
+                ("shelf_location", models.CharField(blank=True, max_length=50)),
+                ("is_active", models.BooleanField(default=True)),
+                ("low_stock_threshold", models.PositiveIntegerField(blank=True, null=True)),
+                ("on_hand", models.IntegerField(default=0)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "merchant",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to="merchants.merchant"
+                    ),
+                ),
+                (
+                    "product",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="catalog.product",
+                    ),
+                ),
+                (
+                    "store",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="assortment", to="merchants.store"
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='StockMovement',
+            name="StockMovement",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('sale', 'Sale'), ('refund', 'Refund'), ('receipt', 'Goods received'), ('adjustment', 'Adjustment'), ('count', 'Stock count'), ('shelf_correction', 'Shelf correction'), ('write_off', 'Write-off')], max_length=20)),
-                ('quantity', models.IntegerField(help_text='Signed: negative leaves the store.')),
-                ('reason', models.CharField(blank=True, choices=[('damaged', 'Damaged'), ('expired', 'Expired'), ('theft', 'Theft or loss'), ('found', 'Found'), ('own_use', 'Own use'), ('correction', 'Correction of an error'), ('other', 'Other')], max_length=20)),
-                ('note', models.CharField(blank=True, max_length=200)),
-                ('reference', models.CharField(blank=True, max_length=100)),
-                ('is_flagged_negative', models.BooleanField(default=False)),
-                ('on_hand_after', models.IntegerField()),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('merchant', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='merchants.merchant')),
-                ('store', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='merchants.store')),
-                ('store_product', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='movements', to='catalog.storeproduct')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("sale", "Sale"),
+                            ("refund", "Refund"),
+                            ("receipt", "Goods received"),
+                            ("adjustment", "Adjustment"),
+                            ("count", "Stock count"),
+                            ("shelf_correction", "Shelf correction"),
+                            ("write_off", "Write-off"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("quantity", models.IntegerField(help_text="Signed: negative leaves the store.")),
+                (
+                    "reason",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("damaged", "Damaged"),
+                            ("expired", "Expired"),
+                            ("theft", "Theft or loss"),
+                            ("found", "Found"),
+                            ("own_use", "Own use"),
+                            ("correction", "Correction of an error"),
+                            ("other", "Other"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("note", models.CharField(blank=True, max_length=200)),
+                ("reference", models.CharField(blank=True, max_length=100)),
+                ("is_flagged_negative", models.BooleanField(default=False)),
+                ("on_hand_after", models.IntegerField()),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "merchant",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to="merchants.merchant"
+                    ),
+                ),
+                (
+                    "store",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to="merchants.store"
+                    ),
+                ),
+                (
+                    "store_product",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="movements", to="catalog.storeproduct"
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='ProductLookup',
+            name="ProductLookup",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(max_length=32)),
-                ('looked_up_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('merchant', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='merchants.merchant')),
-                ('store', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='merchants.store')),
-                ('store_product', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='catalog.storeproduct')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("code", models.CharField(max_length=32)),
+                ("looked_up_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "merchant",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to="merchants.merchant"
+                    ),
+                ),
+                (
+                    "store",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to="merchants.store"
+                    ),
+                ),
+                (
+                    "store_product",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="catalog.storeproduct",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='PriceChange',
+            name="PriceChange",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('old_price', models.PositiveIntegerField(blank=True, null=True)),
-                ('new_price', models.PositiveIntegerField()),
-                ('changed_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('changed_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('merchant', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='merchants.merchant')),
-                ('store_product', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='price_changes', to='catalog.storeproduct')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("old_price", models.PositiveIntegerField(blank=True, null=True)),
+                ("new_price", models.PositiveIntegerField()),
+                ("changed_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "changed_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "merchant",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to="merchants.merchant"
+                    ),
+                ),
+                (
+                    "store_product",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="price_changes",
+                        to="catalog.storeproduct",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='LocalBarcode',
+            name="LocalBarcode",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(max_length=14)),
-                ('quantity', models.PositiveIntegerField(default=1, validators=[django.core.validators.MinValueValidator(1)])),
-                ('merchant', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='merchants.merchant')),
-                ('store', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='merchants.store')),
-                ('store_product', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='local_barcodes', to='catalog.storeproduct')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("code", models.CharField(max_length=14)),
+                (
+                    "quantity",
+                    models.PositiveIntegerField(default=1, validators=[django.core.validators.MinValueValidator(1)]),
+                ),
+                (
+                    "merchant",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to="merchants.merchant"
+                    ),
+                ),
+                (
+                    "store",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to="merchants.store"
+                    ),
+                ),
+                (
+                    "store_product",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="local_barcodes",
+                        to="catalog.storeproduct",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='CountLine',
+            name="CountLine",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('counted', models.PositiveIntegerField()),
-                ('expected', models.IntegerField(blank=True, null=True)),
-                ('updated_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('merchant', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='merchants.merchant')),
-                ('session', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='lines', to='catalog.countsession')),
-                ('store_product', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='catalog.storeproduct')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("counted", models.PositiveIntegerField()),
+                ("expected", models.IntegerField(blank=True, null=True)),
+                ("updated_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "merchant",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to="merchants.merchant"
+                    ),
+                ),
+                (
+                    "session",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="lines", to="catalog.countsession"
+                    ),
+                ),
+                (
+                    "store_product",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="catalog.storeproduct"
+                    ),
+                ),
             ],
         ),
         migrations.AddConstraint(
-            model_name='category',
-            constraint=models.UniqueConstraint(fields=('wholesaler', 'path'), name='category_unique_path'),
+            model_name="category",
+            constraint=models.UniqueConstraint(fields=("wholesaler", "path"), name="category_unique_path"),
         ),
         migrations.AddIndex(
-            model_name='countsession',
-            index=models.Index(fields=['merchant', 'store', 'status'], name='countsession_store_status'),
+            model_name="countsession",
+            index=models.Index(fields=["merchant", "store", "status"], name="countsession_store_status"),
         ),
         migrations.AddIndex(
-            model_name='product',
-            index=django.contrib.postgres.indexes.GinIndex(fields=['name'], name='product_name_trgm', opclasses=['gin_trgm_ops']),
+            model_name="product",
+            index=django.contrib.postgres.indexes.GinIndex(
+                fields=["name"], name="product_name_trgm", opclasses=["gin_trgm_ops"]
+            ),
         ),
         migrations.AddIndex(
-            model_name='product',
-            index=django.contrib.postgres.indexes.GinIndex(fields=['brand'], name='product_brand_trgm', opclasses=['gin_trgm_ops']),
+            model_name="product",
+            index=django.contrib.postgres.indexes.GinIndex(
+                fields=["brand"], name="product_brand_trgm", opclasses=["gin_trgm_ops"]
+            ),
         ),
         migrations.AddConstraint(
-            model_name='product',
-            constraint=models.UniqueConstraint(fields=('wholesaler', 'gtin'), name='product_unique_gtin'),
+            model_name="product",
+            constraint=models.UniqueConstraint(fields=("wholesaler", "gtin"), name="product_unique_gtin"),
         ),
         migrations.AddConstraint(
-            model_name='product',
-            constraint=models.CheckConstraint(condition=models.Q(('case_pack__gte', 1)), name='product_case_pack_positive'),
+            model_name="product",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("case_pack__gte", 1)), name="product_case_pack_positive"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='product',
-            constraint=models.CheckConstraint(condition=models.Q(('is_age_restricted', False), ('minimum_age__isnull', False), _connector='OR'), name='product_age_restricted_has_age'),
+            model_name="product",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("is_age_restricted", False), ("minimum_age__isnull", False), _connector="OR"),
+                name="product_age_restricted_has_age",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='barcode',
-            constraint=models.UniqueConstraint(fields=('wholesaler', 'code'), name='barcode_unique_code', violation_error_message='Another product already has this barcode.'),
+            model_name="barcode",
+            constraint=models.UniqueConstraint(
+                fields=("wholesaler", "code"),
+                name="barcode_unique_code",
+                violation_error_message="Another product already has this barcode.",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='barcode',
-            constraint=models.CheckConstraint(condition=models.Q(('quantity__gte', 1)), name='barcode_quantity_positive'),
+            model_name="barcode",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("quantity__gte", 1)), name="barcode_quantity_positive"
+            ),
         ),
         migrations.AddIndex(
-            model_name='storeproduct',
-            index=models.Index(fields=['merchant', 'store', 'is_active'], name='storeproduct_store_active'),
+            model_name="storeproduct",
+            index=models.Index(fields=["merchant", "store", "is_active"], name="storeproduct_store_active"),
         ),
         migrations.AddIndex(
-            model_name='storeproduct',
-            index=django.contrib.postgres.indexes.GinIndex(fields=['local_name'], name='storeproduct_local_name_trgm', opclasses=['gin_trgm_ops']),
+            model_name="storeproduct",
+            index=django.contrib.postgres.indexes.GinIndex(
+                fields=["local_name"], name="storeproduct_local_name_trgm", opclasses=["gin_trgm_ops"]
+            ),
         ),
         migrations.AddConstraint(
-            model_name='storeproduct',
-            constraint=models.UniqueConstraint(condition=models.Q(('product__isnull', False)), fields=('merchant', 'store', 'product'), name='storeproduct_unique_product', violation_error_message='This store already sells that product.'),
+            model_name="storeproduct",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("product__isnull", False)),
+                fields=("merchant", "store", "product"),
+                name="storeproduct_unique_product",
+                violation_error_message="This store already sells that product.",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='storeproduct',
-            constraint=models.CheckConstraint(condition=models.Q(('product__isnull', False), models.Q(('local_name', ''), _negated=True), _connector='OR'), name='storeproduct_master_or_local'),
+            model_name="storeproduct",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("product__isnull", False), models.Q(("local_name", ""), _negated=True), _connector="OR"
+                ),
+                name="storeproduct_master_or_local",
+            ),
         ),
         migrations.AddIndex(
-            model_name='stockmovement',
-            index=models.Index(fields=['merchant', 'store_product', 'created_at'], name='movement_product_time'),
+            model_name="stockmovement",
+            index=models.Index(fields=["merchant", "store_product", "created_at"], name="movement_product_time"),
         ),
         migrations.AddIndex(
-            model_name='stockmovement',
-            index=models.Index(fields=['merchant', 'store', 'kind', 'created_at'], name='movement_store_kind_time'),
+            model_name="stockmovement",
+            index=models.Index(fields=["merchant", "store", "kind", "created_at"], name="movement_store_kind_time"),
         ),
         migrations.AddConstraint(
-            model_name='stockmovement',
-            constraint=models.CheckConstraint(condition=models.Q(('quantity', 0), _negated=True), name='movement_quantity_nonzero'),
+            model_name="stockmovement",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("quantity", 0), _negated=True), name="movement_quantity_nonzero"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='stockmovement',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('kind__in', ['adjustment', 'write_off']), _negated=True), models.Q(('reason', ''), _negated=True), _connector='OR'), name='movement_adjustment_has_reason'),
+            model_name="stockmovement",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("kind__in", ["adjustment", "write_off"]), _negated=True),
+                    models.Q(("reason", ""), _negated=True),
+                    _connector="OR",
+                ),
+                name="movement_adjustment_has_reason",
+            ),
         ),
         migrations.AddIndex(
-            model_name='productlookup',
-            index=models.Index(fields=['merchant', 'store', 'looked_up_at'], name='lookup_store_time'),
+            model_name="productlookup",
+            index=models.Index(fields=["merchant", "store", "looked_up_at"], name="lookup_store_time"),
         ),
         migrations.AddIndex(
-            model_name='pricechange',
-            index=models.Index(fields=['merchant', 'store_product', 'changed_at'], name='pricechange_product_time'),
+            model_name="pricechange",
+            index=models.Index(fields=["merchant", "store_product", "changed_at"], name="pricechange_product_time"),
         ),
         migrations.AddConstraint(
-            model_name='localbarcode',
-            constraint=models.UniqueConstraint(fields=('merchant', 'store', 'code'), name='localbarcode_unique_code', violation_error_message='Another product of this store already has this barcode.'),
+            model_name="localbarcode",
+            constraint=models.UniqueConstraint(
+                fields=("merchant", "store", "code"),
+                name="localbarcode_unique_code",
+                violation_error_message="Another product of this store already has this barcode.",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='countline',
-            constraint=models.UniqueConstraint(fields=('merchant', 'session', 'store_product'), name='countline_unique_product'),
+            model_name="countline",
+            constraint=models.UniqueConstraint(
+                fields=("merchant", "session", "store_product"), name="countline_unique_product"
+            ),
         ),
     ]

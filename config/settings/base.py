@@ -213,6 +213,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Several models have a "kind"; name each choice set after its own model.
+    "ENUM_NAME_OVERRIDES": {
+        "DeviceKindEnum": "merchants.models.DeviceKind",
+        "MovementKindEnum": "catalog.models.MovementKind",
+    },
 }
 
 # Content-Security-Policy: no inline script or style anywhere; every asset is served from here.

@@ -5,15 +5,22 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('merchants', '0002_store_validation'),
+        ("merchants", "0002_store_validation"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='wholesaler',
-            name='currency',
-            field=models.CharField(default='EUR', max_length=3, validators=[django.core.validators.RegexValidator('^[A-Z]{3}$', 'Use a three-letter ISO 4217 currency code, such as EUR.')]),
+            model_name="wholesaler",
+            name="currency",
+            field=models.CharField(
+                default="EUR",
+                max_length=3,
+                validators=[
+                    django.core.validators.RegexValidator(
+                        "^[A-Z]{3}$", "Use a three-letter ISO 4217 currency code, such as EUR."
+                    )
+                ],
+            ),
         ),
     ]

@@ -95,13 +95,13 @@ def test_unbuilt_section_says_so_and_shows_no_numbers(
     log_in(watched, live_server.url, owner)
     page.wait_for_url(f"{live_server.url}/m/{merchant.slug}/")
 
-    catalog = page.get_by_role("navigation", name="Dashboard").get_by_role("link", name=re.compile(r"^Catalog"))
-    expect(catalog.locator(".tag-soon")).to_have_text("soon")
-    catalog.click()
+    analytics = page.get_by_role("navigation", name="Dashboard").get_by_role("link", name=re.compile(r"^Analytics"))
+    expect(analytics.locator(".tag-soon")).to_have_text("soon")
+    analytics.click()
 
-    page.wait_for_url(f"{live_server.url}/m/{merchant.slug}/catalog/")
+    page.wait_for_url(f"{live_server.url}/m/{merchant.slug}/analytics/")
     expect(page.locator(".notice-unbuilt")).to_contain_text("not built yet")
-    expect(catalog).to_have_attribute("aria-current", "page")
+    expect(analytics).to_have_attribute("aria-current", "page")
     # A placeholder must not look like data: not one figure in the page body.
     assert re.search(r"\d", page.locator("main").inner_text()) is None
     watched.assert_clean()

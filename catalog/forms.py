@@ -1,0 +1,48 @@
+"""Forms of the catalog pages."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django import forms
+
+from catalog.models import AdjustmentReason, Category, TaxClass
+from merchants.models import Merchant
+
+
+class LocalProductForm(forms.Form):
+    name = forms.CharField(max_length=200)
+    brand = forms.CharField(max_length=100, required=False)
+    price = forms.CharField(max_length=20, help_text="e.g. 2.49")
+    tax_class = forms.ChoiceField(choices=TaxClass.choices, initial=TaxClass.REDUCED)
+    is_age_restricted = forms.BooleanField(required=False, label="Age restricted")
+    barcode = forms.CharField(max_length=200, required=False, help_text="Optional; several separated by spaces.")
+
+
+class BulkPriceForm(forms.Form):
+    percent = forms.DecimalField(max_digits=6, decimal_places=2, min_value=Decimal("-90"), max_value=Decimal("500"))
+    category = forms.ModelChoiceField(queryset=Category.objects.none(), required=False, empty_label="All products")
+
+    def __init__(self, *args: Any, merchant: Merchant, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["category"].queryset = Category.objects.filter(wholesaler_id=merchant.wholesaler_id)  # type: ignore[attr-defined]
+
+
+class AdjustmentForm(forms.Form):
+    quantity = forms.IntegerField(help_text="Negative removes stock, e.g. -2.")
+    reason = forms.ChoiceField(choices=[("", "Choose a reason"), *AdjustmentReason.choices])
+    note = forms.CharField(max_length=200, required=False)
+
+    def clean_quantity(self) -> int:
+        quantity: int = self.cleaned_data["quantity"]
+        if quantity == 0:
+            raise forms.ValidationError("Give a quantity other than zero.")
+        return quantity
+
+
+class CountLineForm(forms.Form):
+    code = forms.CharField(
+        max_length=64, label="Barcode", widget=forms.TextInput(attrs={"autofocus": True, "autocomplete": "off"})
+    )
+    counted = forms.IntegerField(min_value=0, label="On the shelf")

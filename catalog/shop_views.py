@@ -1,0 +1,92 @@
+"""Shopper pages of the catalog: price lookup by barcode or label QR, and photo decoding."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from catalog import presentation, scanning
+from catalog.selectors import LookupError_, store_product_by_code
+from catalog.services import product_lookup_record
+from merchants.models import Store
+from merchants.selectors import store_get_by_code
+from merchants.tenancy import merchant_context
+
+# Larger uploads are refused before decoding (phones send 2-6 MB JPEGs).
+PHOTO_MAX_BYTES = 10 * 1024 * 1024
+
+
+def _wants_json(request: HttpRequest) -> bool:
+    return "application/json" in request.headers.get("Accept", "")
+
+
+def product_lookup(request: HttpRequest, code: str, store_code: str) -> HttpResponse:
+    """Price and details of a product by any of its barcodes or its label QR; every lookup is recorded."""
+    store: Store = store_get_by_code(code=store_code)
+    with merchant_context(store.merchant_id):
+        try:
+            result = store_product_by_code(store=store, code=code)
+        except LookupError_ as error:
+            product_lookup_record(store=store, code=code, store_product=None)
+            if _wants_json(request):
+                return JsonResponse({"error": {"code": "unknown_product", "message": str(error)}}, status=404)
+            return render(
+                request,
+                "shopper/product_unknown.html",
+                {"store": store, "code": code, "message": str(error)},
+                status=404,
+            )
+        item = result.store_product
+        product_lookup_record(store=store, code=code, store_product=item)
+        item.store = store  # the store is already loaded; its currency formats the price
+        context = {
+            "store": store,
+            "item": item,
+            "price": presentation.price_text(item),
+            "unit_price": presentation.unit_price_text(item),
+            "age_note": presentation.age_note(item),
+            "in_stock": item.on_hand > 0 and item.is_active,
+            "quantity": result.quantity,
+        }
+        if _wants_json(request):
+            return JsonResponse(
+                {
+                    "name": item.name,
+                    "brand": item.brand,
+                    "price": item.price,
+                    "currency": store.currency,
+                    "price_text": context["price"],
+                    "unit_price_text": context["unit_price"],
+                    "age_note": context["age_note"],
+                    "in_stock": context["in_stock"],
+                }
+            )
+        return render(request, "shopper/product.html", context)
+
+
+@require_POST
+def photo_scan(request: HttpRequest, store_code: str) -> HttpResponse:
+    """Decode a barcode from an uploaded photo (for browsers without a camera scanner)."""
+    store = store_get_by_code(code=store_code)
+    upload = request.FILES.get("photo")
+    message = ""
+    if upload is None:
+        message = "Choose a photo of the barcode first."
+    elif upload.size and upload.size > PHOTO_MAX_BYTES:
+        message = "That photo is too large. Take it again closer to the barcode."
+    else:
+        try:
+            codes = scanning.barcodes_decode(data=upload.read(), max_bytes=PHOTO_MAX_BYTES)
+        except scanning.ImageError as error:
+            message = str(error)
+        else:
+            if codes:
+                # A label QR already holds the URL of this page; a barcode is a code for it.
+                code = codes[0].rstrip("/").rsplit("/p/", 1)[-1] if "/p/" in codes[0] else codes[0]
+                return redirect(reverse("product_lookup", kwargs={"store_code": store.code, "code": code}))
+            message = "No barcode found in that photo. Hold the phone steady, close to the code, in good light."
+    if _wants_json(request):
+        return JsonResponse({"error": {"code": "no_barcode", "message": message}}, status=400)
+    return render(request, "shopper/store_scan.html", {"store": store, "message": message}, status=400)

@@ -1,0 +1,397 @@
+"""Owner pages of the catalog: assortment and prices, stock, movements, counts, labels.
+
+Each page renders whole, or only its ``#partial`` when htmx asks for it (search results, one
+edited row), from the same template.
+"""
+
+from __future__ import annotations
+
+import io
+from typing import IO, cast
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from catalog import csv_io, labels, presentation, selectors, services
+from catalog.forms import AdjustmentForm, BulkPriceForm, CountLineForm, LocalProductForm
+from catalog.models import CountSession, Product, StoreProduct
+from catalog.money import AmountError, format_amount, parse_amount, to_decimal
+from merchants.access import merchant_view
+from merchants.http import MerchantRequest
+from merchants.models import Store
+from merchants.selectors import store_list
+
+
+def _first_error(error: ValidationError) -> str:
+    if hasattr(error, "error_dict"):
+        return "; ".join(f"{m}" for messages_ in error.message_dict.values() for m in messages_)
+    return error.messages[0] if error.messages else "That did not work."
+
+
+def _store(request: MerchantRequest) -> Store:
+    """The store the page is about: ?store=<id>, else the merchant's first store."""
+    stores = list(store_list(merchant=request.merchant))
+    if not stores:
+        raise Http404("This shop has no store yet.")
+    wanted = request.GET.get("store") or request.POST.get("store")
+    if wanted:
+        for store in stores:
+            if str(store.pk) == wanted:
+                return store
+        raise Http404("No such store.")
+    return stores[0]
+
+
+def _item(request: MerchantRequest, item_id: int) -> StoreProduct:
+    item = selectors.store_product_get(merchant=request.merchant, store_product_id=item_id)
+    if item is None:
+        raise Http404("No such product in this shop.")
+    return item
+
+
+def _store_context(request: MerchantRequest, store: Store) -> dict[str, object]:
+    return {"store": store, "stores": list(store_list(merchant=request.merchant))}
+
+
+def _row_context(item: StoreProduct) -> dict[str, object]:
+    return {
+        "item": item,
+        "price": presentation.price_text(item),
+        "price_input": f"{to_decimal(item.price, item.store.currency):f}",
+        "unit_price": presentation.unit_price_text(item),
+    }
+
+
+@merchant_view()
+def catalog(request: MerchantRequest) -> HttpResponse:
+    """The store's assortment with search; master products to add when the owner searches for them."""
+    store = _store(request)
+    query = request.GET.get("q", "")
+    items = selectors.assortment_search(store=store, query=query, limit=50, include_inactive=True)
+    for item in items:
+        item.store = store
+    rows = [_row_context(item) for item in items]
+    context = {
+        **_store_context(request, store),
+        "query": query,
+        "rows": rows,
+        "can_edit": request.membership.has_permission("manage_catalog"),
+        "bulk_form": BulkPriceForm(merchant=request.merchant),
+        "local_form": LocalProductForm(),
+    }
+    if query and request.membership.has_permission("manage_catalog"):
+        sold = {item.product_id for item in items}
+        context["candidates"] = [
+            p for p in selectors.product_search(merchant=request.merchant, query=query, limit=10) if p.pk not in sold
+        ]
+    template = "dashboard/catalog.html#results" if request.htmx else "dashboard/catalog.html"
+    return render(request, template, context)
+
+
+@require_POST
+@merchant_view("manage_catalog")
+def assortment_add(request: MerchantRequest) -> HttpResponse:
+    store = _store(request)
+    product = Product.objects.filter(
+        pk=request.POST.get("product") or 0, wholesaler_id=request.merchant.wholesaler_id
+    ).first()
+    if product is None:
+        raise Http404("No such product in your wholesaler's catalog.")
+    try:
+        services.assortment_add(merchant=request.merchant, store=store, product=product, changed_by=request.user)
+    except ValidationError as error:
+        messages.error(request, _first_error(error))
+    else:
+        messages.success(request, f"{product.name} is now sold in {store.name}.")
+    return redirect(
+        f"{reverse('section_catalog', kwargs={'slug': request.merchant.slug})}?store={store.pk}&q={product.name}"
+    )
+
+
+@require_POST
+@merchant_view("manage_catalog")
+def local_product_add(request: MerchantRequest) -> HttpResponse:
+    store = _store(request)
+    form = LocalProductForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "; ".join(f"{k}: {' '.join(str(e) for e in v)}" for k, v in form.errors.items()))
+        return redirect(f"{reverse('section_catalog', kwargs={'slug': request.merchant.slug})}?store={store.pk}")
+    try:
+        price = parse_amount(form.cleaned_data["price"], store.currency)
+        services.local_product_create(
+            merchant=request.merchant,
+            store=store,
+            name=form.cleaned_data["name"],
+            brand=form.cleaned_data["brand"],
+            price=price,
+            tax_class=form.cleaned_data["tax_class"],
+            is_age_restricted=form.cleaned_data["is_age_restricted"],
+            barcodes=[c for c in form.cleaned_data["barcode"].split() if c],
+            changed_by=request.user,
+        )
+    except AmountError as error:
+        messages.error(request, str(error))
+    except ValidationError as error:
+        messages.error(request, _first_error(error))
+    else:
+        messages.success(request, f"{form.cleaned_data['name']} added to {store.name}.")
+    return redirect(f"{reverse('section_catalog', kwargs={'slug': request.merchant.slug})}?store={store.pk}")
+
+
+@merchant_view()
+def item_edit(request: MerchantRequest, item_id: int) -> HttpResponse:
+    """One assortment row, edited inline: price, shelf, threshold, active. Answers the row partial."""
+    item = _item(request, item_id)
+    status = 200
+    error = ""
+    if request.method == "POST":
+        if not request.membership.has_permission("manage_catalog"):
+            raise PermissionDenied("Only owners and managers can change the assortment and prices.")
+        try:
+            price = (
+                parse_amount(request.POST["price"], item.store.currency)
+                if request.POST.get("price", "") != ""
+                else None
+            )
+            threshold_text = request.POST.get("low_stock_threshold", "").strip()
+            threshold = int(threshold_text) if threshold_text else None
+            item = services.assortment_update(
+                merchant=request.merchant,
+                store_product_id=item.pk,
+                price=price,
+                shelf_location=request.POST.get("shelf_location"),
+                is_active=request.POST.get("is_active") == "on",
+                low_stock_threshold=threshold,
+                changed_by=request.user,
+            )
+            item = _item(request, item.pk)
+        except (AmountError, ValueError) as problem:
+            error, status = (
+                str(problem) if isinstance(problem, AmountError) else "The threshold is a whole number.",
+                400,
+            )
+        except ValidationError as problem:
+            error, status = _first_error(problem), 400
+    context = {
+        **_row_context(item),
+        "can_edit": request.membership.has_permission("manage_catalog"),
+        "row_error": error,
+    }
+    if request.htmx or status != 200:
+        return render(request, "dashboard/catalog.html#row", context, status=status)
+    return redirect(f"{reverse('section_catalog', kwargs={'slug': request.merchant.slug})}?store={item.store_id}")
+
+
+@require_POST
+@merchant_view("manage_catalog")
+def prices_bulk(request: MerchantRequest) -> HttpResponse:
+    store = _store(request)
+    form = BulkPriceForm(request.POST, merchant=request.merchant)
+    target = f"{reverse('section_catalog', kwargs={'slug': request.merchant.slug})}?store={store.pk}"
+    if not form.is_valid():
+        messages.error(request, "Give a percentage such as 5 or -10.")
+        return redirect(target)
+    category = form.cleaned_data["category"]
+    try:
+        changed = services.prices_bulk_change(
+            merchant=request.merchant,
+            store=store,
+            percent=form.cleaned_data["percent"],
+            category=category,
+            changed_by=request.user,
+        )
+    except ValidationError as error:
+        messages.error(request, _first_error(error))
+    else:
+        messages.success(
+            request, f"{changed} prices changed by {form.cleaned_data['percent']} %. Reprint their labels."
+        )
+    return redirect(target)
+
+
+@merchant_view()
+def assortment_export(request: MerchantRequest) -> StreamingHttpResponse:
+    store = _store(request)
+    response = StreamingHttpResponse(csv_io.assortment_rows(store=store), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="assortment-{store.code}.csv"'
+    return response
+
+
+@merchant_view("manage_catalog")
+def assortment_import(request: MerchantRequest) -> HttpResponse:
+    store = _store(request)
+    report: csv_io.ImportReport | None = None
+    if request.method == "POST":
+        upload = request.FILES.get("file")
+        if upload is None:
+            messages.error(request, "Choose a CSV file.")
+        else:
+            text = io.TextIOWrapper(cast(IO[bytes], upload.file), encoding="utf-8-sig", newline="")
+            report = csv_io.assortment_import(
+                merchant=request.merchant, store=store, lines=text, changed_by=request.user
+            )
+            if report.ok:
+                messages.success(request, f"Imported {report.applied} rows.")
+    return render(
+        request,
+        "dashboard/catalog_import.html",
+        {**_store_context(request, store), "report": report},
+        status=400 if report is not None and not report.ok else 200,
+    )
+
+
+def _label_items(request: MerchantRequest, store: Store, items: list[StoreProduct]) -> list[labels.LabelItem]:
+    base = request.build_absolute_uri("/").rstrip("/")
+    result = []
+    for item in items:
+        item.store = store
+        result.append(
+            labels.LabelItem(
+                name=item.name,
+                brand=item.brand,
+                unit_size=item.product.unit_size if item.product else "",
+                price_text=presentation.price_text(item),
+                unit_price_text=presentation.unit_price_text(item),
+                url=f"{base}{reverse('product_lookup', kwargs={'store_code': store.code, 'code': item.lookup_code})}",
+                code_text=item.lookup_code,
+                is_age_restricted=item.is_age_restricted,
+            )
+        )
+    return result
+
+
+@merchant_view()
+def labels_view(request: MerchantRequest) -> HttpResponse:
+    """Shelf labels as a PDF: all active products, one category, or those whose price changed since a date."""
+    store = _store(request)
+    items = selectors.stock_list(store=store)
+    if request.GET.get("ids"):
+        wanted = [int(i) for i in request.GET["ids"].split(",") if i.isdigit()]
+        items = items.filter(pk__in=wanted)
+    if request.GET.get("changed_since"):
+        items = items.filter(price_changes__changed_at__date__gte=request.GET["changed_since"]).distinct()
+    show_price = request.GET.get("price", "1") != "0"
+    pdf = labels.labels_pdf(
+        items=_label_items(request, store, list(items)), store_name=store.name, show_price=show_price
+    )
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="labels-{store.code}.pdf"'
+    return response
+
+
+@merchant_view()
+def poster(request: MerchantRequest) -> HttpResponse:
+    store = _store(request)
+    url = request.build_absolute_uri(reverse("store_landing", kwargs={"code": store.code}))
+    pdf = labels.poster_pdf(store_name=store.name, url=url, address=store.address)
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="poster-{store.code}.pdf"'
+    return response
+
+
+@merchant_view()
+def stock(request: MerchantRequest) -> HttpResponse:
+    store = _store(request)
+    status = request.GET.get("status", "")
+    query = request.GET.get("q", "")
+    page = Paginator(selectors.stock_list(store=store, status=status, query=query), 100).get_page(
+        request.GET.get("page")
+    )
+    context = {**_store_context(request, store), "page": page, "status": status, "query": query}
+    template = "dashboard/stock.html#results" if request.htmx else "dashboard/stock.html"
+    return render(request, template, context)
+
+
+@merchant_view()
+def item_stock(request: MerchantRequest, item_id: int) -> HttpResponse:
+    """One product's stock: movement history and an adjustment form."""
+    item = _item(request, item_id)
+    form = AdjustmentForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        if not request.membership.has_permission("manage_stock"):
+            raise PermissionDenied("Only owners and managers can change stock.")
+        if form.is_valid():
+            try:
+                services.stock_adjust(
+                    merchant=request.merchant,
+                    store_product_id=item.pk,
+                    quantity=form.cleaned_data["quantity"],
+                    reason=form.cleaned_data["reason"],
+                    note=form.cleaned_data["note"],
+                    created_by=request.user,
+                )
+            except ValidationError as error:
+                messages.error(request, _first_error(error))
+                status = 400
+            else:
+                messages.success(request, "Stock adjusted.")
+                return redirect("item_stock", slug=request.merchant.slug, item_id=item.pk)
+        else:
+            status = 400
+    movements = Paginator(selectors.movement_list(merchant=request.merchant, store_product=item), 50).get_page(
+        request.GET.get("page")
+    )
+    return render(
+        request,
+        "dashboard/item_stock.html",
+        {"item": item, "movements": movements, "form": form, "price": format_amount(item.price, item.store.currency)},
+        status=status,
+    )
+
+
+@merchant_view()
+def counts(request: MerchantRequest) -> HttpResponse:
+    store = _store(request)
+    if request.method == "POST":
+        if not request.membership.has_permission("sell"):
+            raise PermissionDenied("Your role cannot count stock.")
+        session = services.count_session_start(
+            merchant=request.merchant, store=store, started_by=request.user, note=request.POST.get("note", "")
+        )
+        return redirect("count_detail", slug=request.merchant.slug, session_id=session.pk)
+    sessions = CountSession.objects.filter(merchant=request.merchant, store=store).order_by("-started_at")[:50]
+    return render(request, "dashboard/counts.html", {**_store_context(request, store), "sessions": sessions})
+
+
+@merchant_view()
+def count_detail(request: MerchantRequest, session_id: int) -> HttpResponse:
+    """Scan a product, type what is on the shelf; close the count to book the differences."""
+    session = CountSession.objects.filter(merchant=request.merchant, pk=session_id).select_related("store").first()
+    if session is None:
+        raise Http404("No such count.")
+    form = CountLineForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        try:
+            if request.POST.get("action") == "close":
+                if not request.membership.has_permission("manage_stock"):
+                    raise PermissionDenied("Only owners and managers can book a count.")
+                moved = services.count_session_close(
+                    merchant=request.merchant, session_id=session.pk, closed_by=request.user
+                )
+                messages.success(request, f"Count closed: {len(moved)} differences booked.")
+                return redirect("count_detail", slug=request.merchant.slug, session_id=session.pk)
+            if form.is_valid():
+                result = selectors.store_product_by_code(store=session.store, code=form.cleaned_data["code"])
+                services.count_line_set(
+                    merchant=request.merchant,
+                    session_id=session.pk,
+                    store_product_id=result.store_product.pk,
+                    counted=form.cleaned_data["counted"],
+                )
+                messages.success(request, f"{result.store_product.name}: {form.cleaned_data['counted']} counted.")
+                return redirect("count_detail", slug=request.merchant.slug, session_id=session.pk)
+            status = 400
+        except (ValidationError, selectors.LookupError_) as error:
+            messages.error(request, _first_error(error) if isinstance(error, ValidationError) else str(error))
+            status = 400
+    lines = session.lines.select_related("store_product__product").order_by("-updated_at")
+    return render(
+        request, "dashboard/count_detail.html", {"session": session, "lines": lines, "form": form}, status=status
+    )
