@@ -28,7 +28,12 @@ MERCHANTS = [
 ]
 
 # What wholesaler staff may do in the admin; later capabilities add their own models.
-WHOLESALER_PERMISSIONS = ["view_wholesaler", "view_merchant", "view_store", "view_wholesalerstaff"]
+WHOLESALER_PERMISSIONS = [
+    "view_wholesaler", "view_merchant", "view_store", "view_wholesalerstaff",
+    "view_category", "add_category", "change_category",
+    "view_product", "add_product", "change_product",
+    "view_barcode", "add_barcode", "change_barcode", "delete_barcode",
+]  # fmt: skip
 
 
 def logins() -> list[tuple[str, str, str]]:

@@ -184,6 +184,9 @@ SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
 
 INVITATION_VALID_FOR = timedelta(days=7)
 
+# What `manage.py demo_seed` runs, in dependency order; each seeds its part once.
+DEMO_SEEDERS = ["merchants.demo.demo_seed", "catalog.demo.demo_seed"]
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "merchants.authentication.ApiTokenAuthentication",

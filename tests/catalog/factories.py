@@ -34,8 +34,8 @@ class ProductFactory(factory.django.DjangoModelFactory):
 
     wholesaler = factory.SubFactory(WholesalerFactory)
     gtin = factory.LazyFunction(next_gtin)
-    name = factory.Sequence(lambda n: f"Spreequell Cola {n}")
-    brand = "Spreequell"
+    name = factory.Sequence(lambda n: f"Quellwerk Cola {n}")
+    brand = "Quellwerk"
     category = factory.SubFactory(CategoryFactory, wholesaler=factory.SelfAttribute("..wholesaler"))
     unit_size = "0.5 l"
     content_amount = "0.5"

@@ -45,7 +45,7 @@ def _snapshot() -> dict[str, Any]:
 
 @pytest.fixture
 def item(store: Store) -> StoreProduct:
-    item = StoreProductFactory(store=store, price=249, product__name="Spreequell Cola", product__content_amount="0.5")
+    item = StoreProductFactory(store=store, price=249, product__name="Quellwerk Cola", product__content_amount="0.5")
     stock_move(merchant=store.merchant, store_product_id=item.pk, kind=MovementKind.RECEIPT, quantity=10)
     return item
 
@@ -57,7 +57,7 @@ def foreign_item(other_store: Store) -> StoreProduct:
 
 def test_the_shopper_sees_price_unit_price_and_stock_by_any_code(store: Store, item: StoreProduct) -> None:
     body = Client().get(f"/s/{store.code}/p/{item.product.gtin[1:]}/").content.decode()
-    assert "Spreequell Cola" in body
+    assert "Quellwerk Cola" in body
     assert "2,49\xa0€" in body
     assert "4,98\xa0€/l" in body
     assert "In stock" in body
@@ -115,7 +115,7 @@ def test_a_bad_price_is_refused_with_a_message_and_changes_nothing(
 
 def test_a_clerk_sees_the_catalog_but_cannot_change_prices(merchant: Merchant, item: StoreProduct, clerk) -> None:  # type: ignore[no-untyped-def]
     client = _client(clerk)
-    assert "Spreequell Cola" in client.get(f"/m/{merchant.slug}/catalog/").content.decode()
+    assert "Quellwerk Cola" in client.get(f"/m/{merchant.slug}/catalog/").content.decode()
     before = _snapshot()
     assert client.post(f"/m/{merchant.slug}/catalog/{item.pk}/", {"price": "0.10"}).status_code == 403
     assert _snapshot() == before
@@ -124,10 +124,10 @@ def test_a_clerk_sees_the_catalog_but_cannot_change_prices(merchant: Merchant, i
 def test_search_tolerates_typos(merchant: Merchant, store: Store, item: StoreProduct, owner) -> None:  # type: ignore[no-untyped-def]
     body = (
         _client(owner)
-        .get(f"/m/{merchant.slug}/catalog/", {"q": "sprequel cola"}, HTTP_HX_REQUEST="true")
+        .get(f"/m/{merchant.slug}/catalog/", {"q": "quelwerk cola"}, HTTP_HX_REQUEST="true")
         .content.decode()
     )
-    assert "Spreequell Cola" in body
+    assert "Quellwerk Cola" in body
     assert "<html" not in body  # the partial only
 
 
@@ -178,7 +178,7 @@ def test_stock_filters_low_and_negative(merchant: Merchant, store: Store, item: 
     low_page = client.get(f"/m/{merchant.slug}/stock/", {"status": "low"}).content.decode()
     negative_page = client.get(f"/m/{merchant.slug}/stock/", {"status": "negative"}).content.decode()
     assert "Almost gone" in low_page
-    assert "Spreequell Cola" not in low_page
+    assert "Quellwerk Cola" not in low_page
     assert "Oversold" in negative_page
     assert "Almost gone" not in negative_page
     assert low.pk != negative.pk
@@ -220,7 +220,7 @@ def test_the_export_holds_only_this_stores_items_and_imports_back(
 ) -> None:
     client = _client(owner)
     exported = b"".join(client.get(f"/m/{merchant.slug}/catalog/export.csv").streaming_content).decode()
-    assert "Spreequell Cola" in exported
+    assert "Quellwerk Cola" in exported
     assert foreign_item.product.name not in exported
     changed = exported.replace(",2.49,", ",2.59,")
     from django.core.files.uploadedfile import SimpleUploadedFile
@@ -270,12 +270,12 @@ def test_api_lists_assortment_stock_and_movements(merchant: Merchant, store: Sto
     base = f"/api/v1/merchants/{merchant.pk}/stores/{store.pk}"
     rows = client.get(f"{base}/assortment/").json()["results"]
     assert [(r["name"], r["price"], r["price_decimal"], r["on_hand"]) for r in rows] == [
-        ("Spreequell Cola", 249, "2.49", 10)
+        ("Quellwerk Cola", 249, "2.49", 10)
     ]
     movements = client.get(f"{base}/assortment/{item.pk}/movements/").json()["results"]
     assert [(m["kind"], m["quantity"]) for m in movements] == [("receipt", 10)]
-    products = client.get(f"/api/v1/merchants/{merchant.pk}/products/", {"q": "spreequel"}).json()["results"]
-    assert [p["name"] for p in products] == ["Spreequell Cola"]
+    products = client.get(f"/api/v1/merchants/{merchant.pk}/products/", {"q": "quelwerk"}).json()["results"]
+    assert [p["name"] for p in products] == ["Quellwerk Cola"]
 
 
 def test_api_adjustment_and_count(merchant: Merchant, store: Store, item: StoreProduct, owner) -> None:  # type: ignore[no-untyped-def]
