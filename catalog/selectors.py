@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.contrib.postgres.search import TrigramWordSimilarity
+from django.db import connection
 from django.db.models import F, Q, QuerySet
 from django.db.models.functions import Greatest
 
@@ -62,23 +63,41 @@ def store_product_by_code(*, store: Store, code: str) -> ScanResult:
         normalized = gtin.normalize(code)
     except gtin.GtinError as error:
         raise LookupError_(str(error)) from error
-    local = (
-        LocalBarcode.objects.filter(merchant_id=store.merchant_id, store=store, code=normalized)
-        .select_related("store_product__product")
-        .first()
-    )
-    if local is not None:
-        return ScanResult(local.store_product, local.quantity)
-    item = (
-        _assortment(store).filter(product__gtin=normalized, product__wholesaler_id=store.merchant.wholesaler_id).first()
-    )
-    if item is not None:
-        return ScanResult(item, 1)
-    barcode = Barcode.objects.filter(wholesaler_id=store.merchant.wholesaler_id, code=normalized).first()
-    if barcode is not None:
-        item = _assortment(store).filter(product_id=barcode.product_id).first()
+    # One round trip finds the store product and the units the code stands for: a store's own
+    # barcode first, then the product's GTIN, then its other barcodes (multipack, case).
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT store_product_id, quantity FROM (
+                SELECT lb.store_product_id, lb.quantity, 0 AS rank
+                  FROM catalog_localbarcode lb
+                 WHERE lb.merchant_id = %(merchant)s AND lb.store_id = %(store)s AND lb.code = %(code)s
+                UNION ALL
+                SELECT sp.id, 1, 1
+                  FROM catalog_product p
+                  JOIN catalog_storeproduct sp
+                    ON sp.product_id = p.id AND sp.merchant_id = %(merchant)s AND sp.store_id = %(store)s
+                 WHERE p.wholesaler_id = %(wholesaler)s AND p.gtin = %(code)s
+                UNION ALL
+                SELECT sp.id, b.quantity, 2
+                  FROM catalog_barcode b
+                  JOIN catalog_storeproduct sp
+                    ON sp.product_id = b.product_id AND sp.merchant_id = %(merchant)s AND sp.store_id = %(store)s
+                 WHERE b.wholesaler_id = %(wholesaler)s AND b.code = %(code)s
+            ) found ORDER BY rank LIMIT 1
+            """,
+            {
+                "merchant": store.merchant_id,
+                "store": store.pk,
+                "wholesaler": store.merchant.wholesaler_id,
+                "code": normalized,
+            },
+        )
+        row = cursor.fetchone()
+    if row is not None:
+        item = _assortment(store).filter(pk=row[0]).first()
         if item is not None:
-            return ScanResult(item, barcode.quantity)
+            return ScanResult(item, int(row[1]))
     raise LookupError_("This shop does not sell a product with this barcode.")
 
 
@@ -100,23 +119,26 @@ def assortment_search(
             return [store_product_by_code(store=store, code=query).store_product]
         except LookupError_:
             return []
-    ranked = (
-        items.annotate(
+    # Candidates come from the trigram indexes (master names and brands, local names); only
+    # those are scored, so a store of thousands of products is not scored row by row.
+    master = Product.objects.filter(wholesaler_id=store.merchant.wholesaler_id).filter(
+        Q(name__trigram_word_similar=query) | Q(brand__trigram_word_similar=query)
+    )
+    found = list(
+        items.filter(product_id__in=master.values("id"))
+        .annotate(
             score=Greatest(
-                TrigramWordSimilarity(query, "product__name"),
-                TrigramWordSimilarity(query, "product__brand"),
-                TrigramWordSimilarity(query, "local_name"),
+                TrigramWordSimilarity(query, "product__name"), TrigramWordSimilarity(query, "product__brand")
             )
         )
-        .filter(
-            Q(product__name__trigram_word_similar=query)
-            | Q(product__brand__trigram_word_similar=query)
-            | Q(local_name__trigram_word_similar=query)
-            | Q(product__gtin__endswith=query)
-        )
-        .order_by("-score", "product__name")
+        .order_by("-score", "product__name")[:limit]
     )
-    return list(ranked[:limit])
+    found += list(
+        items.filter(product__isnull=True, local_name__trigram_word_similar=query)
+        .annotate(score=TrigramWordSimilarity(query, "local_name"))
+        .order_by("-score")[:limit]
+    )
+    return sorted(found, key=lambda item: -item.score)[:limit]  # type: ignore[attr-defined]
 
 
 def product_search(*, merchant: Merchant, query: str, limit: int = 20) -> list[Product]:
