@@ -45,20 +45,6 @@ def store_product_by_code(*, store: Store, code: str) -> ScanResult:
         if item is None:
             raise LookupError_("This shop does not sell a product with this code.")
         return ScanResult(item)
-    variable = gtin.parse_variable(code)
-    if variable is not None:
-        barcode = Barcode.objects.filter(wholesaler_id=store.merchant.wholesaler_id, code=variable.key).first()
-        local = LocalBarcode.objects.filter(merchant_id=store.merchant_id, store=store, code=variable.key).first()
-        item = (
-            local.store_product
-            if local
-            else _assortment(store).filter(product_id=barcode.product_id).first()
-            if barcode
-            else None
-        )
-        if item is None:
-            raise LookupError_("This shop does not sell the product of this scale label.")
-        return ScanResult(item, 1, variable)
     try:
         normalized = gtin.normalize(code)
     except gtin.GtinError as error:
@@ -98,6 +84,21 @@ def store_product_by_code(*, store: Store, code: str) -> ScanResult:
         item = _assortment(store).filter(pk=row[0]).first()
         if item is not None:
             return ScanResult(item, int(row[1]))
+    # In-store codes (prefix 02, 20-29) name a product exactly or carry a scale's price/weight.
+    variable = gtin.parse_variable(code)
+    if variable is not None:
+        barcode = Barcode.objects.filter(wholesaler_id=store.merchant.wholesaler_id, code=variable.key).first()
+        local = LocalBarcode.objects.filter(merchant_id=store.merchant_id, store=store, code=variable.key).first()
+        item = (
+            local.store_product
+            if local
+            else _assortment(store).filter(product_id=barcode.product_id).first()
+            if barcode
+            else None
+        )
+        if item is None:
+            raise LookupError_("This shop does not sell the product of this scale label.")
+        return ScanResult(item, 1, variable)
     raise LookupError_("This shop does not sell a product with this barcode.")
 
 
@@ -124,7 +125,7 @@ def assortment_search(
     master = Product.objects.filter(wholesaler_id=store.merchant.wholesaler_id).filter(
         Q(name__trigram_word_similar=query) | Q(brand__trigram_word_similar=query)
     )
-    found = list(
+    found: list[StoreProduct] = list(
         items.filter(product_id__in=master.values("id"))
         .annotate(
             score=Greatest(
@@ -133,7 +134,7 @@ def assortment_search(
         )
         .order_by("-score", "product__name")[:limit]
     )
-    found += list(
+    found.extend(
         items.filter(product__isnull=True, local_name__trigram_word_similar=query)
         .annotate(score=TrigramWordSimilarity(query, "local_name"))
         .order_by("-score")[:limit]
