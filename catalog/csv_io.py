@@ -180,7 +180,9 @@ def catalog_import(*, wholesaler: Wholesaler, open_file: Callable[[], IO[str]]) 
     seen: set[str] = set()
     # Every code already in use, and which product's GTIN owns it (a GTIN owns itself).
     existing_codes = dict(Barcode.objects.filter(wholesaler=wholesaler).values_list("code", "product__gtin"))
-    existing_codes.update((g, g) for g in Product.objects.filter(wholesaler=wholesaler).values_list("gtin", flat=True).iterator())
+    existing_codes.update(
+        (g, g) for g in Product.objects.filter(wholesaler=wholesaler).values_list("gtin", flat=True).iterator()
+    )
     with open_file() as handle:
         for number, row in _reader(handle, ["gtin", "name"], report):
             report.rows = number

@@ -91,10 +91,12 @@ def _apply(*, merchant_id: int, store_product_id: int, quantity: int, may_go_neg
     """Add ``quantity`` to on_hand atomically; returns (on_hand after, store id). Locks the row."""
     with connection.cursor() as cursor:
         cursor.execute(
+            # Adding stock is always allowed (even while on hand is still below zero); taking it
+            # away may not go below zero unless the kind allows it. Checked under the row lock.
             "UPDATE catalog_storeproduct SET on_hand = on_hand + %s "
-            "WHERE id = %s AND merchant_id = %s AND (%s OR on_hand + %s >= 0) "
+            "WHERE id = %s AND merchant_id = %s AND (%s OR %s > 0 OR on_hand + %s >= 0) "
             "RETURNING on_hand, store_id",
-            [quantity, store_product_id, merchant_id, may_go_negative, quantity],
+            [quantity, store_product_id, merchant_id, may_go_negative, quantity, quantity],
         )
         row = cursor.fetchone()
     if row is not None:

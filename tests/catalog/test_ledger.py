@@ -152,3 +152,11 @@ def test_a_thousand_concurrent_random_movements_keep_on_hand_equal_to_the_sum(me
         # Only adjustments (never sales) are refused for going negative; none slipped through.
         assert not StockMovement.objects.filter(kind__in=["adjustment", "write_off"], on_hand_after__lt=0).exists()
         assert StockMovement.objects.exclude(kind="receipt").count() >= sum(applied)
+
+
+def test_adding_stock_is_allowed_while_on_hand_is_below_zero(merchant: Merchant, store: Store) -> None:
+    item = StoreProductFactory(store=store)
+    stock_move(merchant=merchant, store_product_id=item.pk, kind=MovementKind.SALE, quantity=-2)
+    movement = stock_adjust(merchant=merchant, store_product_id=item.pk, quantity=1, reason="found")
+    assert movement.on_hand_after == -1
+    assert _on_hand(merchant, item) == -1

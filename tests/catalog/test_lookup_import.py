@@ -32,15 +32,21 @@ def test_a_multipack_barcode_finds_the_product_with_its_quantity(store: Store) -
 
 def test_a_scale_label_finds_its_product_and_carries_the_price(store: Store) -> None:
     item = StoreProductFactory(store=store, product__is_sold_by_weight=True)
-    Barcode.objects.create(wholesaler=item.product.wholesaler, product=item.product, code="2112345", kind=BarcodeKind.VARIABLE)
+    Barcode.objects.create(
+        wholesaler=item.product.wholesaler, product=item.product, code="2112345", kind=BarcodeKind.VARIABLE
+    )
     with merchant_context(store.merchant):
         result = store_product_by_code(store=store, code=gtin.variable_code("2112345", 349))
     assert result.store_product.pk == item.pk
     assert result.variable == gtin.VariableMeasure(key="2112345", kind="price", value=349)
 
 
-def test_a_store_local_product_is_found_by_its_own_barcode_and_label_code(merchant: Merchant, store: Store, other_store: Store) -> None:
-    bread = local_product_create(merchant=merchant, store=store, name="Sourdough loaf", price=420, barcodes=["2000000000015"])
+def test_a_store_local_product_is_found_by_its_own_barcode_and_label_code(
+    merchant: Merchant, store: Store, other_store: Store
+) -> None:
+    bread = local_product_create(
+        merchant=merchant, store=store, name="Sourdough loaf", price=420, barcodes=["2000000000015"]
+    )
     with merchant_context(merchant):
         assert store_product_by_code(store=store, code="2000000000015").store_product.pk == bread.pk
         assert store_product_by_code(store=store, code=f"L{bread.pk}").store_product.pk == bread.pk
@@ -71,14 +77,25 @@ def _csv(tmp_path: Path, rows: list[dict[str, str]]) -> Path:
 
 
 def _row(body: str, **values: str) -> dict[str, str]:
-    return {"gtin": gtin.make(body), "name": f"Product {body}", "category": "drinks/soft-drinks", "suggested_retail_price": "1.49", **values}
+    return {
+        "gtin": gtin.make(body),
+        "name": f"Product {body}",
+        "category": "drinks/soft-drinks",
+        "suggested_retail_price": "1.49",
+        **values,
+    }
 
 
-def test_the_catalog_import_creates_products_categories_and_barcodes_and_is_idempotent(store: Store, tmp_path: Path) -> None:
+def test_the_catalog_import_creates_products_categories_and_barcodes_and_is_idempotent(
+    store: Store, tmp_path: Path
+) -> None:
     wholesaler = store.merchant.wholesaler
     path = _csv(
         tmp_path,
-        [_row("400111100001", barcodes=f"{gtin.make('1400111100001')}:case:24"), _row("400111100002", age_restricted="yes", minimum_age="18")],
+        [
+            _row("400111100001", barcodes=f"{gtin.make('1400111100001')}:case:24"),
+            _row("400111100002", age_restricted="yes", minimum_age="18"),
+        ],
     )
     report = catalog_import(wholesaler=wholesaler, open_file=lambda: path.open(encoding="utf-8", newline=""))
     assert (report.ok, report.rows, report.applied) == (True, 2, 2)
@@ -95,7 +112,11 @@ def test_a_catalog_file_with_one_bad_row_changes_nothing_and_says_where(store: S
     wholesaler = store.merchant.wholesaler
     existing = ProductFactory(wholesaler=wholesaler)
     before = set(Product.objects.values_list("gtin", "suggested_retail_price"))
-    bad_gtin = gtin.make("400111100003")[:-1] + "0" if not gtin.make("400111100003").endswith("0") else gtin.make("400111100003")[:-1] + "1"
+    bad_gtin = (
+        gtin.make("400111100003")[:-1] + "0"
+        if not gtin.make("400111100003").endswith("0")
+        else gtin.make("400111100003")[:-1] + "1"
+    )
     path = _csv(
         tmp_path,
         [
