@@ -131,7 +131,7 @@ def test_a_catalog_file_with_one_bad_row_changes_nothing_and_says_where(store: S
     assert not report.ok
     problems = {(e.row, e.column) for e in report.errors}
     assert problems == {(2, "suggested_retail_price"), (3, "gtin"), (4, "barcodes"), (5, "gtin")}
-    assert "EUR amounts have 2 decimals at most" in [e.reason for e in report.errors if e.row == 2][0]
+    assert "EUR amounts have 2 decimals at most" in next(e.reason for e in report.errors if e.row == 2)
     assert set(Product.objects.values_list("gtin", "suggested_retail_price")) == before
 
 
