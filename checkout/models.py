@@ -1,1 +1,160 @@
-"""Models of the checkout app (built in its own issue)."""
+"""Shopper visits and carts, orders, payments, Stripe webhook events and exit passes.
+
+An order's prices are computed on the server from the store's prices when it is placed and kept
+on its lines; the Stripe webhook, not the browser, marks it paid. While an order waits for its
+payment it holds its units (``reserved_until``): other shoppers see them as taken.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from catalog.models import StoreProduct
+from merchants.models import Store, TenantModel
+
+
+class Visit(TenantModel):
+    """A shopper in a store (from the entrance QR): the server-side cart lives here. Anonymous."""
+
+    store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="+")
+    token = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    started_at = models.DateTimeField(default=timezone.now)
+    last_seen_at = models.DateTimeField(default=timezone.now)
+
+    rls_lookup_column = "token::text"
+
+    class Meta:
+        indexes = [models.Index(fields=["merchant", "store", "started_at"], name="visit_store_time")]
+
+
+class CartLine(TenantModel):
+    visit = models.ForeignKey(Visit, on_delete=models.CASCADE, related_name="lines")
+    store_product = models.ForeignKey(StoreProduct, on_delete=models.CASCADE, related_name="+")
+    quantity = models.PositiveIntegerField()
+    added_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["merchant", "visit", "store_product"], name="cartline_unique_product"),
+            models.CheckConstraint(condition=Q(quantity__gte=1), name="cartline_quantity_positive"),
+        ]
+
+
+class OrderStatus(models.TextChoices):
+    PENDING = "pending", "Waiting for payment"
+    PAID = "paid", "Paid"
+    EXPIRED = "expired", "Expired unpaid"
+    CANCELLED = "cancelled", "Cancelled"
+    REFUNDED = "refunded", "Refunded"
+    PARTIALLY_REFUNDED = "partially_refunded", "Partly refunded"
+
+
+class Channel(models.TextChoices):
+    SHOPPER = "shopper", "Scan and pay"
+    COUNTER = "counter", "Counter"
+
+
+class Order(TenantModel):
+    """A sale: placed from a cart (or at the counter), paid through Stripe, then a receipt."""
+
+    store = models.ForeignKey(Store, on_delete=models.PROTECT, related_name="+")
+    visit = models.ForeignKey(Visit, null=True, blank=True, on_delete=models.SET_NULL, related_name="orders")
+    channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.SHOPPER)
+    # The shopper's link to the order and its receipt; unguessable, never an id.
+    token = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    status = models.CharField(max_length=20, choices=OrderStatus.choices, default=OrderStatus.PENDING)
+    currency = models.CharField(max_length=3)
+    prices_include_tax = models.BooleanField(default=True)
+    subtotal = models.PositiveIntegerField(help_text="Sum of line totals, minor units.")
+    tax_total = models.PositiveIntegerField()
+    total = models.PositiveIntegerField(help_text="What the shopper pays, minor units.")
+    amount_refunded = models.PositiveIntegerField(default=0)
+    reserved_until = models.DateTimeField(null=True, blank=True)
+    payment_intent = models.CharField(max_length=100, blank=True)
+    stripe_account = models.CharField(max_length=100, blank=True, help_text="The connected account charged, if any.")
+    payment_error = models.CharField(max_length=300, blank=True)
+    requires_age_check = models.BooleanField(default=False)
+    age_checked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    age_checked_at = models.DateTimeField(null=True, blank=True)
+    # Paid after its reservation ran out and the stock was sold to someone else: flagged for the owner.
+    is_oversold = models.BooleanField(default=False)
+    email = models.EmailField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    paid_at = models.DateTimeField(null=True, blank=True)
+
+    rls_lookup_column = "token::text"
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(total__gte=0), name="order_total_nonnegative"),
+            models.CheckConstraint(
+                condition=~Q(status="paid") | Q(paid_at__isnull=False), name="order_paid_has_paid_at"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["merchant", "store", "status", "created_at"], name="order_store_status_time"),
+            models.Index(fields=["merchant", "payment_intent"], name="order_payment_intent"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Order {self.number}"
+
+    @property
+    def number(self) -> str:
+        return f"{self.pk:06d}" if self.pk else "new"
+
+
+class OrderLine(TenantModel):
+    """What was sold at what price: the price of its time, whatever the store price is later."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
+    store_product = models.ForeignKey(StoreProduct, on_delete=models.PROTECT, related_name="+")
+    name = models.CharField(max_length=200)
+    quantity = models.PositiveIntegerField()
+    unit_price = models.PositiveIntegerField()
+    tax_class = models.CharField(max_length=10)
+    tax_rate = models.PositiveIntegerField(help_text="Basis points: 1900 = 19 %.")
+    line_total = models.PositiveIntegerField()
+    tax_amount = models.PositiveIntegerField()
+    is_age_restricted = models.BooleanField(default=False)
+
+    class Meta:
+        constraints = [models.CheckConstraint(condition=Q(quantity__gte=1), name="orderline_quantity_positive")]
+
+
+class WebhookEvent(models.Model):
+    """Every Stripe event received, once: the primary key makes a replay a no-op.
+
+    Platform-wide (Stripe speaks for every merchant); processed inside the order's merchant.
+    """
+
+    event_id = models.CharField(max_length=100, primary_key=True)
+    type = models.CharField(max_length=100)
+    received_at = models.DateTimeField(default=timezone.now)
+    processed_at = models.DateTimeField(null=True, blank=True)
+    summary = models.CharField(max_length=300, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.event_id} ({self.type})"
+
+
+class ExitPass(TenantModel):
+    """The single-use pass a paid order shows at the door (signed token in a QR code)."""
+
+    order = models.OneToOneField(Order, on_delete=models.CASCADE, related_name="exit_pass")
+    jti = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    issued_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    used_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    rls_lookup_column = "jti::text"

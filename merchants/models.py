@@ -64,6 +64,8 @@ class Merchant(models.Model):
     name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=50, unique=True, validators=[slug_validator])
     wholesaler = models.ForeignKey(Wholesaler, on_delete=models.PROTECT, related_name="merchants")
+    # The merchant's Stripe connected account (direct charges); empty until the owner connects.
+    stripe_account = models.CharField(max_length=100, blank=True)
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(default=django_timezone.now)
 
@@ -125,6 +127,8 @@ class Store(TenantModel):
     code = models.CharField(max_length=12, unique=True, validators=[RegexValidator(r"^[A-Z0-9]{4,12}$")])
     timezone = models.CharField(max_length=64, default="UTC", validators=[timezone_validator])
     currency = models.CharField(max_length=3, default="EUR", validators=[currency_validator])
+    # Shelf prices in Europe include VAT; in the US they do not and tax is added at the till.
+    prices_include_tax = models.BooleanField(default=True)
     street = models.CharField(max_length=200, blank=True)
     postal_code = models.CharField(max_length=20, blank=True)
     city = models.CharField(max_length=100, blank=True)

@@ -175,7 +175,10 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {}
+CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
+    "payments-reconcile": {"task": "checkout.tasks.payments_reconcile", "schedule": 60.0},
+    "orders-expire": {"task": "checkout.tasks.orders_expire", "schedule": 60.0},
+}
 CELERY_TIMEZONE = "UTC"
 
 EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
@@ -222,6 +225,13 @@ SPECTACULAR_SETTINGS = {
         "MovementKindEnum": "catalog.models.MovementKind",
     },
 }
+
+# Stripe. STRIPE_API_BASE points the official client at localstripe in the demo and tests.
+STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY", default="sk_test_lingshou_demo")
+STRIPE_PUBLISHABLE_KEY = env("STRIPE_PUBLISHABLE_KEY", default="pk_test_lingshou_demo")
+STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", default="whsec_lingshou_demo")
+STRIPE_API_BASE = env("STRIPE_API_BASE", default="")
+PLATFORM_FEE_BASIS_POINTS = env.int("PLATFORM_FEE_BASIS_POINTS", default=150)
 
 # Content-Security-Policy: no inline script or style anywhere; every asset is served from here.
 CONTENT_SECURITY_POLICY = {
