@@ -4,4 +4,11 @@ from checkout import views
 
 urlpatterns = [
     path("s/<str:code>/", views.store_landing, name="store_landing"),
+    path("s/<str:code>/cart/", views.cart, name="cart"),
+    path("s/<str:code>/cart/add/", views.cart_add, name="cart_add"),
+    path("s/<str:code>/checkout/", views.checkout, name="checkout"),
+    path("s/<str:code>/orders/<uuid:token>/", views.order_status, name="order_status"),
+    path("s/<str:code>/orders/<uuid:token>/pay/", views.pay, name="pay"),
+    path("webhooks/stripe/", views.stripe_webhook, name="stripe_webhook"),
+    path("m/<slug:slug>/exit/", views.exit_check, name="exit_check"),
 ]

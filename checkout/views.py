@@ -1,13 +1,34 @@
-"""Shopper pages, reached from the store's entrance QR poster (/s/<code>/)."""
+"""Shopper pages (scan, cart, pay, receipt and exit pass), the Stripe webhook, and the clerk's exit check."""
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+import io
+import logging
+from uuid import UUID
 
-from merchants.models import Device, DeviceKind
+import qrcode
+import qrcode.image.svg
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.utils.safestring import SafeString, mark_safe
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from catalog import presentation
+from catalog.models import StoreProduct
+from checkout import services
+from checkout.models import CartLine, Order, OrderStatus, Visit
+from merchants.access import merchant_view
+from merchants.http import MerchantRequest
+from merchants.models import Device, DeviceKind, Store
 from merchants.selectors import store_get_by_code
-from merchants.tenancy import merchant_context
+from merchants.tenancy import lookup_context, merchant_context
+
+logger = logging.getLogger("lingshou.checkout")
 
 DAYS = [
     ("mon", "Monday"),
@@ -17,6 +38,11 @@ DAYS = [
     ("fri", "Friday"),
     ("sat", "Saturday"),
     ("sun", "Sunday"),
+]
+# Stripe's test cards offered on the demo's pay page (never with live keys).
+TEST_CARDS = [
+    ("4242424242424242", "Visa that pays"),
+    ("4000000000000002", "Card that is declined"),
 ]
 
 
@@ -33,4 +59,260 @@ def store_landing(request: HttpRequest, code: str) -> HttpResponse:
             ).order_by("name")
         )
     hours = [(label, store.opening_hours.get(key, [])) for key, label in DAYS]
-    return render(request, "shopper/store.html", {"store": store, "hours": hours, "cameras": cameras})
+    return render(
+        request,
+        "shopper/store.html",
+        {"store": store, "hours": hours, "cameras": cameras, "cart_count": _cart_count(request, store)},
+    )
+
+
+def _visit(request: HttpRequest, store: Store, *, create: bool) -> Visit | None:
+    """The shopper's visit of this store, kept in their session (no account, no personal data)."""
+    key = f"visit:{store.pk}"
+    token = request.session.get(key)
+    if token:
+        with lookup_context(str(token)):
+            visit = Visit.objects.filter(token=token, store=store).first()
+        if visit is not None:
+            return visit
+    if not create:
+        return None
+    visit = services.visit_start(store=store)
+    request.session[key] = str(visit.token)
+    return visit
+
+
+def _cart_count(request: HttpRequest, store: Store) -> int:
+    visit = _visit(request, store, create=False)
+    if visit is None:
+        return 0
+    with merchant_context(store.merchant_id):
+        return sum(
+            CartLine.objects.filter(merchant_id=store.merchant_id, visit=visit).values_list("quantity", flat=True)
+        )
+
+
+def _cart_context(store: Store, visit: Visit | None) -> dict[str, object]:
+    rows = []
+    total = 0
+    if visit is not None:
+        with merchant_context(store.merchant_id):
+            for line in (
+                CartLine.objects.filter(merchant_id=store.merchant_id, visit=visit)
+                .select_related("store_product__product")
+                .order_by("added_at")
+            ):
+                item: StoreProduct = line.store_product
+                item.store = store
+                line_total = item.price * line.quantity
+                total += line_total
+                rows.append(
+                    {
+                        "line": line,
+                        "item": item,
+                        "price": presentation.price_text(item),
+                        "available": services.available(item=item),
+                        "line_total": line_total,
+                    }
+                )
+    return {"store": store, "rows": rows, "total": total}
+
+
+def cart(request: HttpRequest, code: str) -> HttpResponse:
+    """The cart: change quantities, remove lines, pay. Every price is the store's current price."""
+    store = store_get_by_code(code=code)
+    visit = _visit(request, store, create=request.method == "POST")
+    status = 200
+    if request.method == "POST" and visit is not None:
+        try:
+            quantity = int(request.POST.get("quantity", ""))
+            services.cart_set(visit=visit, store_product_id=int(request.POST.get("item", "0")), quantity=quantity)
+        except ValueError:
+            messages.error(request, "Choose a quantity as a whole number.")
+            status = 400
+        except ValidationError as error:
+            messages.error(request, error.messages[0])
+            status = 400
+        if status == 200 and not request.htmx:  # type: ignore[attr-defined]
+            return redirect("cart", code=store.code)
+    template = "shopper/cart.html#lines" if request.htmx else "shopper/cart.html"  # type: ignore[attr-defined]
+    return render(request, template, _cart_context(store, visit), status=status)
+
+
+@require_POST
+def cart_add(request: HttpRequest, code: str) -> HttpResponse:
+    """Add one (or ``quantity``) of a scanned product to the cart."""
+    store = store_get_by_code(code=code)
+    visit = _visit(request, store, create=True)
+    assert visit is not None
+    try:
+        services.cart_add(
+            visit=visit,
+            store_product_id=int(request.POST.get("item", "0")),
+            quantity=max(1, int(request.POST.get("quantity", "1"))),
+        )
+    except (ValueError, ValidationError) as error:
+        message = error.messages[0] if isinstance(error, ValidationError) else "Choose a quantity as a whole number."
+        messages.error(request, message)
+        return redirect("store_landing", code=store.code)
+    messages.success(request, "Added to your cart.")
+    return redirect("cart", code=store.code)
+
+
+@require_POST
+def checkout(request: HttpRequest, code: str) -> HttpResponse:
+    """Place the order at the store's prices, hold its units, and open the payment."""
+    store = store_get_by_code(code=code)
+    visit = _visit(request, store, create=False)
+    if visit is None:
+        messages.error(request, "Your cart is empty.")
+        return redirect("cart", code=store.code)
+    try:
+        order = services.order_place(visit=visit, email=request.POST.get("email", "").strip()[:254])
+        order = services.payment_start(order=order)
+    except services.CheckoutError as error:
+        for message in error.messages:
+            messages.error(request, message)
+        return render(request, "shopper/cart.html", _cart_context(store, visit), status=409)
+    except Exception as error:
+        from checkout.gateway import GatewayError
+
+        if not isinstance(error, GatewayError):
+            raise
+        messages.error(
+            request, "Payments are not reachable right now. Please try again in a moment or pay at the counter."
+        )
+        return render(request, "shopper/cart.html", _cart_context(store, visit), status=503)
+    return redirect("pay", code=store.code, token=order.token)
+
+
+def _order(store: Store, token: UUID) -> Order:
+    # The token reveals the order row alone; the rest is read as its merchant.
+    with lookup_context(str(token)):
+        found = Order.objects.filter(token=token, store_id=store.pk).values_list("pk", flat=True).first()
+    if found is None:
+        raise Http404("No such order.")
+    with merchant_context(store.merchant_id):
+        order = Order.objects.select_related("store", "store__merchant").get(pk=found)
+    return order
+
+
+def pay(request: HttpRequest, code: str, token: UUID) -> HttpResponse:
+    """Pay an order. In the demo and tests Stripe's test cards are confirmed on the server (localstripe)."""
+    from checkout import gateway
+
+    store = store_get_by_code(code=code)
+    order = _order(store, token)
+    if order.status != OrderStatus.PENDING:
+        return redirect("order_status", code=store.code, token=order.token)
+    test_mode = bool(settings.STRIPE_API_BASE) or settings.STRIPE_SECRET_KEY.startswith("sk_test_")
+    if request.method == "POST":
+        card = request.POST.get("card", "")
+        if not test_mode or card not in dict(TEST_CARDS):
+            messages.error(request, "Choose one of the test cards.")
+        else:
+            try:
+                intent = gateway.intent_confirm_with_test_card(
+                    intent_id=order.payment_intent, card_number=card, connected_account=order.stripe_account or None
+                )
+            except gateway.GatewayError as error:
+                messages.error(request, str(error))
+            else:
+                if intent.status == "succeeded":
+                    return redirect("order_status", code=store.code, token=order.token)
+                services.order_payment_failed(
+                    merchant_id=order.merchant_id,
+                    order_id=order.pk,
+                    message=intent.last_error or "The payment did not go through.",
+                )
+                messages.error(request, intent.last_error or "The payment did not go through. Try another card.")
+        order = _order(store, token)
+    with merchant_context(order.merchant_id):
+        lines = list(order.lines.all())
+    return render(
+        request,
+        "shopper/pay.html",
+        {
+            "store": store,
+            "order": order,
+            "lines": lines,
+            "test_cards": TEST_CARDS if test_mode else [],
+            "publishable_key": settings.STRIPE_PUBLISHABLE_KEY,
+        },
+    )
+
+
+def _qr_svg(text: str) -> SafeString:
+    image = qrcode.make(text, image_factory=qrcode.image.svg.SvgPathImage, box_size=12, border=2)
+    buffer = io.BytesIO()
+    image.save(buffer)
+    svg = buffer.getvalue().decode()
+    return mark_safe(svg[svg.index("<svg") :])  # noqa: S308 - generated here from our own signed token
+
+
+def order_status(request: HttpRequest, code: str, token: UUID) -> HttpResponse:
+    """The order's state; once the webhook marked it paid: the receipt and the exit pass QR code."""
+    store = store_get_by_code(code=code)
+    order = _order(store, token)
+    with merchant_context(order.merchant_id):
+        lines = list(order.lines.all())
+    pass_token = services.exit_pass_token(order=order) if order.status == OrderStatus.PAID else None
+    context = {
+        "store": store,
+        "order": order,
+        "lines": lines,
+        "exit_qr": _qr_svg(pass_token) if pass_token else None,
+        "tax_lines": _tax_summary(lines),
+    }
+    template = "shopper/order.html#status" if request.htmx else "shopper/order.html"  # type: ignore[attr-defined]
+    return render(request, template, context)
+
+
+def _tax_summary(lines: list) -> list[tuple[int, int, int]]:  # type: ignore[type-arg]
+    """(rate in basis points, gross, tax) per tax rate, for the receipt."""
+    totals: dict[int, list[int]] = {}
+    for line in lines:
+        entry = totals.setdefault(line.tax_rate, [0, 0])
+        entry[0] += line.line_total
+        entry[1] += line.tax_amount
+    return [(rate, gross, tax) for rate, (gross, tax) in sorted(totals.items())]
+
+
+@csrf_exempt
+@require_POST
+def stripe_webhook(request: HttpRequest) -> HttpResponse:
+    """Stripe's events: verified, applied once each, in any order; 400 for a bad signature."""
+    from checkout import gateway
+
+    try:
+        event = gateway.webhook_event_parse(
+            payload=request.body, signature_header=request.headers.get("Stripe-Signature")
+        )
+    except gateway.WebhookSignatureError as error:
+        return JsonResponse({"error": {"code": "bad_signature", "message": str(error)}}, status=400)
+    try:
+        applied = services.webhook_event_process(event=event)
+    except IntegrityError:
+        # The same event delivered twice at once: the other delivery is applying it.
+        applied = False
+    return JsonResponse({"received": True, "applied": applied})
+
+
+@merchant_view("sell")
+def exit_check(request: MerchantRequest) -> HttpResponse:
+    """The clerk scans a shopper's exit pass: paid / not paid / already used / age check needed."""
+    result = None
+    status = 200
+    if request.method == "POST":
+        if request.POST.get("action") == "age_ok":
+            order = Order.objects.filter(merchant=request.merchant, pk=request.POST.get("order") or 0).first()
+            if order is None:
+                raise Http404("No such order.")
+            services.age_check_confirm(order=order, clerk=request.user)
+            messages.success(request, f"Age checked for order {order.number}. Scan the pass again.")
+            return redirect("exit_check", slug=request.merchant.slug)
+        result = services.exit_pass_use(
+            merchant_id=request.merchant.pk, token=request.POST.get("token", "").strip(), used_by=request.user
+        )
+        status = 200 if result.status == "ok" else 409
+    return render(request, "dashboard/exit_check.html", {"result": result}, status=status)

@@ -21,6 +21,7 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("api/v1/", include("merchants.api_urls")),
     path("api/v1/", include("catalog.api_urls")),
+    path("api/v1/", include("checkout.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),
     # Swagger UI injects <style> elements at run time: this one page may apply inline styles
     # (never inline scripts; its script is served from this origin by the split view).

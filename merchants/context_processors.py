@@ -13,6 +13,7 @@ SECTIONS: list[tuple[str, str, str, bool]] = [
     ("catalog", "Catalog", "section_catalog", True),
     ("stock", "Stock", "section_stock", True),
     ("counter", "Counter", "section_counter", False),
+    ("exit", "Exit passes", "exit_check", True),
     ("orders", "Orders", "section_orders", False),
     ("cameras", "Cameras", "section_cameras", False),
     ("restock", "Restock", "section_restock", False),
