@@ -8,6 +8,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from catalog import presentation, scanning
+from catalog.money import format_amount
 from catalog.selectors import LookupError_, store_product_by_code
 from catalog.services import product_lookup_record
 from merchants.models import Store
@@ -49,6 +50,8 @@ def product_lookup(request: HttpRequest, code: str, store_code: str) -> HttpResp
             "age_note": presentation.age_note(item),
             "in_stock": item.on_hand > 0 and item.is_active,
             "quantity": result.quantity,
+            # A multipack or case code: the price of the whole pack.
+            "pack_price": format_amount(item.price * result.quantity, store.currency) if result.quantity > 1 else "",
         }
         if _wants_json(request):
             return JsonResponse(

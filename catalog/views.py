@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 from typing import IO, cast
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -15,6 +16,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.dateparse import parse_date
 from django.views.decorators.http import require_POST
 
 from catalog import csv_io, labels, presentation, selectors, services
@@ -108,9 +110,8 @@ def assortment_add(request: MerchantRequest) -> HttpResponse:
         messages.error(request, _first_error(error))
     else:
         messages.success(request, f"{product.name} is now sold in {store.name}.")
-    return redirect(
-        f"{reverse('section_catalog', kwargs={'slug': request.merchant.slug})}?store={store.pk}&q={product.name}"
-    )
+    query = urlencode({"store": store.pk, "q": product.name})
+    return redirect(f"{reverse('section_catalog', kwargs={'slug': request.merchant.slug})}?{query}")
 
 
 @require_POST
@@ -182,7 +183,15 @@ def item_edit(request: MerchantRequest, item_id: int) -> HttpResponse:
         "can_edit": request.membership.has_permission("manage_catalog"),
         "row_error": error,
     }
-    if request.htmx or status != 200:
+    if error:
+        # Show what was typed next to the message, not the saved value.
+        context["price_input"] = request.POST.get("price", "")
+        if not request.htmx:
+            messages.error(request, f"{item.name}: {error}")
+            return redirect(
+                f"{reverse('section_catalog', kwargs={'slug': request.merchant.slug})}?store={item.store_id}"
+            )
+    if request.htmx:
         return render(request, "dashboard/catalog.html#row", context, status=status)
     return redirect(f"{reverse('section_catalog', kwargs={'slug': request.merchant.slug})}?store={item.store_id}")
 
@@ -274,7 +283,10 @@ def labels_view(request: MerchantRequest) -> HttpResponse:
         wanted = [int(i) for i in request.GET["ids"].split(",") if i.isdigit()]
         items = items.filter(pk__in=wanted)
     if request.GET.get("changed_since"):
-        items = items.filter(price_changes__changed_at__date__gte=request.GET["changed_since"]).distinct()
+        since = parse_date(request.GET["changed_since"]) if len(request.GET["changed_since"]) == 10 else None
+        if since is None:
+            return HttpResponse("changed_since is a date like 2026-11-22.", status=400, content_type="text/plain")
+        items = items.filter(price_changes__changed_at__date__gte=since).distinct()
     show_price = request.GET.get("price", "1") != "0"
     pdf = labels.labels_pdf(
         items=_label_items(request, store, list(items)), store_name=store.name, show_price=show_price
@@ -340,7 +352,13 @@ def item_stock(request: MerchantRequest, item_id: int) -> HttpResponse:
     return render(
         request,
         "dashboard/item_stock.html",
-        {"item": item, "movements": movements, "form": form, "price": format_amount(item.price, item.store.currency)},
+        {
+            "item": item,
+            "movements": movements,
+            "form": form,
+            "price": format_amount(item.price, item.store.currency),
+            "can_adjust": request.membership.has_permission("manage_stock"),
+        },
         status=status,
     )
 
@@ -393,5 +411,13 @@ def count_detail(request: MerchantRequest, session_id: int) -> HttpResponse:
             status = 400
     lines = session.lines.select_related("store_product__product").order_by("-updated_at")
     return render(
-        request, "dashboard/count_detail.html", {"session": session, "lines": lines, "form": form}, status=status
+        request,
+        "dashboard/count_detail.html",
+        {
+            "session": session,
+            "lines": lines,
+            "form": form,
+            "can_close": request.membership.has_permission("manage_stock"),
+        },
+        status=status,
     )

@@ -57,8 +57,12 @@ class ExitPassKeyApi(APIView):
     authentication_classes: list[type] = []
     permission_classes = [AllowAny]
 
+    class KeyOutput(serializers.Serializer[Any]):
+        algorithm = serializers.CharField()
+        public_key_pem = serializers.CharField()
+
     @extend_schema(
-        responses={200: serializers.DictField(child=serializers.CharField())},
+        responses=KeyOutput,
         summary="The Ed25519 public key exit passes are signed with (door readers cache it to work offline)",
     )
     def get(self, request: Request) -> Response:

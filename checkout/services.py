@@ -81,7 +81,7 @@ def cart_add(*, visit: Visit, store_product_id: int, quantity: int = 1) -> CartL
         return cart_set(visit=visit, store_product_id=store_product_id, quantity=current + quantity)
 
 
-def _reserved(*, merchant_id: int, product_ids: list[int], exclude_order: int | None = None) -> dict[int, int]:
+def _reserved(*, merchant_id: int, product_ids: list[int]) -> dict[int, int]:
     """Units held by orders still waiting for payment within their reservation."""
     held = (
         OrderLine.objects.filter(
@@ -90,7 +90,6 @@ def _reserved(*, merchant_id: int, product_ids: list[int], exclude_order: int | 
             order__status=OrderStatus.PENDING,
             order__reserved_until__gt=timezone.now(),
         )
-        .exclude(order_id=exclude_order)
         .values("store_product_id")
         .annotate(units=Sum("quantity"))
     )
@@ -271,6 +270,16 @@ def order_payment_failed(*, merchant_id: int, order_id: int, message: str) -> No
     with merchant_context(merchant_id):
         Order.objects.filter(merchant_id=merchant_id, pk=order_id, status=OrderStatus.PENDING).update(
             payment_error=message[:300]
+        )
+
+
+def order_cancel(*, order: Order, reason: str) -> bool:
+    """Give up an unpaid order: its reservation ends, the cart is untouched. Idempotent (status CAS)."""
+    with merchant_context(order.merchant_id):
+        return bool(
+            Order.objects.filter(pk=order.pk, status=OrderStatus.PENDING).update(
+                status=OrderStatus.CANCELLED, payment_error=reason[:300]
+            )
         )
 
 

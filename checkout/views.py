@@ -49,8 +49,11 @@ TEST_CARDS = [
 def store_landing(request: HttpRequest, code: str) -> HttpResponse:
     """The store's welcome page: name, address, opening hours and the privacy notice naming its cameras."""
     store = store_get_by_code(code=code)
-    typed = request.GET.get("code", "").strip()
+    typed = request.GET.get("code", "").strip().replace(" ", "")
     if typed:
+        if not typed.isalnum() or len(typed) > 32:
+            messages.error(request, "A barcode number has digits only. Check what you typed.")
+            return redirect("store_landing", code=store.code)
         return redirect("product_lookup", store_code=store.code, code=typed)
     with merchant_context(store.merchant_id):
         cameras = list(
@@ -220,12 +223,12 @@ def pay(request: HttpRequest, code: str, token: UUID) -> HttpResponse:
             else:
                 if intent.status == "succeeded":
                     return redirect("order_status", code=store.code, token=order.token)
-                services.order_payment_failed(
-                    merchant_id=order.merchant_id,
-                    order_id=order.pk,
-                    message=intent.last_error or "The payment did not go through.",
-                )
-                messages.error(request, intent.last_error or "The payment did not go through. Try another card.")
+                # Declined: the order lets go of its units and the cart stays as it was; paying again
+                # places a new order (a late success of this one would still be booked, never lost).
+                reason = intent.last_error or "The payment did not go through."
+                services.order_cancel(order=order, reason=reason)
+                messages.error(request, f"{reason} Try again or use another card.")
+                return redirect("cart", code=store.code)
         order = _order(store, token)
     with merchant_context(order.merchant_id):
         lines = list(order.lines.all())

@@ -38,6 +38,12 @@ def main() -> int:
         "SITE_URL": os.environ.get("SITE_URL", f"http://127.0.0.1:{port}"),
         "PYTHONUNBUFFERED": "1",
     }
+    if not os.environ.get("STRIPE_SECRET_KEY"):
+        # No Stripe keys: payments go to localstripe on loopback, through the real stripe client.
+        env.setdefault("STRIPE_API_BASE", f"http://127.0.0.1:{int(port) + 420}")
+    if not os.environ.get("STRIPE_SECRET_KEY"):
+        # No Stripe keys: payments go to localstripe on loopback, through the real stripe client.
+        env.setdefault("STRIPE_API_BASE", f"http://127.0.0.1:{int(port) + 420}")
     manage = [sys.executable, str(BASE_DIR / "manage.py")]
     honcho = None
     try:

@@ -1,9 +1,11 @@
 """URL map: shopper pages /s/, dashboard /m/, API /api/v1/, admin, webhooks, operations."""
 
 from csp.decorators import csp_update
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import include, path
+from django.urls import include, path, re_path
+from django.views.static import serve
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from config import views as ops
@@ -34,6 +36,10 @@ urlpatterns = [
     path("", include("merchants.urls")),
     path("", include("checkout.urls")),
 ]
+
+if settings.SERVE_MEDIA:
+    # Product images in the demo and tests; production serves media from its storage (S3, a CDN).
+    urlpatterns += [re_path(r"^media/(?P<path>.*)$", serve, {"document_root": settings.MEDIA_ROOT})]
 
 handler404 = "config.errors.not_found"
 handler500 = "config.errors.server_error"

@@ -12,3 +12,4 @@ STORAGES = {
 # Serve static files straight from the app folders; production serves the collected, hashed copies.
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+SERVE_MEDIA = True

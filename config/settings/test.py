@@ -37,3 +37,4 @@ if CELERY_BROKER_URL.startswith("filesystem"):
         "processed_folder": str(_queue / "processed"),
         "store_processed": False,
     }
+SERVE_MEDIA = True

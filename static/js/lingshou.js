@@ -59,6 +59,42 @@
     true
   );
 
+  // <select data-autosubmit> submits its form as soon as another option is picked (the store
+  // picker). requestSubmit, unlike submit(), fires the submit event, so data-confirm and htmx
+  // still see it; the form keeps a <noscript> button for browsers without JavaScript.
+  document.addEventListener("change", function (event) {
+    var select = event.target;
+    if (!(select instanceof HTMLSelectElement) || !select.hasAttribute("data-autosubmit") || !select.form) {
+      return;
+    }
+    if (typeof select.form.requestSubmit === "function") {
+      select.form.requestSubmit();
+    } else {
+      select.form.submit();
+    }
+  });
+
+  // htmx 2 swaps no 4xx response by default. A view that refuses a form answers 400 (or 422)
+  // with the form's own partial, error message included, and that partial should replace the
+  // form just as a 200 would. A whole page (such as Django's 400.html) is not swapped in:
+  // it would nest a document inside the target; the generic error message below shows instead.
+  var VALIDATION_STATUSES = [400, 422];
+
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var xhr = event.detail.xhr;
+    if (!xhr || VALIDATION_STATUSES.indexOf(xhr.status) < 0) {
+      return;
+    }
+    var type = xhr.getResponseHeader("Content-Type") || "";
+    var body = typeof xhr.responseText === "string" ? xhr.responseText : "";
+    if (type.indexOf("text/html") !== 0 || body.trim() === "" || /<html[\s>]/i.test(body)) {
+      return;
+    }
+    event.detail.shouldSwap = true;
+    // Not an error any more: htmx:responseError (and its message) would say "did not work".
+    event.detail.isError = false;
+  });
+
   // Without this, an htmx request that fails leaves the page unchanged and the click looks
   // ignored. Show the failure where Django's messages appear.
   function showRequestError(text) {

@@ -1,0 +1,393 @@
+"""Stripe as the rest of Lingshou sees it: PaymentIntents (Connect direct charges), refunds,
+signed webhook events and Express onboarding, through one configured ``stripe.StripeClient``.
+
+Framework-light: Django settings are the only Django import, read on every call with
+``getattr(settings, NAME, default)`` so that tests and the demo can switch them:
+
+- ``STRIPE_SECRET_KEY``, ``STRIPE_PUBLISHABLE_KEY``, ``STRIPE_WEBHOOK_SECRET``
+- ``STRIPE_CONNECT_WEBHOOK_SECRET`` (optional): the Connect endpoint's, for connected accounts' events
+- ``STRIPE_API_BASE``: empty for api.stripe.com, ``http://127.0.0.1:8420`` for localstripe
+- ``PLATFORM_FEE_BASIS_POINTS``: the platform's cut of a direct charge (150 = 1.5 %)
+- ``STRIPE_TIMEOUT_SECONDS`` (optional, 10): per attempt; two retries follow a timeout
+
+Every write carries the caller's idempotency key and the client reuses it on its own retries,
+so a call that timed out after Stripe acted is answered with the first result, not done twice.
+
+Errors: ``GatewayError`` (a human-readable ``message``; Stripe refused: do not retry),
+``GatewayUnavailable`` (network, 429 or 5xx after the retries: retry later with the same key),
+``WebhookSignatureError`` (answer 400). A declined card is not an exception: the returned
+``Intent`` has a status other than "succeeded" and ``last_error`` set.
+
+localstripe (https://github.com/adrienverge/localstripe) stands in for Stripe in the demo and
+tests. It knows no Connect, no ``automatic_payment_methods`` and ignores ``Idempotency-Key``;
+where the code differs for it, ``_uses_localstripe()`` says so.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import json
+import os
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import stripe
+from django.conf import settings
+from stripe.params import (
+    AccountCreateParams,
+    AccountLinkCreateParams,
+    PaymentIntentConfirmParams,
+    PaymentIntentCreateParams,
+    RefundCreateParams,
+)
+
+MAX_NETWORK_RETRIES = 2
+WEBHOOK_TOLERANCE_SECONDS = 300
+STRIPE_JS_URL = "https://js.stripe.com/v3/"
+
+# Stripe's test cards as its ready-made test PaymentMethods: Stripe asks test code to use these
+# rather than raw card numbers (https://docs.stripe.com/testing).
+TEST_CARD_PAYMENT_METHODS: dict[str, str] = {
+    "4242424242424242": "pm_card_visa",
+    "4000056655665556": "pm_card_visa_debit",
+    "5555555555554444": "pm_card_mastercard",
+    "378282246310005": "pm_card_amex",
+    "4000000000000002": "pm_card_visa_chargeDeclined",
+    "4000000000009995": "pm_card_visa_chargeDeclinedInsufficientFunds",
+    "4000000000009987": "pm_card_visa_chargeDeclinedLostCard",
+    "4000000000009979": "pm_card_visa_chargeDeclinedStolenCard",
+    "4000000000000069": "pm_card_chargeDeclinedExpiredCard",
+    "4000000000000127": "pm_card_chargeDeclinedIncorrectCvc",
+    "4000000000000119": "pm_card_chargeDeclinedProcessingError",
+    "4000000000000341": "pm_card_chargeCustomerFail",
+    "4000002500003155": "pm_card_authenticationRequiredOnSetup",
+    "4000002760003184": "pm_card_authenticationRequired",
+    "4000000000003220": "pm_card_threeDSecure2Required",
+}
+# localstripe declines these only when attached to a customer and lets a payment succeed; its one
+# generic charge-time decline is 0341, so the demo's decline cards are sent as that.
+_LOCALSTRIPE_CHARGE_DECLINE = "4000000000000341"
+_LOCALSTRIPE_DECLINES_ONLY_ON_ATTACH = frozenset(
+    {
+        "4000000000000002",
+        "4000000000009995",
+        "4000000000009987",
+        "4000000000009979",
+        "4000000000000069",
+        "4000000000000127",
+        "4000000000000119",
+    }
+)
+# Confirming server-side with automatic payment methods needs a return URL in case a method
+# redirects; test cards never do (3-D Secure ones stop at requires_action instead).
+_TEST_CONFIRM_RETURN_URL = "https://example.com/lingshou/test-confirm-return"
+
+
+class GatewayError(Exception):
+    """Stripe refused or the gateway is misconfigured; ``message`` says why in plain words."""
+
+    def __init__(self, message: str, *, code: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
+
+
+class GatewayUnavailable(GatewayError):
+    """Stripe could not be reached or failed (network, 429, 5xx) even after the retries."""
+
+
+class WebhookSignatureError(GatewayError):
+    """A webhook body that is not provably Stripe's, fresh and intact."""
+
+
+@dataclass(frozen=True)
+class Intent:
+    id: str
+    client_secret: str
+    status: str
+    amount: int
+    currency: str
+    amount_received: int
+    last_error: str | None
+
+
+# --- settings and the client ---
+
+
+def _setting(name: str, default: Any) -> Any:
+    return getattr(settings, name, default)
+
+
+def _uses_localstripe() -> bool:
+    return bool(_setting("STRIPE_API_BASE", ""))
+
+
+def _secret_key() -> str:
+    key: str = _setting("STRIPE_SECRET_KEY", "")
+    if not key:
+        raise GatewayError("STRIPE_SECRET_KEY is not set.")
+    return key
+
+
+@functools.cache
+def _http_client(timeout: float, pid: int) -> stripe.HTTPClient:
+    # One per process (pid): a forked worker must not share its parent's keep-alive sockets.
+    # RequestsClient keeps a session per thread, so gunicorn's threads may share this object.
+    return stripe.RequestsClient(timeout=timeout)
+
+
+def _client() -> stripe.StripeClient:
+    base = _setting("STRIPE_API_BASE", "")
+    timeout = float(_setting("STRIPE_TIMEOUT_SECONDS", 10))
+    return stripe.StripeClient(
+        _secret_key(),
+        base_addresses={"api": base} if base else None,
+        max_network_retries=MAX_NETWORK_RETRIES,
+        http_client=_http_client(timeout, os.getpid()),
+    )
+
+
+def _options(*, idempotency_key: str | None = None, connected_account: str | None = None) -> stripe.RequestOptions:
+    options: stripe.RequestOptions = {}
+    if idempotency_key is not None:
+        if not idempotency_key:
+            raise GatewayError("An idempotency key must not be empty.")
+        options["idempotency_key"] = idempotency_key
+    if connected_account:
+        if _uses_localstripe():
+            raise GatewayError("localstripe has no connected accounts; use real Stripe test keys for Connect.")
+        options["stripe_account"] = connected_account
+    return options
+
+
+@contextmanager
+def _stripe_errors() -> Iterator[None]:
+    """Turns the stripe library's exceptions into the gateway's two kinds."""
+    try:
+        yield
+    except (stripe.APIConnectionError, stripe.RateLimitError, stripe.APIError) as error:
+        raise GatewayUnavailable(f"Stripe is unavailable: {error.user_message or error}", code=error.code) from error
+    except stripe.StripeError as error:
+        raise GatewayError(error.user_message or str(error), code=error.code) from error
+
+
+def _amount_received(data: dict[str, Any]) -> int:
+    if "amount_received" in data:
+        return int(data["amount_received"] or 0)
+    # localstripe leaves amount_received out; it embeds the charge instead.
+    charge = data.get("latest_charge")
+    if isinstance(charge, dict) and charge.get("status") == "succeeded" and charge.get("captured"):
+        return int(charge["amount"])
+    return 0
+
+
+def _intent_from(data: dict[str, Any]) -> Intent:
+    error = data.get("last_payment_error") or {}
+    return Intent(
+        id=data["id"],
+        client_secret=data.get("client_secret") or "",
+        status=data["status"],
+        amount=int(data["amount"]),
+        currency=str(data["currency"]).lower(),
+        amount_received=_amount_received(data),
+        last_error=(error.get("message") or error.get("code") or error.get("type")) if error else None,
+    )
+
+
+# --- public API ---
+
+
+def publishable_key_get() -> str:
+    """The publishable key for Stripe.js; empty when unset."""
+    return str(_setting("STRIPE_PUBLISHABLE_KEY", ""))
+
+
+def js_url_get() -> str:
+    """Where the page loads Stripe.js from: localstripe's stand-in when it is configured."""
+    base = _setting("STRIPE_API_BASE", "")
+    return f"{base.rstrip('/')}/js.stripe.com/v3/" if base else STRIPE_JS_URL
+
+
+def platform_fee_get(*, amount: int) -> int:
+    """The platform's application fee for a charge of ``amount`` minor units, rounded down."""
+    return amount * int(_setting("PLATFORM_FEE_BASIS_POINTS", 0)) // 10000
+
+
+def intent_create(
+    *, amount: int, currency: str, idempotency_key: str, metadata: dict[str, str], connected_account: str | None
+) -> Intent:
+    """Creates one PaymentIntent per idempotency key (a repeat returns the first), on the connected account if given."""
+    params: PaymentIntentCreateParams = {"amount": amount, "currency": currency.lower(), "metadata": metadata}
+    if _uses_localstripe():
+        # Stripe's current API calls this allowed_payment_method_types; localstripe knows the old name.
+        params["payment_method_types"] = ["card"]  # type: ignore[typeddict-unknown-key]
+    else:
+        # The Payment Element offers what the account enabled: cards, Apple Pay, Google Pay, ...
+        params["automatic_payment_methods"] = {"enabled": True}
+    if connected_account:
+        params["application_fee_amount"] = platform_fee_get(amount=amount)
+    options = _options(idempotency_key=idempotency_key, connected_account=connected_account)
+    with _stripe_errors():
+        intent = _client().v1.payment_intents.create(params=params, options=options)
+    return _intent_from(intent.to_dict())
+
+
+def intent_retrieve(*, intent_id: str, connected_account: str | None) -> Intent:
+    """The PaymentIntent as Stripe has it now (read-only)."""
+    with _stripe_errors():
+        intent = _client().v1.payment_intents.retrieve(intent_id, options=_options(connected_account=connected_account))
+    return _intent_from(intent.to_dict())
+
+
+def intent_confirm_with_test_card(*, intent_id: str, card_number: str, connected_account: str | None) -> Intent:
+    """Confirms server-side with a Stripe test card, in test mode only; a decline comes back as an Intent, not raised."""
+    key = _secret_key()
+    if key.startswith(("sk_live_", "rk_live_")) or not (_uses_localstripe() or key.startswith("sk_test_")):
+        raise GatewayError("Test cards are only for localstripe or Stripe test mode (sk_test_ keys).")
+    number = card_number.replace(" ", "")
+    # Retried declines must reach Stripe again, so no fixed idempotency key here: the client's
+    # own per-call key still covers its network retries.
+    options = _options(connected_account=connected_account)
+    client = _client()
+    with _stripe_errors():
+        try:
+            if _uses_localstripe():
+                # localstripe answers 500 "Not implemented" to confirm(payment_method=...).
+                if number in _LOCALSTRIPE_DECLINES_ONLY_ON_ATTACH:
+                    number = _LOCALSTRIPE_CHARGE_DECLINE
+                expires = dt.datetime.now(tz=dt.UTC).year + 3
+                method = client.v1.payment_methods.create(
+                    params={
+                        "type": "card",
+                        "card": {"number": number, "exp_month": 12, "exp_year": expires, "cvc": "123"},
+                    },
+                    options=options,
+                )
+                client.v1.payment_intents.update(intent_id, params={"payment_method": method.id}, options=options)
+                client.v1.payment_intents.confirm(intent_id, options=options)
+            else:
+                if number not in TEST_CARD_PAYMENT_METHODS:
+                    raise GatewayError(f"No Stripe test payment method is known for card number {number}.")
+                params: PaymentIntentConfirmParams = {
+                    "payment_method": TEST_CARD_PAYMENT_METHODS[number],
+                    "return_url": _TEST_CONFIRM_RETURN_URL,
+                }
+                client.v1.payment_intents.confirm(intent_id, params=params, options=options)
+        except stripe.CardError:
+            pass  # a decline (402) is recorded on the intent as last_payment_error: read back below
+    return intent_retrieve(intent_id=intent_id, connected_account=connected_account)
+
+
+def refund_create(*, intent_id: str, amount: int | None, idempotency_key: str, connected_account: str | None) -> str:
+    """Refunds ``amount`` (None: what is left) of a PaymentIntent, once per idempotency key; returns the refund id."""
+    params: RefundCreateParams = {"payment_intent": intent_id}
+    if amount is not None:
+        params["amount"] = amount
+    options = _options(idempotency_key=idempotency_key, connected_account=connected_account)
+    with _stripe_errors():
+        refund = _client().v1.refunds.create(params=params, options=options)
+    return str(refund.id)
+
+
+def webhook_event_parse(*, payload: bytes, signature_header: str | None) -> dict[str, Any]:
+    """The event as a plain dict, only if signed by one of our endpoints' secrets within 300 s over these exact bytes."""
+    # Direct charges happen on the connected accounts: their events reach us through a second,
+    # "Connect" endpoint with a secret of its own, possibly at the same URL.
+    secrets = [s for s in (_setting("STRIPE_WEBHOOK_SECRET", ""), _setting("STRIPE_CONNECT_WEBHOOK_SECRET", "")) if s]
+    if not secrets:
+        # Misconfiguration is the server's fault (5xx, Stripe retries), not the sender's (400).
+        raise GatewayError("STRIPE_WEBHOOK_SECRET is not set.")
+    if not signature_header:
+        raise WebhookSignatureError("The Stripe-Signature header is missing.")
+    refusals: list[stripe.SignatureVerificationError] = []
+    for secret in secrets:
+        try:
+            event = stripe.Webhook.construct_event(
+                payload, signature_header, secret, tolerance=WEBHOOK_TOLERANCE_SECONDS
+            )
+        except stripe.SignatureVerificationError as error:
+            refusals.append(error)
+            continue
+        except (UnicodeDecodeError, ValueError, TypeError, AttributeError) as error:
+            # json.JSONDecodeError is a ValueError; a JSON value that is no object ends up as the others.
+            raise WebhookSignatureError(f"The webhook body is not a Stripe event: {error}") from error
+        return event.to_dict()
+    raise WebhookSignatureError(f"Bad webhook signature: {refusals[0].user_message}") from refusals[0]
+
+
+def localstripe_webhook_register(
+    *, url: str, name: str = "lingshou", events: list[str] | None = None, wait_seconds: float = 0
+) -> None:
+    """Makes localstripe POST its events (all, or ``events``) to ``url``, signed with STRIPE_WEBHOOK_SECRET; idempotent.
+
+    localstripe keeps webhooks in memory only: register again after every start. ``wait_seconds``
+    lets this run next to a localstripe that is still starting.
+    """
+    base = _setting("STRIPE_API_BASE", "")
+    secret = _setting("STRIPE_WEBHOOK_SECRET", "")
+    if not base or not base.startswith(("http://", "https://")):
+        raise GatewayError("STRIPE_API_BASE must point at localstripe to register its webhooks.")
+    if not secret:
+        raise GatewayError("STRIPE_WEBHOOK_SECRET is not set.")
+    body = json.dumps({"url": url, "secret": secret, "events": events}).encode()
+    request = urllib.request.Request(  # noqa: S310 - the scheme is checked above
+        f"{base.rstrip('/')}/_config/webhooks/{name}",
+        data=body,
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+    deadline = time.monotonic() + wait_seconds
+    while True:
+        try:
+            with urllib.request.urlopen(request, timeout=10):  # noqa: S310 - the scheme is checked above
+                return
+        except OSError as error:
+            if time.monotonic() >= deadline:
+                raise GatewayUnavailable(f"localstripe did not take the webhook: {error}") from error
+            time.sleep(0.2)
+
+
+def account_create(*, email: str, country: str, idempotency_key: str | None = None) -> str:
+    """Creates an Express account (once per ``idempotency_key``, if given) and returns its id.
+
+    Pass a key scoped to the merchant, e.g. ``f"merchant-{merchant.id}-stripe-account"``, so a
+    double-submitted onboarding form leaves no orphan account. Never derive it from the email:
+    another merchant giving the same address would be handed this account.
+    """
+    params: AccountCreateParams = {
+        "type": "express",
+        "email": email,
+        "country": country.upper(),
+        "capabilities": {"card_payments": {"requested": True}, "transfers": {"requested": True}},
+    }
+    # Without a key the client still sends one of its own, the same on each of its retries.
+    options = _options(idempotency_key=idempotency_key) if idempotency_key is not None else None
+    with _stripe_errors():
+        account = _client().v1.accounts.create(params=params, options=options)
+    return str(account.id)
+
+
+def account_link_create(*, account: str, refresh_url: str, return_url: str) -> str:
+    """A fresh, single-use onboarding URL for an Express account."""
+    # No fixed idempotency key: a replayed link would be one already used or expired.
+    params: AccountLinkCreateParams = {
+        "account": account,
+        "refresh_url": refresh_url,
+        "return_url": return_url,
+        "type": "account_onboarding",
+    }
+    with _stripe_errors():
+        link = _client().v1.account_links.create(params=params)
+    return str(link.url)
+
+
+def account_is_ready(*, account: str) -> bool:
+    """True once Stripe lets the connected account take charges (charges_enabled)."""
+    with _stripe_errors():
+        data = _client().v1.accounts.retrieve(account).to_dict()
+    return bool(data.get("charges_enabled"))
