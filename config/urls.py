@@ -1,5 +1,7 @@
 """URL map: shopper pages /s/, dashboard /m/, API /api/v1/, admin, webhooks, operations."""
 
+from importlib.util import find_spec
+
 from csp.decorators import csp_update
 from django.conf import settings
 from django.contrib import admin
@@ -33,6 +35,11 @@ urlpatterns = [
         name="api_docs",
     ),
     path("", include("catalog.urls")),
+    *[
+        path("", include(module))
+        for module in ("checkout.dashboard_urls", "checkout.counter_urls")
+        if find_spec(module)
+    ],
     path("", include("merchants.urls")),
     path("", include("checkout.urls")),
 ]
