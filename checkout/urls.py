@@ -1,6 +1,6 @@
 from django.urls import path
 
-from checkout import views
+from checkout import connect, views
 
 urlpatterns = [
     path("s/<str:code>/", views.store_landing, name="store_landing"),
@@ -11,4 +11,6 @@ urlpatterns = [
     path("s/<str:code>/orders/<uuid:token>/pay/", views.pay, name="pay"),
     path("webhooks/stripe/", views.stripe_webhook, name="stripe_webhook"),
     path("m/<slug:slug>/exit/", views.exit_check, name="exit_check"),
+    path("m/<slug:slug>/settings/payments/", connect.payments_settings, name="payments_settings"),
+    path("m/<slug:slug>/settings/payments/connect/", connect.stripe_connect, name="stripe_connect"),
 ]

@@ -21,6 +21,7 @@ SECTIONS: list[tuple[str, str, str, bool]] = [
     ("stores", "Stores", "stores", True),
     ("devices", "Devices", "devices", True),
     ("staff", "Staff", "staff", True),
+    ("payments", "Payments", "payments_settings", True),
 ]
 
 

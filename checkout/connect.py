@@ -1,0 +1,73 @@
+"""The owner connects the shop to Stripe (Connect Express) so that shoppers pay the shop directly."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.http import HttpResponse, HttpResponseRedirect
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from checkout import gateway
+from merchants.access import merchant_view
+from merchants.http import MerchantRequest
+from merchants.models import Merchant
+from merchants.selectors import store_list
+
+
+def merchant_stripe_account_ensure(*, merchant: Merchant, email: str, country: str) -> str:
+    """The merchant's Express account, created once (idempotent per merchant) and remembered."""
+    if merchant.stripe_account:
+        return merchant.stripe_account
+    account = gateway.account_create(
+        email=email, country=country, idempotency_key=f"merchant-{merchant.pk}-stripe-account"
+    )
+    # Compare-and-swap: a concurrent request that already stored the same account changes nothing.
+    Merchant.objects.filter(pk=merchant.pk, stripe_account="").update(stripe_account=account)
+    merchant.refresh_from_db(fields=["stripe_account"])
+    return merchant.stripe_account
+
+
+@merchant_view("manage_settings")
+def payments_settings(request: MerchantRequest) -> HttpResponse:
+    """Where the shop's card payments go, and the button that connects it to Stripe."""
+    merchant = request.merchant
+    ready = None
+    problem = ""
+    if merchant.stripe_account and not settings.STRIPE_API_BASE:
+        try:
+            ready = gateway.account_is_ready(account=merchant.stripe_account)
+        except gateway.GatewayError as error:
+            problem = str(error)
+    return render(
+        request,
+        "dashboard/payments.html",
+        {
+            "localstripe": bool(settings.STRIPE_API_BASE),
+            "ready": ready,
+            "problem": problem,
+            "fee_percent": settings.PLATFORM_FEE_BASIS_POINTS / 100,
+        },
+    )
+
+
+@require_POST
+@merchant_view("manage_settings")
+def stripe_connect(request: MerchantRequest) -> HttpResponse:
+    """Create (once) the shop's Stripe account and send the owner to Stripe's onboarding."""
+    back = reverse("payments_settings", kwargs={"slug": request.merchant.slug})
+    if settings.STRIPE_API_BASE:
+        messages.error(request, "Stripe Connect needs real Stripe keys; the demo's payments go to localstripe.")
+        return redirect(back)
+    first_store = store_list(merchant=request.merchant).first()
+    country = first_store.country if first_store else "DE"
+    try:
+        account = merchant_stripe_account_ensure(merchant=request.merchant, email=request.user.email, country=country)
+        url = gateway.account_link_create(
+            account=account, refresh_url=request.build_absolute_uri(back), return_url=request.build_absolute_uri(back)
+        )
+    except gateway.GatewayError as error:
+        messages.error(request, f"Stripe did not answer as expected: {error}")
+        return redirect(back)
+    return HttpResponseRedirect(url)
