@@ -442,14 +442,16 @@ def exit_pass_token(*, order: Order) -> str | None:
     from checkout import exit_pass
 
     with merchant_context(order.merchant_id):
-        issued = ExitPass.objects.filter(merchant_id=order.merchant_id, order=order).first()
+        issued = (
+            ExitPass.objects.filter(merchant_id=order.merchant_id, order=order).select_related("order__store").first()
+        )
     if issued is None:
         return None
     return exit_pass.sign(
         jti=str(issued.jti),
         merchant_id=order.merchant_id,
         order_id=order.pk,
-        store=order.store.code,
+        store=issued.order.store.code,
         expires_at=issued.expires_at,
     )
 

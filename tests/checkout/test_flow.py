@@ -32,7 +32,7 @@ def shop(merchant: Merchant, stripe_settings: Any, live_server: Any) -> tuple[St
     return store, item
 
 
-def _wait_paid(order_id: int, merchant: Merchant, timeout: float = 20) -> Order:
+def _wait_paid(order_id: int, merchant: Merchant, timeout: float = 40) -> Order:
     deadline = time.monotonic() + timeout
     while True:
         with merchant_context(merchant):

@@ -1,0 +1,479 @@
+"""Counter mode: shifts with a cash count, and sales a clerk rings up with a USB barcode scanner.
+
+The rules that keep the drawer, the orders and the ledger in agreement:
+- a counter sale is an ordinary Order (channel COUNTER) without a reservation: the goods are on
+  the counter, so the sale never waits for stock; selling below zero is booked and flagged by
+  the ledger, as for the shopper flow;
+- every change to a sale locks its order row first, so scans that arrive together queue there
+  and none is lost; each scan adds its units (two scans of a can are two cans);
+- payment goes through ``order_mark_paid``, the shopper flow's code: sale movements, exit pass
+  and receipt are written once, and a replayed payment returns the payment already recorded;
+- paying and closing lock the shift row first (then the order), so a shift's expected cash,
+  opening float + cash taken − change given, counts every payment of the shift exactly once.
+
+Reads live here too (``shift_open_get`` …): they serve this module's views only.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from django.db import IntegrityError, transaction
+from django.db.models import Count, F, Q, Sum
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from catalog.models import StoreProduct
+from catalog.money import exponent, format_amount
+from catalog.selectors import LookupError_, ScanResult, store_product_by_code
+from checkout import taxes
+from checkout.models import (
+    Channel,
+    CounterMethod,
+    CounterPayment,
+    CounterSale,
+    Order,
+    OrderLine,
+    OrderStatus,
+    Shift,
+)
+from checkout.services import CheckoutError, _lines_write, order_mark_paid
+from merchants.models import Merchant, Store
+from merchants.tenancy import merchant_context
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
+logger = logging.getLogger("lingshou.checkout.counter")
+
+# A counter line may hold more than a shopper's cart line (99): a crate of 24 cans times five.
+MAX_LINE_QUANTITY = 999
+# More than any till holds (100 000,00 € in cents): a typing slip, not a payment.
+MAX_CASH = 10_000_000
+CANCELLED_AT_CLOSE = "The shift was closed before this sale was paid."
+
+
+@dataclass(frozen=True)
+class ScanOutcome:
+    """What one scan did: the units it added to which product, or why it added nothing."""
+
+    code: str
+    store_product_id: int | None = None
+    name: str = ""
+    added: int = 0
+    problem: str = ""
+
+
+@dataclass(frozen=True)
+class ShiftTotals:
+    """The money of a shift so far (or at its close), minor units."""
+
+    sales: int
+    cash_sales: int
+    cash_tendered: int
+    change_given: int
+    card_sales: int
+    cancelled: int
+    lines_voided: int
+    expected_cash: int
+
+
+# Reads --------------------------------------------------------------------------------------------
+
+
+def shift_open_get(*, merchant: Merchant, store: Store) -> Shift | None:
+    """The store's open shift, if any; scoped to the merchant."""
+    return Shift.objects.filter(merchant=merchant, store=store, closed_at__isnull=True).first()
+
+
+def shift_get(*, merchant: Merchant, shift_id: int) -> Shift | None:
+    """One of the merchant's shifts (open or closed), or None; scoped."""
+    return Shift.objects.filter(merchant=merchant, pk=shift_id).select_related("store").first()
+
+
+def shift_last_closed_get(*, merchant: Merchant, store: Store) -> Shift | None:
+    """The store's most recently closed shift, for its cash count; scoped."""
+    return Shift.objects.filter(merchant=merchant, store=store, closed_at__isnull=False).order_by("-closed_at").first()
+
+
+def shift_unpaid_count(*, shift: Shift) -> int:
+    """Sales of the shift with items but no payment yet: what closing it would cancel; scoped."""
+    return (
+        Order.objects.filter(
+            merchant_id=shift.merchant_id, counter_sale__shift=shift, status=OrderStatus.PENDING, lines__isnull=False
+        )
+        .distinct()
+        .count()
+    )
+
+
+def counter_payment_get(*, merchant: Merchant, order_id: int, shift: Shift | None = None) -> CounterPayment | None:
+    """The payment of one of the merchant's counter sales (within ``shift`` if given), or None; scoped."""
+    payments = CounterPayment.objects.filter(merchant=merchant, order_id=order_id).select_related("order")
+    return (payments.filter(shift=shift) if shift is not None else payments).first()
+
+
+def counter_sale_get(*, merchant: Merchant, order_id: int) -> Order | None:
+    """One of the merchant's counter sales, or None (a shopper's order is not one); scoped."""
+    return (
+        Order.objects.filter(merchant=merchant, pk=order_id, channel=Channel.COUNTER)
+        .select_related("store", "store__merchant", "counter_sale__shift__store")
+        .first()
+    )
+
+
+def counter_sale_current(*, shift: Shift, clerk: User) -> Order | None:
+    """The clerk's sale in progress in this shift (the newest unpaid one), or None; scoped."""
+    return (
+        Order.objects.filter(
+            merchant_id=shift.merchant_id,
+            channel=Channel.COUNTER,
+            status=OrderStatus.PENDING,
+            counter_sale__shift=shift,
+            counter_sale__started_by=clerk,
+        )
+        .select_related("store", "store__merchant", "counter_sale")
+        .order_by("-pk")
+        .first()
+    )
+
+
+def counter_sale_lines(*, order: Order) -> list[OrderLine]:
+    """A sale's lines in the order they were first scanned; scoped."""
+    return list(OrderLine.objects.filter(merchant_id=order.merchant_id, order_id=order.pk).order_by("pk"))
+
+
+def counter_line_get(*, order: Order, line_id: int) -> OrderLine | None:
+    """One line of the sale, or None (another sale's line is not one of them); scoped."""
+    return OrderLine.objects.filter(merchant_id=order.merchant_id, order_id=order.pk, pk=line_id).first()
+
+
+def shift_totals(*, shift: Shift) -> ShiftTotals:
+    """Sales, cash and card taken, change given and the cash the drawer should hold; scoped, two queries."""
+    cash = Q(method=CounterMethod.CASH)
+    with merchant_context(shift.merchant_id):
+        money = CounterPayment.objects.filter(merchant_id=shift.merchant_id, shift_id=shift.pk).aggregate(
+            sales=Count("pk"),
+            cash_sales=Coalesce(Sum("amount", filter=cash), 0),
+            cash_tendered=Coalesce(Sum("amount_tendered", filter=cash), 0),
+            change_given=Coalesce(Sum("change_given", filter=cash), 0),
+            card_sales=Coalesce(Sum("amount", filter=Q(method=CounterMethod.EXTERNAL_CARD)), 0),
+        )
+        sales = CounterSale.objects.filter(merchant_id=shift.merchant_id, shift_id=shift.pk).aggregate(
+            cancelled=Count("pk", filter=Q(order__status=OrderStatus.CANCELLED)),
+            lines_voided=Coalesce(Sum("lines_voided"), 0),
+        )
+    return ShiftTotals(
+        **money,
+        **sales,
+        expected_cash=shift.opening_cash + money["cash_tendered"] - money["change_given"],
+    )
+
+
+# Shifts -------------------------------------------------------------------------------------------
+
+
+def _cash_validate(amount: int, what: str) -> None:
+    if not isinstance(amount, int) or isinstance(amount, bool) or amount < 0:
+        raise CheckoutError(f"{what} must be an amount of 0 or more.", code="invalid_amount")
+    if amount > MAX_CASH:
+        raise CheckoutError(f"{what} is more than a till can hold; check the amount.", code="invalid_amount")
+
+
+def shift_open(*, store: Store, opened_by: User, opening_cash: int) -> Shift:
+    """Open the store's till with its float; atomic, scoped; refuses a second open shift."""
+    _cash_validate(opening_cash, "The opening cash")
+    with merchant_context(store.merchant_id):
+        if Shift.objects.filter(merchant_id=store.merchant_id, store=store, closed_at__isnull=True).exists():
+            raise CheckoutError("A shift is already open in this store.", code="shift_open")
+        try:
+            # A savepoint: the partial unique index settles a race the check above cannot.
+            with transaction.atomic():
+                return Shift.objects.create(
+                    merchant_id=store.merchant_id, store=store, opened_by=opened_by, opening_cash=opening_cash
+                )
+        except IntegrityError as error:
+            raise CheckoutError("A shift is already open in this store.", code="shift_open") from error
+
+
+def shift_close(*, shift: Shift, closed_by: User, counted_cash: int, note: str = "") -> Shift:
+    """Close the shift with the counted cash; fixes expected cash; atomic, scoped, closes once.
+
+    Sales still unpaid are cancelled (no money was taken and nothing was booked for them).
+    """
+    _cash_validate(counted_cash, "The counted cash")
+    with merchant_context(shift.merchant_id):
+        locked = Shift.objects.select_for_update().get(merchant_id=shift.merchant_id, pk=shift.pk)
+        if not locked.is_open:
+            raise CheckoutError("This shift is already closed.", code="shift_closed")
+        unpaid = CounterSale.objects.filter(merchant_id=locked.merchant_id, shift=locked).values("order_id")
+        Order.objects.filter(merchant_id=locked.merchant_id, pk__in=unpaid, status=OrderStatus.PENDING).update(
+            status=OrderStatus.CANCELLED, payment_error=CANCELLED_AT_CLOSE
+        )
+        locked.expected_cash = shift_totals(shift=locked).expected_cash
+        locked.counted_cash = counted_cash
+        locked.closed_at = timezone.now()
+        locked.closed_by = closed_by
+        locked.note = note.strip()[:300]
+        locked.save(update_fields=["expected_cash", "counted_cash", "closed_at", "closed_by", "note"])
+    return locked
+
+
+# Sales --------------------------------------------------------------------------------------------
+
+
+def counter_sale_start(*, shift: Shift, clerk: User) -> Order:
+    """The clerk's sale in progress in this shift, or a new empty one; atomic, scoped.
+
+    Starting one locks the shift row, so two first scans arriving together start one sale, not
+    two, and no sale starts in a shift that is closing. Continuing one takes no lock: every scan
+    calls this, and the tills of a store should not wait for each other.
+    """
+    with merchant_context(shift.merchant_id):
+        current = counter_sale_current(shift=shift, clerk=clerk)
+        if current is not None:
+            return current
+        locked = (
+            Shift.objects.select_for_update(of=("self",))
+            .select_related("store")
+            .get(merchant_id=shift.merchant_id, pk=shift.pk)
+        )
+        if not locked.is_open:
+            raise CheckoutError("This shift is closed; open a new one to sell.", code="shift_closed")
+        current = counter_sale_current(shift=locked, clerk=clerk)  # started while this one waited
+        if current is not None:
+            return current
+        store = locked.store
+        order = Order.objects.create(
+            merchant_id=locked.merchant_id,
+            store=store,
+            channel=Channel.COUNTER,
+            currency=store.currency,
+            prices_include_tax=store.prices_include_tax,
+            subtotal=0,
+            tax_total=0,
+            total=0,
+        )
+        CounterSale.objects.create(merchant_id=locked.merchant_id, order=order, shift=locked, started_by=clerk)
+    return order
+
+
+def _sale_lock(order: Order) -> Order:
+    """The sale's order row, locked for this transaction; refuses a sale that is no longer open."""
+    locked = (
+        Order.objects.select_for_update(of=("self",))
+        .select_related("store", "store__merchant")
+        .filter(merchant_id=order.merchant_id, pk=order.pk, channel=Channel.COUNTER)
+        .first()
+    )
+    if locked is None:
+        raise CheckoutError("This is not a counter sale.", code="not_counter")
+    if locked.status == OrderStatus.PAID:
+        raise CheckoutError("This sale is already paid.", code="paid")
+    if locked.status != OrderStatus.PENDING:
+        raise CheckoutError("This sale was cancelled.", code="cancelled")
+    return locked
+
+
+def _line_price(line: OrderLine, *, quantity: int, prices_include_tax: bool) -> None:
+    # The same arithmetic as checkout.services._lines_write, at the line's own unit price.
+    line.quantity = quantity
+    line.line_total = line.unit_price * quantity
+    line.tax_amount = taxes.line_tax(
+        line_total=line.line_total, rate_bp=line.tax_rate, prices_include_tax=prices_include_tax
+    )
+
+
+def _totals_write(order: Order) -> None:
+    lines = counter_sale_lines(order=order)
+    order.subtotal = sum(line.line_total for line in lines)
+    order.tax_total = sum(line.tax_amount for line in lines)
+    order.total = order.subtotal if order.prices_include_tax else order.subtotal + order.tax_total
+    order.requires_age_check = any(line.is_age_restricted for line in lines)
+    order.save(update_fields=["subtotal", "tax_total", "total", "requires_age_check"])
+
+
+def _quantity_refuse(name: str) -> str:
+    return f"{name}: at most {MAX_LINE_QUANTITY} on one line."
+
+
+def counter_lines_scan(*, order: Order, codes: list[str]) -> list[ScanOutcome]:
+    """Add each scanned code's units (1, or a pack barcode's count) to the sale; atomic, scoped.
+
+    Every scan counts, repeats included. Codes that name no product of the store, or that would
+    take a line past MAX_LINE_QUANTITY, add nothing and say why; the other codes still count.
+    """
+    outcomes: list[ScanOutcome] = []
+    with merchant_context(order.merchant_id):
+        locked = _sale_lock(order)
+        store = locked.store
+        lines = {line.store_product_id: line for line in counter_sale_lines(order=locked)}
+        found_by_code: dict[str, ScanResult] = {}  # a batch often repeats a code (six cans)
+        changed: dict[int, OrderLine] = {}
+        new: dict[int, tuple[StoreProduct, int]] = {}
+        for raw in codes:
+            code = raw.strip()
+            if not code:
+                continue
+            try:
+                found = found_by_code.get(code) or store_product_by_code(store=store, code=code)
+            except LookupError_ as error:
+                outcomes.append(ScanOutcome(code=code, problem=str(error)))
+                continue
+            found_by_code[code] = found
+            item = found.store_product
+            if found.variable is not None:
+                outcomes.append(
+                    ScanOutcome(code=code, problem=f"{item.name}: scale labels cannot be sold at the counter yet.")
+                )
+                continue
+            if not item.is_active:
+                outcomes.append(ScanOutcome(code=code, problem=f"{item.name} is not for sale in this store."))
+                continue
+            line = lines.get(item.pk)
+            if line is not None:
+                if line.quantity + found.quantity > MAX_LINE_QUANTITY:
+                    outcomes.append(ScanOutcome(code=code, problem=_quantity_refuse(item.name)))
+                    continue
+                _line_price(line, quantity=line.quantity + found.quantity, prices_include_tax=locked.prices_include_tax)
+                changed[line.pk] = line
+            else:
+                units = new.get(item.pk, (item, 0))[1] + found.quantity
+                if units > MAX_LINE_QUANTITY:
+                    outcomes.append(ScanOutcome(code=code, problem=_quantity_refuse(item.name)))
+                    continue
+                new[item.pk] = (item, units)
+            outcomes.append(ScanOutcome(code=code, store_product_id=item.pk, name=item.name, added=found.quantity))
+        if changed:
+            OrderLine.objects.bulk_update(changed.values(), ["quantity", "line_total", "tax_amount"])
+        if new:
+            # Priced by the shopper flow's own code; its totals cover only these lines, so the
+            # sale's totals are computed again from all lines below.
+            _lines_write(order=locked, store=store, quantities=list(new.values()))
+        if changed or new:
+            _totals_write(locked)
+    return outcomes
+
+
+def counter_line_scan(*, order: Order, code: str) -> ScanOutcome:
+    """Add one scan to the sale (see counter_lines_scan); atomic, scoped, never deduplicated."""
+    outcomes = counter_lines_scan(order=order, codes=[code])
+    return outcomes[0] if outcomes else ScanOutcome(code=code, problem="Nothing was scanned.")
+
+
+def counter_line_set_quantity(*, order: Order, line_id: int, quantity: int) -> OrderLine | None:
+    """Set a line's quantity (0 voids it); atomic, scoped. Returns the line, or None once voided."""
+    if not isinstance(quantity, int) or isinstance(quantity, bool) or quantity < 0:
+        raise CheckoutError("Choose a quantity of 0 or more.", code="invalid_quantity")
+    if quantity > MAX_LINE_QUANTITY:
+        raise CheckoutError(f"At most {MAX_LINE_QUANTITY} on one line.", code="invalid_quantity")
+    if quantity == 0:
+        counter_line_void(order=order, line_id=line_id)
+        return None
+    with merchant_context(order.merchant_id):
+        locked = _sale_lock(order)
+        line = OrderLine.objects.filter(merchant_id=locked.merchant_id, order_id=locked.pk, pk=line_id).first()
+        if line is None:
+            raise CheckoutError("This line is no longer on the sale.", code="unknown_line")
+        _line_price(line, quantity=quantity, prices_include_tax=locked.prices_include_tax)
+        line.save(update_fields=["quantity", "line_total", "tax_amount"])
+        _totals_write(locked)
+    return line
+
+
+def counter_line_void(*, order: Order, line_id: int) -> None:
+    """Take a line off the unpaid sale and count the void for the shift; atomic, scoped."""
+    with merchant_context(order.merchant_id):
+        locked = _sale_lock(order)
+        deleted, _ = OrderLine.objects.filter(merchant_id=locked.merchant_id, order_id=locked.pk, pk=line_id).delete()
+        if not deleted:
+            raise CheckoutError("This line is no longer on the sale.", code="unknown_line")
+        CounterSale.objects.filter(merchant_id=locked.merchant_id, order_id=locked.pk).update(
+            lines_voided=F("lines_voided") + 1
+        )
+        _totals_write(locked)
+
+
+def counter_sale_cancel(*, order: Order) -> None:
+    """Give up the unpaid sale (the shopper walked away); atomic, scoped; nothing was booked."""
+    with merchant_context(order.merchant_id):
+        locked = _sale_lock(order)
+        locked.status = OrderStatus.CANCELLED
+        locked.payment_error = "Cancelled at the counter."
+        locked.save(update_fields=["status", "payment_error"])
+
+
+# Payments -----------------------------------------------------------------------------------------
+
+
+def _pay(*, order: Order, method: str, tendered: int | None, recorded_by: User) -> CounterPayment:
+    with merchant_context(order.merchant_id):
+        sale = CounterSale.objects.filter(merchant_id=order.merchant_id, order_id=order.pk).first()
+        if sale is None:
+            raise CheckoutError("This is not a counter sale.", code="not_counter")
+        # Shift first, then order: the lock order shift_close takes too.
+        shift = Shift.objects.select_for_update().get(merchant_id=order.merchant_id, pk=sale.shift_id)
+        existing = CounterPayment.objects.filter(merchant_id=order.merchant_id, order_id=order.pk).first()
+        if existing is not None:
+            return existing  # a replayed payment (double click, retried request): paid once
+        locked = _sale_lock(order)
+        if not shift.is_open:
+            raise CheckoutError("This shift is closed; open a new one to sell.", code="shift_closed")
+        if not OrderLine.objects.filter(merchant_id=locked.merchant_id, order_id=locked.pk).exists():
+            raise CheckoutError("Scan something before taking payment.", code="empty_sale")
+        if locked.requires_age_check and locked.age_checked_at is None:
+            raise CheckoutError("This sale has age-restricted items: check the shopper's ID first.", code="age_check")
+        if method == CounterMethod.CASH:
+            assert tendered is not None
+            _cash_validate(tendered, "The cash given")
+            if tendered < locked.total:
+                raise CheckoutError(
+                    f"Not enough cash: {format_amount(tendered, locked.currency)} given, "
+                    f"{format_amount(locked.total, locked.currency)} due.",
+                    code="insufficient_cash",
+                )
+        else:
+            tendered = locked.total
+        booked = order_mark_paid(
+            merchant_id=locked.merchant_id,
+            order_id=locked.pk,
+            payment_intent=f"counter:{method}:{locked.pk}",
+            amount_received=locked.total,
+            currency=locked.currency,
+        )
+        if not booked:  # cannot happen under the locks above; never take money for an unbooked sale
+            raise CheckoutError("The sale could not be booked; nothing was recorded.", code="not_booked")
+        payment = CounterPayment.objects.create(
+            merchant_id=locked.merchant_id,
+            order=locked,
+            shift=shift,
+            method=method,
+            amount=locked.total,
+            amount_tendered=tendered,
+            change_given=tendered - locked.total,
+            recorded_by=recorded_by,
+        )
+    logger.info("counter_paid", extra={"order_id": order.pk, "method": method, "amount": payment.amount})
+    return payment
+
+
+def counter_pay_cash(*, order: Order, tendered: int, recorded_by: User) -> CounterPayment:
+    """Take cash: refuses too little, records the change due and books the sale once; atomic, scoped.
+
+    A replay returns the payment already recorded and changes nothing.
+    """
+    return _pay(order=order, method=CounterMethod.CASH, tendered=tendered, recorded_by=recorded_by)
+
+
+def counter_pay_external_card(*, order: Order, recorded_by: User) -> CounterPayment:
+    """Record the sale as paid by card on a terminal outside Lingshou; books it once; atomic, scoped."""
+    return _pay(order=order, method=CounterMethod.EXTERNAL_CARD, tendered=None, recorded_by=recorded_by)
+
+
+def cash_suggestions(*, total: int, currency: str) -> list[int]:
+    """What a shopper is likely to hand over for ``total``: the next 5, 10, 20, 50 or 100 above it, three at most."""
+    unit = 10 ** exponent(currency)
+    rounded = sorted({-(-total // (step * unit)) * step * unit for step in (5, 10, 20, 50, 100)})
+    return [amount for amount in rounded if amount > total][:3]

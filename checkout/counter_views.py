@@ -1,0 +1,321 @@
+"""Counter mode pages: a clerk rings up sales with a USB barcode scanner, takes payment, counts the till.
+
+The counter page renders whole, or only its ``#sale`` partial when htmx (or static/js/counter.js,
+which sends ``HX-Request``) asks: every change to a sale answers with the sale as it now is.
+Without JavaScript each form posts and comes back to the page (post/redirect/get).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from catalog.money import AmountError, parse_amount
+from checkout import counter, services
+from checkout.models import CounterPayment, Order, OrderStatus, Shift
+from checkout.views import _qr_svg, _tax_summary
+from merchants.access import merchant_view
+from merchants.http import MerchantRequest
+from merchants.models import Store
+from merchants.selectors import store_list
+
+# A USB scanner at full speed fills one request with a few dozen codes; more is not a scanner.
+MAX_CODES_PER_REQUEST = 100
+MAX_CODE_LENGTH = 64
+
+
+def _store(request: MerchantRequest) -> Store:
+    """The till's store: ?store=<id>, else the merchant's first store; 404 for another's."""
+    stores = list(store_list(merchant=request.merchant))
+    if not stores:
+        raise Http404("This shop has no store yet.")
+    wanted = request.GET.get("store") or request.POST.get("store")
+    if not wanted:
+        return stores[0]
+    for store in stores:
+        if str(store.pk) == wanted:
+            return store
+    raise Http404("No such store.")
+
+
+def _shift(request: MerchantRequest, shift_id: int) -> Shift:
+    shift = counter.shift_get(merchant=request.merchant, shift_id=shift_id)
+    if shift is None:
+        raise Http404("No such shift.")
+    return shift
+
+
+def _sale(request: MerchantRequest, order_id: int) -> Order:
+    order = counter.counter_sale_get(merchant=request.merchant, order_id=order_id)
+    if order is None:
+        raise Http404("No such sale.")
+    return order
+
+
+def _counter_url(store_id: int, slug: str, **query: Any) -> str:
+    return f"{reverse('section_counter', kwargs={'slug': slug})}?{urlencode({'store': store_id, **query})}"
+
+
+def _sale_context(
+    request: MerchantRequest,
+    shift: Shift,
+    *,
+    paid: CounterPayment | None = None,
+    outcomes: list[counter.ScanOutcome] | None = None,
+    error: str = "",
+    tendered: str = "",
+) -> dict[str, Any]:
+    order = counter.counter_sale_current(shift=shift, clerk=request.user)
+    lines = counter.counter_sale_lines(order=order) if order else []
+    scanned = [outcome for outcome in outcomes or [] if not outcome.problem]
+    return {
+        "shift": shift,
+        "store": shift.store,
+        "currency": shift.store.currency,
+        "order": order,
+        "lines": lines,
+        "units": sum(line.quantity for line in lines),
+        "tax_lines": _tax_summary(lines),
+        "last_product_id": scanned[-1].store_product_id if scanned else None,
+        "problems": [outcome for outcome in outcomes or [] if outcome.problem],
+        "paid": paid,
+        "sale_error": error,
+        "tendered": tendered,
+        "cash_suggestions": counter.cash_suggestions(total=order.total, currency=order.currency) if order else [],
+    }
+
+
+def _sale_answer(
+    request: MerchantRequest, shift: Shift, *, status: int = 200, paid: CounterPayment | None = None, **kwargs: Any
+) -> HttpResponse:
+    """The sale partial for htmx; otherwise back to the counter page, the error as a message."""
+    if request.htmx:
+        context = _sale_context(request, shift, paid=paid, **kwargs)
+        return render(request, "dashboard/counter.html#sale", context, status=status)
+    if kwargs.get("error"):
+        messages.error(request, kwargs["error"])
+    for outcome in kwargs.get("outcomes") or []:
+        if outcome.problem:
+            messages.error(request, f"{outcome.code}: {outcome.problem}")
+    query = {"paid": paid.order_id} if paid else {}
+    return redirect(_counter_url(shift.store_id, request.merchant.slug, **query))
+
+
+def _first_error(error: ValidationError) -> str:
+    return error.messages[0] if error.messages else "That did not work."
+
+
+@merchant_view("sell")
+def counter_page(request: MerchantRequest) -> HttpResponse:
+    """The till: open a shift, or scan, change and pay the current sale."""
+    store = _store(request)
+    shift = counter.shift_open_get(merchant=request.merchant, store=store)
+    context: dict[str, Any] = {"store": store, "stores": list(store_list(merchant=request.merchant))}
+    if shift is None:
+        context["last_shift"] = counter.shift_last_closed_get(merchant=request.merchant, store=store)
+        return render(request, "dashboard/counter.html", context)
+    shift.store = store
+    paid = None
+    if (request.GET.get("paid") or "").isdigit():
+        paid = counter.counter_payment_get(merchant=request.merchant, order_id=int(request.GET["paid"]), shift=shift)
+    context.update(_sale_context(request, shift, paid=paid))
+    template = "dashboard/counter.html#sale" if request.htmx else "dashboard/counter.html"
+    return render(request, template, context)
+
+
+@require_POST
+@merchant_view("sell")
+def shift_open(request: MerchantRequest) -> HttpResponse:
+    store = _store(request)
+    try:
+        opening = parse_amount(request.POST.get("opening_cash", ""), store.currency)
+        counter.shift_open(store=store, opened_by=request.user, opening_cash=opening)
+    except AmountError as error:
+        messages.error(request, f"Opening cash: {error}")
+    except ValidationError as error:
+        messages.error(request, _first_error(error))
+    else:
+        messages.success(request, "Shift open. Scan the first item.")
+    return redirect(_counter_url(store.pk, request.merchant.slug))
+
+
+@merchant_view("sell")
+def shift_detail(request: MerchantRequest, shift_id: int) -> HttpResponse:
+    """Close an open shift with a blind cash count; a closed one shows expected, counted and the difference."""
+    request.dashboard_section = "counter"
+    shift = _shift(request, shift_id)
+    status = 200
+    if request.method == "POST":
+        try:
+            counted = parse_amount(request.POST.get("counted_cash", ""), shift.store.currency)
+            shift = counter.shift_close(
+                shift=shift, closed_by=request.user, counted_cash=counted, note=request.POST.get("note", "")
+            )
+        except AmountError as error:
+            messages.error(request, f"Counted cash: {error}")
+            status = 400
+        except ValidationError as error:
+            messages.error(request, _first_error(error))
+            status = 409
+        else:
+            messages.success(request, "Shift closed.")
+            return redirect("counter_shift", slug=request.merchant.slug, shift_id=shift.pk)
+        shift = _shift(request, shift_id)
+    unpaid = counter.shift_unpaid_count(shift=shift) if shift.is_open else 0
+    return render(
+        request,
+        "dashboard/counter_shift.html",
+        {
+            "shift": shift,
+            "store": shift.store,
+            "totals": counter.shift_totals(shift=shift),
+            "unpaid": unpaid,
+            # Shown with its own sign (+ over, − short) next to the amount.
+            "difference_amount": abs(shift.difference or 0),
+        },
+        status=status,
+    )
+
+
+@require_POST
+@merchant_view("sell")
+def scan(request: MerchantRequest, shift_id: int) -> HttpResponse:
+    """Add scanned codes (one or a queued batch, in scan order) to the clerk's sale; each scan counts."""
+    shift = _shift(request, shift_id)
+    codes = [code.strip()[:MAX_CODE_LENGTH] for code in request.POST.getlist("code")]
+    codes = [code for code in codes if code]
+    if len(codes) > MAX_CODES_PER_REQUEST:
+        return _sale_answer(
+            request, shift, status=400, error=f"At most {MAX_CODES_PER_REQUEST} codes at once; nothing was added."
+        )
+    if not codes:
+        return _sale_answer(request, shift)
+    try:
+        order = counter.counter_sale_start(shift=shift, clerk=request.user)
+        outcomes = counter.counter_lines_scan(order=order, codes=codes)
+    except ValidationError as error:
+        return _sale_answer(request, shift, status=409, error=_first_error(error))
+    return _sale_answer(request, shift, outcomes=outcomes)
+
+
+def _line(order: Order, line_id: int) -> None:
+    if counter.counter_line_get(order=order, line_id=line_id) is None:
+        raise Http404("No such line.")
+
+
+@require_POST
+@merchant_view("sell")
+def line_quantity(request: MerchantRequest, order_id: int, line_id: int) -> HttpResponse:
+    order = _sale(request, order_id)
+    _line(order, line_id)
+    shift = order.counter_sale.shift
+    try:
+        quantity = int(request.POST.get("quantity", "").strip())
+    except ValueError:
+        return _sale_answer(request, shift, status=400, error="Enter the quantity as a whole number.")
+    try:
+        counter.counter_line_set_quantity(order=order, line_id=line_id, quantity=quantity)
+    except ValidationError as error:
+        return _sale_answer(request, shift, status=400, error=_first_error(error))
+    return _sale_answer(request, shift)
+
+
+@require_POST
+@merchant_view("sell")
+def line_void(request: MerchantRequest, order_id: int, line_id: int) -> HttpResponse:
+    order = _sale(request, order_id)
+    _line(order, line_id)
+    shift = order.counter_sale.shift
+    try:
+        counter.counter_line_void(order=order, line_id=line_id)
+    except ValidationError as error:
+        return _sale_answer(request, shift, status=409, error=_first_error(error))
+    return _sale_answer(request, shift)
+
+
+@require_POST
+@merchant_view("sell")
+def sale_cancel(request: MerchantRequest, order_id: int) -> HttpResponse:
+    order = _sale(request, order_id)
+    shift = order.counter_sale.shift
+    try:
+        counter.counter_sale_cancel(order=order)
+    except ValidationError as error:
+        return _sale_answer(request, shift, status=409, error=_first_error(error))
+    return _sale_answer(request, shift)
+
+
+@require_POST
+@merchant_view("sell")
+def sale_age_checked(request: MerchantRequest, order_id: int) -> HttpResponse:
+    """The clerk has seen the shopper's ID: the sale may be paid and its exit pass is valid."""
+    order = _sale(request, order_id)
+    services.age_check_confirm(order=order, clerk=request.user)
+    return _sale_answer(request, order.counter_sale.shift)
+
+
+@require_POST
+@merchant_view("sell")
+def pay_cash(request: MerchantRequest, order_id: int) -> HttpResponse:
+    """Take cash: the quick-amount button pressed (minor units), else the amount typed."""
+    order = _sale(request, order_id)
+    shift = order.counter_sale.shift
+    typed = request.POST.get("tendered", "").strip()
+    quick = request.POST.get("quick", "").strip()
+    try:
+        if quick.isdigit():
+            tendered = int(quick)
+        elif typed:
+            tendered = parse_amount(typed, order.currency)
+        else:
+            raise AmountError("Enter the cash the shopper gave.")
+        paid = counter.counter_pay_cash(order=order, tendered=tendered, recorded_by=request.user)
+    except AmountError as error:
+        return _sale_answer(request, shift, status=400, error=str(error), tendered=typed)
+    except ValidationError as error:
+        return _sale_answer(request, shift, status=400, error=_first_error(error), tendered=typed)
+    return _sale_answer(request, shift, paid=paid)
+
+
+@require_POST
+@merchant_view("sell")
+def pay_external_card(request: MerchantRequest, order_id: int) -> HttpResponse:
+    """The shopper paid on the shop's own card terminal: record it and book the sale."""
+    order = _sale(request, order_id)
+    shift = order.counter_sale.shift
+    try:
+        paid = counter.counter_pay_external_card(order=order, recorded_by=request.user)
+    except ValidationError as error:
+        return _sale_answer(request, shift, status=400, error=_first_error(error))
+    return _sale_answer(request, shift, paid=paid)
+
+
+@merchant_view("sell")
+def receipt(request: MerchantRequest, order_id: int) -> HttpResponse:
+    """A paid counter sale's printable receipt, with its exit pass as a QR code."""
+    request.dashboard_section = "counter"
+    order = _sale(request, order_id)
+    payment = counter.counter_payment_get(merchant=request.merchant, order_id=order.pk)
+    if payment is None:
+        raise Http404("This sale is not paid.")
+    lines = counter.counter_sale_lines(order=order)
+    token = services.exit_pass_token(order=order) if order.status == OrderStatus.PAID else None
+    return render(
+        request,
+        "dashboard/counter_receipt.html",
+        {
+            "order": order,
+            "store": order.store,
+            "payment": payment,
+            "lines": lines,
+            "tax_lines": _tax_summary(lines),
+            "exit_qr": _qr_svg(token) if token else None,
+        },
+    )
