@@ -61,13 +61,15 @@ def _swap(values: dict[str, str]) -> dict[str, str]:
 
 @contextmanager
 def _settings(values: dict[str, str]) -> Iterator[None]:
+    # The outermost block's commit ends SET LOCAL values by itself: only nested blocks restore.
+    nested = transaction.get_connection().in_atomic_block
     with transaction.atomic():
         previous = _swap(values)
         try:
             yield
         finally:
             # After a database error the transaction is already doomed; nothing to restore.
-            if not transaction.get_connection().needs_rollback:
+            if nested and not transaction.get_connection().needs_rollback:
                 _write(previous)
 
 
@@ -78,12 +80,13 @@ def scope() -> Iterator[None]:
     Inside it, ``activate`` may set the merchant once it is known (a DRF view learns it only
     after authentication); ``merchant_context`` is scope plus activate for the common case.
     """
+    nested = transaction.get_connection().in_atomic_block
     with transaction.atomic():
-        previous = _read()
+        previous = _read() if nested else {}
         try:
             yield
         finally:
-            if not transaction.get_connection().needs_rollback:
+            if nested and not transaction.get_connection().needs_rollback:
                 _write(previous)
 
 
