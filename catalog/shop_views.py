@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from csp.decorators import csp_update
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -12,7 +11,7 @@ from catalog import presentation, scanning
 from catalog.money import format_amount
 from catalog.selectors import LookupError_, store_product_by_code
 from catalog.services import product_lookup_record
-from config.csp import SCANNER_CSP
+from config.csp import scanner_csp
 from merchants.models import Store
 from merchants.selectors import store_get_by_code
 from merchants.tenancy import merchant_context
@@ -72,7 +71,7 @@ def product_lookup(request: HttpRequest, code: str, store_code: str) -> HttpResp
 
 
 @require_POST
-@csp_update(SCANNER_CSP)
+@scanner_csp
 def photo_scan(request: HttpRequest, store_code: str) -> HttpResponse:
     """Decode a barcode from an uploaded photo (for browsers without a camera scanner)."""
     store = store_get_by_code(code=store_code)

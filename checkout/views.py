@@ -8,7 +8,6 @@ from uuid import UUID
 
 import qrcode
 import qrcode.image.svg
-from csp.decorators import csp_update
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -23,7 +22,7 @@ from catalog import presentation
 from catalog.models import StoreProduct
 from checkout import services
 from checkout.models import CartLine, Order, OrderStatus, Visit
-from config.csp import SCANNER_CSP
+from config.csp import scanner_csp
 from merchants.access import merchant_view
 from merchants.http import MerchantRequest
 from merchants.models import Device, DeviceKind, Store
@@ -48,7 +47,7 @@ TEST_CARDS = [
 ]
 
 
-@csp_update(SCANNER_CSP)
+@scanner_csp
 def store_landing(request: HttpRequest, code: str) -> HttpResponse:
     """The store's welcome page: name, address, opening hours and the privacy notice naming its cameras."""
     store = store_get_by_code(code=code)
