@@ -8,7 +8,6 @@ import itertools
 import os
 import subprocess
 import sys
-import time
 from decimal import Decimal
 from pathlib import Path
 
@@ -50,10 +49,9 @@ def specs() -> list[ProductSpec]:
 
 
 @pytest.fixture(scope="module")
-def bulk() -> tuple[list[ProductSpec], float]:
-    started = time.perf_counter()
-    items = list(product_specs_bulk(count=50_000))
-    return items, time.perf_counter() - started
+def bulk() -> list[ProductSpec]:
+    # Its speed is measured by bench/catalog.py, not asserted here.
+    return list(product_specs_bulk(count=50_000))
 
 
 def _codes(items: list[ProductSpec]) -> list[str]:
@@ -214,22 +212,21 @@ def test_tax_classes_follow_german_vat(specs: list[ProductSpec]) -> None:
 # --- bulk -----------------------------------------------------------------------------------
 
 
-def test_bulk_yields_50000_products_with_unique_valid_codes(bulk: tuple[list[ProductSpec], float]) -> None:
-    items, seconds = bulk
+def test_bulk_yields_50000_products_with_unique_valid_codes(bulk: list[ProductSpec]) -> None:
+    items = bulk
     assert len(items) == 50_000
     codes = _codes(items)
     assert len(codes) == len(set(codes))
     assert all(gtin.is_valid(code) for code in codes)
     assert {s.category_path.split("/")[0] for s in items} == set(SUBCATEGORIES)
-    assert seconds < 30  # a few seconds on a laptop; generous for a busy CI machine
 
 
-def test_bulk_and_demo_codes_never_collide(specs: list[ProductSpec], bulk: tuple[list[ProductSpec], float]) -> None:
-    assert set(_codes(specs)).isdisjoint(_codes(bulk[0]))
+def test_bulk_and_demo_codes_never_collide(specs: list[ProductSpec], bulk: list[ProductSpec]) -> None:
+    assert set(_codes(specs)).isdisjoint(_codes(bulk))
 
 
-def test_bulk_names_are_combinatorial_and_distinct(bulk: tuple[list[ProductSpec], float]) -> None:
-    items = bulk[0]
+def test_bulk_names_are_combinatorial_and_distinct(bulk: list[ProductSpec]) -> None:
+    items = bulk
     assert len({(s.name, s.unit_size) for s in items}) == len(items)
     assert all(len(s.name.split()) >= 3 and s.name.startswith(s.brand + " ") for s in items)
     # Shared words make text search realistic: many products match "Pils" or "Bio".
@@ -245,7 +242,7 @@ def test_bulk_is_deterministic_for_a_seed() -> None:
     assert first != list(product_specs_bulk(count=500, seed=4))
 
 
-def test_bulk_keeps_the_rules_of_the_demo_catalog(bulk: tuple[list[ProductSpec], float]) -> None:
+def test_bulk_keeps_the_rules_of_the_demo_catalog(bulk: list[ProductSpec]) -> None:
     for spec in bulk[0][:5_000]:
         assert 0 < spec.wholesale_cost < spec.suggested_retail_price
         assert spec.minimum_age == MINIMUM_AGES.get(spec.category_path)
@@ -285,7 +282,7 @@ def test_products_of_one_category_look_clearly_different(specs: list[ProductSpec
     assert closest > 12
 
 
-def test_bulk_products_render_too(bulk: tuple[list[ProductSpec], float]) -> None:
+def test_bulk_products_render_too(bulk: list[ProductSpec]) -> None:
     first, second = (np.asarray(product_image(s, size=(60, 80)), dtype=np.int16) for s in bulk[0][:2])
     assert first.shape == (80, 60, 4)
     assert float(np.abs(first - second).mean()) > 12
