@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Sum
 from django.utils import timezone
 
@@ -344,9 +344,16 @@ def webhook_event_process(*, event: dict[str, Any]) -> bool:
     event_id, kind = str(event["id"]), str(event["type"])
     obj = event.get("data", {}).get("object", {}) or {}
     with transaction.atomic():
-        _, created = WebhookEvent.objects.get_or_create(event_id=event_id, defaults={"type": kind})
-        if not created:
-            return False
+        # One statement claims the event: a concurrent delivery of the same id waits for this
+        # transaction and then inserts nothing (no error, no second effect).
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "INSERT INTO checkout_webhookevent (event_id, type, received_at, summary) VALUES (%s, %s, %s, '') "
+                "ON CONFLICT (event_id) DO NOTHING RETURNING event_id",
+                [event_id, kind[:100], timezone.now()],
+            )
+            if cursor.fetchone() is None:
+                return False
         metadata = obj.get("metadata") or {}
         summary = ""
         if kind == "payment_intent.succeeded" and metadata.get("order_id"):

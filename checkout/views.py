@@ -11,7 +11,6 @@ import qrcode.image.svg
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.safestring import SafeString, mark_safe
@@ -295,11 +294,7 @@ def stripe_webhook(request: HttpRequest) -> HttpResponse:
         )
     except gateway.WebhookSignatureError as error:
         return JsonResponse({"error": {"code": "bad_signature", "message": str(error)}}, status=400)
-    try:
-        applied = services.webhook_event_process(event=event)
-    except IntegrityError:
-        # The same event delivered twice at once: the other delivery is applying it.
-        applied = False
+    applied = services.webhook_event_process(event=event)
     return JsonResponse({"received": True, "applied": applied})
 
 
