@@ -24,29 +24,13 @@ from catalog.forms import AdjustmentForm, BulkPriceForm, CountLineForm, LocalPro
 from catalog.models import CountSession, Product, StoreProduct
 from catalog.money import AmountError, format_amount, parse_amount, to_decimal
 from merchants.access import merchant_view
-from merchants.http import MerchantRequest
+from merchants.http import MerchantRequest, error_message
 from merchants.models import Store
-from merchants.selectors import store_list
-
-
-def _first_error(error: ValidationError) -> str:
-    if hasattr(error, "error_dict"):
-        return "; ".join(f"{m}" for messages_ in error.message_dict.values() for m in messages_)
-    return error.messages[0] if error.messages else "That did not work."
+from merchants.selectors import store_list, store_pick
 
 
 def _store(request: MerchantRequest) -> Store:
-    """The store the page is about: ?store=<id>, else the merchant's first store."""
-    stores = list(store_list(merchant=request.merchant))
-    if not stores:
-        raise Http404("This shop has no store yet.")
-    wanted = request.GET.get("store") or request.POST.get("store")
-    if wanted:
-        for store in stores:
-            if str(store.pk) == wanted:
-                return store
-        raise Http404("No such store.")
-    return stores[0]
+    return store_pick(merchant=request.merchant, wanted=request.GET.get("store") or request.POST.get("store"))
 
 
 def _item(request: MerchantRequest, item_id: int) -> StoreProduct:
@@ -107,7 +91,7 @@ def assortment_add(request: MerchantRequest) -> HttpResponse:
     try:
         services.assortment_add(merchant=request.merchant, store=store, product=product, changed_by=request.user)
     except ValidationError as error:
-        messages.error(request, _first_error(error))
+        messages.error(request, error_message(error))
     else:
         messages.success(request, f"{product.name} is now sold in {store.name}.")
     query = urlencode({"store": store.pk, "q": product.name})
@@ -138,7 +122,7 @@ def local_product_add(request: MerchantRequest) -> HttpResponse:
     except AmountError as error:
         messages.error(request, str(error))
     except ValidationError as error:
-        messages.error(request, _first_error(error))
+        messages.error(request, error_message(error))
     else:
         messages.success(request, f"{form.cleaned_data['name']} added to {store.name}.")
     return redirect(f"{reverse('section_catalog', kwargs={'slug': request.merchant.slug})}?store={store.pk}")
@@ -177,7 +161,7 @@ def item_edit(request: MerchantRequest, item_id: int) -> HttpResponse:
                 400,
             )
         except ValidationError as problem:
-            error, status = _first_error(problem), 400
+            error, status = error_message(problem), 400
     context = {
         **_row_context(item),
         "can_edit": request.membership.has_permission("manage_catalog"),
@@ -215,7 +199,7 @@ def prices_bulk(request: MerchantRequest) -> HttpResponse:
             changed_by=request.user,
         )
     except ValidationError as error:
-        messages.error(request, _first_error(error))
+        messages.error(request, error_message(error))
     else:
         messages.success(
             request, f"{changed} prices changed by {form.cleaned_data['percent']} %. Reprint their labels."
@@ -339,7 +323,7 @@ def item_stock(request: MerchantRequest, item_id: int) -> HttpResponse:
                     created_by=request.user,
                 )
             except ValidationError as error:
-                messages.error(request, _first_error(error))
+                messages.error(request, error_message(error))
                 status = 400
             else:
                 messages.success(request, "Stock adjusted.")
@@ -407,7 +391,7 @@ def count_detail(request: MerchantRequest, session_id: int) -> HttpResponse:
                 return redirect("count_detail", slug=request.merchant.slug, session_id=session.pk)
             status = 400
         except (ValidationError, selectors.LookupError_) as error:
-            messages.error(request, _first_error(error) if isinstance(error, ValidationError) else str(error))
+            messages.error(request, error_message(error) if isinstance(error, ValidationError) else str(error))
             status = 400
     lines = session.lines.select_related("store_product__product").order_by("-updated_at")
     return render(

@@ -20,11 +20,11 @@ from django.views.decorators.http import require_POST
 from catalog.money import AmountError, parse_amount
 from checkout import counter, services
 from checkout.models import CounterPayment, Order, OrderStatus, Shift
-from checkout.views import _qr_svg, _tax_summary
+from checkout.receipts import qr_svg, tax_summary
 from merchants.access import merchant_view
-from merchants.http import MerchantRequest
+from merchants.http import MerchantRequest, error_message
 from merchants.models import Store
-from merchants.selectors import store_list
+from merchants.selectors import store_list, store_pick
 
 # A USB scanner at full speed fills one request with a few dozen codes; more is not a scanner.
 MAX_CODES_PER_REQUEST = 100
@@ -32,17 +32,7 @@ MAX_CODE_LENGTH = 64
 
 
 def _store(request: MerchantRequest) -> Store:
-    """The till's store: ?store=<id>, else the merchant's first store; 404 for another's."""
-    stores = list(store_list(merchant=request.merchant))
-    if not stores:
-        raise Http404("This shop has no store yet.")
-    wanted = request.GET.get("store") or request.POST.get("store")
-    if not wanted:
-        return stores[0]
-    for store in stores:
-        if str(store.pk) == wanted:
-            return store
-    raise Http404("No such store.")
+    return store_pick(merchant=request.merchant, wanted=request.GET.get("store") or request.POST.get("store"))
 
 
 def _shift(request: MerchantRequest, shift_id: int) -> Shift:
@@ -82,7 +72,7 @@ def _sale_context(
         "order": order,
         "lines": lines,
         "units": sum(line.quantity for line in lines),
-        "tax_lines": _tax_summary(lines),
+        "tax_lines": tax_summary(lines),
         "last_product_id": scanned[-1].store_product_id if scanned else None,
         "problems": [outcome for outcome in outcomes or [] if outcome.problem],
         "paid": paid,
@@ -106,10 +96,6 @@ def _sale_answer(
             messages.error(request, f"{outcome.code}: {outcome.problem}")
     query = {"paid": paid.order_id} if paid else {}
     return redirect(_counter_url(shift.store_id, request.merchant.slug, **query))
-
-
-def _first_error(error: ValidationError) -> str:
-    return error.messages[0] if error.messages else "That did not work."
 
 
 @merchant_view("sell")
@@ -140,7 +126,7 @@ def shift_open(request: MerchantRequest) -> HttpResponse:
     except AmountError as error:
         messages.error(request, f"Opening cash: {error}")
     except ValidationError as error:
-        messages.error(request, _first_error(error))
+        messages.error(request, error_message(error))
     else:
         messages.success(request, "Shift open. Scan the first item.")
     return redirect(_counter_url(store.pk, request.merchant.slug))
@@ -162,7 +148,7 @@ def shift_detail(request: MerchantRequest, shift_id: int) -> HttpResponse:
             messages.error(request, f"Counted cash: {error}")
             status = 400
         except ValidationError as error:
-            messages.error(request, _first_error(error))
+            messages.error(request, error_message(error))
             status = 409
         else:
             messages.success(request, "Shift closed.")
@@ -201,7 +187,7 @@ def scan(request: MerchantRequest, shift_id: int) -> HttpResponse:
         order = counter.counter_sale_start(shift=shift, clerk=request.user)
         outcomes = counter.counter_lines_scan(order=order, codes=codes)
     except ValidationError as error:
-        return _sale_answer(request, shift, status=409, error=_first_error(error))
+        return _sale_answer(request, shift, status=409, error=error_message(error))
     return _sale_answer(request, shift, outcomes=outcomes)
 
 
@@ -223,7 +209,7 @@ def line_quantity(request: MerchantRequest, order_id: int, line_id: int) -> Http
     try:
         counter.counter_line_set_quantity(order=order, line_id=line_id, quantity=quantity)
     except ValidationError as error:
-        return _sale_answer(request, shift, status=400, error=_first_error(error))
+        return _sale_answer(request, shift, status=400, error=error_message(error))
     return _sale_answer(request, shift)
 
 
@@ -236,7 +222,7 @@ def line_void(request: MerchantRequest, order_id: int, line_id: int) -> HttpResp
     try:
         counter.counter_line_void(order=order, line_id=line_id)
     except ValidationError as error:
-        return _sale_answer(request, shift, status=409, error=_first_error(error))
+        return _sale_answer(request, shift, status=409, error=error_message(error))
     return _sale_answer(request, shift)
 
 
@@ -248,7 +234,7 @@ def sale_cancel(request: MerchantRequest, order_id: int) -> HttpResponse:
     try:
         counter.counter_sale_cancel(order=order)
     except ValidationError as error:
-        return _sale_answer(request, shift, status=409, error=_first_error(error))
+        return _sale_answer(request, shift, status=409, error=error_message(error))
     return _sale_answer(request, shift)
 
 
@@ -280,7 +266,7 @@ def pay_cash(request: MerchantRequest, order_id: int) -> HttpResponse:
     except AmountError as error:
         return _sale_answer(request, shift, status=400, error=str(error), tendered=typed)
     except ValidationError as error:
-        return _sale_answer(request, shift, status=400, error=_first_error(error), tendered=typed)
+        return _sale_answer(request, shift, status=400, error=error_message(error), tendered=typed)
     return _sale_answer(request, shift, paid=paid)
 
 
@@ -293,7 +279,7 @@ def pay_external_card(request: MerchantRequest, order_id: int) -> HttpResponse:
     try:
         paid = counter.counter_pay_external_card(order=order, recorded_by=request.user)
     except ValidationError as error:
-        return _sale_answer(request, shift, status=400, error=_first_error(error))
+        return _sale_answer(request, shift, status=400, error=error_message(error))
     return _sale_answer(request, shift, paid=paid)
 
 
@@ -315,7 +301,7 @@ def receipt(request: MerchantRequest, order_id: int) -> HttpResponse:
             "store": order.store,
             "payment": payment,
             "lines": lines,
-            "tax_lines": _tax_summary(lines),
-            "exit_qr": _qr_svg(token) if token else None,
+            "tax_lines": tax_summary(lines),
+            "exit_qr": qr_svg(token) if token else None,
         },
     )

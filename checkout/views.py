@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import io
 import logging
 from uuid import UUID
 
-import qrcode
-import qrcode.image.svg
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
-from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
@@ -21,6 +17,7 @@ from catalog import presentation
 from catalog.models import StoreProduct
 from checkout import services
 from checkout.models import CartLine, Order, OrderStatus, Visit
+from checkout.receipts import qr_svg, tax_summary
 from config.csp import scanner_csp
 from merchants.access import merchant_view
 from merchants.http import MerchantRequest
@@ -246,14 +243,6 @@ def pay(request: HttpRequest, code: str, token: UUID) -> HttpResponse:
     )
 
 
-def _qr_svg(text: str) -> SafeString:
-    image = qrcode.make(text, image_factory=qrcode.image.svg.SvgPathImage, box_size=12, border=2)
-    buffer = io.BytesIO()
-    image.save(buffer)
-    svg = buffer.getvalue().decode()
-    return mark_safe(svg[svg.index("<svg") :])  # noqa: S308 - generated here from our own signed token
-
-
 def order_status(request: HttpRequest, code: str, token: UUID) -> HttpResponse:
     """The order's state; once the webhook marked it paid: the receipt and the exit pass QR code."""
     store = store_get_by_code(code=code)
@@ -265,21 +254,11 @@ def order_status(request: HttpRequest, code: str, token: UUID) -> HttpResponse:
         "store": store,
         "order": order,
         "lines": lines,
-        "exit_qr": _qr_svg(pass_token) if pass_token else None,
-        "tax_lines": _tax_summary(lines),
+        "exit_qr": qr_svg(pass_token) if pass_token else None,
+        "tax_lines": tax_summary(lines),
     }
     template = "shopper/order.html#status" if request.htmx else "shopper/order.html"  # type: ignore[attr-defined]
     return render(request, template, context)
-
-
-def _tax_summary(lines: list) -> list[tuple[int, int, int]]:  # type: ignore[type-arg]
-    """(rate in basis points, gross, tax) per tax rate, for the receipt."""
-    totals: dict[int, list[int]] = {}
-    for line in lines:
-        entry = totals.setdefault(line.tax_rate, [0, 0])
-        entry[0] += line.line_total
-        entry[1] += line.tax_amount
-    return [(rate, gross, tax) for rate, (gross, tax) in sorted(totals.items())]
 
 
 @csrf_exempt

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from django_htmx.middleware import HtmxDetails
 
@@ -25,3 +26,10 @@ class MerchantRequest(AuthenticatedRequest):
     membership: Membership
     # Which navigation entry to mark current, when the URL name does not say.
     dashboard_section: str
+
+
+def error_message(error: ValidationError) -> str:
+    """A validation error as one line for a flash message or a form."""
+    if hasattr(error, "error_dict"):
+        return "; ".join(str(m) for messages in error.message_dict.values() for m in messages)
+    return error.messages[0] if error.messages else "That did not work."

@@ -33,6 +33,19 @@ def store_list(*, merchant: Merchant) -> QuerySet[Store]:
     return Store.objects.for_merchant(merchant).order_by("name")
 
 
+def store_pick(*, merchant: Merchant, wanted: str | None) -> Store:
+    """The store a page is about: ``wanted`` (a store id from ?store=), else the merchant's first; 404 otherwise."""
+    stores = list(store_list(merchant=merchant))
+    if not stores:
+        raise Http404("This shop has no store yet.")
+    if not wanted:
+        return stores[0]
+    for store in stores:
+        if str(store.pk) == wanted:
+            return store
+    raise Http404("No such store.")
+
+
 def store_get(*, merchant: Merchant, store_id: int) -> Store:
     """One of the merchant's stores, or 404."""
     store = Store.objects.for_merchant(merchant).filter(pk=store_id).first()

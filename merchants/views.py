@@ -20,12 +20,8 @@ from merchants.forms import ApiTokenForm, DeviceForm, InvitationForm, RoleForm, 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
 
-from merchants.http import AuthenticatedRequest, MerchantRequest
+from merchants.http import AuthenticatedRequest, MerchantRequest, error_message
 from merchants.models import Membership, Role
-
-
-def _first_error(error: ValidationError) -> str:
-    return error.messages[0] if error.messages else "That did not work."
 
 
 @login_required
@@ -106,7 +102,7 @@ def staff_invite(request: MerchantRequest) -> HttpResponse:
                 role=form.cleaned_data["role"],
             )
         except ValidationError as error:
-            messages.error(request, _first_error(error))
+            messages.error(request, error_message(error))
         else:
             messages.success(request, f"Invitation sent to {form.cleaned_data['email']}.")
             return redirect("staff", slug=merchant.slug)
@@ -135,7 +131,7 @@ def staff_invitation_revoke(request: MerchantRequest, invitation_id: int) -> Htt
     except services.Invitation.DoesNotExist as error:
         raise Http404("No such invitation.") from error
     except ValidationError as error:
-        messages.error(request, _first_error(error))
+        messages.error(request, error_message(error))
     else:
         messages.success(request, "Invitation withdrawn.")
     return redirect("staff", slug=merchant.slug)
@@ -160,7 +156,7 @@ def staff_member_update(request: MerchantRequest, membership_id: int) -> HttpRes
     except Membership.DoesNotExist as error:
         raise Http404("No such member.") from error
     except ValidationError as error:
-        messages.error(request, _first_error(error))
+        messages.error(request, error_message(error))
     return redirect("staff", slug=merchant.slug)
 
 
@@ -182,7 +178,7 @@ def devices(request: MerchantRequest) -> HttpResponse:
                     created_by=request.user,
                 )
             except ValidationError as error:
-                messages.error(request, _first_error(error))
+                messages.error(request, error_message(error))
                 status = 400
             else:
                 messages.success(request, f"{device.name} registered. Copy its token now: it is shown only once.")
@@ -248,7 +244,7 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
         return render(
             request,
             "accounts/invitation_invalid.html",
-            {"message": _first_error(error)},
+            {"message": error_message(error)},
             status=410 if error.code != "unknown" else 404,
         )
     existing = get_user_model().objects.filter(email__iexact=invitation.email).first()
@@ -286,7 +282,7 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
                     )
                 services.invitation_accept(raw=token, user=user)
         except services.InvitationError as error:
-            return render(request, "accounts/invitation_invalid.html", {"message": _first_error(error)}, status=410)
+            return render(request, "accounts/invitation_invalid.html", {"message": error_message(error)}, status=410)
         if not request.user.is_authenticated:
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
         messages.success(request, f"Welcome to {invitation.merchant.name}.")

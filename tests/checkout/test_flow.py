@@ -135,3 +135,17 @@ def test_the_last_unit_in_two_carts_one_is_told_before_paying(
     assert "sold out" in late.content.decode()
     with merchant_context(merchant):
         assert Order.objects.count() == 1
+
+
+def test_an_order_is_found_only_under_its_own_store(
+    merchant: Merchant, shop: tuple[Store, StoreProduct], other_store: Store
+) -> None:
+    store, item = shop
+    shopper = Client()
+    shopper.post(f"/s/{store.code}/cart/add/", {"item": item.pk})
+    pay = shopper.post(f"/s/{store.code}/checkout/")["Location"]
+    token = pay.rstrip("/").split("/")[-2]
+    assert shopper.get(f"/s/{other_store.code}/orders/{token}/").status_code == 404
+    assert shopper.post(f"/s/{other_store.code}/orders/{token}/pay/", {"card": "4242424242424242"}).status_code == 404
+    with merchant_context(merchant):
+        assert Order.objects.get().status == OrderStatus.PENDING
