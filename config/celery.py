@@ -15,6 +15,6 @@ app.autodiscover_tasks()
 def _broker_folders(sender: Celery, **kwargs: object) -> None:
     """The filesystem broker needs its folders before the first message."""
     options = sender.conf.broker_transport_options or {}
-    for key in ("data_folder_in", "data_folder_out", "processed_folder"):
+    for key in ("data_folder_in", "data_folder_out", "processed_folder", "control_folder"):
         if options.get(key):
             os.makedirs(options[key], exist_ok=True)
