@@ -43,6 +43,7 @@ from stripe.params import (
     AccountLinkCreateParams,
     PaymentIntentConfirmParams,
     PaymentIntentCreateParams,
+    PaymentIntentUpdateParams,
     RefundCreateParams,
 )
 
@@ -202,6 +203,20 @@ def _intent_from(data: dict[str, Any]) -> Intent:
 # --- public API ---
 
 
+def test_cards_enabled() -> bool:
+    """Whether the pay page may offer Stripe's test cards: localstripe, or Stripe in test mode (sk_test_)."""
+    return _uses_localstripe() or str(_setting("STRIPE_SECRET_KEY", "")).startswith("sk_test_")
+
+
+def payment_element_enabled() -> bool:
+    """Whether the pay page shows Stripe's Payment Element: real Stripe with a real publishable key.
+
+    localstripe's stand-in Stripe.js has no Payment Element, and the demo's placeholder key is not a key.
+    """
+    key = publishable_key_get()
+    return not _uses_localstripe() and key.startswith(("pk_test_", "pk_live_")) and not key.endswith("_lingshou_demo")
+
+
 def publishable_key_get() -> str:
     """The publishable key for Stripe.js; empty when unset."""
     return str(_setting("STRIPE_PUBLISHABLE_KEY", ""))
@@ -219,10 +234,26 @@ def platform_fee_get(*, amount: int) -> int:
 
 
 def intent_create(
-    *, amount: int, currency: str, idempotency_key: str, metadata: dict[str, str], connected_account: str | None
+    *,
+    amount: int,
+    currency: str,
+    idempotency_key: str,
+    metadata: dict[str, str],
+    connected_account: str | None,
+    customer: str | None = None,
+    save_card: bool = False,
 ) -> Intent:
-    """Creates one PaymentIntent per idempotency key (a repeat returns the first), on the connected account if given."""
+    """Creates one PaymentIntent per idempotency key (a repeat returns the first), on the connected account if given.
+
+    With ``customer`` the payment belongs to a signed-in shopper; ``save_card`` asks Stripe to keep
+    the card on that customer for their next visit (Stripe stores it, Lingshou never sees it).
+    """
     params: PaymentIntentCreateParams = {"amount": amount, "currency": currency.lower(), "metadata": metadata}
+    if customer:
+        params["customer"] = customer
+        if save_card and not _uses_localstripe():
+            # localstripe refuses this parameter; there the card is attached when it is confirmed.
+            params["setup_future_usage"] = "on_session"
     if _uses_localstripe():
         # Stripe's current API calls this allowed_payment_method_types; localstripe knows the old name.
         params["payment_method_types"] = ["card"]  # type: ignore[typeddict-unknown-key]
@@ -244,8 +275,18 @@ def intent_retrieve(*, intent_id: str, connected_account: str | None) -> Intent:
     return _intent_from(intent.to_dict())
 
 
-def intent_confirm_with_test_card(*, intent_id: str, card_number: str, connected_account: str | None) -> Intent:
-    """Confirms server-side with a Stripe test card, in test mode only; a decline comes back as an Intent, not raised."""
+def intent_confirm_with_test_card(
+    *,
+    intent_id: str,
+    card_number: str,
+    connected_account: str | None,
+    customer: str | None = None,
+    save_card: bool = False,
+) -> Intent:
+    """Confirms server-side with a Stripe test card, in test mode only; a decline comes back as an Intent, not raised.
+
+    With ``customer`` and ``save_card`` the card is kept on the customer for later payments.
+    """
     key = _secret_key()
     if key.startswith(("sk_live_", "rk_live_")) or not (_uses_localstripe() or key.startswith("sk_test_")):
         raise GatewayError("Test cards are only for localstripe or Stripe test mode (sk_test_ keys).")
@@ -268,7 +309,12 @@ def intent_confirm_with_test_card(*, intent_id: str, card_number: str, connected
                     },
                     options=options,
                 )
-                client.v1.payment_intents.update(intent_id, params={"payment_method": method.id}, options=options)
+                update: PaymentIntentUpdateParams = {"payment_method": method.id}
+                if customer:
+                    update["customer"] = customer
+                    if save_card:
+                        client.v1.payment_methods.attach(method.id, params={"customer": customer}, options=options)
+                client.v1.payment_intents.update(intent_id, params=update, options=options)
                 client.v1.payment_intents.confirm(intent_id, options=options)
             else:
                 if number not in TEST_CARD_PAYMENT_METHODS:
@@ -277,10 +323,74 @@ def intent_confirm_with_test_card(*, intent_id: str, card_number: str, connected
                     "payment_method": TEST_CARD_PAYMENT_METHODS[number],
                     "return_url": _TEST_CONFIRM_RETURN_URL,
                 }
+                if customer and save_card:
+                    params["setup_future_usage"] = "on_session"
                 client.v1.payment_intents.confirm(intent_id, params=params, options=options)
         except stripe.CardError:
             pass  # a decline (402) is recorded on the intent as last_payment_error: read back below
     return intent_retrieve(intent_id=intent_id, connected_account=connected_account)
+
+
+def intent_confirm_with_saved_card(
+    *, intent_id: str, payment_method: str, customer: str, connected_account: str | None
+) -> Intent:
+    """Pays the intent with a card the shopper saved earlier, at their tap; a decline comes back as an Intent."""
+    options = _options(connected_account=connected_account)
+    client = _client()
+    with _stripe_errors():
+        # The card must be this customer's: Stripe refuses another customer's payment method.
+        client.v1.payment_intents.update(
+            intent_id, params={"customer": customer, "payment_method": payment_method}, options=options
+        )
+        try:
+            params: PaymentIntentConfirmParams = {} if _uses_localstripe() else {"return_url": _TEST_CONFIRM_RETURN_URL}
+            client.v1.payment_intents.confirm(intent_id, params=params, options=options)
+        except stripe.CardError:
+            pass
+    return intent_retrieve(intent_id=intent_id, connected_account=connected_account)
+
+
+@dataclass(frozen=True)
+class SavedCard:
+    id: str
+    brand: str
+    last4: str
+    exp_month: int
+    exp_year: int
+
+
+def customer_create(*, email: str, idempotency_key: str, connected_account: str | None) -> str:
+    """Creates the Stripe customer that keeps a shopper's cards at one merchant; once per idempotency key."""
+    options = _options(idempotency_key=idempotency_key, connected_account=connected_account)
+    with _stripe_errors():
+        customer = _client().v1.customers.create(params={"email": email}, options=options)
+    return str(customer.id)
+
+
+def cards_list(*, customer: str, connected_account: str | None) -> list[SavedCard]:
+    """The cards Stripe keeps for the customer, newest first (read-only)."""
+    options = _options(connected_account=connected_account)
+    with _stripe_errors():
+        methods = _client().v1.payment_methods.list(params={"customer": customer, "type": "card"}, options=options)
+    cards = []
+    for method in methods.data:
+        card = method.to_dict().get("card") or {}
+        cards.append(
+            SavedCard(
+                id=str(method.id),
+                brand=str(card.get("brand") or "card").title(),
+                last4=str(card.get("last4") or ""),
+                exp_month=int(card.get("exp_month") or 0),
+                exp_year=int(card.get("exp_year") or 0),
+            )
+        )
+    return cards
+
+
+def card_forget(*, payment_method: str, connected_account: str | None) -> None:
+    """Detaches a saved card from its customer: Stripe no longer offers it."""
+    with _stripe_errors():
+        _client().v1.payment_methods.detach(payment_method, options=_options(connected_account=connected_account))
 
 
 def refund_create(*, intent_id: str, amount: int | None, idempotency_key: str, connected_account: str | None) -> str:

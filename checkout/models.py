@@ -18,6 +18,59 @@ from catalog.models import StoreProduct
 from merchants.models import Store, TenantModel
 
 
+class Shopper(models.Model):
+    """A shopper who chose to sign in (by an e-mail link): keeps their receipts and, if they wish, cards.
+
+    Not a tenant's row and not a staff user: a shopper buys in any shop on the platform, and a
+    shopper session never opens the dashboard.
+    """
+
+    email = models.EmailField(unique=True)
+    # Cards are kept by Stripe on a customer per shop; Lingshou keeps only this choice.
+    saves_cards = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+    last_signed_in_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return self.email
+
+
+class ShopperSignIn(models.Model):
+    """A one-time sign-in link sent by e-mail; only the SHA-256 of its secret is kept."""
+
+    shopper = models.ForeignKey(Shopper, on_delete=models.CASCADE, related_name="sign_ins")
+    token_hash = models.CharField(max_length=64, unique=True)
+    next_url = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["shopper", "created_at"], name="shoppersignin_recent")]
+
+    def __str__(self) -> str:
+        return f"Sign-in link {self.pk} for shopper {self.shopper_id}"
+
+
+class ShopperCustomer(TenantModel):
+    """The Stripe customer that holds a shopper's saved cards at one merchant (on its connected account)."""
+
+    shopper = models.ForeignKey(Shopper, on_delete=models.CASCADE, related_name="+")
+    stripe_customer = models.CharField(max_length=100)
+    stripe_account = models.CharField(max_length=100, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    rls_shopper_column = "shopper_id"
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["merchant", "shopper", "stripe_account"], name="shoppercustomer_unique")
+        ]
+
+    def __str__(self) -> str:
+        return self.stripe_customer
+
+
 class Visit(TenantModel):
     """A shopper in a store (from the entrance QR): the server-side cart lives here. Anonymous."""
 
@@ -86,10 +139,13 @@ class Order(TenantModel):
     # Paid after its reservation ran out and the stock was sold to someone else: flagged for the owner.
     is_oversold = models.BooleanField(default=False)
     email = models.EmailField(blank=True)
+    # Set when a signed-in shopper placed the order: it is listed among their receipts.
+    shopper = models.ForeignKey(Shopper, null=True, blank=True, on_delete=models.SET_NULL, related_name="orders")
     created_at = models.DateTimeField(default=timezone.now)
     paid_at = models.DateTimeField(null=True, blank=True)
 
     rls_lookup_column = "token::text"
+    rls_shopper_column = "shopper_id"
 
     class Meta:
         constraints = [
@@ -101,6 +157,7 @@ class Order(TenantModel):
         indexes = [
             models.Index(fields=["merchant", "store", "status", "created_at"], name="order_store_status_time"),
             models.Index(fields=["merchant", "payment_intent"], name="order_payment_intent"),
+            models.Index(fields=["shopper", "created_at"], name="order_shopper_time"),
         ]
 
     def __str__(self) -> str:

@@ -24,7 +24,7 @@ from django.utils import timezone
 from catalog.models import MovementKind, StoreProduct
 from catalog.services import Move, stock_moves
 from checkout import taxes
-from checkout.models import CartLine, Channel, ExitPass, Order, OrderLine, OrderStatus, Visit, WebhookEvent
+from checkout.models import CartLine, Channel, ExitPass, Order, OrderLine, OrderStatus, Shopper, Visit, WebhookEvent
 from merchants.models import Store
 from merchants.tenancy import merchant_context, platform_access
 
@@ -101,7 +101,7 @@ def available(*, item: StoreProduct) -> int:
     return item.on_hand - _reserved(merchant_id=item.merchant_id, product_ids=[item.pk]).get(item.pk, 0)
 
 
-def order_place(*, visit: Visit, email: str = "") -> Order:
+def order_place(*, visit: Visit, email: str = "", shopper: Shopper | None = None) -> Order:
     """Turn the cart into an order at today's store prices, holding its units for RESERVATION.
 
     Atomic. Refuses (CheckoutError, nothing written) an empty cart, an inactive product, or more
@@ -147,7 +147,8 @@ def order_place(*, visit: Visit, email: str = "") -> Order:
             tax_total=0,
             total=0,
             reserved_until=timezone.now() + RESERVATION,
-            email=email,
+            email=email or (shopper.email if shopper else ""),
+            shopper=shopper,
         )
         _lines_write(
             order=order, store=store, quantities=[(items[line.store_product_id], line.quantity) for line in lines]
@@ -196,12 +197,24 @@ def payment_start(*, order: Order) -> Order:
     if order.status != OrderStatus.PENDING:
         raise CheckoutError("This order is not waiting for payment.", code="not_pending")
     account = order.store.merchant.stripe_account or None
+    customer, save_card = None, False
+    if order.shopper_id:
+        from checkout.shoppers import shopper_customer_get
+
+        shopper = Shopper.objects.get(pk=order.shopper_id)
+        save_card = shopper.saves_cards
+        # A shopper who keeps cards gets a Stripe customer here, so the card is saved as they pay.
+        customer = shopper_customer_get(
+            shopper=shopper, merchant_id=order.merchant_id, stripe_account=account or "", create=save_card
+        )
     intent = gateway.intent_create(
         amount=order.total,
         currency=order.currency.lower(),
         idempotency_key=f"lingshou-order-{order.token}",
         metadata={"merchant_id": str(order.merchant_id), "order_id": str(order.pk), "store": order.store.code},
         connected_account=account,
+        customer=customer,
+        save_card=save_card and customer is not None,
     )
     with merchant_context(order.merchant_id):
         Order.objects.filter(pk=order.pk, payment_intent="").update(
@@ -258,11 +271,24 @@ def order_mark_paid(
         order.is_oversold = any(m.is_flagged_negative for m in movements)
         order.save(update_fields=["status", "paid_at", "payment_intent", "payment_error", "is_oversold"])
         _exit_pass_issue(order)
+        if order.visit_id:
+            _cart_take_out(merchant_id=merchant_id, visit_id=order.visit_id, units=units)
     if order.email:
         from checkout.tasks import receipt_send
 
         transaction.on_commit(lambda: receipt_send.delay(merchant_id, order_id))
     return True
+
+
+def _cart_take_out(*, merchant_id: int, visit_id: int, units: dict[int, int]) -> None:
+    """Take what was paid for out of the visit's cart; what the shopper added meanwhile stays in it."""
+    lines = CartLine.objects.filter(merchant_id=merchant_id, visit_id=visit_id, store_product_id__in=list(units))
+    for line in lines.select_for_update():
+        left = line.quantity - units[line.store_product_id]
+        if left > 0:
+            CartLine.objects.filter(pk=line.pk).update(quantity=left)
+        else:
+            CartLine.objects.filter(pk=line.pk).delete()
 
 
 def order_payment_failed(*, merchant_id: int, order_id: int, message: str) -> None:

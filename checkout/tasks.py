@@ -34,6 +34,30 @@ def receipt_send(merchant_id: int, order_id: int) -> bool:
     return True
 
 
+@shared_task(acks_late=True, autoretry_for=(ConnectionError, TimeoutError), retry_backoff=True, max_retries=5)
+def shopper_sign_in_send(sign_in_id: int, raw_token: str) -> bool:
+    """E-mail a shopper's sign-in link while it is unused and valid; a late redelivery sends nothing."""
+    from django.utils import timezone
+
+    from checkout.models import ShopperSignIn
+
+    sign_in = (
+        ShopperSignIn.objects.select_related("shopper")
+        .filter(pk=sign_in_id, used_at__isnull=True, expires_at__gt=timezone.now())
+        .first()
+    )
+    if sign_in is None:
+        return False
+    context = {"url": f"{settings.SITE_URL}/shopper/sign-in/{raw_token}/", "expires_at": sign_in.expires_at}
+    send_mail(
+        subject="Your Lingshou sign-in link",
+        message=render_to_string("shopper/sign_in_email.txt", context),
+        from_email=None,
+        recipient_list=[sign_in.shopper.email],
+    )
+    return True
+
+
 @shared_task(acks_late=True)
 def payments_reconcile() -> int:
     """Orders whose webhook never came are asked of Stripe and marked paid; idempotent."""

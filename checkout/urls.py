@@ -1,8 +1,13 @@
 from django.urls import path
 
-from checkout import connect, views
+from checkout import connect, shopper_views, views
 
 urlpatterns = [
+    path("shopper/", shopper_views.account, name="shopper_account"),
+    path("shopper/sign-in/<str:token>/", shopper_views.sign_in, name="shopper_sign_in"),
+    path("shopper/sign-out/", shopper_views.sign_out, name="shopper_sign_out"),
+    path("shopper/settings/", shopper_views.preferences, name="shopper_preferences"),
+    path("shopper/cards/forget/", shopper_views.card_forget, name="shopper_card_forget"),
     path("s/<str:code>/", views.store_landing, name="store_landing"),
     path("s/<str:code>/cart/", views.cart, name="cart"),
     path("s/<str:code>/cart/add/", views.cart_add, name="cart_add"),

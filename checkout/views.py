@@ -5,20 +5,20 @@ from __future__ import annotations
 import logging
 from uuid import UUID
 
-from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from catalog import presentation
 from catalog.models import StoreProduct
-from checkout import services
+from checkout import gateway, services, shoppers
 from checkout.models import CartLine, Order, OrderStatus, Visit
 from checkout.receipts import qr_svg, tax_summary
-from config.csp import scanner_csp
+from config.csp import payment_element_allow, scanner_csp
 from merchants.access import merchant_view
 from merchants.http import MerchantRequest
 from merchants.models import Device, DeviceKind, Store
@@ -169,17 +169,17 @@ def checkout(request: HttpRequest, code: str) -> HttpResponse:
         messages.error(request, "Your cart is empty.")
         return redirect("cart", code=store.code)
     try:
-        order = services.order_place(visit=visit, email=request.POST.get("email", "").strip()[:254])
+        order = services.order_place(
+            visit=visit,
+            email=request.POST.get("email", "").strip()[:254],
+            shopper=shoppers.shopper_from_request(request),
+        )
         order = services.payment_start(order=order)
     except services.CheckoutError as error:
         for message in error.messages:
             messages.error(request, message)
         return render(request, "shopper/cart.html", _cart_context(store, visit), status=409)
-    except Exception as error:
-        from checkout.gateway import GatewayError
-
-        if not isinstance(error, GatewayError):
-            raise
+    except gateway.GatewayError:
         messages.error(
             request, "Payments are not reachable right now. Please try again in a moment or pay at the counter."
         )
@@ -198,39 +198,91 @@ def _order(store: Store, token: UUID) -> Order:
     return order
 
 
-def pay(request: HttpRequest, code: str, token: UUID) -> HttpResponse:
-    """Pay an order. In the demo and tests Stripe's test cards are confirmed on the server (localstripe)."""
-    from checkout import gateway
+def _pay_result(request: HttpRequest, store: Store, order: Order, intent: gateway.Intent) -> HttpResponse:
+    """After a server-side confirmation: the receipt page, or back to the cart after a decline."""
+    if intent.status == "succeeded":
+        return redirect("order_status", code=store.code, token=order.token)
+    if intent.status in ("processing", "requires_action"):
+        # The bank wants the shopper (3-D Secure) or is still deciding: the webhook settles it.
+        messages.info(request, "Your bank is confirming the payment; this page updates by itself.")
+        return redirect("order_status", code=store.code, token=order.token)
+    # Declined: the order lets go of its units and the cart stays as it was; paying again places a
+    # new order (a late success of this one would still be booked, never lost).
+    reason = intent.last_error or "The payment did not go through."
+    services.order_cancel(order=order, reason=reason)
+    messages.error(request, f"{reason} Try again or use another card.")
+    return redirect("cart", code=store.code)
 
+
+def pay(request: HttpRequest, code: str, token: UUID) -> HttpResponse:
+    """Pay an order: Stripe's Payment Element with real keys; saved cards of a signed-in shopper; test cards in test mode.
+
+    The browser never marks anything paid: the webhook (or the reconciliation task) does.
+    """
     store = store_get_by_code(code=code)
     order = _order(store, token)
     if order.status != OrderStatus.PENDING:
         return redirect("order_status", code=store.code, token=order.token)
-    test_mode = bool(settings.STRIPE_API_BASE) or settings.STRIPE_SECRET_KEY.startswith("sk_test_")
+    test_mode = gateway.test_cards_enabled()
+    account = order.stripe_account or None
+    shopper = shoppers.shopper_from_request(request)
+    if shopper is not None and order.shopper_id != shopper.pk:
+        shopper = None  # saved cards pay only the shopper's own orders
+    cards = (
+        shoppers.shopper_cards(shopper=shopper, merchant_id=order.merchant_id, stripe_account=account or "")
+        if shopper is not None
+        else []
+    )
     if request.method == "POST":
+        saved = request.POST.get("saved_card", "")
         card = request.POST.get("card", "")
-        if not test_mode or card not in dict(TEST_CARDS):
-            messages.error(request, "Choose one of the test cards.")
-        else:
-            try:
-                intent = gateway.intent_confirm_with_test_card(
-                    intent_id=order.payment_intent, card_number=card, connected_account=order.stripe_account or None
+        try:
+            if saved and shopper is not None and saved in {known.id for known in cards}:
+                customer = shoppers.shopper_customer_get(
+                    shopper=shopper, merchant_id=order.merchant_id, stripe_account=account or "", create=False
                 )
-            except gateway.GatewayError as error:
-                messages.error(request, str(error))
+                assert customer is not None  # the card was listed from this customer
+                intent = gateway.intent_confirm_with_saved_card(
+                    intent_id=order.payment_intent, payment_method=saved, customer=customer, connected_account=account
+                )
+            elif test_mode and card in dict(TEST_CARDS):
+                save_card = shopper is not None and shopper.saves_cards
+                customer = (
+                    shoppers.shopper_customer_get(
+                        shopper=shopper, merchant_id=order.merchant_id, stripe_account=account or "", create=True
+                    )
+                    if save_card and shopper is not None
+                    else None
+                )
+                intent = gateway.intent_confirm_with_test_card(
+                    intent_id=order.payment_intent,
+                    card_number=card,
+                    connected_account=account,
+                    customer=customer,
+                    save_card=save_card,
+                )
             else:
-                if intent.status == "succeeded":
-                    return redirect("order_status", code=store.code, token=order.token)
-                # Declined: the order lets go of its units and the cart stays as it was; paying again
-                # places a new order (a late success of this one would still be booked, never lost).
-                reason = intent.last_error or "The payment did not go through."
-                services.order_cancel(order=order, reason=reason)
-                messages.error(request, f"{reason} Try again or use another card.")
-                return redirect("cart", code=store.code)
+                messages.error(request, "Choose one of the cards shown.")
+                intent = None
+        except gateway.GatewayError as error:
+            messages.error(request, str(error))
+            intent = None
+        if intent is not None:
+            return _pay_result(request, store, order, intent)
         order = _order(store, token)
     with merchant_context(order.merchant_id):
         lines = list(order.lines.all())
-    return render(
+    element = None
+    if gateway.payment_element_enabled():
+        intent_now = gateway.intent_retrieve(intent_id=order.payment_intent, connected_account=account)
+        element = {
+            "publishable_key": gateway.publishable_key_get(),
+            "client_secret": intent_now.client_secret,
+            "account": account or "",
+            "return_url": request.build_absolute_uri(reverse("order_status", args=[store.code, order.token])),
+            "js_url": gateway.js_url_get(),
+        }
+    response = render(
         request,
         "shopper/pay.html",
         {
@@ -238,9 +290,12 @@ def pay(request: HttpRequest, code: str, token: UUID) -> HttpResponse:
             "order": order,
             "lines": lines,
             "test_cards": TEST_CARDS if test_mode else [],
-            "publishable_key": settings.STRIPE_PUBLISHABLE_KEY,
+            "saved_cards": cards,
+            "element": element,
+            "shopper": shopper,
         },
     )
+    return payment_element_allow(response) if element else response
 
 
 def order_status(request: HttpRequest, code: str, token: UUID) -> HttpResponse:
@@ -265,8 +320,6 @@ def order_status(request: HttpRequest, code: str, token: UUID) -> HttpResponse:
 @require_POST
 def stripe_webhook(request: HttpRequest) -> HttpResponse:
     """Stripe's events: verified, applied once each, in any order; 400 for a bad signature."""
-    from checkout import gateway
-
     try:
         event = gateway.webhook_event_parse(
             payload=request.body, signature_header=request.headers.get("Stripe-Signature")

@@ -6,7 +6,8 @@ platform bypass is on. An unset setting reads as '' and NULLIF turns it into NUL
 with no merchant sees no rows instead of failing. FORCE makes the policy bind the table owner
 (the application's role owns its tables). A few tables admit one more row: the one whose public
 code or token hash the request already holds (``app.lookup_key``), and a user's own rows
-(``app.user_id``), e.g. to list the merchants a user belongs to.
+(``app.user_id``), e.g. to list the merchants a user belongs to, and a signed-in shopper's own
+orders across shops (``app.shopper_id``), for their receipts.
 """
 
 from __future__ import annotations
@@ -22,13 +23,17 @@ _MERCHANT = "merchant_id = NULLIF(current_setting('app.merchant_id', true), ''):
 _BYPASS = "current_setting('app.rls_bypass', true) = 'on'"
 
 
-def policy_sql(table: str, *, lookup_column: str | None = None, user_column: str | None = None) -> list[str]:
+def policy_sql(
+    table: str, *, lookup_column: str | None = None, user_column: str | None = None, shopper_column: str | None = None
+) -> list[str]:
     """The statements that (re)create the tenant policy of one table; idempotent."""
     visible = [_MERCHANT, _BYPASS]
     if lookup_column:
         visible.append(f"{lookup_column} = NULLIF(current_setting('app.lookup_key', true), '')")
     if user_column:
         visible.append(f"{user_column} = NULLIF(current_setting('app.user_id', true), '')::bigint")
+    if shopper_column:
+        visible.append(f"{shopper_column} = NULLIF(current_setting('app.shopper_id', true), '')::bigint")
     quoted = f'"{table}"'
     return [
         f"ALTER TABLE {quoted} ENABLE ROW LEVEL SECURITY",
@@ -39,8 +44,8 @@ def policy_sql(table: str, *, lookup_column: str | None = None, user_column: str
     ]
 
 
-def tenant_tables() -> list[tuple[str, str | None, str | None]]:
-    """(table, lookup column, user column) of every installed model that has a merchant column."""
+def tenant_tables() -> list[tuple[str, str | None, str | None, str | None]]:
+    """(table, lookup column, user column, shopper column) of every installed model that has a merchant column."""
     tables = []
     for model in apps.get_models(include_auto_created=True):
         if model._meta.proxy or not model._meta.managed:
@@ -52,6 +57,7 @@ def tenant_tables() -> list[tuple[str, str | None, str | None]]:
                 model._meta.db_table,
                 getattr(model, "rls_lookup_column", None),
                 getattr(model, "rls_user_column", None),
+                getattr(model, "rls_shopper_column", None),
             )
         )
     return tables
@@ -62,7 +68,10 @@ def policies_apply(using: str = "default", **kwargs: Any) -> None:
     connection = connections[using]
     existing = set(connection.introspection.table_names())
     with connection.cursor() as cursor:
-        for table, lookup_column, user_column in tenant_tables():
+        for table, lookup_column, user_column, shopper_column in tenant_tables():
             if table in existing:
-                for statement in policy_sql(table, lookup_column=lookup_column, user_column=user_column):
+                statements = policy_sql(
+                    table, lookup_column=lookup_column, user_column=user_column, shopper_column=shopper_column
+                )
+                for statement in statements:
                     cursor.execute(statement)

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger("lingshou.tenancy")
 
-_SETTINGS = ("app.merchant_id", "app.rls_bypass", "app.lookup_key", "app.user_id")
+_SETTINGS = ("app.merchant_id", "app.rls_bypass", "app.lookup_key", "app.user_id", "app.shopper_id")
 
 
 def _read() -> dict[str, str]:
@@ -100,6 +100,7 @@ def activate(*, merchant_id: int, user_id: int | None = None) -> None:
             "app.rls_bypass": "",
             "app.lookup_key": "",
             "app.user_id": "" if user_id is None else str(user_id),
+            "app.shopper_id": "",
         }
     )
 
@@ -108,7 +109,7 @@ def activate(*, merchant_id: int, user_id: int | None = None) -> None:
 def merchant_context(merchant: Merchant | int, *, user_id: int | None = None) -> Iterator[None]:
     """Run the block in a transaction that sees the merchant's rows and only those."""
     merchant_id = merchant if isinstance(merchant, int) else merchant.pk
-    values = {"app.merchant_id": str(merchant_id), "app.rls_bypass": "", "app.lookup_key": ""}
+    values = {"app.merchant_id": str(merchant_id), "app.rls_bypass": "", "app.lookup_key": "", "app.shopper_id": ""}
     if user_id is not None:
         values["app.user_id"] = str(user_id)
     with _settings(values):
@@ -119,6 +120,21 @@ def merchant_context(merchant: Merchant | int, *, user_id: int | None = None) ->
 def user_context(user_id: int) -> Iterator[None]:
     """A transaction that sees the user's own rows across merchants (their memberships), nothing else."""
     with _settings({"app.merchant_id": "", "app.rls_bypass": "", "app.lookup_key": "", "app.user_id": str(user_id)}):
+        yield
+
+
+@contextmanager
+def shopper_context(shopper_id: int) -> Iterator[None]:
+    """A transaction that sees a signed-in shopper's own orders in every shop, nothing else (read only)."""
+    with _settings(
+        {
+            "app.merchant_id": "",
+            "app.rls_bypass": "",
+            "app.lookup_key": "",
+            "app.user_id": "",
+            "app.shopper_id": str(shopper_id),
+        }
+    ):
         yield
 
 

@@ -14,7 +14,7 @@ from django.utils import timezone
 from catalog.models import MovementKind, StockMovement, StoreProduct
 from catalog.services import stock_move
 from checkout import services
-from checkout.models import ExitPass, Order, OrderStatus, WebhookEvent
+from checkout.models import CartLine, ExitPass, Order, OrderStatus, WebhookEvent
 from checkout.services import CheckoutError, cart_add, cart_set, order_place, visit_start, webhook_event_process
 from merchants.models import Merchant, Store
 from merchants.tenancy import merchant_context
@@ -123,6 +123,21 @@ def test_paying_marks_the_order_paid_once_moves_stock_and_issues_an_exit_pass(st
         assert StockMovement.objects.filter(kind="sale", reference=f"checkout.order:{order.pk}").count() == 1
         assert ExitPass.objects.filter(order=order).count() == 1
     assert WebhookEvent.objects.filter(event_id=event["id"]).count() == 1
+
+
+def test_paying_empties_the_cart_of_what_was_bought_and_keeps_what_was_added_meanwhile(store: Store) -> None:
+    cola, chips, gum = _stocked(store, 5, price=249), _stocked(store, 5, price=199), _stocked(store, 5, price=99)
+    visit = visit_start(store=store)
+    cart_set(visit=visit, store_product_id=cola.pk, quantity=2)
+    cart_set(visit=visit, store_product_id=chips.pk, quantity=1)
+    order = order_place(visit=visit)
+    # While the payment runs the shopper scans one more cola and a gum.
+    cart_add(visit=visit, store_product_id=cola.pk)
+    cart_add(visit=visit, store_product_id=gum.pk)
+    assert webhook_event_process(event=_event(order)) is True
+    with merchant_context(store.merchant):
+        left = dict(CartLine.objects.filter(visit=visit).values_list("store_product_id", "quantity"))
+    assert left == {cola.pk: 1, gum.pk: 1}
 
 
 def test_a_payment_for_the_wrong_amount_does_not_mark_the_order_paid(store: Store) -> None:
