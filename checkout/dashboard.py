@@ -251,6 +251,8 @@ def order_detail(request: MerchantRequest, order_id: int) -> HttpResponse:
         "refundable": left,
         "refundable_input": f"{to_decimal(left, order.currency):f}",
         "can_refund": request.membership.has_permission(REFUND_PERMISSION),
+        "refunds": list(order.refunds.select_related("refunded_by").order_by("created_at")),
+        "disputes": list(order.disputes.order_by("created_at")),
     }
     return render(request, "dashboard/order_detail.html", context)
 

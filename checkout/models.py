@@ -186,6 +186,44 @@ class OrderLine(TenantModel):
         constraints = [models.CheckConstraint(condition=Q(quantity__gte=1), name="orderline_quantity_positive")]
 
 
+class Refund(TenantModel):
+    """Money given back on an order: how much, when, by whom (empty: done in Stripe's own dashboard)."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="refunds")
+    amount = models.PositiveIntegerField(help_text="Minor units.")
+    # Stripe's refund id, or the id of the event that reported a refund made elsewhere.
+    stripe_reference = models.CharField(max_length=100)
+    refunded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.CheckConstraint(condition=Q(amount__gte=1), name="refund_amount_positive")]
+        indexes = [models.Index(fields=["merchant", "order"], name="refund_order")]
+
+    def __str__(self) -> str:
+        return f"Refund of {self.amount} on order {self.order_id}"
+
+
+class Dispute(TenantModel):
+    """A chargeback the shopper's bank opened on an order (Stripe's charge.dispute.* events)."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="disputes")
+    stripe_dispute = models.CharField(max_length=100)
+    amount = models.PositiveIntegerField(help_text="Minor units.")
+    reason = models.CharField(max_length=50, blank=True)
+    status = models.CharField(max_length=30, help_text="Stripe's status: needs_response, won, lost, ...")
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["merchant", "stripe_dispute"], name="dispute_unique")]
+
+    def __str__(self) -> str:
+        return f"Dispute {self.stripe_dispute} ({self.status})"
+
+
 class WebhookEvent(models.Model):
     """Every Stripe event received, once: the primary key makes a replay a no-op.
 

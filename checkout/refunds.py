@@ -110,6 +110,7 @@ def order_refund(*, merchant: Merchant, order_id: int, amount: int, refunded_by:
             payment_intent=order.payment_intent,
             amount_refunded=running_total,
             refund_reference=refund_id,
+            refunded_by=refunded_by,
         )
         if not recorded:
             # Cannot happen while the lock is held; if it does, the webhook still brings it up.

@@ -24,7 +24,19 @@ from django.utils import timezone
 from catalog.models import MovementKind, StoreProduct
 from catalog.services import Move, stock_moves
 from checkout import taxes
-from checkout.models import CartLine, Channel, ExitPass, Order, OrderLine, OrderStatus, Shopper, Visit, WebhookEvent
+from checkout.models import (
+    CartLine,
+    Channel,
+    Dispute,
+    ExitPass,
+    Order,
+    OrderLine,
+    OrderStatus,
+    Refund,
+    Shopper,
+    Visit,
+    WebhookEvent,
+)
 from merchants.models import Store
 from merchants.tenancy import merchant_context, platform_access
 
@@ -309,8 +321,17 @@ def order_cancel(*, order: Order, reason: str) -> bool:
         )
 
 
-def order_refunded(*, merchant_id: int, payment_intent: str, amount_refunded: int, refund_reference: str) -> bool:
+def order_refunded(
+    *,
+    merchant_id: int,
+    payment_intent: str,
+    amount_refunded: int,
+    refund_reference: str,
+    refunded_by: User | None = None,
+) -> bool:
     """Bring an order's refunds up to ``amount_refunded`` (Stripe's running total); idempotent.
+
+    The difference is kept as one Refund row (by whom; nobody for a refund made in Stripe).
 
     A full refund returns every unit to stock with refund movements; a partial one only
     records the amount (which units come back is the clerk's call, through an adjustment).
@@ -321,6 +342,13 @@ def order_refunded(*, merchant_id: int, payment_intent: str, amount_refunded: in
             return False
         if amount_refunded <= order.amount_refunded:
             return False
+        Refund.objects.create(
+            merchant_id=merchant_id,
+            order=order,
+            amount=min(amount_refunded, order.total) - order.amount_refunded,
+            stripe_reference=refund_reference[:100],
+            refunded_by=refunded_by,
+        )
         order.amount_refunded = min(amount_refunded, order.total)
         order.status = OrderStatus.REFUNDED if order.amount_refunded >= order.total else OrderStatus.PARTIALLY_REFUNDED
         order.save(update_fields=["amount_refunded", "status"])
@@ -407,10 +435,40 @@ def webhook_event_process(*, event: dict[str, Any]) -> bool:
                     refund_reference=event_id,
                 )
                 summary = f"refund of {obj.get('payment_intent')}"
-        elif kind == "charge.dispute.created":
-            logger.warning("dispute", extra={"payment_intent": obj.get("payment_intent"), "event": event_id})
-            summary = f"dispute on {obj.get('payment_intent')}"
+        elif kind.startswith("charge.dispute."):
+            recorded = dispute_record(dispute=obj)
+            summary = (
+                f"dispute {obj.get('id')} on {obj.get('payment_intent')}: {'recorded' if recorded else 'no order'}"
+            )
         WebhookEvent.objects.filter(pk=event_id).update(processed_at=timezone.now(), summary=summary[:300])
+    return True
+
+
+def dispute_record(*, dispute: dict[str, Any]) -> bool:
+    """Keep a chargeback on its order, with Stripe's latest status; update-or-create on the dispute id."""
+    payment_intent = str(dispute.get("payment_intent") or "")
+    merchant_id = _merchant_of_intent(payment_intent) if payment_intent else None
+    if merchant_id is None:
+        logger.warning("dispute_without_order", extra={"dispute": dispute.get("id"), "payment_intent": payment_intent})
+        return False
+    with merchant_context(merchant_id):
+        order = Order.objects.filter(merchant_id=merchant_id, payment_intent=payment_intent).first()
+        if order is None:
+            return False
+        Dispute.objects.update_or_create(
+            merchant_id=merchant_id,
+            stripe_dispute=str(dispute["id"]),
+            defaults={
+                "order": order,
+                "amount": int(dispute.get("amount") or 0),
+                "reason": str(dispute.get("reason") or "")[:50],
+                "status": str(dispute.get("status") or "")[:30],
+                "updated_at": timezone.now(),
+            },
+        )
+    logger.warning(
+        "dispute", extra={"order_id": order.pk, "dispute": dispute.get("id"), "status": dispute.get("status")}
+    )
     return True
 
 

@@ -7,74 +7,87 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('checkout', '0002_counter'),
-        ('merchants', '0004_store_tax_and_stripe_account'),
+        ("checkout", "0002_counter"),
+        ("merchants", "0004_store_tax_and_stripe_account"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Shopper',
+            name="Shopper",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('email', models.EmailField(max_length=254, unique=True)),
-                ('saves_cards', models.BooleanField(default=False)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('last_signed_in_at', models.DateTimeField(blank=True, null=True)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("email", models.EmailField(max_length=254, unique=True)),
+                ("saves_cards", models.BooleanField(default=False)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("last_signed_in_at", models.DateTimeField(blank=True, null=True)),
             ],
         ),
         migrations.CreateModel(
-            name='ShopperCustomer',
+            name="ShopperCustomer",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('stripe_customer', models.CharField(max_length=100)),
-                ('stripe_account', models.CharField(blank=True, max_length=100)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("stripe_customer", models.CharField(max_length=100)),
+                ("stripe_account", models.CharField(blank=True, max_length=100)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
             ],
         ),
         migrations.CreateModel(
-            name='ShopperSignIn',
+            name="ShopperSignIn",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('token_hash', models.CharField(max_length=64, unique=True)),
-                ('next_url', models.CharField(blank=True, max_length=200)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('expires_at', models.DateTimeField()),
-                ('used_at', models.DateTimeField(blank=True, null=True)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("token_hash", models.CharField(max_length=64, unique=True)),
+                ("next_url", models.CharField(blank=True, max_length=200)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("expires_at", models.DateTimeField()),
+                ("used_at", models.DateTimeField(blank=True, null=True)),
             ],
         ),
         migrations.AddField(
-            model_name='order',
-            name='shopper',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='orders', to='checkout.shopper'),
+            model_name="order",
+            name="shopper",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="orders",
+                to="checkout.shopper",
+            ),
         ),
         migrations.AddIndex(
-            model_name='order',
-            index=models.Index(fields=['shopper', 'created_at'], name='order_shopper_time'),
+            model_name="order",
+            index=models.Index(fields=["shopper", "created_at"], name="order_shopper_time"),
         ),
         migrations.AddField(
-            model_name='shoppercustomer',
-            name='merchant',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='merchants.merchant'),
+            model_name="shoppercustomer",
+            name="merchant",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="+", to="merchants.merchant"
+            ),
         ),
         migrations.AddField(
-            model_name='shoppercustomer',
-            name='shopper',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='checkout.shopper'),
+            model_name="shoppercustomer",
+            name="shopper",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="+", to="checkout.shopper"
+            ),
         ),
         migrations.AddField(
-            model_name='shoppersignin',
-            name='shopper',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='sign_ins', to='checkout.shopper'),
+            model_name="shoppersignin",
+            name="shopper",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="sign_ins", to="checkout.shopper"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='shoppercustomer',
-            constraint=models.UniqueConstraint(fields=('merchant', 'shopper', 'stripe_account'), name='shoppercustomer_unique'),
+            model_name="shoppercustomer",
+            constraint=models.UniqueConstraint(
+                fields=("merchant", "shopper", "stripe_account"), name="shoppercustomer_unique"
+            ),
         ),
         migrations.AddIndex(
-            model_name='shoppersignin',
-            index=models.Index(fields=['shopper', 'created_at'], name='shoppersignin_recent'),
+            model_name="shoppersignin",
+            index=models.Index(fields=["shopper", "created_at"], name="shoppersignin_recent"),
         ),
     ]

@@ -17,7 +17,7 @@ from django.utils import timezone
 from catalog.models import MovementKind, StockMovement, StoreProduct
 from catalog.services import stock_move
 from checkout import gateway, refunds
-from checkout.models import Channel, Order, OrderStatus, WebhookEvent
+from checkout.models import Channel, Dispute, Order, OrderStatus, Refund, WebhookEvent
 from checkout.services import (
     age_check_confirm,
     cart_set,
@@ -114,6 +114,7 @@ def _snapshot() -> dict[str, Any]:
             "on_hand": list(StoreProduct.objects.order_by("pk").values_list("pk", "on_hand")),
             "movements": StockMovement.objects.count(),
             "webhooks": WebhookEvent.objects.count(),
+            "refunds": list(Refund.objects.order_by("pk").values_list("order_id", "amount", "refunded_by_id")),
         }
 
 
@@ -423,6 +424,58 @@ def test_a_partial_then_a_full_refund_at_localstripe_returns_the_stock_once(
     again = _client(owner).post(url, {"amount": "0.01"}, follow=True).content.decode()
     assert "This order is already fully refunded." in again
     assert _stripe_refunds(localstripe, order) == [200, 547]
+    # Who refunded what is kept, once each, and shown on the order.
+    assert after["refunds"] == [(order.pk, 200, manager.pk), (order.pk, 547, owner.pk)]
+    detail = _client(owner).get(f"/m/{merchant.slug}/orders/{order.pk}/").content.decode()
+    assert detail.count(manager.get_full_name() or manager.email) == 1
+    assert "5,47\xa0€" in detail
+
+
+def test_a_refund_made_in_stripes_dashboard_and_a_dispute_are_recorded_on_the_order(
+    merchant: Merchant, store: Store, cola: StoreProduct, owner, stripe_fixtures: dict[str, Any]
+) -> None:  # type: ignore[no-untyped-def]
+    order = _paid_without_stripe(store, (cola, 2))
+    charge = {**stripe_fixtures["charge"], "payment_intent": order.payment_intent, "amount_refunded": 100}
+    refund_event = {"id": "evt_refund_elsewhere", "type": "charge.refunded", "data": {"object": charge}}
+    assert webhook_event_process(event=refund_event) is True
+    assert webhook_event_process(event=refund_event) is False
+    with merchant_context(merchant):
+        assert list(Refund.objects.values_list("amount", "refunded_by_id", "stripe_reference")) == [
+            (100, None, "evt_refund_elsewhere")
+        ]
+
+    dispute = {**stripe_fixtures["dispute"], "id": "dp_shop1", "payment_intent": order.payment_intent, "amount": 498}
+    opened = {
+        "id": "evt_dispute_1",
+        "type": "charge.dispute.created",
+        "data": {"object": {**dispute, "status": "needs_response", "reason": "fraudulent"}},
+    }
+    closed = {
+        "id": "evt_dispute_2",
+        "type": "charge.dispute.closed",
+        "data": {"object": {**dispute, "status": "won", "reason": "fraudulent"}},
+    }
+    assert webhook_event_process(event=opened) is True
+    assert webhook_event_process(event=opened) is False
+    with merchant_context(merchant):
+        assert list(Dispute.objects.values_list("order_id", "amount", "reason", "status")) == [
+            (order.pk, 498, "fraudulent", "needs_response")
+        ]
+    assert webhook_event_process(event=closed) is True
+    with merchant_context(merchant):
+        assert list(Dispute.objects.values_list("status", flat=True)) == ["won"]
+    detail = _client(owner).get(f"/m/{merchant.slug}/orders/{order.pk}/").content.decode()
+    assert "in Stripe's dashboard" in detail
+    assert "fraudulent" in detail
+    # A dispute on a payment Lingshou does not know changes nothing.
+    stray = {
+        "id": "evt_dispute_3",
+        "type": "charge.dispute.created",
+        "data": {"object": {**dispute, "id": "dp_x", "payment_intent": "pi_unknown"}},
+    }
+    assert webhook_event_process(event=stray) is True
+    with merchant_context(merchant):
+        assert Dispute.objects.count() == 1
 
 
 def test_the_refund_is_asked_once_per_running_total_on_the_shops_connected_account(
