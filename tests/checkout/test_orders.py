@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import random
 import threading
 from datetime import timedelta
 from typing import Any
@@ -14,7 +15,7 @@ from django.utils import timezone
 from catalog.models import MovementKind, StockMovement, StoreProduct
 from catalog.services import stock_move
 from checkout import services
-from checkout.models import CartLine, ExitPass, Order, OrderStatus, WebhookEvent
+from checkout.models import CartLine, ExitPass, Order, OrderLine, OrderStatus, WebhookEvent
 from checkout.services import CheckoutError, cart_add, cart_set, order_place, visit_start, webhook_event_process
 from merchants.models import Merchant, Store
 from merchants.tenancy import merchant_context
@@ -292,6 +293,59 @@ def test_concurrent_buyers_for_the_last_units_never_oversell(merchant: Merchant,
         assert Order.objects.filter(status=OrderStatus.PAID).count() == units
         assert StoreProduct.objects.get(pk=item.pk).on_hand == 0
         assert not StockMovement.objects.filter(is_flagged_negative=True).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_twenty_threads_of_multi_line_carts_over_overlapping_products_never_deadlock_or_oversell(
+    merchant: Merchant,
+) -> None:
+    from catalog.selectors import ledger_violations
+    from tests.factories import StoreFactory
+
+    store = StoreFactory(merchant=merchant)
+    items = [_stocked(store, 6, price=100 + n) for n in range(6)]
+    rng = random.Random(7)
+    carts = []
+    for _ in range(20):
+        visit = visit_start(store=store)
+        # Three overlapping products each, added in a random order (the cart's order is the shopper's).
+        for item in rng.sample(items, 3):
+            cart_set(visit=visit, store_product_id=item.pk, quantity=rng.randint(1, 2))
+        carts.append(visit)
+    placed: list[Order] = []
+    refused: list[str] = []
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(len(carts))
+
+    def buy(visit: Any) -> None:
+        try:
+            barrier.wait()
+            order = order_place(visit=visit)
+            placed.append(order)
+            assert webhook_event_process(event=_event(order)) is True
+        except CheckoutError as error:
+            refused.append(error.messages[0])
+        except BaseException as error:  # noqa: BLE001 - reported below (a deadlock would land here)
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=buy, args=(v,)) for v in carts]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert len(placed) + len(refused) == len(carts)
+    assert placed  # some carts fit the stock, the rest were told what ran out
+    with merchant_context(merchant):
+        sold = dict.fromkeys((item.pk for item in items), 0)
+        for line in OrderLine.objects.filter(order__status=OrderStatus.PAID):
+            sold[line.store_product_id] += line.quantity
+        on_hand = dict(StoreProduct.objects.filter(pk__in=sold).values_list("pk", "on_hand"))
+        assert all(on_hand[pk] == 6 - sold[pk] >= 0 for pk in sold)  # 0 oversold
+        assert not StockMovement.objects.filter(is_flagged_negative=True).exists()
+    assert ledger_violations(merchant=merchant) == []
 
 
 @pytest.mark.django_db(transaction=True)
