@@ -94,6 +94,25 @@ def test_bad_quantities_are_refused_and_change_nothing(store: Store, quantity: i
         assert not visit.lines.exists()
 
 
+def test_scans_add_up_to_the_limit_and_the_scan_past_it_changes_nothing(store: Store) -> None:
+    item = _stocked(store, 200)
+    visit = visit_start(store=store)
+    assert cart_add(visit=visit, store_product_id=item.pk).quantity == 1  # type: ignore[union-attr]
+    assert cart_add(visit=visit, store_product_id=item.pk, quantity=97).quantity == 98  # type: ignore[union-attr]
+    assert cart_add(visit=visit, store_product_id=item.pk).quantity == 99  # type: ignore[union-attr]
+    with pytest.raises(CheckoutError, match="At most 99"):
+        cart_add(visit=visit, store_product_id=item.pk)
+    assert cart_set(visit=visit, store_product_id=item.pk, quantity=3).quantity == 3  # type: ignore[union-attr]
+    with merchant_context(store.merchant):
+        assert list(visit.lines.values_list("store_product_id", "quantity")) == [(item.pk, 3)]
+    # Removing a product that was since taken out of the assortment still works.
+    with merchant_context(store.merchant):
+        StoreProduct.objects.filter(pk=item.pk).update(is_active=False)
+    assert cart_set(visit=visit, store_product_id=item.pk, quantity=0) is None
+    with merchant_context(store.merchant):
+        assert not visit.lines.exists()
+
+
 def test_an_inactive_or_foreign_product_cannot_enter_the_cart(store: Store, other_store: Store) -> None:
     inactive = _stocked(store, 5, is_active=False)
     foreign = _stocked(other_store, 5)
