@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import copy
+import threading
+import time
 from typing import TYPE_CHECKING
 
+from django.conf import settings
 from django.db.models import QuerySet
 from django.http import Http404
 
@@ -54,13 +58,32 @@ def store_get(*, merchant: Merchant, store_id: int) -> Store:
     return store
 
 
+# Every shopper request starts by finding its store by code. A few seconds of memory per process
+# save that transaction on nearly every request; a store closed or renamed shows within them.
+_stores_by_code: dict[str, tuple[float, Store]] = {}
+_stores_lock = threading.Lock()
+
+
 def store_get_by_code(*, code: str) -> Store:
-    """An active store by its public code (the entrance QR), whatever the merchant; or 404."""
+    """An active store by its public code (the entrance QR), whatever the merchant; or 404.
+
+    Kept in this process for SHOPPER_STORE_CACHE_SECONDS (0: always asked); callers get a copy.
+    """
     code = code.upper()
+    seconds = float(getattr(settings, "SHOPPER_STORE_CACHE_SECONDS", 0))
+    if seconds > 0:
+        hit = _stores_by_code.get(code)
+        if hit is not None and hit[0] > time.monotonic():
+            return copy.copy(hit[1])
     with lookup_context(code):
         store = Store.objects.select_related("merchant").filter(code=code, is_active=True).first()
     if store is None or not store.merchant.is_active:
         raise Http404("No shop has this code.")
+    if seconds > 0:
+        with _stores_lock:
+            if len(_stores_by_code) > 10_000:  # bounded: a flood of codes cannot grow it without end
+                _stores_by_code.clear()
+            _stores_by_code[code] = (time.monotonic() + seconds, copy.copy(store))
     return store
 
 

@@ -189,6 +189,8 @@ DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Lingshou <no-reply@lings
 SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
 
 INVITATION_VALID_FOR = timedelta(days=7)
+# How long a web process remembers a store found by its public code (shopper pages); 0 turns it off.
+SHOPPER_STORE_CACHE_SECONDS = env.int("SHOPPER_STORE_CACHE_SECONDS", default=10)
 
 # What `manage.py demo_seed` runs, in dependency order; each seeds its part once.
 DEMO_SEEDERS = ["merchants.demo.demo_seed", "catalog.demo.demo_seed"]

@@ -39,3 +39,5 @@ if CELERY_BROKER_URL.startswith("filesystem"):
         "store_processed": False,
     }
 SERVE_MEDIA = True
+# Tests change stores and look at the result at once; the cache has its own test.
+SHOPPER_STORE_CACHE_SECONDS = 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.http import Http404
 
 from merchants.models import Merchant, Store
 from merchants.services import store_create
@@ -50,3 +51,30 @@ def test_a_duplicate_store_name_is_refused(merchant: Merchant) -> None:
 def test_overnight_opening_hours_are_accepted(merchant: Merchant) -> None:
     store = store_create(merchant=merchant, name="Late", opening_hours={"fri": [["18:00", "02:00"]]})
     assert store.opening_hours == {"fri": [["18:00", "02:00"]]}
+
+
+def test_a_store_found_by_code_is_remembered_for_a_few_seconds_only(
+    store: Store, settings, django_assert_num_queries
+) -> None:  # type: ignore[no-untyped-def]
+    from merchants import selectors
+
+    selectors._stores_by_code.clear()
+    settings.SHOPPER_STORE_CACHE_SECONDS = 60
+    first = selectors.store_get_by_code(code=store.code.lower())
+    with django_assert_num_queries(0):
+        again = selectors.store_get_by_code(code=store.code)
+    assert (again.pk, again.merchant.pk) == (store.pk, store.merchant_id)
+    again.name = "changed by a caller"
+    assert selectors.store_get_by_code(code=store.code).name == first.name  # callers get copies
+    # Once the time is up the database is asked again and sees a closed store.
+    with merchant_context(store.merchant):
+        Store.objects.filter(pk=store.pk).update(is_active=False)
+    code = store.code
+    selectors._stores_by_code[code] = (0.0, selectors._stores_by_code[code][1])
+    with pytest.raises(Http404):
+        selectors.store_get_by_code(code=code)
+    # Unknown codes are never remembered (nothing to fill memory with).
+    with pytest.raises(Http404):
+        selectors.store_get_by_code(code="NOPE")
+    assert "NOPE" not in selectors._stores_by_code
+    selectors._stores_by_code.clear()
