@@ -338,15 +338,31 @@ def order_mark_paid(
     return True
 
 
+_CART_TAKE_OUT = """
+WITH paid AS (SELECT unnest(%(products)s::bigint[]) AS product, unnest(%(units)s::int[]) AS units),
+gone AS (
+    DELETE FROM checkout_cartline line USING paid
+    WHERE line.merchant_id = %(merchant)s AND line.visit_id = %(visit)s
+      AND line.store_product_id = paid.product AND line.quantity <= paid.units
+)
+UPDATE checkout_cartline line SET quantity = line.quantity - paid.units FROM paid
+WHERE line.merchant_id = %(merchant)s AND line.visit_id = %(visit)s
+  AND line.store_product_id = paid.product AND line.quantity > paid.units
+"""
+
+
 def _cart_take_out(*, merchant_id: int, visit_id: int, units: dict[int, int]) -> None:
-    """Take what was paid for out of the visit's cart; what the shopper added meanwhile stays in it."""
-    lines = CartLine.objects.filter(merchant_id=merchant_id, visit_id=visit_id, store_product_id__in=list(units))
-    for line in lines.select_for_update():
-        left = line.quantity - units[line.store_product_id]
-        if left > 0:
-            CartLine.objects.filter(pk=line.pk).update(quantity=left)
-        else:
-            CartLine.objects.filter(pk=line.pk).delete()
+    """Take what was paid for out of the visit's cart (one statement); what was added meanwhile stays."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _CART_TAKE_OUT,
+            {
+                "products": list(units),
+                "units": list(units.values()),
+                "merchant": merchant_id,
+                "visit": visit_id,
+            },
+        )
 
 
 def order_payment_failed(*, merchant_id: int, order_id: int, message: str) -> None:
