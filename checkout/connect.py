@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib import messages
-from django.http import HttpResponse, HttpResponseRedirect
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from checkout import gateway
 from merchants.access import merchant_view
-from merchants.http import MerchantRequest
+from merchants.http import MerchantRequest, error_message
 from merchants.models import Merchant
 from merchants.selectors import store_list
 
@@ -48,8 +49,33 @@ def payments_settings(request: MerchantRequest) -> HttpResponse:
             "ready": ready,
             "problem": problem,
             "fee_percent": settings.PLATFORM_FEE_BASIS_POINTS / 100,
+            "stores": list(store_list(merchant=merchant)),
         },
     )
+
+
+@require_POST
+@merchant_view("manage_settings")
+def stripe_reader_set(request: MerchantRequest) -> HttpResponse:
+    """Set (or clear) the Stripe Terminal reader of one of the merchant's stores; validated, scoped."""
+    back = reverse("payments_settings", kwargs={"slug": request.merchant.slug})
+    store = store_list(merchant=request.merchant).filter(pk=request.POST.get("store") or 0).first()
+    if store is None:
+        raise Http404("No such store.")
+    store.stripe_reader = request.POST.get("reader", "").strip()
+    try:
+        store.full_clean(validate_unique=False, validate_constraints=False)
+    except ValidationError as error:
+        messages.error(request, error_message(error))
+        return redirect(back)
+    store.save(update_fields=["stripe_reader"])
+    messages.success(
+        request,
+        f"{store.name}: card reader {store.stripe_reader} saved."
+        if store.stripe_reader
+        else f"{store.name}: no card reader.",
+    )
+    return redirect(back)
 
 
 @require_POST

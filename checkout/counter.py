@@ -75,6 +75,7 @@ class ShiftTotals:
     cash_tendered: int
     change_given: int
     card_sales: int
+    reader_sales: int
     cancelled: int
     lines_voided: int
     expected_cash: int
@@ -160,6 +161,7 @@ def shift_totals(*, shift: Shift) -> ShiftTotals:
             cash_tendered=Coalesce(Sum("amount_tendered", filter=cash), 0),
             change_given=Coalesce(Sum("change_given", filter=cash), 0),
             card_sales=Coalesce(Sum("amount", filter=Q(method=CounterMethod.EXTERNAL_CARD)), 0),
+            reader_sales=Coalesce(Sum("amount", filter=Q(method=CounterMethod.STRIPE_CARD)), 0),
         )
         sales = CounterSale.objects.filter(merchant_id=shift.merchant_id, shift_id=shift.pk).aggregate(
             cancelled=Count("pk", filter=Q(order__status=OrderStatus.CANCELLED)),
@@ -260,7 +262,7 @@ def counter_sale_start(*, shift: Shift, clerk: User) -> Order:
     return order
 
 
-def _sale_lock(order: Order) -> Order:
+def _sale_lock(order: Order, *, allow_card_in_progress: bool = False) -> Order:
     """The sale's order row, locked for this transaction; refuses a sale that is no longer open."""
     locked = (
         Order.objects.select_for_update(of=("self",))
@@ -274,6 +276,11 @@ def _sale_lock(order: Order) -> Order:
         raise CheckoutError("This sale is already paid.", code="paid")
     if locked.status != OrderStatus.PENDING:
         raise CheckoutError("This sale was cancelled.", code="cancelled")
+    if locked.payment_intent and not allow_card_in_progress:
+        raise CheckoutError(
+            "A card payment is waiting on the reader: cancel it before changing or paying this sale another way.",
+            code="card_in_progress",
+        )
     return locked
 
 
@@ -408,6 +415,15 @@ def counter_sale_cancel(*, order: Order) -> None:
 # Payments -----------------------------------------------------------------------------------------
 
 
+def _payable_check(locked: Order, shift: Shift) -> None:
+    if not shift.is_open:
+        raise CheckoutError("This shift is closed; open a new one to sell.", code="shift_closed")
+    if not OrderLine.objects.filter(merchant_id=locked.merchant_id, order_id=locked.pk).exists():
+        raise CheckoutError("Scan something before taking payment.", code="empty_sale")
+    if locked.requires_age_check and locked.age_checked_at is None:
+        raise CheckoutError("This sale has age-restricted items: check the shopper's ID first.", code="age_check")
+
+
 def _pay(*, order: Order, method: str, tendered: int | None, recorded_by: User) -> CounterPayment:
     with merchant_context(order.merchant_id):
         sale = CounterSale.objects.filter(merchant_id=order.merchant_id, order_id=order.pk).first()
@@ -419,12 +435,7 @@ def _pay(*, order: Order, method: str, tendered: int | None, recorded_by: User) 
         if existing is not None:
             return existing  # a replayed payment (double click, retried request): paid once
         locked = _sale_lock(order)
-        if not shift.is_open:
-            raise CheckoutError("This shift is closed; open a new one to sell.", code="shift_closed")
-        if not OrderLine.objects.filter(merchant_id=locked.merchant_id, order_id=locked.pk).exists():
-            raise CheckoutError("Scan something before taking payment.", code="empty_sale")
-        if locked.requires_age_check and locked.age_checked_at is None:
-            raise CheckoutError("This sale has age-restricted items: check the shopper's ID first.", code="age_check")
+        _payable_check(locked, shift)
         if method == CounterMethod.CASH:
             assert tendered is not None
             _cash_validate(tendered, "The cash given")
@@ -470,6 +481,124 @@ def counter_pay_cash(*, order: Order, tendered: int, recorded_by: User) -> Count
 def counter_pay_external_card(*, order: Order, recorded_by: User) -> CounterPayment:
     """Record the sale as paid by card on a terminal outside Lingshou; books it once; atomic, scoped."""
     return _pay(order=order, method=CounterMethod.EXTERNAL_CARD, tendered=None, recorded_by=recorded_by)
+
+
+# Card through Stripe Terminal ------------------------------------------------------------------------
+#
+# Server-driven: Lingshou creates a card_present PaymentIntent and hands it to the store's reader;
+# the shopper taps or inserts the card there; Stripe's webhook (or the reconciliation task) then
+# books the sale with counter_card_paid. While the reader waits the sale cannot change, so the
+# amount on the reader is always the sale's total.
+
+
+def counter_card_start(*, order: Order, clerk: User) -> Order:
+    """Send the sale's total to the store's Stripe reader; atomic, scoped, once per sale and total.
+
+    Refuses (CheckoutError, nothing sent) a store without a reader, an empty or unchecked sale, a
+    closed shift, and a card payment already waiting. Stripe errors come back as CheckoutError.
+    """
+    from checkout import gateway
+
+    with merchant_context(order.merchant_id):
+        sale = CounterSale.objects.filter(merchant_id=order.merchant_id, order_id=order.pk).first()
+        if sale is None:
+            raise CheckoutError("This is not a counter sale.", code="not_counter")
+        shift = Shift.objects.select_for_update().get(merchant_id=order.merchant_id, pk=sale.shift_id)
+        locked = _sale_lock(order)
+        _payable_check(locked, shift)
+        reader = locked.store.stripe_reader
+        if not reader:
+            raise CheckoutError("No Stripe card reader is set up for this store (Payments settings).", code="no_reader")
+        account = locked.store.merchant.stripe_account or None
+        try:
+            intent = gateway.terminal_intent_create(
+                amount=locked.total,
+                currency=locked.currency,
+                # One intent per sale and total: a retried click reuses it; a changed sale gets its own.
+                idempotency_key=f"lingshou-counter-{locked.token}-{locked.total}",
+                metadata={
+                    "merchant_id": str(locked.merchant_id),
+                    "order_id": str(locked.pk),
+                    "store": locked.store.code,
+                    "channel": Channel.COUNTER,
+                },
+                connected_account=account,
+            )
+            gateway.reader_process_intent(reader=reader, intent_id=intent.id, connected_account=account)
+        except gateway.GatewayError as error:
+            raise CheckoutError(f"The card reader could not start: {error.message}", code="reader_error") from error
+        locked.payment_intent = intent.id
+        locked.stripe_account = account or ""
+        locked.payment_error = ""
+        locked.save(update_fields=["payment_intent", "stripe_account", "payment_error"])
+    logger.info("counter_card_start", extra={"order_id": order.pk, "payment_intent": intent.id, "reader": reader})
+    return locked
+
+
+def counter_card_cancel(*, order: Order) -> bool:
+    """Stop a waiting card payment so the sale can change or be paid otherwise; False when the card already paid.
+
+    Cancels at Stripe first: only a PaymentIntent Stripe confirms as cancelled is let go.
+    """
+    from checkout import gateway
+
+    with merchant_context(order.merchant_id):
+        locked = _sale_lock(order, allow_card_in_progress=True)
+        if not locked.payment_intent:
+            return True
+        account = locked.stripe_account or None
+        try:
+            if locked.store.stripe_reader:
+                gateway.reader_cancel(reader=locked.store.stripe_reader, connected_account=account)
+        except gateway.GatewayError:
+            pass  # the reader may already be idle; the intent's own cancellation decides below
+        try:
+            status = gateway.intent_cancel(intent_id=locked.payment_intent, connected_account=account)
+        except gateway.GatewayError as error:
+            raise CheckoutError(f"Stripe did not answer; try again: {error.message}", code="reader_error") from error
+        if status == "succeeded":
+            return False  # the webhook books it; never let go of a paid sale
+        locked.payment_intent = ""
+        locked.stripe_account = ""
+        locked.save(update_fields=["payment_intent", "stripe_account"])
+    return True
+
+
+def counter_card_paid(
+    *, merchant_id: int, order_id: int, payment_intent: str, amount_received: int, currency: str
+) -> bool:
+    """Book a counter sale that Stripe says the reader took; idempotent (one CounterPayment per order).
+
+    The sale is booked even if its shift closed meanwhile: the card was charged, so the sale happened.
+    """
+    with merchant_context(merchant_id):
+        sale = CounterSale.objects.filter(merchant_id=merchant_id, order_id=order_id).first()
+        if sale is None:
+            return False
+        shift = Shift.objects.select_for_update().get(merchant_id=merchant_id, pk=sale.shift_id)
+        if CounterPayment.objects.filter(merchant_id=merchant_id, order_id=order_id).exists():
+            return False
+        booked = order_mark_paid(
+            merchant_id=merchant_id,
+            order_id=order_id,
+            payment_intent=payment_intent,
+            amount_received=amount_received,
+            currency=currency,
+        )
+        if not booked:
+            return False
+        CounterPayment.objects.create(
+            merchant_id=merchant_id,
+            order_id=order_id,
+            shift=shift,
+            method=CounterMethod.STRIPE_CARD,
+            amount=amount_received,
+            amount_tendered=amount_received,
+            change_given=0,
+            recorded_by_id=sale.started_by_id,
+        )
+    logger.info("counter_card_paid", extra={"order_id": order_id, "payment_intent": payment_intent})
+    return True
 
 
 def cash_suggestions(*, total: int, currency: str) -> list[int]:

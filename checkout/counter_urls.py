@@ -24,5 +24,11 @@ urlpatterns = [
     path("m/<slug:slug>/counter/sales/<int:order_id>/age-checked/", views.sale_age_checked, name="counter_age_checked"),
     path("m/<slug:slug>/counter/sales/<int:order_id>/pay/cash/", views.pay_cash, name="counter_pay_cash"),
     path("m/<slug:slug>/counter/sales/<int:order_id>/pay/card/", views.pay_external_card, name="counter_pay_card"),
+    path("m/<slug:slug>/counter/sales/<int:order_id>/pay/reader/", views.pay_stripe_card, name="counter_pay_reader"),
+    path(
+        "m/<slug:slug>/counter/sales/<int:order_id>/pay/reader/cancel/",
+        views.stripe_card_cancel,
+        name="counter_pay_reader_cancel",
+    ),
     path("m/<slug:slug>/counter/sales/<int:order_id>/receipt/", views.receipt, name="counter_receipt"),
 ]

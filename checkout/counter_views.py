@@ -283,6 +283,33 @@ def pay_external_card(request: MerchantRequest, order_id: int) -> HttpResponse:
     return _sale_answer(request, shift, paid=paid)
 
 
+@require_POST
+@merchant_view("sell")
+def pay_stripe_card(request: MerchantRequest, order_id: int) -> HttpResponse:
+    """Send the total to the store's Stripe card reader; the page then waits for Stripe's answer."""
+    order = _sale(request, order_id)
+    shift = order.counter_sale.shift
+    try:
+        counter.counter_card_start(order=order, clerk=request.user)
+    except ValidationError as error:
+        return _sale_answer(request, shift, status=400, error=error_message(error))
+    return _sale_answer(request, shift)
+
+
+@require_POST
+@merchant_view("sell")
+def stripe_card_cancel(request: MerchantRequest, order_id: int) -> HttpResponse:
+    """Stop the card payment waiting on the reader (the shopper pays otherwise or changes the sale)."""
+    order = _sale(request, order_id)
+    shift = order.counter_sale.shift
+    try:
+        if not counter.counter_card_cancel(order=order):
+            return _sale_answer(request, shift, error="Too late to cancel: the card was already charged.")
+    except ValidationError as error:
+        return _sale_answer(request, shift, status=400, error=error_message(error))
+    return _sale_answer(request, shift)
+
+
 @merchant_view("sell")
 def receipt(request: MerchantRequest, order_id: int) -> HttpResponse:
     """A paid counter sale's printable receipt, with its exit pass as a QR code."""

@@ -350,6 +350,54 @@ def intent_confirm_with_saved_card(
     return intent_retrieve(intent_id=intent_id, connected_account=connected_account)
 
 
+def terminal_intent_create(
+    *, amount: int, currency: str, idempotency_key: str, metadata: dict[str, str], connected_account: str | None
+) -> Intent:
+    """A PaymentIntent for a card presented at a Stripe Terminal reader; once per idempotency key."""
+    params: PaymentIntentCreateParams = {
+        "amount": amount,
+        "currency": currency.lower(),
+        "metadata": metadata,
+        "payment_method_types": ["card_present"],
+        "capture_method": "automatic",
+    }
+    if connected_account:
+        params["application_fee_amount"] = platform_fee_get(amount=amount)
+    options = _options(idempotency_key=idempotency_key, connected_account=connected_account)
+    with _stripe_errors():
+        intent = _client().v1.payment_intents.create(params=params, options=options)
+    return _intent_from(intent.to_dict())
+
+
+def reader_process_intent(*, reader: str, intent_id: str, connected_account: str | None) -> str:
+    """Hand the PaymentIntent to the reader, which asks for the card; returns the reader's action status."""
+    with _stripe_errors():
+        answer = _client().v1.terminal.readers.process_payment_intent(
+            reader, params={"payment_intent": intent_id}, options=_options(connected_account=connected_account)
+        )
+    action = answer.to_dict().get("action") or {}
+    return str(action.get("status") or "in_progress")
+
+
+def reader_cancel(*, reader: str, connected_account: str | None) -> None:
+    """Stop whatever the reader is asking the shopper for."""
+    with _stripe_errors():
+        _client().v1.terminal.readers.cancel_action(reader, options=_options(connected_account=connected_account))
+
+
+def intent_cancel(*, intent_id: str, connected_account: str | None) -> str:
+    """Cancel a PaymentIntent that has not succeeded; returns its status afterwards (``succeeded`` if too late)."""
+    client = _client()
+    options = _options(connected_account=connected_account)
+    with _stripe_errors():
+        try:
+            intent = client.v1.payment_intents.cancel(intent_id, options=options)
+        except stripe.InvalidRequestError:
+            # Already succeeded (or cancelled): Stripe refuses; what it is now decides.
+            intent = client.v1.payment_intents.retrieve(intent_id, options=options)
+    return str(intent.status)
+
+
 @dataclass(frozen=True)
 class SavedCard:
     id: str

@@ -331,6 +331,7 @@ class CounterSale(TenantModel):
 class CounterMethod(models.TextChoices):
     CASH = "cash", "Cash"
     EXTERNAL_CARD = "external_card", "Card (external terminal)"
+    STRIPE_CARD = "stripe_card", "Card (Stripe reader)"
 
 
 class CounterPayment(TenantModel):

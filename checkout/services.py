@@ -473,7 +473,8 @@ def webhook_event_process(*, event: dict[str, Any]) -> bool:
         metadata = obj.get("metadata") or {}
         summary = ""
         if kind == "payment_intent.succeeded" and metadata.get("order_id"):
-            applied = order_mark_paid(
+            applied = payment_succeeded(
+                channel=str(metadata.get("channel") or Channel.SHOPPER),
                 merchant_id=int(metadata["merchant_id"]),
                 order_id=int(metadata["order_id"]),
                 payment_intent=str(obj["id"]),
@@ -504,6 +505,29 @@ def webhook_event_process(*, event: dict[str, Any]) -> bool:
             )
         WebhookEvent.objects.filter(pk=event_id).update(processed_at=timezone.now(), summary=summary[:300])
     return True
+
+
+def payment_succeeded(
+    *, channel: str, merchant_id: int, order_id: int, payment_intent: str, amount_received: int, currency: str
+) -> bool:
+    """Book a succeeded PaymentIntent: a counter sale through its shift (card reader), else the shopper's order."""
+    if channel == Channel.COUNTER:
+        from checkout.counter import counter_card_paid
+
+        return counter_card_paid(
+            merchant_id=merchant_id,
+            order_id=order_id,
+            payment_intent=payment_intent,
+            amount_received=amount_received,
+            currency=currency,
+        )
+    return order_mark_paid(
+        merchant_id=merchant_id,
+        order_id=order_id,
+        payment_intent=payment_intent,
+        amount_received=amount_received,
+        currency=currency,
+    )
 
 
 def dispute_record(*, dispute: dict[str, Any]) -> bool:
@@ -547,7 +571,7 @@ def payments_reconcile(*, older_than: timedelta = timedelta(minutes=3)) -> int:
         waiting = list(
             Order.objects.filter(status__in=[OrderStatus.PENDING, OrderStatus.EXPIRED], created_at__lt=cutoff)
             .exclude(payment_intent="")
-            .only("pk", "merchant_id", "payment_intent", "stripe_account")[:500]
+            .only("pk", "merchant_id", "payment_intent", "stripe_account", "channel")[:500]
         )
     for order in waiting:
         try:
@@ -558,7 +582,8 @@ def payments_reconcile(*, older_than: timedelta = timedelta(minutes=3)) -> int:
             logger.warning("reconcile_unavailable", extra={"order_id": order.pk})
             continue
         if intent.status == "succeeded":
-            marked += order_mark_paid(
+            marked += payment_succeeded(
+                channel=order.channel,
                 merchant_id=order.merchant_id,
                 order_id=order.pk,
                 payment_intent=intent.id,

@@ -18,4 +18,5 @@ urlpatterns = [
     path("m/<slug:slug>/exit/", views.exit_check, name="exit_check"),
     path("m/<slug:slug>/settings/payments/", connect.payments_settings, name="payments_settings"),
     path("m/<slug:slug>/settings/payments/connect/", connect.stripe_connect, name="stripe_connect"),
+    path("m/<slug:slug>/settings/payments/reader/", connect.stripe_reader_set, name="stripe_reader_set"),
 ]

@@ -135,6 +135,10 @@ class Store(TenantModel):
     country = models.CharField(max_length=2, default="DE", validators=[RegexValidator(r"^[A-Z]{2}$")])
     # {"mon": [["07:00", "22:00"]], ...}: one or more open intervals a weekday, local time.
     opening_hours = models.JSONField(default=_default_opening_hours, validators=[opening_hours_validator])
+    # The Stripe Terminal card reader at the till (server-driven integration); empty: none.
+    stripe_reader = models.CharField(
+        max_length=100, blank=True, validators=[RegexValidator(r"^tmr_[A-Za-z0-9]+$", "A reader id looks like tmr_…")]
+    )
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(default=django_timezone.now)
 

@@ -23,7 +23,7 @@ from checkout.models import (
     OrderStatus,
     Shift,
 )
-from checkout.services import CheckoutError, age_check_confirm
+from checkout.services import CheckoutError, age_check_confirm, webhook_event_process
 from merchants.models import Merchant, Store
 from merchants.tenancy import merchant_context, platform_access
 from tests.catalog.factories import BarcodeFactory, StoreProductFactory, next_gtin
@@ -350,6 +350,7 @@ def test_closing_a_shift_computes_expected_cash_and_the_difference_exactly(
         cash_tendered=1249,
         change_given=303,
         card_sales=199,
+        reader_sales=0,
         cancelled=1,
         lines_voided=0,
         expected_cash=10946,
@@ -446,7 +447,7 @@ def test_quick_cash_buttons_and_card_pay_through_the_page(
     # 2,49 due: exact, then the next notes above it.
     assert 'name="quick" value="249">Exact 2,49\xa0€' in page
     assert [v for v in ("500", "1000", "2000") if f'name="quick" value="{v}"' in page] == ["500", "1000", "2000"]
-    assert "Card through Stripe</button> Not built yet" in page
+    assert "No Stripe card reader in this store" in page
     answer = client.post(f"/m/{merchant.slug}/counter/sales/{sale.pk}/pay/cash/", {"quick": "500"}, **HTMX)
     assert "Change due: 2,51\xa0€" in answer.content.decode()
 
@@ -525,6 +526,8 @@ def _routes(
         ("post", f"counter/sales/{sale}/age-checked/", {}),
         ("post", f"counter/sales/{sale}/pay/cash/", {"tendered": "100"}),
         ("post", f"counter/sales/{sale}/pay/card/", {}),
+        ("post", f"counter/sales/{sale}/pay/reader/", {}),
+        ("post", f"counter/sales/{sale}/pay/reader/cancel/", {}),
         ("post", f"counter/sales/{sale}/cancel/", {}),
         ("get", f"counter/sales/{paid}/receipt/", {}),
     ]
@@ -585,7 +588,8 @@ def test_a_clerk_may_use_every_route(
     # In this order: a second shift is refused (told why, back to the till); the scan adds a
     # cola, the crisps go to 5 and are voided; 100 € pays the two colas; the card button then
     # finds the sale paid and shows that payment; a paid sale cannot be cancelled.
-    statuses = [200, 302, 200, 200, 200, 200, 200, 200, 200, 409, 200]
+    # The reader buttons find the sale paid too and say so (400).
+    statuses = [200, 302, 200, 200, 200, 200, 200, 200, 200, 400, 400, 409, 200]
     for (method, path, data), status in zip(routes, statuses, strict=True):
         response = getattr(client, method)(f"/m/{merchant.slug}/{path}", data, **HTMX)
         assert response.status_code == status, (method, path, response.content[:300])
@@ -596,3 +600,200 @@ def test_a_clerk_may_use_every_route(
     assert client.post(f"/m/{merchant.slug}/{closing[1]}", {"counted_cash": "14.98"}).status_code == 302
     with merchant_context(merchant):
         assert (Shift.objects.get().expected_cash, Shift.objects.get().difference) == (1498, 0)
+
+
+# Card on the Stripe Terminal reader ---------------------------------------------------------------
+
+
+@pytest.fixture
+def reader_store(store: Store) -> Store:
+    with merchant_context(store.merchant_id):
+        Store.objects.filter(pk=store.pk).update(stripe_reader="tmr_till1")
+    store.stripe_reader = "tmr_till1"
+    return store
+
+
+def _succeeded(order: Order, intent_id: str) -> dict[str, Any]:
+    return {
+        "id": f"evt_reader_{order.pk}_{intent_id}",
+        "type": "payment_intent.succeeded",
+        "data": {
+            "object": {
+                "id": intent_id,
+                "amount": order.total,
+                "amount_received": order.total,
+                "currency": order.currency.lower(),
+                "metadata": {"merchant_id": str(order.merchant_id), "order_id": str(order.pk), "channel": "counter"},
+            }
+        },
+    }
+
+
+def test_a_sale_paid_on_the_stripe_reader_is_booked_by_the_webhook_once(
+    merchant: Merchant,
+    reader_store: Store,
+    shift: Shift,
+    clerk: Any,
+    sale: Order,
+    cola: StoreProduct,
+    fake_stripe: Any,
+    stripe_fixtures: dict[str, Any],
+) -> None:
+    intent = {**stripe_fixtures["payment_intent"], "id": "pi_till", "status": "requires_payment_method"}
+    fake_stripe.answer("POST", "/v1/payment_intents", intent)
+    reader = {**stripe_fixtures["terminal.reader"], "id": "tmr_till1", "action": {"status": "in_progress"}}
+    fake_stripe.answer("POST", "/v1/terminal/readers/tmr_till1/process_payment_intent", reader)
+    counter.counter_line_scan(order=sale, code=_code(cola))
+    client = _client(clerk)
+    page = client.post(f"/m/{merchant.slug}/counter/sales/{sale.pk}/pay/reader/", **HTMX).content.decode()
+    assert "2,49\xa0€ is on the card reader" in page
+    created, handed = fake_stripe.requests
+    assert (created.path, created.form["amount"], created.form["currency"]) == ("/v1/payment_intents", "249", "eur")
+    assert created.form["payment_method_types[0]"] == "card_present"
+    assert created.form["metadata[channel]"] == "counter"
+    assert created.headers["Idempotency-Key"] == f"lingshou-counter-{sale.token}-249"
+    assert (handed.path, handed.form) == (
+        "/v1/terminal/readers/tmr_till1/process_payment_intent",
+        {"payment_intent": "pi_till"},
+    )
+    # While the reader waits, the sale cannot change or be paid another way.
+    with pytest.raises(CheckoutError, match="waiting on the reader"):
+        counter.counter_line_scan(order=sale, code=_code(cola))
+    with pytest.raises(CheckoutError, match="waiting on the reader"):
+        counter.counter_pay_cash(order=sale, tendered=500, recorded_by=clerk)
+
+    event = _succeeded(_order(sale), "pi_till")
+    assert webhook_event_process(event=event) is True
+    assert webhook_event_process(event=event) is False  # a replay books nothing more
+    paid = _order(sale)
+    assert (paid.status, paid.payment_intent) == (OrderStatus.PAID, "pi_till")
+    with merchant_context(merchant):
+        payments = list(CounterPayment.objects.values_list("method", "amount", "change_given", "recorded_by_id"))
+    assert payments == [("stripe_card", 249, 0, clerk.pk)]
+    assert _sales_booked(sale) == 1
+    totals = counter.shift_totals(shift=shift)
+    assert (totals.reader_sales, totals.cash_sales, totals.expected_cash) == (249, 0, 10000)
+    # The page's poll now shows the sale paid on the reader.
+    done = client.get(f"/m/{merchant.slug}/counter/?store={reader_store.pk}&paid={sale.pk}", **HTMX).content.decode()
+    assert "paid by card on the Stripe reader: 2,49" in done
+
+
+def test_a_reader_payment_can_be_cancelled_unless_the_card_already_paid(
+    merchant: Merchant,
+    reader_store: Store,
+    shift: Shift,
+    clerk: Any,
+    sale: Order,
+    cola: StoreProduct,
+    fake_stripe: Any,
+    stripe_fixtures: dict[str, Any],
+) -> None:
+    fake_stripe.answer("POST", "/v1/payment_intents", {**stripe_fixtures["payment_intent"], "id": "pi_till"})
+    fake_stripe.answer(
+        "POST", "/v1/terminal/readers/tmr_till1/process_payment_intent", stripe_fixtures["terminal.reader"]
+    )
+    fake_stripe.answer("POST", "/v1/terminal/readers/tmr_till1/cancel_action", stripe_fixtures["terminal.reader"])
+    fake_stripe.answer(
+        "POST",
+        "/v1/payment_intents/pi_till/cancel",
+        {**stripe_fixtures["payment_intent"], "id": "pi_till", "status": "canceled"},
+    )
+    counter.counter_line_scan(order=sale, code=_code(cola))
+    counter.counter_card_start(order=sale, clerk=clerk)
+    client = _client(clerk)
+    page = client.post(f"/m/{merchant.slug}/counter/sales/{sale.pk}/pay/reader/cancel/", **HTMX).content.decode()
+    assert "Pay cash" in page
+    assert _order(sale).payment_intent == ""
+    # The sale is free again: cash works.
+    assert counter.counter_pay_cash(order=sale, tendered=300, recorded_by=clerk).change_given == 51
+
+    # Too late: Stripe says the card already paid, so the sale is never let go.
+    second = counter.counter_sale_start(shift=shift, clerk=clerk)
+    counter.counter_line_scan(order=second, code=_code(cola))
+    fake_stripe._answers.pop(("POST", "/v1/payment_intents"))
+    fake_stripe.answer("POST", "/v1/payment_intents", {**stripe_fixtures["payment_intent"], "id": "pi_till2"})
+    fake_stripe.answer(
+        "POST",
+        "/v1/payment_intents/pi_till2/cancel",
+        {"error": {"type": "invalid_request_error", "message": "already succeeded"}},
+        status=400,
+    )
+    fake_stripe.answer(
+        "GET",
+        "/v1/payment_intents/pi_till2",
+        {**stripe_fixtures["payment_intent"], "id": "pi_till2", "status": "succeeded"},
+    )
+    counter.counter_card_start(order=second, clerk=clerk)
+    late = client.post(f"/m/{merchant.slug}/counter/sales/{second.pk}/pay/reader/cancel/", **HTMX).content.decode()
+    assert "Too late to cancel: the card was already charged." in late
+    assert _order(second).payment_intent == "pi_till2"
+
+
+def test_without_a_reader_nothing_is_sent_to_stripe(
+    merchant: Merchant, shift: Shift, clerk: Any, sale: Order, cola: StoreProduct, fake_stripe: Any
+) -> None:
+    counter.counter_line_scan(order=sale, code=_code(cola))
+    answer = _client(clerk).post(f"/m/{merchant.slug}/counter/sales/{sale.pk}/pay/reader/", **HTMX)
+    assert answer.status_code == 400
+    assert "No Stripe card reader is set up for this store" in answer.content.decode()
+    assert fake_stripe.requests == []
+    assert _order(sale).payment_intent == ""
+
+
+def test_the_owner_sets_a_stores_reader_and_bad_ids_are_refused(
+    merchant: Merchant, store: Store, other_store: Store, owner: Any, clerk: Any
+) -> None:
+    url = f"/m/{merchant.slug}/settings/payments/reader/"
+    client = _client(owner)
+    bad = client.post(url, {"store": store.pk, "reader": "reader one"}, follow=True).content.decode()
+    assert "A reader id looks like tmr_" in bad
+    client.post(url, {"store": store.pk, "reader": " tmr_AbC123 "})
+    with merchant_context(merchant):
+        assert Store.objects.get(pk=store.pk).stripe_reader == "tmr_AbC123"
+    # Another merchant's store is 404 and unchanged; a clerk may not change settings.
+    assert client.post(url, {"store": other_store.pk, "reader": "tmr_x"}).status_code == 404
+    with merchant_context(other_store.merchant_id):
+        assert Store.objects.get(pk=other_store.pk).stripe_reader == ""
+    assert _client(clerk).post(url, {"store": store.pk, "reader": ""}).status_code in (403, 404)
+    with merchant_context(merchant):
+        assert Store.objects.get(pk=store.pk).stripe_reader == "tmr_AbC123"
+
+
+def test_a_reader_payment_whose_webhook_never_came_is_booked_by_reconciliation(
+    merchant: Merchant,
+    reader_store: Store,
+    shift: Shift,
+    clerk: Any,
+    sale: Order,
+    cola: StoreProduct,
+    fake_stripe: Any,
+    stripe_fixtures: dict[str, Any],
+) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from checkout.services import payments_reconcile
+
+    fake_stripe.answer("POST", "/v1/payment_intents", {**stripe_fixtures["payment_intent"], "id": "pi_lost"})
+    fake_stripe.answer(
+        "POST", "/v1/terminal/readers/tmr_till1/process_payment_intent", stripe_fixtures["terminal.reader"]
+    )
+    counter.counter_line_scan(order=sale, code=_code(cola))
+    counter.counter_card_start(order=sale, clerk=clerk)
+    with merchant_context(merchant):
+        Order.objects.filter(pk=sale.pk).update(created_at=timezone.now() - timedelta(minutes=10))
+    succeeded = {
+        **stripe_fixtures["payment_intent"],
+        "id": "pi_lost",
+        "status": "succeeded",
+        "amount": 249,
+        "amount_received": 249,
+        "currency": "eur",
+    }
+    fake_stripe.answer("GET", "/v1/payment_intents/pi_lost", succeeded)
+    assert payments_reconcile() == 1
+    assert payments_reconcile() == 0
+    with merchant_context(merchant):
+        assert list(CounterPayment.objects.values_list("order_id", "method")) == [(sale.pk, "stripe_card")]
+    assert _order(sale).status == OrderStatus.PAID
