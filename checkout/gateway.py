@@ -358,7 +358,8 @@ def terminal_intent_create(
         "amount": amount,
         "currency": currency.lower(),
         "metadata": metadata,
-        "payment_method_types": ["card_present"],
+        # This API version's name for payment_method_types; the reader takes card_present only.
+        "allowed_payment_method_types": ["card_present"],
         "capture_method": "automatic",
     }
     if connected_account:

@@ -649,7 +649,7 @@ def test_a_sale_paid_on_the_stripe_reader_is_booked_by_the_webhook_once(
     assert "2,49\xa0€ is on the card reader" in page
     created, handed = fake_stripe.requests
     assert (created.path, created.form["amount"], created.form["currency"]) == ("/v1/payment_intents", "249", "eur")
-    assert created.form["payment_method_types[0]"] == "card_present"
+    assert created.form["allowed_payment_method_types[0]"] == "card_present"
     assert created.form["metadata[channel]"] == "counter"
     assert created.headers["Idempotency-Key"] == f"lingshou-counter-{sale.token}-249"
     assert (handed.path, handed.form) == (
