@@ -71,3 +71,52 @@ def test_scan_pay_receipt_and_exit_pass_in_chromium(
     # Chromium logs the 409 of the second scan as a console error: the one expected.
     counter.console_errors[:] = [e for e in counter.console_errors if "409" not in e]
     counter.assert_clean()
+
+
+def test_a_shopper_signs_in_by_email_link_and_finds_the_receipt_in_chromium(
+    live_server: Any,
+    open_page: Any,
+    merchant: Merchant,
+    store: Store,
+    stripe_settings: Any,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import re
+
+    from django.core import mail
+
+    from checkout import tasks
+
+    # The sign-in e-mail task runs in the live server's process (real task code, no broker).
+    monkeypatch.setattr(tasks.shopper_sign_in_send, "delay", lambda *args: tasks.shopper_sign_in_send.apply(args))
+    gateway.localstripe_webhook_register(url=f"{live_server.url}/webhooks/stripe/", name="e2e-account")
+    item = StoreProductFactory(store=store, price=120, product__name="Quellwerk Wasser")
+    stock_move(merchant=merchant, store_product_id=item.pk, kind="receipt", quantity=5)
+
+    shopper = open_page(phone=True)
+    page = shopper.page
+    page.goto(f"{live_server.url}/s/{store.code}/")
+    page.get_by_role("link", name="Sign in to keep receipts").click()
+    page.get_by_label("E-mail address").fill("mia@example.com")
+    page.get_by_role("button", name="E-mail me a sign-in link").click()
+    expect(page.get_by_text("We sent a sign-in link to")).to_be_visible()
+    link = re.search(r"http://\S+(/shopper/sign-in/\S+/)", mail.outbox[-1].body)
+    assert link is not None
+    page.goto(f"{live_server.url}{link.group(1)}")
+    page.get_by_role("button", name="Sign in to Lingshou").click()
+    page.wait_for_url(f"{live_server.url}/s/{store.code}/")  # back where the shopper was
+
+    page.get_by_label("Barcode number").fill(item.product.gtin[1:])
+    page.get_by_role("button", name="Show price").click()
+    page.get_by_role("button", name="Add to cart").click()
+    page.get_by_role("button", name="Pay", exact=True).click()
+    page.get_by_role("button", name="Visa that pays (4242)").click()
+    expect(page.get_by_role("heading", name="Thank you!")).to_be_visible(timeout=20_000)
+
+    page.get_by_role("link", name="Your receipts").click()
+    expect(page.get_by_role("heading", name="Your receipts")).to_be_visible()
+    expect(page.get_by_role("cell", name="1,20\xa0€")).to_be_visible()
+    page.get_by_role("link", name=re.compile(store.name)).click()
+    expect(page.get_by_role("heading", name="Thank you!")).to_be_visible()
+    assert_no_horizontal_overflow(shopper)
+    shopper.assert_clean()
