@@ -1,1 +1,298 @@
-"""Models of the ordering app (built in its own issue)."""
+"""Restocking from the one wholesaler: depots, how each store is supplied, purchase orders.
+
+Depots and their stock belong to the wholesaler (no merchant column); everything about one
+store's supply and orders is tenant-owned and carries ``merchant``, also on child rows. Stock
+quantities are units; order quantities are units that are whole cases of the product.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+
+from catalog.models import Product, StoreProduct
+from merchants.models import WEEKDAYS, Store, TenantModel, Wholesaler
+
+
+class Depot(models.Model):
+    """A warehouse of the wholesaler that delivers to stores."""
+
+    wholesaler = models.ForeignKey(Wholesaler, on_delete=models.CASCADE, related_name="depots")
+    name = models.CharField(max_length=200)
+    address = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["wholesaler", "name"], name="depot_unique_name")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class DepotStock(models.Model):
+    """What a depot holds of one product; ``allocated`` is promised to confirmed orders not yet shipped."""
+
+    depot = models.ForeignKey(Depot, on_delete=models.CASCADE, related_name="stock")
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="+")
+    on_hand = models.PositiveIntegerField(default=0)
+    allocated = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name_plural = "depot stock"
+        constraints = [
+            models.UniqueConstraint(fields=["depot", "product"], name="depotstock_unique_product"),
+            models.CheckConstraint(condition=Q(allocated__lte=F("on_hand")), name="depotstock_allocated_le_on_hand"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.product} at {self.depot}"
+
+    @property
+    def allocatable(self) -> int:
+        return self.on_hand - self.allocated
+
+
+def weekdays_validator(value: object) -> None:
+    """A non-empty list of weekday keys: ["tue", "fri"]."""
+    if not isinstance(value, list) or not value or not all(day in WEEKDAYS for day in value):
+        raise ValidationError(
+            f"Give the delivery days as a list of weekdays ({', '.join(WEEKDAYS)}).", code="invalid_weekdays"
+        )
+
+
+def service_levels_validator(value: object) -> None:
+    """{"drinks": 0.97}: a category path (or its top level) to a service level between 50 % and 99.9 %."""
+    if not isinstance(value, dict) or not all(
+        isinstance(k, str) and isinstance(v, int | float) and 0.5 <= v <= 0.999 for k, v in value.items()
+    ):
+        raise ValidationError(
+            'Give service levels as {"category path": 0.95}, each between 0.5 and 0.999.', code="invalid_levels"
+        )
+
+
+def _default_weekdays() -> list[str]:
+    return ["tue", "fri"]
+
+
+class StoreSupply(TenantModel):
+    """How one store is supplied: its single depot, delivery calendar, lead time and order rules."""
+
+    store = models.OneToOneField(Store, on_delete=models.CASCADE, related_name="supply")
+    depot = models.ForeignKey(Depot, on_delete=models.PROTECT, related_name="stores")
+    delivery_weekdays = models.JSONField(default=_default_weekdays, validators=[weekdays_validator])
+    # Orders for a delivery must be in by this local time (store time zone), lead_time_days
+    # before the delivery day.
+    cutoff_time = models.TimeField(default=dt.time(18, 0))
+    lead_time_days = models.PositiveSmallIntegerField(default=1, validators=[MaxValueValidator(14)])
+    # The wholesaler's currency, minor units; 0 means no rule.
+    minimum_order_value = models.PositiveIntegerField(default=0)
+    free_delivery_threshold = models.PositiveIntegerField(default=0)
+    route = models.CharField(max_length=50, blank=True, help_text="Delivery route; pick lists are grouped by it.")
+    is_auto_submit = models.BooleanField(default=False, help_text="Submit the suggested order without review.")
+    default_service_level = models.FloatField(
+        default=0.95, validators=[MinValueValidator(0.5), MaxValueValidator(0.999)]
+    )
+    service_levels = models.JSONField(default=dict, blank=True, validators=[service_levels_validator])
+
+    class Meta:
+        verbose_name_plural = "store supply"
+        indexes = [models.Index(fields=["merchant", "depot"], name="storesupply_merchant_depot")]
+
+    def __str__(self) -> str:
+        return f"{self.store} from {self.depot}"
+
+    def clean(self) -> None:
+        # A store buys from its merchant's one wholesaler: a rival's depot cannot serve it.
+        if self.store_id and self.depot_id and self.store.merchant.wholesaler_id != self.depot.wholesaler_id:
+            raise ValidationError({"depot": "This depot belongs to another wholesaler than the store's."})
+
+    def service_level_for(self, category_path: str) -> float:
+        """The most specific configured level for a category path, else the default."""
+        parts = category_path.split("/") if category_path else []
+        for depth in range(len(parts), 0, -1):
+            level = self.service_levels.get("/".join(parts[:depth]))
+            if level is not None:
+                return float(level)
+        return float(self.default_service_level)
+
+
+class OrderState(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    SUBMITTED = "submitted", "Submitted"
+    CONFIRMED = "confirmed", "Confirmed"
+    PICKING = "picking", "Picking"
+    SHIPPED = "shipped", "Shipped"
+    DELIVERED = "delivered", "Delivered"
+    RECEIVED = "received", "Received"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+# States whose goods are still to arrive: what the next suggestion counts as on order.
+OPEN_STATES = (
+    OrderState.SUBMITTED,
+    OrderState.CONFIRMED,
+    OrderState.PICKING,
+    OrderState.SHIPPED,
+    OrderState.DELIVERED,
+)
+
+
+class PurchaseOrder(TenantModel):
+    """A store's order to its depot for one delivery date."""
+
+    store = models.ForeignKey(Store, on_delete=models.PROTECT, related_name="purchase_orders")
+    depot = models.ForeignKey(Depot, on_delete=models.PROTECT, related_name="orders")
+    number = models.CharField(max_length=40)
+    state = models.CharField(max_length=10, choices=OrderState.choices, default=OrderState.DRAFT)
+    delivery_date = models.DateField()
+    currency = models.CharField(max_length=3, default="EUR")
+    # Notes of the suggestion (no history, minimum order value, free-delivery top-up), shown to the owner.
+    notes = models.JSONField(default=list, blank=True)
+    # Set once a person changed the draft; the nightly job never replaces an edited draft.
+    is_edited = models.BooleanField(default=False)
+    is_auto = models.BooleanField(default=False, help_text="Drafted by Lingshou (not added by hand).")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    received_at = models.DateTimeField(null=True, blank=True)
+    # E-mails already sent, so a redelivered task sends nothing twice.
+    ready_mailed_at = models.DateTimeField(null=True, blank=True)
+    submitted_mailed_at = models.DateTimeField(null=True, blank=True)
+    shipped_mailed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["merchant", "number"], name="purchaseorder_unique_number"),
+            # One suggested draft per store and delivery date: the nightly job and the button race safely.
+            models.UniqueConstraint(
+                fields=["merchant", "store", "delivery_date"],
+                condition=Q(state="draft"),
+                name="purchaseorder_one_draft_per_delivery",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["merchant", "store", "state"], name="purchaseorder_store_state"),
+            models.Index(fields=["merchant", "delivery_date"], name="purchaseorder_delivery"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Order {self.number}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.state in OPEN_STATES
+
+
+class PurchaseOrderLine(TenantModel):
+    """One product of an order and what became of it at each step (units; ordered in whole cases)."""
+
+    order = models.ForeignKey(PurchaseOrder, on_delete=models.CASCADE, related_name="lines")
+    store_product = models.ForeignKey(StoreProduct, on_delete=models.PROTECT, related_name="+")
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="+")
+    case_pack = models.PositiveIntegerField(default=1)
+    unit_cost = models.PositiveIntegerField(default=0, help_text="Wholesale cost per unit when ordered, minor units.")
+    suggested_quantity = models.PositiveIntegerField(null=True, blank=True)
+    quantity = models.PositiveIntegerField(help_text="Ordered units, whole cases.")
+    explanation = models.CharField(max_length=300, blank=True)
+    # Set by the wholesaler: what is allocated from depot stock, what waits for stock, what left.
+    allocated_quantity = models.PositiveIntegerField(null=True, blank=True)
+    backordered_quantity = models.PositiveIntegerField(default=0)
+    shipped_quantity = models.PositiveIntegerField(null=True, blank=True)
+    # Set by the store when the goods come in.
+    received_quantity = models.PositiveIntegerField(null=True, blank=True)
+    damaged_quantity = models.PositiveIntegerField(default=0)
+    is_over_received = models.BooleanField(default=False)
+    # The wholesaler sends this product instead (same quantity); receiving books it.
+    substitute = models.ForeignKey(Product, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["merchant", "order", "product"], name="purchaseorderline_unique_product"),
+            models.CheckConstraint(condition=Q(case_pack__gte=1), name="purchaseorderline_case_pack_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} × {self.product}"
+
+    @property
+    def cases(self) -> int:
+        return self.quantity // self.case_pack
+
+    @property
+    def shipped_product(self) -> Product:
+        return self.substitute or self.product  # type: ignore[return-value]
+
+    @property
+    def value(self) -> int:
+        return self.quantity * self.unit_cost
+
+
+class PurchaseOrderTransition(TenantModel):
+    """Every change of an order's state: who (a person, or Lingshou), when, from, to, and why."""
+
+    order = models.ForeignKey(PurchaseOrder, on_delete=models.CASCADE, related_name="transitions")
+    from_state = models.CharField(max_length=10, choices=OrderState.choices, blank=True)
+    to_state = models.CharField(max_length=10, choices=OrderState.choices)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    at = models.DateTimeField(default=timezone.now)
+    note = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["merchant", "order", "at"], name="potransition_order_time")]
+        ordering = ["at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.from_state or 'new'} → {self.to_state}"
+
+
+class ClaimStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    RESOLVED = "resolved", "Resolved"
+
+
+class Claim(TenantModel):
+    """What was missing, extra or damaged on receiving; the wholesaler sees it in the admin."""
+
+    order = models.OneToOneField(PurchaseOrder, on_delete=models.CASCADE, related_name="claim")
+    status = models.CharField(max_length=10, choices=ClaimStatus.choices, default=ClaimStatus.OPEN)
+    note = models.CharField(max_length=300, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    resolution = models.CharField(max_length=300, blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["merchant", "status"], name="claim_merchant_status")]
+
+    def __str__(self) -> str:
+        return f"Claim on {self.order}"
+
+
+class ClaimLine(TenantModel):
+    """One product's difference: shipped vs counted, and units that arrived damaged."""
+
+    claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="lines")
+    line = models.ForeignKey(PurchaseOrderLine, on_delete=models.CASCADE, related_name="+")
+    shipped = models.PositiveIntegerField()
+    received = models.PositiveIntegerField()
+    damaged = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["merchant", "claim", "line"], name="claimline_unique_line")]
+
+    @property
+    def missing(self) -> int:
+        return max(self.shipped - self.received, 0)
+
+    @property
+    def extra(self) -> int:
+        return max(self.received - self.shipped, 0)

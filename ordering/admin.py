@@ -1,0 +1,463 @@
+"""The wholesaler's fulfilment in the Django admin: depots, store supply, orders, pick lists, invoices, claims.
+
+Admin requests run through the audited platform bypass (merchants.middleware); each ModelAdmin
+narrows the rows to the signed-in staff member's wholesaler (its depots), so a wholesaler's staff
+neither see nor act on another wholesaler's orders: list, change page, bulk actions and PDFs all
+start from ``get_queryset``. Every state change goes through ordering.services (CAS, atomic, kept).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.auth.models import User
+from django.core.exceptions import ValidationError
+from django.db.models import Count, QuerySet
+from django.http import Http404, HttpRequest, HttpResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html
+
+from catalog.models import Product
+from catalog.money import format_amount
+from merchants.admin import WholesalerScopedAdmin, wholesaler_of
+from merchants.http import error_message
+from merchants.models import Store
+from ordering import services
+from ordering.models import (
+    Claim,
+    ClaimLine,
+    ClaimStatus,
+    Depot,
+    DepotStock,
+    OrderState,
+    PurchaseOrder,
+    PurchaseOrderLine,
+    PurchaseOrderTransition,
+    StoreSupply,
+)
+from ordering.pdf import Invoice, InvoiceLine, PickGroup, PickRow, invoice_pdf, pick_list_pdf
+
+
+def _depots(request: HttpRequest) -> QuerySet[Depot]:
+    if request.user.is_superuser:
+        return Depot.objects.all()
+    wholesaler = wholesaler_of(request)
+    return Depot.objects.filter(wholesaler=wholesaler) if wholesaler else Depot.objects.none()
+
+
+def _products(request: HttpRequest) -> QuerySet[Product]:
+    if request.user.is_superuser:
+        return Product.objects.all()
+    wholesaler = wholesaler_of(request)
+    return Product.objects.filter(wholesaler=wholesaler) if wholesaler else Product.objects.none()
+
+
+class DepotFilter(admin.SimpleListFilter):
+    """Only the signed-in wholesaler's own depots are offered (never a rival's names)."""
+
+    title = "depot"
+    parameter_name = "depot"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[Any, str]]:
+        return [(depot.pk, depot.name) for depot in _depots(request).order_by("name")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        return queryset.filter(depot_id=self.value()) if self.value() else queryset
+
+
+@admin.register(Depot)
+class DepotAdmin(WholesalerScopedAdmin):
+    wholesaler_path = "wholesaler"
+    list_display = ["name", "wholesaler", "address"]
+    search_fields = ["name"]
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name == "wholesaler" and not request.user.is_superuser:
+            wholesaler = wholesaler_of(request)
+            kwargs["queryset"] = type(wholesaler).objects.filter(pk=getattr(wholesaler, "pk", 0))  # type: ignore[union-attr]
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+@admin.register(DepotStock)
+class DepotStockAdmin(WholesalerScopedAdmin):
+    wholesaler_path = "depot__wholesaler"
+    list_display = ["product", "depot", "on_hand", "allocated", "allocatable"]
+    list_filter = [DepotFilter]
+    search_fields = ["product__name", "product__gtin"]
+    list_select_related = ["product", "depot"]
+    raw_id_fields = ["product"]
+    readonly_fields = ["allocated"]
+
+    @admin.display(description="allocatable")
+    def allocatable(self, obj: DepotStock) -> int:
+        return obj.allocatable
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name == "depot":
+            kwargs["queryset"] = _depots(request)
+        if db_field.name == "product":
+            kwargs["queryset"] = _products(request)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+@admin.register(StoreSupply)
+class StoreSupplyAdmin(WholesalerScopedAdmin):
+    wholesaler_path = "depot__wholesaler"
+    list_display = [
+        "store", "depot", "delivery_weekdays", "cutoff_time", "lead_time_days", "route", "is_auto_submit",
+    ]  # fmt: skip
+    list_filter = [DepotFilter]
+    exclude = ["merchant"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        return super().get_queryset(request).select_related("store", "depot")
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name == "depot":
+            kwargs["queryset"] = _depots(request)
+        if db_field.name == "store" and not request.user.is_superuser:
+            kwargs["queryset"] = Store.objects.filter(merchant__wholesaler=wholesaler_of(request))
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def save_model(self, request: HttpRequest, obj: StoreSupply, form: Any, change: bool) -> None:
+        obj.merchant_id = obj.store.merchant_id  # the tenant of the row is the store's
+        super().save_model(request, obj, form, change)
+
+
+class LineForm(forms.ModelForm):  # type: ignore[type-arg]
+    class Meta:
+        model = PurchaseOrderLine
+        fields = ["allocated_quantity", "substitute"]
+
+    def clean_allocated_quantity(self) -> int | None:
+        value = self.cleaned_data.get("allocated_quantity")
+        if value is not None and value > self.instance.quantity:
+            raise ValidationError(f"At most the {self.instance.quantity} ordered.")
+        return value
+
+    def clean_substitute(self) -> Product | None:
+        product = self.cleaned_data.get("substitute")
+        order = self.instance.order
+        if product is not None:
+            if product.pk == self.instance.product_id:
+                raise ValidationError("Choose another product than the one ordered.")
+            if not DepotStock.objects.filter(depot_id=order.depot_id, product=product).exists():
+                raise ValidationError(f"{order.depot.name} does not carry {product.name}.")
+        return product
+
+
+class LineInline(admin.TabularInline):  # type: ignore[type-arg]
+    """Allocation and substitution per line, while the order waits for confirmation."""
+
+    model = PurchaseOrderLine
+    form = LineForm
+    extra = 0
+    can_delete = False
+    raw_id_fields = ["substitute"]
+    fields = [
+        "product", "case_pack", "quantity", "allocated_quantity", "substitute", "backordered_quantity",
+        "shipped_quantity", "received_quantity", "damaged_quantity", "is_over_received", "explanation",
+    ]  # fmt: skip
+    readonly_fields = [
+        "product", "case_pack", "quantity", "backordered_quantity", "shipped_quantity", "received_quantity",
+        "damaged_quantity", "is_over_received", "explanation",
+    ]  # fmt: skip
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return obj is not None and obj.state == OrderState.SUBMITTED and super().has_change_permission(request, obj)
+
+
+class TransitionInline(admin.TabularInline):  # type: ignore[type-arg]
+    model = PurchaseOrderTransition
+    extra = 0
+    can_delete = False
+    fields = ["at", "from_state", "to_state", "by", "note"]
+    readonly_fields = ["at", "from_state", "to_state", "by", "note"]
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+def _actor(request: HttpRequest) -> User | None:
+    return request.user if isinstance(request.user, User) else None
+
+
+def _run(
+    modeladmin: admin.ModelAdmin,  # type: ignore[type-arg]
+    request: HttpRequest,
+    queryset: QuerySet[PurchaseOrder],
+    verb: str,
+    action: Any,
+) -> None:
+    done, refused = 0, []
+    for order in queryset.order_by("pk"):
+        try:
+            action(order)
+        except ValidationError as error:
+            refused.append(f"{order.number}: {error_message(error)}")
+        else:
+            done += 1
+    if done:
+        modeladmin.message_user(request, f"{verb} {done} order{'s' if done != 1 else ''}.", messages.SUCCESS)
+    for reason in refused:
+        modeladmin.message_user(request, reason, messages.ERROR)
+
+
+@admin.register(PurchaseOrder)
+class PurchaseOrderAdmin(WholesalerScopedAdmin):
+    wholesaler_path = "depot__wholesaler"
+    list_display = ["number", "store", "depot", "delivery_date", "state", "line_count", "has_claim", "submitted_at"]
+    list_filter = [DepotFilter, "delivery_date", "state"]
+    date_hierarchy = "delivery_date"
+    search_fields = ["number", "store__name", "store__code"]
+    inlines = [LineInline, TransitionInline]
+    fields = ["number", "store", "depot", "state", "delivery_date", "submitted_at", "received_at", "notes", "invoice"]
+    readonly_fields = [
+        "number",
+        "store",
+        "depot",
+        "state",
+        "delivery_date",
+        "submitted_at",
+        "received_at",
+        "notes",
+        "invoice",
+    ]
+    actions = ["confirm", "confirm_cancel_short", "pick_list", "mark_shipped", "mark_delivered", "cancel"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        # Drafts are the shop's own business until submitted.
+        return (
+            super()
+            .get_queryset(request)
+            .exclude(state=OrderState.DRAFT)
+            .select_related("store", "depot", "claim")
+            .annotate(lines_count=Count("lines"))
+        )
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.display(description="lines", ordering="lines_count")
+    def line_count(self, obj: Any) -> int:
+        return int(obj.lines_count)
+
+    @admin.display(description="claim", boolean=True)
+    def has_claim(self, obj: PurchaseOrder) -> bool:
+        return hasattr(obj, "claim")
+
+    @admin.display(description="invoice")
+    def invoice(self, obj: PurchaseOrder) -> str:
+        if obj.state not in (OrderState.SHIPPED, OrderState.DELIVERED, OrderState.RECEIVED):
+            return "after shipping"
+        url = reverse("admin:ordering_purchaseorder_invoice", args=[obj.pk])
+        return format_html('<a href="{}">Invoice PDF</a>', url)
+
+    def get_urls(self) -> list[Any]:
+        return [
+            path(
+                "<int:order_id>/invoice.pdf",
+                self.admin_site.admin_view(self.invoice_view),
+                name="ordering_purchaseorder_invoice",
+            ),
+            *super().get_urls(),
+        ]
+
+    def invoice_view(self, request: HttpRequest, order_id: int) -> HttpResponse:
+        """The invoice of a shipped order; another wholesaler's order is 404."""
+        if not self.has_view_permission(request):
+            raise Http404
+        order = self.get_queryset(request).filter(pk=order_id).select_related("merchant", "depot__wholesaler").first()
+        if order is None or order.state not in (OrderState.SHIPPED, OrderState.DELIVERED, OrderState.RECEIVED):
+            raise Http404("No such shipped order.")
+        lines = list(order.lines.select_related("product", "substitute").order_by("product__name"))
+        currency = order.currency
+        shipped = [line for line in lines if line.shipped_quantity]
+        total = sum((line.shipped_quantity or 0) * line.unit_cost for line in shipped)
+        document = invoice_pdf(
+            invoice=Invoice(
+                number=f"INV-{order.number}",
+                issued=timezone.localdate(),
+                seller=order.depot.wholesaler.name,
+                seller_address=order.depot.address or order.depot.name,
+                buyer=f"{order.merchant.name}, {order.store.name}",
+                buyer_address=order.store.address,
+                order_number=order.number,
+                delivery_date=order.delivery_date,
+                lines=[
+                    InvoiceLine(
+                        product=str(line.shipped_product),
+                        gtin=line.shipped_product.gtin,
+                        units=line.shipped_quantity or 0,
+                        unit_price=format_amount(line.unit_cost, currency, locale="en_IE"),
+                        amount=format_amount((line.shipped_quantity or 0) * line.unit_cost, currency, locale="en_IE"),
+                    )
+                    for line in shipped
+                ],
+                total=format_amount(total, currency, locale="en_IE"),
+                note="Substituted products are invoiced at the price of the product ordered.",
+            )
+        )
+        response = HttpResponse(document, content_type="application/pdf")
+        response["Content-Disposition"] = f'inline; filename="invoice-{order.number}.pdf"'
+        return response
+
+    @admin.action(description="Confirm (allocate depot stock; backorder short lines)", permissions=["change"])
+    def confirm(self, request: HttpRequest, queryset: QuerySet[PurchaseOrder]) -> None:
+        _run(
+            self,
+            request,
+            queryset,
+            "Confirmed",
+            lambda o: services.purchase_order_confirm(merchant=o.merchant_id, order_id=o.pk, by=_actor(request)),
+        )
+
+    @admin.action(description="Confirm (allocate depot stock; cancel short lines)", permissions=["change"])
+    def confirm_cancel_short(self, request: HttpRequest, queryset: QuerySet[PurchaseOrder]) -> None:
+        _run(
+            self,
+            request,
+            queryset,
+            "Confirmed",
+            lambda o: services.purchase_order_confirm(
+                merchant=o.merchant_id, order_id=o.pk, by=_actor(request), backorder_short=False
+            ),
+        )
+
+    @admin.action(description="Pick list PDF per delivery day and route (starts picking)", permissions=["change"])
+    def pick_list(self, request: HttpRequest, queryset: QuerySet[PurchaseOrder]) -> HttpResponse | None:
+        orders = list(queryset.filter(state__in=[OrderState.CONFIRMED, OrderState.PICKING]).order_by("pk"))
+        if not orders:
+            self.message_user(request, "Pick lists are printed for confirmed orders; none is selected.", messages.ERROR)
+            return None
+        for order in orders:
+            if order.state == OrderState.CONFIRMED:
+                services.purchase_order_pick(merchant=order.merchant_id, order_id=order.pk, by=_actor(request))
+        routes = dict(
+            StoreSupply.objects.filter(store_id__in=[o.store_id for o in orders]).values_list("store_id", "route")
+        )
+        rows: dict[tuple[Any, str, str], list[PickRow]] = defaultdict(list)
+        lines = (
+            PurchaseOrderLine.objects.filter(order__in=orders)
+            .select_related("order", "order__store", "order__depot", "product", "substitute")
+            .order_by("pk")
+        )
+        for line in lines:
+            units = line.allocated_quantity or 0
+            if not units:
+                continue
+            product = line.shipped_product
+            order = line.order
+            rows[(order.delivery_date, routes.get(order.store_id, ""), order.depot.name)].append(
+                PickRow(
+                    product=str(product),
+                    gtin=product.gtin,
+                    store=order.store.name,
+                    order_number=order.number,
+                    cases=units // max(product.case_pack, 1),
+                    case_pack=product.case_pack,
+                    units=units,
+                )
+            )
+        groups = [
+            PickGroup(delivery_date=day, route=route, depot=depot, rows=group)
+            for (day, route, depot), group in sorted(rows.items(), key=lambda item: (item[0][0], item[0][1]))
+        ]
+        response = HttpResponse(pick_list_pdf(groups=groups), content_type="application/pdf")
+        response["Content-Disposition"] = 'attachment; filename="pick-list.pdf"'
+        return response
+
+    @admin.action(description="Mark shipped", permissions=["change"])
+    def mark_shipped(self, request: HttpRequest, queryset: QuerySet[PurchaseOrder]) -> None:
+        _run(
+            self,
+            request,
+            queryset,
+            "Shipped",
+            lambda o: services.purchase_order_ship(merchant=o.merchant_id, order_id=o.pk, by=_actor(request)),
+        )
+
+    @admin.action(description="Mark delivered", permissions=["change"])
+    def mark_delivered(self, request: HttpRequest, queryset: QuerySet[PurchaseOrder]) -> None:
+        _run(
+            self,
+            request,
+            queryset,
+            "Delivered",
+            lambda o: services.purchase_order_deliver(merchant=o.merchant_id, order_id=o.pk, by=_actor(request)),
+        )
+
+    @admin.action(description="Cancel (releases allocated stock)", permissions=["change"])
+    def cancel(self, request: HttpRequest, queryset: QuerySet[PurchaseOrder]) -> None:
+        _run(
+            self,
+            request,
+            queryset,
+            "Cancelled",
+            lambda o: services.purchase_order_cancel(
+                merchant=o.merchant_id,
+                order_id=o.pk,
+                by=_actor(request),
+                by_wholesaler=True,
+                note="Cancelled by the wholesaler",
+            ),
+        )
+
+
+class ClaimLineInline(admin.TabularInline):  # type: ignore[type-arg]
+    model = ClaimLine
+    extra = 0
+    can_delete = False
+    fields = ["line", "shipped", "received", "damaged"]
+    readonly_fields = ["line", "shipped", "received", "damaged"]
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Claim)
+class ClaimAdmin(WholesalerScopedAdmin):
+    wholesaler_path = "order__depot__wholesaler"
+    list_display = ["order", "store", "status", "created_at", "note"]
+    list_filter = ["status"]
+    inlines = [ClaimLineInline]
+    fields = ["order", "status", "note", "created_at", "resolution", "resolved_at"]
+    readonly_fields = ["order", "status", "note", "created_at", "resolved_at"]
+    actions = ["resolve"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        return super().get_queryset(request).select_related("order", "order__store")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.display(description="store")
+    def store(self, obj: Claim) -> str:
+        return obj.order.store.name
+
+    @admin.action(description="Mark resolved", permissions=["change"])
+    def resolve(self, request: HttpRequest, queryset: QuerySet[Claim]) -> None:
+        for claim in queryset.filter(status=ClaimStatus.OPEN):
+            services.claim_resolve(
+                merchant=claim.merchant_id,
+                claim_id=claim.pk,
+                resolution=claim.resolution or "Resolved",
+                by=_actor(request),
+            )
+        self.message_user(request, "Claims resolved.", messages.SUCCESS)

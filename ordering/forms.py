@@ -1,0 +1,26 @@
+"""Forms of the restock pages: numbers people type, checked before any service runs."""
+
+from __future__ import annotations
+
+from django import forms
+
+
+class QuantityForm(forms.Form):
+    quantity = forms.IntegerField(
+        min_value=0,
+        max_value=100_000,
+        error_messages={
+            "required": "Give a quantity in units (whole cases).",
+            "invalid": "Give the quantity as a whole number of units.",
+            "min_value": "A quantity cannot be negative.",
+            "max_value": "That is more than a depot ships in one order.",
+        },
+    )
+
+
+class LineAddForm(QuantityForm):
+    code = forms.CharField(max_length=32, error_messages={"required": "Scan or type the product's barcode."})
+
+
+class ScanForm(forms.Form):
+    code = forms.CharField(max_length=32, error_messages={"required": "Scan or type a barcode."})

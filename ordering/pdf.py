@@ -1,0 +1,177 @@
+"""Printable PDFs of the wholesaler: consolidated pick lists per delivery day and route, and invoices.
+
+Framework-free: plain data in, PDF bytes out. Set in the PDF standard fonts (Helvetica), like the
+shelf labels (catalog/labels.py), so nothing is embedded; tables come from reportlab's platypus,
+which breaks long lists across pages and repeats the header row.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from reportlab.lib import colors
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import getSampleStyleSheet
+from reportlab.lib.units import mm
+from reportlab.platypus import PageBreak, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+
+_STYLES = getSampleStyleSheet()
+_GRID = TableStyle(
+    [
+        ("FONTNAME", (0, 0), (-1, 0), "Helvetica-Bold"),
+        ("FONTSIZE", (0, 0), (-1, -1), 9),
+        ("LINEBELOW", (0, 0), (-1, 0), 0.8, colors.black),
+        ("LINEBELOW", (0, 1), (-1, -1), 0.25, colors.Color(0.75, 0.75, 0.75)),
+        ("ALIGN", (-3, 1), (-1, -1), "RIGHT"),
+        ("VALIGN", (0, 0), (-1, -1), "TOP"),
+    ]
+)
+
+
+@dataclass(frozen=True)
+class PickRow:
+    """One product to pick for one store."""
+
+    product: str
+    gtin: str
+    store: str
+    order_number: str
+    cases: int
+    case_pack: int
+    units: int
+
+
+@dataclass(frozen=True)
+class PickGroup:
+    """Everything one route carries on one delivery day."""
+
+    delivery_date: dt.date
+    route: str
+    depot: str
+    rows: Sequence[PickRow]
+
+
+def _text(value: str) -> str:
+    # Paragraph reads a little markup: escape what the catalog may contain.
+    return value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _document(title: str) -> tuple[io.BytesIO, SimpleDocTemplate]:
+    buffer = io.BytesIO()
+    doc = SimpleDocTemplate(
+        buffer,
+        pagesize=A4,
+        title=title,
+        author="Lingshou",
+        leftMargin=15 * mm,
+        rightMargin=15 * mm,
+        topMargin=15 * mm,
+        bottomMargin=15 * mm,
+    )
+    return buffer, doc
+
+
+def pick_list_pdf(*, groups: Sequence[PickGroup]) -> bytes:
+    """A pick list per delivery day and route: products summed over stores (pick once), then per store."""
+    buffer, doc = _document("Pick list")
+    story: list[object] = []
+    for index, group in enumerate(groups):
+        if index:
+            story.append(PageBreak())
+        route = group.route or "no route"
+        story.append(
+            Paragraph(_text(f"Pick list {group.delivery_date:%a %d %b %Y} · {route} · {group.depot}"), _STYLES["Title"])
+        )
+        totals: dict[tuple[str, str], list[int]] = {}
+        for row in group.rows:
+            total = totals.setdefault((row.product, row.gtin), [0, 0, row.case_pack])
+            total[0] += row.cases
+            total[1] += row.units
+        story.append(Paragraph("Consolidated", _STYLES["Heading2"]))
+        table = [["Product", "GTIN", "Cases", "Case pack", "Units"]]
+        table += [
+            [Paragraph(_text(name), _STYLES["BodyText"]), gtin, str(c), str(pack), str(u)]
+            for (name, gtin), (c, u, pack) in sorted(totals.items())
+        ]
+        story.append(Table(table, colWidths=[75 * mm, 35 * mm, 20 * mm, 20 * mm, 20 * mm], repeatRows=1, style=_GRID))
+        story.append(Spacer(1, 6 * mm))
+        story.append(Paragraph("Per store", _STYLES["Heading2"]))
+        per_store = [["Store", "Order", "Product", "Cases", "Units"]]
+        per_store += [
+            [
+                Paragraph(_text(row.store), _STYLES["BodyText"]),
+                row.order_number,
+                Paragraph(_text(row.product), _STYLES["BodyText"]),
+                str(row.cases),
+                str(row.units),
+            ]
+            for row in sorted(group.rows, key=lambda r: (r.store, r.product))
+        ]
+        story.append(
+            Table(per_store, colWidths=[40 * mm, 28 * mm, 72 * mm, 15 * mm, 15 * mm], repeatRows=1, style=_GRID)
+        )
+    if not groups:
+        story.append(Paragraph("Nothing to pick.", _STYLES["Title"]))
+    doc.build(story)  # type: ignore[arg-type]
+    return buffer.getvalue()
+
+
+@dataclass(frozen=True)
+class InvoiceLine:
+    product: str
+    gtin: str
+    units: int
+    unit_price: str
+    amount: str
+
+
+@dataclass(frozen=True)
+class Invoice:
+    number: str
+    issued: dt.date
+    seller: str
+    seller_address: str
+    buyer: str
+    buyer_address: str
+    order_number: str
+    delivery_date: dt.date
+    lines: Sequence[InvoiceLine]
+    total: str
+    note: str = ""
+
+
+def invoice_pdf(*, invoice: Invoice) -> bytes:
+    """An invoice of what was shipped, at the wholesale prices the order was placed at."""
+    buffer, doc = _document(f"Invoice {invoice.number}")
+    body = _STYLES["BodyText"]
+    story: list[object] = [
+        Paragraph(_text(f"Invoice {invoice.number}"), _STYLES["Title"]),
+        Paragraph(_text(f"{invoice.seller} · {invoice.seller_address}"), body),
+        Spacer(1, 4 * mm),
+        Paragraph(_text(f"To: {invoice.buyer}"), body),
+        Paragraph(_text(invoice.buyer_address), body),
+        Spacer(1, 4 * mm),
+        Paragraph(
+            _text(
+                f"Order {invoice.order_number} · delivered {invoice.delivery_date:%d %b %Y} · "
+                f"issued {invoice.issued:%d %b %Y}"
+            ),
+            body,
+        ),
+        Spacer(1, 6 * mm),
+    ]
+    table = [["Product", "GTIN", "Units", "Unit price", "Amount"]]
+    table += [
+        [Paragraph(_text(line.product), body), line.gtin, str(line.units), line.unit_price, line.amount]
+        for line in invoice.lines
+    ]
+    table.append(["Total", "", "", "", invoice.total])
+    grid = TableStyle([*_GRID.getCommands(), ("FONTNAME", (0, -1), (-1, -1), "Helvetica-Bold")])
+    story.append(Table(table, colWidths=[75 * mm, 35 * mm, 18 * mm, 25 * mm, 27 * mm], repeatRows=1, style=grid))
+    if invoice.note:
+        story += [Spacer(1, 6 * mm), Paragraph(_text(invoice.note), body)]
+    doc.build(story)  # type: ignore[arg-type]
+    return buffer.getvalue()

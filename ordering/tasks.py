@@ -1,0 +1,145 @@
+"""Celery tasks of ordering: the nightly suggested orders and the order e-mails. Ids in, idempotent."""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import logging
+
+from celery import shared_task
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from merchants.models import Membership, Role, Store, WholesalerStaff
+from merchants.tenancy import merchant_context, platform_access
+from ordering import selectors, services
+from ordering.models import OrderState, PurchaseOrder, StoreSupply
+
+logger = logging.getLogger("lingshou.ordering")
+
+# Stores whose order deadline falls within this window get their suggestion drafted now; the
+# beat runs hourly, so every store is drafted on the evening before its cut-off, once.
+DRAFT_AHEAD = dt.timedelta(hours=14)
+
+
+@shared_task(acks_late=True)
+def purchase_orders_draft_due(now_iso: str | None = None) -> int:
+    """Queue a draft for every store whose next cut-off is near and has no order for that delivery yet."""
+    now = dt.datetime.fromisoformat(now_iso) if now_iso else timezone.now()
+    queued = 0
+    with platform_access(reason="nightly suggested orders", actor="task:purchase_orders_draft_due"):
+        supplies = list(StoreSupply.objects.select_related("store", "depot").filter(store__is_active=True))
+        for supply in supplies:
+            delivery = selectors.delivery_next(supply=supply, now=now)
+            if delivery.deadline - now > DRAFT_AHEAD:
+                continue
+            if (
+                PurchaseOrder.objects.filter(store_id=supply.store_id, delivery_date=delivery.date)
+                .exclude(state=OrderState.CANCELLED)
+                .exists()
+            ):
+                continue
+            transaction.on_commit(
+                functools.partial(purchase_order_draft.delay, supply.merchant_id, supply.store_id, now.isoformat())
+            )
+            queued += 1
+    return queued
+
+
+@shared_task(acks_late=True)
+def purchase_order_draft(merchant_id: int, store_id: int, now_iso: str | None = None) -> int | None:
+    """Draft one store's suggested order (and submit it where the owner opted in); safe to run twice."""
+    now = dt.datetime.fromisoformat(now_iso) if now_iso else timezone.now()
+    with merchant_context(merchant_id):
+        store = Store.objects.filter(merchant_id=merchant_id, pk=store_id).first()
+        supply = selectors.supply_get(merchant=merchant_id, store=store) if store else None
+        if store is None or supply is None:
+            return None
+        delivery = selectors.delivery_next(supply=supply, now=now)
+        if (
+            PurchaseOrder.objects.filter(merchant_id=merchant_id, store=store, delivery_date=delivery.date)
+            .exclude(state=OrderState.CANCELLED)
+            .exists()
+        ):
+            return None  # a redelivered task, or the owner pressed the button first
+        outcome = services.purchase_order_draft(store=store, now=now)
+        order = outcome.order
+        if supply.is_auto_submit and outcome.is_new and order is not None and order.lines.exists():
+            try:
+                services.purchase_order_submit(
+                    merchant=merchant_id, order_id=order.pk, by=None, now=now, note="Auto-submitted"
+                )
+            except ValidationError as error:
+                # Below the minimum order value, say: the draft waits for the owner instead.
+                logger.info("auto_submit_refused", extra={"order": order.pk, "reason": str(error.messages)})
+        return order.pk if order else None
+
+
+def _recipients(order: PurchaseOrder, event: str) -> list[str]:
+    if event == "submitted":
+        with platform_access(reason=f"mail wholesaler about order {order.pk}", actor="task:purchase_order_mail"):
+            return sorted(
+                set(
+                    WholesalerStaff.objects.filter(wholesaler_id=order.depot.wholesaler_id, user__is_active=True)
+                    .exclude(user__email="")
+                    .values_list("user__email", flat=True)
+                )
+            )
+    owners = Membership.objects.filter(merchant_id=order.merchant_id, role=Role.OWNER).values_list("user_id", flat=True)
+    return sorted(
+        set(
+            get_user_model()
+            .objects.filter(pk__in=list(owners), is_active=True)
+            .exclude(email="")
+            .values_list("email", flat=True)
+        )
+    )
+
+
+_MAILED_FIELD = {"ready": "ready_mailed_at", "submitted": "submitted_mailed_at", "shipped": "shipped_mailed_at"}
+_SUBJECT = {
+    "ready": "Your suggested order {number} is ready to review",
+    "submitted": "New order {number} from {store} for {delivery}",
+    "shipped": "Order {number} is on its way",
+}
+
+
+@shared_task(acks_late=True, autoretry_for=(ConnectionError, TimeoutError), retry_backoff=True, max_retries=5)
+def purchase_order_mail(merchant_id: int, order_id: int, event: str) -> bool:
+    """E-mail the owner (ready, shipped) or the wholesaler's staff (submitted) once per order and event."""
+    mailed = _MAILED_FIELD[event]
+    with merchant_context(merchant_id):
+        order = (
+            PurchaseOrder.objects.select_related("store", "depot", "depot__wholesaler", "merchant")
+            .filter(merchant_id=merchant_id, pk=order_id, **{f"{mailed}__isnull": True})
+            .first()
+        )
+        if order is None:
+            return False
+        recipients = _recipients(order, event)
+        lines = list(order.lines.select_related("product").order_by("product__name"))
+    if not recipients:
+        return False
+    context = {
+        "order": order,
+        "lines": lines,
+        "event": event,
+        "url": f"{settings.SITE_URL}/m/{order.merchant.slug}/restock/orders/{order.pk}/",
+        "admin_url": f"{settings.SITE_URL}/admin/ordering/purchaseorder/{order.pk}/change/",
+    }
+    send_mail(
+        subject=_SUBJECT[event].format(number=order.number, store=order.store.name, delivery=order.delivery_date),
+        message=render_to_string("ordering/order_email.txt", context),
+        from_email=None,
+        recipient_list=recipients,
+    )
+    with merchant_context(merchant_id):
+        PurchaseOrder.objects.filter(merchant_id=merchant_id, pk=order_id, **{f"{mailed}__isnull": True}).update(
+            **{mailed: timezone.now()}
+        )
+    return True

@@ -1,0 +1,329 @@
+"""Owner pages of restocking under /m/<slug>/restock/: suggested order, orders, receiving, claims.
+
+Each page renders whole, or only its partial when htmx asks (an edited line, the receiving form
+after a scan). Every id in a URL is looked up within the request's merchant: another merchant's
+order is 404, like one that does not exist.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from catalog.selectors import LookupError_, store_product_by_code
+from merchants.access import merchant_view
+from merchants.http import MerchantRequest, error_message
+from merchants.selectors import store_list, store_pick
+from ordering import selectors, services
+from ordering.forms import LineAddForm, QuantityForm, ScanForm
+from ordering.models import OrderState, PurchaseOrder, PurchaseOrderLine
+
+EDIT_PERMISSION = "manage_stock"
+
+
+def _order_url(request: MerchantRequest, order: PurchaseOrder | int) -> str:
+    order_id = order if isinstance(order, int) else order.pk
+    return reverse("restock_order", kwargs={"slug": request.merchant.slug, "order_id": order_id})
+
+
+def _order_context(request: MerchantRequest, order: PurchaseOrder) -> dict[str, object]:
+    request.dashboard_section = "restock"
+    lines = list(order.lines.all())
+    value = sum(line.quantity * line.unit_cost for line in lines)
+    supply = selectors.supply_get(merchant=request.merchant, store=order.store)
+    can_edit = request.membership.has_permission(EDIT_PERMISSION)
+    deadline = selectors.order_deadline(supply=supply, delivery_date=order.delivery_date) if supply else None
+    return {
+        "order": order,
+        "lines": lines,
+        "value": value,
+        "supply": supply,
+        "deadline": deadline,
+        "is_late": deadline is not None and timezone.now() >= deadline,
+        "can_edit": can_edit and order.state in services.EDITABLE,
+        "can_submit": can_edit and order.state == OrderState.DRAFT,
+        "can_cancel": can_edit and order.state in services.CANCELLABLE_BY_SHOP,
+        "can_receive": can_edit and order.state in (OrderState.SHIPPED, OrderState.DELIVERED),
+        "claim": getattr(order, "claim", None),
+    }
+
+
+@merchant_view()
+def restock(request: MerchantRequest) -> HttpResponse:
+    """The store's supply, its current suggested order and every order with its state."""
+    store = store_pick(merchant=request.merchant, wanted=request.GET.get("store"))
+    supply = selectors.supply_get(merchant=request.merchant, store=store)
+    delivery = selectors.delivery_next(supply=supply, now=timezone.now()) if supply else None
+    orders = list(selectors.purchase_order_list(merchant=request.merchant, store=store)[:100])
+    return render(
+        request,
+        "dashboard/ordering/restock.html",
+        {
+            "store": store,
+            "stores": list(store_list(merchant=request.merchant)),
+            "supply": supply,
+            "delivery": delivery,
+            "draft": selectors.draft_current(merchant=request.merchant, store=store),
+            "orders": orders,
+            "can_edit": request.membership.has_permission(EDIT_PERMISSION),
+        },
+    )
+
+
+@require_POST
+@merchant_view(EDIT_PERMISSION)
+def restock_draft(request: MerchantRequest) -> HttpResponse:
+    """The button: draft the suggested order now (the nightly job does the same)."""
+    store = store_pick(merchant=request.merchant, wanted=request.POST.get("store"))
+    try:
+        outcome = services.purchase_order_draft(store=store, created_by=request.user)
+    except ValidationError as error:
+        messages.error(request, error_message(error))
+        return redirect(f"{reverse('section_restock', kwargs={'slug': request.merchant.slug})}?store={store.pk}")
+    (messages.success if outcome.is_new else messages.info)(request, outcome.message)
+    for note in outcome.notes:
+        messages.info(request, note)
+    assert outcome.order is not None
+    return redirect(_order_url(request, outcome.order))
+
+
+@merchant_view()
+def restock_order(request: MerchantRequest, order_id: int) -> HttpResponse:
+    """One order: lines with their explanations, edits while allowed, submit, history, claim."""
+    order = selectors.purchase_order_get(merchant=request.merchant, order_id=order_id)
+    return render(
+        request,
+        "dashboard/ordering/order.html",
+        {**_order_context(request, order), "add_form": LineAddForm()},
+    )
+
+
+def _line_get(request: MerchantRequest, order_id: int, line_id: int) -> PurchaseOrderLine:
+    line = (
+        PurchaseOrderLine.objects.for_merchant(request.merchant)
+        .select_related("order", "product", "store_product")
+        .filter(order_id=order_id, pk=line_id)
+        .first()
+    )
+    if line is None:
+        raise Http404("No such line.")
+    return line
+
+
+@require_POST
+@merchant_view(EDIT_PERMISSION)
+def restock_line(request: MerchantRequest, order_id: int, line_id: int) -> HttpResponse:
+    """Change one line's quantity (0 removes it). Answers the line's row to htmx."""
+    line = _line_get(request, order_id, line_id)
+    form = QuantityForm(request.POST)
+    error = ""
+    removed = False
+    if not form.is_valid():
+        error = "; ".join(str(m) for m in form.errors.get("quantity", ["Give a quantity."]))
+    else:
+        try:
+            saved = services.purchase_order_line_set(
+                merchant=request.merchant,
+                order_id=order_id,
+                line_id=line.pk,
+                quantity=form.cleaned_data["quantity"],
+                by=request.user,
+            )
+        except ValidationError as problem:
+            error = error_message(problem)
+        else:
+            removed = saved is None
+            if saved is not None:
+                line = saved
+    if not request.htmx:
+        if error:
+            messages.error(request, f"{line.product}: {error}")
+        elif removed:
+            messages.success(request, f"{line.product} removed from the order.")
+        else:
+            messages.success(request, f"{line.product}: {line.quantity} units.")
+        return redirect(_order_url(request, order_id))
+    if removed:
+        return HttpResponse("")
+    order = selectors.purchase_order_get(merchant=request.merchant, order_id=order_id)
+    context = {
+        **_order_context(request, order),
+        "line": next((candidate for candidate in order.lines.all() if candidate.pk == line.pk), line),
+        "row_error": error,
+        "typed": request.POST.get("quantity", ""),
+    }
+    return render(request, "dashboard/ordering/order.html#line", context, status=400 if error else 200)
+
+
+@require_POST
+@merchant_view(EDIT_PERMISSION)
+def restock_line_add(request: MerchantRequest, order_id: int) -> HttpResponse:
+    """Add a product by its barcode (units in whole cases)."""
+    order = selectors.purchase_order_get(merchant=request.merchant, order_id=order_id)
+    form = LineAddForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, " ".join(str(m) for errors in form.errors.values() for m in errors))
+        return redirect(_order_url(request, order))
+    try:
+        found = store_product_by_code(store=order.store, code=form.cleaned_data["code"])
+        line = services.purchase_order_line_add(
+            merchant=request.merchant,
+            order_id=order.pk,
+            store_product_id=found.store_product.pk,
+            quantity=form.cleaned_data["quantity"],
+            by=request.user,
+        )
+    except LookupError_ as error:
+        messages.error(request, str(error))
+    except ValidationError as error:
+        messages.error(request, error_message(error))
+    else:
+        messages.success(request, f"{line.product}: {line.quantity} units on the order.")
+    return redirect(_order_url(request, order))
+
+
+@require_POST
+@merchant_view(EDIT_PERMISSION)
+def restock_submit(request: MerchantRequest, order_id: int) -> HttpResponse:
+    order = selectors.purchase_order_get(merchant=request.merchant, order_id=order_id)
+    try:
+        _, message = services.purchase_order_submit(merchant=request.merchant, order_id=order.pk, by=request.user)
+    except ValidationError as error:
+        messages.error(request, error_message(error))
+    else:
+        (messages.warning if "moved" in message else messages.success)(request, message)
+    return redirect(_order_url(request, order))
+
+
+@require_POST
+@merchant_view(EDIT_PERMISSION)
+def restock_cancel(request: MerchantRequest, order_id: int) -> HttpResponse:
+    order = selectors.purchase_order_get(merchant=request.merchant, order_id=order_id)
+    try:
+        services.purchase_order_cancel(
+            merchant=request.merchant, order_id=order.pk, by=request.user, note="Cancelled by the shop"
+        )
+    except ValidationError as error:
+        messages.error(request, error_message(error))
+    else:
+        messages.success(request, f"Order {order.number} cancelled.")
+    return redirect(_order_url(request, order))
+
+
+def _counts_from(
+    request: MerchantRequest, lines: list[PurchaseOrderLine]
+) -> tuple[dict[int, dict[str, str]], list[str]]:
+    """What the receiving form holds per line, as typed; and which lines are neither ticked nor counted."""
+    values: dict[int, dict[str, str]] = {}
+    open_lines = []
+    for line in lines:
+        received = request.POST.get(f"received-{line.pk}", "").strip()
+        damaged = request.POST.get(f"damaged-{line.pk}", "").strip()
+        ticked = request.POST.get(f"ok-{line.pk}") == "on"
+        values[line.pk] = {"received": received, "damaged": damaged, "ok": "on" if ticked else ""}
+        if not received and not ticked:
+            open_lines.append(str(line.shipped_product))
+    return values, open_lines
+
+
+@merchant_view()
+def restock_receive(request: MerchantRequest, order_id: int) -> HttpResponse:
+    """Count a delivery in: scan barcodes or tick lines, type counted and damaged; book it."""
+    order = selectors.purchase_order_get(merchant=request.merchant, order_id=order_id)
+    lines = list(order.lines.all())
+    values: dict[int, dict[str, str]] = {line.pk: {"received": "", "damaged": "", "ok": ""} for line in lines}
+    status = 200
+    scan_message = ""
+    if request.method == "POST":
+        if not request.membership.has_permission(EDIT_PERMISSION):
+            raise PermissionDenied("Only owners and managers can receive deliveries.")
+        values, open_lines = _counts_from(request, lines)
+        if request.POST.get("action") == "scan":
+            scan_message, status = _scan(request, order, lines, values)
+        else:
+            try:
+                counts = _parse_counts(lines, values, open_lines)
+                services.purchase_order_receive(
+                    merchant=request.merchant,
+                    order_id=order.pk,
+                    counts=counts,
+                    by=request.user,
+                    note=request.POST.get("note", "").strip(),
+                )
+            except ValidationError as error:
+                messages.error(request, error_message(error))
+                status = 400
+            else:
+                received = selectors.purchase_order_get(merchant=request.merchant, order_id=order.pk)
+                if hasattr(received, "claim"):
+                    messages.warning(
+                        request, f"Order {order.number} received; the differences went to the wholesaler as a claim."
+                    )
+                else:
+                    messages.success(request, f"Order {order.number} received: everything is in stock.")
+                return redirect(_order_url(request, order))
+    context = {
+        **_order_context(request, order),
+        "rows": [(line, values[line.pk]) for line in lines],
+        "scan_form": ScanForm(),
+        "scan_message": scan_message,
+    }
+    if request.htmx and request.method == "POST":
+        return render(request, "dashboard/ordering/receive.html#receiving", context, status=status)
+    return render(request, "dashboard/ordering/receive.html", context, status=status)
+
+
+def _scan(
+    request: MerchantRequest, order: PurchaseOrder, lines: list[PurchaseOrderLine], values: dict[int, dict[str, str]]
+) -> tuple[str, int]:
+    """Add a scanned code's units to its line's count (a case barcode counts a whole case)."""
+    form = ScanForm(request.POST)
+    if not form.is_valid():
+        return "Scan or type a barcode.", 400
+    try:
+        found = store_product_by_code(store=order.store, code=form.cleaned_data["code"])
+    except LookupError_ as error:
+        return str(error), 400
+    product_id = found.store_product.product_id
+    line = next((line for line in lines if line.shipped_product.pk == product_id), None)
+    if line is None:
+        return f"{found.store_product.name} is not on this delivery.", 400
+    current = values[line.pk]["received"]
+    count = (int(current) if current.isdigit() else 0) + found.quantity
+    values[line.pk]["received"] = str(count)
+    return f"{line.shipped_product}: {count} counted.", 200
+
+
+def _parse_counts(
+    lines: list[PurchaseOrderLine], values: dict[int, dict[str, str]], open_lines: list[str]
+) -> dict[int, services.Count]:
+    if open_lines:
+        raise ValidationError(
+            f"Tick or count every line before booking: not yet {', '.join(open_lines)}.", code="incomplete"
+        )
+    counts = {}
+    for line in lines:
+        received_text, damaged_text = values[line.pk]["received"], values[line.pk]["damaged"]
+        try:
+            received = int(received_text) if received_text else (line.shipped_quantity or 0)
+            damaged = int(damaged_text) if damaged_text else 0
+        except ValueError as error:
+            raise ValidationError(f"{line.shipped_product}: counts are whole numbers of units.") from error
+        counts[line.pk] = services.Count(received=received, damaged=damaged)
+    return counts
+
+
+@merchant_view()
+def restock_claims(request: MerchantRequest) -> HttpResponse:
+    """Receiving claims: what the wholesaler was told was missing, extra or damaged."""
+    request.dashboard_section = "restock"
+    return render(
+        request,
+        "dashboard/ordering/claims.html",
+        {"claims": list(selectors.claim_list(merchant=request.merchant)[:200])},
+    )

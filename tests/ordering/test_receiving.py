@@ -1,0 +1,108 @@
+"""The receiving page: scanning (a case barcode counts its case), ticking, over-delivery flagged, roles."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from catalog.models import Product, StockMovement, StoreProduct
+from merchants.models import Store
+from merchants.tenancy import merchant_context
+from ordering import services
+from ordering.models import Claim, OrderState, PurchaseOrder, PurchaseOrderLine, StoreSupply
+from tests.catalog.factories import BarcodeFactory
+from tests.ordering.conftest import MONDAY_NOON, item_for
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def shipped(store: Store, supply: StoreSupply, cola: Product) -> tuple[PurchaseOrder, PurchaseOrderLine, StoreProduct]:
+    item = item_for(store, cola)
+    order = services.purchase_order_draft(store=store, now=MONDAY_NOON).order
+    assert order is not None
+    line = services.purchase_order_line_add(
+        merchant=store.merchant_id, order_id=order.pk, store_product_id=item.pk, quantity=24
+    )
+    services.purchase_order_submit(merchant=store.merchant_id, order_id=order.pk, by=None, now=MONDAY_NOON)
+    services.purchase_order_confirm(merchant=store.merchant_id, order_id=order.pk, by=None)
+    services.purchase_order_ship(merchant=store.merchant_id, order_id=order.pk, by=None)
+    return order, line, item
+
+
+def _url(merchant, order: PurchaseOrder) -> str:  # type: ignore[no-untyped-def]
+    return f"/m/{merchant.slug}/restock/orders/{order.pk}/receive/"
+
+
+def test_a_case_barcode_counts_a_whole_case(owner_client: Client, merchant, shipped, cola: Product) -> None:  # type: ignore[no-untyped-def]
+    order, line, _ = shipped
+    case = BarcodeFactory(product=cola, kind="case", quantity=12)
+    response = owner_client.post(
+        _url(merchant, order),
+        {"action": "scan", "code": case.code, f"received-{line.pk}": "1"},
+        HTTP_HX_REQUEST="true",
+    )
+    text = response.content.decode()
+    assert response.status_code == 200
+    assert text.lstrip().startswith('<form method="post" id="receiving"')
+    assert f'name="received-{line.pk}" value="13"' in text
+
+
+def test_scanning_a_product_not_on_the_delivery_says_so(
+    owner_client: Client,
+    merchant,
+    shipped,
+    store: Store,
+    chips: Product,  # type: ignore[no-untyped-def]
+) -> None:
+    order, _, _ = shipped
+    item_for(store, chips)
+    response = owner_client.post(_url(merchant, order), {"action": "scan", "code": chips.gtin}, HTTP_HX_REQUEST="true")
+    assert response.status_code == 400
+    assert "Knusper Chips is not on this delivery." in response.content.decode()
+
+
+def test_receiving_more_than_shipped_is_booked_and_flagged(owner_client: Client, merchant, shipped) -> None:  # type: ignore[no-untyped-def]
+    order, line, item = shipped
+    response = owner_client.post(_url(merchant, order), {"action": "receive", f"received-{line.pk}": "30"}, follow=True)
+    text = response.content.decode()
+    assert "the differences went to the wholesaler as a claim" in text
+    assert "more than shipped" in text
+    with merchant_context(merchant):
+        assert StoreProduct.objects.get(pk=item.pk).on_hand == 30
+        claim = Claim.objects.get(order=order)
+        assert [(c.shipped, c.received, c.extra) for c in claim.lines.all()] == [(24, 30, 6)]
+        assert PurchaseOrderLine.objects.get(pk=line.pk).is_over_received
+
+
+def test_ticking_every_line_receives_as_shipped_without_a_claim(owner_client: Client, merchant, shipped) -> None:  # type: ignore[no-untyped-def]
+    order, line, item = shipped
+    response = owner_client.post(_url(merchant, order), {"action": "receive", f"ok-{line.pk}": "on"}, follow=True)
+    assert f"Order {order.number} received: everything is in stock." in response.content.decode()
+    with merchant_context(merchant):
+        assert StoreProduct.objects.get(pk=item.pk).on_hand == 24
+        assert not Claim.objects.exists()
+        assert PurchaseOrder.objects.get(pk=order.pk).state == OrderState.RECEIVED
+
+
+def test_clerks_cannot_receive(client: Client, clerk, merchant, shipped) -> None:  # type: ignore[no-untyped-def]
+    order, line, _ = shipped
+    client.force_login(clerk)
+    with merchant_context(merchant):
+        movements = StockMovement.objects.count()
+    assert client.post(_url(merchant, order), {"action": "receive", f"ok-{line.pk}": "on"}).status_code == 403
+    with merchant_context(merchant):
+        assert StockMovement.objects.count() == movements
+        assert PurchaseOrder.objects.get(pk=order.pk).state == OrderState.SHIPPED
+
+
+def test_a_bad_count_is_refused_and_nothing_is_booked(owner_client: Client, merchant, shipped) -> None:  # type: ignore[no-untyped-def]
+    order, line, item = shipped
+    response = owner_client.post(
+        _url(merchant, order), {"action": "receive", f"received-{line.pk}": "5", f"damaged-{line.pk}": "9"}
+    )
+    assert response.status_code == 400
+    assert "9 damaged is more than the 5 that arrived." in response.content.decode()
+    with merchant_context(merchant):
+        assert StoreProduct.objects.get(pk=item.pk).on_hand == 0
+        assert PurchaseOrder.objects.get(pk=order.pk).state == OrderState.SHIPPED

@@ -1,0 +1,87 @@
+"""Nightly drafting (idempotent, auto-submit) and the order e-mails, the latter on a real Celery worker."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+from pathlib import Path
+
+import pytest
+
+from merchants.models import Store
+from merchants.tenancy import merchant_context
+from ordering import services, tasks
+from ordering.models import OrderState, PurchaseOrder, StoreSupply
+from tests.ordering.conftest import MONDAY_NOON
+from tests.worker import celery_worker, wait_for
+
+
+def _orders(store: Store) -> list[tuple[str, str]]:
+    with merchant_context(store.merchant_id):
+        return [
+            (o.state, o.delivery_date.isoformat()) for o in PurchaseOrder.objects.filter(store=store).order_by("pk")
+        ]
+
+
+@pytest.mark.django_db
+def test_the_nightly_draft_runs_once_per_store_and_delivery(store: Store, selling_store: dict) -> None:
+    first = tasks.purchase_order_draft(store.merchant_id, store.pk, MONDAY_NOON.isoformat())
+    assert first is not None
+    # A redelivered task, or the hourly beat again: the order for Tuesday exists, nothing is drafted.
+    assert tasks.purchase_order_draft(store.merchant_id, store.pk, MONDAY_NOON.isoformat()) is None
+    assert _orders(store) == [("draft", "2026-11-24")]
+
+
+@pytest.mark.django_db
+def test_auto_submit_where_the_owner_opted_in(store: Store, selling_store: dict, supply: StoreSupply) -> None:
+    with merchant_context(store.merchant_id):
+        StoreSupply.objects.filter(pk=supply.pk).update(is_auto_submit=True)
+    order_id = tasks.purchase_order_draft(store.merchant_id, store.pk, MONDAY_NOON.isoformat())
+    assert _orders(store) == [("submitted", "2026-11-24")]
+    with merchant_context(store.merchant_id):
+        notes = list(PurchaseOrder.objects.get(pk=order_id).transitions.values_list("to_state", "note"))
+    assert notes == [("draft", "Suggested by Lingshou"), ("submitted", "Auto-submitted")]
+
+
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
+def test_the_beat_drafts_due_stores_and_mail_goes_out_once(
+    store: Store,
+    selling_store: dict,
+    depot_staff_user,
+    owner,
+    tmp_path: Path,  # type: ignore[no-untyped-def]
+) -> None:
+    mail = tmp_path / "mail"
+    env = {"EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend", "EMAIL_FILE_PATH": str(mail)}
+    owner.email = "owner@kiosk.example"
+    owner.save()
+    with celery_worker(extra_env=env, queues="celery,ordering") as worker:
+        # Monday 13:00 Berlin: Tuesday's cut-off is 5 hours away, within the drafting window.
+        assert tasks.purchase_orders_draft_due(MONDAY_NOON.isoformat()) == 1
+        assert wait_for(lambda: len(_orders(store)) == 1), worker.stderr
+        with merchant_context(store.merchant_id):
+            order = PurchaseOrder.objects.get(store=store)
+        assert wait_for(lambda: mail.exists() and len(list(mail.iterdir())) == 1), worker.stderr
+        # The beat again: the order exists, nothing more is queued.
+        assert tasks.purchase_orders_draft_due(MONDAY_NOON.isoformat()) == 0
+        services.purchase_order_submit(merchant=store.merchant_id, order_id=order.pk, by=owner, now=MONDAY_NOON)
+        assert wait_for(lambda: len(list(mail.iterdir())) == 2), worker.stderr
+        services.purchase_order_confirm(merchant=store.merchant_id, order_id=order.pk, by=None)
+        services.purchase_order_ship(merchant=store.merchant_id, order_id=order.pk, by=None)
+        assert wait_for(lambda: len(list(mail.iterdir())) == 3), worker.stderr
+        # A redelivered mail task finds the e-mail sent and sends nothing.
+        tasks.purchase_order_mail.delay(store.merchant_id, order.pk, "submitted")
+        assert wait_for(lambda: len(list(mail.iterdir())) > 3, timeout=3) is False
+    messages = [email.message_from_bytes(p.read_bytes(), policy=email.policy.default) for p in mail.iterdir()]
+    ready = next(m for m in messages if "is ready to review" in str(m["Subject"]))
+    submitted = next(m for m in messages if f"New order {order.number}" in str(m["Subject"]))
+    assert ready["To"] == "owner@kiosk.example"
+    assert "Quellwerk Cola" in ready.get_content()
+    assert f"/restock/orders/{order.pk}/" in ready.get_content()  # type: ignore[attr-defined]
+    assert submitted["To"] == "picker@wholesale.example"
+    assert f"/admin/ordering/purchaseorder/{order.pk}/change/" in submitted.get_content()  # type: ignore[attr-defined]
+    shipped = next(m for m in messages if "is on its way" in str(m["Subject"]))
+    assert shipped["To"] == "owner@kiosk.example"
+    assert f"/restock/orders/{order.pk}/receive/" in shipped.get_content()  # type: ignore[attr-defined]
+    assert _orders(store) == [(OrderState.SHIPPED, "2026-11-24")]
