@@ -24,6 +24,7 @@ urlpatterns = [
     path("api/v1/", include("merchants.api_urls")),
     path("api/v1/", include("catalog.api_urls")),
     path("api/v1/", include("checkout.api_urls")),
+    path("api/v1/", include("sensing.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),
     # Swagger UI injects <style> elements at run time: this one page may apply inline styles
     # (never inline scripts; its script is served from this origin by the split view).
@@ -35,6 +36,8 @@ urlpatterns = [
     path("", include("catalog.urls")),
     path("", include("checkout.dashboard_urls")),
     path("", include("checkout.counter_urls")),
+    path("", include("ordering.urls")),
+    path("", include("sensing.urls")),
     path("", include("merchants.urls")),
     path("", include("checkout.urls")),
 ]

@@ -48,8 +48,6 @@ def dashboard(request: MerchantRequest) -> HttpResponse:
 
 # What each section will hold, shown on its placeholder page until it is built.
 PLANNED = {
-    "cameras": ("Cameras", "Shelf cameras, slot calibration, shelf events and stock-out alerts."),
-    "restock": ("Restock", "Suggested orders to your wholesaler, drafted from your sales."),
     "analytics": ("Analytics", "Sales, margin, busy hours, best and slowest sellers, shrinkage."),
 }
 

@@ -16,14 +16,17 @@ from config.celery import app
 from config.database import url_with
 
 
-def queue_purge() -> None:
+def queue_purge(queues: str = "celery") -> None:
     with app.connection_for_write() as conn:
-        conn.default_channel.queue_purge("celery")
+        for queue in queues.split(","):
+            conn.default_channel.queue_purge(queue)
 
 
 @contextmanager
-def celery_worker(*, extra_env: dict[str, str] | None = None) -> Iterator[subprocess.Popen[bytes]]:
-    """Start ``celery worker`` against the test database; stop it (TERM, then KILL) afterwards."""
+def celery_worker(
+    *, extra_env: dict[str, str] | None = None, queues: str = "celery", concurrency: int = 1, purge: bool = True
+) -> Iterator[subprocess.Popen[bytes]]:
+    """Start ``celery worker`` on ``queues`` against the test database; stop it (TERM, then KILL) afterwards."""
     settings = connection.settings_dict
     database_url = url_with(
         os.environ["DATABASE_URL"],
@@ -35,10 +38,11 @@ def celery_worker(*, extra_env: dict[str, str] | None = None) -> Iterator[subpro
         "DATABASE_URL": database_url,
         **(extra_env or {}),
     }
-    queue_purge()
+    if purge:
+        queue_purge(queues)
     celery = Path(sys.executable).parent / "celery"
     process = subprocess.Popen(
-        [str(celery), "-A", "config", "worker", "--pool", "prefork", "--concurrency", "1", "--queues", "celery",
+        [str(celery), "-A", "config", "worker", "--pool", "prefork", "--concurrency", str(concurrency), "--queues", queues,
          "--without-gossip", "--without-mingle", "--loglevel", "WARNING"],
         env=env,
         stdout=subprocess.DEVNULL,

@@ -143,6 +143,16 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
+# Uploads (camera frames, crops) go to an S3-compatible bucket through django-storages when one is
+# configured; credentials come from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY as boto3 reads them.
+AWS_STORAGE_BUCKET_NAME = env("AWS_STORAGE_BUCKET_NAME", default="")
+if AWS_STORAGE_BUCKET_NAME:
+    STORAGES["default"] = {"BACKEND": "storages.backends.s3.S3Storage"}
+    AWS_S3_ENDPOINT_URL = env("AWS_S3_ENDPOINT_URL", default=None)
+    AWS_S3_REGION_NAME = env("AWS_S3_REGION_NAME", default=None)
+    AWS_DEFAULT_ACL = None
+    AWS_QUERYSTRING_AUTH = True
+    AWS_S3_FILE_OVERWRITE = False
 
 # Redis when configured; otherwise a cache on disk that every local process shares
 # (throttling and lock-out counters must agree across gunicorn workers).
@@ -181,8 +191,19 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "payments-reconcile": {"task": "checkout.tasks.payments_reconcile", "schedule": 60.0},
     "orders-expire": {"task": "checkout.tasks.orders_expire", "schedule": 60.0},
+    # Hourly: each store whose order cut-off is within 14 hours gets its suggested order drafted once.
+    "purchase-orders-draft-due": {"task": "ordering.tasks.purchase_orders_draft_due", "schedule": 3600.0},
+    "sensing-sweep": {"task": "sensing.tasks.cameras_sweep", "schedule": 30.0},
+    "sensing-retention": {"task": "sensing.tasks.frames_retention_apply", "schedule": 600.0},
 }
 CELERY_TIMEZONE = "UTC"
+# Camera frames have their own queue and workers, so OpenCV work never delays payments or e-mail.
+CELERY_TASK_ROUTES = {
+    "sensing.tasks.*": {"queue": "sensing"},
+    # Drafting many stores' orders at night must not hold up receipts and invitations.
+    "ordering.tasks.purchase_order_draft": {"queue": "ordering"},
+    "ordering.tasks.purchase_orders_draft_due": {"queue": "ordering"},
+}
 
 EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Lingshou <no-reply@lingshou.local>")
@@ -192,8 +213,19 @@ INVITATION_VALID_FOR = timedelta(days=7)
 # How long a web process remembers a store found by its public code (shopper pages); 0 turns it off.
 SHOPPER_STORE_CACHE_SECONDS = env.int("SHOPPER_STORE_CACHE_SECONDS", default=10)
 
+# Shelf cameras: the largest frame accepted, how far a camera clock may run ahead, and how long a
+# silent camera stays "online".
+SENSING_FRAME_MAX_BYTES = env.int("SENSING_FRAME_MAX_BYTES", default=4 * 1024 * 1024)
+SENSING_MAX_CLOCK_SKEW_SECONDS = env.int("SENSING_MAX_CLOCK_SKEW_SECONDS", default=120)
+SENSING_OFFLINE_AFTER_SECONDS = env.int("SENSING_OFFLINE_AFTER_SECONDS", default=120)
+
 # What `manage.py demo_seed` runs, in dependency order; each seeds its part once.
-DEMO_SEEDERS = ["merchants.demo.demo_seed", "catalog.demo.demo_seed"]
+DEMO_SEEDERS = [
+    "merchants.demo.demo_seed",
+    "catalog.demo.demo_seed",
+    "sensing.demo.demo_seed",
+    "ordering.demo.demo_seed",
+]
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

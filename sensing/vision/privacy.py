@@ -92,3 +92,43 @@ def crop_redacted(model: CameraModel, redacted: np.ndarray, box, shift) -> np.nd
     x, y = max(int(x + shift[0]), 0), max(int(y + shift[1]), 0)
     crop = redacted[y : y + h, x : x + w]
     return cv2.resize(crop, (box[2], box[3]), interpolation=cv2.INTER_AREA) if crop.size else crop.copy()
+
+
+BACKGROUND_SIZE = (160, 90)  # a tiny grey picture of the empty scene is all an uncalibrated camera keeps
+BACKGROUND_DIFFERENCE = 22  # grey levels: beyond sensor noise and lighting drift, well below a person
+BACKGROUND_LEARN = 0.05  # how fast still parts of the scene are learned (about 20 frames)
+
+
+def uncalibrated_redact(
+    image: np.ndarray, background: np.ndarray | None
+) -> tuple[np.ndarray, np.ndarray, list[tuple[int, int, int, int]]]:
+    """Redact a frame of a camera that has no calibration yet: fail closed without a reference.
+
+    Without a learned background the whole frame is blurred (nothing is known to be safe). With
+    one, every region that differs from it is blurred whole, as are faces the cascade finds; the
+    background learns only where the scene is still, so a person standing still is not learned
+    into it at once. Returns (redacted frame, new background, blurred boxes); pure.
+    """
+    height, width = image.shape[:2]
+    gray = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY) if image.ndim == 3 else image
+    small = cv2.resize(gray, BACKGROUND_SIZE, interpolation=cv2.INTER_AREA).astype(np.float32)
+    if background is None or background.shape != small.shape:
+        return redact(image, [(0, 0, width, height)]), small.astype(np.uint8), [(0, 0, width, height)]
+    changed = (np.abs(small - background.astype(np.float32)) > BACKGROUND_DIFFERENCE).astype(np.uint8)
+    moving = cv2.dilate(changed, np.ones((5, 5), np.uint8))
+    count, _, stats, _ = cv2.connectedComponentsWithStats(moving)
+    scale_x, scale_y = width / BACKGROUND_SIZE[0], height / BACKGROUND_SIZE[1]
+    boxes = [
+        (int(x * scale_x) - 8, int(y * scale_y) - 8, int(w * scale_x) + 16, int(h * scale_y) + 16)
+        for x, y, w, h, _area in stats[1:count]
+    ]
+    global _FACE_CASCADE
+    if _FACE_CASCADE is None:
+        _FACE_CASCADE = cv2.CascadeClassifier(cv2.data.haarcascades + "haarcascade_frontalface_default.xml")  # type: ignore[attr-defined]
+    half = cv2.resize(gray, (width // 2, height // 2), interpolation=cv2.INTER_AREA)
+    for x, y, w, h in _FACE_CASCADE.detectMultiScale(half, scaleFactor=1.15, minNeighbors=3, minSize=(12, 12)):
+        boxes.append((2 * x - w, 2 * y - h, 4 * w, 4 * h))  # generous margins: hair and chin identify too
+    learned = np.where(
+        moving > 0, background.astype(np.float32), (1 - BACKGROUND_LEARN) * background + BACKGROUND_LEARN * small
+    )
+    return redact(image, boxes), learned.round().astype(np.uint8), boxes

@@ -379,3 +379,26 @@ def test_reference_of_the_wrong_size_is_refused() -> None:
     model = camera_model_build(_calibration())
     with pytest.raises(ValueError, match="expected a 1280x720 BGR frame"):
         frame_process(model, camera_state_initial(model), np.zeros((480, 640, 3), np.uint8), 1.0)
+
+
+def test_an_uncalibrated_camera_fails_closed_then_blurs_what_moves() -> None:
+    from sensing.vision.privacy import uncalibrated_redact
+
+    rng = np.random.default_rng(3)
+    scene = rng.integers(0, 255, (720, 1280, 3), dtype=np.uint8)  # texture everywhere: blur shows
+    # No background yet: the whole frame is blurred.
+    first, background, boxes = uncalibrated_redact(scene, None)
+    assert boxes == [(0, 0, 1280, 720)]
+    assert np.abs(first.astype(int) - scene.astype(int)).mean() > 40
+    # The still scene again: nothing differs, nothing is blurred.
+    still, background, boxes = uncalibrated_redact(scene, background)
+    assert boxes == []
+    assert np.array_equal(still, scene)
+    # Someone walks in: their region is blurred, the rest of the frame is left as it was.
+    person = scene.copy()
+    person[200:600, 500:700] = 30
+    redacted, after, boxes = uncalibrated_redact(person, background)
+    assert any(x <= 500 and y <= 200 and x + w >= 700 and y + h >= 600 for x, y, w, h in boxes)
+    assert np.array_equal(redacted[:, :400], person[:, :400])
+    # The moving region is not learned into the background at once.
+    assert np.array_equal(after[35:75, 40:50], background[35:75, 40:50])

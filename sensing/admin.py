@@ -1,0 +1,52 @@
+"""Admin of sensing, for the platform operator only (support): cameras and their health, read-only.
+
+Wholesaler staff never see it: frames and crops show the inside of a shop and its shoppers. No
+picture is shown here at all; owners see theirs in the dashboard.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.http import HttpRequest
+
+from sensing.models import Alert, Camera
+
+
+class PlatformOnlyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return bool(request.user.is_superuser)
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return bool(request.user.is_superuser)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Camera)
+class CameraAdmin(PlatformOnlyAdmin):
+    list_display = [
+        "name",
+        "store",
+        "merchant",
+        "calibration_version",
+        "retention_hours",
+        "last_frame_at",
+        "last_heartbeat_at",
+    ]
+    list_filter = ["merchant"]
+    exclude = ["reference_image"]
+
+
+@admin.register(Alert)
+class AlertAdmin(PlatformOnlyAdmin):
+    list_display = ["kind", "camera", "slot", "started_at", "ended_at", "merchant"]
+    list_filter = ["kind", "merchant"]

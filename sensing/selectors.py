@@ -1,0 +1,118 @@
+"""Reads of sensing, always for one merchant: cameras, slots, events, the review queue, alerts."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.db.models import QuerySet
+from django.http import Http404
+from django.utils import timezone
+
+from merchants.models import Device, DeviceKind, Merchant, Store
+from sensing.models import DEFAULT_RETENTION_HOURS, Alert, Camera, Frame, ReviewStatus, ShelfEvent, Slot
+
+
+def camera_list(*, merchant: Merchant) -> QuerySet[Camera]:
+    """The merchant's cameras with their store, device and cursor, by store and name."""
+    return (
+        Camera.objects.for_merchant(merchant)
+        .select_related("store", "device", "cursor")
+        .order_by("store__name", "name")
+    )
+
+
+def camera_get(*, merchant: Merchant, camera_id: int) -> Camera:
+    """One of the merchant's cameras; 404 for anyone else's."""
+    camera = camera_list(merchant=merchant).filter(pk=camera_id).first()
+    if camera is None:
+        raise Http404("No such camera.")
+    return camera
+
+
+def camera_is_online(camera: Camera) -> bool:
+    """Heard from (frame or heartbeat) within the offline limit."""
+    seen = max((t for t in (camera.last_heartbeat_at, camera.last_frame_at) if t is not None), default=None)
+    return seen is not None and timezone.now() - seen <= timedelta(seconds=settings.SENSING_OFFLINE_AFTER_SECONDS)
+
+
+def slot_list(*, merchant: Merchant, camera: Camera) -> QuerySet[Slot]:
+    return (
+        Slot.objects.for_merchant(merchant)
+        .filter(camera=camera)
+        .select_related("store_product", "store_product__product")
+        .order_by("key")
+    )
+
+
+def event_list(*, merchant: Merchant, camera: Camera | None = None, limit: int = 50) -> list[ShelfEvent]:
+    """The latest shelf events, newest first."""
+    events = ShelfEvent.objects.for_merchant(merchant).select_related(
+        "slot", "slot__store_product", "slot__store_product__product", "camera"
+    )
+    if camera is not None:
+        events = events.filter(camera=camera)
+    return list(events.order_by("-occurred_at", "-pk")[:limit])
+
+
+def review_queue(*, merchant: Merchant, limit: int = 100) -> list[ShelfEvent]:
+    """Events waiting for a person's decision, oldest first."""
+    return list(
+        ShelfEvent.objects.for_merchant(merchant)
+        .filter(review=ReviewStatus.PENDING)
+        .select_related("slot", "slot__store_product", "slot__store_product__product", "camera")
+        .order_by("occurred_at", "pk")[:limit]
+    )
+
+
+def shelf_event_get(*, merchant: Merchant, event_id: int) -> ShelfEvent:
+    event = ShelfEvent.objects.for_merchant(merchant).filter(pk=event_id).first()
+    if event is None:
+        raise Http404("No such event.")
+    return event
+
+
+def alert_list(*, merchant: Merchant, camera: Camera | None = None, is_active: bool | None = None) -> list[Alert]:
+    """Alerts, open ones first, newest first."""
+    alerts = Alert.objects.for_merchant(merchant).select_related("slot", "camera")
+    if camera is not None:
+        alerts = alerts.filter(camera=camera)
+    if is_active is not None:
+        alerts = alerts.filter(ended_at__isnull=is_active)
+    return list(alerts.order_by("-started_at", "-pk")[:100])
+
+
+def frames_for_reference(*, merchant: Merchant, camera: Camera, limit: int = 12) -> list[Frame]:
+    """Stored frames an owner may pick as the calibration reference (newest first)."""
+    return list(
+        Frame.objects.for_merchant(merchant)
+        .filter(camera=camera, is_redacted=True)
+        .exclude(image="")
+        .order_by("-sequence")[:limit]
+    )
+
+
+def cameras_for_store(*, store: Store) -> list[dict[str, object]]:
+    """Every active camera device of a store with its purpose and retention, for the shopper's privacy notice.
+
+    A camera device registered on the Devices page before it got its sensing settings is listed
+    too, with the standard purpose and retention: shoppers are told about every camera.
+    """
+    devices = (
+        Device.objects.filter(
+            merchant_id=store.merchant_id, store=store, kind=DeviceKind.CAMERA, revoked_at__isnull=True
+        )
+        .select_related("camera")
+        .order_by("name")
+    )
+    cameras = []
+    for device in devices:
+        camera = getattr(device, "camera", None)
+        cameras.append(
+            {
+                "name": device.name,
+                "purpose": camera.purpose if camera else Camera._meta.get_field("purpose").get_default(),
+                "retention_hours": camera.retention_hours if camera else DEFAULT_RETENTION_HOURS,
+            }
+        )
+    return cameras

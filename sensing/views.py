@@ -1,0 +1,280 @@
+"""Camera pages of the dashboard: cameras and health, calibration, the live slot map, events, review, alerts.
+
+Pictures (reference, evidence crops) are served through views that check the merchant, never as
+public media URLs: they show the inside of a shop.
+"""
+
+from __future__ import annotations
+
+import json
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import FileResponse, Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from catalog.models import StoreProduct
+from merchants.access import PERMISSION_MESSAGES, merchant_view
+from merchants.http import MerchantRequest, error_message
+from merchants.selectors import store_list
+from sensing import selectors, services
+from sensing.forms import CalibrationForm, CameraRegisterForm, CameraSettingsForm
+from sensing.models import Camera, Frame, ShelfEvent
+
+
+def _section(request: MerchantRequest) -> None:
+    request.dashboard_section = "cameras"
+
+
+def _camera_rows(request: MerchantRequest) -> list[dict[str, object]]:
+    rows = []
+    for camera in selectors.camera_list(merchant=request.merchant):
+        cursor = getattr(camera, "cursor", None)
+        health = cursor.health if cursor is not None else {}
+        rows.append(
+            {
+                "camera": camera,
+                "is_online": selectors.camera_is_online(camera),
+                "problems": sorted(k for k, v in health.items() if v),
+                "processed_frames": cursor.processed_frames if cursor is not None else 0,
+                "processed_at": cursor.processed_at if cursor is not None else None,
+            }
+        )
+    return rows
+
+
+@merchant_view()
+def cameras(request: MerchantRequest) -> HttpResponse:
+    """The cameras with their health; owners and managers register new ones here (token shown once)."""
+    _section(request)
+    merchant = request.merchant
+    may_manage = request.membership.has_permission("manage_devices")
+    form = CameraRegisterForm(request.POST or None, stores=store_list(merchant=merchant)) if may_manage else None
+    new_token = None
+    status = 200
+    if request.method == "POST":
+        if form is None:
+            raise PermissionDenied(PERMISSION_MESSAGES["manage_devices"])
+        if form.is_valid():
+            try:
+                camera, new_token = services.camera_register(
+                    merchant=merchant,
+                    store_id=form.cleaned_data["store"].pk,
+                    name=form.cleaned_data["name"],
+                    purpose=form.cleaned_data["purpose"],
+                    retention_hours=form.cleaned_data["retention_hours"],
+                    created_by=request.user,
+                )
+            except ValidationError as error:
+                messages.error(request, error_message(error))
+                status = 400
+            else:
+                messages.success(request, f"{camera.name} registered. Copy its token now: it is shown only once.")
+                form = CameraRegisterForm(stores=store_list(merchant=merchant))
+        else:
+            status = 400
+    context = {
+        "rows": _camera_rows(request),
+        "form": form,
+        "new_token": new_token,
+        "review_count": len(selectors.review_queue(merchant=merchant)),
+        "open_alerts": selectors.alert_list(merchant=merchant, is_active=True),
+    }
+    template = "dashboard/sensing/cameras.html#health" if request.htmx and request.method == "GET" else None
+    return render(request, template or "dashboard/sensing/cameras.html", context, status=status)
+
+
+@merchant_view()
+def camera_detail(request: MerchantRequest, camera_id: int) -> HttpResponse:
+    """One camera: the live slot map over its reference, health, events and alerts (htmx refreshes the map)."""
+    _section(request)
+    merchant = request.merchant
+    camera = selectors.camera_get(merchant=merchant, camera_id=camera_id)
+    slots = list(selectors.slot_list(merchant=merchant, camera=camera))
+    context = {
+        "camera": camera,
+        "cursor": getattr(camera, "cursor", None),
+        "is_online": selectors.camera_is_online(camera),
+        "slots": slots,
+        "events": selectors.event_list(merchant=merchant, camera=camera, limit=30),
+        "alerts": selectors.alert_list(merchant=merchant, camera=camera),
+        "settings_form": CameraSettingsForm(
+            initial={"purpose": camera.purpose, "retention_hours": camera.retention_hours}
+        ),
+    }
+    template = "dashboard/sensing/camera.html#live" if request.htmx else "dashboard/sensing/camera.html"
+    return render(request, template, context)
+
+
+@require_POST
+@merchant_view("manage_devices")
+def camera_settings(request: MerchantRequest, camera_id: int) -> HttpResponse:
+    merchant = request.merchant
+    camera = selectors.camera_get(merchant=merchant, camera_id=camera_id)
+    form = CameraSettingsForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "; ".join(str(m) for errors in form.errors.values() for m in errors))
+        return redirect("camera_detail", slug=merchant.slug, camera_id=camera.pk)
+    try:
+        services.camera_update(
+            merchant=merchant,
+            camera_id=camera.pk,
+            purpose=form.cleaned_data["purpose"],
+            retention_hours=form.cleaned_data["retention_hours"],
+        )
+        if form.cleaned_data["apply_to_store"]:
+            services.store_retention_set(
+                merchant=merchant, store_id=camera.store_id, retention_hours=form.cleaned_data["retention_hours"]
+            )
+    except ValidationError as error:
+        messages.error(request, error_message(error))
+    else:
+        messages.success(request, "Saved. Shoppers see the new purpose and retention at the entrance page.")
+    return redirect("camera_detail", slug=merchant.slug, camera_id=camera.pk)
+
+
+@merchant_view("manage_devices")
+def camera_calibrate(request: MerchantRequest, camera_id: int) -> HttpResponse:
+    """Upload or pick a reference picture, draw slot polygons on it (calibrate.js), link products."""
+    _section(request)
+    merchant = request.merchant
+    camera = selectors.camera_get(merchant=merchant, camera_id=camera_id)
+    frames = selectors.frames_for_reference(merchant=merchant, camera=camera)
+    form = CalibrationForm(request.POST or None, request.FILES or None, frames=frames)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            reference = form.cleaned_data["reference"]
+            picked = form.cleaned_data["reference_frame"]
+            try:
+                services.camera_calibrate(
+                    merchant=merchant,
+                    camera_id=camera.pk,
+                    slots=form.cleaned_data["slots"],
+                    reference=reference.read() if reference else None,
+                    reference_frame_id=picked.pk if picked and not reference else None,
+                )
+            except ValidationError as error:
+                messages.error(request, error_message(error))
+                status = 400
+            else:
+                messages.success(request, "Calibration saved. The camera's next frames are read against it.")
+                return redirect("camera_detail", slug=merchant.slug, camera_id=camera.pk)
+        else:
+            status = 400
+    products = (
+        StoreProduct.objects.for_merchant(merchant)
+        .filter(store_id=camera.store_id, is_active=True)
+        .select_related("product")
+        .order_by("local_name", "product__name")
+    )
+    slots = [
+        {
+            "key": s.key,
+            "store_product": s.store_product_id,
+            "polygon": s.polygon,
+            "capacity": s.capacity,
+            "units": s.units,
+        }
+        for s in selectors.slot_list(merchant=merchant, camera=camera)
+    ]
+    context = {
+        "camera": camera,
+        "form": form,
+        "frames": frames,
+        "products": [{"id": p.pk, "name": p.name} for p in products],
+        "slots_json": _posted_slots(form.data.get("slots", "")) if form.is_bound else slots,
+    }
+    return render(request, "dashboard/sensing/calibrate.html", context, status=status)
+
+
+def _posted_slots(raw: str) -> list[object]:
+    """What the owner drew, handed back to calibrate.js after a refused save (so nothing is redrawn)."""
+    try:
+        value = json.loads(raw or "[]")
+    except json.JSONDecodeError:
+        return []
+    return value if isinstance(value, list) else []
+
+
+@merchant_view()
+def events(request: MerchantRequest) -> HttpResponse:
+    """The shelf-event feed of every camera, newest first, with before/after crops."""
+    _section(request)
+    context = {"events": selectors.event_list(merchant=request.merchant, limit=100)}
+    template = "dashboard/sensing/events.html#feed" if request.htmx else "dashboard/sensing/events.html"
+    return render(request, template, context)
+
+
+@merchant_view()
+def review(request: MerchantRequest) -> HttpResponse:
+    """Events the pipeline was unsure of, waiting for a person to confirm or reject them."""
+    _section(request)
+    return render(
+        request, "dashboard/sensing/review.html", {"events": selectors.review_queue(merchant=request.merchant)}
+    )
+
+
+@require_POST
+@merchant_view("manage_stock")
+def event_review(request: MerchantRequest, event_id: int) -> HttpResponse:
+    merchant = request.merchant
+    event = selectors.shelf_event_get(merchant=merchant, event_id=event_id)
+    decision = request.POST.get("decision")
+    if decision not in ("confirm", "reject"):
+        messages.error(request, "Choose confirm or reject.")
+        return redirect("camera_review", slug=merchant.slug)
+    event = services.shelf_event_review(
+        merchant=merchant, event_id=event.pk, user=request.user, is_confirmed=decision == "confirm"
+    )
+    if request.htmx:
+        return render(request, "dashboard/sensing/review.html#decided", {"event": event})
+    messages.success(request, f"Event {event.get_review_display().lower()}.")
+    return redirect("camera_review", slug=merchant.slug)
+
+
+@merchant_view()
+def alerts(request: MerchantRequest) -> HttpResponse:
+    _section(request)
+    merchant = request.merchant
+    return render(
+        request,
+        "dashboard/sensing/alerts.html",
+        {
+            "open_alerts": selectors.alert_list(merchant=merchant, is_active=True),
+            "closed_alerts": selectors.alert_list(merchant=merchant, is_active=False),
+        },
+    )
+
+
+def _picture(field: object) -> FileResponse:
+    if not field:
+        raise Http404("No such picture.")
+    response = FileResponse(field.open("rb"), content_type="image/jpeg")  # type: ignore[attr-defined]
+    # Pictures of the inside of a shop: never kept by shared caches.
+    response["Cache-Control"] = "private, max-age=300"
+    return response
+
+
+@merchant_view()
+def camera_reference(request: MerchantRequest, camera_id: int) -> FileResponse:
+    camera: Camera = selectors.camera_get(merchant=request.merchant, camera_id=camera_id)
+    return _picture(camera.reference_image)
+
+
+@merchant_view()
+def event_crop(request: MerchantRequest, event_id: int, which: str) -> FileResponse:
+    event: ShelfEvent = selectors.shelf_event_get(merchant=request.merchant, event_id=event_id)
+    if which not in ("before", "after"):
+        raise Http404("No such picture.")
+    return _picture(event.before_crop if which == "before" else event.after_crop)
+
+
+@merchant_view("manage_devices")
+def frame_picture(request: MerchantRequest, frame_id: int) -> FileResponse:
+    """A stored (redacted) frame, for picking a calibration reference."""
+    frame = Frame.objects.for_merchant(request.merchant).filter(pk=frame_id).first()
+    if frame is None or frame not in selectors.frames_for_reference(merchant=request.merchant, camera=frame.camera):
+        raise Http404("No such picture.")
+    return _picture(frame.image)
