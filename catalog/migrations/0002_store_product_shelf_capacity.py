@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('catalog', '0001_initial'),
+        ("catalog", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='storeproduct',
-            name='shelf_capacity',
+            model_name="storeproduct",
+            name="shelf_capacity",
             field=models.PositiveIntegerField(blank=True, null=True),
         ),
     ]
