@@ -279,6 +279,32 @@ class StockMovement(TenantModel):
         ]
 
 
+class ShelfEmptyPeriod(TenantModel):
+    """A time a shelf camera saw a product's slot empty: demand then is unknown, not zero.
+
+    Sensing opens and closes these from its stock-out alerts; restocking reads them as censored
+    days even where the ledger still shows units (in the back room, say).
+    """
+
+    store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="+")
+    store_product = models.ForeignKey(StoreProduct, on_delete=models.CASCADE, related_name="+")
+    started_at = models.DateTimeField()
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["merchant", "store", "started_at"], name="shelfempty_store_time")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["merchant", "store_product"],
+                condition=Q(ended_at__isnull=True),
+                name="shelfempty_one_open",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.store_product_id} empty from {self.started_at:%Y-%m-%d %H:%M}"
+
+
 class CountSession(TenantModel):
     """A clerk counting shelves; on closing, each difference becomes a count movement."""
 

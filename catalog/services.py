@@ -27,6 +27,7 @@ from catalog.models import (
     PriceChange,
     Product,
     ProductLookup,
+    ShelfEmptyPeriod,
     StockMovement,
     StoreProduct,
     TaxClass,
@@ -35,6 +36,8 @@ from merchants.models import Merchant, Store
 from merchants.tenancy import merchant_context
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from django.contrib.auth.models import User
 
 # Which way each kind of movement may go: +1 in, -1 out, 0 either.
@@ -476,6 +479,37 @@ def count_session_close(*, merchant: Merchant, session_id: int, closed_by: User 
         session.closed_at = timezone.now()
         session.save(update_fields=["status", "closed_at"])
     return movements
+
+
+def shelf_empty_record(*, merchant_id: int, store_product_id: int, at: datetime, is_empty: bool) -> bool:
+    """Open (is_empty) or close the product's shelf-empty period at ``at``; idempotent, scoped. True when it changed.
+
+    At most one period is open per product (a partial unique constraint), so a repeated
+    "empty" from a re-run frame finds it open and does nothing.
+    """
+    with merchant_context(merchant_id):
+        open_periods = ShelfEmptyPeriod.objects.filter(
+            merchant_id=merchant_id, store_product_id=store_product_id, ended_at__isnull=True
+        )
+        if not is_empty:
+            return bool(open_periods.update(ended_at=at))
+        if open_periods.exists():
+            return False
+        store_id = (
+            StoreProduct.objects.filter(merchant_id=merchant_id, pk=store_product_id)
+            .values_list("store_id", flat=True)
+            .first()
+        )
+        if store_id is None:
+            return False
+        try:
+            with transaction.atomic():
+                ShelfEmptyPeriod.objects.create(
+                    merchant_id=merchant_id, store_id=store_id, store_product_id=store_product_id, started_at=at
+                )
+        except IntegrityError:
+            return False  # opened by a concurrent frame a moment ago
+    return True
 
 
 def product_lookup_record(*, store: Store, code: str, store_product: StoreProduct | None) -> None:

@@ -9,10 +9,10 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 from django.db import connection
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404
 
-from catalog.models import StoreProduct
+from catalog.models import ShelfEmptyPeriod, StoreProduct
 from merchants.models import WEEKDAYS, Merchant, Store
 from ordering.models import (
     OPEN_STATES,
@@ -106,7 +106,8 @@ def demand_history(*, store: Store, items: list[StoreProduct], today: dt.date, d
     """Sales per day (sales minus refunds, store-local days) up to yesterday, and stock-out days.
 
     A day is censored when the product started it at zero or below, or a movement that day left
-    it there: its sales are a lower bound of demand, not demand. On hand before the window is
+    it there, or a shelf camera saw its slot empty that day: its sales are a lower bound of
+    demand, not demand. On hand before the window is
     the current on hand minus every movement since, which the ledger's invariant makes exact.
     """
     zone = ZoneInfo(store.timezone)
@@ -143,6 +144,21 @@ def demand_history(*, store: Store, items: list[StoreProduct], today: dt.date, d
     carried = np.where(last >= 0, carried, opening[:, None])
     start_level = np.concatenate([opening[:, None], carried[:, :-1]], axis=1) if days else carried
     censored = (start_level <= 0) | (lowest <= 0)
+    # Days a shelf camera saw the slot empty are censored too, whatever the ledger says.
+    for store_product_id, started, ended in (
+        ShelfEmptyPeriod.objects.filter(
+            merchant_id=store.merchant_id,
+            store_id=store.pk,
+            store_product_id__in=list(index),
+            started_at__lt=dt.datetime.combine(today, dt.time.min, tzinfo=zone),
+        )
+        .filter(Q(ended_at__isnull=True) | Q(ended_at__gte=start))
+        .values_list("store_product_id", "started_at", "ended_at")
+    ):
+        empty_from = max((started.astimezone(zone).date() - first_day).days, 0)
+        empty_to = min(((ended.astimezone(zone).date() if ended else today) - first_day).days, days - 1)
+        if empty_to >= empty_from:
+            censored[index[store_product_id], empty_from : empty_to + 1] = True
     # A product is new from the day it was listed or first moved, whichever came first.
     listed = np.array(
         [(item.created_at.astimezone(zone).date() - first_day).days for item in items], dtype=int

@@ -33,6 +33,7 @@ from django.utils import timezone
 from PIL import Image, UnidentifiedImageError
 
 from catalog.models import StoreProduct
+from catalog.services import shelf_empty_record
 from merchants import services as merchant_services
 from merchants.models import Device, DeviceKind, Merchant
 from merchants.tenancy import merchant_context, platform_access
@@ -620,6 +621,14 @@ def _alerts_write(camera: Camera, slots: dict[str, Slot], result: Any) -> None:
                 )
         else:
             open_alerts.update(ended_at=at)
+        if change.kind == AlertKind.STOCK_OUT and slot is not None and slot.store_product_id:
+            # Restocking reads an empty shelf as unknown demand (catalog keeps the period for it).
+            shelf_empty_record(
+                merchant_id=camera.merchant_id,
+                store_product_id=slot.store_product_id,
+                at=at,
+                is_empty=bool(change.is_active),
+            )
 
 
 def _slots_write(slots: dict[str, Slot], result: Any, now: datetime) -> None:

@@ -73,6 +73,50 @@ def test_history_reads_sales_minus_refunds_per_local_day_and_censors_stock_outs(
     assert result.has_sales
 
 
+def test_days_a_camera_saw_the_shelf_empty_are_censored_even_with_stock_in_the_ledger(
+    store: Store, supply: StoreSupply, cola: Product
+) -> None:
+    from catalog.models import ShelfEmptyPeriod
+    from catalog.services import shelf_empty_record
+
+    item = item_for(store, cola, on_hand=40)  # plenty in the back room all week
+    history(item, daily=[2, 2, 2, 2], end=MONDAY_NOON)
+    with merchant_context(store.merchant_id):  # the 40 came in before the window
+        StockMovement.objects.filter(kind="receipt").update(created_at=MONDAY_NOON - dt.timedelta(days=8))
+    # The camera saw the slot empty from Wednesday evening until Thursday morning (Berlin), and again since Sunday.
+    berlin = dt.timezone(dt.timedelta(hours=1))
+    assert shelf_empty_record(
+        merchant_id=store.merchant_id,
+        store_product_id=item.pk,
+        at=dt.datetime(2026, 11, 18, 20, tzinfo=berlin),
+        is_empty=True,
+    )
+    assert not shelf_empty_record(  # a re-run frame: nothing new
+        merchant_id=store.merchant_id,
+        store_product_id=item.pk,
+        at=dt.datetime(2026, 11, 18, 21, tzinfo=berlin),
+        is_empty=True,
+    )
+    assert shelf_empty_record(
+        merchant_id=store.merchant_id,
+        store_product_id=item.pk,
+        at=dt.datetime(2026, 11, 19, 8, tzinfo=berlin),
+        is_empty=False,
+    )
+    shelf_empty_record(
+        merchant_id=store.merchant_id,
+        store_product_id=item.pk,
+        at=dt.datetime(2026, 11, 22, 9, tzinfo=berlin),
+        is_empty=True,
+    )
+    with merchant_context(store.merchant_id):
+        assert ShelfEmptyPeriod.objects.filter(store_product=item).count() == 2
+        item = StoreProduct.objects.select_related("product").get(pk=item.pk)
+        result = selectors.demand_history(store=store, items=[item], today=dt.date(2026, 11, 23), days=6)
+    # Days: Nov 17 … Nov 22; the ledger never reached zero, the camera saw Nov 18, 19 and 22 empty.
+    assert result.censored.tolist() == [[False, True, True, False, False, True]]
+
+
 # Drafting ----------------------------------------------------------------------------------------
 
 

@@ -199,3 +199,30 @@ def test_a_silent_camera_gets_one_offline_alert(registered: Registered) -> None:
         assert list(Alert.objects.filter(camera=registered.camera).values_list("kind", flat=True)) == ["offline"]
     assert services.cameras_with_waiting_frames() == [(registered.camera.merchant_id, registered.camera.pk)]
     assert Frame.objects.count() == 0  # outside any merchant context nothing is visible
+
+
+def test_a_stock_out_alert_records_the_empty_shelf_for_restocking_once(
+    merchant: Merchant, registered: Registered
+) -> None:
+    from types import SimpleNamespace
+
+    from catalog.models import ShelfEmptyPeriod
+    from sensing.vision import AlertChange
+
+    camera = registered.camera
+    with merchant_context(merchant):
+        slots = {slot.key: slot for slot in Slot.objects.filter(camera=camera)}
+        empty = SimpleNamespace(alerts=[AlertChange(kind="stock_out", slot="s1", is_active=True, t=100.0)])
+        services._alerts_write(camera, slots, empty)
+        services._alerts_write(camera, slots, empty)  # a frame processed twice changes nothing more
+        periods = list(ShelfEmptyPeriod.objects.values_list("store_product_id", "ended_at"))
+        assert periods == [(registered.products["s1"].pk, None)]
+        refilled = SimpleNamespace(alerts=[AlertChange(kind="stock_out", slot="s1", is_active=False, t=160.0)])
+        services._alerts_write(camera, slots, refilled)
+        period = ShelfEmptyPeriod.objects.get()
+        assert period.ended_at is not None
+        assert (period.ended_at - period.started_at).total_seconds() == 60.0
+        # Other alerts (low stock) leave the restocking record alone.
+        low = SimpleNamespace(alerts=[AlertChange(kind="low_stock", slot="s2", is_active=True, t=170.0)])
+        services._alerts_write(camera, slots, low)
+        assert ShelfEmptyPeriod.objects.count() == 1
