@@ -17,6 +17,7 @@ Reads live here too (``shift_open_get`` …): they serve this module's views onl
 from __future__ import annotations
 
 import logging
+import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -424,6 +425,42 @@ def _payable_check(locked: Order, shift: Shift) -> None:
         raise CheckoutError("This sale has age-restricted items: check the shopper's ID first.", code="age_check")
 
 
+def _payment_book(
+    *,
+    order: Order,
+    shift: Shift,
+    method: str,
+    payment_intent: str,
+    amount: int,
+    currency: str,
+    tendered: int,
+    recorded_by_id: int,
+) -> CounterPayment | None:
+    """Book the sale (order paid, sale movements, exit pass) and record how it was paid; None when it was not booked.
+
+    Inside the caller's transaction, which holds the shift's lock.
+    """
+    booked = order_mark_paid(
+        merchant_id=order.merchant_id,
+        order_id=order.pk,
+        payment_intent=payment_intent,
+        amount_received=amount,
+        currency=currency,
+    )
+    if not booked:
+        return None
+    return CounterPayment.objects.create(
+        merchant_id=order.merchant_id,
+        order_id=order.pk,
+        shift=shift,
+        method=method,
+        amount=amount,
+        amount_tendered=tendered,
+        change_given=tendered - amount,
+        recorded_by_id=recorded_by_id,
+    )
+
+
 def _pay(*, order: Order, method: str, tendered: int | None, recorded_by: User) -> CounterPayment:
     with merchant_context(order.merchant_id):
         sale = CounterSale.objects.filter(merchant_id=order.merchant_id, order_id=order.pk).first()
@@ -447,25 +484,18 @@ def _pay(*, order: Order, method: str, tendered: int | None, recorded_by: User) 
                 )
         else:
             tendered = locked.total
-        booked = order_mark_paid(
-            merchant_id=locked.merchant_id,
-            order_id=locked.pk,
-            payment_intent=f"counter:{method}:{locked.pk}",
-            amount_received=locked.total,
-            currency=locked.currency,
-        )
-        if not booked:  # cannot happen under the locks above; never take money for an unbooked sale
-            raise CheckoutError("The sale could not be booked; nothing was recorded.", code="not_booked")
-        payment = CounterPayment.objects.create(
-            merchant_id=locked.merchant_id,
+        payment = _payment_book(
             order=locked,
             shift=shift,
             method=method,
+            payment_intent=f"counter:{method}:{locked.pk}",
             amount=locked.total,
-            amount_tendered=tendered,
-            change_given=tendered - locked.total,
-            recorded_by=recorded_by,
+            currency=locked.currency,
+            tendered=tendered,
+            recorded_by_id=recorded_by.pk,
         )
+        if payment is None:  # cannot happen under the locks above; never take money for an unbooked sale
+            raise CheckoutError("The sale could not be booked; nothing was recorded.", code="not_booked")
     logger.info("counter_paid", extra={"order_id": order.pk, "method": method, "amount": payment.amount})
     return payment
 
@@ -514,8 +544,9 @@ def counter_card_start(*, order: Order, clerk: User) -> Order:
             intent = gateway.terminal_intent_create(
                 amount=locked.total,
                 currency=locked.currency,
-                # One intent per sale and total: a retried click reuses it; a changed sale gets its own.
-                idempotency_key=f"lingshou-counter-{locked.token}-{locked.total}",
+                # The locks above let one click through per sale; this key covers the client's own
+                # retries of this one request. A new attempt (after a cancel) needs a new intent.
+                idempotency_key=f"lingshou-counter-{locked.token}-{uuid.uuid4()}",
                 metadata={
                     "merchant_id": str(locked.merchant_id),
                     "order_id": str(locked.pk),
@@ -524,13 +555,19 @@ def counter_card_start(*, order: Order, clerk: User) -> Order:
                 },
                 connected_account=account,
             )
-            gateway.reader_process_intent(reader=reader, intent_id=intent.id, connected_account=account)
         except gateway.GatewayError as error:
             raise CheckoutError(f"The card reader could not start: {error.message}", code="reader_error") from error
+        # Kept (and committed) before the reader asks for the card: whatever happens next, the sale
+        # is frozen and knows its intent, so a card charged later is always booked against it.
         locked.payment_intent = intent.id
         locked.stripe_account = account or ""
         locked.payment_error = ""
         locked.save(update_fields=["payment_intent", "stripe_account", "payment_error"])
+    try:
+        gateway.reader_process_intent(reader=reader, intent_id=intent.id, connected_account=account)
+    except gateway.GatewayError as error:
+        counter_card_cancel(order=locked)  # nothing reached the reader: let the sale go again
+        raise CheckoutError(f"The card reader could not start: {error.message}", code="reader_error") from error
     logger.info("counter_card_start", extra={"order_id": order.pk, "payment_intent": intent.id, "reader": reader})
     return locked
 
@@ -576,27 +613,25 @@ def counter_card_paid(
         if sale is None:
             return False
         shift = Shift.objects.select_for_update().get(merchant_id=merchant_id, pk=sale.shift_id)
-        if CounterPayment.objects.filter(merchant_id=merchant_id, order_id=order_id).exists():
+        paid = CounterPayment.objects.filter(merchant_id=merchant_id, order_id=order_id).first()
+        if paid is not None:
+            if paid.method != CounterMethod.STRIPE_CARD:
+                # The card was charged for a sale already paid another way: the owner must refund it.
+                logger.error("counter_card_paid_twice", extra={"order_id": order_id, "payment_intent": payment_intent})
             return False
-        booked = order_mark_paid(
-            merchant_id=merchant_id,
-            order_id=order_id,
-            payment_intent=payment_intent,
-            amount_received=amount_received,
-            currency=currency,
-        )
-        if not booked:
-            return False
-        CounterPayment.objects.create(
-            merchant_id=merchant_id,
-            order_id=order_id,
+        order = Order.objects.get(merchant_id=merchant_id, pk=order_id)
+        payment = _payment_book(
+            order=order,
             shift=shift,
             method=CounterMethod.STRIPE_CARD,
+            payment_intent=payment_intent,
             amount=amount_received,
-            amount_tendered=amount_received,
-            change_given=0,
+            currency=currency,
+            tendered=amount_received,
             recorded_by_id=sale.started_by_id,
         )
+        if payment is None:
+            return False
     logger.info("counter_card_paid", extra={"order_id": order_id, "payment_intent": payment_intent})
     return True
 

@@ -260,8 +260,13 @@ def intent_create(
     else:
         # The Payment Element offers what the account enabled: cards, Apple Pay, Google Pay, ...
         params["automatic_payment_methods"] = {"enabled": True}
+    return _intent_post(params, idempotency_key=idempotency_key, connected_account=connected_account)
+
+
+def _intent_post(params: PaymentIntentCreateParams, *, idempotency_key: str, connected_account: str | None) -> Intent:
+    """Create the PaymentIntent; on a connected account (a direct charge) with the platform's fee."""
     if connected_account:
-        params["application_fee_amount"] = platform_fee_get(amount=amount)
+        params["application_fee_amount"] = platform_fee_get(amount=int(params["amount"]))
     options = _options(idempotency_key=idempotency_key, connected_account=connected_account)
     with _stripe_errors():
         intent = _client().v1.payment_intents.create(params=params, options=options)
@@ -362,12 +367,7 @@ def terminal_intent_create(
         "allowed_payment_method_types": ["card_present"],
         "capture_method": "automatic",
     }
-    if connected_account:
-        params["application_fee_amount"] = platform_fee_get(amount=amount)
-    options = _options(idempotency_key=idempotency_key, connected_account=connected_account)
-    with _stripe_errors():
-        intent = _client().v1.payment_intents.create(params=params, options=options)
-    return _intent_from(intent.to_dict())
+    return _intent_post(params, idempotency_key=idempotency_key, connected_account=connected_account)
 
 
 def reader_process_intent(*, reader: str, intent_id: str, connected_account: str | None) -> str:
