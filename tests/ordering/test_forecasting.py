@@ -103,3 +103,53 @@ def test_forecast_shapes_and_sigma():
     # Poisson(2) has a one-day spread of about 1.4; the error's spread cannot be much below it.
     assert np.all(forecast.sigma > 1.0)
     assert forecast.method == "lingshou-tsb-dow"
+
+
+def _chain(weeks: int, promotion_weekday: int | None, *, seed: int = 6, last_week_promoted: bool = False):
+    """12 stores × 30 products over whole weeks (day 0 a Monday); some products on promotion for
+    whole weeks that start on ``promotion_weekday`` (none if None), the same weeks in every store."""
+    rng = np.random.default_rng(seed)
+    stores, products, days = 12, 30, 7 * weeks
+    rate = np.exp(rng.normal(np.log(2.0), 0.5, products))
+    lift = np.ones((products, days))
+    if promotion_weekday is not None:
+        for p in range(products):
+            for start in range(promotion_weekday, days - 7, 7):
+                if rng.random() < 0.1:
+                    lift[p, start : start + 7] = rng.uniform(1.8, 2.5)
+        if last_week_promoted:
+            lift[0, -7:] = 2.5  # product 0 on promotion in the last week
+    product = np.tile(np.arange(products), stores)
+    sales = rng.poisson(rate[product, None] * lift[product]).astype(float)
+    return sales, np.zeros_like(sales, dtype=bool), product, np.repeat(np.arange(stores), products)
+
+
+@pytest.mark.parametrize("weekday", [0, 2, 5])
+def test_promotion_weeks_are_read_from_the_history(weekday):
+    sales, censored, product, store = _chain(26, weekday)
+    forecast = demand_forecast(sales, censored, first_weekday=0, product=product, store=store)
+    assert forecast.promotion_week_start == weekday
+
+
+def test_no_promotion_calendar_without_weekly_promotions():
+    for seed in (6, 7, 8):
+        sales, censored, product, store = _chain(26, None, seed=seed)
+        forecast = demand_forecast(sales, censored, first_weekday=0, product=product, store=store)
+        assert forecast.promotion_week_start is None
+    # Nor for one store's products alone: there is no chain to read it from.
+    sales, censored, product, store = _chain(26, 0)
+    assert demand_forecast(sales, censored, first_weekday=0).promotion_week_start is None
+
+
+def test_a_promotion_is_carried_to_the_end_of_its_week_and_no_further():
+    # 26 weeks from a Monday, product 0 on promotion in the last week.
+    sales, censored, product, store = _chain(26, 0, last_week_promoted=True)
+    sales = sales[:, :-4]  # the history ends on Wednesday evening: Thursday to Sunday of the week remain
+    forecast = demand_forecast(sales, censored[:, :-4], first_weekday=0, product=product, store=store, horizon=7)
+    assert forecast.promotion_week_start == 0
+    on_promotion = product == 0
+    level = forecast.mean[on_promotion] / forecast.profile[on_promotion][:, [3, 4, 5, 6, 0, 1, 2]]
+    this_week, next_week = level[:, :4].mean(), level[:, 4:].mean()
+    assert this_week > 1.8 * next_week  # Thursday to Sunday lifted, from Monday the usual level
+    others = forecast.mean[~on_promotion]
+    assert others[:, :4].mean() == pytest.approx(others[:, 4:].mean(), rel=0.2)  # nothing to drop
