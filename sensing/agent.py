@@ -53,6 +53,9 @@ class AgentConfig:
     # Play files and folders at this many frames per second (0: as fast as they read).
     playback_fps: float = 0.0
     loop: bool = False
+    # Disk the spool may take while the server is away; beyond it the oldest frames go first (the
+    # shelf as it is now matters more, and frames older than the camera's retention are refused anyway).
+    spool_max_bytes: int = 1024 * 1024 * 1024
     backoff_start: float = 0.5
     backoff_max: float = 30.0
     timeout: float = 10.0
@@ -62,13 +65,25 @@ class AgentConfig:
 
 
 class Spool:
-    """A FIFO of frames on disk. Every write is a rename, so a crash never leaves half a frame."""
+    """A FIFO of frames on disk. Every write is a rename, so a crash never leaves half a frame.
 
-    def __init__(self, folder: Path) -> None:
+    Bounded: when its frames take more than ``max_bytes``, the oldest are dropped (and logged).
+    """
+
+    def __init__(self, folder: Path, *, max_bytes: int | None = None) -> None:
         self.folder = folder
         self.folder.mkdir(parents=True, exist_ok=True)
         self._counter = folder / "next_sequence"
         self._lock = threading.Lock()
+        self.max_bytes = max_bytes
+        self.dropped = 0
+        self._bytes = sum(self._size(sequence) for sequence in self.pending())
+
+    def _size(self, sequence: int) -> int:
+        try:
+            return (self.folder / f"{sequence:012d}.jpg").stat().st_size
+        except FileNotFoundError:
+            return 0
 
     def _write(self, path: Path, data: bytes) -> None:
         temporary = path.with_name(path.name + ".tmp")
@@ -99,7 +114,36 @@ class Spool:
             # The metadata file is the commit marker: a frame without it is not in the spool.
             meta = {"sequence": sequence, "captured_at": captured_at.isoformat()}
             self._write(self.folder / f"{sequence:012d}.json", json.dumps(meta).encode())
+            self._bytes += len(jpeg)
+            if self.max_bytes is not None and self._bytes > self.max_bytes:
+                self._drop_oldest(keep=sequence)
         return sequence
+
+    def _drop_oldest(self, *, keep: int) -> None:
+        dropped = []
+        for old in self.pending():
+            if self._bytes <= self.max_bytes or old == keep:  # type: ignore[operator]
+                break
+            self._remove(old)
+            dropped.append(old)
+        if dropped:
+            self.dropped += len(dropped)
+            logger.warning(
+                "spool over %s MB: dropped the %s oldest frames (%s to %s)",
+                self.max_bytes // (1024 * 1024),  # type: ignore[operator]
+                len(dropped),
+                dropped[0],
+                dropped[-1],
+            )
+
+    def _remove(self, sequence: int) -> None:
+        size = self._size(sequence)
+        # The metadata (the commit marker) goes first: a crash in between leaves an orphan picture,
+        # never a frame without one.
+        (self.folder / f"{sequence:012d}.json").unlink(missing_ok=True)
+        if (self.folder / f"{sequence:012d}.jpg").exists():
+            (self.folder / f"{sequence:012d}.jpg").unlink(missing_ok=True)
+            self._bytes -= size
 
     def pending(self) -> list[int]:
         return sorted(int(p.stem) for p in self.folder.glob("*.json"))
@@ -109,8 +153,8 @@ class Spool:
         return (self.folder / f"{sequence:012d}.jpg").read_bytes(), meta["captured_at"]
 
     def done(self, sequence: int) -> None:
-        (self.folder / f"{sequence:012d}.json").unlink(missing_ok=True)
-        (self.folder / f"{sequence:012d}.jpg").unlink(missing_ok=True)
+        with self._lock:
+            self._remove(sequence)
 
 
 # --- the server ----------------------------------------------------------------------------
@@ -247,7 +291,7 @@ def frames_read(config: AgentConfig, stop: threading.Event) -> Iterator[np.ndarr
 class Agent:
     def __init__(self, config: AgentConfig, *, uploader: Uploader | None = None) -> None:
         self.config = config
-        self.spool = Spool(config.spool)
+        self.spool = Spool(config.spool, max_bytes=config.spool_max_bytes)
         self.uploader = uploader or Uploader(config.server, config.token, timeout=config.timeout)
         self.stop = threading.Event()
         self.capture_done = threading.Event()
@@ -290,7 +334,10 @@ class Agent:
                 self.wake.clear()
                 continue
             sequence = pending[0]
-            jpeg, captured_at = self.spool.load(sequence)
+            try:
+                jpeg, captured_at = self.spool.load(sequence)
+            except FileNotFoundError:
+                continue  # dropped from a full spool since it was listed
             outcome = self.uploader.frame(sequence, captured_at, jpeg)
             if outcome is Outcome.RETRY:
                 # Full jitter keeps many cameras of one shop from retrying in step.

@@ -194,3 +194,48 @@ def test_ctrl_c_stops_the_command_and_keeps_unsent_frames(tmp_path: Path, server
     assert b"camera agent stopped: 0 frames sent" in out
     assert len(list(spool.glob("*.json"))) >= 2
     assert not list(spool.glob("*.tmp"))
+
+
+def test_a_full_spool_drops_its_oldest_frames_and_the_sender_goes_on(tmp_path: Path) -> None:
+    picture = b"\xff\xd8\xff" + b"x" * 997  # 1,000 bytes
+    spool = Spool(tmp_path / "spool", max_bytes=5_000)
+    for _ in range(8):
+        spool.put(picture, datetime.now(UTC))
+    # Five pictures fit: the three oldest went, the newest are kept in order.
+    assert spool.pending() == [3, 4, 5, 6, 7]
+    assert spool.dropped == 3
+    assert sorted(p.name for p in (tmp_path / "spool").glob("*.jpg")) == [f"{n:012d}.jpg" for n in range(3, 8)]
+    # Sent frames free their room; a spool opened again counts what is on disk.
+    spool.done(3)
+    spool.put(picture, datetime.now(UTC))
+    assert spool.pending() == [4, 5, 6, 7, 8]
+    again = Spool(tmp_path / "spool", max_bytes=3_000)
+    again.put(picture, datetime.now(UTC))
+    assert again.pending() == [7, 8, 9]
+    # A frame bigger than the whole limit is still kept (the newest frame is never dropped).
+    alone = Spool(tmp_path / "other", max_bytes=500)
+    alone.put(picture, datetime.now(UTC))
+    assert alone.pending() == [0]
+
+
+def test_the_sender_skips_a_frame_dropped_after_it_was_listed(agent_config: AgentConfig, server_port: int) -> None:
+    class Listing(Spool):
+        def pending(self) -> list[int]:
+            listed = super().pending()
+            if listed and listed[0] == 0 and (self.folder / f"{0:012d}.json").exists():
+                self._remove(0)  # dropped by the capture thread between listing and loading
+            return listed
+
+    agent = Agent(agent_config)
+    agent.spool = Listing(agent_config.spool)
+    agent.spool.put(b"\xff\xd8\xff0", datetime.now(UTC))
+    agent.spool.put(b"\xff\xd8\xff1", datetime.now(UTC))
+    agent.capture_done.set()
+    server = _serve(server_port)
+    try:
+        agent.send(until_empty=True)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert agent.delivered == [1]
+    assert server.received == [1]  # type: ignore[attr-defined]

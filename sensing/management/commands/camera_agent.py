@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from sensing.agent import Agent, AgentConfig
 
@@ -23,6 +23,9 @@ class Command(BaseCommand):
         token.add_argument("--token", help="The camera's device token (lsd_…).")
         token.add_argument("--token-file", help="A file holding the token (waits until it exists; the demo uses it).")
         parser.add_argument("--spool", default="", help="Folder that keeps frames until the server has them.")
+        parser.add_argument(
+            "--spool-max-mb", type=int, default=1024, help="Disk the spool may use; beyond it the oldest frames go."
+        )
         parser.add_argument("--heartbeat", type=float, default=5.0, help="Seconds between heartbeats.")
         parser.add_argument("--idle", type=float, default=5.0, help="Send a frame at least this often (seconds).")
         parser.add_argument("--fps", type=float, default=0.0, help="Play files and folders at this rate (0: as read).")
@@ -36,6 +39,8 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         logging.getLogger("lingshou.camera_agent").setLevel(logging.INFO if options["verbosity"] else logging.WARNING)
+        if options["spool_max_mb"] < 1:
+            raise CommandError("--spool-max-mb must be at least 1")
         token = options["token"] or self._token_from_file(Path(options["token_file"]))
         spool = Path(options["spool"] or Path(settings.BASE_DIR) / ".data" / "camera-spool" / token[:10])
         config = AgentConfig(
@@ -47,11 +52,12 @@ class Command(BaseCommand):
             idle_seconds=options["idle"],
             playback_fps=options["fps"],
             loop=options["loop"],
+            spool_max_bytes=options["spool_max_mb"] * 1024 * 1024,
         )
         agent = Agent(config)
         self.stdout.write(f"camera agent: {config.source} -> {config.server} (spool {spool}); Ctrl-C stops")
         agent.run()
         self.stdout.write(
             f"camera agent stopped: {len(agent.delivered)} frames sent, {len(agent.refused)} refused, "
-            f"{len(agent.spool.pending())} still spooled"
+            f"{len(agent.spool.pending())} still spooled, {agent.spool.dropped} dropped from a full spool"
         )
