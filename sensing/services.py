@@ -272,6 +272,22 @@ def frame_ingest(*, device: Device, sequence: int, captured_at: datetime, data: 
     """
     from sensing.tasks import camera_process as camera_process_task
 
+    written: list[str] = []
+    try:
+        return _frame_store(device, sequence, captured_at, data, written, camera_process_task)
+    except BaseException:
+        # Nothing was committed: the picture written for it must not stay behind in storage.
+        for name in written:
+            try:
+                default_storage.delete(name)
+            except Exception:  # the original error is the one to report
+                logger.warning("sensing_orphan_delete_failed", extra={"name": name}, exc_info=True)
+        raise
+
+
+def _frame_store(
+    device: Device, sequence: int, captured_at: datetime, data: bytes, written: list[str], camera_process_task: Any
+) -> tuple[Frame, bool]:
     with merchant_context(device.merchant_id):
         camera = camera_for_device(device=device)
         existing = Frame.objects.filter(merchant_id=camera.merchant_id, camera=camera, sequence=sequence).first()
@@ -290,12 +306,14 @@ def frame_ingest(*, device: Device, sequence: int, captured_at: datetime, data: 
             # The camera's later frames are already processed; this one cannot be put before them.
             frame.status, frame.flag_reason = FrameStatus.FLAGGED, "late"
         frame.image.save(f"{sequence:012d}.jpg", ContentFile(data), save=False)
+        written.append(str(frame.image.name))
         try:
             with transaction.atomic():
                 frame.save()
         except IntegrityError:
             # The same frame won a concurrent upload: answer with it and drop our copy.
             frame.image.delete(save=False)
+            written.clear()
             return Frame.objects.get(merchant_id=camera.merchant_id, camera=camera, sequence=sequence), False
         Camera.objects.filter(pk=camera.pk).update(last_frame_at=now)
         # An uncalibrated camera's frames are kept (to pick a reference from) once a worker blurred faces.

@@ -165,3 +165,27 @@ def test_a_heartbeat_records_the_camera_alive_and_ends_its_offline_alert(registe
     with merchant_context(camera.merchant_id):
         assert Camera.objects.get(pk=camera.pk).last_heartbeat_at is not None
         assert Alert.objects.get(camera=camera).ended_at is not None
+
+
+def test_an_upload_that_fails_after_its_picture_was_written_leaves_no_file(
+    registered: Registered, media_root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from django.db import transaction
+
+    from merchants.models import Device
+    from sensing import services
+
+    def fail(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("the database went away before the commit")
+
+    monkeypatch.setattr(services.transaction, "on_commit", fail)
+    with merchant_context(registered.camera.merchant_id):
+        device = Device.objects.get(pk=registered.camera.device_id)
+    with pytest.raises(RuntimeError), transaction.atomic():
+        services.frame_ingest(device=device, sequence=5, captured_at=timezone.now(), data=FRAME)
+    assert frames_of(registered.camera) == []
+    assert stored_files(media_root) == []
+    monkeypatch.undo()
+    # The same upload again goes through as new.
+    assert upload(registered.client(), 5, FRAME).status_code == 202
+    assert len(stored_files(media_root)) == 1
