@@ -171,6 +171,31 @@ def demand_history(*, store: Store, items: list[StoreProduct], today: dt.date, d
     return History(items=items, first_day=first_day, sales=sales, censored=censored, has_sales=has_sales)
 
 
+# Stores whose sales of the same products are read beside a store's own (a chain's promotions and
+# launches show across its stores at once); more add little and cost a ledger read each.
+CHAIN_STORES = 30
+
+
+def chain_histories(*, store: Store, items: list[StoreProduct], today: dt.date) -> list[History]:
+    """The same products' histories in the merchant's other open stores, one History per store."""
+    products = {item.product_id for item in items if item.product_id is not None}
+    others = list(
+        Store.objects.filter(merchant_id=store.merchant_id, is_active=True)
+        .exclude(pk=store.pk)
+        .order_by("pk")[:CHAIN_STORES]
+    )
+    if not products or not others:
+        return []
+    theirs: dict[int, list[StoreProduct]] = defaultdict(list)
+    for item in StoreProduct.objects.filter(
+        merchant_id=store.merchant_id, store__in=others, product_id__in=products, is_active=True
+    ).order_by("pk"):
+        theirs[item.store_id].append(item)
+    return [
+        demand_history(store=other, items=theirs[other.pk], today=today) for other in others if theirs.get(other.pk)
+    ]
+
+
 def on_order(*, merchant: Merchant | int, store: Store, exclude_order_id: int | None = None) -> dict[int, int]:
     """Units still to arrive per store product from the store's open orders."""
     merchant_id = merchant if isinstance(merchant, int) else merchant.pk

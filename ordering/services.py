@@ -140,20 +140,43 @@ def _mail_after_commit(event: str, order: PurchaseOrder) -> None:
 
 
 def _suggest(
-    *, supply: StoreSupply, delivery: selectors.Delivery, history: selectors.History, today: dt.date
+    *,
+    supply: StoreSupply,
+    delivery: selectors.Delivery,
+    history: selectors.History,
+    today: dt.date,
+    chain: list[selectors.History] | None = None,
 ) -> tuple[list[SuggestedLine], list[str]]:
-    """Run the forecast and the policy over the store's products; one dict per line to order."""
+    """Run the forecast and the policy over the store's products; one dict per line to order.
+
+    ``chain`` holds the same products' histories in the merchant's other stores: forecast together
+    (this store's rows first), a promotion or a launch seen across the chain lifts this store's
+    forecast at once, and the chain's promotion weeks are read from all of them.
+    """
     items = history.items
     products = [cast(Product, item.product) for item in items]
     lead = max((delivery.date - today).days, 0)
     review = max(delivery.days_to_following, 1)
     categories = {category_id: k for k, category_id in enumerate(sorted({p.category_id or 0 for p in products}))}
+    category_of = {p.pk: categories[p.category_id or 0] for p in products}
+    pooled = [history, *(other for other in chain or [] if other.first_day == history.first_day)]
+    rows = [item for part in pooled for item in part.items]
     forecast = forecasting.demand_forecast(
-        history.sales,
-        history.censored,
+        np.concatenate([part.sales for part in pooled]),
+        np.concatenate([part.censored for part in pooled]),
         first_weekday=history.first_day.weekday(),
-        category=np.array([categories[p.category_id or 0] for p in products], dtype=int),
+        category=np.array([category_of[cast(int, item.product_id)] for item in rows], dtype=int),
+        # One store alone has no chain to pool: its own sales make its level, nothing more.
+        product=np.array([item.product_id for item in rows], dtype=int) if len(pooled) > 1 else None,
+        store=np.concatenate([np.full(len(part.items), k) for k, part in enumerate(pooled)]).astype(int),
         horizon=lead + review,
+    )
+    own = len(items)
+    forecast = forecasting.Forecast(
+        mean=forecast.mean[:own],
+        sigma=forecast.sigma[:own],
+        method=forecast.method,
+        promotion_week_start=forecast.promotion_week_start,
     )
     coming = selectors.on_order(merchant=supply.merchant_id, store=supply.store)
     on_hand = np.array([max(item.on_hand, 0) for item in items], dtype=np.float64)
@@ -257,7 +280,8 @@ def purchase_order_draft(
                 "Add what you need by hand."
             )
         else:
-            lines, notes = _suggest(supply=supply, delivery=delivery, history=history, today=today)
+            chain = selectors.chain_histories(store=store, items=items, today=today)
+            lines, notes = _suggest(supply=supply, delivery=delivery, history=history, today=today, chain=chain)
         # Replace untouched drafts (their lines and history go with them).
         PurchaseOrder.objects.filter(
             merchant_id=store.merchant_id, store=store, state=OrderState.DRAFT, is_edited=False

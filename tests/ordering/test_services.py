@@ -142,6 +142,30 @@ def test_a_draft_suggests_whole_cases_and_explains_each_line(store: Store, selli
         assert [t.to_state for t in order.transitions.all()] == ["draft"]
 
 
+def test_a_promotion_running_in_the_merchants_other_stores_lifts_this_stores_suggestion(
+    store: Store, supply: StoreSupply, cola: Product, other_store: Store
+) -> None:
+    from tests.factories import StoreFactory
+    from tests.ordering.conftest import selling
+
+    steady = [6, 5, 7, 6, 8, 4, 6] * 8  # newest day first
+    promoted = [18, 17, 19, *steady[3:]]  # three days on promotion
+    selling(store, cola, daily=promoted, left=20, end=MONDAY_NOON)
+    alone = _lines(_draft(store))["Quellwerk Cola"]
+
+    # Another merchant's store selling the same product on promotion changes nothing here.
+    selling(other_store, cola, daily=promoted, left=20, end=MONDAY_NOON)
+    assert _lines(_draft(store))["Quellwerk Cola"].quantity == alone.quantity
+
+    # The merchant's own other stores show the same three days: a promotion across the chain.
+    for name in ("Hafen 2", "Markt 3"):
+        selling(StoreFactory(merchant=store.merchant, name=name), cola, daily=promoted, left=20, end=MONDAY_NOON)
+    pooled = _lines(_draft(store))["Quellwerk Cola"]
+    assert pooled.quantity > alone.quantity
+    rate = float(pooled.explanation.split()[1])
+    assert rate > 1.3 * float(alone.explanation.split()[1]), (alone.explanation, pooled.explanation)
+
+
 def test_a_store_without_history_gets_an_empty_draft_that_says_why(
     store: Store, supply: StoreSupply, cola: Product
 ) -> None:
