@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from django.conf import settings
@@ -23,6 +24,7 @@ from merchants.models import (
     Invitation,
     Membership,
     Merchant,
+    PlatformAccess,
     Role,
     Store,
     Wholesaler,
@@ -269,3 +271,29 @@ def device_revoke(*, merchant: Merchant, device_id: int) -> Device:
         Device.objects.filter(pk=device.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
         device.refresh_from_db()
     return device
+
+
+def platform_access_prune(*, now: datetime | None = None) -> int:
+    """Delete audit rows of the row-level security bypass older than PLATFORM_ACCESS_RETENTION_DAYS.
+
+    Scheduled jobs use the bypass every minute, so the log grows by thousands of rows a day; it is
+    kept for the retention period (90 days unless set). The pruning itself is logged as a row.
+    """
+    now = now or timezone.now()
+    cutoff = now - timedelta(days=settings.PLATFORM_ACCESS_RETENTION_DAYS)
+    deleted = 0
+    while True:  # in batches, each its own transaction: a stopped run leaves the rest for the next
+        with transaction.atomic():
+            batch = list(
+                PlatformAccess.objects.filter(at__lt=cutoff).order_by("pk").values_list("pk", flat=True)[:5000]
+            )
+            if not batch:
+                break
+            deleted += PlatformAccess.objects.filter(pk__in=batch).delete()[0]
+    if deleted:
+        PlatformAccess.objects.create(
+            at=now,
+            actor="task:platform_access_prune",
+            reason=f"pruned {deleted} platform access rows from before {cutoff:%Y-%m-%d %H:%M} UTC",
+        )
+    return deleted

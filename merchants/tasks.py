@@ -8,7 +8,7 @@ from django.core.mail import send_mail
 from django.template.loader import render_to_string
 
 from merchants.models import Invitation
-from merchants.services import invitation_mark_sent
+from merchants.services import invitation_mark_sent, platform_access_prune
 from merchants.tenancy import merchant_context
 
 
@@ -35,3 +35,9 @@ def invitation_send(merchant_id: int, invitation_id: int, raw_token: str) -> boo
         recipient_list=[invitation.email],
     )
     return invitation_mark_sent(merchant_id=merchant_id, invitation_id=invitation_id)
+
+
+@shared_task(acks_late=True)
+def platform_access_prune_daily() -> int:
+    """Drop the bypass audit rows past their retention; safe to run twice (the second finds nothing)."""
+    return platform_access_prune()

@@ -195,6 +195,7 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "purchase-orders-draft-due": {"task": "ordering.tasks.purchase_orders_draft_due", "schedule": 3600.0},
     "sensing-sweep": {"task": "sensing.tasks.cameras_sweep", "schedule": 30.0},
     "sensing-retention": {"task": "sensing.tasks.frames_retention_apply", "schedule": 600.0},
+    "platform-access-prune": {"task": "merchants.tasks.platform_access_prune_daily", "schedule": 86400.0},
 }
 CELERY_TIMEZONE = "UTC"
 # Camera frames have their own queue and workers, so OpenCV work never delays payments or e-mail.
@@ -210,6 +211,8 @@ DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Lingshou <no-reply@lings
 SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
 
 INVITATION_VALID_FOR = timedelta(days=7)
+# How long the audit log of row-level security bypasses (PlatformAccess) keeps its rows.
+PLATFORM_ACCESS_RETENTION_DAYS = env.int("PLATFORM_ACCESS_RETENTION_DAYS", default=90)
 # How long a web process remembers a store found by its public code (shopper pages); 0 turns it off.
 SHOPPER_STORE_CACHE_SECONDS = env.int("SHOPPER_STORE_CACHE_SECONDS", default=10)
 

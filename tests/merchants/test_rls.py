@@ -129,3 +129,28 @@ def test_a_merchant_set_in_one_transaction_never_reaches_the_next_on_the_same_co
         assert Store.objects.count() == 0
         with merchant_context(other_merchant):
             assert set(Store.objects.values_list("merchant_id", flat=True)) == {other_merchant.pk}
+
+
+def test_bypass_audit_rows_are_kept_for_their_retention_then_pruned(settings) -> None:  # type: ignore[no-untyped-def]
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from merchants.tasks import platform_access_prune_daily
+
+    settings.PLATFORM_ACCESS_RETENTION_DAYS = 30
+    now = timezone.now()
+    old = [
+        PlatformAccess.objects.create(at=now - timedelta(days=31 + k), actor="task:x", reason="old") for k in range(3)
+    ]
+    recent = PlatformAccess.objects.create(at=now - timedelta(days=29), actor="task:x", reason="recent")
+    assert platform_access_prune_daily() == 3
+    assert not PlatformAccess.objects.filter(pk__in=[row.pk for row in old]).exists()
+    assert PlatformAccess.objects.filter(pk=recent.pk).exists()
+    # The pruning leaves its own line in the log; a second run finds nothing to do and adds nothing.
+    assert (
+        PlatformAccess.objects.filter(actor="task:platform_access_prune", reason__startswith="pruned 3 ").count() == 1
+    )
+    count = PlatformAccess.objects.count()
+    assert platform_access_prune_daily() == 0
+    assert PlatformAccess.objects.count() == count
