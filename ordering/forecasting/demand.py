@@ -23,6 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from scipy import sparse
 
 METHOD = "lingshou-tsb-dow"
 
@@ -112,10 +113,11 @@ def promotion_week_start(
     n_products = int(product_ids.max()) + 1
     seen = ~np.isnan(window)
     level = np.where(seen, window, 0.0) / profile[:, week_days]
-    total = np.zeros((n_products, days))
-    count = np.zeros((n_products, days))
-    np.add.at(total, product_ids, level)
-    np.add.at(count, product_ids, seen)
+    # Sums over each product's stores: a (products × series) indicator times the (series × days) arrays.
+    rows = len(product_ids)
+    of_product = sparse.csr_matrix((np.ones(rows), (product_ids, np.arange(rows))), shape=(n_products, rows))
+    total = of_product @ level
+    count = of_product @ seen.astype(float)
     stores = np.bincount(product_ids, minlength=n_products)[:, None]
     known = count > 0
     rate = np.divide(total, count, out=np.zeros_like(total), where=known) * stores
