@@ -188,6 +188,26 @@ class TransitionInline(admin.TabularInline):  # type: ignore[type-arg]
         return False
 
 
+def _line_change(line_form: Any) -> str:
+    """What the wholesaler changed on one line, as a sentence for the order's history ("" if nothing)."""
+    if not getattr(line_form, "cleaned_data", None) or not line_form.has_changed():
+        return ""
+    line = line_form.instance
+    parts = []
+    if "allocated_quantity" in line_form.changed_data:
+        before = line_form.initial.get("allocated_quantity")
+        after = line_form.cleaned_data.get("allocated_quantity")
+        parts.append(
+            f"allocated {'not set' if after is None else after} (was {'not set' if before is None else before})"
+        )
+    if "substitute" in line_form.changed_data:
+        before_id = line_form.initial.get("substitute")
+        before = Product.objects.filter(pk=before_id).values_list("name", flat=True).first() if before_id else None
+        after = line_form.cleaned_data.get("substitute")
+        parts.append(f"substitute {after.name if after else 'none'} (was {before or 'none'})")
+    return f"{line.product.name}: {', '.join(parts)}" if parts else ""
+
+
 def _actor(request: HttpRequest) -> User | None:
     return request.user if isinstance(request.user, User) else None
 
@@ -234,6 +254,21 @@ class PurchaseOrderAdmin(WholesalerScopedAdmin):
         "invoice",
     ]
     actions = ["confirm", "confirm_cancel_short", "pick_list", "mark_shipped", "mark_delivered", "cancel"]
+
+    def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
+        """Save the lines' allocation and substitution, and keep each change in the order's history."""
+        notes = [note for line_form in formset.forms if (note := _line_change(line_form))]
+        super().save_formset(request, form, formset, change)
+        order = form.instance
+        for note in notes:
+            PurchaseOrderTransition.objects.create(
+                merchant_id=order.merchant_id,
+                order=order,
+                from_state=order.state,
+                to_state=order.state,
+                by=_actor(request),
+                note=note[:300],
+            )
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
         # Drafts are the shop's own business until submitted.

@@ -10,7 +10,15 @@ from catalog.models import Product
 from merchants.models import Store
 from merchants.tenancy import merchant_context, platform_access
 from ordering import services
-from ordering.models import Claim, DepotStock, OrderState, PurchaseOrder, PurchaseOrderLine, StoreSupply
+from ordering.models import (
+    Claim,
+    DepotStock,
+    OrderState,
+    PurchaseOrder,
+    PurchaseOrderLine,
+    PurchaseOrderTransition,
+    StoreSupply,
+)
 from tests.ordering.conftest import MONDAY_NOON, item_for
 
 pytestmark = pytest.mark.django_db
@@ -114,6 +122,14 @@ def test_allocation_and_substitution_per_line_then_bulk_confirm(
     assert lines["Quellwerk Cola"].substitute_id == zero.pk
     assert DepotStock.objects.get(product=zero).allocated == 24
     assert DepotStock.objects.get(product=cola).allocated == 0
+    # Both edits are in the order's history with who made them, before the confirmation.
+    with platform_access(reason="test", actor="test"):
+        history = list(PurchaseOrderTransition.objects.filter(order=submitted).order_by("at", "pk"))
+    assert [(t.from_state, t.to_state, t.note, t.by.username if t.by else None) for t in history[2:]] == [
+        ("submitted", "submitted", "Knusper Chips: allocated 6 (was not set)", "picker@wholesale.example"),
+        ("submitted", "submitted", "Quellwerk Cola: substitute Quellwerk Zero (was none)", "picker@wholesale.example"),
+        ("submitted", "confirmed", "Short: Knusper Chips 0.5 l: 6 of 18 (backordered)", "picker@wholesale.example"),
+    ]
 
 
 def test_substituting_a_product_the_depot_does_not_carry_is_refused(
