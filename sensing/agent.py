@@ -352,9 +352,10 @@ class Agent:
         """Capture and send until the source ends and the spool is empty, or until stopped (Ctrl-C)."""
         capture = threading.Thread(target=self.capture, name="capture", daemon=True)
         sender = threading.Thread(target=self.send, kwargs={"until_empty": True}, name="sender", daemon=True)
-        capture.start()
-        sender.start()
         try:
+            # Started inside the try: a Ctrl-C while they start still stops them.
+            capture.start()
+            sender.start()
             while sender.is_alive():
                 sender.join(0.2)
         except KeyboardInterrupt:
@@ -362,5 +363,7 @@ class Agent:
         finally:
             self.stop.set()
             self.wake.set()
-            capture.join(5)
-            sender.join(self.config.timeout + 1)
+            if capture.ident is not None:
+                capture.join(5)
+            if sender.ident is not None:
+                sender.join(self.config.timeout + 1)

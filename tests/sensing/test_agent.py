@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -176,21 +177,28 @@ def test_ctrl_c_stops_the_command_and_keeps_unsent_frames(tmp_path: Path, server
     folder.mkdir()
     cv2.imwrite(str(folder / "0.jpg"), np.full((72, 128, 3), 90, np.uint8))
     spool = tmp_path / "spool"
-    process = subprocess.Popen(
-        [sys.executable, "manage.py", "camera_agent", "--source", str(folder), "--loop", "--fps", "20",
-         "--idle", "0.1", "--server", f"http://127.0.0.1:{server_port}", "--token", "lsd_x", "--spool", str(spool)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )  # fmt: skip
-    try:
-        assert wait_for(lambda: len(list(spool.glob("*.json"))) >= 2, timeout=30)
-        process.send_signal(signal.SIGINT)
-        out, err = process.communicate(timeout=20)
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
-    assert process.returncode == 0, err.decode()
+    # Output goes to files, not pipes: nothing the agent writes while it runs can fill a pipe and block it.
+    out_path, err_path = tmp_path / "out.txt", tmp_path / "err.txt"
+    with open(out_path, "wb") as out_file, open(err_path, "wb") as err_file:
+        process = subprocess.Popen(
+            [sys.executable, "manage.py", "camera_agent", "--source", str(folder), "--loop", "--fps", "20",
+             "--idle", "0.1", "--server", f"http://127.0.0.1:{server_port}", "--token", "lsd_x", "--spool", str(spool)],
+            stdout=out_file,
+            stderr=err_file,
+        )  # fmt: skip
+        try:
+            assert wait_for(lambda: len(list(spool.glob("*.json"))) >= 2, timeout=60)
+            process.send_signal(signal.SIGINT)
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.send_signal(signal.SIGUSR1)  # the agent prints its threads' stacks: where it hangs
+            time.sleep(1)
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+    out, err = out_path.read_bytes(), err_path.read_bytes()
+    assert process.returncode == 0, err.decode()[-5000:]
     assert b"camera agent stopped: 0 frames sent" in out
     assert len(list(spool.glob("*.json"))) >= 2
     assert not list(spool.glob("*.tmp"))

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import faulthandler
 import logging
+import signal
 import time
 from pathlib import Path
 from typing import Any
@@ -39,6 +41,8 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         logging.getLogger("lingshou.camera_agent").setLevel(logging.INFO if options["verbosity"] else logging.WARNING)
+        # `kill -USR1 <pid>` prints every thread's stack to stderr: how to see where a stuck agent waits.
+        faulthandler.register(signal.SIGUSR1, all_threads=True)
         if options["spool_max_mb"] < 1:
             raise CommandError("--spool-max-mb must be at least 1")
         token = options["token"] or self._token_from_file(Path(options["token_file"]))
