@@ -10,18 +10,20 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
-from rest_framework.exceptions import APIException
+from rest_framework.exceptions import APIException, NotFound
 from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import SimpleRateThrottle
 
-from config.api import error_body
+from catalog.api import StoreScopedApi
+from config.api import error_body, paginated
 from merchants.access import DeviceApi
 from sensing import services
-from sensing.models import Frame, FrameStatus
+from sensing.models import Alert, AlertKind, Camera, EventKind, Frame, FrameStatus, ReviewStatus, ShelfEvent
 
 
 class PayloadTooLarge(APIException):
@@ -124,3 +126,92 @@ class HeartbeatApi(DeviceApi):
                 }
             ).data
         )
+
+
+# --- owners' read API: what the shelf cameras saw ----------------------------------------------
+
+
+class ShelfEventOutput(serializers.ModelSerializer[ShelfEvent]):
+    slot = serializers.CharField(source="slot.key")
+    store_product_id = serializers.IntegerField(source="slot.store_product_id")
+    product = serializers.CharField(source="slot.store_product.name")
+
+    class Meta:
+        model = ShelfEvent
+        fields = [
+            "id", "camera_id", "slot", "store_product_id", "product", "kind", "quantity", "confidence",
+            "review", "occurred_at",
+        ]  # fmt: skip
+
+
+class AlertOutput(serializers.ModelSerializer[Alert]):
+    slot = serializers.CharField(source="slot.key", default=None)
+    is_open = serializers.BooleanField(source="is_active")
+
+    class Meta:
+        model = Alert
+        fields = ["id", "camera_id", "slot", "kind", "started_at", "ended_at", "is_open"]
+
+
+class _ListFilter(serializers.Serializer[Any]):
+    camera = serializers.IntegerField(required=False, min_value=1, help_text="Only this camera of the store.")
+    since = serializers.DateTimeField(required=False, help_text="Only what happened at or after this time.")
+
+
+class EventFilter(_ListFilter):
+    kind = serializers.ChoiceField(choices=EventKind.choices, required=False)
+    review = serializers.ChoiceField(choices=ReviewStatus.choices, required=False)
+
+
+class AlertFilter(_ListFilter):
+    kind = serializers.ChoiceField(choices=AlertKind.choices, required=False)
+    open = serializers.BooleanField(required=False, default=None, allow_null=True, help_text="Open or ended only.")
+
+
+class _CameraListApi(StoreScopedApi):
+    """A list of one kind of camera record in the store, filtered by the query parameters."""
+
+    filter_class: type[_ListFilter]
+    time_field: str
+
+    def rows(self, request: Request, queryset: QuerySet[Any]) -> tuple[QuerySet[Any], dict[str, Any]]:
+        """The store's rows after the common filters, and the checked query for the view's own."""
+        form = self.filter_class(data=request.query_params)
+        form.is_valid(raise_exception=True)  # a bad value is a 400 naming the field, never ignored
+        query = dict(form.validated_data)
+        rows = queryset.filter(merchant=self.merchant, camera__store=self.store)
+        if "camera" in query:
+            if not Camera.objects.filter(merchant=self.merchant, store=self.store, pk=query["camera"]).exists():
+                raise NotFound("No such camera in this store.")
+            rows = rows.filter(camera_id=query["camera"])
+        if "since" in query:
+            rows = rows.filter(**{f"{self.time_field}__gte": query["since"]})
+        if query.get("kind"):
+            rows = rows.filter(kind=query["kind"])
+        return rows.order_by(f"-{self.time_field}", "-pk"), query
+
+
+class ShelfEventListApi(_CameraListApi):
+    """Shelf events of the store's cameras, newest first (takes, put-backs, restocks)."""
+
+    filter_class, time_field = EventFilter, "occurred_at"
+
+    @extend_schema(parameters=[EventFilter], responses=ShelfEventOutput(many=True))
+    def get(self, request: Request, merchant_id: int, store_id: int) -> Response:
+        events, query = self.rows(request, ShelfEvent.objects.select_related("slot__store_product"))
+        if query.get("review"):
+            events = events.filter(review=query["review"])
+        return paginated(self, request, events, ShelfEventOutput)
+
+
+class AlertListApi(_CameraListApi):
+    """Shelf and camera alerts of the store (low stock, stock-out, wrong product, camera health), newest first."""
+
+    filter_class, time_field = AlertFilter, "started_at"
+
+    @extend_schema(parameters=[AlertFilter], responses=AlertOutput(many=True))
+    def get(self, request: Request, merchant_id: int, store_id: int) -> Response:
+        alerts, query = self.rows(request, Alert.objects.select_related("slot"))
+        if query.get("open") is not None:
+            alerts = alerts.filter(ended_at__isnull=query["open"])
+        return paginated(self, request, alerts, AlertOutput)
