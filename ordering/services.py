@@ -172,6 +172,7 @@ def _suggest(
         horizon=lead + review,
     )
     own = len(items)
+    chain_lift = forecast.lift[:own] if forecast.lift is not None and len(pooled) > 1 else np.ones(own)
     forecast = forecasting.Forecast(
         mean=forecast.mean[:own],
         sigma=forecast.sigma[:own],
@@ -223,6 +224,7 @@ def _suggest(
             case_pack=int(case_pack[i]),
             capped=bool(capped[i]),
             shelf_capacity=None if np.isnan(capacity[i]) else float(capacity[i]),
+            chain_lift=float(chain_lift[i]),
         )
         lines.append(SuggestedLine(item=item, quantity=quantity, explanation=explanation[:300]))
     return lines, [str(note) for note in notes]

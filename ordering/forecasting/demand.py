@@ -59,6 +59,7 @@ class Forecast:
     profile: np.ndarray | None = None  # (n_series, 7) weekday multipliers, Monday first, mean 1
     observed_days: np.ndarray | None = None  # (n_series,) days with known demand
     promotion_week_start: int | None = None  # weekday (Monday 0) the chain's promotion weeks start, if it has them
+    lift: np.ndarray | None = None  # (n_series,) the chain-wide lift in the forecast's first day (1 = usual)
 
 
 def _group_mean(values: np.ndarray, weights: np.ndarray, group: np.ndarray, n_groups: int) -> np.ndarray:
@@ -280,4 +281,5 @@ def demand_forecast(
         profile=profile,
         observed_days=observed,
         promotion_week_start=week_start,
+        lift=lift[:, 0].copy() if horizon else np.ones(n),
     )

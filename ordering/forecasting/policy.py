@@ -202,8 +202,12 @@ def line_explain(
     on_order: float = 0,
     capped: bool = False,
     shelf_capacity: float | None = None,
+    chain_lift: float = 1.0,
 ) -> str:
-    """One sentence: "sells 2.1 a day, 3 on hand, next delivery Thursday: 1 case of 12"."""
+    """One sentence: "sells 2.1 a day, 3 on hand, next delivery Thursday: 1 case of 12".
+
+    ``chain_lift`` of 1.3 or more (a promotion or a launch seen across the merchant's stores) is said.
+    """
     day = next_delivery.strftime("%A") if isinstance(next_delivery, datetime.date) else next_delivery
     stock = f"{int(on_hand)} on hand" + (f", {int(on_order)} on order" if on_order else "")
     if quantity <= 0:
@@ -215,4 +219,5 @@ def line_explain(
         order = f"{cases} case{'s' if cases != 1 else ''} of {case_pack}"
     if capped and shelf_capacity is not None:
         order += f" (the shelf holds {int(shelf_capacity)})"
-    return f"sells {_amount(daily_demand)} a day, {stock}, next delivery {day}: {order}"
+    lifted = f" ({chain_lift:.1f}× the usual across your stores)" if chain_lift >= 1.3 else ""
+    return f"sells {_amount(daily_demand)} a day{lifted}, {stock}, next delivery {day}: {order}"

@@ -160,6 +160,14 @@ def test_explanation_sentences():
         line_explain(daily_demand=0.01, on_hand=1, quantity=5, case_pack=1, next_delivery="Tuesday")
         == "sells less than 0.1 a day, 1 on hand, next delivery Tuesday: 5 units"
     )
+    assert (
+        line_explain(daily_demand=5.2, on_hand=3, quantity=24, case_pack=12, next_delivery="Friday", chain_lift=2.14)
+        == "sells 5.2 a day (2.1× the usual across your stores), 3 on hand, next delivery Friday: 2 cases of 12"
+    )
+    # A small lift is noise, not news.
+    assert "usual" not in line_explain(
+        daily_demand=5.2, on_hand=3, quantity=24, case_pack=12, next_delivery="Friday", chain_lift=1.2
+    )
 
 
 def test_store_without_history_gets_no_order_and_no_error():

@@ -164,6 +164,9 @@ def test_a_promotion_running_in_the_merchants_other_stores_lifts_this_stores_sug
     assert pooled.quantity > alone.quantity
     rate = float(pooled.explanation.split()[1])
     assert rate > 1.3 * float(alone.explanation.split()[1]), (alone.explanation, pooled.explanation)
+    # The sentence says why: the chain sells more than usual.
+    assert "the usual across your stores" in pooled.explanation
+    assert "across your stores" not in alone.explanation
 
 
 def test_a_store_without_history_gets_an_empty_draft_that_says_why(
