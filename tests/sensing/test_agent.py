@@ -172,7 +172,8 @@ def test_the_agent_sends_a_folder_of_frames_and_ends_when_the_spool_is_empty(
     assert agent.spool.pending() == []
 
 
-def test_ctrl_c_stops_the_command_and_keeps_unsent_frames(tmp_path: Path, server_port: int) -> None:
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_ctrl_c_stops_the_command_and_keeps_unsent_frames(tmp_path: Path, server_port: int, stop: int) -> None:
     folder = tmp_path / "frames"
     folder.mkdir()
     cv2.imwrite(str(folder / "0.jpg"), np.full((72, 128, 3), 90, np.uint8))
@@ -185,10 +186,12 @@ def test_ctrl_c_stops_the_command_and_keeps_unsent_frames(tmp_path: Path, server
              "--idle", "0.1", "--server", f"http://127.0.0.1:{server_port}", "--token", "lsd_x", "--spool", str(spool)],
             stdout=out_file,
             stderr=err_file,
+            # As a background job of a shell starts: SIGINT ignored. The agent must stop all the same.
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),
         )  # fmt: skip
         try:
             assert wait_for(lambda: len(list(spool.glob("*.json"))) >= 2, timeout=60)
-            process.send_signal(signal.SIGINT)
+            process.send_signal(stop)
             process.wait(timeout=30)
         except subprocess.TimeoutExpired:
             process.send_signal(signal.SIGUSR1)  # the agent prints its threads' stacks: where it hangs

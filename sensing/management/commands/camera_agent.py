@@ -15,6 +15,10 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from sensing.agent import Agent, AgentConfig
 
 
+def _stop(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 class Command(BaseCommand):
     help = "Read a camera (video file, RTSP URL, device index or folder of JPEGs) and send frames to Lingshou."
 
@@ -43,6 +47,10 @@ class Command(BaseCommand):
         logging.getLogger("lingshou.camera_agent").setLevel(logging.INFO if options["verbosity"] else logging.WARNING)
         # `kill -USR1 <pid>` prints every thread's stack to stderr: how to see where a stuck agent waits.
         faulthandler.register(signal.SIGUSR1, all_threads=True)
+        # Ctrl-C and a service manager's stop (SIGTERM) both end the agent cleanly, keeping unsent
+        # frames. Set explicitly: a process started in the background inherits SIGINT ignored.
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        signal.signal(signal.SIGTERM, _stop)
         if options["spool_max_mb"] < 1:
             raise CommandError("--spool-max-mb must be at least 1")
         token = options["token"] or self._token_from_file(Path(options["token_file"]))
