@@ -34,6 +34,7 @@ from ordering.models import (
     Depot,
     DepotStock,
     OrderState,
+    Promotion,
     PurchaseOrder,
     PurchaseOrderLine,
     PurchaseOrderTransition,
@@ -76,6 +77,27 @@ class DepotAdmin(WholesalerScopedAdmin):
     search_fields = ["name"]
 
     def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name == "wholesaler" and not request.user.is_superuser:
+            wholesaler = wholesaler_of(request)
+            kwargs["queryset"] = type(wholesaler).objects.filter(pk=getattr(wholesaler, "pk", 0))  # type: ignore[union-attr]
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+@admin.register(Promotion)
+class PromotionAdmin(WholesalerScopedAdmin):
+    """Promotions the wholesaler plans: every supplied store's drafted order stocks up before they start."""
+
+    wholesaler_path = "wholesaler"
+    list_display = ["product", "starts_on", "ends_on", "expected_lift", "note"]
+    list_filter = ["starts_on"]
+    date_hierarchy = "starts_on"
+    search_fields = ["product__name", "product__gtin"]
+    list_select_related = ["product"]
+    raw_id_fields = ["product"]
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name == "product":
+            kwargs["queryset"] = _products(request)
         if db_field.name == "wholesaler" and not request.user.is_superuser:
             wholesaler = wholesaler_of(request)
             kwargs["queryset"] = type(wholesaler).objects.filter(pk=getattr(wholesaler, "pk", 0))  # type: ignore[union-attr]

@@ -32,6 +32,7 @@ WHOLESALER_PERMISSIONS = [
     "view_purchaseorderline", "change_purchaseorderline",
     "view_purchaseordertransition",
     "view_claim", "change_claim", "view_claimline",
+    "view_promotion", "add_promotion", "change_promotion", "delete_promotion",
 ]  # fmt: skip
 STAFF_GROUP = "Wholesaler staff"
 ROUTES = {"Lindenstraße": "Route A", "Bahnhof": "Route A", "Am Park": "Route B"}

@@ -79,6 +79,45 @@ def _default_weekdays() -> list[str]:
     return ["tue", "fri"]
 
 
+class Promotion(models.Model):
+    """A promotion the wholesaler plans for one of its products in every store it supplies.
+
+    Drafted orders stock up for it before it starts instead of learning of it from the first
+    day's empty shelves; once it runs, the sales across the stores say how well it does.
+    """
+
+    wholesaler = models.ForeignKey(Wholesaler, on_delete=models.CASCADE, related_name="promotions")
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="+")
+    starts_on = models.DateField()
+    ends_on = models.DateField()
+    expected_lift = models.DecimalField(
+        max_digits=4,
+        decimal_places=2,
+        default=2,
+        validators=[MinValueValidator(1.1), MaxValueValidator(10)],
+        help_text="Sales expected against the usual: 2 for twice as many.",
+    )
+    note = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(ends_on__gte=F("starts_on")), name="promotion_ends_after_start"),
+            models.CheckConstraint(
+                condition=Q(expected_lift__gte=1.1, expected_lift__lte=10), name="promotion_lift_range"
+            ),
+        ]
+        indexes = [models.Index(fields=["wholesaler", "product", "ends_on"], name="promotion_product_end")]
+
+    def __str__(self) -> str:
+        return f"{self.product} {self.starts_on:%d %b}–{self.ends_on:%d %b}"
+
+    def clean(self) -> None:
+        if self.starts_on and self.ends_on and self.ends_on < self.starts_on:
+            raise ValidationError({"ends_on": "The promotion cannot end before it starts."})
+        if self.product_id and self.wholesaler_id and self.product.wholesaler_id != self.wholesaler_id:
+            raise ValidationError({"product": "Choose one of your own products."})
+
+
 class StoreSupply(TenantModel):
     """How one store is supplied: its single depot, delivery calendar, lead time and order rules."""
 

@@ -18,6 +18,7 @@ from ordering.models import (
     OPEN_STATES,
     Claim,
     OrderState,
+    Promotion,
     PurchaseOrder,
     PurchaseOrderLine,
     PurchaseOrderTransition,
@@ -169,6 +170,20 @@ def demand_history(*, store: Store, items: list[StoreProduct], today: dt.date, d
     censored[before] = False
     has_sales = bool(np.nansum(np.abs(sales)) > 0) if n else False
     return History(items=items, first_day=first_day, sales=sales, censored=censored, has_sales=has_sales)
+
+
+def promotions_planned(*, wholesaler_id: int, products: set[int], first_day: dt.date, days: int) -> list[Promotion]:
+    """The wholesaler's promotions of these products that run on any of ``days`` days from ``first_day``."""
+    if not products or days <= 0:
+        return []
+    return list(
+        Promotion.objects.filter(
+            wholesaler_id=wholesaler_id,
+            product_id__in=products,
+            ends_on__gte=first_day,
+            starts_on__lt=first_day + dt.timedelta(days=days),
+        ).order_by("starts_on", "pk")
+    )
 
 
 # Stores whose sales of the same products are read beside a store's own (a chain's promotions and

@@ -32,6 +32,7 @@ from ordering.models import (
     ClaimLine,
     DepotStock,
     OrderState,
+    Promotion,
     PurchaseOrder,
     PurchaseOrderLine,
     PurchaseOrderTransition,
@@ -139,6 +140,16 @@ def _mail_after_commit(event: str, order: PurchaseOrder) -> None:
 # Drafting --------------------------------------------------------------------------------------
 
 
+def _promotion_phrase(promotion: Promotion, today: dt.date) -> str:
+    """ "promotion Thursday to Sunday, about 2× the usual" (dates beyond a week are written out)."""
+
+    def day(value: dt.date) -> str:
+        return value.strftime("%A") if 0 <= (value - today).days < 7 else f"{value.day} {value:%b}"
+
+    start = "from today" if promotion.starts_on <= today else day(promotion.starts_on)
+    return f"promotion {start} to {day(promotion.ends_on)}, about {float(promotion.expected_lift):g}× the usual"
+
+
 def _suggest(
     *,
     supply: StoreSupply,
@@ -161,6 +172,25 @@ def _suggest(
     category_of = {p.pk: categories[p.category_id or 0] for p in products}
     pooled = [history, *(other for other in chain or [] if other.first_day == history.first_day)]
     rows = [item for part in pooled for item in part.items]
+    # Promotions the wholesaler has planned: the forecast day j is today + j.
+    horizon = lead + review
+    planned = np.ones((len(rows), horizon))
+    promotion_of: dict[int, str] = {}
+    promotions = selectors.promotions_planned(
+        wholesaler_id=supply.depot.wholesaler_id,
+        products={cast(int, item.product_id) for item in items},
+        first_day=today,
+        days=horizon,
+    )
+    for promotion in promotions:
+        on_days = [
+            j for j in range(horizon) if promotion.starts_on <= today + dt.timedelta(days=j) <= promotion.ends_on
+        ]
+        of_product = [k for k, item in enumerate(rows) if item.product_id == promotion.product_id]
+        planned[np.ix_(of_product, on_days)] = np.maximum(
+            planned[np.ix_(of_product, on_days)], float(promotion.expected_lift)
+        )
+        promotion_of.setdefault(promotion.product_id, _promotion_phrase(promotion, today))
     forecast = forecasting.demand_forecast(
         np.concatenate([part.sales for part in pooled]),
         np.concatenate([part.censored for part in pooled]),
@@ -169,7 +199,8 @@ def _suggest(
         # One store alone has no chain to pool: its own sales make its level, nothing more.
         product=np.array([item.product_id for item in rows], dtype=int) if len(pooled) > 1 else None,
         store=np.concatenate([np.full(len(part.items), k) for k, part in enumerate(pooled)]).astype(int),
-        horizon=lead + review,
+        horizon=horizon,
+        planned_lift=planned,
     )
     own = len(items)
     chain_lift = forecast.lift[:own] if forecast.lift is not None and len(pooled) > 1 else np.ones(own)
@@ -225,6 +256,7 @@ def _suggest(
             capped=bool(capped[i]),
             shelf_capacity=None if np.isnan(capacity[i]) else float(capacity[i]),
             chain_lift=float(chain_lift[i]),
+            promotion=promotion_of.get(cast(int, item.product_id), ""),
         )
         lines.append(SuggestedLine(item=item, quantity=quantity, explanation=explanation[:300]))
     return lines, [str(note) for note in notes]

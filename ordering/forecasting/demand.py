@@ -156,12 +156,15 @@ def demand_forecast(
     product: np.ndarray | None = None,
     store: np.ndarray | None = None,
     params: Params | None = None,
+    planned_lift: np.ndarray | None = None,
 ) -> Forecast:
     """Expected daily demand for ``horizon`` days after the history, and the one-day error's spread.
 
     ``product`` (n_series,) ids the same product in several stores: its chain-wide sales of the
     last days say at once when it is on promotion or just launched. ``store`` (n_series,) makes a
     new product borrow its category's level in its own store rather than across stores.
+    ``planned_lift`` (n_series, horizon) is what known promotions are expected to do on each
+    forecast day (1 = nothing planned); a day takes the larger of it and the lift the sales show.
     """
     params = params or Params()
     sales = np.asarray(sales, dtype=float)
@@ -265,6 +268,8 @@ def demand_forecast(
         # This week's promotion ends with the week; what the next one brings is not known yet.
         next_week = np.cumsum(future_weekday == week_start) > 0
         lift = np.where(next_week[None, :], 1.0, lift)
+    if planned_lift is not None:
+        lift = np.maximum(lift, np.asarray(planned_lift, dtype=float).reshape(n, horizon))
     path = path * lift
     mean = np.maximum(path * profile[:, future_weekday], 0.0)
 

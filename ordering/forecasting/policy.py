@@ -203,10 +203,12 @@ def line_explain(
     capped: bool = False,
     shelf_capacity: float | None = None,
     chain_lift: float = 1.0,
+    promotion: str = "",
 ) -> str:
     """One sentence: "sells 2.1 a day, 3 on hand, next delivery Thursday: 1 case of 12".
 
-    ``chain_lift`` of 1.3 or more (a promotion or a launch seen across the merchant's stores) is said.
+    ``chain_lift`` of 1.3 or more (a promotion or a launch seen across the merchant's stores) is said,
+    and so is a planned ``promotion`` ("promotion Thursday to Sunday, 2× expected").
     """
     day = next_delivery.strftime("%A") if isinstance(next_delivery, datetime.date) else next_delivery
     stock = f"{int(on_hand)} on hand" + (f", {int(on_order)} on order" if on_order else "")
@@ -220,4 +222,6 @@ def line_explain(
     if capped and shelf_capacity is not None:
         order += f" (the shelf holds {int(shelf_capacity)})"
     lifted = f" ({chain_lift:.1f}× the usual across your stores)" if chain_lift >= 1.3 else ""
+    if promotion:
+        lifted += f", {promotion}"
     return f"sells {_amount(daily_demand)} a day{lifted}, {stock}, next delivery {day}: {order}"

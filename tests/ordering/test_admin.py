@@ -218,3 +218,42 @@ def test_depots_stock_and_store_supply_are_scoped_to_the_wholesaler(
     assert "Quellwerk Cola" in depot_client.get("/admin/ordering/depotstock/").content.decode()
     assert "Quellwerk Cola" not in rival_client.get("/admin/ordering/depotstock/").content.decode()
     assert "Depot Nord" not in rival_client.get("/admin/ordering/depot/").content.decode()
+
+
+def test_the_wholesaler_plans_promotions_for_its_own_products_only(
+    depot_client: Client,
+    rival_client: Client,
+    cola: Product,
+    wholesaler,  # type: ignore[no-untyped-def]
+) -> None:
+    import datetime as dt
+
+    from ordering.models import Promotion
+    from tests.catalog.factories import ProductFactory
+    from tests.factories import WholesalerFactory
+
+    url = "/admin/ordering/promotion/"
+    form = {"wholesaler": wholesaler.pk, "product": cola.pk, "starts_on": "2026-11-26", "ends_on": "2026-11-29"}
+    response = depot_client.post(f"{url}add/", {**form, "expected_lift": "2"})
+    assert response.status_code == 302, response.content.decode()[:2000]
+    promotion = Promotion.objects.get()
+    assert (promotion.product_id, promotion.starts_on, float(promotion.expected_lift)) == (
+        cola.pk,
+        dt.date(2026, 11, 26),
+        2.0,
+    )
+    # An end before the start, a lift below 1.1, another wholesaler's product: refused, nothing saved.
+    theirs = ProductFactory(wholesaler=WholesalerFactory(slug="other-wholesale"), name="Their Cola")
+    for bad in (
+        {**form, "ends_on": "2026-11-25", "expected_lift": "2"},
+        {**form, "expected_lift": "1.0"},
+        {**form, "product": theirs.pk, "expected_lift": "2"},
+    ):
+        response = depot_client.post(f"{url}add/", bad)
+        assert response.status_code == 200
+        assert "errornote" in response.content.decode()
+    assert Promotion.objects.count() == 1
+    # A rival wholesaler's staff neither list nor open it.
+    assert "Quellwerk Cola" not in rival_client.get(url).content.decode()
+    assert rival_client.get(f"{url}{promotion.pk}/change/").status_code in (302, 404)
+    assert "Quellwerk Cola" in depot_client.get(url).content.decode()

@@ -153,3 +153,15 @@ def test_a_promotion_is_carried_to_the_end_of_its_week_and_no_further():
     assert this_week > 1.8 * next_week  # Thursday to Sunday lifted, from Monday the usual level
     others = forecast.mean[~on_promotion]
     assert others[:, :4].mean() == pytest.approx(others[:, 4:].mean(), rel=0.2)  # nothing to drop
+
+
+def test_a_planned_lift_raises_the_days_it_covers_and_no_others():
+    sales = np.random.default_rng(9).poisson(3.0, (4, 84)).astype(float)
+    censored = np.zeros_like(sales, dtype=bool)
+    plain = demand_forecast(sales, censored, first_weekday=0, horizon=5)
+    planned = np.ones((4, 5))
+    planned[1, 2:4] = 2.0
+    lifted = demand_forecast(sales, censored, first_weekday=0, horizon=5, planned_lift=planned)
+    assert lifted.mean[1, 2:4] == pytest.approx(2.0 * plain.mean[1, 2:4])
+    assert lifted.mean[1, [0, 1, 4]] == pytest.approx(plain.mean[1, [0, 1, 4]])
+    assert lifted.mean[[0, 2, 3]] == pytest.approx(plain.mean[[0, 2, 3]])

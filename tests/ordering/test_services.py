@@ -518,3 +518,22 @@ def test_concurrent_drafts_leave_one_draft_and_concurrent_confirms_allocate_once
     assert DepotStock.objects.get(product=cola).allocated == ordered
     with merchant_context(store.merchant_id):
         assert list(drafts[0].transitions.values_list("to_state", flat=True)) == ["draft", "submitted", "confirmed"]
+
+
+def test_a_planned_promotion_stocks_up_before_it_starts(store: Store, supply: StoreSupply, cola: Product) -> None:
+    from ordering.models import Promotion
+    from tests.ordering.conftest import selling
+
+    selling(store, cola, daily=[6, 5, 7, 6, 8, 4, 6] * 8, left=20, end=MONDAY_NOON)
+    usual = _lines(_draft(store))["Quellwerk Cola"]
+    # Tuesday's delivery covers Tuesday to Thursday; a promotion from Wednesday to Sunday at 2×.
+    Promotion.objects.create(
+        wholesaler=supply.depot.wholesaler, product=cola, starts_on=dt.date(2026, 11, 25),
+        ends_on=dt.date(2026, 11, 29), expected_lift=2,
+    )  # fmt: skip
+    stocked = _lines(_draft(store))["Quellwerk Cola"]
+    assert stocked.quantity >= usual.quantity + 12
+    assert "promotion Wednesday to Sunday, about 2× the usual" in stocked.explanation
+    # A promotion after the next delivery's cover changes nothing yet.
+    Promotion.objects.all().update(starts_on=dt.date(2026, 12, 7), ends_on=dt.date(2026, 12, 13))
+    assert _lines(_draft(store))["Quellwerk Cola"].quantity == usual.quantity
