@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 from django.contrib.auth.models import Group, Permission
 from django.db import transaction
+from django.db.models import Sum
 from django.utils import timezone
 
 from catalog.models import MovementKind, Product, StockMovement, StoreProduct
@@ -20,7 +21,7 @@ from catalog.services import Move, stock_moves
 from merchants.demo import WHOLESALER_SLUG
 from merchants.models import Store, Wholesaler
 from merchants.tenancy import merchant_context, platform_access
-from ordering.models import Depot, DepotStock, StoreSupply
+from ordering.models import Depot, DepotStock, Promotion, StoreSupply
 
 HISTORY_DAYS = 28
 # What wholesaler staff may do in the admin for fulfilment (added to the demo's staff group).
@@ -130,6 +131,29 @@ def demo_seed() -> bool:
                     merchant_id=store.merchant_id, store=store, kind=MovementKind.SALE
                 ).exists():
                     _history(store, rng, timezone.localdate(timezone=ZoneInfo(store.timezone)))
+        # A planned promotion of the first store's best seller from the day after tomorrow, so the
+        # first suggested order stocks up for it and says so.
+        if stores:
+            with merchant_context(stores[0].merchant_id):
+                best = (
+                    StockMovement.objects.filter(
+                        store=stores[0], kind=MovementKind.SALE, store_product__product__isnull=False
+                    )
+                    .values("store_product__product")
+                    .annotate(units=Sum("quantity"))
+                    .order_by("units", "store_product__product")  # sales are negative: most sold first
+                    .first()
+                )
+            if best is not None:
+                starts = timezone.localdate() + dt.timedelta(days=2)
+                Promotion.objects.create(
+                    wholesaler=wholesaler,
+                    product_id=best["store_product__product"],
+                    starts_on=starts,
+                    ends_on=starts + dt.timedelta(days=6),
+                    expected_lift=2,
+                    note="Weekly flyer",
+                )
     # One suggested order for the first demo store, drafted as the nightly job would.
     if stores:
         purchase_order_draft(store=stores[0])

@@ -11,7 +11,7 @@ from catalog.models import Product
 from catalog.selectors import ledger_violations
 from merchants.models import Merchant, Store
 from merchants.tenancy import merchant_context, platform_access
-from ordering.models import ClaimLine, Depot, DepotStock, PurchaseOrder, StoreSupply
+from ordering.models import ClaimLine, Depot, DepotStock, Promotion, PurchaseOrder, StoreSupply
 
 pytestmark = pytest.mark.django_db
 
@@ -78,6 +78,11 @@ def test_the_demo_seeds_depot_supply_history_and_a_draft_once() -> None:
         assert draft.lines.count() > 5
         assert all(line.quantity % line.case_pack == 0 for line in draft.lines.all())
         assert all(line.explanation.startswith("sells ") for line in draft.lines.all())
+        # The demo plans a promotion of a product the drafted store sells; a line for it says so.
+        promotion = Promotion.objects.get()
+        assert draft.store.assortment.filter(product=promotion.product).exists()
+        for line in draft.lines.filter(product=promotion.product):
+            assert "promotion" in line.explanation
         merchants = list(Merchant.objects.all())
     for merchant in merchants:
         with merchant_context(merchant):
