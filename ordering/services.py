@@ -143,8 +143,11 @@ def _mail_after_commit(event: str, order: PurchaseOrder) -> None:
 def _promotion_phrase(promotion: Promotion, today: dt.date) -> str:
     """ "promotion Thursday to Sunday, about 2× the usual" (dates beyond a week are written out)."""
 
+    # Weekday names while the whole promotion lies within the coming week, dates otherwise.
+    near = (promotion.ends_on - today).days < 7
+
     def day(value: dt.date) -> str:
-        return value.strftime("%A") if 0 <= (value - today).days < 7 else f"{value.day} {value:%b}"
+        return value.strftime("%A") if near else f"{value.day} {value:%b}"
 
     start = "from today" if promotion.starts_on <= today else day(promotion.starts_on)
     return f"promotion {start} to {day(promotion.ends_on)}, about {float(promotion.expected_lift):g}× the usual"

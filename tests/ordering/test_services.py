@@ -534,6 +534,9 @@ def test_a_planned_promotion_stocks_up_before_it_starts(store: Store, supply: St
     stocked = _lines(_draft(store))["Quellwerk Cola"]
     assert stocked.quantity >= usual.quantity + 12
     assert "promotion Wednesday to Sunday, about 2× the usual" in stocked.explanation
+    # One that runs beyond the coming week is given by its dates.
+    Promotion.objects.all().update(ends_on=dt.date(2026, 12, 6))
+    assert "promotion 25 Nov to 6 Dec, about 2× the usual" in _lines(_draft(store))["Quellwerk Cola"].explanation
     # A promotion after the next delivery's cover changes nothing yet.
     Promotion.objects.all().update(starts_on=dt.date(2026, 12, 7), ends_on=dt.date(2026, 12, 13))
     assert _lines(_draft(store))["Quellwerk Cola"].quantity == usual.quantity
