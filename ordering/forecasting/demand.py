@@ -59,7 +59,7 @@ class Forecast:
     profile: np.ndarray | None = None  # (n_series, 7) weekday multipliers, Monday first, mean 1
     observed_days: np.ndarray | None = None  # (n_series,) days with known demand
     promotion_week_start: int | None = None  # weekday (Monday 0) the chain's promotion weeks start, if it has them
-    lift: np.ndarray | None = None  # (n_series,) the chain-wide lift in the forecast's first day (1 = usual)
+    lift: np.ndarray | None = None  # (n_series,) the lift sales show on the forecast's first day (1 = usual)
 
 
 def _group_mean(values: np.ndarray, weights: np.ndarray, group: np.ndarray, n_groups: int) -> np.ndarray:
@@ -268,6 +268,7 @@ def demand_forecast(
         # This week's promotion ends with the week; what the next one brings is not known yet.
         next_week = np.cumsum(future_weekday == week_start) > 0
         lift = np.where(next_week[None, :], 1.0, lift)
+    seen_lift = lift[:, 0].copy() if horizon else np.ones(n)  # what the sales show, before any plan
     if planned_lift is not None:
         lift = np.maximum(lift, np.asarray(planned_lift, dtype=float).reshape(n, horizon))
     path = path * lift
@@ -286,5 +287,5 @@ def demand_forecast(
         profile=profile,
         observed_days=observed,
         promotion_week_start=week_start,
-        lift=lift[:, 0].copy() if horizon else np.ones(n),
+        lift=seen_lift,
     )

@@ -165,3 +165,8 @@ def test_a_planned_lift_raises_the_days_it_covers_and_no_others():
     assert lifted.mean[1, 2:4] == pytest.approx(2.0 * plain.mean[1, 2:4])
     assert lifted.mean[1, [0, 1, 4]] == pytest.approx(plain.mean[1, [0, 1, 4]])
     assert lifted.mean[[0, 2, 3]] == pytest.approx(plain.mean[[0, 2, 3]])
+    # A plan is not what the sales show: the reported lift stays the observed one.
+    planned[:, 0] = 3.0
+    assert demand_forecast(sales, censored, first_weekday=0, horizon=5, planned_lift=planned).lift == pytest.approx(
+        plain.lift
+    )
