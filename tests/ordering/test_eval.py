@@ -157,3 +157,19 @@ def test_simulate_then_evaluate_commands(tmp_path):
     assert "seasonal_naive" in result["baselines"]
     # statsforecast's intermittent models, named by their model names.
     assert {"CrostonSBA", "TSB", "ADIDA", "IMAPA"} <= set(result["baselines"])
+
+
+def test_figures_by_lead_time_add_up_to_the_whole(history, result):
+    split = replenishment_evaluate(history, baselines=False, by_lead_time=True)
+    # The standard keys are the same figures; the breakdown is one more key.
+    assert {key: split[key] for key in ("policy", "minmax")} == {key: result[key] for key in ("policy", "minmax")}
+    parts = split["by_lead_time"]
+    assert set(parts) == {str(days) for days in np.unique(history.lead_time_days)}
+    assert sum(part["series"] for part in parts.values()) == 120
+    for name in ("policy", "minmax"):
+        total = sum(part[name]["avg_inventory_value"] for part in parts.values())
+        assert total == pytest.approx(split[name]["avg_inventory_value"], abs=0.05)
+    for part in parts.values():
+        expected = 1 - part["policy"]["avg_inventory_value"] / part["minmax"]["avg_inventory_value"]
+        assert part["saving"] == pytest.approx(expected, abs=1e-4)
+        assert 0 < part["policy"]["fill_rate"] <= 1
