@@ -25,7 +25,7 @@ from catalog.models import Product
 from catalog.money import format_amount
 from merchants.admin import WholesalerScopedAdmin, wholesaler_of
 from merchants.http import error_message
-from merchants.models import Store
+from merchants.models import Store, Wholesaler
 from ordering import services
 from ordering.models import (
     Claim,
@@ -48,6 +48,13 @@ def _depots(request: HttpRequest) -> QuerySet[Depot]:
         return Depot.objects.all()
     wholesaler = wholesaler_of(request)
     return Depot.objects.filter(wholesaler=wholesaler) if wholesaler else Depot.objects.none()
+
+
+def _wholesalers(request: HttpRequest) -> QuerySet[Wholesaler]:
+    if request.user.is_superuser:
+        return Wholesaler.objects.all()
+    wholesaler = wholesaler_of(request)
+    return Wholesaler.objects.filter(pk=wholesaler.pk) if wholesaler else Wholesaler.objects.none()
 
 
 def _products(request: HttpRequest) -> QuerySet[Product]:
@@ -77,9 +84,8 @@ class DepotAdmin(WholesalerScopedAdmin):
     search_fields = ["name"]
 
     def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
-        if db_field.name == "wholesaler" and not request.user.is_superuser:
-            wholesaler = wholesaler_of(request)
-            kwargs["queryset"] = type(wholesaler).objects.filter(pk=getattr(wholesaler, "pk", 0))  # type: ignore[union-attr]
+        if db_field.name == "wholesaler":
+            kwargs["queryset"] = _wholesalers(request)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
@@ -98,9 +104,8 @@ class PromotionAdmin(WholesalerScopedAdmin):
     def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
         if db_field.name == "product":
             kwargs["queryset"] = _products(request)
-        if db_field.name == "wholesaler" and not request.user.is_superuser:
-            wholesaler = wholesaler_of(request)
-            kwargs["queryset"] = type(wholesaler).objects.filter(pk=getattr(wholesaler, "pk", 0))  # type: ignore[union-attr]
+        if db_field.name == "wholesaler":
+            kwargs["queryset"] = _wholesalers(request)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
