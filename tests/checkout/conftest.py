@@ -90,6 +90,20 @@ def stripe_settings(settings: Settings, localstripe_url: str) -> Settings:
 
 
 @pytest.fixture
+def localstripe_webhook(stripe_settings: Settings, live_server: Any) -> Iterator[str]:
+    """localstripe posts its signed events to this test's live server, and stops when the test ends.
+
+    localstripe keeps its webhooks for the whole session: one left on would post every later
+    test's events to the live server, whose error logs then run in a thread beside the tests.
+    """
+    name = f"test-{live_server.url.rsplit(':', 1)[-1]}"
+    url = f"{live_server.url}/webhooks/stripe/"
+    gateway.localstripe_webhook_register(url=url, name=name)
+    yield url
+    gateway.localstripe_webhook_register(url=url, name=name, events=[])  # localstripe cannot delete one
+
+
+@pytest.fixture
 def localstripe(localstripe_url: str) -> stripe.StripeClient:
     """A plain client straight to localstripe, to look behind the gateway's back."""
     return stripe.StripeClient(SECRET_KEY, base_addresses={"api": localstripe_url})

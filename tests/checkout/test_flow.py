@@ -21,11 +21,8 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
-def shop(merchant: Merchant, stripe_settings: Any, live_server: Any) -> tuple[Store, StoreProduct]:
+def shop(merchant: Merchant, localstripe_webhook: str) -> tuple[Store, StoreProduct]:
     # localstripe signs its events with our secret and posts them to the live server.
-    gateway.localstripe_webhook_register(
-        url=f"{live_server.url}/webhooks/stripe/", name=f"test-{live_server.url.rsplit(':', 1)[-1]}"
-    )
     store = StoreFactory(merchant=merchant)
     item = StoreProductFactory(store=store, price=249, product__name="Quellwerk Cola")
     stock_move(merchant=merchant, store_product_id=item.pk, kind=MovementKind.RECEIPT, quantity=5)

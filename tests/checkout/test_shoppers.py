@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from catalog.models import MovementKind, StoreProduct
 from catalog.services import stock_move
-from checkout import gateway, shoppers, tasks
+from checkout import shoppers, tasks
 from checkout.models import Order, OrderStatus, Shopper, ShopperCustomer, ShopperSignIn
 from merchants.models import Merchant, Store
 from merchants.tenancy import merchant_context, shopper_context
@@ -145,10 +145,7 @@ def test_a_shopper_sees_their_own_orders_in_every_shop_and_nobody_elses(
 
 
 @pytest.fixture
-def shop(merchant: Merchant, stripe_settings: Any, live_server: Any) -> tuple[Store, StoreProduct]:
-    gateway.localstripe_webhook_register(
-        url=f"{live_server.url}/webhooks/stripe/", name=f"test-{live_server.url.rsplit(':', 1)[-1]}"
-    )
+def shop(merchant: Merchant, localstripe_webhook: str) -> tuple[Store, StoreProduct]:
     store = StoreFactory(merchant=merchant)
     item = StoreProductFactory(store=store, price=150, product__name="Quellwerk Wasser")
     stock_move(merchant=merchant, store_product_id=item.pk, kind=MovementKind.RECEIPT, quantity=10)

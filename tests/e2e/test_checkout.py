@@ -9,13 +9,12 @@ import pytest
 from playwright.sync_api import expect
 
 from catalog.services import stock_move
-from checkout import gateway
 from checkout.models import Order
 from checkout.services import exit_pass_token
 from merchants.models import Merchant, Store
 from merchants.tenancy import merchant_context
 from tests.catalog.factories import StoreProductFactory
-from tests.checkout.conftest import localstripe_url, stripe_settings  # noqa: F401 - fixtures
+from tests.checkout.conftest import localstripe_url, localstripe_webhook, stripe_settings  # noqa: F401 - fixtures
 from tests.e2e.test_shell import assert_no_horizontal_overflow, log_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -27,9 +26,8 @@ def test_scan_pay_receipt_and_exit_pass_in_chromium(
     merchant: Merchant,
     store: Store,
     clerk: Any,
-    stripe_settings: Any,  # noqa: F811
+    localstripe_webhook: str,  # noqa: F811
 ) -> None:
-    gateway.localstripe_webhook_register(url=f"{live_server.url}/webhooks/stripe/", name="e2e-checkout")
     item = StoreProductFactory(store=store, price=249, product__name="Quellwerk Cola", product__content_amount="0.5")
     stock_move(merchant=merchant, store_product_id=item.pk, kind="receipt", quantity=10)
 
@@ -78,7 +76,7 @@ def test_a_shopper_signs_in_by_email_link_and_finds_the_receipt_in_chromium(
     open_page: Any,
     merchant: Merchant,
     store: Store,
-    stripe_settings: Any,  # noqa: F811
+    localstripe_webhook: str,  # noqa: F811
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     import re
@@ -89,7 +87,6 @@ def test_a_shopper_signs_in_by_email_link_and_finds_the_receipt_in_chromium(
 
     # The sign-in e-mail task runs in the live server's process (real task code, no broker).
     monkeypatch.setattr(tasks.shopper_sign_in_send, "delay", lambda *args: tasks.shopper_sign_in_send.apply(args))
-    gateway.localstripe_webhook_register(url=f"{live_server.url}/webhooks/stripe/", name="e2e-account")
     item = StoreProductFactory(store=store, price=120, product__name="Quellwerk Wasser")
     stock_move(merchant=merchant, store_product_id=item.pk, kind="receipt", quantity=5)
 
