@@ -28,6 +28,11 @@ MIN_TRAIN = 28
 # pushed). Mean saving over the tuning histories (seeds 1-9): 20.7% at 98%, 22.7% at 99%, 24.1% at
 # 99.5% (16-36% by seed: least where most stores have a one-day lead time). 99.5% is also what a
 # shop means by "never run out of what sells".
+# What sets the saving on a history is how much its holdout disturbs a rule fitted to the eight
+# weeks before: launches and promotions make min/max raise its one safety factor for every series
+# (k ≈ 9: 48% saving), a calm holdout does not (k ≈ 4.7: 12%). On such a calm history (seed 1001)
+# the same policy fed the simulator's true daily means and spreads saves only 16-22%, so there the
+# gap is not in the forecast but in how little a daily, case-rounded order-up-to can beat min/max.
 SERVICE_LEVEL = 0.995
 
 
