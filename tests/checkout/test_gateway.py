@@ -712,3 +712,31 @@ def test_stripe_js_and_fee_come_from_settings(stripe_settings: Settings, localst
 
     stripe_settings.STRIPE_API_BASE = ""
     assert gateway.js_url_get() == "https://js.stripe.com/v3/"
+
+
+def test_a_muted_localstripe_webhook_receives_nothing(stripe_settings: Settings) -> None:
+    """What the tests' localstripe_webhook fixture relies on: localstripe cannot delete a webhook,
+    but one registered again with no events gets none, while another one still gets them all."""
+    muted, listening = _WebhookReceiver(), _WebhookReceiver()
+    names = {receiver: f"test-{uuid.uuid4().hex[:8]}" for receiver in (muted, listening)}
+    for receiver, name in names.items():
+        threading.Thread(target=receiver.serve_forever, daemon=True).start()
+        gateway.localstripe_webhook_register(url=f"http://127.0.0.1:{receiver.server_address[1]}/", name=name)
+    try:
+        gateway.localstripe_webhook_register(
+            url=f"http://127.0.0.1:{muted.server_address[1]}/", name=names[muted], events=[]
+        )
+        paid = _paid_intent(700)
+
+        deadline = time.monotonic() + 10
+        heard: list[str] = []
+        while paid.id not in heard:
+            body, _ = listening.received.get(timeout=max(0.1, deadline - time.monotonic()))
+            heard.append(json.loads(body)["data"]["object"].get("id", ""))
+    finally:
+        for receiver, name in names.items():
+            gateway.localstripe_webhook_register(url="http://127.0.0.1:9/", name=name, events=[])
+            receiver.shutdown()
+            receiver.server_close()
+
+    assert muted.received.empty()
