@@ -18,6 +18,19 @@ class QuantityForm(forms.Form):
     )
 
 
+class StepForm(forms.Form):
+    step = forms.IntegerField(
+        min_value=-100,
+        max_value=100,
+        error_messages={
+            "required": "Say how many cases to add or take off.",
+            "invalid": "Give the change as a whole number of cases.",
+            "min_value": "Take off at most 100 cases at a time.",
+            "max_value": "Add at most 100 cases at a time.",
+        },
+    )
+
+
 class LineAddForm(QuantityForm):
     code = forms.CharField(max_length=32, error_messages={"required": "Scan or type the product's barcode."})
 

@@ -9,7 +9,7 @@ moved on and changes nothing. E-mails are queued after commit.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, cast
 from zoneinfo import ZoneInfo
@@ -396,7 +396,27 @@ def purchase_order_line_set(
     *, merchant: Merchant | int, order_id: int, line_id: int, quantity: int, by: User | None = None
 ) -> PurchaseOrderLine | None:
     """Set a line's units (whole cases; 0 removes it) on a draft or submitted order; atomic."""
-    merchant_id = _merchant_id(merchant)
+    return _line_change(_merchant_id(merchant), order_id, line_id, lambda line: quantity)
+
+
+def purchase_order_line_step(
+    *, merchant: Merchant | int, order_id: int, line_id: int, cases: int, by: User | None = None
+) -> PurchaseOrderLine | None:
+    """Add (negative: take off) whole cases on a line, read and written under the order's lock so
+    that two people stepping the same line both count; the last case off removes it; atomic."""
+    if not cases or abs(cases) > MAX_CASE_STEP:
+        raise OrderError(f"Change a line by 1 to {MAX_CASE_STEP} cases at a time.", code="bad_step")
+    return _line_change(
+        _merchant_id(merchant), order_id, line_id, lambda line: max(line.quantity + cases * line.product.case_pack, 0)
+    )
+
+
+MAX_CASE_STEP = 100
+
+
+def _line_change(
+    merchant_id: int, order_id: int, line_id: int, quantity_of: Callable[[PurchaseOrderLine], int]
+) -> PurchaseOrderLine | None:
     with merchant_context(merchant_id):
         order = _order_locked(merchant_id, order_id)
         _editable(order)
@@ -407,6 +427,7 @@ def purchase_order_line_set(
         )
         if line is None:
             raise OrderError("No such line on this order.", code="not_found")
+        quantity = quantity_of(line)
         _whole_cases(line.product, quantity)  # type: ignore[arg-type]
         if not order.is_edited:
             PurchaseOrder.objects.filter(pk=order.pk).update(is_edited=True)

@@ -11,6 +11,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -20,7 +21,7 @@ from merchants.access import merchant_view
 from merchants.http import MerchantRequest, error_message
 from merchants.selectors import store_list, store_pick
 from ordering import selectors, services
-from ordering.forms import LineAddForm, QuantityForm, ScanForm
+from ordering.forms import LineAddForm, QuantityForm, ScanForm, StepForm
 from ordering.models import OrderState, PurchaseOrder, PurchaseOrderLine
 
 EDIT_PERMISSION = "manage_stock"
@@ -42,6 +43,10 @@ def _order_context(request: MerchantRequest, order: PurchaseOrder) -> dict[str, 
         "order": order,
         "lines": lines,
         "value": value,
+        "cases": sum(line.quantity // max(line.case_pack, 1) for line in lines),
+        # What the summary says of the wholesaler's terms: the shortfall, else the way to free delivery.
+        "short_of_minimum": max(supply.minimum_order_value - value, 0) if supply else 0,
+        "to_free_delivery": max(supply.free_delivery_threshold - value, 0) if supply else 0,
         "supply": supply,
         "deadline": deadline,
         "is_late": deadline is not None and timezone.now() >= deadline,
@@ -118,15 +123,31 @@ def _line_get(request: MerchantRequest, order_id: int, line_id: int) -> Purchase
 @require_POST
 @merchant_view(EDIT_PERMISSION)
 def restock_line(request: MerchantRequest, order_id: int, line_id: int) -> HttpResponse:
-    """Change one line's quantity (0 removes it). Answers the line's row to htmx."""
+    """Change one line: a typed quantity, a case more or less (``step``), or ``remove``. Answers htmx
+    with the line's row and the order's summary (value, minimum, free delivery) out of band."""
     line = _line_get(request, order_id, line_id)
-    form = QuantityForm(request.POST)
     error = ""
     removed = False
-    if not form.is_valid():
-        error = "; ".join(str(m) for m in form.errors.get("quantity", ["Give a quantity."]))
-    else:
-        try:
+    try:
+        if request.POST.get("remove"):
+            saved = services.purchase_order_line_set(
+                merchant=request.merchant, order_id=order_id, line_id=line.pk, quantity=0, by=request.user
+            )
+        elif "step" in request.POST:
+            step = StepForm(request.POST)
+            if not step.is_valid():
+                raise ValidationError(step.errors["step"][0])
+            saved = services.purchase_order_line_step(
+                merchant=request.merchant,
+                order_id=order_id,
+                line_id=line.pk,
+                cases=step.cleaned_data["step"],
+                by=request.user,
+            )
+        else:
+            form = QuantityForm(request.POST)
+            if not form.is_valid():
+                raise ValidationError("; ".join(str(m) for m in form.errors.get("quantity", ["Give a quantity."])))
             saved = services.purchase_order_line_set(
                 merchant=request.merchant,
                 order_id=order_id,
@@ -134,12 +155,12 @@ def restock_line(request: MerchantRequest, order_id: int, line_id: int) -> HttpR
                 quantity=form.cleaned_data["quantity"],
                 by=request.user,
             )
-        except ValidationError as problem:
-            error = error_message(problem)
-        else:
-            removed = saved is None
-            if saved is not None:
-                line = saved
+    except ValidationError as problem:
+        error = error_message(problem)
+    else:
+        removed = saved is None
+        if saved is not None:
+            line = saved
     if not request.htmx:
         if error:
             messages.error(request, f"{line.product}: {error}")
@@ -148,16 +169,18 @@ def restock_line(request: MerchantRequest, order_id: int, line_id: int) -> HttpR
         else:
             messages.success(request, f"{line.product}: {line.quantity} units.")
         return redirect(_order_url(request, order_id))
-    if removed:
-        return HttpResponse("")
     order = selectors.purchase_order_get(merchant=request.merchant, order_id=order_id)
-    context = {
-        **_order_context(request, order),
-        "line": next((candidate for candidate in order.lines.all() if candidate.pk == line.pk), line),
+    context = _order_context(request, order)
+    summary = render_to_string("dashboard/ordering/order.html#summary", {**context, "oob": True}, request=request)
+    if removed:
+        return HttpResponse(summary)
+    context |= {
+        "line": next((candidate for candidate in context["lines"] if candidate.pk == line.pk), line),  # type: ignore[attr-defined]
         "row_error": error,
         "typed": request.POST.get("quantity", ""),
     }
-    return render(request, "dashboard/ordering/order.html#line", context, status=400 if error else 200)
+    row = render_to_string("dashboard/ordering/order.html#line", context, request=request)
+    return HttpResponse(row + summary, status=400 if error else 200)
 
 
 @require_POST

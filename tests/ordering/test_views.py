@@ -142,6 +142,8 @@ def test_submitting_from_the_dashboard(owner_client: Client, own_order: Purchase
     [
         ("get", "orders/{order}/"),
         ("post", "orders/{order}/lines/{line}/"),
+        ("post", "orders/{order}/lines/{line}/?step=1"),
+        ("post", "orders/{order}/lines/{line}/?remove=1"),
         ("post", "orders/{order}/lines/"),
         ("post", "orders/{order}/submit/"),
         ("post", "orders/{order}/cancel/"),
@@ -164,6 +166,7 @@ def test_another_merchants_ids_are_404_and_change_nothing(
         order=foreign_order.pk, line=line.pk, store=foreign_order.store_id
     )
     data = {"quantity": "24", "code": "x", "store": foreign_order.store_id, f"ok-{line.pk}": "on", "action": "receive"}
+    data |= dict(part.split("=") for part in url.split("?")[1:])  # step or remove go in the form
     before = _snapshot()
     response = owner_client.get(url) if method == "get" else owner_client.post(url.split("?")[0], data)
     assert response.status_code == 404
@@ -241,17 +244,102 @@ def test_list_pages_do_not_query_per_order(
     assert (queries(restock), queries(claims)) == before
 
 
-def test_removing_a_line_with_htmx_answers_an_empty_row(
+def test_removing_a_line_with_htmx_answers_only_the_order_summary(
     owner_client: Client, own_order: PurchaseOrder, merchant
 ) -> None:  # type: ignore[no-untyped-def]
     line = _foreign_line(own_order)
     page = owner_client.get(f"/m/{merchant.slug}/restock/orders/{own_order.pk}/").content.decode()
-    assert 'name="quantity" value="0"' in page
+    assert 'name="remove" value="1"' in page
     response = owner_client.post(
-        f"/m/{merchant.slug}/restock/orders/{own_order.pk}/lines/{line.pk}/", {"quantity": "0"}, HTTP_HX_REQUEST="true"
+        f"/m/{merchant.slug}/restock/orders/{own_order.pk}/lines/{line.pk}/", {"remove": "1"}, HTTP_HX_REQUEST="true"
     )
     assert response.status_code == 200
-    assert response.content == b""
+    text = response.content.decode()
+    assert "<tr" not in text  # the row is swapped for nothing
+    assert 'id="order-summary"' in text
+    assert 'hx-swap-oob="true"' in text
+    assert "0,00\xa0€" in text
+    assert "0 lines, 0 cases" in text
     with merchant_context(merchant):
         assert not PurchaseOrderLine.objects.filter(pk=line.pk).exists()
         assert PurchaseOrder.objects.get(pk=own_order.pk).is_edited
+
+
+def test_a_case_more_or_less_updates_the_row_and_the_summary(
+    owner_client: Client, own_order: PurchaseOrder, merchant, supply: StoreSupply
+) -> None:  # type: ignore[no-untyped-def]
+    with merchant_context(merchant):
+        StoreSupply.objects.filter(pk=supply.pk).update(minimum_order_value=5000, free_delivery_threshold=8000)
+        PurchaseOrderLine.objects.filter(order=own_order).update(quantity=24)
+    line = _foreign_line(own_order)
+    assert (line.quantity, line.unit_cost) == (24, 80)  # two cases of Cola at 0,80 €
+    url = f"/m/{merchant.slug}/restock/orders/{own_order.pk}/lines/{line.pk}/"
+
+    more = owner_client.post(url, {"quantity": "24", "step": "1"}, HTTP_HX_REQUEST="true")
+
+    assert more.status_code == 200
+    text = more.content.decode()
+    assert text.lstrip().startswith(f'<tr id="line-{line.pk}"')
+    assert 'value="36"' in text
+    assert "28,80\xa0€" in text  # 36 × 0,80 €
+    assert "1 line, 3 cases" in text
+    assert "21,20\xa0€ short of the 50,00\xa0€ minimum order" in text
+
+    owner_client.post(url, {"quantity": "36", "step": "1"}, HTTP_HX_REQUEST="true")
+    with merchant_context(merchant):
+        StoreSupply.objects.filter(pk=supply.pk).update(minimum_order_value=0)
+    less = owner_client.post(url, {"quantity": "48", "step": "-1"}, HTTP_HX_REQUEST="true").content.decode()
+    assert 'value="36"' in less
+    assert "51,20\xa0€ more for free delivery (from 80,00\xa0€)" in less
+    with merchant_context(merchant):
+        assert PurchaseOrderLine.objects.get(pk=line.pk).quantity == 36
+
+
+def test_a_case_less_of_the_last_case_removes_the_line(
+    owner_client: Client, own_order: PurchaseOrder, merchant
+) -> None:  # type: ignore[no-untyped-def]
+    line = _foreign_line(own_order)
+    with merchant_context(merchant):
+        PurchaseOrderLine.objects.filter(pk=line.pk).update(quantity=12)
+    response = owner_client.post(
+        f"/m/{merchant.slug}/restock/orders/{own_order.pk}/lines/{line.pk}/", {"step": "-1"}, HTTP_HX_REQUEST="true"
+    )
+    assert response.status_code == 200
+    assert "<tr" not in response.content.decode()
+    with merchant_context(merchant):
+        assert not PurchaseOrderLine.objects.filter(pk=line.pk).exists()
+
+
+@pytest.mark.parametrize(
+    ("step", "message"),
+    [
+        ("x", "Give the change as a whole number of cases."),
+        ("0", "Change a line by 1 to 100 cases at a time."),
+        ("101", "Add at most 100 cases at a time."),
+    ],
+)
+def test_a_bad_step_is_a_clear_message_and_changes_nothing(
+    owner_client: Client, own_order: PurchaseOrder, merchant, step: str, message: str
+) -> None:  # type: ignore[no-untyped-def]
+    line = _foreign_line(own_order)
+    before = _snapshot()
+    response = owner_client.post(
+        f"/m/{merchant.slug}/restock/orders/{own_order.pk}/lines/{line.pk}/", {"step": step}, HTTP_HX_REQUEST="true"
+    )
+    assert response.status_code == 400
+    assert message in response.content.decode()
+    assert _snapshot() == before
+
+
+def test_stepping_a_line_of_a_confirmed_order_is_refused(
+    owner_client: Client, own_order: PurchaseOrder, merchant
+) -> None:  # type: ignore[no-untyped-def]
+    line = _foreign_line(own_order)
+    with merchant_context(merchant):
+        PurchaseOrder.objects.filter(pk=own_order.pk).update(state=OrderState.CONFIRMED)
+    before = _snapshot()
+    response = owner_client.post(
+        f"/m/{merchant.slug}/restock/orders/{own_order.pk}/lines/{line.pk}/", {"step": "1"}, follow=True
+    )
+    assert "the wholesaler has taken it on, so it can no longer be changed here" in response.content.decode()
+    assert _snapshot() == before

@@ -1,0 +1,85 @@
+"""The owner reviews a suggested order in a real browser: a case more or less, a typed quantity and
+Remove change the line in place, and the order's value and terms follow without a page load."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.utils import timezone
+from playwright.sync_api import expect
+
+from catalog.models import Product
+from merchants.models import Merchant, Store
+from merchants.tenancy import merchant_context
+from ordering import services
+from ordering.models import PurchaseOrderLine, StoreSupply
+from tests.e2e.test_shell import assert_no_horizontal_overflow, log_in
+from tests.ordering.conftest import chips, cola, depot, selling, supply, wholesaler  # noqa: F401 - fixtures
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+
+def test_the_owner_steps_types_and_removes_lines_of_a_suggested_order_in_chromium(
+    live_server: Any,
+    open_page: Any,
+    merchant: Merchant,
+    store: Store,
+    owner: Any,
+    supply: StoreSupply,  # noqa: F811
+    cola: Product,  # noqa: F811
+    chips: Product,  # noqa: F811
+) -> None:
+    selling(store, cola, daily=[6, 5, 7, 6, 8, 4, 6] * 4, left=3, end=timezone.now())
+    selling(store, chips, daily=[2, 1, 3, 2] * 7, left=0, end=timezone.now())
+    order = services.purchase_order_draft(store=store).order
+    assert order is not None
+    with merchant_context(merchant):
+        StoreSupply.objects.filter(pk=supply.pk).update(minimum_order_value=10000)
+        PurchaseOrderLine.objects.filter(order=order, product=cola).update(quantity=24)  # 2 × 12 at 0,80 €
+        PurchaseOrderLine.objects.filter(order=order, product=chips).update(quantity=6)  # 1 × 6 at 1,20 €
+        cola_line = PurchaseOrderLine.objects.get(order=order, product=cola)
+        chips_line = PurchaseOrderLine.objects.get(order=order, product=chips)
+
+    watched = open_page()
+    page = watched.page
+    log_in(watched, live_server.url, owner)
+    page.wait_for_url(f"{live_server.url}/m/{merchant.slug}/")
+    page.goto(f"{live_server.url}/m/{merchant.slug}/restock/orders/{order.pk}/")
+    page.evaluate("window.__sameDocument = true")
+    summary = page.locator("#order-summary")
+    expect(summary).to_contain_text("26,40\xa0€")  # 24 × 0,80 + 6 × 1,20
+    expect(summary).to_contain_text("73,60\xa0€ short of the 100,00\xa0€ minimum order")
+
+    page.get_by_role("button", name="One case more of Quellwerk Cola").click()
+    expect(page.locator(f"#qty-{cola_line.pk}")).to_have_value("36")
+    expect(summary).to_contain_text("36,00\xa0€")
+    expect(summary).to_contain_text("2 lines, 4 cases")
+
+    page.fill(f"#qty-{cola_line.pk}", "120")
+    page.keyboard.press("Enter")
+    expect(summary).to_contain_text("103,20\xa0€")  # 120 × 0,80 + 7,20
+    expect(summary).not_to_contain_text("short of")
+
+    page.get_by_role("button", name="Remove Knusper Chips").click()
+    expect(page.locator(f"#line-{chips_line.pk}")).to_have_count(0)
+    expect(summary).to_contain_text("96,00\xa0€")
+    expect(summary).to_contain_text("1 line, 10 cases")
+
+    assert page.evaluate("window.__sameDocument === true")  # all of it without a page load
+    with merchant_context(merchant):
+        assert list(PurchaseOrderLine.objects.filter(order=order).values_list("product_id", "quantity")) == [
+            (cola.pk, 120)
+        ]
+    watched.assert_clean()
+
+    # On a phone every line is a block that fits the screen, and its buttons still work.
+    phone = open_page(phone=True)
+    log_in(phone, live_server.url, owner)
+    phone.page.wait_for_url(f"{live_server.url}/m/{merchant.slug}/")
+    phone.page.goto(f"{live_server.url}/m/{merchant.slug}/restock/orders/{order.pk}/")
+    assert_no_horizontal_overflow(phone)
+    phone.page.get_by_role("button", name="One case less of Quellwerk Cola").click()
+    expect(phone.page.locator(f"#qty-{cola_line.pk}")).to_have_value("108")
+    expect(phone.page.locator("#order-summary")).to_contain_text("86,40\xa0€")
+    phone.assert_clean()
