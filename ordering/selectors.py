@@ -281,6 +281,16 @@ def draft_current(*, merchant: Merchant, store: Store) -> PurchaseOrder | None:
     )
 
 
+def draft_list(*, merchant: Merchant) -> QuerySet[PurchaseOrder]:
+    """The merchant's suggested orders that wait for review, in every store, soonest delivery first."""
+    return (
+        PurchaseOrder.objects.for_merchant(merchant)
+        .select_related("store")
+        .filter(state=OrderState.DRAFT)
+        .order_by("delivery_date", "store__name", "pk")
+    )
+
+
 def claim_list(*, merchant: Merchant) -> QuerySet[Claim]:
     """The merchant's receiving claims, open first."""
     return (

@@ -60,8 +60,11 @@ def _order_context(request: MerchantRequest, order: PurchaseOrder) -> dict[str, 
 
 @merchant_view()
 def restock(request: MerchantRequest) -> HttpResponse:
-    """The store's supply, its current suggested order and every order with its state."""
-    store = store_pick(merchant=request.merchant, wanted=request.GET.get("store"))
+    """The store's supply, its current suggested order and every order with its state; without a
+    store asked for, the one whose suggested order is due first, and the others' drafts beside it."""
+    drafts = list(selectors.draft_list(merchant=request.merchant)[:50])
+    wanted = request.GET.get("store") or (str(drafts[0].store_id) if drafts else None)
+    store = store_pick(merchant=request.merchant, wanted=wanted)
     supply = selectors.supply_get(merchant=request.merchant, store=store)
     delivery = selectors.delivery_next(supply=supply, now=timezone.now()) if supply else None
     orders = list(selectors.purchase_order_list(merchant=request.merchant, store=store)[:100])
@@ -74,6 +77,7 @@ def restock(request: MerchantRequest) -> HttpResponse:
             "supply": supply,
             "delivery": delivery,
             "draft": selectors.draft_current(merchant=request.merchant, store=store),
+            "other_drafts": [draft for draft in drafts if draft.store_id != store.pk],
             "orders": orders,
             "can_edit": request.membership.has_permission(EDIT_PERMISSION),
         },

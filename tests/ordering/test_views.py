@@ -19,6 +19,7 @@ from ordering.models import (
     PurchaseOrderTransition,
     StoreSupply,
 )
+from tests.factories import StoreFactory
 from tests.ordering.conftest import item_for, selling
 
 pytestmark = pytest.mark.django_db
@@ -343,3 +344,18 @@ def test_stepping_a_line_of_a_confirmed_order_is_refused(
     )
     assert "the wholesaler has taken it on, so it can no longer be changed here" in response.content.decode()
     assert _snapshot() == before
+
+
+def test_the_restock_page_opens_on_the_store_whose_draft_waits_and_lists_the_others(
+    owner_client: Client, own_order: PurchaseOrder, foreign_order: PurchaseOrder, merchant, store: Store
+) -> None:  # type: ignore[no-untyped-def]
+    first = StoreFactory(merchant=merchant, name="Am Bahnhof 1", code="BAHNHOF1")  # first by name, no draft
+    landing = owner_client.get(f"/m/{merchant.slug}/restock/").content.decode()
+    assert f"<h1>Restock {store.name}</h1>" in landing
+    assert "Waiting in your other stores" not in landing
+
+    other = owner_client.get(f"/m/{merchant.slug}/restock/?store={first.pk}").content.decode()
+    assert f"<h1>Restock {first.name}</h1>" in other
+    assert "Waiting in your other stores" in other
+    assert f"{store.name}: order {own_order.number}</a>" in other
+    assert foreign_order.number not in other
