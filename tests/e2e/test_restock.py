@@ -9,15 +9,25 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from catalog.models import Product
+from catalog.models import Product, StoreProduct
 from merchants.models import Merchant, Store
 from merchants.tenancy import merchant_context
 from ordering import services
-from ordering.models import PurchaseOrderLine, StoreSupply
+from ordering.models import Claim, PurchaseOrderLine, StoreSupply
+from tests.catalog.factories import BarcodeFactory
 from tests.e2e.test_shell import assert_no_horizontal_overflow, log_in
-from tests.ordering.conftest import chips, cola, depot, selling, supply, wholesaler  # noqa: F401 - fixtures
+from tests.ordering.conftest import chips, cola, depot, item_for, selling, supply, wholesaler  # noqa: F401 - fixtures
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+
+def assert_within_screen(watched: Any, selector: str) -> None:
+    """The element is on screen as the page is laid out, not inside a part that scrolls sideways."""
+    box = watched.page.locator(selector).bounding_box()
+    width = watched.page.evaluate("window.innerWidth")
+    assert box is not None
+    assert box["x"] >= 0
+    assert box["x"] + box["width"] <= width, (selector, box, width)
 
 
 def test_the_owner_steps_types_and_removes_lines_of_a_suggested_order_in_chromium(
@@ -79,7 +89,52 @@ def test_the_owner_steps_types_and_removes_lines_of_a_suggested_order_in_chromiu
     phone.page.wait_for_url(f"{live_server.url}/m/{merchant.slug}/")
     phone.page.goto(f"{live_server.url}/m/{merchant.slug}/restock/orders/{order.pk}/")
     assert_no_horizontal_overflow(phone)
+    assert_within_screen(phone, f"#line-{cola_line.pk} .btn-remove")
     phone.page.get_by_role("button", name="One case less of Quellwerk Cola").click()
     expect(phone.page.locator(f"#qty-{cola_line.pk}")).to_have_value("108")
     expect(phone.page.locator("#order-summary")).to_contain_text("86,40\xa0€")
+    phone.assert_clean()
+
+
+def test_a_delivery_is_received_on_a_phone_by_scanning_cases_in_chromium(
+    live_server: Any,
+    open_page: Any,
+    merchant: Merchant,
+    store: Store,
+    owner: Any,
+    supply: StoreSupply,  # noqa: F811
+    cola: Product,  # noqa: F811
+) -> None:
+    item = item_for(store, cola)
+    case = BarcodeFactory(product=cola, kind="case", quantity=12)
+    order = services.purchase_order_draft(store=store).order
+    assert order is not None
+    line = services.purchase_order_line_add(
+        merchant=merchant.pk, order_id=order.pk, store_product_id=item.pk, quantity=24
+    )
+    services.purchase_order_submit(merchant=merchant.pk, order_id=order.pk, by=None)
+    services.purchase_order_confirm(merchant=merchant.pk, order_id=order.pk, by=None)
+    services.purchase_order_ship(merchant=merchant.pk, order_id=order.pk, by=None)
+
+    phone = open_page(phone=True)
+    log_in(phone, live_server.url, owner)
+    phone.page.wait_for_url(f"{live_server.url}/m/{merchant.slug}/")
+    page = phone.page
+    page.goto(f"{live_server.url}/m/{merchant.slug}/restock/orders/{order.pk}/receive/")
+    assert_no_horizontal_overflow(phone)
+    assert_within_screen(phone, f"#damaged-{line.pk}")  # no sideways scrolling of the table to reach it
+    for _ in range(2):  # a scanner types the case code and Enter
+        page.fill("#scan-code", case.code)
+        page.keyboard.press("Enter")
+        expect(page.locator("[role=status]")).to_be_visible()
+    expect(page.locator(f"#received-{line.pk}")).to_have_value("24")
+    page.fill(f"#damaged-{line.pk}", "2")
+    page.get_by_role("button", name="Book into stock").click()
+    page.wait_for_url(f"{live_server.url}/m/{merchant.slug}/restock/orders/{order.pk}/")
+    expect(page.locator("body")).to_contain_text("the differences went to the wholesaler as a claim")
+
+    with merchant_context(merchant):
+        assert StoreProduct.objects.get(pk=item.pk).on_hand == 22  # the damaged two are not stock
+        claim = Claim.objects.get(order=order)
+        assert [(c.shipped, c.received, c.damaged) for c in claim.lines.all()] == [(24, 24, 2)]
     phone.assert_clean()
