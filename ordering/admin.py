@@ -268,13 +268,25 @@ class PurchaseOrderAdmin(WholesalerScopedAdmin):
     date_hierarchy = "delivery_date"
     search_fields = ["number", "store__name", "store__code"]
     inlines = [LineInline, TransitionInline]
-    fields = ["number", "store", "depot", "state", "delivery_date", "submitted_at", "received_at", "notes", "invoice"]
+    fields = [
+        "number",
+        "store",
+        "depot",
+        "state",
+        "delivery_date",
+        "backorder_of",
+        "submitted_at",
+        "received_at",
+        "notes",
+        "invoice",
+    ]
     readonly_fields = [
         "number",
         "store",
         "depot",
         "state",
         "delivery_date",
+        "backorder_of",
         "submitted_at",
         "received_at",
         "notes",

@@ -205,6 +205,8 @@ class PurchaseOrder(TenantModel):
     ready_mailed_at = models.DateTimeField(null=True, blank=True)
     submitted_mailed_at = models.DateTimeField(null=True, blank=True)
     shipped_mailed_at = models.DateTimeField(null=True, blank=True)
+    # Set on the order that brings another order's backordered units with a later delivery.
+    backorder_of = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="backorders")
 
     class Meta:
         constraints = [

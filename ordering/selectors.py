@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 from django.db import connection
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.http import Http404
 
 from catalog.models import ShelfEmptyPeriod, StoreProduct
@@ -217,6 +217,8 @@ def on_order(*, merchant: Merchant | int, store: Store, exclude_order_id: int | 
     lines = (
         PurchaseOrderLine.objects.filter(merchant_id=merchant_id, order__store=store, order__state__in=OPEN_STATES)
         .exclude(order_id=exclude_order_id)
+        # Once shipped, an order's backordered units travel on its backorder (counted there).
+        .annotate(followed=Exists(PurchaseOrder.objects.filter(backorder_of=OuterRef("order_id"))))
         .values_list(
             "store_product_id",
             "order__state",
@@ -224,16 +226,17 @@ def on_order(*, merchant: Merchant | int, store: Store, exclude_order_id: int | 
             "allocated_quantity",
             "backordered_quantity",
             "shipped_quantity",
+            "followed",
         )
     )
     result: dict[int, int] = defaultdict(int)
-    for store_product_id, state, quantity, allocated, backordered, shipped in lines:
+    for store_product_id, state, quantity, allocated, backordered, shipped, followed in lines:
         if state == OrderState.SUBMITTED:
             coming = quantity
         elif state in (OrderState.CONFIRMED, OrderState.PICKING):
             coming = (allocated or 0) + backordered
         else:
-            coming = (shipped or 0) + backordered
+            coming = (shipped or 0) + (0 if followed else backordered)
         result[store_product_id] += coming
     return dict(result)
 
@@ -253,7 +256,7 @@ def purchase_order_get(*, merchant: Merchant, order_id: int) -> PurchaseOrder:
     """One of the merchant's orders with its lines and history, or 404."""
     order = (
         PurchaseOrder.objects.for_merchant(merchant)
-        .select_related("store", "depot")
+        .select_related("store", "depot", "backorder_of")
         .prefetch_related(
             Prefetch(
                 "lines",

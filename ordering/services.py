@@ -616,8 +616,11 @@ def purchase_order_pick(*, merchant: Merchant | int, order_id: int, by: User | N
         return _move(order, to=OrderState.PICKING, by=by, note="Pick list printed")
 
 
-def purchase_order_ship(*, merchant: Merchant | int, order_id: int, by: User | None) -> PurchaseOrder:
-    """Confirmed or picking → shipped: allocated units leave the depot; atomic, CAS; the owner is mailed."""
+def purchase_order_ship(
+    *, merchant: Merchant | int, order_id: int, by: User | None, now: dt.datetime | None = None
+) -> PurchaseOrder:
+    """Confirmed or picking → shipped: allocated units leave the depot, backordered ones go on a
+    backorder for the next delivery; atomic, CAS; the owner is mailed."""
     merchant_id = _merchant_id(merchant)
     with merchant_context(merchant_id):
         order = _order_locked(merchant_id, order_id)
@@ -642,9 +645,61 @@ def purchase_order_ship(*, merchant: Merchant | int, order_id: int, by: User | N
                 )
             line.shipped_quantity = units
             line.save(update_fields=["shipped_quantity"])
-        _move(order, to=OrderState.SHIPPED, by=by)
+        backorder = _backorder_create(order, lines, by=by, now=now or timezone.now())
+        _move(
+            order,
+            to=OrderState.SHIPPED,
+            by=by,
+            note=f"Backordered units follow in {backorder.number}" if backorder else "",
+        )
         _mail_after_commit("shipped", order)
     return order
+
+
+def _backorder_create(
+    order: PurchaseOrder, lines: list[PurchaseOrderLine], *, by: User | None, now: dt.datetime
+) -> PurchaseOrder | None:
+    """What the depot could not send goes on an order of its own for the store's next delivery,
+    already submitted (the shop ordered it once), so the wholesaler confirms it like any other."""
+    owed = [line for line in lines if line.backordered_quantity]
+    if not owed:
+        return None
+    supply = selectors.supply_get(merchant=order.merchant_id, store=order.store)
+    delivery_date = (
+        selectors.delivery_next(supply=supply, now=now, after=order.delivery_date).date
+        if supply
+        else order.delivery_date + dt.timedelta(days=7)
+    )
+    order_id = _next_order_id()
+    backorder = PurchaseOrder.objects.create(
+        pk=order_id,
+        merchant_id=order.merchant_id,
+        store_id=order.store_id,
+        depot_id=order.depot_id,
+        number=f"PO-{order_id:06d}",
+        state=OrderState.SUBMITTED,
+        delivery_date=delivery_date,
+        currency=order.currency,
+        notes=[f"Backorder of {order.number}: the units its depot could not send on {_day(order.delivery_date)}."],
+        created_by=by,
+        submitted_at=now,
+        backorder_of=order,
+    )
+    PurchaseOrderLine.objects.bulk_create(
+        PurchaseOrderLine(
+            merchant_id=order.merchant_id,
+            order=backorder,
+            store_product_id=line.store_product_id,
+            product_id=line.product_id,
+            case_pack=line.case_pack,
+            unit_cost=line.unit_cost,
+            quantity=line.backordered_quantity,
+            explanation=f"backordered from {order.number}",
+        )
+        for line in owed
+    )
+    _record(backorder, from_state="", to_state=OrderState.SUBMITTED, by=by, note=f"Backorder of {order.number}")
+    return backorder
 
 
 def purchase_order_deliver(*, merchant: Merchant | int, order_id: int, by: User | None) -> PurchaseOrder:

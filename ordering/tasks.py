@@ -39,11 +39,13 @@ def purchase_orders_draft_due(now_iso: str | None = None) -> int:
             if delivery.deadline - now > DRAFT_AHEAD:
                 continue
             if (
-                PurchaseOrder.objects.filter(store_id=supply.store_id, delivery_date=delivery.date)
+                PurchaseOrder.objects.filter(
+                    store_id=supply.store_id, delivery_date=delivery.date, backorder_of__isnull=True
+                )
                 .exclude(state=OrderState.CANCELLED)
                 .exists()
             ):
-                continue
+                continue  # a backorder coming that day does not stand for the store's own order
             transaction.on_commit(
                 functools.partial(purchase_order_draft.delay, supply.merchant_id, supply.store_id, now.isoformat())
             )
@@ -62,7 +64,9 @@ def purchase_order_draft(merchant_id: int, store_id: int, now_iso: str | None = 
             return None
         delivery = selectors.delivery_next(supply=supply, now=now)
         if (
-            PurchaseOrder.objects.filter(merchant_id=merchant_id, store=store, delivery_date=delivery.date)
+            PurchaseOrder.objects.filter(
+                merchant_id=merchant_id, store=store, delivery_date=delivery.date, backorder_of__isnull=True
+            )
             .exclude(state=OrderState.CANCELLED)
             .exists()
         ):

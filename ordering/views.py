@@ -55,6 +55,7 @@ def _order_context(request: MerchantRequest, order: PurchaseOrder) -> dict[str, 
         "can_cancel": can_edit and order.state in services.CANCELLABLE_BY_SHOP,
         "can_receive": can_edit and order.state in (OrderState.SHIPPED, OrderState.DELIVERED),
         "claim": getattr(order, "claim", None),
+        "backorders": list(order.backorders.order_by("pk")),
     }
 
 

@@ -6,6 +6,7 @@ import datetime as dt
 
 import numpy as np
 import pytest
+from django.db.models import F
 
 from catalog.models import MovementKind, Product, StockMovement, StoreProduct
 from catalog.services import Move, stock_moves
@@ -540,3 +541,47 @@ def test_a_planned_promotion_stocks_up_before_it_starts(store: Store, supply: St
     # A promotion after the next delivery's cover changes nothing yet.
     Promotion.objects.all().update(starts_on=dt.date(2026, 12, 7), ends_on=dt.date(2026, 12, 13))
     assert _lines(_draft(store))["Quellwerk Cola"].quantity == usual.quantity
+
+
+def test_backordered_units_follow_on_a_backorder_for_the_next_delivery(
+    store: Store, supply: StoreSupply, chips: Product
+) -> None:
+    item = item_for(store, chips)
+    order = _draft(store)
+    services.purchase_order_line_add(
+        merchant=store.merchant_id, order_id=order.pk, store_product_id=item.pk, quantity=18
+    )
+    services.purchase_order_submit(merchant=store.merchant_id, order_id=order.pk, by=None, now=MONDAY_NOON)
+    services.purchase_order_confirm(merchant=store.merchant_id, order_id=order.pk, by=None)  # the depot has 12
+    assert _order(order).delivery_date == dt.date(2026, 11, 24)  # Tuesday
+
+    services.purchase_order_ship(merchant=store.merchant_id, order_id=order.pk, by=None, now=MONDAY_NOON)
+
+    with merchant_context(store.merchant_id):
+        backorder = PurchaseOrder.objects.get(backorder_of=order)
+        assert (backorder.state, backorder.delivery_date, backorder.depot_id) == (
+            OrderState.SUBMITTED,
+            dt.date(2026, 11, 27),  # the Friday after
+            order.depot_id,
+        )
+        assert [(line.product_id, line.quantity, line.explanation) for line in backorder.lines.all()] == [
+            (chips.pk, 6, f"backordered from {order.number}")
+        ]
+        assert backorder.transitions.get().note == f"Backorder of {order.number}"
+        assert _order(order).transitions.last().note == f"Backordered units follow in {backorder.number}"  # type: ignore[union-attr]
+        # 12 on the truck and 6 on the backorder: 18 coming, the 6 not counted twice.
+        assert selectors.on_order(merchant=store.merchant_id, store=store) == {item.pk: 18}
+
+    # The backorder is confirmed like any order once the depot has the stock again.
+    DepotStock.objects.filter(product=chips).update(on_hand=F("on_hand") + 24)
+    services.purchase_order_confirm(merchant=store.merchant_id, order_id=backorder.pk, by=None)
+    assert _lines(backorder)["Knusper Chips"].allocated_quantity == 6
+
+
+def test_an_order_shipped_in_full_has_no_backorder(store: Store, selling_store: dict) -> None:
+    order = _submitted(store)
+    services.purchase_order_confirm(merchant=store.merchant_id, order_id=order.pk, by=None)
+    services.purchase_order_ship(merchant=store.merchant_id, order_id=order.pk, by=None, now=MONDAY_NOON)
+    with merchant_context(store.merchant_id):
+        assert not PurchaseOrder.objects.filter(backorder_of=order).exists()
+        assert _order(order).transitions.last().note == ""  # type: ignore[union-attr]

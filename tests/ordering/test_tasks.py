@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import email
 import email.policy
 from pathlib import Path
@@ -85,3 +86,27 @@ def test_the_beat_drafts_due_stores_and_mail_goes_out_once(
     assert shipped["To"] == "owner@kiosk.example"
     assert f"/restock/orders/{order.pk}/receive/" in shipped.get_content()  # type: ignore[attr-defined]
     assert _orders(store) == [(OrderState.SHIPPED, "2026-11-24")]
+
+
+@pytest.mark.django_db
+def test_a_backorder_coming_with_the_next_delivery_does_not_stop_its_suggestion(
+    store: Store, selling_store: dict
+) -> None:
+    earlier = services.purchase_order_draft(store=store, now=MONDAY_NOON - dt.timedelta(days=4)).order
+    assert earlier is not None
+    with merchant_context(store.merchant_id):
+        PurchaseOrder.objects.filter(pk=earlier.pk).update(state=OrderState.SHIPPED)  # short of a few units
+        backorder = PurchaseOrder.objects.create(
+            merchant_id=store.merchant_id,
+            store=store,
+            depot=earlier.depot,
+            number="PO-BACK",
+            state=OrderState.SUBMITTED,
+            delivery_date=dt.date(2026, 11, 24),
+            backorder_of=earlier,
+        )
+    assert tasks.purchase_orders_draft_due(MONDAY_NOON.isoformat()) == 1
+    order_id = tasks.purchase_order_draft(store.merchant_id, store.pk, MONDAY_NOON.isoformat())
+    assert order_id is not None
+    assert _orders(store) == [("shipped", "2026-11-20"), ("submitted", "2026-11-24"), ("draft", "2026-11-24")]
+    assert order_id != backorder.pk

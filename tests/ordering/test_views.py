@@ -359,3 +359,27 @@ def test_the_restock_page_opens_on_the_store_whose_draft_waits_and_lists_the_oth
     assert "Waiting in your other stores" in other
     assert f"{store.name}: order {own_order.number}</a>" in other
     assert foreign_order.number not in other
+
+
+def test_an_order_and_its_backorder_point_at_each_other(
+    owner_client: Client, own_order: PurchaseOrder, merchant, store: Store, chips: Product
+) -> None:  # type: ignore[no-untyped-def]
+    item = item_for(store, chips)
+    services.purchase_order_line_add(merchant=merchant.pk, order_id=own_order.pk, store_product_id=item.pk, quantity=18)
+    services.purchase_order_submit(merchant=merchant.pk, order_id=own_order.pk, by=None)
+    services.purchase_order_confirm(merchant=merchant.pk, order_id=own_order.pk, by=None)  # 12 of 18 chips
+    services.purchase_order_ship(merchant=merchant.pk, order_id=own_order.pk, by=None)
+    with merchant_context(merchant):
+        backorder = PurchaseOrder.objects.get(backorder_of=own_order)
+
+    shipped = owner_client.get(f"/m/{merchant.slug}/restock/orders/{own_order.pk}/").content.decode()
+    assert (
+        f'follows with <a href="/m/{merchant.slug}/restock/orders/{backorder.pk}/">order {backorder.number}</a>'
+        in shipped
+    )
+    following = owner_client.get(f"/m/{merchant.slug}/restock/orders/{backorder.pk}/").content.decode()
+    assert (
+        f'Brings what <a href="/m/{merchant.slug}/restock/orders/{own_order.pk}/">order {own_order.number}</a> was short of.'
+        in following
+    )
+    assert f"backordered from {own_order.number}" in following
