@@ -260,6 +260,20 @@ def _run(
         modeladmin.message_user(request, reason, messages.ERROR)
 
 
+ORDER_FIELDS = (
+    "number",
+    "store",
+    "depot",
+    "state",
+    "delivery_date",
+    "backorder_of",
+    "submitted_at",
+    "received_at",
+    "notes",
+    "invoice",
+)
+
+
 @admin.register(PurchaseOrder)
 class PurchaseOrderAdmin(WholesalerScopedAdmin):
     wholesaler_path = "depot__wholesaler"
@@ -268,30 +282,9 @@ class PurchaseOrderAdmin(WholesalerScopedAdmin):
     date_hierarchy = "delivery_date"
     search_fields = ["number", "store__name", "store__code"]
     inlines = [LineInline, TransitionInline]
-    fields = [
-        "number",
-        "store",
-        "depot",
-        "state",
-        "delivery_date",
-        "backorder_of",
-        "submitted_at",
-        "received_at",
-        "notes",
-        "invoice",
-    ]
-    readonly_fields = [
-        "number",
-        "store",
-        "depot",
-        "state",
-        "delivery_date",
-        "backorder_of",
-        "submitted_at",
-        "received_at",
-        "notes",
-        "invoice",
-    ]
+    # The order itself is the shop's: the wholesaler works on its lines and, by the actions, its state.
+    fields = ORDER_FIELDS
+    readonly_fields = ORDER_FIELDS
     actions = ["confirm", "confirm_cancel_short", "pick_list", "mark_shipped", "mark_delivered", "cancel"]
 
     def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
