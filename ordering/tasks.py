@@ -127,11 +127,13 @@ def purchase_order_mail(merchant_id: int, order_id: int, event: str) -> bool:
             return False
         recipients = _recipients(order, event)
         lines = list(order.lines.select_related("product").order_by("product__name"))
+        backorders = list(order.backorders.order_by("pk")) if event == "shipped" else []
     if not recipients:
         return False
     context = {
         "order": order,
         "lines": lines,
+        "backorders": backorders,
         "event": event,
         "url": f"{settings.SITE_URL}/m/{order.merchant.slug}/restock/orders/{order.pk}/",
         "admin_url": f"{settings.SITE_URL}/admin/ordering/purchaseorder/{order.pk}/change/",

@@ -13,7 +13,7 @@ from merchants.models import Store
 from merchants.tenancy import merchant_context
 from ordering import services, tasks
 from ordering.models import OrderState, PurchaseOrder, StoreSupply
-from tests.ordering.conftest import MONDAY_NOON
+from tests.ordering.conftest import MONDAY_NOON, item_for
 from tests.worker import celery_worker, wait_for
 
 
@@ -110,3 +110,32 @@ def test_a_backorder_coming_with_the_next_delivery_does_not_stop_its_suggestion(
     assert order_id is not None
     assert _orders(store) == [("shipped", "2026-11-20"), ("submitted", "2026-11-24"), ("draft", "2026-11-24")]
     assert order_id != backorder.pk
+
+
+@pytest.mark.django_db
+def test_the_shipped_mail_says_when_the_backordered_units_follow(
+    store: Store,
+    supply: StoreSupply,
+    chips,
+    owner,
+    mailoutbox,  # type: ignore[no-untyped-def]
+) -> None:
+    owner.email = "owner@kiosk.example"
+    owner.save()
+    item = item_for(store, chips)
+    order = services.purchase_order_draft(store=store, now=MONDAY_NOON).order
+    assert order is not None
+    services.purchase_order_line_add(
+        merchant=store.merchant_id, order_id=order.pk, store_product_id=item.pk, quantity=18
+    )
+    services.purchase_order_submit(merchant=store.merchant_id, order_id=order.pk, by=None, now=MONDAY_NOON)
+    services.purchase_order_confirm(merchant=store.merchant_id, order_id=order.pk, by=None)  # the depot has 12
+    services.purchase_order_ship(merchant=store.merchant_id, order_id=order.pk, by=None, now=MONDAY_NOON)
+    with merchant_context(store.merchant_id):
+        backorder = PurchaseOrder.objects.get(backorder_of=order)
+
+    assert tasks.purchase_order_mail(store.merchant_id, order.pk, "shipped") is True
+
+    body = mailoutbox[-1].body
+    assert "- Knusper Chips: 12 of 18 ordered" in body
+    assert f"What Depot Nord could not send follows with order {backorder.number} on Friday 27 November." in body
