@@ -399,6 +399,9 @@ def purchase_order_line_set(
     return _line_change(_merchant_id(merchant), order_id, line_id, lambda line: quantity)
 
 
+MAX_CASE_STEP = 100  # cases one step may add or take off
+
+
 def purchase_order_line_step(
     *, merchant: Merchant | int, order_id: int, line_id: int, cases: int, by: User | None = None
 ) -> PurchaseOrderLine | None:
@@ -409,9 +412,6 @@ def purchase_order_line_step(
     return _line_change(
         _merchant_id(merchant), order_id, line_id, lambda line: max(line.quantity + cases * line.product.case_pack, 0)
     )
-
-
-MAX_CASE_STEP = 100
 
 
 def _line_change(
