@@ -396,7 +396,7 @@ def purchase_order_line_set(
     *, merchant: Merchant | int, order_id: int, line_id: int, quantity: int, by: User | None = None
 ) -> PurchaseOrderLine | None:
     """Set a line's units (whole cases; 0 removes it) on a draft or submitted order; atomic."""
-    return _line_change(_merchant_id(merchant), order_id, line_id, lambda line: quantity)
+    return _line_change(_merchant_id(merchant), order_id, line_id, lambda line: quantity, by=by)
 
 
 MAX_CASE_STEP = 100  # cases one step may add or take off
@@ -410,12 +410,21 @@ def purchase_order_line_step(
     if not cases or abs(cases) > MAX_CASE_STEP:
         raise OrderError(f"Change a line by 1 to {MAX_CASE_STEP} cases at a time.", code="bad_step")
     return _line_change(
-        _merchant_id(merchant), order_id, line_id, lambda line: max(line.quantity + cases * line.product.case_pack, 0)
+        _merchant_id(merchant),
+        order_id,
+        line_id,
+        lambda line: max(line.quantity + cases * line.product.case_pack, 0),
+        by=by,
     )
 
 
 def _line_change(
-    merchant_id: int, order_id: int, line_id: int, quantity_of: Callable[[PurchaseOrderLine], int]
+    merchant_id: int,
+    order_id: int,
+    line_id: int,
+    quantity_of: Callable[[PurchaseOrderLine], int],
+    *,
+    by: User | None,
 ) -> PurchaseOrderLine | None:
     with merchant_context(merchant_id):
         order = _order_locked(merchant_id, order_id)
@@ -431,6 +440,10 @@ def _line_change(
         _whole_cases(line.product, quantity)  # type: ignore[arg-type]
         if not order.is_edited:
             PurchaseOrder.objects.filter(pk=order.pk).update(is_edited=True)
+        if order.state == OrderState.SUBMITTED and quantity != line.quantity:
+            # The wholesaler may already be looking at it: the history says who changed what.
+            change = "removed" if quantity == 0 else f"{line.quantity} → {quantity} units"
+            _record(order, from_state=order.state, to_state=order.state, by=by, note=f"{line.product}: {change}")
         if quantity == 0:
             line.delete()
             return None
@@ -465,7 +478,7 @@ def purchase_order_line_add(
         if quantity <= 0:
             raise OrderError("Order at least one case.", code="zero_quantity")
         _whole_cases(item.product, quantity)
-        line, _ = PurchaseOrderLine.objects.update_or_create(
+        line, created = PurchaseOrderLine.objects.update_or_create(
             merchant_id=merchant_id,
             order=order,
             product=item.product,
@@ -477,6 +490,9 @@ def purchase_order_line_add(
             },
         )
         PurchaseOrder.objects.filter(pk=order.pk).update(is_edited=True)
+        if order.state == OrderState.SUBMITTED:
+            note = f"{item.product}: {'added, ' if created else 'set to '}{quantity} units"
+            _record(order, from_state=order.state, to_state=order.state, by=by, note=note)
         return line
 
 

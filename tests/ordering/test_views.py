@@ -383,3 +383,25 @@ def test_an_order_and_its_backorder_point_at_each_other(
         in following
     )
     assert f"backordered from {own_order.number}" in following
+
+
+def test_changes_to_a_submitted_order_are_kept_in_its_history_with_who_made_them(
+    owner_client: Client, own_order: PurchaseOrder, merchant, owner, store: Store, chips: Product
+) -> None:  # type: ignore[no-untyped-def]
+    line = _foreign_line(own_order)
+    before = line.quantity
+    item_for(store, chips)
+    services.purchase_order_submit(merchant=merchant.pk, order_id=own_order.pk, by=None)
+    url = f"/m/{merchant.slug}/restock/orders/{own_order.pk}/lines/"
+    owner_client.post(f"{url}{line.pk}/", {"step": "1"}, HTTP_HX_REQUEST="true")
+    owner_client.post(url, {"code": chips.gtin, "quantity": "6"})
+    owner_client.post(f"{url}{line.pk}/", {"remove": "1"}, HTTP_HX_REQUEST="true")
+    with merchant_context(merchant):
+        steps = list(own_order.transitions.order_by("pk").values_list("to_state", "by_id", "note"))[-3:]
+    assert steps == [
+        ("submitted", owner.pk, f"Quellwerk Cola 0.5 l: {before} → {before + 12} units"),
+        ("submitted", owner.pk, "Knusper Chips 0.5 l: added, 6 units"),
+        ("submitted", owner.pk, "Quellwerk Cola 0.5 l: removed"),
+    ]
+    page = owner_client.get(f"/m/{merchant.slug}/restock/orders/{own_order.pk}/").content.decode()
+    assert "Knusper Chips 0.5 l: added, 6 units" in page
