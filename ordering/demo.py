@@ -157,4 +157,32 @@ def demo_seed() -> bool:
     # One suggested order for the first demo store, drafted as the nightly job would.
     if stores:
         purchase_order_draft(store=stores[0])
+    if len(stores) > 1:
+        _shipped_short(stores[1])
     return True
+
+
+def _shipped_short(store: Store) -> None:
+    """An order of the second store on its way, one case short, so receiving and a backorder can be tried."""
+    from ordering.services import (
+        purchase_order_confirm,
+        purchase_order_draft,
+        purchase_order_ship,
+        purchase_order_submit,
+    )
+
+    order = purchase_order_draft(store=store).order
+    if order is None:
+        return
+    with merchant_context(store.merchant_id):
+        short = next((line for line in order.lines.order_by("pk") if line.quantity >= 2 * line.case_pack), None)
+    if short is None:
+        return
+    purchase_order_submit(merchant=store.merchant_id, order_id=order.pk, by=None)
+    purchase_order_confirm(
+        merchant=store.merchant_id,
+        order_id=order.pk,
+        by=None,
+        allocations={short.pk: short.quantity - short.case_pack},
+    )
+    purchase_order_ship(merchant=store.merchant_id, order_id=order.pk, by=None)

@@ -73,7 +73,19 @@ def test_the_demo_seeds_depot_supply_history_and_a_draft_once() -> None:
     with platform_access(reason="test", actor="test"):
         assert Depot.objects.count() == 1
         assert StoreSupply.objects.count() == Store.objects.count() == 3
-        draft = PurchaseOrder.objects.get()
+        draft = PurchaseOrder.objects.get(state="draft")
+        # The second store's order is on its way one case short; that case follows on a backorder.
+        shipped = PurchaseOrder.objects.get(state="shipped")
+        backorder = PurchaseOrder.objects.get(backorder_of=shipped)
+        assert shipped.store != draft.store
+        assert backorder.state == "submitted"
+        assert backorder.delivery_date > shipped.delivery_date
+        owed = {line.product_id: line.quantity for line in backorder.lines.all()}
+        short = {
+            line.product_id: line.backordered_quantity for line in shipped.lines.all() if line.backordered_quantity
+        }
+        assert owed == short
+        assert any(shipped.lines.get(product_id=product).shipped_quantity for product in owed)  # the one cut short
         assert draft.state == "draft"
         assert draft.lines.count() > 5
         assert all(line.quantity % line.case_pack == 0 for line in draft.lines.all())
