@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pypdfium2 as pdfium
 import pytest
+from django.db.models import F
 from django.test import Client
 
 from catalog.models import Product
@@ -257,3 +258,24 @@ def test_the_wholesaler_plans_promotions_for_its_own_products_only(
     assert "Quellwerk Cola" not in rival_client.get(url).content.decode()
     assert rival_client.get(f"{url}{promotion.pk}/change/").status_code in (302, 404)
     assert "Quellwerk Cola" in depot_client.get(url).content.decode()
+
+
+def test_a_short_shipment_leaves_a_backorder_the_wholesaler_confirms_in_the_admin(
+    depot_client: Client, rival_client: Client, submitted: PurchaseOrder, chips: Product
+) -> None:
+    depot_client.post(CHANGELIST, {"action": "confirm", "_selected_action": [submitted.pk]})  # 12 of 18 chips
+    depot_client.post(CHANGELIST, {"action": "mark_shipped", "_selected_action": [submitted.pk]})
+    with platform_access(reason="test", actor="test"):
+        backorder = PurchaseOrder.objects.get(backorder_of=submitted)
+    listed = depot_client.get(f"{CHANGELIST}?state__exact=submitted").content.decode()
+    assert backorder.number in listed
+    assert backorder.number not in rival_client.get(CHANGELIST).content.decode()
+    page = depot_client.get(f"{CHANGELIST}{backorder.pk}/change/").content.decode()
+    assert "Backorder of" in page
+    assert submitted.number in page
+
+    DepotStock.objects.filter(product=chips).update(on_hand=F("on_hand") + 60)
+    response = depot_client.post(CHANGELIST, {"action": "confirm", "_selected_action": [backorder.pk]}, follow=True)
+    assert "Confirmed 1 order." in response.content.decode()
+    assert _state(backorder) == OrderState.CONFIRMED
+    assert _lines(backorder)["Knusper Chips"].allocated_quantity == 6
