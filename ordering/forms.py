@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from django import forms
 
+from ordering.services import MAX_CASE_STEP
+
 
 class QuantityForm(forms.Form):
     quantity = forms.IntegerField(
@@ -20,13 +22,13 @@ class QuantityForm(forms.Form):
 
 class StepForm(forms.Form):
     step = forms.IntegerField(
-        min_value=-100,
-        max_value=100,
+        min_value=-MAX_CASE_STEP,
+        max_value=MAX_CASE_STEP,
         error_messages={
             "required": "Say how many cases to add or take off.",
             "invalid": "Give the change as a whole number of cases.",
-            "min_value": "Take off at most 100 cases at a time.",
-            "max_value": "Add at most 100 cases at a time.",
+            "min_value": f"Take off at most {MAX_CASE_STEP} cases at a time.",
+            "max_value": f"Add at most {MAX_CASE_STEP} cases at a time.",
         },
     )
 

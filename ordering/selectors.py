@@ -284,6 +284,19 @@ def draft_current(*, merchant: Merchant, store: Store) -> PurchaseOrder | None:
     )
 
 
+def delivery_has_order(*, merchant: Merchant | int, store: Store | int, delivery_date: dt.date) -> bool:
+    """The store has its own order (any state but cancelled) for that delivery. A backorder due the
+    same day does not count: it brings another order's units, not the store's suggestion."""
+    merchant_id = merchant if isinstance(merchant, int) else merchant.pk
+    return (
+        PurchaseOrder.objects.filter(
+            merchant_id=merchant_id, store=store, delivery_date=delivery_date, backorder_of__isnull=True
+        )
+        .exclude(state=OrderState.CANCELLED)
+        .exists()
+    )
+
+
 def draft_list(*, merchant: Merchant) -> QuerySet[PurchaseOrder]:
     """The merchant's suggested orders that wait for review, in every store, soonest delivery first."""
     return (

@@ -88,10 +88,12 @@ def _money(amount: int, currency: str) -> str:
     return format_amount(amount, currency, locale="en_IE")
 
 
-def _next_order_id() -> int:
+def _order_create(**fields: object) -> PurchaseOrder:
+    """A new order whose number is its id (taken from the sequence first, so both are set at once)."""
     with connection.cursor() as cursor:
         cursor.execute("SELECT nextval(pg_get_serial_sequence('ordering_purchaseorder', 'id'))")
-        return int(cursor.fetchone()[0])
+        order_id = int(cursor.fetchone()[0])
+    return PurchaseOrder.objects.create(pk=order_id, number=f"PO-{order_id:06d}", **fields)
 
 
 def _record(order: PurchaseOrder, *, from_state: str, to_state: str, by: User | None, note: str = "") -> None:
@@ -323,13 +325,10 @@ def purchase_order_draft(
         PurchaseOrder.objects.filter(
             merchant_id=store.merchant_id, store=store, state=OrderState.DRAFT, is_edited=False
         ).delete()
-        order_id = _next_order_id()
-        order = PurchaseOrder.objects.create(
-            pk=order_id,
+        order = _order_create(
             merchant_id=store.merchant_id,
             store=store,
             depot=supply.depot,
-            number=f"PO-{order_id:06d}",
             delivery_date=delivery.date,
             currency=supply.depot.wholesaler.currency,
             notes=notes,
@@ -686,13 +685,10 @@ def _backorder_create(
         if supply
         else order.delivery_date + dt.timedelta(days=7)
     )
-    order_id = _next_order_id()
-    backorder = PurchaseOrder.objects.create(
-        pk=order_id,
+    backorder = _order_create(
         merchant_id=order.merchant_id,
         store_id=order.store_id,
         depot_id=order.depot_id,
-        number=f"PO-{order_id:06d}",
         state=OrderState.SUBMITTED,
         delivery_date=delivery_date,
         currency=order.currency,

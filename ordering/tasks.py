@@ -18,7 +18,7 @@ from django.utils import timezone
 from merchants.models import Membership, Role, Store, WholesalerStaff
 from merchants.tenancy import merchant_context, platform_access
 from ordering import selectors, services
-from ordering.models import OrderState, PurchaseOrder, StoreSupply
+from ordering.models import PurchaseOrder, StoreSupply
 
 logger = logging.getLogger("lingshou.ordering")
 
@@ -38,14 +38,10 @@ def purchase_orders_draft_due(now_iso: str | None = None) -> int:
             delivery = selectors.delivery_next(supply=supply, now=now)
             if delivery.deadline - now > DRAFT_AHEAD:
                 continue
-            if (
-                PurchaseOrder.objects.filter(
-                    store_id=supply.store_id, delivery_date=delivery.date, backorder_of__isnull=True
-                )
-                .exclude(state=OrderState.CANCELLED)
-                .exists()
+            if selectors.delivery_has_order(
+                merchant=supply.merchant_id, store=supply.store_id, delivery_date=delivery.date
             ):
-                continue  # a backorder coming that day does not stand for the store's own order
+                continue
             transaction.on_commit(
                 functools.partial(purchase_order_draft.delay, supply.merchant_id, supply.store_id, now.isoformat())
             )
@@ -63,13 +59,7 @@ def purchase_order_draft(merchant_id: int, store_id: int, now_iso: str | None = 
         if store is None or supply is None:
             return None
         delivery = selectors.delivery_next(supply=supply, now=now)
-        if (
-            PurchaseOrder.objects.filter(
-                merchant_id=merchant_id, store=store, delivery_date=delivery.date, backorder_of__isnull=True
-            )
-            .exclude(state=OrderState.CANCELLED)
-            .exists()
-        ):
+        if selectors.delivery_has_order(merchant=merchant_id, store=store, delivery_date=delivery.date):
             return None  # a redelivered task, or the owner pressed the button first
         outcome = services.purchase_order_draft(store=store, now=now)
         order = outcome.order

@@ -21,6 +21,13 @@ from tests.ordering.conftest import chips, cola, depot, item_for, selling, suppl
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
+def _signed_in(open_page: Any, base_url: str, merchant: Merchant, owner: Any, *, phone: bool = False) -> Any:
+    watched = open_page(phone=phone)
+    log_in(watched, base_url, owner)
+    watched.page.wait_for_url(f"{base_url}/m/{merchant.slug}/")
+    return watched
+
+
 def assert_within_screen(watched: Any, selector: str) -> None:
     """The element is on screen as the page is laid out, not inside a part that scrolls sideways."""
     box = watched.page.locator(selector).bounding_box()
@@ -51,10 +58,8 @@ def test_the_owner_steps_types_and_removes_lines_of_a_suggested_order_in_chromiu
         cola_line = PurchaseOrderLine.objects.get(order=order, product=cola)
         chips_line = PurchaseOrderLine.objects.get(order=order, product=chips)
 
-    watched = open_page()
+    watched = _signed_in(open_page, live_server.url, merchant, owner)
     page = watched.page
-    log_in(watched, live_server.url, owner)
-    page.wait_for_url(f"{live_server.url}/m/{merchant.slug}/")
     page.goto(f"{live_server.url}/m/{merchant.slug}/restock/orders/{order.pk}/")
     page.evaluate("window.__sameDocument = true")
     summary = page.locator("#order-summary")
@@ -84,9 +89,7 @@ def test_the_owner_steps_types_and_removes_lines_of_a_suggested_order_in_chromiu
     watched.assert_clean()
 
     # On a phone every line is a block that fits the screen, and its buttons still work.
-    phone = open_page(phone=True)
-    log_in(phone, live_server.url, owner)
-    phone.page.wait_for_url(f"{live_server.url}/m/{merchant.slug}/")
+    phone = _signed_in(open_page, live_server.url, merchant, owner, phone=True)
     phone.page.goto(f"{live_server.url}/m/{merchant.slug}/restock/orders/{order.pk}/")
     assert_no_horizontal_overflow(phone)
     assert_within_screen(phone, f"#line-{cola_line.pk} .btn-remove")
@@ -116,9 +119,7 @@ def test_a_delivery_is_received_on_a_phone_by_scanning_cases_in_chromium(
     services.purchase_order_confirm(merchant=merchant.pk, order_id=order.pk, by=None)
     services.purchase_order_ship(merchant=merchant.pk, order_id=order.pk, by=None)
 
-    phone = open_page(phone=True)
-    log_in(phone, live_server.url, owner)
-    phone.page.wait_for_url(f"{live_server.url}/m/{merchant.slug}/")
+    phone = _signed_in(open_page, live_server.url, merchant, owner, phone=True)
     page = phone.page
     page.goto(f"{live_server.url}/m/{merchant.slug}/restock/orders/{order.pk}/receive/")
     assert_no_horizontal_overflow(phone)
