@@ -35,7 +35,7 @@ def _order_url(request: MerchantRequest, order: PurchaseOrder | int) -> str:
 def _order_context(request: MerchantRequest, order: PurchaseOrder) -> dict[str, object]:
     request.dashboard_section = "restock"
     lines = list(order.lines.all())
-    value = sum(line.quantity * line.unit_cost for line in lines)
+    value = services.order_value(order)
     supply = selectors.supply_get(merchant=request.merchant, store=order.store)
     can_edit = request.membership.has_permission(EDIT_PERMISSION)
     deadline = selectors.order_deadline(supply=supply, delivery_date=order.delivery_date) if supply else None
