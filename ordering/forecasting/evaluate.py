@@ -30,9 +30,10 @@ MIN_TRAIN = 28
 # shop means by "never run out of what sells".
 # What sets the saving on a history is how much its holdout disturbs a rule fitted to the eight
 # weeks before: launches and promotions make min/max raise its one safety factor for every series
-# (k ≈ 9: 48% saving), a calm holdout does not (k ≈ 4.7: 12%). On such a calm history (seed 1001)
-# the same policy fed the simulator's true daily means and spreads saves only 16-22%, so there the
-# gap is not in the forecast but in how little a daily, case-rounded order-up-to can beat min/max.
+# (k ≈ 9: 48% saving), a calm holdout does not (k ≈ 4.7: 12%). How much any forecast of sales
+# could save on a simulated history is measured by ordering/forecasting/bound.py (``manage.py
+# replenishment_bound``): on the calm seed 1001 the same order rule fed the true demand, with each
+# promotion known from its second day, saves at most 16% below min/max's ceiling.
 SERVICE_LEVEL = 0.995
 
 

@@ -37,7 +37,10 @@ class History:
     store_index: np.ndarray  # (n,) int into stores
     sku_index: np.ndarray  # (n,) int into skus
     start: datetime.date
-    expected: np.ndarray | None = None  # (n, days) true mean demand, known only for simulated histories
+    # Known only for simulated histories (ordering/forecasting/bound.py reads them):
+    expected: np.ndarray | None = None  # (n, days) true mean demand
+    noise_shape: np.ndarray | None = None  # (n,) gamma shape of the day-to-day noise on that mean
+    promotion: np.ndarray | None = None  # (n, days) the promotion's multiplier in that mean (1 = none)
 
     @property
     def alive(self) -> np.ndarray:

@@ -119,4 +119,6 @@ def history_simulate(*, stores: int, products: int, days: int, seed: int) -> His
         sku_index=sku_of.astype(np.int64),
         start=START,
         expected=expected,
+        noise_shape=noise_shape,
+        promotion=promo[sku_of],
     )
