@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+from typing import Any
+
 from django import forms
 
 from ordering.services import MAX_CASE_STEP
@@ -39,3 +42,46 @@ class LineAddForm(QuantityForm):
 
 class ScanForm(forms.Form):
     code = forms.CharField(max_length=32, error_messages={"required": "Scan or type a barcode."})
+
+
+def _level_field(*, required: bool, label: str = "") -> forms.DecimalField:
+    return forms.DecimalField(
+        required=required,
+        label=label,
+        min_value=50,
+        max_value=Decimal("99.9"),
+        decimal_places=1,
+        error_messages={
+            "required": "Give the usual service level in percent, for example 95.",
+            "invalid": "Give the service level as a percentage, for example 95 or 98.5.",
+            "min_value": "A service level below 50 %% would run out more often than not.",
+            "max_value": "99.9 %% is the most: above it, stock grows without end.",
+            "max_decimal_places": "Give the service level with at most one decimal, for example 98.5.",
+        },
+    )
+
+
+class SupplyPreferencesForm(forms.Form):
+    """A store's restock choices, levels in percent; ``rows`` are the categories shown (path, label)."""
+
+    auto_submit = forms.BooleanField(required=False)
+    default_level = _level_field(required=True, label="Usual service level")
+
+    def __init__(self, *args: Any, rows: list[tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.rows = rows
+        for path, label in rows:
+            self.fields[self.level_name(path)] = _level_field(required=False, label=label)
+
+    @staticmethod
+    def level_name(path: str) -> str:
+        return f"level-{path}"
+
+    def service_levels(self) -> dict[str, float]:
+        """{category path: level as a share} for the categories given a level of their own."""
+        levels = {}
+        for path, _ in self.rows:
+            value = self.cleaned_data.get(self.level_name(path))
+            if value is not None:
+                levels[path] = float(value / 100)  # 99.9 → 0.999 exactly, not 0.9990000000000001
+        return levels

@@ -12,7 +12,7 @@ from django.db import connection
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.http import Http404
 
-from catalog.models import ShelfEmptyPeriod, StoreProduct
+from catalog.models import Category, ShelfEmptyPeriod, StoreProduct
 from merchants.models import WEEKDAYS, Merchant, Store
 from ordering.models import (
     OPEN_STATES,
@@ -315,3 +315,28 @@ def claim_list(*, merchant: Merchant) -> QuerySet[Claim]:
         .prefetch_related("lines__line__product")
         .order_by("-status", "-created_at")
     )
+
+
+@dataclass(frozen=True)
+class LevelRow:
+    """One category on the restock settings page: its path, what to call it, its own level if set."""
+
+    path: str
+    label: str
+    level: float | None
+
+
+def service_level_rows(*, supply: StoreSupply) -> list[LevelRow]:
+    """The wholesaler's top-level categories, and any deeper one that has a level of its own, by path."""
+    paths = set(supply.service_levels)
+    categories = Category.objects.filter(wholesaler_id=supply.depot.wholesaler_id).filter(
+        Q(parent__isnull=True) | Q(path__in=paths)
+    )
+    return [
+        LevelRow(
+            path=category.path,
+            label=category.name if category.parent_id is None else str(category),
+            level=supply.service_levels.get(category.path),
+        )
+        for category in categories.order_by("path")
+    ]

@@ -9,6 +9,7 @@ moved on and changes nothing. E-mails are queued after commit.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, cast
@@ -22,7 +23,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 
 from catalog import services as catalog_services
-from catalog.models import MovementKind, Product, StoreProduct
+from catalog.models import Category, MovementKind, Product, StoreProduct
 from catalog.money import format_amount
 from merchants.models import Merchant, Store
 from merchants.tenancy import merchant_context
@@ -45,6 +46,8 @@ if TYPE_CHECKING:
 CANCELLABLE_BY_SHOP = (OrderState.DRAFT, OrderState.SUBMITTED)
 CANCELLABLE_BY_WHOLESALER = (OrderState.DRAFT, OrderState.SUBMITTED, OrderState.CONFIRMED, OrderState.PICKING)
 EDITABLE = (OrderState.DRAFT, OrderState.SUBMITTED)
+
+logger = logging.getLogger("lingshou.ordering")
 
 
 class OrderError(ValidationError):
@@ -885,3 +888,57 @@ def claim_resolve(*, merchant: Merchant | int, claim_id: int, resolution: str, b
         if claim is None:
             raise OrderError("No such claim.", code="not_found")
         return claim
+
+
+def supply_preferences_set(
+    *,
+    merchant: Merchant | int,
+    store: Store,
+    by: User | None,
+    is_auto_submit: bool,
+    default_service_level: float,
+    service_levels: Mapping[str, float],
+) -> StoreSupply:
+    """The owner's choices for a store's suggested orders: submit them without review or not, and
+    how rarely each category may run out (a service level per category path, else the default).
+
+    The wholesaler sets the depot, calendar and terms; these two are the shop's. All or nothing:
+    a category the wholesaler does not have or a level outside 50-99.9 % changes nothing.
+    """
+    merchant_id = _merchant_id(merchant)
+    with merchant_context(merchant_id), transaction.atomic():
+        supply = (
+            StoreSupply.objects.select_for_update(of=("self",))
+            .select_related("depot")
+            .filter(merchant_id=merchant_id, store=store)
+            .first()
+        )
+        if supply is None:
+            raise ValidationError(
+                f"{store.name} has no supplying depot yet: your wholesaler sets it up first.", code="no_supply"
+            )
+        known = set(
+            Category.objects.filter(
+                wholesaler_id=supply.depot.wholesaler_id, path__in=list(service_levels)
+            ).values_list("path", flat=True)
+        )
+        unknown = sorted(set(service_levels) - known)
+        if unknown:
+            raise ValidationError(f"Your wholesaler has no category {', '.join(unknown)}.", code="unknown_category")
+        before = (supply.is_auto_submit, supply.default_service_level, dict(supply.service_levels))
+        supply.is_auto_submit = is_auto_submit
+        supply.default_service_level = float(default_service_level)
+        supply.service_levels = {path: float(level) for path, level in sorted(service_levels.items())}
+        supply.full_clean()
+        supply.save(update_fields=["is_auto_submit", "default_service_level", "service_levels"])
+    logger.info(
+        "supply_preferences_set",
+        extra={
+            "merchant_id": merchant_id,
+            "store_id": store.pk,
+            "user_id": by.pk if by else None,
+            "before": before,
+            "after": (supply.is_auto_submit, supply.default_service_level, supply.service_levels),
+        },
+    )
+    return supply

@@ -7,6 +7,8 @@ from ordering import views
 urlpatterns = [
     path("m/<slug:slug>/restock/", views.restock, name="section_restock"),
     path("m/<slug:slug>/restock/draft/", views.restock_draft, name="restock_draft"),
+    path("m/<slug:slug>/restock/settings/", views.restock_settings, name="restock_settings"),
+    path("m/<slug:slug>/restock/settings/save/", views.restock_settings_save, name="restock_settings_save"),
     path("m/<slug:slug>/restock/claims/", views.restock_claims, name="restock_claims"),
     path("m/<slug:slug>/restock/orders/<int:order_id>/", views.restock_order, name="restock_order"),
     path("m/<slug:slug>/restock/orders/<int:order_id>/lines/", views.restock_line_add, name="restock_line_add"),

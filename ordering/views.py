@@ -7,6 +7,8 @@ order is 404, like one that does not exist.
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
@@ -19,12 +21,16 @@ from django.views.decorators.http import require_POST
 from catalog.selectors import LookupError_, store_product_by_code
 from merchants.access import merchant_view
 from merchants.http import MerchantRequest, error_message
+from merchants.models import Store
 from merchants.selectors import store_list, store_pick
 from ordering import selectors, services
-from ordering.forms import LineAddForm, QuantityForm, ScanForm, StepForm
-from ordering.models import OrderState, PurchaseOrder, PurchaseOrderLine
+from ordering.forms import LineAddForm, QuantityForm, ScanForm, StepForm, SupplyPreferencesForm
+from ordering.models import OrderState, PurchaseOrder, PurchaseOrderLine, StoreSupply
 
 EDIT_PERMISSION = "manage_stock"
+# Auto-submit spends the shop's money without a look, and service levels set how much it keeps on
+# the shelf: the owner's call, like the shop's other settings.
+SETTINGS_PERMISSION = "manage_settings"
 
 
 def _order_url(request: MerchantRequest, order: PurchaseOrder | int) -> str:
@@ -81,8 +87,87 @@ def restock(request: MerchantRequest) -> HttpResponse:
             "other_drafts": [draft for draft in drafts if draft.store_id != store.pk],
             "orders": orders,
             "can_edit": request.membership.has_permission(EDIT_PERMISSION),
+            "service_level": _percent(supply.default_service_level) if supply else None,
         },
     )
+
+
+def _percent(level: float) -> Decimal:
+    return Decimal(str(round(level * 100, 1))).normalize()
+
+
+def _settings_render(
+    request: MerchantRequest,
+    store: Store,
+    supply: StoreSupply | None,
+    form: SupplyPreferencesForm | None,
+    *,
+    status: int = 200,
+) -> HttpResponse:
+    request.dashboard_section = "restock"
+    return render(
+        request,
+        "dashboard/ordering/settings.html",
+        {
+            "store": store,
+            "stores": list(store_list(merchant=request.merchant)),
+            "supply": supply,
+            "form": form,
+            "level_fields": [form[form.level_name(path)] for path, _ in form.rows] if form else [],
+            "can_change": request.membership.has_permission(SETTINGS_PERMISSION),
+        },
+        status=status,
+    )
+
+
+def _settings_rows(supply: StoreSupply | None) -> list[tuple[str, str]]:
+    return [(row.path, row.label) for row in selectors.service_level_rows(supply=supply)] if supply else []
+
+
+@merchant_view()
+def restock_settings(request: MerchantRequest) -> HttpResponse:
+    """A store's restock choices: auto-submit, and the service level per category (the owner changes them)."""
+    store = store_pick(merchant=request.merchant, wanted=request.GET.get("store"))
+    supply = selectors.supply_get(merchant=request.merchant, store=store)
+    form = None
+    if supply is not None:
+        initial: dict[str, object] = {
+            "auto_submit": supply.is_auto_submit,
+            "default_level": _percent(supply.default_service_level),
+        }
+        initial |= {
+            SupplyPreferencesForm.level_name(path): _percent(level) for path, level in supply.service_levels.items()
+        }
+        form = SupplyPreferencesForm(rows=_settings_rows(supply), initial=initial)
+    return _settings_render(request, store, supply, form)
+
+
+@require_POST
+@merchant_view(SETTINGS_PERMISSION)
+def restock_settings_save(request: MerchantRequest) -> HttpResponse:
+    """Save the form whole, or show it again with what is wrong and change nothing."""
+    store = store_pick(merchant=request.merchant, wanted=request.POST.get("store"))
+    supply = selectors.supply_get(merchant=request.merchant, store=store)
+    form = SupplyPreferencesForm(request.POST, rows=_settings_rows(supply))
+    if supply is None:
+        messages.error(request, f"{store.name} has no supplying depot yet: your wholesaler sets it up first.")
+        return _settings_render(request, store, None, None, status=400)
+    if not form.is_valid():
+        return _settings_render(request, store, supply, form, status=400)
+    try:
+        services.supply_preferences_set(
+            merchant=request.merchant,
+            store=store,
+            by=request.user,
+            is_auto_submit=form.cleaned_data["auto_submit"],
+            default_service_level=float(form.cleaned_data["default_level"] / 100),
+            service_levels=form.service_levels(),
+        )
+    except ValidationError as error:
+        form.add_error(None, error_message(error))
+        return _settings_render(request, store, supply, form, status=400)
+    messages.success(request, f"Saved how Lingshou restocks {store.name}.")
+    return redirect(f"{reverse('restock_settings', kwargs={'slug': request.merchant.slug})}?store={store.pk}")
 
 
 @require_POST

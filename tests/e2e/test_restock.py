@@ -144,3 +144,32 @@ def test_a_delivery_is_received_on_a_phone_by_scanning_cases_in_chromium(
         assert [(c.shipped, c.received, c.damaged) for c in claim.lines.all()] == [(24, 24, 2)]
     phone.assert_clean()
 
+
+def test_the_owner_opts_in_to_auto_submit_and_raises_a_categorys_level_on_a_phone(
+    live_server: Any,
+    open_page: Any,
+    merchant: Merchant,
+    store: Store,
+    owner: Any,
+    supply: StoreSupply,  # noqa: F811
+    cola: Product,  # noqa: F811
+) -> None:
+    from catalog.models import Category
+
+    drinks, _ = Category.objects.get_or_create(wholesaler=cola.wholesaler, path="drinks", defaults={"name": "Drinks"})
+    watched = _signed_in(open_page, live_server.url, merchant, owner, phone=True)
+    page = watched.page
+    page.goto(f"{live_server.url}/m/{merchant.slug}/restock/")
+    page.get_by_role("link", name="Settings").click()
+    page.get_by_label("Submit the suggested order without review").check()
+    page.get_by_label("Drinks").fill("98.5")
+    assert_no_horizontal_overflow(watched)
+    assert_within_screen(watched, "button:has-text('Save')")
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_text(f"Saved how Lingshou restocks {store.name}.")).to_be_visible()
+    expect(page.get_by_label("Drinks")).to_have_value("98.5")
+    with merchant_context(merchant):
+        saved = StoreSupply.objects.get(pk=supply.pk)
+    assert saved.is_auto_submit
+    assert saved.service_levels == {drinks.path: 0.985}
+    watched.assert_clean()
