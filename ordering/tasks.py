@@ -18,7 +18,7 @@ from django.utils import timezone
 from merchants.models import Membership, Role, Store, WholesalerStaff
 from merchants.tenancy import merchant_context, platform_access
 from ordering import selectors, services
-from ordering.models import PurchaseOrder, StoreSupply
+from ordering.models import OrderState, PurchaseOrder, StoreSupply
 
 logger = logging.getLogger("lingshou.ordering")
 
@@ -101,6 +101,7 @@ _SUBJECT = {
     "submitted": "New order {number} from {store} for {delivery}",
     "shipped": "Order {number} is on its way",
 }
+_SUBMITTED_FOR_YOU = "Your suggested order {number} was submitted for you"
 
 
 @shared_task(acks_late=True, autoretry_for=(ConnectionError, TimeoutError), retry_backoff=True, max_retries=5)
@@ -128,8 +129,10 @@ def purchase_order_mail(merchant_id: int, order_id: int, event: str) -> bool:
         "url": f"{settings.SITE_URL}/m/{order.merchant.slug}/restock/orders/{order.pk}/",
         "admin_url": f"{settings.SITE_URL}/admin/ordering/purchaseorder/{order.pk}/change/",
     }
+    # A suggested order the owner opted to have submitted is not waiting for review: the subject says so.
+    subject = _SUBMITTED_FOR_YOU if event == "ready" and order.state != OrderState.DRAFT else _SUBJECT[event]
     send_mail(
-        subject=_SUBJECT[event].format(number=order.number, store=order.store.name, delivery=order.delivery_date),
+        subject=subject.format(number=order.number, store=order.store.name, delivery=order.delivery_date),
         message=render_to_string("ordering/order_email.txt", context),
         from_email=None,
         recipient_list=recipients,

@@ -139,3 +139,24 @@ def test_the_shipped_mail_says_when_the_backordered_units_follow(
     body = mailoutbox[-1].body
     assert "- Knusper Chips: 12 of 18 ordered" in body
     assert f"What Depot Nord could not send follows with order {backorder.number} on Friday 27 November." in body
+
+
+@pytest.mark.django_db
+def test_the_owners_mail_of_an_auto_submitted_order_does_not_ask_for_a_review(
+    store: Store,
+    selling_store: dict,
+    supply: StoreSupply,
+    owner,
+    mailoutbox,  # type: ignore[no-untyped-def]
+) -> None:
+    owner.email = "owner@kiosk.example"
+    owner.save()
+    with merchant_context(store.merchant_id):
+        StoreSupply.objects.filter(pk=supply.pk).update(is_auto_submit=True)
+    order_id = tasks.purchase_order_draft(store.merchant_id, store.pk, MONDAY_NOON.isoformat())
+    assert order_id is not None
+    assert tasks.purchase_order_mail(store.merchant_id, order_id, "ready") is True
+    [mail] = [m for m in mailoutbox if m.to == ["owner@kiosk.example"]]
+    assert mail.subject.endswith("was submitted for you")
+    assert "You asked for it to be submitted automatically: it has gone to Depot Nord." in mail.body
+    assert "Review it" not in mail.body
