@@ -16,4 +16,9 @@ urlpatterns = [
     path("m/<slug:slug>/restock/orders/<int:order_id>/submit/", views.restock_submit, name="restock_submit"),
     path("m/<slug:slug>/restock/orders/<int:order_id>/cancel/", views.restock_cancel, name="restock_cancel"),
     path("m/<slug:slug>/restock/orders/<int:order_id>/receive/", views.restock_receive, name="restock_receive"),
+    path(
+        "m/<slug:slug>/restock/orders/<int:order_id>/receive/scan/",
+        views.restock_receive_scan,
+        name="restock_receive_scan",
+    ),
 ]

@@ -11,7 +11,7 @@ from decimal import Decimal
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -391,25 +391,66 @@ def restock_receive(request: MerchantRequest, order_id: int) -> HttpResponse:
     return render(request, "dashboard/ordering/receive.html", context, status=status)
 
 
-def _scan(
-    request: MerchantRequest, order: PurchaseOrder, lines: list[PurchaseOrderLine], values: dict[int, dict[str, str]]
-) -> tuple[str, int]:
-    """Add a scanned code's units to its line's count (a case barcode counts a whole case)."""
+class ScanRefused(Exception):
+    """A scanned code that counts for no line of this delivery; the message says why."""
+
+    def __init__(self, message: str, code: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def _scanned_code(request: MerchantRequest) -> str:
+    """The code as scanned; one too long for a barcode goes on to the lookup, which says what it is not."""
     form = ScanForm(request.POST)
-    if not form.is_valid():
-        return "Scan or type a barcode.", 400
+    return form.cleaned_data["code"] if form.is_valid() else str(request.POST.get("code", "")).strip()[:64]
+
+
+def _scan_line(order: PurchaseOrder, lines: list[PurchaseOrderLine], code: str) -> tuple[PurchaseOrderLine, int]:
+    """The delivery's line a scanned code is for, and the units it counts (a case barcode: the case)."""
+    if not code.strip():
+        raise ScanRefused("Scan or type a barcode.", "no_code")
     try:
-        found = store_product_by_code(store=order.store, code=form.cleaned_data["code"])
+        found = store_product_by_code(store=order.store, code=code)
     except LookupError_ as error:
-        return str(error), 400
+        raise ScanRefused(str(error), "unknown_code") from error
     product_id = found.store_product.product_id
     line = next((line for line in lines if line.shipped_product.pk == product_id), None)
     if line is None:
-        return f"{found.store_product.name} is not on this delivery.", 400
+        raise ScanRefused(f"{found.store_product.name} is not on this delivery.", "not_on_delivery")
+    return line, found.quantity
+
+
+def _scan(
+    request: MerchantRequest, order: PurchaseOrder, lines: list[PurchaseOrderLine], values: dict[int, dict[str, str]]
+) -> tuple[str, int]:
+    """Without JavaScript: add a scanned code's units to its line's count in the posted form."""
+    try:
+        line, units = _scan_line(order, lines, _scanned_code(request))
+    except ScanRefused as error:
+        return str(error), 400
     current = values[line.pk]["received"]
-    count = (int(current) if current.isdigit() else 0) + found.quantity
+    count = (int(current) if current.isdigit() else 0) + units
     values[line.pk]["received"] = str(count)
     return f"{line.shipped_product}: {count} counted.", 200
+
+
+@require_POST
+@merchant_view(EDIT_PERMISSION)
+def restock_receive_scan(request: MerchantRequest, order_id: int) -> JsonResponse:
+    """One scan, as JSON for the receiving page's script: which line it is and how many units it counts.
+
+    The page adds the units to that line itself, so scans sent one after another while the
+    person types a damaged count never overwrite each other or what was typed.
+    """
+    order = selectors.purchase_order_get(merchant=request.merchant, order_id=order_id)
+    if order.state not in (OrderState.SHIPPED, OrderState.DELIVERED):
+        message = f"Order {order.number} is {order.get_state_display().lower()}: only a shipped order is received."
+        return JsonResponse({"error": {"code": "not_receivable", "message": message}}, status=409)
+    try:
+        line, units = _scan_line(order, list(order.lines.all()), _scanned_code(request))
+    except ScanRefused as error:
+        return JsonResponse({"error": {"code": error.code, "message": str(error)}}, status=400)
+    return JsonResponse({"line": line.pk, "units": units, "product": str(line.shipped_product)})
 
 
 def _parse_counts(

@@ -75,6 +75,12 @@ class WatchedPage:
         """Violations reported in the current document (the recorder restarts on navigation)."""
         return list(self.page.evaluate("window.__csp || []"))
 
+    def forget_expected_400(self, path: str) -> None:
+        """Chromium logs every 4xx answer as a console error; drop exactly the one the test caused."""
+        expected = [e for e in self.console_errors if "status of 400" in e and path in e]
+        assert len(expected) == 1, self.console_errors
+        self.console_errors.remove(expected[0])
+
     def assert_clean(self) -> None:
         # Chromium also logs each CSP violation as a console error, so violations in pages
         # visited earlier in the test still show up in console_errors.

@@ -53,13 +53,6 @@ def _same_document(watched: WatchedPage) -> bool:
     return bool(watched.page.evaluate("window.__sameDocument === true"))
 
 
-def _forget_expected_400(watched: WatchedPage, path: str) -> None:
-    """Chromium logs every 4xx answer as a console error; drop exactly the one the test caused."""
-    expected = [e for e in watched.console_errors if "status of 400" in e and path in e]
-    assert len(expected) == 1, watched.console_errors
-    watched.console_errors.remove(expected[0])
-
-
 def test_owner_searches_with_a_typo_and_edits_a_price_inline(
     live_server: Any, open_page: Any, merchant: Any, owner: Any, cola: Any, chips: Any
 ) -> None:
@@ -107,7 +100,7 @@ def test_owner_searches_with_a_typo_and_edits_a_price_inline(
     expect(page.locator(".messages")).to_have_count(0)
     page.reload()
     expect(page.get_by_label("Price of Quellwerk Cola")).to_have_value("2.79")
-    _forget_expected_400(watched, f"/catalog/{cola.pk}/")
+    watched.forget_expected_400(f"/catalog/{cola.pk}/")
     watched.assert_clean()
 
 

@@ -106,3 +106,55 @@ def test_a_bad_count_is_refused_and_nothing_is_booked(owner_client: Client, merc
     with merchant_context(merchant):
         assert StoreProduct.objects.get(pk=item.pk).on_hand == 0
         assert PurchaseOrder.objects.get(pk=order.pk).state == OrderState.SHIPPED
+
+
+def _scan_url(merchant, order: PurchaseOrder) -> str:  # type: ignore[no-untyped-def]
+    return f"/m/{merchant.slug}/restock/orders/{order.pk}/receive/scan/"
+
+
+def test_a_scan_answers_its_line_and_units_and_books_nothing(
+    owner_client: Client, merchant, shipped, cola: Product
+) -> None:  # type: ignore[no-untyped-def]
+    order, line, _ = shipped
+    case = BarcodeFactory(product=cola, kind="case", quantity=12)
+    with merchant_context(merchant):
+        before = StockMovement.objects.count()
+    response = owner_client.post(_scan_url(merchant, order), {"code": case.code})
+    assert response.status_code == 200
+    assert response.json() == {"line": line.pk, "units": 12, "product": str(cola)}
+    assert owner_client.post(_scan_url(merchant, order), {"code": cola.gtin}).json()["units"] == 1
+    with merchant_context(merchant):
+        assert StockMovement.objects.count() == before
+        assert PurchaseOrderLine.objects.get(pk=line.pk).received_quantity is None
+
+
+@pytest.mark.parametrize(
+    ("code", "error"),
+    [("", "no_code"), ("12345", "unknown_code"), ("chips", "not_on_delivery"), ("9" * 40, "unknown_code")],
+)
+def test_a_scan_that_counts_for_no_line_is_a_json_error_with_a_code(
+    owner_client: Client, merchant, shipped, store: Store, chips: Product, code: str, error: str
+) -> None:  # type: ignore[no-untyped-def]
+    order, _, _ = shipped
+    item_for(store, chips)
+    response = owner_client.post(_scan_url(merchant, order), {"code": chips.gtin if code == "chips" else code})
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == error
+    assert response.json()["error"]["message"]
+
+
+def test_scanning_is_for_shipped_orders_and_for_those_who_receive(
+    client: Client, owner_client: Client, clerk, merchant, store: Store, supply: StoreSupply, cola: Product
+) -> None:  # type: ignore[no-untyped-def]
+    item = item_for(store, cola)
+    order = services.purchase_order_draft(store=store, now=MONDAY_NOON).order
+    assert order is not None
+    services.purchase_order_line_add(
+        merchant=store.merchant_id, order_id=order.pk, store_product_id=item.pk, quantity=24
+    )
+    response = owner_client.post(_scan_url(merchant, order), {"code": cola.gtin})
+    assert response.status_code == 409
+    assert response.json()["error"]["code"] == "not_receivable"
+    assert owner_client.get(_scan_url(merchant, order)).status_code == 405
+    client.force_login(clerk)
+    assert client.post(_scan_url(merchant, order), {"code": cola.gtin}).status_code == 403
