@@ -178,3 +178,39 @@ def test_the_owner_opts_in_to_auto_submit_and_raises_a_categorys_level_on_a_phon
     assert saved.is_auto_submit
     assert saved.service_levels == {drinks.path: 0.985}
     watched.assert_clean()
+
+
+def test_a_scan_made_without_a_connection_is_counted_once_it_is_back(
+    live_server: Any,
+    open_page: Any,
+    merchant: Merchant,
+    store: Store,
+    owner: Any,
+    supply: StoreSupply,  # noqa: F811
+    cola: Product,  # noqa: F811
+) -> None:
+    item = item_for(store, cola)
+    order = services.purchase_order_draft(store=store).order
+    assert order is not None
+    line = services.purchase_order_line_add(
+        merchant=merchant.pk, order_id=order.pk, store_product_id=item.pk, quantity=12
+    )
+    services.purchase_order_submit(merchant=merchant.pk, order_id=order.pk, by=None)
+    services.purchase_order_confirm(merchant=merchant.pk, order_id=order.pk, by=None)
+    services.purchase_order_ship(merchant=merchant.pk, order_id=order.pk, by=None)
+
+    phone = _signed_in(open_page, live_server.url, merchant, owner, phone=True)
+    page = phone.page
+    page.goto(f"{live_server.url}/m/{merchant.slug}/restock/orders/{order.pk}/receive/")
+    page.context.set_offline(True)
+    for _ in range(2):
+        page.fill("#scan-code", cola.gtin)
+        page.keyboard.press("Enter")
+    expect(page.locator("#receive-scan-status")).to_have_text("No connection: 2 scans waiting…")
+    expect(page.locator(f"#received-{line.pk}")).to_have_value("")
+    page.context.set_offline(False)
+    expect(page.locator(f"#received-{line.pk}")).to_have_value("2")
+    expect(page.locator("#receive-scan-status")).to_have_text(f"{cola}: 2 counted.")
+    # The failed attempts are Chromium's console errors, not the page's.
+    phone.console_errors = [e for e in phone.console_errors if "ERR_INTERNET_DISCONNECTED" not in e]
+    phone.assert_clean()
