@@ -319,11 +319,10 @@ def claim_list(*, merchant: Merchant) -> QuerySet[Claim]:
 
 @dataclass(frozen=True)
 class LevelRow:
-    """One category on the restock settings page: its path, what to call it, its own level if set."""
+    """One category on the restock settings page: its path and what to call it."""
 
     path: str
     label: str
-    level: float | None
 
 
 def service_level_rows(*, supply: StoreSupply) -> list[LevelRow]:
@@ -336,7 +335,6 @@ def service_level_rows(*, supply: StoreSupply) -> list[LevelRow]:
         LevelRow(
             path=category.path,
             label=category.name if category.parent_id is None else str(category),
-            level=supply.service_levels.get(category.path),
         )
         for category in categories.order_by("path")
     ]
