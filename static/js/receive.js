@@ -82,7 +82,7 @@
     })
       .then(function (response) {
         if (response.status >= 500) {
-          throw new Error("server " + response.status);
+          throw new Error("Lingshou did not answer (" + response.status + ")");
         }
         queue.shift();
         if ((response.headers.get("Content-Type") || "").indexOf("application/json") !== 0) {
@@ -103,10 +103,11 @@
           busy = false;
           pump();
         },
-        function () {
+        function (error) {
           // No answer: the scan stays first in the queue and is sent again.
           busy = false;
-          say("No connection: " + queue.length + " scan" + (queue.length === 1 ? "" : "s") + " waiting…", true);
+          var why = error && error.message && error.message.indexOf("Lingshou") === 0 ? error.message : "No connection";
+          say(why + ": " + queue.length + " scan" + (queue.length === 1 ? "" : "s") + " waiting…", true);
           window.setTimeout(pump, RETRY_MS);
         }
       );
