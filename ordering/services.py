@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, cast
@@ -442,16 +443,61 @@ def _line_change(
         _whole_cases(line.product, quantity)  # type: ignore[arg-type]
         if not order.is_edited:
             PurchaseOrder.objects.filter(pk=order.pk).update(is_edited=True)
-        if order.state == OrderState.SUBMITTED and quantity != line.quantity:
-            # The wholesaler may already be looking at it: the history says who changed what.
-            change = "removed" if quantity == 0 else f"{line.quantity} → {quantity} units"
-            _record(order, from_state=order.state, to_state=order.state, by=by, note=f"{line.product}: {change}")
+        _line_history(order, label=str(line.product), before=line.quantity, after=quantity, by=by)
         if quantity == 0:
             line.delete()
             return None
         line.quantity = quantity
         line.save(update_fields=["quantity"])
         return line
+
+
+_RUN_START = (
+    (re.compile(r"added, \d+ units"), lambda match: None),
+    (re.compile(r"(\d+) → \d+ units"), lambda match: int(match[1])),
+    (re.compile(r"removed \(was (\d+) units\)"), lambda match: int(match[1])),
+)
+
+
+def _line_note(label: str, before: int | None, after: int) -> str:
+    if before is None:
+        return f"{label}: added, {after} units"
+    if after == 0:
+        return f"{label}: removed (was {before} units)"
+    return f"{label}: {before} → {after} units"
+
+
+def _line_history(order: PurchaseOrder, *, label: str, before: int | None, after: int, by: User | None) -> None:
+    """Keep a change to one line in the order's history, with who made it.
+
+    A submitted order gets an entry per change: the wholesaler may already be reading it. In a
+    draft, one person's run of changes to the same line is one entry that runs from where the run
+    started, so a review of many clicks reads "24 → 60 units", not one case at a time; a run that
+    ends where it started leaves no entry.
+    """
+    if before == after:
+        return
+    if order.state == OrderState.DRAFT:
+        last = order.transitions.order_by("-at", "-pk").first()
+        prefix = f"{label}: "
+        if (
+            last is not None
+            and last.from_state == last.to_state == OrderState.DRAFT
+            and last.by_id == (by.pk if by else None)
+            and last.note.startswith(prefix)
+        ):
+            for pattern, start in _RUN_START:
+                match = pattern.fullmatch(last.note[len(prefix) :])
+                if match:
+                    before = start(match)
+                    if before == after or (before is None and after == 0):
+                        last.delete()
+                    else:
+                        last.note = _line_note(label, before, after)[:300]
+                        last.at = timezone.now()
+                        last.save(update_fields=["note", "at"])
+                    return
+    _record(order, from_state=order.state, to_state=order.state, by=by, note=_line_note(label, before, after))
 
 
 def purchase_order_line_add(
@@ -480,7 +526,12 @@ def purchase_order_line_add(
         if quantity <= 0:
             raise OrderError("Order at least one case.", code="zero_quantity")
         _whole_cases(item.product, quantity)
-        line, created = PurchaseOrderLine.objects.update_or_create(
+        before = (
+            PurchaseOrderLine.objects.filter(merchant_id=merchant_id, order=order, product=item.product)
+            .values_list("quantity", flat=True)
+            .first()
+        )
+        line, _ = PurchaseOrderLine.objects.update_or_create(
             merchant_id=merchant_id,
             order=order,
             product=item.product,
@@ -492,9 +543,7 @@ def purchase_order_line_add(
             },
         )
         PurchaseOrder.objects.filter(pk=order.pk).update(is_edited=True)
-        if order.state == OrderState.SUBMITTED:
-            note = f"{item.product}: {'added, ' if created else 'set to '}{quantity} units"
-            _record(order, from_state=order.state, to_state=order.state, by=by, note=note)
+        _line_history(order, label=str(item.product), before=before, after=quantity, by=by)
         return line
 
 

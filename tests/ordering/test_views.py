@@ -402,7 +402,47 @@ def test_changes_to_a_submitted_order_are_kept_in_its_history_with_who_made_them
     assert steps == [
         ("submitted", owner.pk, f"Quellwerk Cola 0.5 l: {before} → {before + 12} units"),
         ("submitted", owner.pk, "Knusper Chips 0.5 l: added, 6 units"),
-        ("submitted", owner.pk, "Quellwerk Cola 0.5 l: removed"),
+        ("submitted", owner.pk, f"Quellwerk Cola 0.5 l: removed (was {before + 12} units)"),
     ]
     page = owner_client.get(f"/m/{merchant.slug}/restock/orders/{own_order.pk}/").content.decode()
     assert "Knusper Chips 0.5 l: added, 6 units" in page
+
+
+def test_a_persons_run_of_changes_to_a_draft_line_is_one_history_entry(
+    client: Client,
+    owner_client: Client,
+    own_order: PurchaseOrder,
+    merchant,
+    owner,
+    manager,
+    store: Store,
+    chips: Product,
+) -> None:  # type: ignore[no-untyped-def]
+    line = _foreign_line(own_order)
+    before = line.quantity
+    item_for(store, chips)
+    url = f"/m/{merchant.slug}/restock/orders/{own_order.pk}/lines/"
+
+    def history() -> list[tuple[int | None, str]]:
+        with merchant_context(merchant):
+            return list(own_order.transitions.order_by("pk").values_list("by_id", "note"))[1:]
+
+    for _ in range(3):  # three clicks on "a case more" are one change, 12 units at a time
+        owner_client.post(f"{url}{line.pk}/", {"step": "1"}, HTTP_HX_REQUEST="true")
+    assert history() == [(owner.pk, f"Quellwerk Cola 0.5 l: {before} → {before + 36} units")]
+    owner_client.post(url, {"code": chips.gtin, "quantity": "6"})
+    owner_client.post(url, {"code": chips.gtin, "quantity": "12"})  # the same line, typed again
+    client.force_login(manager)
+    client.post(f"{url}{line.pk}/", {"step": "-1"}, HTTP_HX_REQUEST="true")  # someone else: an entry of its own
+    assert history() == [
+        (owner.pk, f"Quellwerk Cola 0.5 l: {before} → {before + 36} units"),
+        (owner.pk, "Knusper Chips 0.5 l: added, 12 units"),
+        (manager.pk, f"Quellwerk Cola 0.5 l: {before + 36} → {before + 24} units"),
+    ]
+    # Back where the run started, or added and removed again: nothing is left to tell.
+    client.post(f"{url}{line.pk}/", {"step": "1"}, HTTP_HX_REQUEST="true")
+    owner_client.post(url, {"code": chips.gtin, "quantity": "6"})
+    with merchant_context(merchant):
+        chips_line = own_order.lines.get(product=chips)
+    owner_client.post(f"{url}{chips_line.pk}/", {"remove": "1"}, HTTP_HX_REQUEST="true")
+    assert history() == [(owner.pk, f"Quellwerk Cola 0.5 l: {before} → {before + 36} units")]
