@@ -9,7 +9,7 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from catalog.models import Product, StoreProduct
+from catalog.models import Category, Product, StoreProduct
 from merchants.models import Merchant, Store
 from merchants.tenancy import merchant_context
 from ordering import services
@@ -99,6 +99,19 @@ def test_the_owner_steps_types_and_removes_lines_of_a_suggested_order_in_chromiu
     phone.assert_clean()
 
 
+def _shipped(merchant: Merchant, item: StoreProduct, quantity: int) -> tuple[Any, PurchaseOrderLine]:
+    """An order of ``quantity`` units of ``item`` that the depot shipped in full, ready to receive."""
+    order = services.purchase_order_draft(store=item.store).order
+    assert order is not None
+    line = services.purchase_order_line_add(
+        merchant=merchant.pk, order_id=order.pk, store_product_id=item.pk, quantity=quantity
+    )
+    services.purchase_order_submit(merchant=merchant.pk, order_id=order.pk, by=None)
+    services.purchase_order_confirm(merchant=merchant.pk, order_id=order.pk, by=None)
+    services.purchase_order_ship(merchant=merchant.pk, order_id=order.pk, by=None)
+    return order, line
+
+
 def test_a_delivery_is_received_on_a_phone_by_scanning_cases_in_chromium(
     live_server: Any,
     open_page: Any,
@@ -112,14 +125,7 @@ def test_a_delivery_is_received_on_a_phone_by_scanning_cases_in_chromium(
     item = item_for(store, cola)
     item_for(store, chips)
     case = BarcodeFactory(product=cola, kind="case", quantity=12)
-    order = services.purchase_order_draft(store=store).order
-    assert order is not None
-    line = services.purchase_order_line_add(
-        merchant=merchant.pk, order_id=order.pk, store_product_id=item.pk, quantity=24
-    )
-    services.purchase_order_submit(merchant=merchant.pk, order_id=order.pk, by=None)
-    services.purchase_order_confirm(merchant=merchant.pk, order_id=order.pk, by=None)
-    services.purchase_order_ship(merchant=merchant.pk, order_id=order.pk, by=None)
+    order, line = _shipped(merchant, item, 24)
 
     phone = _signed_in(open_page, live_server.url, merchant, owner, phone=True)
     page = phone.page
@@ -159,8 +165,6 @@ def test_the_owner_opts_in_to_auto_submit_and_raises_a_categorys_level_on_a_phon
     supply: StoreSupply,  # noqa: F811
     cola: Product,  # noqa: F811
 ) -> None:
-    from catalog.models import Category
-
     drinks, _ = Category.objects.get_or_create(wholesaler=cola.wholesaler, path="drinks", defaults={"name": "Drinks"})
     watched = _signed_in(open_page, live_server.url, merchant, owner, phone=True)
     page = watched.page
@@ -189,15 +193,7 @@ def test_a_scan_made_without_a_connection_is_counted_once_it_is_back(
     supply: StoreSupply,  # noqa: F811
     cola: Product,  # noqa: F811
 ) -> None:
-    item = item_for(store, cola)
-    order = services.purchase_order_draft(store=store).order
-    assert order is not None
-    line = services.purchase_order_line_add(
-        merchant=merchant.pk, order_id=order.pk, store_product_id=item.pk, quantity=12
-    )
-    services.purchase_order_submit(merchant=merchant.pk, order_id=order.pk, by=None)
-    services.purchase_order_confirm(merchant=merchant.pk, order_id=order.pk, by=None)
-    services.purchase_order_ship(merchant=merchant.pk, order_id=order.pk, by=None)
+    order, line = _shipped(merchant, item_for(store, cola), 12)
 
     phone = _signed_in(open_page, live_server.url, merchant, owner, phone=True)
     page = phone.page
