@@ -77,11 +77,19 @@ class SupplyPreferencesForm(forms.Form):
     def level_name(path: str) -> str:
         return f"level-{path}"
 
+    @staticmethod
+    def _share(percent: Decimal) -> float:
+        return float(percent / 100)  # 99.9 → 0.999 exactly, not 0.9990000000000001
+
+    def default_service_level(self) -> float:
+        """The usual level as a share."""
+        return self._share(self.cleaned_data["default_level"])
+
     def service_levels(self) -> dict[str, float]:
         """{category path: level as a share} for the categories given a level of their own."""
         levels = {}
         for path, _ in self.rows:
             value = self.cleaned_data.get(self.level_name(path))
             if value is not None:
-                levels[path] = float(value / 100)  # 99.9 → 0.999 exactly, not 0.9990000000000001
+                levels[path] = self._share(value)
         return levels

@@ -47,6 +47,7 @@ if TYPE_CHECKING:
 CANCELLABLE_BY_SHOP = (OrderState.DRAFT, OrderState.SUBMITTED)
 CANCELLABLE_BY_WHOLESALER = (OrderState.DRAFT, OrderState.SUBMITTED, OrderState.CONFIRMED, OrderState.PICKING)
 EDITABLE = (OrderState.DRAFT, OrderState.SUBMITTED)
+RECEIVABLE = (OrderState.SHIPPED, OrderState.DELIVERED)
 
 logger = logging.getLogger("lingshou.ordering")
 
@@ -807,7 +808,7 @@ def purchase_order_receive(
     merchant_id = _merchant_id(merchant)
     with merchant_context(merchant_id):
         order = _order_locked(merchant_id, order_id)
-        if order.state not in (OrderState.SHIPPED, OrderState.DELIVERED):
+        if order.state not in RECEIVABLE:
             raise OrderError(
                 f"Order {order.number} is {order.get_state_display().lower()}: only a shipped order can be received.",
                 code="state",

@@ -59,7 +59,7 @@ def _order_context(request: MerchantRequest, order: PurchaseOrder) -> dict[str, 
         "can_edit": can_edit and order.state in services.EDITABLE,
         "can_submit": can_edit and order.state == OrderState.DRAFT,
         "can_cancel": can_edit and order.state in services.CANCELLABLE_BY_SHOP,
-        "can_receive": can_edit and order.state in (OrderState.SHIPPED, OrderState.DELIVERED),
+        "can_receive": can_edit and order.state in services.RECEIVABLE,
         "claim": getattr(order, "claim", None),
         "backorders": list(order.backorders.order_by("pk")),
     }
@@ -160,7 +160,7 @@ def restock_settings_save(request: MerchantRequest) -> HttpResponse:
             store=store,
             by=request.user,
             is_auto_submit=form.cleaned_data["auto_submit"],
-            default_service_level=float(form.cleaned_data["default_level"] / 100),
+            default_service_level=form.default_service_level(),
             service_levels=form.service_levels(),
         )
     except ValidationError as error:
@@ -443,7 +443,7 @@ def restock_receive_scan(request: MerchantRequest, order_id: int) -> JsonRespons
     person types a damaged count never overwrite each other or what was typed.
     """
     order = selectors.purchase_order_get(merchant=request.merchant, order_id=order_id)
-    if order.state not in (OrderState.SHIPPED, OrderState.DELIVERED):
+    if order.state not in services.RECEIVABLE:
         message = f"Order {order.number} is {order.get_state_display().lower()}: only a shipped order is received."
         return JsonResponse({"error": {"code": "not_receivable", "message": message}}, status=409)
     try:

@@ -1,7 +1,7 @@
 """How much less stock than min/max a history allows at all: the inventory target's ceiling.
 
-Only for simulated histories, whose true demand distribution is known. The order rule of
-``policy.order_suggest`` is replayed with that distribution in place of a forecast: each day's
+Only for simulated histories, whose true demand distribution is known. ``policy.order_suggest``
+itself is replayed with that distribution in place of a forecast: each day's
 true mean (weekday pattern, trend, launch ramp) and its gamma-Poisson spread, summed over the
 cover period. Promotions are the one thing a forecast of sales cannot know: they are drawn at
 random, so a promotion's first day is a surprise to any forecaster. Two knowledges are replayed:
@@ -10,8 +10,8 @@ random, so a promotion's first day is a surprise to any forecaster. Two knowledg
   that recorded sales can tell; Lingshou's chain lift sees it after one day's sales);
 * ``"ahead"``: every promotion is known before it starts (what a planned-promotion calendar gives).
 
-Each is swept over the allocation of stock-out risk between lines (``risk`` × case length in days
-^ ``exponent`` × cost against the mean, the same shape as ``order_suggest``'s), and min/max over
+Each is swept over ``order_suggest``'s allocation of stock-out risk between lines (its service
+level as ``1 - risk``, its case-risk exponent, a risk cap of 0.9), and min/max over
 its safety factor, giving two curves of fill rate against inventory value. The saving at equal
 fill rate is read off them from 97% to just under min/max's ceiling: the fill rate it cannot pass
 at any safety factor (stock-outs before the first order can arrive, launches). Near the ceiling
@@ -25,9 +25,10 @@ from typing import Any
 
 import numpy as np
 
+from ordering.forecasting.demand import Forecast
 from ordering.forecasting.evaluate import HOLDOUT, OrderRule, minmax_rule, simulate
 from ordering.forecasting.history import History
-from ordering.forecasting.policy import demand_quantile
+from ordering.forecasting.policy import order_suggest
 
 PROMOTION_KNOWLEDGE = ("seen", "ahead")
 RISKS = (0.001, 0.002, 0.004, 0.008, 0.016)
@@ -64,28 +65,33 @@ def known_means(history: History, day: int, days_ahead: int, *, promotions: str)
 
 
 def knowledge_rule(history: History, *, promotions: str, risk: float, exponent: float) -> OrderRule:
-    """Daily order-up-to on the true distribution over lead time + 1 day, rounded up to whole cases."""
+    """``order_suggest`` itself, each day, fed the true distribution over lead time + 1 day instead of a forecast."""
     _require_truth(history)
     assert history.noise_shape is not None
-    n, days = history.units.shape
-    first = days - HOLDOUT
-    lead = history.lead_time_days
-    case = history.case_pack
-    cost = history.unit_cost
-    cover = lead + 1
+    first = history.units.shape[1] - HOLDOUT
+    cover = history.lead_time_days + 1
     span = int(cover.max())
     inside = np.arange(span)[None, :] < cover[:, None]
 
     def rule(k: int, on_hand: np.ndarray, on_order: np.ndarray) -> np.ndarray:
-        means = known_means(history, first + k, span, promotions=promotions) * inside
-        mean = means.sum(axis=1)
-        variance = mean + (means**2).sum(axis=1) / history.noise_shape
-        daily = mean / cover
-        case_days = np.maximum(np.divide(case, daily, out=np.full(n, 1e6), where=daily > 0), 1.0)
-        reference = float((cost * daily).sum() / daily.sum()) if daily.sum() > 0 else 1.0
-        level = 1 - np.clip(risk * case_days**exponent * cost / reference, 1e-5, 0.9)
-        need = np.maximum(demand_quantile(mean, variance, level) - on_hand - on_order, 0.0)
-        return np.ceil(need / case - 1e-9).astype(np.int64) * case
+        means = known_means(history, first + k, span, promotions=promotions)
+        covered = means * inside
+        # Gamma-Poisson demand over the cover: variance = mean + Σ mean²/shape. order_suggest
+        # takes it as cover × σ², so σ is given per day over the cover.
+        variance = covered.sum(axis=1) + (covered**2).sum(axis=1) / history.noise_shape
+        truth = Forecast(mean=means, sigma=np.sqrt(variance / cover), method="true demand")
+        return order_suggest(
+            truth,
+            on_hand=on_hand,
+            on_order=on_order,
+            case_pack=history.case_pack,
+            lead_time_days=history.lead_time_days,
+            days_to_next_delivery=1,
+            service_level=1 - risk,
+            unit_cost=history.unit_cost,
+            risk_cap=0.9,
+            case_risk_exponent=exponent,
+        ).quantity
 
     return rule
 
