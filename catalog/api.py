@@ -15,8 +15,8 @@ from rest_framework.response import Response
 
 from catalog import gtin, selectors, services
 from catalog.models import AdjustmentReason, CountSession, Product, StockMovement, StoreProduct
-from catalog.money import AmountError, parse_amount, to_decimal
-from config.api import paginated
+from core.api import paginated
+from core.money import AmountError, parse_amount, to_decimal
 from merchants.access import MerchantApi
 from merchants.models import Store
 from merchants.selectors import store_get

@@ -18,7 +18,7 @@ from django.db import transaction
 
 from catalog import gtin
 from catalog.models import Barcode, BarcodeKind, Category, ContentUnit, PriceChange, Product, StoreProduct, TaxClass
-from catalog.money import AmountError, parse_amount, to_decimal
+from core.money import AmountError, parse_amount, to_decimal
 from merchants.models import Merchant, Store, Wholesaler
 from merchants.tenancy import merchant_context
 

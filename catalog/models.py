@@ -4,7 +4,7 @@ The master catalog (categories, products, barcodes) belongs to the wholesaler an
 every merchant it supplies: those tables carry no merchant. Everything a shop owns (its
 assortment, prices, stock, movements, counts, lookups) is tenant-owned and carries ``merchant``.
 
-Money is an integer in the currency's minor unit (catalog.money); stock is an integer number of
+Money is an integer in the currency's minor unit (core.money); stock is an integer number of
 units (grams for products sold by weight).
 """
 

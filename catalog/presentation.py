@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import ROUND_HALF_UP, Decimal
 
 from catalog.models import ContentUnit, StoreProduct
-from catalog.money import format_amount
+from core.money import format_amount
 
 
 def price_text(item: StoreProduct) -> str:

@@ -8,10 +8,10 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from catalog import presentation, scanning
-from catalog.money import format_amount
 from catalog.selectors import LookupError_, store_product_by_code
 from catalog.services import product_lookup_record
-from config.csp import scanner_csp
+from core.csp import scanner_csp
+from core.money import format_amount
 from merchants.models import Store
 from merchants.selectors import store_get_by_code
 from merchants.tenancy import merchant_context

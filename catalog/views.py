@@ -22,9 +22,9 @@ from django.views.decorators.http import require_POST
 from catalog import csv_io, labels, presentation, selectors, services
 from catalog.forms import AdjustmentForm, BulkPriceForm, CountLineForm, LocalProductForm
 from catalog.models import CountSession, Product, StoreProduct
-from catalog.money import AmountError, format_amount, parse_amount, to_decimal
+from core.http import MerchantRequest, error_message, render_page
+from core.money import AmountError, format_amount, parse_amount, to_decimal
 from merchants.access import merchant_view
-from merchants.http import MerchantRequest, error_message
 from merchants.models import Store
 from merchants.selectors import store_list, store_pick
 
@@ -75,8 +75,7 @@ def catalog(request: MerchantRequest) -> HttpResponse:
         context["candidates"] = [
             p for p in selectors.product_search(merchant=request.merchant, query=query, limit=10) if p.pk not in sold
         ]
-    template = "dashboard/catalog.html#results" if request.htmx else "dashboard/catalog.html"
-    return render(request, template, context)
+    return render_page(request, "dashboard/catalog.html", context, partial="results")
 
 
 @require_POST
@@ -298,9 +297,15 @@ def stock(request: MerchantRequest) -> HttpResponse:
     page = Paginator(selectors.stock_list(store=store, status=status, query=query), 100).get_page(
         request.GET.get("page")
     )
-    context = {**_store_context(request, store), "page": page, "status": status, "query": query}
-    template = "dashboard/stock.html#results" if request.htmx else "dashboard/stock.html"
-    return render(request, template, context)
+    pager_query = urlencode({"store": store.pk, "status": status, "q": query})
+    context = {
+        **_store_context(request, store),
+        "page": page,
+        "status": status,
+        "query": query,
+        "pager_query": pager_query,
+    }
+    return render_page(request, "dashboard/stock.html", context, partial="results")
 
 
 @merchant_view()

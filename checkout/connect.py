@@ -11,8 +11,8 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from checkout import gateway
+from core.http import MerchantRequest, error_message
 from merchants.access import merchant_view
-from merchants.http import MerchantRequest, error_message
 from merchants.models import Merchant
 from merchants.selectors import store_list
 

@@ -27,7 +27,6 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from catalog.models import StoreProduct
-from catalog.money import exponent, format_amount
 from catalog.selectors import LookupError_, ScanResult, store_product_by_code
 from checkout import taxes
 from checkout.models import (
@@ -41,6 +40,7 @@ from checkout.models import (
     Shift,
 )
 from checkout.services import CheckoutError, _lines_write, order_mark_paid
+from core.money import exponent, format_amount
 from merchants.models import Merchant, Store
 from merchants.tenancy import merchant_context
 

@@ -17,12 +17,12 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from catalog.money import AmountError, parse_amount
 from checkout import counter, services
 from checkout.models import CounterPayment, Order, OrderStatus, Shift
 from checkout.receipts import qr_svg, tax_summary
+from core.http import MerchantRequest, error_message
+from core.money import AmountError, parse_amount
 from merchants.access import merchant_view
-from merchants.http import MerchantRequest, error_message
 from merchants.models import Store
 from merchants.selectors import store_list, store_pick
 

@@ -29,11 +29,11 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date
 from django.views.decorators.http import require_POST
 
-from catalog.money import AmountError, format_amount, parse_amount, to_decimal
 from checkout import refunds
 from checkout.models import Channel, ExitPass, Order, OrderLine, OrderStatus
+from core.http import MerchantRequest
+from core.money import AmountError, format_amount, parse_amount, to_decimal
 from merchants.access import merchant_view
-from merchants.http import MerchantRequest
 from merchants.models import Merchant, Store
 from merchants.selectors import store_list
 from merchants.tenancy import merchant_context

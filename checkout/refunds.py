@@ -19,10 +19,10 @@ from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
 
-from catalog.money import format_amount
 from checkout import gateway
 from checkout.models import Order, OrderStatus
 from checkout.services import order_refunded
+from core.money import format_amount
 from merchants.tenancy import merchant_context
 
 if TYPE_CHECKING:

@@ -18,9 +18,9 @@ from catalog.models import StoreProduct
 from checkout import gateway, services, shoppers
 from checkout.models import CartLine, Order, OrderStatus, Visit
 from checkout.receipts import qr_svg, tax_summary
-from config.csp import payment_element_allow, scanner_csp
+from core.csp import payment_element_allow, scanner_csp
+from core.http import MerchantRequest
 from merchants.access import merchant_view
-from merchants.http import MerchantRequest
 from merchants.models import Device, DeviceKind, Store
 from merchants.selectors import store_get_by_code
 from merchants.tenancy import lookup_context, merchant_context

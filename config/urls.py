@@ -8,7 +8,7 @@ from django.urls import include, path, re_path
 from django.views.static import serve
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from config import views as ops
+from core import ops
 from merchants import views as merchant_views
 
 admin.site.site_header = "Lingshou administration"
@@ -46,5 +46,5 @@ if settings.SERVE_MEDIA:
     # Product images in the demo and tests; production serves media from its storage (S3, a CDN).
     urlpatterns += [re_path(r"^media/(?P<path>.*)$", serve, {"document_root": settings.MEDIA_ROOT})]
 
-handler404 = "config.errors.not_found"
-handler500 = "config.errors.server_error"
+handler404 = "core.errors.not_found"
+handler500 = "core.errors.server_error"

@@ -16,7 +16,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.api import paginated
+from core.api import paginated
 from merchants import selectors, services
 from merchants.access import DeviceApi, MerchantApi
 from merchants.models import Device, DeviceKind, Membership, Merchant, Role

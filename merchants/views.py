@@ -20,7 +20,7 @@ from merchants.forms import ApiTokenForm, DeviceForm, InvitationForm, RoleForm, 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
 
-from merchants.http import AuthenticatedRequest, MerchantRequest, error_message
+from core.http import AuthenticatedRequest, MerchantRequest, error_message
 from merchants.models import Membership, Role
 
 

@@ -22,9 +22,9 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from catalog.models import Product
-from catalog.money import format_amount
+from core.http import error_message
+from core.money import format_amount
 from merchants.admin import WholesalerScopedAdmin, wholesaler_of
-from merchants.http import error_message
 from merchants.models import Store, Wholesaler
 from ordering import services
 from ordering.models import (

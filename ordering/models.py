@@ -188,6 +188,15 @@ class PurchaseOrder(TenantModel):
     depot = models.ForeignKey(Depot, on_delete=models.PROTECT, related_name="orders")
     number = models.CharField(max_length=40)
     state = models.CharField(max_length=10, choices=OrderState.choices, default=OrderState.DRAFT)
+    # How {% status_badge order "state" %} colours each state; the rest are "info".
+    BADGE_TONES = {
+        "state": {
+            **dict.fromkeys(OrderState.values, "info"),
+            OrderState.DRAFT: "warning",
+            OrderState.RECEIVED: "success",
+            OrderState.CANCELLED: "neutral",
+        }
+    }
     delivery_date = models.DateField()
     currency = models.CharField(max_length=3, default="EUR")
     # Notes of the suggestion (no history, minimum order value, free-delivery top-up), shown to the owner.

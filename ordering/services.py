@@ -25,7 +25,7 @@ from django.utils.formats import date_format
 
 from catalog import services as catalog_services
 from catalog.models import Category, MovementKind, Product, StoreProduct
-from catalog.money import format_amount
+from core.money import format_amount
 from merchants.models import Merchant, Store
 from merchants.tenancy import merchant_context
 from ordering import forecasting, selectors

@@ -19,8 +19,8 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from catalog.selectors import LookupError_, store_product_by_code
+from core.http import MerchantRequest, error_message
 from merchants.access import merchant_view
-from merchants.http import MerchantRequest, error_message
 from merchants.models import Store
 from merchants.selectors import store_list, store_pick
 from ordering import selectors, services

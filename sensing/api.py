@@ -20,7 +20,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import SimpleRateThrottle
 
 from catalog.api import StoreScopedApi
-from config.api import error_body, paginated
+from core.api import error_body, paginated
 from merchants.access import DeviceApi
 from sensing import services
 from sensing.models import Alert, AlertKind, Camera, EventKind, Frame, FrameStatus, ReviewStatus, ShelfEvent

@@ -15,8 +15,8 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from catalog.models import StoreProduct
+from core.http import MerchantRequest, error_message
 from merchants.access import PERMISSION_MESSAGES, merchant_view
-from merchants.http import MerchantRequest, error_message
 from merchants.selectors import store_list
 from sensing import selectors, services
 from sensing.forms import CalibrationForm, CameraRegisterForm, CameraSettingsForm
@@ -78,6 +78,11 @@ def cameras(request: MerchantRequest) -> HttpResponse:
         "rows": _camera_rows(request),
         "form": form,
         "new_token": new_token,
+        "camera_command": (
+            f"manage.py camera_agent --source 0 --server {request.scheme}://{request.get_host()} --token {new_token}"
+            if new_token
+            else ""
+        ),
         "review_count": len(selectors.review_queue(merchant=merchant)),
         "open_alerts": selectors.alert_list(merchant=merchant, is_active=True),
     }

@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from catalog import gtin
-from catalog.money import AmountError, format_amount, parse_amount
+from core.money import AmountError, format_amount, parse_amount
 
 
 @pytest.mark.parametrize(

@@ -8,10 +8,10 @@ import pytest
 from playwright.sync_api import expect
 
 from catalog.models import StoreProduct
-from catalog.money import format_amount
 from catalog.services import stock_move
 from checkout import counter
 from checkout.models import CounterPayment, OrderLine
+from core.money import format_amount
 from merchants.models import Merchant, Store
 from merchants.tenancy import merchant_context
 from tests.catalog.factories import BarcodeFactory, StoreProductFactory, next_gtin

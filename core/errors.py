@@ -1,11 +1,11 @@
-"""Error pages: JSON (one shape, config.api) under /api/, HTML everywhere else."""
+"""Error pages: JSON (one shape, core.api) under /api/, HTML everywhere else."""
 
 from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse
 from django.views import defaults
 
-from config.api import json_not_found, json_server_error
+from core.api import json_not_found, json_server_error
 
 
 def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django import template
 
-from catalog.money import format_amount
+from core.money import format_amount
 
 register = template.Library()
 
