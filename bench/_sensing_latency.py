@@ -126,7 +126,7 @@ def _cameras(count: int, recording: Path) -> tuple[Any, list[tuple[Any, str]]]:
         merchant = Merchant.objects.create(name=f"Bench {stamp}", slug=f"bench-sensing-{stamp}", wholesaler=wholesaler)
     store = store_create(merchant=merchant, name="Bench store")
     [calibration] = json.loads((recording / "cameras.json").read_text())
-    with merchant_context(merchant):
+    with merchant_context(merchant.pk):
         products = [
             StoreProduct.objects.create(merchant=merchant, store=store, local_name=f"Product {slot['slot']}", price=100)
             for slot in calibration["slots"]
@@ -253,7 +253,7 @@ def run(*, cameras: int = 20, seconds: int = 60, fps: float = 1.0, concurrency: 
             last = len(frames) - 1
 
             def behind() -> int:
-                with merchant_context(merchant):
+                with merchant_context(merchant.pk):
                     return CameraCursor.objects.filter(camera__merchant=merchant, sequence__lt=last).count()
 
             deadline = time.monotonic() + 120
@@ -268,7 +268,7 @@ def run(*, cameras: int = 20, seconds: int = 60, fps: float = 1.0, concurrency: 
                 except subprocess.TimeoutExpired:
                     process.kill()
                     process.wait()
-        with merchant_context(merchant):
+        with merchant_context(merchant.pk):
             rows = list(Frame.objects.filter(merchant=merchant).values_list("received_at", "processed_at", "pk"))
             event_frames = set(ShelfEvent.objects.filter(merchant=merchant).values_list("frame_id", flat=True))
         processed = [(done - received).total_seconds() for received, done, _ in rows if done is not None]

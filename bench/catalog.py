@@ -74,7 +74,7 @@ def _data() -> tuple[object, object]:
                 batch_size=5000,
             )
             rng = random.Random(5)
-            with merchant_context(merchant):
+            with merchant_context(merchant.pk):
                 StoreProduct.objects.filter(store=store).delete()
                 StoreProduct.objects.bulk_create(
                     (
@@ -95,7 +95,7 @@ def _lookups(merchant: object, store: object, repeat: int) -> list[dict[str, obj
     from catalog.selectors import assortment_search, store_product_by_code
     from merchants.tenancy import merchant_context
 
-    with merchant_context(merchant):  # type: ignore[arg-type]
+    with merchant_context(merchant.pk):  # type: ignore[arg-type]
         items = list(StoreProduct.objects.filter(store=store).select_related("product").order_by("?")[:repeat])
         codes = [i.product.gtin[1:] for i in items]  # scanned as EAN-13  # type: ignore[union-attr]
         case_codes = dict(

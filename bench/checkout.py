@@ -123,7 +123,7 @@ def _data() -> Shop:
                 )
                 for s in product_specs_bulk(count=PRODUCTS, seed=23)
             )  # fmt: skip
-            with merchant_context(merchant):
+            with merchant_context(merchant.pk):
                 StoreProduct.objects.bulk_create(
                     StoreProduct(merchant=merchant, store=store, product=p, price=p.suggested_retail_price)
                     for p in products
@@ -134,7 +134,7 @@ def _data() -> Shop:
         ProductLookup.objects.filter(merchant=merchant).delete()
         WebhookEvent.objects.all().delete()  # platform-wide; only this bench writes them here
         Session.objects.all().delete()
-    with merchant_context(merchant):
+    with merchant_context(merchant.pk):
         items = [
             (pk, gtin, price)
             for pk, gtin, price in StoreProduct.objects.filter(store=store, is_active=True)

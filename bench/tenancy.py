@@ -77,7 +77,7 @@ def main() -> None:
         return run
 
     def context_only() -> None:
-        with merchant_context(merchant):
+        with merchant_context(merchant.pk):
             pass
 
     def atomic_only() -> None:
@@ -98,7 +98,7 @@ def main() -> None:
         ("enter+leave merchant_context vs atomic", context_only, atomic_only),
     ]
     rows = []
-    scope = merchant_context(merchant)
+    scope = merchant_context(merchant.pk)
     scope.__enter__()
     for name, measured, baseline in cases:
         timed(measured, repeat=20)  # warm up

@@ -305,7 +305,7 @@ def assortment_import(
     """
     report = ImportReport()
     started = time.perf_counter()
-    with merchant_context(merchant):
+    with merchant_context(merchant.pk):
         current = {
             (item.product.gtin if item.product else item.lookup_code): item
             for item in StoreProduct.objects.filter(merchant=merchant, store=store).select_related("product")

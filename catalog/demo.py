@@ -102,7 +102,7 @@ def demo_seed() -> bool:
         for store in Store.objects.filter(merchant__wholesaler=wholesaler).select_related("merchant").order_by("pk"):
             share, markup = STORE_SHARE.get(store.name, (0.6, 0))
             chosen = [p for p in products if rng.random() < share]
-            with merchant_context(store.merchant):
+            with merchant_context(store.merchant.pk):
                 items = StoreProduct.objects.bulk_create(
                     StoreProduct(
                         merchant=store.merchant,

@@ -244,7 +244,7 @@ def assortment_add(
             )
         price = product.suggested_retail_price
     _price_check(price)
-    with merchant_context(merchant):
+    with merchant_context(merchant.pk):
         try:
             with transaction.atomic():
                 item = StoreProduct.objects.create(
@@ -290,7 +290,7 @@ def local_product_create(
         codes = [gtin.normalize(code) for code in barcodes]
     except gtin.GtinError as error:
         raise ValidationError({"barcodes": str(error)}) from error
-    with merchant_context(merchant):
+    with merchant_context(merchant.pk):
         try:
             with transaction.atomic():
                 item = StoreProduct.objects.create(
@@ -316,7 +316,7 @@ def local_product_create(
 def price_set(*, merchant: Merchant, store_product_id: int, price: int, changed_by: User | None = None) -> StoreProduct:
     """Change a store price and keep the change (who, when, old, new); atomic, row-locked."""
     _price_check(price)
-    with merchant_context(merchant):
+    with merchant_context(merchant.pk):
         item = StoreProduct.objects.select_for_update().filter(merchant=merchant, pk=store_product_id).first()
         if item is None:
             raise ValidationError({"store_product": "No such product in this shop."})
@@ -340,7 +340,7 @@ def assortment_update(
     changed_by: User | None = None,
 ) -> StoreProduct:
     """Change an assortment row's shelf, status, threshold and price; atomic."""
-    with merchant_context(merchant):
+    with merchant_context(merchant.pk):
         if price is not None:
             price_set(merchant=merchant, store_product_id=store_product_id, price=price, changed_by=changed_by)
         item = StoreProduct.objects.select_for_update().filter(merchant=merchant, pk=store_product_id).first()
@@ -382,7 +382,7 @@ def prices_bulk_change(
         raise ValidationError({"percent": "Give a change between -90 % and +500 %."})
     factor = 1 + percent / 100
     changed = 0
-    with merchant_context(merchant):
+    with merchant_context(merchant.pk):
         items = StoreProduct.objects.select_for_update().filter(merchant=merchant, store=store).order_by("pk")
         if category is not None:
             items = items.filter(product__category__path__startswith=category.path).filter(
@@ -417,7 +417,7 @@ def count_session_start(
     """Open a count for a store; scoped."""
     if store.merchant_id != merchant.pk:
         raise ValidationError({"store": "No such store."})
-    with merchant_context(merchant):
+    with merchant_context(merchant.pk):
         return CountSession.objects.create(merchant=merchant, store=store, started_by=started_by, note=note[:200])
 
 
@@ -425,7 +425,7 @@ def count_line_set(*, merchant: Merchant, session_id: int, store_product_id: int
     """Record (or correct) what was counted of one product; idempotent per product."""
     if counted < 0:
         raise ValidationError({"counted": "A count cannot be negative."})
-    with merchant_context(merchant):
+    with merchant_context(merchant.pk):
         session = CountSession.objects.filter(merchant=merchant, pk=session_id).first()
         if session is None:
             raise ValidationError({"session": "No such count."})
@@ -447,7 +447,7 @@ def count_session_close(*, merchant: Merchant, session_id: int, closed_by: User 
 
     Atomic and idempotent: the session is locked and closed once; a second call changes nothing.
     """
-    with merchant_context(merchant):
+    with merchant_context(merchant.pk):
         session = CountSession.objects.select_for_update().filter(merchant=merchant, pk=session_id).first()
         if session is None:
             raise ValidationError({"session": "No such count."})

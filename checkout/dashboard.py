@@ -305,7 +305,7 @@ def order_line_rows(*, merchant: Merchant, filters: OrderFilters, stores: list[S
 
     writer = csv.writer(_Line())
     yield writer.writerow(CSV_COLUMNS)
-    with merchant_context(merchant):
+    with merchant_context(merchant.pk):
         orders = order_search(merchant=merchant, filters=filters, stores=stores)
         lines = (
             OrderLine.objects.for_merchant(merchant)

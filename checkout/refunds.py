@@ -78,7 +78,7 @@ def order_refund(*, merchant: Merchant, order_id: int, amount: int, refunded_by:
     """
     if isinstance(amount, bool) or not isinstance(amount, int) or amount <= 0:
         raise RefundError("The amount to refund must be more than zero.", code="invalid_amount")
-    with merchant_context(merchant):
+    with merchant_context(merchant.pk):
         order = Order.objects.select_for_update().filter(merchant=merchant, pk=order_id).first()
         if order is None:
             raise RefundError("No such order.", code="not_found")

@@ -57,7 +57,7 @@ def merchant_view(
         @wraps(view)
         def wrapper(request: HttpRequest, slug: str, *args: Any, **kwargs: Any) -> HttpResponseBase:
             merchant = _merchant_get({"slug": slug})
-            with tenancy.merchant_context(merchant, user_id=request.user.pk):
+            with tenancy.merchant_context(merchant.pk, user_id=request.user.pk):
                 membership = membership_get(merchant=merchant, user=request.user)
                 if membership is None:
                     raise Http404("No such shop.")

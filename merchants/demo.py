@@ -77,7 +77,7 @@ def demo_seed() -> bool:
                 for role in Role.values
             }
             merchant: Merchant = merchant_create(name=name, slug=slug, wholesaler=wholesaler, owner=people[Role.OWNER])
-            with merchant_context(merchant):
+            with merchant_context(merchant.pk):
                 for role in (Role.MANAGER, Role.CLERK):
                     Membership.objects.create(merchant=merchant, user=people[role], role=role)
             for store_name, street, postal_code, city in stores:

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
 
 def membership_get(*, merchant: Merchant, user: User | AnonymousUser) -> Membership | None:
-    """The user's membership of the merchant, or None. Call inside merchant_context(merchant)."""
+    """The user's membership of the merchant, or None. Call inside merchant_context(merchant.pk)."""
     if not user.is_authenticated:
         return None
     return Membership.objects.filter(merchant=merchant, user_id=user.pk).first()

@@ -53,7 +53,7 @@ def merchant_create(*, name: str, slug: str, wholesaler: Wholesaler, owner: User
     merchant.full_clean()
     with transaction.atomic():
         merchant.save()
-        with merchant_context(merchant):
+        with merchant_context(merchant.pk):
             Membership.objects.create(merchant=merchant, user=owner, role=Role.OWNER)
     return merchant
 
@@ -83,7 +83,7 @@ def store_create(
     )
     if opening_hours is not None:
         store.opening_hours = opening_hours
-    with merchant_context(merchant):
+    with merchant_context(merchant.pk):
         for _attempt in range(5):
             store.code = "".join(secrets.choice(_CODE_ALPHABET) for _ in range(6))
             store.full_clean(validate_unique=False)
@@ -119,7 +119,7 @@ def invitation_create(*, merchant: Merchant, invited_by: User, email: str, role:
         expires_at=timezone.now() + settings.INVITATION_VALID_FOR,
     )
     invitation.full_clean(exclude=["invited_by"])
-    with merchant_context(merchant):
+    with merchant_context(merchant.pk):
         if Membership.objects.for_merchant(merchant).filter(user__email__iexact=email).exists():
             raise ValidationError({"email": "This person is already on the staff."})
         invitation.save()
@@ -139,7 +139,7 @@ def invitation_mark_sent(*, merchant_id: int, invitation_id: int) -> bool:
 
 def invitation_revoke(*, merchant: Merchant, invitation_id: int) -> Invitation:
     """Revoke a pending invitation; scoped, atomic."""
-    with merchant_context(merchant):
+    with merchant_context(merchant.pk):
         invitation = Invitation.objects.select_for_update().get(merchant=merchant, pk=invitation_id)
         if invitation.accepted_at:
             raise ValidationError("This invitation was already accepted; remove the member instead.")
@@ -195,7 +195,7 @@ def membership_role_change(*, merchant: Merchant, membership_id: int, role: str)
     """Change a member's role; the merchant always keeps at least one owner. Atomic, scoped."""
     if role not in Role.values:
         raise ValidationError({"role": f"Choose one of: {', '.join(Role.values)}."})
-    with merchant_context(merchant):
+    with merchant_context(merchant.pk):
         # Lock the owners too, so two concurrent demotions cannot leave the shop without one.
         owners = list(Membership.objects.select_for_update().filter(merchant=merchant, role=Role.OWNER))
         membership = Membership.objects.select_for_update().get(merchant=merchant, pk=membership_id)
@@ -208,7 +208,7 @@ def membership_role_change(*, merchant: Merchant, membership_id: int, role: str)
 
 def membership_remove(*, merchant: Merchant, membership_id: int) -> None:
     """Remove a member; never the last owner. Atomic, scoped."""
-    with merchant_context(merchant):
+    with merchant_context(merchant.pk):
         owners = list(Membership.objects.select_for_update().filter(merchant=merchant, role=Role.OWNER))
         membership = Membership.objects.select_for_update().get(merchant=merchant, pk=membership_id)
         if membership.role == Role.OWNER and len(owners) == 1:
@@ -242,7 +242,7 @@ def device_create(
     if kind not in DeviceKind.values:
         raise ValidationError({"kind": f"Choose one of: {', '.join(DeviceKind.values)}."})
     raw = _token_new("lsd")
-    with merchant_context(merchant):
+    with merchant_context(merchant.pk):
         store = Store.objects.for_merchant(merchant).filter(pk=store_id).first()
         if store is None:
             raise ValidationError({"store": "No such store."})
@@ -266,7 +266,7 @@ def device_create(
 
 def device_revoke(*, merchant: Merchant, device_id: int) -> Device:
     """Revoke a device's token at once; idempotent, scoped."""
-    with merchant_context(merchant):
+    with merchant_context(merchant.pk):
         device = Device.objects.for_merchant(merchant).get(pk=device_id)
         Device.objects.filter(pk=device.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
         device.refresh_from_db()

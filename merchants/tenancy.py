@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from django.db import connection, transaction
 
 if TYPE_CHECKING:
-    from merchants.models import Merchant
+    pass
 
 logger = logging.getLogger("lingshou.tenancy")
 
@@ -106,9 +106,14 @@ def activate(*, merchant_id: int, user_id: int | None = None) -> None:
 
 
 @contextmanager
-def merchant_context(merchant: Merchant | int, *, user_id: int | None = None) -> Iterator[None]:
-    """Run the block in a transaction that sees the merchant's rows and only those."""
-    merchant_id = merchant if isinstance(merchant, int) else merchant.pk
+def merchant_context(merchant_id: int, *, user_id: int | None = None) -> Iterator[None]:
+    """Run the block in a transaction that sees the merchant's rows and only those.
+
+    Like every tenancy context it takes the id the database setting holds (``merchant.pk``).
+    """
+    if type(merchant_id) is not int:
+        # A model instance here would be written as its name and match no rows: refuse it loudly.
+        raise TypeError(f"merchant_context takes the merchant's id, not {type(merchant_id).__name__}")
     values = {"app.merchant_id": str(merchant_id), "app.rls_bypass": "", "app.lookup_key": "", "app.shopper_id": ""}
     if user_id is not None:
         values["app.user_id"] = str(user_id)

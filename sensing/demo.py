@@ -40,7 +40,7 @@ def demo_seed() -> bool:
         merchant = Merchant.objects.get(slug=merchant_slug)
         if Camera.objects.filter(merchant=merchant).exists():
             return False
-    with merchant_context(merchant):
+    with merchant_context(merchant.pk):
         store = Store.objects.filter(merchant=merchant).order_by("pk").first()
         assert store is not None, "the merchants seeder creates the demo stores first"
         products = list(

@@ -79,7 +79,7 @@ def camera_register(
     created_by: User | None = None,
 ) -> tuple[Camera, str]:
     """Register a camera and its device for one of the merchant's stores; returns the raw token (shown once). Atomic."""
-    with merchant_context(merchant), transaction.atomic():
+    with merchant_context(merchant.pk), transaction.atomic():
         device, raw = merchant_services.device_create(
             merchant=merchant, store_id=store_id, name=name, kind=DeviceKind.CAMERA, created_by=created_by
         )
@@ -105,7 +105,7 @@ def camera_register(
 
 def camera_update(*, merchant: Merchant, camera_id: int, purpose: str, retention_hours: int) -> Camera:
     """Change what shoppers are told about a camera and how long its pictures are kept. Atomic, scoped."""
-    with merchant_context(merchant):
+    with merchant_context(merchant.pk):
         camera = Camera.objects.for_merchant(merchant).select_for_update().get(pk=camera_id)
         camera.purpose = purpose.strip()
         camera.retention_hours = retention_hours
@@ -118,7 +118,7 @@ def store_retention_set(*, merchant: Merchant, store_id: int, retention_hours: i
     """Set the retention of every camera of one store at once; returns how many changed. Atomic, scoped."""
     if not 1 <= retention_hours <= 24 * 30:
         raise ValidationError({"retention_hours": "Keep pictures between 1 hour and 30 days."})
-    with merchant_context(merchant):
+    with merchant_context(merchant.pk):
         return Camera.objects.for_merchant(merchant).filter(store_id=store_id).update(retention_hours=retention_hours)
 
 
@@ -154,7 +154,7 @@ def camera_calibrate(
 
     Keeps the current reference when neither ``reference`` nor ``reference_frame_id`` is given.
     """
-    with merchant_context(merchant):
+    with merchant_context(merchant.pk):
         camera = Camera.objects.for_merchant(merchant).select_for_update().get(pk=camera_id)
         cursor = CameraCursor.objects.select_for_update().get(camera=camera)
         if reference_frame_id is not None:
@@ -761,7 +761,7 @@ def cameras_with_waiting_frames() -> list[tuple[int, int]]:
 
 def shelf_event_review(*, merchant: Merchant, event_id: int, user: User, is_confirmed: bool) -> ShelfEvent:
     """Confirm or reject an event from the review queue; idempotent (the first decision stands). Atomic, scoped."""
-    with merchant_context(merchant):
+    with merchant_context(merchant.pk):
         event = ShelfEvent.objects.for_merchant(merchant).select_for_update().get(pk=event_id)
         if event.review == ReviewStatus.PENDING:
             event.review = ReviewStatus.CONFIRMED if is_confirmed else ReviewStatus.REJECTED
@@ -845,5 +845,5 @@ def cameras_offline_mark(*, now: datetime | None = None) -> int:
 
 def last_sequence(*, merchant: Merchant, camera_id: int) -> int | None:
     """The highest sequence a camera has sent (the agent resumes after it)."""
-    with merchant_context(merchant):
+    with merchant_context(merchant.pk):
         return Frame.objects.filter(merchant=merchant, camera_id=camera_id).aggregate(m=Max("sequence"))["m"]

@@ -53,7 +53,7 @@ class TenantFactory(factory.django.DjangoModelFactory):
 
     @classmethod
     def _create(cls, model_class: type, *args: Any, **kwargs: Any) -> Any:
-        with merchant_context(kwargs["merchant"]):
+        with merchant_context(kwargs["merchant"].pk):
             return super()._create(model_class, *args, **kwargs)
 
 

@@ -30,7 +30,7 @@ def test_the_demo_catalog_is_seeded_once_with_assortments_and_exact_stock() -> N
         before = StoreProduct.objects.count()
     assert all(count > 100 for count in per_store.values())
     for merchant in merchants:
-        with merchant_context(merchant):
+        with merchant_context(merchant.pk):
             assert ledger_violations(merchant=merchant) == []
     assert catalog_demo.demo_seed() is False
     with platform_access(reason="test", actor="test"):

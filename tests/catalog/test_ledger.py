@@ -21,7 +21,7 @@ pytestmark = pytest.mark.django_db
 
 
 def _on_hand(merchant: Merchant, item: StoreProduct) -> int:
-    with merchant_context(merchant):
+    with merchant_context(merchant.pk):
         return StoreProduct.objects.get(pk=item.pk).on_hand
 
 
@@ -48,7 +48,7 @@ def test_an_adjustment_below_zero_is_refused_and_changes_nothing(merchant: Merch
     with pytest.raises(StockError, match="Only 2 on hand"):
         stock_adjust(merchant=merchant, store_product_id=item.pk, quantity=-3, reason="theft")
     assert _on_hand(merchant, item) == 2
-    with merchant_context(merchant):
+    with merchant_context(merchant.pk):
         assert StockMovement.objects.count() == 1
 
 
@@ -69,7 +69,7 @@ def test_bad_movements_get_a_message_and_change_nothing(
     with pytest.raises(ValidationError, match=message):
         stock_move(merchant=merchant, store_product_id=item.pk, kind=kind, quantity=quantity, reason=reason)
     assert _on_hand(merchant, item) == 0
-    with merchant_context(merchant):
+    with merchant_context(merchant.pk):
         assert not StockMovement.objects.exists()
 
 
@@ -148,7 +148,7 @@ def test_a_thousand_concurrent_random_movements_keep_on_hand_equal_to_the_sum(me
     assert errors == []
     assert sum(applied) + sum(refused) == threads * per_thread
     assert ledger_violations(merchant=merchant) == []
-    with merchant_context(merchant):
+    with merchant_context(merchant.pk):
         # An adjustment that takes stock away may not leave it below zero; none slipped through.
         assert not StockMovement.objects.filter(
             kind__in=["adjustment", "write_off"], quantity__lt=0, on_hand_after__lt=0

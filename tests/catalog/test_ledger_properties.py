@@ -73,7 +73,7 @@ class Ledger(RuleBasedStateMachine):
 
     @invariant()
     def on_hand_is_the_sum_of_movements(self) -> None:
-        with merchant_context(self.merchant):
+        with merchant_context(self.merchant.pk):
             actual = dict(StoreProduct.objects.filter(pk__in=self.expected).values_list("pk", "on_hand"))
             assert ledger_violations(merchant=self.merchant) == []
         assert actual == self.expected

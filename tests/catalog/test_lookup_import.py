@@ -25,7 +25,7 @@ pytestmark = pytest.mark.django_db
 def test_a_multipack_barcode_finds_the_product_with_its_quantity(store: Store) -> None:
     item = StoreProductFactory(store=store)
     pack = BarcodeFactory(product=item.product, kind=BarcodeKind.MULTIPACK, quantity=6)
-    with merchant_context(store.merchant):
+    with merchant_context(store.merchant.pk):
         result = store_product_by_code(store=store, code=gtin.display(pack.code))
     assert (result.store_product.pk, result.quantity) == (item.pk, 6)
 
@@ -35,7 +35,7 @@ def test_a_scale_label_finds_its_product_and_carries_the_price(store: Store) -> 
     Barcode.objects.create(
         wholesaler=item.product.wholesaler, product=item.product, code="2112345", kind=BarcodeKind.VARIABLE
     )
-    with merchant_context(store.merchant):
+    with merchant_context(store.merchant.pk):
         result = store_product_by_code(store=store, code=gtin.variable_code("2112345", 349))
     assert result.store_product.pk == item.pk
     assert result.variable == gtin.VariableMeasure(key="2112345", kind="price", value=349)
@@ -47,10 +47,10 @@ def test_a_store_local_product_is_found_by_its_own_barcode_and_label_code(
     bread = local_product_create(
         merchant=merchant, store=store, name="Sourdough loaf", price=420, barcodes=["2000000000015"]
     )
-    with merchant_context(merchant):
+    with merchant_context(merchant.pk):
         assert store_product_by_code(store=store, code="2000000000015").store_product.pk == bread.pk
         assert store_product_by_code(store=store, code=f"L{bread.pk}").store_product.pk == bread.pk
-    with merchant_context(other_store.merchant), pytest.raises(LookupError_):
+    with merchant_context(other_store.merchant.pk), pytest.raises(LookupError_):
         store_product_by_code(store=other_store, code=f"L{bread.pk}")
 
 
@@ -58,7 +58,7 @@ def test_a_duplicate_store_barcode_is_refused_and_nothing_is_created(merchant: M
     local_product_create(merchant=merchant, store=store, name="Loaf", price=420, barcodes=["2000000000015"])
     with pytest.raises(ValidationError, match="already has this barcode"):
         local_product_create(merchant=merchant, store=store, name="Other", price=100, barcodes=["2000000000015"])
-    with merchant_context(merchant):
+    with merchant_context(merchant.pk):
         from catalog.models import StoreProduct
 
         assert list(StoreProduct.objects.values_list("local_name", flat=True)) == ["Loaf"]

@@ -61,7 +61,7 @@ def test_the_shopper_sees_price_unit_price_and_stock_by_any_code(store: Store, i
     assert "2,49\xa0€" in body
     assert "4,98\xa0€/l" in body
     assert "In stock" in body
-    with merchant_context(store.merchant):
+    with merchant_context(store.merchant.pk):
         lookup = ProductLookup.objects.get()
     assert (lookup.store_product_id, lookup.code) == (item.pk, item.product.gtin[1:])
 
@@ -72,7 +72,7 @@ def test_an_unknown_barcode_gets_a_clear_404_and_is_still_counted_as_demand(stor
     assert "does not sell" in response.content.decode()
     bad = Client().get(f"/s/{store.code}/p/4006381333932/", HTTP_ACCEPT="application/json")
     assert bad.json()["error"]["message"].startswith("Wrong check digit")
-    with merchant_context(store.merchant):
+    with merchant_context(store.merchant.pk):
         assert ProductLookup.objects.filter(store_product__isnull=True).count() == 2
 
 
@@ -89,7 +89,7 @@ def test_the_owner_edits_a_price_inline_and_the_change_is_kept(merchant: Merchan
     )
     assert response.status_code == 200
     assert 'id="item-' in response.content.decode()
-    with merchant_context(merchant):
+    with merchant_context(merchant.pk):
         item.refresh_from_db()
         change = PriceChange.objects.filter(store_product=item).latest("changed_at")
     assert (item.price, item.shelf_location, item.low_stock_threshold) == (279, "A3", 4)
@@ -134,7 +134,7 @@ def test_search_tolerates_typos(merchant: Merchant, store: Store, item: StorePro
 def test_the_owner_adds_a_catalog_product_at_its_suggested_price(merchant: Merchant, store: Store, owner) -> None:  # type: ignore[no-untyped-def]
     product = ProductFactory(wholesaler=merchant.wholesaler, name="Kieznacht Mate", suggested_retail_price=229)
     _client(owner).post(f"/m/{merchant.slug}/catalog/add/", {"product": product.pk, "store": store.pk})
-    with merchant_context(merchant):
+    with merchant_context(merchant.pk):
         added = StoreProduct.objects.get(product=product)
     assert (added.price, added.store_id) == (229, store.pk)
 
@@ -149,7 +149,7 @@ def test_an_adjustment_without_a_reason_is_refused_and_one_with_a_reason_is_book
     assert client.post(f"/m/{merchant.slug}/stock/{item.pk}/", {"quantity": "-2", "reason": ""}).status_code == 400
     assert _snapshot() == before
     client.post(f"/m/{merchant.slug}/stock/{item.pk}/", {"quantity": "-2", "reason": "damaged", "note": "dropped"})
-    with merchant_context(merchant):
+    with merchant_context(merchant.pk):
         item.refresh_from_db()
         movement = StockMovement.objects.latest("pk")
     assert item.on_hand == 8
@@ -163,7 +163,7 @@ def test_a_count_books_the_difference(merchant: Merchant, store: Store, item: St
     client.post(session_url, {"code": item.product.gtin, "counted": "7"})
     client.post(session_url, {"code": item.product.gtin, "counted": "6"})  # a recount corrects
     client.post(session_url, {"action": "close"})
-    with merchant_context(merchant):
+    with merchant_context(merchant.pk):
         item.refresh_from_db()
         movement = StockMovement.objects.latest("pk")
     assert item.on_hand == 6
@@ -204,7 +204,7 @@ def test_every_catalog_page_hides_other_merchants_items(
     assert client.get(f"{base}/catalog/labels.pdf", {"store": other_store.pk}).status_code == 404
     assert client.get(f"{base}/catalog/export.csv", {"store": other_store.pk}).status_code == 404
     assert client.post(f"{base}/catalog/prices/", {"store": other_store.pk, "percent": "50"}).status_code == 404
-    with merchant_context(other_store.merchant):
+    with merchant_context(other_store.merchant.pk):
         session = CountSession.objects.create(merchant=other_store.merchant, store=other_store)
     assert client.post(f"{base}/stock/counts/{session.pk}/", {"action": "close"}).status_code == 404
     assert _snapshot()["items"] == before["items"]
@@ -227,7 +227,7 @@ def test_the_export_holds_only_this_stores_items_and_imports_back(
 
     upload = SimpleUploadedFile("a.csv", changed.encode(), content_type="text/csv")
     assert client.post(f"/m/{merchant.slug}/catalog/import/", {"file": upload}).status_code == 200
-    with merchant_context(merchant):
+    with merchant_context(merchant.pk):
         item.refresh_from_db()
     assert item.price == 259
 
@@ -256,7 +256,7 @@ def test_bulk_price_change_by_percentage_is_rounded_and_kept(
     merchant: Merchant, store: Store, item: StoreProduct, owner
 ) -> None:  # type: ignore[no-untyped-def]
     _client(owner).post(f"/m/{merchant.slug}/catalog/prices/", {"store": store.pk, "percent": "10"})
-    with merchant_context(merchant):
+    with merchant_context(merchant.pk):
         item.refresh_from_db()
         assert PriceChange.objects.filter(store_product=item, old_price=249, new_price=274).exists()
     assert item.price == 274  # 2.49 * 1.10 = 2.739 -> 2.74
@@ -303,7 +303,7 @@ def test_every_catalog_api_route_is_404_for_another_merchant(
     owner,
     other_owner,  # type: ignore[no-untyped-def]
 ) -> None:
-    with merchant_context(merchant):
+    with merchant_context(merchant.pk):
         session = CountSession.objects.create(merchant=merchant, store=store)
     base = f"/api/v1/merchants/{merchant.pk}/stores/{store.pk}"
     routes: list[tuple[str, str, dict[str, Any]]] = [

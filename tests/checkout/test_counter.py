@@ -197,7 +197,7 @@ def test_first_scans_arriving_together_start_one_sale(transactional_db: None, st
         thread.join()
     assert errors == []
     assert len(set(started)) == 1
-    with merchant_context(store.merchant):
+    with merchant_context(store.merchant.pk):
         assert CounterSale.objects.count() == 1
 
 
@@ -367,7 +367,7 @@ def test_closing_a_shift_computes_expected_cash_and_the_difference_exactly(
 def test_a_second_open_shift_in_a_store_is_refused(shift: Shift, store: Store, owner: Any) -> None:
     with pytest.raises(CheckoutError, match="already open"):
         counter.shift_open(store=store, opened_by=owner, opening_cash=5000)
-    with merchant_context(store.merchant):
+    with merchant_context(store.merchant.pk):
         assert Shift.objects.count() == 1
     counter.shift_close(shift=shift, closed_by=owner, counted_cash=10000)
     reopened = counter.shift_open(store=store, opened_by=owner, opening_cash=5000)
@@ -377,7 +377,7 @@ def test_a_second_open_shift_in_a_store_is_refused(shift: Shift, store: Store, o
 def test_the_database_itself_refuses_a_second_open_shift(shift: Shift, store: Store, owner: Any) -> None:
     from django.db import IntegrityError, transaction
 
-    with merchant_context(store.merchant), pytest.raises(IntegrityError), transaction.atomic():
+    with merchant_context(store.merchant.pk), pytest.raises(IntegrityError), transaction.atomic():
         Shift.objects.create(merchant=store.merchant, store=store, opened_by=owner, opening_cash=0)
 
 
@@ -393,7 +393,7 @@ def test_a_clerk_opens_a_shift_rings_up_a_sale_pays_cash_and_closes_the_till(
     assert page.status_code == 200
     assert "Open a shift" in page.content.decode()
     assert client.post(f"{base}shifts/open/", {"store": store.pk, "opening_cash": "150.00"}).status_code == 302
-    with merchant_context(merchant):
+    with merchant_context(merchant.pk):
         shift = Shift.objects.get()
     assert shift.opening_cash == 15000
 
@@ -404,7 +404,7 @@ def test_a_clerk_opens_a_shift_rings_up_a_sale_pays_cash_and_closes_the_till(
     assert body.lstrip().startswith('<section id="counter-sale"')  # the partial, not the page
     assert f"Not added: <code>{unknown}</code>. This shop does not sell a product with this barcode." in body
     assert '<strong id="counter-total">4,98\xa0€</strong>' in body
-    with merchant_context(merchant):
+    with merchant_context(merchant.pk):
         order = Order.objects.get(channel=Channel.COUNTER)
         cola_line = OrderLine.objects.get(order=order)
     # Without JavaScript the forms post and come back to the page.
@@ -482,7 +482,7 @@ def test_a_closed_shift_refuses_scans_with_a_message(
     answer = _client(clerk).post(f"/m/{merchant.slug}/counter/shifts/{shift.pk}/scan/", {"code": _code(cola)}, **HTMX)
     assert answer.status_code == 409
     assert "This shift is closed; open a new one to sell." in answer.content.decode()
-    with merchant_context(merchant):
+    with merchant_context(merchant.pk):
         assert not OrderLine.objects.exists()
 
 
@@ -558,7 +558,7 @@ def test_non_members_get_404_on_every_route_and_nothing_changes(
     counter.counter_pay_cash(order=paid, tendered=249, recorded_by=clerk)
     sale = counter.counter_sale_start(shift=shift, clerk=clerk)
     counter.counter_line_scan(order=sale, code=_code(cola))
-    with merchant_context(merchant):
+    with merchant_context(merchant.pk):
         line = OrderLine.objects.get(order=sale)
     client = _client(request.getfixturevalue(who))
     before = _snapshot()
@@ -574,14 +574,14 @@ def test_a_clerk_may_use_every_route(
     client = _client(clerk)
     opened = client.post(f"/m/{merchant.slug}/counter/shifts/open/", {"store": store.pk, "opening_cash": "10"})
     assert opened.status_code == 302
-    with merchant_context(merchant):
+    with merchant_context(merchant.pk):
         shift = Shift.objects.get()
     paid = counter.counter_sale_start(shift=shift, clerk=clerk)
     counter.counter_line_scan(order=paid, code=_code(cola))
     counter.counter_pay_external_card(order=paid, recorded_by=clerk)
     sale = counter.counter_sale_start(shift=shift, clerk=clerk)
     counter.counter_lines_scan(order=sale, codes=[_code(cola), _code(crisps)])
-    with merchant_context(merchant):
+    with merchant_context(merchant.pk):
         line = OrderLine.objects.get(order=sale, store_product=crisps)
     routes = _routes(shift.pk, sale.pk, line.pk, paid.pk, _code(cola), store.pk)
     closing = routes.pop(3)  # the shift closes last
@@ -593,12 +593,12 @@ def test_a_clerk_may_use_every_route(
     for (method, path, data), status in zip(routes, statuses, strict=True):
         response = getattr(client, method)(f"/m/{merchant.slug}/{path}", data, **HTMX)
         assert response.status_code == status, (method, path, response.content[:300])
-    with merchant_context(merchant):
+    with merchant_context(merchant.pk):
         payment = CounterPayment.objects.get(order=sale)
     assert (payment.method, payment.amount, payment.change_given) == ("cash", 498, 9502)
     # 10,00 float + 100,00 − 95,02 change = 14,98 in the drawer.
     assert client.post(f"/m/{merchant.slug}/{closing[1]}", {"counted_cash": "14.98"}).status_code == 302
-    with merchant_context(merchant):
+    with merchant_context(merchant.pk):
         assert (Shift.objects.get().expected_cash, Shift.objects.get().difference) == (1498, 0)
 
 
@@ -667,7 +667,7 @@ def test_a_sale_paid_on_the_stripe_reader_is_booked_by_the_webhook_once(
     assert webhook_event_process(event=event) is False  # a replay books nothing more
     paid = _order(sale)
     assert (paid.status, paid.payment_intent) == (OrderStatus.PAID, "pi_till")
-    with merchant_context(merchant):
+    with merchant_context(merchant.pk):
         payments = list(CounterPayment.objects.values_list("method", "amount", "change_given", "recorded_by_id"))
     assert payments == [("stripe_card", 249, 0, clerk.pk)]
     assert _sales_booked(sale) == 1
@@ -748,14 +748,14 @@ def test_the_owner_sets_a_stores_reader_and_bad_ids_are_refused(
     bad = client.post(url, {"store": store.pk, "reader": "reader one"}, follow=True).content.decode()
     assert "A reader id looks like tmr_" in bad
     client.post(url, {"store": store.pk, "reader": " tmr_AbC123 "})
-    with merchant_context(merchant):
+    with merchant_context(merchant.pk):
         assert Store.objects.get(pk=store.pk).stripe_reader == "tmr_AbC123"
     # Another merchant's store is 404 and unchanged; a clerk may not change settings.
     assert client.post(url, {"store": other_store.pk, "reader": "tmr_x"}).status_code == 404
     with merchant_context(other_store.merchant_id):
         assert Store.objects.get(pk=other_store.pk).stripe_reader == ""
     assert _client(clerk).post(url, {"store": store.pk, "reader": ""}).status_code in (403, 404)
-    with merchant_context(merchant):
+    with merchant_context(merchant.pk):
         assert Store.objects.get(pk=store.pk).stripe_reader == "tmr_AbC123"
 
 
@@ -781,7 +781,7 @@ def test_a_reader_payment_whose_webhook_never_came_is_booked_by_reconciliation(
     )
     counter.counter_line_scan(order=sale, code=_code(cola))
     counter.counter_card_start(order=sale, clerk=clerk)
-    with merchant_context(merchant):
+    with merchant_context(merchant.pk):
         Order.objects.filter(pk=sale.pk).update(created_at=timezone.now() - timedelta(minutes=10))
     succeeded = {
         **stripe_fixtures["payment_intent"],
@@ -794,7 +794,7 @@ def test_a_reader_payment_whose_webhook_never_came_is_booked_by_reconciliation(
     fake_stripe.answer("GET", "/v1/payment_intents/pi_lost", succeeded)
     assert payments_reconcile() == 1
     assert payments_reconcile() == 0
-    with merchant_context(merchant):
+    with merchant_context(merchant.pk):
         assert list(CounterPayment.objects.values_list("order_id", "method")) == [(sale.pk, "stripe_card")]
     assert _order(sale).status == OrderStatus.PAID
 

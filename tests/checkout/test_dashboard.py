@@ -65,7 +65,7 @@ def _place(store: Store, *lines: tuple[StoreProduct, int], **changes: Any) -> Or
     if changes.get("status") == OrderStatus.PAID:
         changes.setdefault("paid_at", changes.get("created_at") or timezone.now())
     if changes:
-        with merchant_context(store.merchant):
+        with merchant_context(store.merchant.pk):
             Order.objects.filter(pk=order.pk).update(**changes)
     return _order(order)
 
@@ -289,7 +289,7 @@ def test_thirty_orders_take_as_many_queries_as_one(
 
 def test_fifty_orders_a_page(merchant: Merchant, store: Store, cola: StoreProduct, owner) -> None:  # type: ignore[no-untyped-def]
     first = _place(store, (cola, 1))
-    with merchant_context(merchant):
+    with merchant_context(merchant.pk):
         Order.objects.bulk_create(
             Order(merchant=merchant, store=store, currency="EUR", subtotal=100, tax_total=16, total=100)
             for _ in range(50)
@@ -323,10 +323,10 @@ def test_the_detail_shows_lines_taxes_payment_age_check_exit_pass_and_oversold(
     token = exit_pass_token(order=_order(order))  # age_check_confirm refreshed it: store no longer loaded
     assert token is not None
     assert exit_pass_use(merchant_id=merchant.pk, token=token, used_by=clerk).status == "ok"
-    with merchant_context(merchant):
+    with merchant_context(merchant.pk):
         Order.objects.filter(pk=order.pk).update(is_oversold=True)
     order = _order(order)
-    with merchant_context(merchant):
+    with merchant_context(merchant.pk):
         used_at = order.exit_pass.used_at
     response = _client(owner).get(f"/m/{merchant.slug}/orders/{order.pk}/")
     assert response.status_code == 200
@@ -401,7 +401,7 @@ def test_a_partial_then_a_full_refund_at_localstripe_returns_the_stock_once(
     refunded = _order(order)
     assert (refunded.status, refunded.amount_refunded) == (OrderStatus.REFUNDED, 747)
     assert _on_hand(cola) == 100
-    with merchant_context(merchant):
+    with merchant_context(merchant.pk):
         movements = list(StockMovement.objects.filter(kind=MovementKind.REFUND).values_list("quantity", flat=True))
     assert movements == [3]
     assert _stripe_refunds(localstripe, order) == [200, 547]
@@ -439,7 +439,7 @@ def test_a_refund_made_in_stripes_dashboard_and_a_dispute_are_recorded_on_the_or
     refund_event = {"id": "evt_refund_elsewhere", "type": "charge.refunded", "data": {"object": charge}}
     assert webhook_event_process(event=refund_event) is True
     assert webhook_event_process(event=refund_event) is False
-    with merchant_context(merchant):
+    with merchant_context(merchant.pk):
         assert list(Refund.objects.values_list("amount", "refunded_by_id", "stripe_reference")) == [
             (100, None, "evt_refund_elsewhere")
         ]
@@ -457,12 +457,12 @@ def test_a_refund_made_in_stripes_dashboard_and_a_dispute_are_recorded_on_the_or
     }
     assert webhook_event_process(event=opened) is True
     assert webhook_event_process(event=opened) is False
-    with merchant_context(merchant):
+    with merchant_context(merchant.pk):
         assert list(Dispute.objects.values_list("order_id", "amount", "reason", "status")) == [
             (order.pk, 498, "fraudulent", "needs_response")
         ]
     assert webhook_event_process(event=closed) is True
-    with merchant_context(merchant):
+    with merchant_context(merchant.pk):
         assert list(Dispute.objects.values_list("status", flat=True)) == ["won"]
     detail = _client(owner).get(f"/m/{merchant.slug}/orders/{order.pk}/").content.decode()
     assert "in Stripe's dashboard" in detail
@@ -474,7 +474,7 @@ def test_a_refund_made_in_stripes_dashboard_and_a_dispute_are_recorded_on_the_or
         "data": {"object": {**dispute, "id": "dp_x", "payment_intent": "pi_unknown"}},
     }
     assert webhook_event_process(event=stray) is True
-    with merchant_context(merchant):
+    with merchant_context(merchant.pk):
         assert Dispute.objects.count() == 1
 
 
@@ -487,7 +487,7 @@ def test_the_refund_is_asked_once_per_running_total_on_the_shops_connected_accou
     stripe_fixtures: dict[str, dict[str, Any]],  # type: ignore[no-untyped-def]
 ) -> None:
     order = _paid_without_stripe(store, (cola, 2))
-    with merchant_context(merchant):
+    with merchant_context(merchant.pk):
         Order.objects.filter(pk=order.pk).update(stripe_account="acct_1Lindenstrasse")
     fake_stripe.answer("POST", "/v1/refunds", {**stripe_fixtures["refund"], "id": "re_first", "amount": 100})
     _client(owner).post(f"/m/{merchant.slug}/orders/{order.pk}/refund/", {"amount": "1"})
@@ -642,7 +642,7 @@ def test_the_export_has_one_row_per_line_with_decimal_amounts(
     foreign_order: Order,  # type: ignore[no-untyped-def]
 ) -> None:
     paid = _paid_without_stripe(store, (cola, 2), (crisps, 1))
-    with merchant_context(merchant):
+    with merchant_context(merchant.pk):
         Order.objects.filter(pk=paid.pk).update(created_at=_at("2025-03-01T23:30"), amount_refunded=100)
     water = _stocked(second_store, price=99, product__name="Stilles Wasser", product__tax_class="zero")
     counter = _place(second_store, (water, 3), channel=Channel.COUNTER, created_at=_at("2025-03-02T15:00"))

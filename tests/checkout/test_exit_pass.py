@@ -38,7 +38,7 @@ def _paid_order(store: Store, **product: Any) -> Order:
     webhook_event_process(
         event={"id": f"evt_paid_{order.pk}", "type": "payment_intent.succeeded", "data": {"object": obj}}
     )
-    with merchant_context(store.merchant):
+    with merchant_context(store.merchant.pk):
         return Order.objects.select_related("store").get(pk=order.pk)
 
 
@@ -73,7 +73,7 @@ def test_a_forged_or_altered_pass_is_invalid(store: Store) -> None:
 
 def test_an_expired_pass_is_refused_with_a_message(store: Store) -> None:
     order = _paid_order(store)
-    with merchant_context(store.merchant):
+    with merchant_context(store.merchant.pk):
         issued = ExitPass.objects.get(order=order)
     token = exit_pass.sign(
         jti=str(issued.jti),
@@ -103,7 +103,7 @@ def test_an_age_restricted_order_needs_a_clerk_first_and_who_checked_is_kept(
     assert response.status_code == 409
     assert "Age check needed" in response.content.decode()
     client.post(f"/m/{merchant.slug}/exit/", {"action": "age_ok", "order": order.pk})
-    with merchant_context(merchant):
+    with merchant_context(merchant.pk):
         checked = Order.objects.get(pk=order.pk)
     assert (checked.age_checked_by_id, checked.age_checked_at is not None) == (clerk.pk, True)
     ok = client.post(f"/m/{merchant.slug}/exit/", {"token": token})
@@ -116,7 +116,7 @@ def test_the_clerk_page_refuses_another_merchants_order(merchant: Merchant, othe
     client = Client()
     client.force_login(clerk)
     assert client.post(f"/m/{merchant.slug}/exit/", {"action": "age_ok", "order": order.pk}).status_code == 404
-    with merchant_context(other_store.merchant):
+    with merchant_context(other_store.merchant.pk):
         assert Order.objects.get(pk=order.pk).age_checked_at is None
 
 
@@ -144,6 +144,6 @@ def test_a_door_reader_checks_passes_and_reports_offline_uses(
     ]
     answers = api.post("/api/v1/devices/exit-passes/used/", reports, format="json").json()
     assert [a["status"] for a in answers] == ["ok", "used", "invalid"]
-    with merchant_context(other_store.merchant):
+    with merchant_context(other_store.merchant.pk):
         assert ExitPass.objects.get(order=foreign).used_at is None
     assert door.pk

@@ -32,7 +32,7 @@ def shop(merchant: Merchant, localstripe_webhook: str) -> tuple[Store, StoreProd
 def _wait_paid(order_id: int, merchant: Merchant, timeout: float = 40) -> Order:
     deadline = time.monotonic() + timeout
     while True:
-        with merchant_context(merchant):
+        with merchant_context(merchant.pk):
             order = Order.objects.get(pk=order_id)
         if order.status == OrderStatus.PAID or time.monotonic() > deadline:
             return order
@@ -55,14 +55,14 @@ def test_scan_add_pay_webhook_receipt_and_exit_pass(
     paid = _buy(shopper, store, item, "4242424242424242")
     assert paid.status_code == 302
     assert "/orders/" in paid["Location"]
-    with merchant_context(merchant):
+    with merchant_context(merchant.pk):
         order = Order.objects.get()
     order = _wait_paid(order.pk, merchant)
     assert order.status == OrderStatus.PAID  # set by localstripe's signed webhook, not by the browser
     assert (order.total, order.email) == (498, "shopper@example.com")
     # Exactly one event paid this order (localstripe also posts other tests' events here; they pay nothing).
     assert WebhookEvent.objects.filter(type="payment_intent.succeeded", summary=f"order {order.pk} paid").count() == 1
-    with merchant_context(merchant):
+    with merchant_context(merchant.pk):
         assert StoreProduct.objects.get(pk=item.pk).on_hand == 3
         assert ExitPass.objects.filter(order=order).exists()
     receipt = shopper.get(paid["Location"]).content.decode()
@@ -86,7 +86,7 @@ def test_a_declined_card_charges_nothing_keeps_the_cart_and_the_stock(
     assert "declined" in cart.lower()
     assert "Quellwerk Cola" in cart  # still in the cart
     time.sleep(1.5)  # a failure webhook may still arrive; it must not pay anything
-    with merchant_context(merchant):
+    with merchant_context(merchant.pk):
         order = Order.objects.get()
         assert order.status == OrderStatus.CANCELLED
         assert StoreProduct.objects.get(pk=item.pk).on_hand == 5
@@ -110,7 +110,7 @@ def test_a_tampered_price_cannot_reach_the_order(merchant: Merchant, shop: tuple
     shopper = Client()
     shopper.post(f"/s/{store.code}/cart/add/", {"item": item.pk, "quantity": 1, "price": "0.01", "unit_price": "1"})
     shopper.post(f"/s/{store.code}/checkout/", {"total": "1"})
-    with merchant_context(merchant):
+    with merchant_context(merchant.pk):
         order = Order.objects.get()
     assert order.total == 249
     intent = gateway.intent_retrieve(intent_id=order.payment_intent, connected_account=None)
@@ -121,7 +121,7 @@ def test_the_last_unit_in_two_carts_one_is_told_before_paying(
     merchant: Merchant, shop: tuple[Store, StoreProduct]
 ) -> None:
     store, item = shop
-    with merchant_context(merchant):
+    with merchant_context(merchant.pk):
         StoreProduct.objects.filter(pk=item.pk).update(on_hand=1)
     first, second = Client(), Client()
     for shopper in (first, second):
@@ -130,7 +130,7 @@ def test_the_last_unit_in_two_carts_one_is_told_before_paying(
     late = second.post(f"/s/{store.code}/checkout/")
     assert late.status_code == 409
     assert "sold out" in late.content.decode()
-    with merchant_context(merchant):
+    with merchant_context(merchant.pk):
         assert Order.objects.count() == 1
 
 
@@ -144,5 +144,5 @@ def test_an_order_is_found_only_under_its_own_store(
     token = pay.rstrip("/").split("/")[-2]
     assert shopper.get(f"/s/{other_store.code}/orders/{token}/").status_code == 404
     assert shopper.post(f"/s/{other_store.code}/orders/{token}/pay/", {"card": "4242424242424242"}).status_code == 404
-    with merchant_context(merchant):
+    with merchant_context(merchant.pk):
         assert Order.objects.get().status == OrderStatus.PENDING

@@ -71,7 +71,7 @@ def test_an_order_is_priced_from_the_store_with_tax_per_class(store: Store) -> N
     cart_add(visit=visit, store_product_id=cola.pk)  # a second scan adds one
     cart_add(visit=visit, store_product_id=crisps.pk)
     order = order_place(visit=visit)
-    with merchant_context(store.merchant):
+    with merchant_context(store.merchant.pk):
         lines = {line.store_product_id: line for line in order.lines.all()}
     assert (lines[cola.pk].quantity, lines[cola.pk].line_total, lines[cola.pk].tax_amount) == (
         2,
@@ -90,7 +90,7 @@ def test_bad_quantities_are_refused_and_change_nothing(store: Store, quantity: i
     visit = visit_start(store=store)
     with pytest.raises(CheckoutError, match=message):
         cart_set(visit=visit, store_product_id=item.pk, quantity=quantity)
-    with merchant_context(store.merchant):
+    with merchant_context(store.merchant.pk):
         assert not visit.lines.exists()
 
 
@@ -103,13 +103,13 @@ def test_scans_add_up_to_the_limit_and_the_scan_past_it_changes_nothing(store: S
     with pytest.raises(CheckoutError, match="At most 99"):
         cart_add(visit=visit, store_product_id=item.pk)
     assert cart_set(visit=visit, store_product_id=item.pk, quantity=3).quantity == 3  # type: ignore[union-attr]
-    with merchant_context(store.merchant):
+    with merchant_context(store.merchant.pk):
         assert list(visit.lines.values_list("store_product_id", "quantity")) == [(item.pk, 3)]
     # Removing a product that was since taken out of the assortment still works.
-    with merchant_context(store.merchant):
+    with merchant_context(store.merchant.pk):
         StoreProduct.objects.filter(pk=item.pk).update(is_active=False)
     assert cart_set(visit=visit, store_product_id=item.pk, quantity=0) is None
-    with merchant_context(store.merchant):
+    with merchant_context(store.merchant.pk):
         assert not visit.lines.exists()
 
 
@@ -139,7 +139,7 @@ def test_paying_marks_the_order_paid_once_moves_stock_and_issues_an_exit_pass(st
     paid = _order(order)
     assert paid.status == OrderStatus.PAID
     assert _on_hand(item) == 1
-    with merchant_context(store.merchant):
+    with merchant_context(store.merchant.pk):
         assert StockMovement.objects.filter(kind="sale", reference=f"checkout.order:{order.pk}").count() == 1
         assert ExitPass.objects.filter(order=order).count() == 1
     assert WebhookEvent.objects.filter(event_id=event["id"]).count() == 1
@@ -155,7 +155,7 @@ def test_paying_empties_the_cart_of_what_was_bought_and_keeps_what_was_added_mea
     cart_add(visit=visit, store_product_id=cola.pk)
     cart_add(visit=visit, store_product_id=gum.pk)
     assert webhook_event_process(event=_event(order)) is True
-    with merchant_context(store.merchant):
+    with merchant_context(store.merchant.pk):
         left = dict(CartLine.objects.filter(visit=visit).values_list("store_product_id", "quantity"))
     assert left == {cola.pk: 1, gum.pk: 1}
 
@@ -180,7 +180,7 @@ def test_a_failed_payment_leaves_the_order_waiting_with_the_reason(store: Store)
     )
     failed = _order(order)
     assert (failed.status, failed.payment_error) == (OrderStatus.PENDING, "Your card was declined.")
-    with merchant_context(store.merchant):
+    with merchant_context(store.merchant.pk):
         assert visit.lines.count() == 1  # the cart is as it was
     assert _on_hand(item) == 3
 
@@ -191,7 +191,7 @@ def test_events_in_any_order_end_in_the_right_state(store: Store, sequence: tupl
     visit = visit_start(store=store)
     cart_add(visit=visit, store_product_id=item.pk)
     order = order_place(visit=visit)
-    with merchant_context(store.merchant):
+    with merchant_context(store.merchant.pk):
         Order.objects.filter(pk=order.pk).update(payment_intent=f"pi_seq_{order.pk}")
         order.refresh_from_db()
     events = {
@@ -221,7 +221,7 @@ def test_events_in_any_order_end_in_the_right_state(store: Store, sequence: tupl
         # A refund event for an unpaid order changes nothing; the later success still counts.
         assert final.status == OrderStatus.PAID
         assert _on_hand(item) == 2
-    with merchant_context(store.merchant):
+    with merchant_context(store.merchant.pk):
         assert StockMovement.objects.filter(kind="sale").count() == 1
 
 
@@ -256,7 +256,7 @@ def test_a_payment_after_the_reservation_ran_out_and_the_unit_was_sold_is_flagge
     first = visit_start(store=store)
     cart_add(visit=first, store_product_id=item.pk)
     late = order_place(visit=first)
-    with merchant_context(store.merchant):
+    with merchant_context(store.merchant.pk):
         Order.objects.filter(pk=late.pk).update(reserved_until=timezone.now() - timedelta(minutes=1))
     second = visit_start(store=store)
     cart_add(visit=second, store_product_id=item.pk)
@@ -308,7 +308,7 @@ def test_concurrent_buyers_for_the_last_units_never_oversell(merchant: Merchant,
     assert all("sold out" in message for message in refused)
     for order in placed:
         webhook_event_process(event=_event(order))
-    with merchant_context(merchant):
+    with merchant_context(merchant.pk):
         assert Order.objects.filter(status=OrderStatus.PAID).count() == units
         assert StoreProduct.objects.get(pk=item.pk).on_hand == 0
         assert not StockMovement.objects.filter(is_flagged_negative=True).exists()
@@ -357,7 +357,7 @@ def test_twenty_threads_of_multi_line_carts_over_overlapping_products_never_dead
     assert errors == []
     assert len(placed) + len(refused) == len(carts)
     assert placed  # some carts fit the stock, the rest were told what ran out
-    with merchant_context(merchant):
+    with merchant_context(merchant.pk):
         sold = dict.fromkeys((item.pk for item in items), 0)
         for line in OrderLine.objects.filter(order__status=OrderStatus.PAID):
             sold[line.store_product_id] += line.quantity
@@ -399,5 +399,5 @@ def test_the_same_event_delivered_twenty_times_at_once_pays_one_order_once(merch
     assert errors == []
     assert results.count(True) == 1
     assert _on_hand(item) == 4
-    with merchant_context(merchant):
+    with merchant_context(merchant.pk):
         assert StockMovement.objects.filter(kind="sale").count() == 1

@@ -35,11 +35,11 @@ def test_a_payment_whose_webhook_never_came_is_found_and_booked_once(store: Stor
     gateway.intent_confirm_with_test_card(
         intent_id=order.payment_intent, card_number="4242424242424242", connected_account=None
     )
-    with merchant_context(store.merchant):
+    with merchant_context(store.merchant.pk):
         Order.objects.filter(pk=order.pk).update(created_at=timezone.now() - timedelta(minutes=5))
     assert payments_reconcile() == 1
     assert payments_reconcile() == 0  # the next run finds nothing more to do
-    with merchant_context(store.merchant):
+    with merchant_context(store.merchant.pk):
         assert Order.objects.get(pk=order.pk).status == OrderStatus.PAID
         assert StoreProduct.objects.get(pk=item.pk).on_hand == 1
     # Orders stuck waiting for payment: none.
@@ -49,10 +49,10 @@ def test_a_payment_whose_webhook_never_came_is_found_and_booked_once(store: Stor
 def test_an_unpaid_intent_stays_pending_through_reconciliation(store: Store, stripe_settings: Any) -> None:
     order, _item = _placed(store)
     order = payment_start(order=order)
-    with merchant_context(store.merchant):
+    with merchant_context(store.merchant.pk):
         Order.objects.filter(pk=order.pk).update(created_at=timezone.now() - timedelta(minutes=5))
     assert payments_reconcile() == 0
-    with merchant_context(store.merchant):
+    with merchant_context(store.merchant.pk):
         assert Order.objects.get(pk=order.pk).status == OrderStatus.PENDING
 
 
@@ -63,7 +63,7 @@ def test_an_abandoned_order_releases_its_units_at_expiry(store: Store) -> None:
     cart_add(visit=other, store_product_id=item.pk)
     with pytest.raises(Exception, match="only 1 left"):
         order_place(visit=other)
-    with merchant_context(store.merchant):
+    with merchant_context(store.merchant.pk):
         Order.objects.filter(pk=order.pk).update(reserved_until=timezone.now() - timedelta(seconds=1))
     assert orders_expire() == 1
     assert orders_expire() == 0

@@ -111,7 +111,7 @@ def test_a_shopper_sees_their_own_orders_in_every_shop_and_nobody_elses(
     mine = []
     for owner_merchant in (merchant, other_merchant):
         store = StoreFactory(merchant=owner_merchant)
-        with merchant_context(owner_merchant):
+        with merchant_context(owner_merchant.pk):
             for shopper in (mia, ben, None):
                 order = Order.objects.create(
                     merchant=owner_merchant,
@@ -129,12 +129,12 @@ def test_a_shopper_sees_their_own_orders_in_every_shop_and_nobody_elses(
     with shopper_context(mia.pk):
         assert sorted(Order.objects.values_list("pk", flat=True)) == sorted(mine)
         # A merchant context inside it sees that merchant's orders only, not Mia's elsewhere.
-        with merchant_context(merchant):
+        with merchant_context(merchant.pk):
             assert set(Order.objects.values_list("merchant_id", flat=True)) == {merchant.pk}
         # Read only: the policy refuses writes that do not belong to the current merchant.
         with pytest.raises(DatabaseError), transaction.atomic():
             Order.objects.filter(pk=mine[0]).update(total=1)
-    with merchant_context(merchant):
+    with merchant_context(merchant.pk):
         assert Order.objects.get(pk=mine[0]).total == 100
     receipts = shoppers.shopper_receipts(shopper=mia)
     assert sorted(row["pk"] for row in receipts) == sorted(mine)
@@ -162,7 +162,7 @@ def _place(client: Client, store: Store, item: StoreProduct) -> str:
 def _wait_paid(merchant: Merchant, order_id: int, timeout: float = 40) -> Order:
     deadline = time.monotonic() + timeout
     while True:
-        with merchant_context(merchant):
+        with merchant_context(merchant.pk):
             order = Order.objects.get(pk=order_id)
         if order.status == OrderStatus.PAID or time.monotonic() > deadline:
             return order
@@ -186,11 +186,11 @@ def test_a_signed_in_shopper_keeps_the_receipt_and_pays_again_with_the_saved_car
     paid = client.post(pay_url, {"card": VISA})
     assert paid.status_code == 302
     assert "/pay/" not in paid["Location"]
-    with merchant_context(merchant):
+    with merchant_context(merchant.pk):
         first = Order.objects.get(shopper=mia)
     assert first.email == "mia@example.com"  # the receipt e-mail goes to the account's address
     assert _wait_paid(merchant, first.pk).status == OrderStatus.PAID
-    with merchant_context(merchant):
+    with merchant_context(merchant.pk):
         customer = ShopperCustomer.objects.get(shopper=mia).stripe_customer
     cards = localstripe.v1.payment_methods.list(params={"customer": customer, "type": "card"}).data
     assert [card.to_dict()["card"]["last4"] for card in cards] == ["4242"]
@@ -206,10 +206,10 @@ def test_a_signed_in_shopper_keeps_the_receipt_and_pays_again_with_the_saved_car
     assert "Pay with Visa ending 4242" in page
     card_id = cards[0].id
     assert client.post(pay_url, {"saved_card": card_id}).status_code == 302
-    with merchant_context(merchant):
+    with merchant_context(merchant.pk):
         second = Order.objects.filter(shopper=mia).exclude(pk=first.pk).get()
     assert _wait_paid(merchant, second.pk).status == OrderStatus.PAID
-    with merchant_context(merchant):
+    with merchant_context(merchant.pk):
         assert StoreProduct.objects.get(pk=item.pk).on_hand == 8
 
     # Someone else cannot pay with Mia's card, nor see her receipts.
@@ -218,7 +218,7 @@ def test_a_signed_in_shopper_keeps_the_receipt_and_pays_again_with_the_saved_car
     refused = stranger.post(pay_url, {"saved_card": card_id})
     assert refused.status_code == 200
     assert "Choose one of the cards shown" in refused.content.decode()
-    with merchant_context(merchant):
+    with merchant_context(merchant.pk):
         assert Order.objects.filter(shopper__isnull=True, status=OrderStatus.PENDING).count() == 1
     assert "Keep your receipts" in stranger.get("/shopper/").content.decode()
 
@@ -237,7 +237,7 @@ def test_the_payment_element_appears_only_with_real_keys_and_only_there_opens_th
     merchant: Merchant, fake_stripe: Any, stripe_fixtures: dict[str, Any], settings: Any
 ) -> None:
     store = StoreFactory(merchant=merchant)
-    with merchant_context(merchant):
+    with merchant_context(merchant.pk):
         order = Order.objects.create(
             merchant=merchant,
             store=store,

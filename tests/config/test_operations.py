@@ -85,7 +85,7 @@ def test_the_demo_seed_runs_twice_and_keeps_what_the_owner_changed() -> None:
         counts = (Merchant.objects.count(), Store.objects.count(), Membership.objects.count())
         store = Store.objects.get(merchant__slug="kiosk-linden", name="Bahnhof")
     assert counts == (2, 3, 6)
-    with merchant_context(store.merchant):
+    with merchant_context(store.merchant.pk):
         Store.objects.filter(pk=store.pk).update(name="Bahnhof (renamed by the owner)")
     assert demo.demo_seed() is False
     with platform_access(reason="test", actor="test"):

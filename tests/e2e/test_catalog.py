@@ -126,7 +126,7 @@ def test_owner_filters_stock_to_low_items(
 ) -> None:
     # 10 on hand at a threshold of 12: low. The chips have no threshold.
     cola.low_stock_threshold = 12
-    with merchant_context(merchant):  # row-level security: tenant rows change in their context
+    with merchant_context(merchant.pk):  # row-level security: tenant rows change in their context
         cola.save(update_fields=["low_stock_threshold"])
     watched = _signed_in(open_page, live_server.url, merchant, owner)
     page = watched.page

@@ -50,7 +50,7 @@ def test_scan_pay_receipt_and_exit_pass_in_chromium(
     assert_no_horizontal_overflow(shopper)
     shopper.assert_clean()
 
-    with merchant_context(merchant):
+    with merchant_context(merchant.pk):
         order = Order.objects.select_related("store").get()
     assert order.status == "paid"
     token = exit_pass_token(order=order)

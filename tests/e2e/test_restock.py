@@ -51,7 +51,7 @@ def test_the_owner_steps_types_and_removes_lines_of_a_suggested_order_in_chromiu
     selling(store, chips, daily=[2, 1, 3, 2] * 7, left=0, end=timezone.now())
     order = services.purchase_order_draft(store=store).order
     assert order is not None
-    with merchant_context(merchant):
+    with merchant_context(merchant.pk):
         StoreSupply.objects.filter(pk=supply.pk).update(minimum_order_value=10000)
         PurchaseOrderLine.objects.filter(order=order, product=cola).update(quantity=24)  # 2 × 12 at 0,80 €
         PurchaseOrderLine.objects.filter(order=order, product=chips).update(quantity=6)  # 1 × 6 at 1,20 €
@@ -82,7 +82,7 @@ def test_the_owner_steps_types_and_removes_lines_of_a_suggested_order_in_chromiu
     expect(summary).to_contain_text("1 line, 10 cases")
 
     assert page.evaluate("window.__sameDocument === true")  # all of it without a page load
-    with merchant_context(merchant):
+    with merchant_context(merchant.pk):
         assert list(PurchaseOrderLine.objects.filter(order=order).values_list("product_id", "quantity")) == [
             (cola.pk, 120)
         ]
@@ -149,7 +149,7 @@ def test_a_delivery_is_received_on_a_phone_by_scanning_cases_in_chromium(
     page.wait_for_url(f"{live_server.url}/m/{merchant.slug}/restock/orders/{order.pk}/")
     expect(page.locator("body")).to_contain_text("the differences went to the wholesaler as a claim")
 
-    with merchant_context(merchant):
+    with merchant_context(merchant.pk):
         assert StoreProduct.objects.get(pk=item.pk).on_hand == 22  # the damaged two are not stock
         claim = Claim.objects.get(order=order)
         assert [(c.shipped, c.received, c.damaged) for c in claim.lines.all()] == [(24, 24, 2)]
@@ -177,7 +177,7 @@ def test_the_owner_opts_in_to_auto_submit_and_raises_a_categorys_level_on_a_phon
     page.get_by_role("button", name="Save").click()
     expect(page.get_by_text(f"Saved how Lingshou restocks {store.name}.")).to_be_visible()
     expect(page.get_by_label("Drinks")).to_have_value("98.5")
-    with merchant_context(merchant):
+    with merchant_context(merchant.pk):
         saved = StoreSupply.objects.get(pk=supply.pk)
     assert saved.is_auto_submit
     assert saved.service_levels == {drinks.path: 0.985}

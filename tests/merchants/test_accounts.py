@@ -86,7 +86,7 @@ def test_the_owner_invites_by_email_and_the_recipient_signs_up_and_joins(
     with django_capture_on_commit_callbacks() as callbacks:
         client.post(f"/m/{merchant.slug}/staff/invite/", {"email": "new@example.com", "role": "manager"})
     assert len(callbacks) == 1  # the e-mail goes out through Celery after commit
-    with merchant_context(merchant):
+    with merchant_context(merchant.pk):
         invitation = Invitation.objects.get(email="new@example.com")
     assert invitation.role == Role.MANAGER
 
@@ -100,7 +100,7 @@ def test_the_owner_invites_by_email_and_the_recipient_signs_up_and_joins(
     assert response.status_code == 302
     assert response["Location"] == f"/m/{merchant.slug}/"
     user = get_user_model().objects.get(email="second@example.com")
-    with merchant_context(merchant):
+    with merchant_context(merchant.pk):
         assert Membership.objects.get(user=user).role == Role.CLERK
     assert newcomer.get(f"/m/{merchant.slug}/").status_code == 200
 
@@ -121,7 +121,7 @@ def test_a_used_invitation_cannot_be_used_again(merchant: Merchant, owner) -> No
 
 def test_an_expired_invitation_is_refused_and_changes_nothing(merchant: Merchant, owner) -> None:  # type: ignore[no-untyped-def]
     invitation, raw = _invite(merchant, owner)
-    with merchant_context(merchant):
+    with merchant_context(merchant.pk):
         Invitation.objects.filter(pk=invitation.pk).update(expires_at=timezone.now() - timedelta(minutes=1))
     users_before = get_user_model().objects.count()
     response = Client().post(
@@ -149,7 +149,7 @@ def test_an_invitation_for_someone_else_is_refused_to_a_signed_in_user(merchant:
     client = Client()
     client.force_login(outsider)
     assert client.post(f"/invite/{raw}/").status_code == 403
-    with merchant_context(merchant):
+    with merchant_context(merchant.pk):
         assert not Membership.objects.filter(user=outsider).exists()
 
 
@@ -160,7 +160,7 @@ def test_an_existing_user_signs_in_and_accepts(merchant: Merchant, owner) -> Non
     assert client.post(f"/invite/{raw}/")["Location"].startswith("/accounts/login/")
     client.force_login(existing)
     client.post(f"/invite/{raw}/")
-    with merchant_context(merchant):
+    with merchant_context(merchant.pk):
         assert Membership.objects.filter(user=existing, role=Role.CLERK).exists()
 
 
@@ -170,7 +170,7 @@ def test_inviting_someone_already_on_the_staff_is_refused(merchant: Merchant, ow
     response = client.post(f"/m/{merchant.slug}/staff/invite/", {"email": clerk.email, "role": "clerk"})
     assert response.status_code == 400
     assert "already on the staff" in response.content.decode()
-    with merchant_context(merchant):
+    with merchant_context(merchant.pk):
         assert not Invitation.objects.exists()
 
 

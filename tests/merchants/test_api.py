@@ -192,7 +192,7 @@ def test_creating_a_device_returns_its_token_once(merchant: Merchant, store: Sto
     )
     assert response.status_code == 201
     raw = response.json()["token"]
-    with merchant_context(merchant):
+    with merchant_context(merchant.pk):
         device = Device.objects.get(pk=response.json()["device"]["id"])
     assert raw.startswith("lsd_")
     assert raw not in str(device.__dict__)

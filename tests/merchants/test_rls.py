@@ -51,10 +51,10 @@ def test_the_application_role_cannot_skip_row_level_security() -> None:
 def test_an_unfiltered_query_for_one_merchant_returns_none_of_anothers_rows(
     model: type, merchant: Merchant, other_merchant: Merchant
 ) -> None:
-    with merchant_context(merchant):
+    with merchant_context(merchant.pk):
         seen = set(model.objects.all().values_list("merchant_id", flat=True))  # deliberately unfiltered
     assert seen == {merchant.pk}
-    with merchant_context(other_merchant):
+    with merchant_context(other_merchant.pk):
         seen = set(model.objects.all().values_list("merchant_id", flat=True))
     assert seen == {other_merchant.pk}
 
@@ -67,7 +67,7 @@ def test_with_no_merchant_set_a_query_sees_no_rows_and_does_not_fail() -> None:
 
 @pytest.mark.usefixtures("two_shops")
 def test_a_write_for_another_merchant_is_refused(merchant: Merchant, other_merchant: Merchant) -> None:
-    with pytest.raises(DatabaseError, match="row-level security"), merchant_context(merchant):
+    with pytest.raises(DatabaseError, match="row-level security"), merchant_context(merchant.pk):
         Store.objects.create(merchant=other_merchant, name="Smuggled", code="SMUGGLE1")
     with platform_access(reason="test: check nothing was written", actor="test"):
         assert not Store.objects.filter(code="SMUGGLE1").exists()
@@ -75,7 +75,7 @@ def test_a_write_for_another_merchant_is_refused(merchant: Merchant, other_merch
 
 @pytest.mark.usefixtures("two_shops")
 def test_an_update_cannot_reach_another_merchants_rows(merchant: Merchant, other_merchant: Merchant) -> None:
-    with merchant_context(merchant):
+    with merchant_context(merchant.pk):
         changed = Store.objects.update(city="Hacked")  # deliberately unfiltered
     with platform_access(reason="test: read both", actor="test"):
         cities = dict(Store.objects.values_list("merchant_id", "city").distinct())
@@ -127,7 +127,7 @@ def test_a_merchant_set_in_one_transaction_never_reaches_the_next_on_the_same_co
     with transaction.atomic():
         assert connection.connection.info.backend_pid == backend_pid  # the same server session
         assert Store.objects.count() == 0
-        with merchant_context(other_merchant):
+        with merchant_context(other_merchant.pk):
             assert set(Store.objects.values_list("merchant_id", flat=True)) == {other_merchant.pk}
 
 

@@ -36,7 +36,7 @@ def test_bad_store_input_is_refused_with_a_message_and_nothing_is_written(
 ) -> None:
     with pytest.raises(ValidationError, match=message):
         store_create(merchant=merchant, name="Bad", **{field: value})  # type: ignore[arg-type]
-    with merchant_context(merchant):
+    with merchant_context(merchant.pk):
         assert not Store.objects.exists()
 
 
@@ -44,7 +44,7 @@ def test_a_duplicate_store_name_is_refused(merchant: Merchant) -> None:
     store_create(merchant=merchant, name="Same")
     with pytest.raises(ValidationError, match="already has a store with that name"):
         store_create(merchant=merchant, name="Same")
-    with merchant_context(merchant):
+    with merchant_context(merchant.pk):
         assert Store.objects.count() == 1
 
 
@@ -67,7 +67,7 @@ def test_a_store_found_by_code_is_remembered_for_a_few_seconds_only(
     again.name = "changed by a caller"
     assert selectors.store_get_by_code(code=store.code).name == first.name  # callers get copies
     # Once the time is up the database is asked again and sees a closed store.
-    with merchant_context(store.merchant):
+    with merchant_context(store.merchant.pk):
         Store.objects.filter(pk=store.pk).update(is_active=False)
     code = store.code
     selectors._stores_by_code[code] = (0.0, selectors._stores_by_code[code][1])

@@ -16,7 +16,7 @@ pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
 
 def _sent_at(merchant: Merchant, invitation_id: int):  # type: ignore[no-untyped-def]
-    with merchant_context(merchant):
+    with merchant_context(merchant.pk):
         return Invitation.objects.get(pk=invitation_id).sent_at
 
 

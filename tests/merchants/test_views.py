@@ -79,7 +79,7 @@ def test_a_manager_registers_a_device_and_sees_its_token_once(merchant: Merchant
     assert response.status_code == 200
     token = response.context["new_token"]
     assert token.startswith("lsd_")
-    with merchant_context(merchant):
+    with merchant_context(merchant.pk):
         device = Device.objects.get(name="Drinks cam")
     assert token not in device.token_hash
     assert device.prefix == token[:10]
@@ -107,7 +107,7 @@ def test_revoking_another_merchants_device_is_404_and_changes_nothing(
     foreign = DeviceFactory(store=other_store)
     response = _client(owner).post(f"/m/{merchant.slug}/devices/{foreign.pk}/revoke/")
     assert response.status_code == 404
-    with merchant_context(other_store.merchant):
+    with merchant_context(other_store.merchant.pk):
         foreign.refresh_from_db()
     assert foreign.revoked_at is None
 
@@ -118,7 +118,7 @@ def test_changing_another_merchants_member_is_404_and_changes_nothing(
     owner,
     other_owner,  # type: ignore[no-untyped-def]
 ) -> None:
-    with merchant_context(other_merchant):
+    with merchant_context(other_merchant.pk):
         foreign = Membership.objects.get(user=other_owner)
     before = _counts()
     client = _client(owner)
@@ -126,29 +126,29 @@ def test_changing_another_merchants_member_is_404_and_changes_nothing(
         client.post(f"/m/{merchant.slug}/staff/{foreign.pk}/", {"role": "clerk", "action": "role"}).status_code == 404
     )
     assert client.post(f"/m/{merchant.slug}/staff/{foreign.pk}/", {"action": "remove"}).status_code == 404
-    with merchant_context(other_merchant):
+    with merchant_context(other_merchant.pk):
         foreign.refresh_from_db()
     assert foreign.role == Role.OWNER
     assert _counts() == before
 
 
 def test_the_last_owner_cannot_be_demoted_or_removed(merchant: Merchant, owner) -> None:  # type: ignore[no-untyped-def]
-    with merchant_context(merchant):
+    with merchant_context(merchant.pk):
         mine = Membership.objects.get(user=owner)
     client = _client(owner)
     response = client.post(f"/m/{merchant.slug}/staff/{mine.pk}/", {"role": "clerk", "action": "role"}, follow=True)
     assert "at least one owner" in response.content.decode()
     client.post(f"/m/{merchant.slug}/staff/{mine.pk}/", {"action": "remove"})
-    with merchant_context(merchant):
+    with merchant_context(merchant.pk):
         mine.refresh_from_db()
     assert mine.role == Role.OWNER
 
 
 def test_an_owner_changes_a_clerk_to_manager(merchant: Merchant, owner, clerk) -> None:  # type: ignore[no-untyped-def]
-    with merchant_context(merchant):
+    with merchant_context(merchant.pk):
         membership = Membership.objects.get(user=clerk)
     _client(owner).post(f"/m/{merchant.slug}/staff/{membership.pk}/", {"role": "manager", "action": "role"})
-    with merchant_context(merchant):
+    with merchant_context(merchant.pk):
         membership.refresh_from_db()
     assert membership.role == Role.MANAGER
 
@@ -181,7 +181,7 @@ def test_the_shopper_landing_page_shows_the_store_and_names_its_cameras(store: S
 
 
 def test_an_inactive_stores_landing_page_is_404(store: Store) -> None:
-    with merchant_context(store.merchant):
+    with merchant_context(store.merchant.pk):
         Store.objects.filter(pk=store.pk).update(is_active=False)
     assert Client().get(f"/s/{store.code}/").status_code == 404
 
@@ -197,7 +197,7 @@ def test_every_dashboard_write_is_404_for_another_merchants_owner_and_changes_no
 
     device = DeviceFactory(store=store)
     invitation, _raw = invitation_create(merchant=merchant, invited_by=owner, email="x@example.com", role="clerk")
-    with merchant_context(merchant):
+    with merchant_context(merchant.pk):
         member = Membership.objects.get(user=clerk)
     base = f"/m/{merchant.slug}"
     writes = [

@@ -97,7 +97,7 @@ def test_the_demo_seeds_depot_supply_history_and_a_draft_once() -> None:
             assert "promotion" in line.explanation
         merchants = list(Merchant.objects.all())
     for merchant in merchants:
-        with merchant_context(merchant):
+        with merchant_context(merchant.pk):
             assert ledger_violations(merchant=merchant) == []
     assert demo.demo_seed() is False
 

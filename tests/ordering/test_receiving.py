@@ -68,7 +68,7 @@ def test_receiving_more_than_shipped_is_booked_and_flagged(owner_client: Client,
     text = response.content.decode()
     assert "the differences went to the wholesaler as a claim" in text
     assert "more than shipped" in text
-    with merchant_context(merchant):
+    with merchant_context(merchant.pk):
         assert StoreProduct.objects.get(pk=item.pk).on_hand == 30
         claim = Claim.objects.get(order=order)
         assert [(c.shipped, c.received, c.extra) for c in claim.lines.all()] == [(24, 30, 6)]
@@ -79,7 +79,7 @@ def test_ticking_every_line_receives_as_shipped_without_a_claim(owner_client: Cl
     order, line, item = shipped
     response = owner_client.post(_url(merchant, order), {"action": "receive", f"ok-{line.pk}": "on"}, follow=True)
     assert f"Order {order.number} received: everything is in stock." in response.content.decode()
-    with merchant_context(merchant):
+    with merchant_context(merchant.pk):
         assert StoreProduct.objects.get(pk=item.pk).on_hand == 24
         assert not Claim.objects.exists()
         assert PurchaseOrder.objects.get(pk=order.pk).state == OrderState.RECEIVED
@@ -88,10 +88,10 @@ def test_ticking_every_line_receives_as_shipped_without_a_claim(owner_client: Cl
 def test_clerks_cannot_receive(client: Client, clerk, merchant, shipped) -> None:  # type: ignore[no-untyped-def]
     order, line, _ = shipped
     client.force_login(clerk)
-    with merchant_context(merchant):
+    with merchant_context(merchant.pk):
         movements = StockMovement.objects.count()
     assert client.post(_url(merchant, order), {"action": "receive", f"ok-{line.pk}": "on"}).status_code == 403
-    with merchant_context(merchant):
+    with merchant_context(merchant.pk):
         assert StockMovement.objects.count() == movements
         assert PurchaseOrder.objects.get(pk=order.pk).state == OrderState.SHIPPED
 
@@ -103,7 +103,7 @@ def test_a_bad_count_is_refused_and_nothing_is_booked(owner_client: Client, merc
     )
     assert response.status_code == 400
     assert "9 damaged is more than the 5 that arrived." in response.content.decode()
-    with merchant_context(merchant):
+    with merchant_context(merchant.pk):
         assert StoreProduct.objects.get(pk=item.pk).on_hand == 0
         assert PurchaseOrder.objects.get(pk=order.pk).state == OrderState.SHIPPED
 
@@ -117,13 +117,13 @@ def test_a_scan_answers_its_line_and_units_and_books_nothing(
 ) -> None:  # type: ignore[no-untyped-def]
     order, line, _ = shipped
     case = BarcodeFactory(product=cola, kind="case", quantity=12)
-    with merchant_context(merchant):
+    with merchant_context(merchant.pk):
         before = StockMovement.objects.count()
     response = owner_client.post(_scan_url(merchant, order), {"code": case.code})
     assert response.status_code == 200
     assert response.json() == {"line": line.pk, "units": 12, "product": str(cola)}
     assert owner_client.post(_scan_url(merchant, order), {"code": cola.gtin}).json()["units"] == 1
-    with merchant_context(merchant):
+    with merchant_context(merchant.pk):
         assert StockMovement.objects.count() == before
         assert PurchaseOrderLine.objects.get(pk=line.pk).received_quantity is None
 

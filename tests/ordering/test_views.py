@@ -100,7 +100,7 @@ def test_a_non_case_quantity_answers_the_row_with_a_clear_message(
     )
     assert ok.status_code == 200
     assert 'value="36"' in ok.content.decode()
-    with merchant_context(merchant):
+    with merchant_context(merchant.pk):
         assert PurchaseOrderLine.objects.get(pk=line.pk).quantity == 36
 
 
@@ -134,7 +134,7 @@ def test_submitting_from_the_dashboard(owner_client: Client, own_order: Purchase
     response = owner_client.post(f"/m/{merchant.slug}/restock/orders/{own_order.pk}/submit/", follow=True)
     text = response.content.decode()
     assert f"Order {own_order.number} is submitted for delivery on" in text
-    with merchant_context(merchant):
+    with merchant_context(merchant.pk):
         assert PurchaseOrder.objects.get(pk=own_order.pk).state == OrderState.SUBMITTED
 
 
@@ -231,7 +231,7 @@ def test_list_pages_do_not_query_per_order(
         return len(captured)
 
     def add_orders(names: list[str]) -> None:
-        with merchant_context(merchant):
+        with merchant_context(merchant.pk):
             for name in names:
                 extra = PurchaseOrder.objects.create(
                     merchant=merchant, store=store, depot=own_order.depot, number=name, state="received",
@@ -262,7 +262,7 @@ def test_removing_a_line_with_htmx_answers_only_the_order_summary(
     assert 'hx-swap-oob="true"' in text
     assert "0,00\xa0€" in text
     assert "0 lines, 0 cases" in text
-    with merchant_context(merchant):
+    with merchant_context(merchant.pk):
         assert not PurchaseOrderLine.objects.filter(pk=line.pk).exists()
         assert PurchaseOrder.objects.get(pk=own_order.pk).is_edited
 
@@ -270,7 +270,7 @@ def test_removing_a_line_with_htmx_answers_only_the_order_summary(
 def test_a_case_more_or_less_updates_the_row_and_the_summary(
     owner_client: Client, own_order: PurchaseOrder, merchant, supply: StoreSupply
 ) -> None:  # type: ignore[no-untyped-def]
-    with merchant_context(merchant):
+    with merchant_context(merchant.pk):
         StoreSupply.objects.filter(pk=supply.pk).update(minimum_order_value=5000, free_delivery_threshold=8000)
         PurchaseOrderLine.objects.filter(order=own_order).update(quantity=24)
     line = _foreign_line(own_order)
@@ -288,12 +288,12 @@ def test_a_case_more_or_less_updates_the_row_and_the_summary(
     assert "21,20\xa0€ short of the 50,00\xa0€ minimum order" in text
 
     owner_client.post(url, {"quantity": "36", "step": "1"}, HTTP_HX_REQUEST="true")
-    with merchant_context(merchant):
+    with merchant_context(merchant.pk):
         StoreSupply.objects.filter(pk=supply.pk).update(minimum_order_value=0)
     less = owner_client.post(url, {"quantity": "48", "step": "-1"}, HTTP_HX_REQUEST="true").content.decode()
     assert 'value="36"' in less
     assert "51,20\xa0€ more for free delivery (from 80,00\xa0€)" in less
-    with merchant_context(merchant):
+    with merchant_context(merchant.pk):
         assert PurchaseOrderLine.objects.get(pk=line.pk).quantity == 36
 
 
@@ -301,14 +301,14 @@ def test_a_case_less_of_the_last_case_removes_the_line(
     owner_client: Client, own_order: PurchaseOrder, merchant
 ) -> None:  # type: ignore[no-untyped-def]
     line = _foreign_line(own_order)
-    with merchant_context(merchant):
+    with merchant_context(merchant.pk):
         PurchaseOrderLine.objects.filter(pk=line.pk).update(quantity=12)
     response = owner_client.post(
         f"/m/{merchant.slug}/restock/orders/{own_order.pk}/lines/{line.pk}/", {"step": "-1"}, HTTP_HX_REQUEST="true"
     )
     assert response.status_code == 200
     assert "<tr" not in response.content.decode()
-    with merchant_context(merchant):
+    with merchant_context(merchant.pk):
         assert not PurchaseOrderLine.objects.filter(pk=line.pk).exists()
 
 
@@ -337,7 +337,7 @@ def test_stepping_a_line_of_a_confirmed_order_is_refused(
     owner_client: Client, own_order: PurchaseOrder, merchant
 ) -> None:  # type: ignore[no-untyped-def]
     line = _foreign_line(own_order)
-    with merchant_context(merchant):
+    with merchant_context(merchant.pk):
         PurchaseOrder.objects.filter(pk=own_order.pk).update(state=OrderState.CONFIRMED)
     before = _snapshot()
     response = owner_client.post(
@@ -370,7 +370,7 @@ def test_an_order_and_its_backorder_point_at_each_other(
     services.purchase_order_submit(merchant=merchant.pk, order_id=own_order.pk, by=None)
     services.purchase_order_confirm(merchant=merchant.pk, order_id=own_order.pk, by=None)  # 12 of 18 chips
     services.purchase_order_ship(merchant=merchant.pk, order_id=own_order.pk, by=None)
-    with merchant_context(merchant):
+    with merchant_context(merchant.pk):
         backorder = PurchaseOrder.objects.get(backorder_of=own_order)
 
     shipped = owner_client.get(f"/m/{merchant.slug}/restock/orders/{own_order.pk}/").content.decode()
@@ -397,7 +397,7 @@ def test_changes_to_a_submitted_order_are_kept_in_its_history_with_who_made_them
     owner_client.post(f"{url}{line.pk}/", {"step": "1"}, HTTP_HX_REQUEST="true")
     owner_client.post(url, {"code": chips.gtin, "quantity": "6"})
     owner_client.post(f"{url}{line.pk}/", {"remove": "1"}, HTTP_HX_REQUEST="true")
-    with merchant_context(merchant):
+    with merchant_context(merchant.pk):
         steps = list(own_order.transitions.order_by("pk").values_list("to_state", "by_id", "note"))[-3:]
     assert steps == [
         ("submitted", owner.pk, f"Quellwerk Cola 0.5 l: {before} → {before + 12} units"),
@@ -424,7 +424,7 @@ def test_a_persons_run_of_changes_to_a_draft_line_is_one_history_entry(
     url = f"/m/{merchant.slug}/restock/orders/{own_order.pk}/lines/"
 
     def history() -> list[tuple[int | None, str]]:
-        with merchant_context(merchant):
+        with merchant_context(merchant.pk):
             return list(own_order.transitions.order_by("pk").values_list("by_id", "note"))[1:]
 
     for _ in range(3):  # three clicks on "a case more" are one change, 12 units at a time
@@ -442,7 +442,7 @@ def test_a_persons_run_of_changes_to_a_draft_line_is_one_history_entry(
     # Back where the run started, or added and removed again: nothing is left to tell.
     client.post(f"{url}{line.pk}/", {"step": "1"}, HTTP_HX_REQUEST="true")
     owner_client.post(url, {"code": chips.gtin, "quantity": "6"})
-    with merchant_context(merchant):
+    with merchant_context(merchant.pk):
         chips_line = own_order.lines.get(product=chips)
     owner_client.post(f"{url}{chips_line.pk}/", {"remove": "1"}, HTTP_HX_REQUEST="true")
     assert history() == [(owner.pk, f"Quellwerk Cola 0.5 l: {before} → {before + 36} units")]

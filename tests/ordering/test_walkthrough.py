@@ -36,7 +36,7 @@ def test_an_order_from_draft_to_received(
     order_url = response["Location"]
     order_id = int(re.search(r"/orders/(\d+)/$", order_url).group(1))  # type: ignore[union-attr]
     page = owner_client.get(order_url).content.decode()
-    with merchant_context(merchant):
+    with merchant_context(merchant.pk):
         order = PurchaseOrder.objects.get(pk=order_id)
         line = PurchaseOrderLine.objects.get(order=order, product=cola)
     assert order.state == OrderState.DRAFT
@@ -56,7 +56,7 @@ def test_an_order_from_draft_to_received(
     # 3. Submit (after today's cut-off it moves to the next delivery and says so).
     submitted = owner_client.post(f"{order_url}submit/", follow=True).content.decode()
     assert f"order {order.number} moved to the next delivery" in submitted or "is submitted for delivery" in submitted
-    with merchant_context(merchant):
+    with merchant_context(merchant.pk):
         assert PurchaseOrder.objects.get(pk=order_id).state == OrderState.SUBMITTED
 
     # 4. The wholesaler confirms, prints the pick list (picking starts), ships and delivers.
@@ -75,7 +75,7 @@ def test_an_order_from_draft_to_received(
     assert "can no longer be changed here" in refused
     depot_client.post(changelist, {"action": "mark_shipped", "_selected_action": [order_id]})
     depot_client.post(changelist, {"action": "mark_delivered", "_selected_action": [order_id]})
-    with merchant_context(merchant):
+    with merchant_context(merchant.pk):
         lines = {line.product_id: line for line in PurchaseOrderLine.objects.filter(order_id=order_id)}
         assert PurchaseOrder.objects.get(pk=order_id).state == OrderState.DELIVERED
     shipped_cola = lines[cola.pk].shipped_quantity
@@ -84,7 +84,7 @@ def test_an_order_from_draft_to_received(
     assert DepotStock.objects.get(product=cola).on_hand == 240 - wanted
 
     # 5. The owner receives: scans one can, counts two fewer cola than shipped, one damaged; ticks chips.
-    with merchant_context(merchant):
+    with merchant_context(merchant.pk):
         on_hand_before = StoreProduct.objects.get(pk=cola_item.pk).on_hand
     receive_url = f"{order_url}receive/"
     assert "Book into stock" in owner_client.get(receive_url).content.decode()
@@ -112,7 +112,7 @@ def test_an_order_from_draft_to_received(
     assert "the differences went to the wholesaler as a claim" in received.content.decode()
 
     # 6. The claim is visible to the wholesaler in the admin.
-    with merchant_context(merchant):
+    with merchant_context(merchant.pk):
         claim = Claim.objects.get(order_id=order_id)
         assert PurchaseOrder.objects.get(pk=order_id).state == OrderState.RECEIVED
     claims = depot_client.get("/admin/ordering/claim/").content.decode()
@@ -121,7 +121,7 @@ def test_an_order_from_draft_to_received(
     assert depot_client.get(f"/admin/ordering/claim/{claim.pk}/change/").status_code == 200
 
     # 7. The ledger: on hand rose by the good units received, through receipt movements of this order.
-    with merchant_context(merchant):
+    with merchant_context(merchant.pk):
         on_hand_after = StoreProduct.objects.get(pk=cola_item.pk).on_hand
         receipts = list(
             StockMovement.objects.filter(reference=f"ordering.purchaseorder:{order_id}").values_list(

@@ -60,7 +60,7 @@ def camera_make(merchant: Merchant, store: Store, *, name: str = "Drinks shelf",
                 for key in ("s1", "s2")
             ],
         )
-    with merchant_context(merchant):
+    with merchant_context(merchant.pk):
         camera.refresh_from_db()
     return Registered(camera=camera, token=token, products=products)
 

@@ -57,7 +57,7 @@ def test_an_owner_draws_a_slot_on_the_reference_and_saves_it(
     page.click("button[type=submit].btn-primary")
     page.wait_for_url(f"{live_server.url}/m/{merchant.slug}/cameras/{bare.camera.pk}/")
     assert page.locator("svg.slot-map polygon").count() == 1
-    with merchant_context(merchant):
+    with merchant_context(merchant.pk):
         camera = Camera.objects.get(pk=bare.camera.pk)
         slot = Slot.objects.get(camera=camera)
     assert (camera.width, camera.height, camera.calibration_version) == (1280, 720, 1)

@@ -40,7 +40,7 @@ def test_registering_a_camera_twice_under_one_name_leaves_nothing_behind(merchan
         services.camera_register(merchant=merchant, store_id=store.pk, name="Fridge")
     with pytest.raises(ValidationError):
         services.camera_register(merchant=merchant, store_id=store.pk, name="Bad retention", retention_hours=0)
-    with merchant_context(merchant):
+    with merchant_context(merchant.pk):
         assert list(Device.objects.values_list("name", flat=True)) == ["Fridge"]
         assert list(Camera.objects.values_list("name", "retention_hours")) == [("Fridge", 24)]
         assert CameraCursor.objects.get(camera=camera).sequence == -1
@@ -50,7 +50,7 @@ def test_registering_a_camera_twice_under_one_name_leaves_nothing_behind(merchan
 def test_a_store_of_another_merchant_cannot_get_a_camera(merchant: Merchant, other_store: Store) -> None:
     with pytest.raises(ValidationError):
         services.camera_register(merchant=merchant, store_id=other_store.pk, name="Sneaky")
-    with merchant_context(merchant):
+    with merchant_context(merchant.pk):
         assert not Camera.objects.exists()
 
 

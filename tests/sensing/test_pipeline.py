@@ -104,7 +104,7 @@ def test_unsure_events_go_to_the_review_queue(
     send(registered, scene_frames(TAKES))
     process(camera.pk, camera.merchant_id, django_capture_on_commit_callbacks)
     merchant = camera.merchant
-    with merchant_context(merchant):
+    with merchant_context(merchant.pk):
         queue = selectors.review_queue(merchant=merchant)
     assert [(e.slot.key, e.quantity) for e in queue] == [("s1", 1), ("s2", 2)]
     services.shelf_event_review(merchant=merchant, event_id=queue[0].pk, user=owner, is_confirmed=True)
@@ -112,9 +112,9 @@ def test_unsure_events_go_to_the_review_queue(
     # The first decision stands.
     again = services.shelf_event_review(merchant=merchant, event_id=queue[1].pk, user=owner, is_confirmed=True)
     assert again.review == ReviewStatus.REJECTED
-    with merchant_context(merchant):
+    with merchant_context(merchant.pk):
         assert selectors.review_queue(merchant=merchant) == []
-    with merchant_context(merchant):
+    with merchant_context(merchant.pk):
         reviews = list(ShelfEvent.objects.filter(camera=camera).order_by("pk").values_list("review", "reviewed_by"))
     assert reviews == [(ReviewStatus.CONFIRMED, owner.pk), (ReviewStatus.REJECTED, owner.pk)]
 
@@ -138,10 +138,10 @@ def test_an_uncalibrated_camera_keeps_face_blurred_frames_to_pick_a_reference(
 ) -> None:  # type: ignore[no-untyped-def]
     bare = camera_make(merchant, store, name="New camera", calibrate=False)
     upload(bare.client(), 0, shelf.jpeg(shelf.shelf({"s1": 4, "s2": 4})))
-    with merchant_context(merchant):
+    with merchant_context(merchant.pk):
         assert selectors.frames_for_reference(merchant=merchant, camera=bare.camera) == []
     assert process(bare.camera.pk, merchant.pk, django_capture_on_commit_callbacks) == 0
-    with merchant_context(merchant):
+    with merchant_context(merchant.pk):
         [frame] = selectors.frames_for_reference(merchant=merchant, camera=bare.camera)
     assert frame.status == FrameStatus.FLAGGED
     assert frame.is_redacted
@@ -210,7 +210,7 @@ def test_a_stock_out_alert_records_the_empty_shelf_for_restocking_once(
     from sensing.vision import AlertChange
 
     camera = registered.camera
-    with merchant_context(merchant):
+    with merchant_context(merchant.pk):
         slots = {slot.key: slot for slot in Slot.objects.filter(camera=camera)}
         empty = SimpleNamespace(alerts=[AlertChange(kind="stock_out", slot="s1", is_active=True, t=100.0)])
         services._alerts_write(camera, slots, empty)

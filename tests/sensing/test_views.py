@@ -62,7 +62,7 @@ def test_an_owner_registers_a_camera_and_sees_its_token_once(merchant: Merchant,
     token = response.context["new_token"]
     assert token.startswith("lsd_")
     assert token in response.content.decode()
-    with merchant_context(merchant):
+    with merchant_context(merchant.pk):
         camera = Camera.objects.select_related("device").get(name="Fridge")
         assert camera.device.kind == DeviceKind.CAMERA
         assert (camera.purpose, camera.retention_hours) == ("Counts drinks in the fridge.", 12)
@@ -91,7 +91,7 @@ def test_the_camera_page_draws_the_slot_map_and_htmx_gets_only_the_map(
     services.camera_update(
         merchant=merchant, camera_id=registered.camera.pk, purpose="Counts cola.", retention_hours=24
     )
-    with merchant_context(merchant):
+    with merchant_context(merchant.pk):
         Slot.objects.filter(camera=registered.camera, key="s1").update(units=0)
     client = _client(owner)
     body = client.get(f"/m/{merchant.slug}/cameras/{registered.camera.pk}/").content.decode()
@@ -125,7 +125,7 @@ def test_calibration_saves_slots_and_sets_shelf_capacity(merchant: Merchant, sto
         },
     )
     assert response.status_code == 302
-    with merchant_context(merchant):
+    with merchant_context(merchant.pk):
         camera = Camera.objects.get(pk=bare.camera.pk)
         assert (camera.width, camera.height, camera.calibration_version) == (1280, 720, 1)
         assert list(Slot.objects.filter(camera=camera).values_list("key", "capacity", "units")) == [("cola", 8, 5)]
@@ -200,7 +200,7 @@ def test_review_confirms_and_rejects_with_htmx(merchant: Merchant, registered: R
     assert response.status_code == 200
     assert "confirmed" in response.content.decode()
     client.post(f"/m/{merchant.slug}/cameras/events/{second.pk}/review/", {"decision": "reject"})
-    with merchant_context(merchant):
+    with merchant_context(merchant.pk):
         assert list(ShelfEvent.objects.order_by("pk").values_list("review", flat=True)) == ["confirmed", "rejected"]
     assert 'class="event-card"' not in client.get(f"/m/{merchant.slug}/cameras/review/").content.decode()
     crop = client.get(f"/m/{merchant.slug}/cameras/events/{first.pk}/before.jpg")

@@ -46,7 +46,7 @@ def test_frames_are_processed_once_in_order_when_workers_die_mid_frame(
             assert response.status_code == 202, response.content
 
     def cursor() -> CameraCursor:
-        with merchant_context(merchant):
+        with merchant_context(merchant.pk):
             return CameraCursor.objects.get(camera=camera)
 
     def marker(sequence: int) -> Path:
@@ -76,7 +76,7 @@ def test_frames_are_processed_once_in_order_when_workers_die_mid_frame(
     final = cursor()
     # Each committed frame bumps the count once: a frame processed twice would show here.
     assert final.processed_frames == len(frames)
-    with merchant_context(merchant):
+    with merchant_context(merchant.pk):
         rows = list(Frame.objects.filter(camera=camera).order_by("sequence"))
         events = list(
             ShelfEvent.objects.filter(camera=camera)
