@@ -12,7 +12,7 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from merchants.models import Merchant, Role, Store
-from merchants.services import api_token_create
+from merchants.services import api_token_create, invitation_create
 from tests.factories import DeviceFactory, MembershipFactory, MerchantFactory, StoreFactory
 
 pytestmark = pytest.mark.django_db
@@ -92,6 +92,17 @@ def test_query_counts_staff_page(rows: int, merchant: Merchant, owner, django_as
     _page(
         _client(owner), reverse("staff", kwargs={"slug": merchant.slug}), QUERIES_STAFF_PAGE, django_assert_num_queries
     )
+
+
+@pytest.mark.parametrize("rows", ROWS)
+def test_query_counts_staff_page_with_pending_invitations(
+    rows: int, merchant: Merchant, owner, django_assert_num_queries
+) -> None:  # type: ignore[no-untyped-def]
+    for n in range(rows):
+        invitation_create(merchant=merchant, invited_by=owner, email=f"new{n}@example.com", role=Role.CLERK)
+    url = reverse("staff", kwargs={"slug": merchant.slug})
+    body = _page(_client(owner), url, QUERIES_STAFF_PAGE, django_assert_num_queries)
+    assert f"new{rows - 1}@example.com" in body
 
 
 @pytest.mark.parametrize("rows", ROWS)

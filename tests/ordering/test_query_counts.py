@@ -6,6 +6,8 @@ and for twenty, so a query per row (an N+1) fails here.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.test import Client
 from django.urls import reverse
@@ -16,6 +18,7 @@ from merchants.models import Merchant, Store
 from merchants.tenancy import merchant_context
 from ordering.models import Claim, Depot, PurchaseOrder, PurchaseOrderLine, StoreSupply
 from tests.catalog.factories import ProductFactory
+from tests.factories import StoreFactory
 from tests.ordering.conftest import item_for
 
 pytestmark = pytest.mark.django_db
@@ -66,6 +69,28 @@ def test_query_counts_restock_page(
     url = reverse("section_restock", kwargs={"slug": merchant.slug})
     body = _page(owner_client, url, QUERIES_RESTOCK_PAGE, django_assert_num_queries)
     assert all(order.number in body for order in orders)
+
+
+@pytest.mark.parametrize("rows", ROWS)
+def test_query_counts_restock_page_with_other_stores_drafts(
+    rows: int,
+    owner_client: Client,
+    merchant: Merchant,
+    store: Store,
+    supply: StoreSupply,
+    depot: Depot,
+    django_assert_num_queries,  # type: ignore[no-untyped-def]
+) -> None:
+    stores = [StoreFactory(merchant=merchant, name=f"Filiale {n:02d}") for n in range(rows)]
+    with merchant_context(merchant.pk):
+        for n, other in enumerate(stores):
+            PurchaseOrder.objects.create(
+                merchant=merchant, store=other, depot=depot, number=f"PO-D{n:03d}", state="draft",
+                delivery_date=timezone.localdate() + timedelta(days=1),
+            )  # fmt: skip
+    url = reverse("section_restock", kwargs={"slug": merchant.slug}) + f"?store={store.pk}"
+    body = _page(owner_client, url, QUERIES_RESTOCK_PAGE, django_assert_num_queries)
+    assert all(other.name in body for other in stores)
 
 
 @pytest.mark.parametrize("rows", ROWS)
