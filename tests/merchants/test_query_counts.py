@@ -131,7 +131,7 @@ def test_query_counts_api_tokens_page(rows: int, owner, django_assert_num_querie
 
 
 @pytest.mark.parametrize("rows", ROWS)
-def test_query_counts_merchant_list_api(rows: int, merchant: Merchant, owner, django_assert_num_queries) -> None:  # type: ignore[no-untyped-def]
+def test_query_counts_merchant_list_api(rows: int, owner, django_assert_num_queries) -> None:  # type: ignore[no-untyped-def]
     for _ in range(rows - 1):
         MembershipFactory(merchant=MerchantFactory(), user=owner, role=Role.OWNER)
     count = _api_count(

@@ -16,12 +16,13 @@ from django.utils import timezone
 from catalog.models import Product
 from merchants.models import Merchant, Store
 from merchants.tenancy import merchant_context
-from ordering.models import Claim, Depot, PurchaseOrder, PurchaseOrderLine, StoreSupply
+from ordering.models import Claim, Depot, PurchaseOrder, PurchaseOrderLine
 from tests.catalog.factories import ProductFactory
 from tests.factories import StoreFactory
 from tests.ordering.conftest import item_for
 
-pytestmark = pytest.mark.django_db
+# Every test runs with the store supplied by its depot, as the restock pages expect.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("supply")]
 
 ROWS = [1, 20]
 
@@ -60,7 +61,6 @@ def test_query_counts_restock_page(
     owner_client: Client,
     merchant: Merchant,
     store: Store,
-    supply: StoreSupply,
     depot: Depot,
     cola: Product,
     django_assert_num_queries,  # type: ignore[no-untyped-def]
@@ -77,7 +77,6 @@ def test_query_counts_restock_page_with_other_stores_drafts(
     owner_client: Client,
     merchant: Merchant,
     store: Store,
-    supply: StoreSupply,
     depot: Depot,
     django_assert_num_queries,  # type: ignore[no-untyped-def]
 ) -> None:
@@ -99,7 +98,6 @@ def test_query_counts_restock_claims_page(
     owner_client: Client,
     merchant: Merchant,
     store: Store,
-    supply: StoreSupply,
     depot: Depot,
     cola: Product,
     django_assert_num_queries,  # type: ignore[no-untyped-def]
@@ -116,7 +114,6 @@ def test_query_counts_restock_order_lines_page(
     owner_client: Client,
     merchant: Merchant,
     store: Store,
-    supply: StoreSupply,
     depot: Depot,
     django_assert_num_queries,  # type: ignore[no-untyped-def]
 ) -> None:
