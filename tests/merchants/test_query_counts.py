@@ -1,177 +1,111 @@
-"""Query counts of the merchants' list pages and list endpoints, pinned for 1 row and for 20 rows.
-
-Each test warms the session first, then counts one request: the same exact number for one row
-and for twenty, so a query per row (an N+1) fails here.
-"""
+"""Query counts of the merchants' list pages and list endpoints, pinned for 1 row and for 20 rows."""
 
 from __future__ import annotations
 
 import pytest
-from django.test import Client
 from django.urls import reverse
-from rest_framework.test import APIClient
 
 from merchants.models import Merchant, Role, Store
 from merchants.services import api_token_create, invitation_create
 from tests.factories import DeviceFactory, MembershipFactory, MerchantFactory, StoreFactory
+from tests.query_counts import Case, Request, Shop, bearer, case_counted, query_cases, signed_in
 
 pytestmark = pytest.mark.django_db
 
-ROWS = [1, 20]
+
+def _stores(shop: Shop, rows: int) -> list[str]:
+    """Rows stores: the shop's own and rows - 1 more."""
+    return [shop.store.name] + [StoreFactory(merchant=shop.merchant, name=f"Filiale {n}").name for n in range(rows - 1)]
 
 
-def _client(user) -> Client:  # type: ignore[no-untyped-def]
-    client = Client()
-    client.force_login(user)
-    return client
-
-
-def _bearer(user) -> APIClient:  # type: ignore[no-untyped-def]
-    _token, raw = api_token_create(user=user, name="test")
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
-    return client
-
-
-def _stores(merchant: Merchant, rows: int) -> list[Store]:
-    return [StoreFactory(merchant=merchant, name=f"Filiale {n}") for n in range(rows)]
-
-
-def _members(merchant: Merchant, rows: int) -> None:
-    """The owner and rows - 1 more members."""
+def _members(shop: Shop, rows: int) -> None:
+    """Rows members: the owner and rows - 1 clerks."""
     for n in range(rows - 1):
-        MembershipFactory(merchant=merchant, role=Role.CLERK, user__username=f"clerk{n}@example.com")
+        MembershipFactory(merchant=shop.merchant, role=Role.CLERK, user__username=f"clerk{n}@example.com")
 
 
-def _page(client: Client, url: str, queries: int, django_assert_num_queries) -> str:  # type: ignore[no-untyped-def]
-    client.get(url)  # the session, the sign-in and the content types warm up
-    with django_assert_num_queries(queries):
-        response = client.get(url)
-    assert response.status_code == 200, url
-    return response.content.decode()
+def _devices(shop: Shop, rows: int) -> list[str]:
+    return [DeviceFactory(store=shop.store).name for _ in range(rows)]
 
 
-def _api_count(client: APIClient, url: str, queries: int, django_assert_num_queries) -> int:  # type: ignore[no-untyped-def]
-    client.get(url)
-    with django_assert_num_queries(queries):
-        response = client.get(url)
-    assert response.status_code == 200, url
-    return int(response.json()["count"])
+def _page(shop: Shop, name: str, shown: list[str] | None = None) -> Request:
+    return Request(signed_in(shop.owner), reverse(name, kwargs={"slug": shop.merchant.slug}), shown or [])
 
 
-# Pages ------------------------------------------------------------------------------------------
+def _api(shop: Shop, name: str) -> Request:
+    return Request(bearer(shop.owner), reverse(name, kwargs={"merchant_id": shop.merchant.pk}))
 
 
-@pytest.mark.parametrize("rows", ROWS)
-def test_query_counts_dashboard_page(rows: int, merchant: Merchant, owner, django_assert_num_queries) -> None:  # type: ignore[no-untyped-def]
-    stores = _stores(merchant, rows)
-    body = _page(
-        _client(owner),
-        reverse("dashboard", kwargs={"slug": merchant.slug}),
-        QUERIES_DASHBOARD_PAGE,
-        django_assert_num_queries,
-    )
-    assert all(store.name in body for store in stores)
+def dashboard_page(rows: int, shop: Shop) -> Request:
+    return _page(shop, "dashboard", _stores(shop, rows))
 
 
-@pytest.mark.parametrize("rows", ROWS)
-def test_query_counts_stores_page(rows: int, merchant: Merchant, owner, django_assert_num_queries) -> None:  # type: ignore[no-untyped-def]
-    stores = _stores(merchant, rows)
-    body = _page(
-        _client(owner),
-        reverse("stores", kwargs={"slug": merchant.slug}),
-        QUERIES_STORES_PAGE,
-        django_assert_num_queries,
-    )
-    assert all(store.name in body for store in stores)
+def stores_page(rows: int, shop: Shop) -> Request:
+    return _page(shop, "stores", _stores(shop, rows))
 
 
-@pytest.mark.parametrize("rows", ROWS)
-def test_query_counts_staff_page(rows: int, merchant: Merchant, owner, django_assert_num_queries) -> None:  # type: ignore[no-untyped-def]
-    _members(merchant, rows)
-    _page(
-        _client(owner), reverse("staff", kwargs={"slug": merchant.slug}), QUERIES_STAFF_PAGE, django_assert_num_queries
-    )
+def staff_page(rows: int, shop: Shop) -> Request:
+    _members(shop, rows)
+    return _page(shop, "staff", [f"clerk{rows - 2}@example.com"] if rows > 1 else [])
 
 
-@pytest.mark.parametrize("rows", ROWS)
-def test_query_counts_staff_page_with_pending_invitations(
-    rows: int, merchant: Merchant, owner, django_assert_num_queries
-) -> None:  # type: ignore[no-untyped-def]
-    for n in range(rows):
-        invitation_create(merchant=merchant, invited_by=owner, email=f"new{n}@example.com", role=Role.CLERK)
-    url = reverse("staff", kwargs={"slug": merchant.slug})
-    body = _page(_client(owner), url, QUERIES_STAFF_PAGE, django_assert_num_queries)
-    assert f"new{rows - 1}@example.com" in body
+def staff_page_invitations(rows: int, shop: Shop) -> Request:
+    emails = [f"new{n}@example.com" for n in range(rows)]
+    for email in emails:
+        invitation_create(merchant=shop.merchant, invited_by=shop.owner, email=email, role=Role.CLERK)
+    return _page(shop, "staff", emails)
 
 
-@pytest.mark.parametrize("rows", ROWS)
-def test_query_counts_devices_page(
-    rows: int, merchant: Merchant, store: Store, owner, django_assert_num_queries
-) -> None:  # type: ignore[no-untyped-def]
-    devices = [DeviceFactory(store=store) for _ in range(rows)]
-    body = _page(
-        _client(owner),
-        reverse("devices", kwargs={"slug": merchant.slug}),
-        QUERIES_DEVICES_PAGE,
-        django_assert_num_queries,
-    )
-    assert all(device.name in body for device in devices)
+def devices_page(rows: int, shop: Shop) -> Request:
+    return _page(shop, "devices", _devices(shop, rows))
 
 
-@pytest.mark.parametrize("rows", ROWS)
-def test_query_counts_api_tokens_page(rows: int, owner, django_assert_num_queries) -> None:  # type: ignore[no-untyped-def]
-    for n in range(rows):
-        api_token_create(user=owner, name=f"Script {n}")
-    body = _page(_client(owner), reverse("api_tokens"), QUERIES_API_TOKENS_PAGE, django_assert_num_queries)
-    assert f"Script {rows - 1}" in body
+def api_tokens_page(rows: int, shop: Shop) -> Request:
+    names = [f"Script {n}" for n in range(rows)]
+    for name in names:
+        api_token_create(user=shop.owner, name=name)
+    return Request(signed_in(shop.owner), reverse("api_tokens"), names)
 
 
-# API --------------------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize("rows", ROWS)
-def test_query_counts_merchant_list_api(rows: int, owner, django_assert_num_queries) -> None:  # type: ignore[no-untyped-def]
+def merchant_list_api(rows: int, shop: Shop) -> Request:
     for _ in range(rows - 1):
-        MembershipFactory(merchant=MerchantFactory(), user=owner, role=Role.OWNER)
-    count = _api_count(
-        _bearer(owner), reverse("api_merchant_list"), QUERIES_MERCHANT_LIST_API, django_assert_num_queries
-    )
-    assert count == rows
+        MembershipFactory(merchant=MerchantFactory(), user=shop.owner, role=Role.OWNER)
+    return Request(bearer(shop.owner), reverse("api_merchant_list"))
 
 
-@pytest.mark.parametrize("rows", ROWS)
-def test_query_counts_store_list_api(rows: int, merchant: Merchant, owner, django_assert_num_queries) -> None:  # type: ignore[no-untyped-def]
-    _stores(merchant, rows)
-    url = reverse("api_store_list", kwargs={"merchant_id": merchant.pk})
-    assert _api_count(_bearer(owner), url, QUERIES_STORE_LIST_API, django_assert_num_queries) == rows
+def store_list_api(rows: int, shop: Shop) -> Request:
+    _stores(shop, rows)
+    return _api(shop, "api_store_list")
 
 
-@pytest.mark.parametrize("rows", ROWS)
-def test_query_counts_member_list_api(rows: int, merchant: Merchant, owner, django_assert_num_queries) -> None:  # type: ignore[no-untyped-def]
-    _members(merchant, rows)
-    url = reverse("api_member_list", kwargs={"merchant_id": merchant.pk})
-    assert _api_count(_bearer(owner), url, QUERIES_MEMBER_LIST_API, django_assert_num_queries) == rows
+def member_list_api(rows: int, shop: Shop) -> Request:
+    _members(shop, rows)
+    return _api(shop, "api_member_list")
 
 
-@pytest.mark.parametrize("rows", ROWS)
-def test_query_counts_device_list_api(
-    rows: int, merchant: Merchant, store: Store, owner, django_assert_num_queries
-) -> None:  # type: ignore[no-untyped-def]
-    for _ in range(rows):
-        DeviceFactory(store=store)
-    url = reverse("api_device_list", kwargs={"merchant_id": merchant.pk})
-    assert _api_count(_bearer(owner), url, QUERIES_DEVICE_LIST_API, django_assert_num_queries) == rows
+def device_list_api(rows: int, shop: Shop) -> Request:
+    _devices(shop, rows)
+    return _api(shop, "api_device_list")
 
 
-# Measured; a merchant's page pays about a dozen for the session, sign-in, merchant, tenancy,
+# Measured. A merchant's page pays about a dozen for the session, sign-in, merchant, tenancy,
 # membership and navigation; the tokens page is the user's own (session, user, tokens).
-QUERIES_DASHBOARD_PAGE = 16
-QUERIES_STORES_PAGE = 15
-QUERIES_STAFF_PAGE = 16
-QUERIES_DEVICES_PAGE = 16
-QUERIES_API_TOKENS_PAGE = 3
-QUERIES_MERCHANT_LIST_API = 7
-QUERIES_STORE_LIST_API = 10
-QUERIES_MEMBER_LIST_API = 10
-QUERIES_DEVICE_LIST_API = 10
+CASES = query_cases(
+    Case("dashboard page", dashboard_page, 16),
+    Case("stores page", stores_page, 15),
+    Case("staff page", staff_page, 16),
+    Case("staff page invitations", staff_page_invitations, 16),
+    Case("devices page", devices_page, 16),
+    Case("api tokens page", api_tokens_page, 3),
+    Case("merchant list api", merchant_list_api, 7),
+    Case("store list api", store_list_api, 10),
+    Case("member list api", member_list_api, 10),
+    Case("device list api", device_list_api, 10),
+)
+
+
+@pytest.mark.parametrize(("case", "rows"), CASES)
+def test_query_counts(
+    case: Case, rows: int, merchant: Merchant, store: Store, owner, django_assert_num_queries
+) -> None:  # type: ignore[no-untyped-def]
+    case_counted(case, rows, Shop(merchant, store, owner), django_assert_num_queries)
