@@ -26,11 +26,12 @@ def _slots(shop: Shop) -> list[Slot]:
         return list(Slot.objects.filter(camera=camera).order_by("key"))
 
 
-def _events(shop: Shop, rows: int, *, review: str) -> None:
-    """Rows events on the camera's two slots, each with its before and after crop."""
+def _events(shop: Shop, rows: int, *, review: str) -> list[str]:
+    """Rows events on the camera's two slots, each with its before and after crop; their ids."""
     slots = _slots(shop)
     crop = shelf.jpeg(shelf.shelf({"s1": 4})[100:340, 140:620])
     now = timezone.now()
+    ids = []
     with merchant_context(shop.merchant.pk):
         for n in range(rows):
             event = ShelfEvent(
@@ -41,17 +42,22 @@ def _events(shop: Shop, rows: int, *, review: str) -> None:
             event.before_crop.save("before.jpg", SimpleUploadedFile("b.jpg", crop), save=False)
             event.after_crop.save("after.jpg", SimpleUploadedFile("a.jpg", crop), save=False)
             event.save()
+            ids.append(str(event.pk))
+    return ids
 
 
 def _alerts(shop: Shop, rows: int) -> None:
-    """Rows ended alerts on the camera's two slots, an hour apart."""
+    """Rows alerts on the camera's two slots, every other one still open (one open per slot and kind)."""
     slots = _slots(shop)
+    kinds = list(AlertKind)
     now = timezone.now()
     with merchant_context(shop.merchant.pk):
         for n in range(rows):
+            is_open, index = n % 2 == 0, n // 2
             Alert.objects.create(
-                merchant=shop.merchant, camera=slots[0].camera, slot=slots[n % 2], kind=AlertKind.STOCK_OUT,
-                started_at=now - timedelta(hours=n + 1), ended_at=now - timedelta(hours=n, minutes=30),
+                merchant=shop.merchant, camera=slots[0].camera, slot=slots[index // len(kinds) % 2],
+                kind=kinds[index % len(kinds)], started_at=now - timedelta(hours=n + 1),
+                ended_at=None if is_open else now - timedelta(hours=n, minutes=30),
             )  # fmt: skip
 
 
@@ -72,18 +78,18 @@ def cameras_page(rows: int, shop: Shop) -> Request:
 
 
 def camera_events_page(rows: int, shop: Shop) -> Request:
-    _events(shop, rows, review=ReviewStatus.ACCEPTED)
-    return _page(shop, "camera_events")
+    ids = _events(shop, rows, review=ReviewStatus.ACCEPTED)
+    return _page(shop, "camera_events", [f'id="event-{pk}"' for pk in ids])
 
 
 def camera_review_page(rows: int, shop: Shop) -> Request:
-    _events(shop, rows, review=ReviewStatus.PENDING)
-    return _page(shop, "camera_review")
+    ids = _events(shop, rows, review=ReviewStatus.PENDING)
+    return _page(shop, "camera_review", [f'id="review-{pk}"' for pk in ids])
 
 
 def camera_alerts_page(rows: int, shop: Shop) -> Request:
     _alerts(shop, rows)
-    return _page(shop, "camera_alerts")
+    return _page(shop, "camera_alerts", ["Drinks shelf"])
 
 
 def shelf_event_list_api(rows: int, shop: Shop) -> Request:
