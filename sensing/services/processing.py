@@ -50,6 +50,7 @@ logger = logging.getLogger("lingshou.sensing")
 REVIEW_BELOW_CONFIDENCE = 0.8
 
 
+# Camera models are built from the reference image once per process and calibration version.
 _MODELS: OrderedDict[tuple[int, int], CameraModel] = OrderedDict()
 _MODELS_KEPT = 64
 
