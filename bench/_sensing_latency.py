@@ -118,7 +118,7 @@ def _cameras(count: int, recording: Path) -> tuple[Any, list[tuple[Any, str]]]:
     from merchants.models import Merchant, Wholesaler
     from merchants.services import store_create
     from merchants.tenancy import merchant_context, platform_access
-    from sensing import services
+    from sensing.services.cameras import SlotInput, camera_calibrate, camera_register
 
     stamp = str(int(time.time() * 1000))[-9:]
     with platform_access(reason="bench: sensing set-up", actor="bench"):
@@ -134,13 +134,13 @@ def _cameras(count: int, recording: Path) -> tuple[Any, list[tuple[Any, str]]]:
     reference = (recording / calibration["reference"]).read_bytes()
     cameras = []
     for index in range(count):
-        camera, token = services.camera_register(merchant=merchant, store_id=store.pk, name=f"Camera {index + 1}")
-        services.camera_calibrate(
+        camera, token = camera_register(merchant=merchant, store_id=store.pk, name=f"Camera {index + 1}")
+        camera_calibrate(
             merchant=merchant,
             camera_id=camera.pk,
             reference=reference,
             slots=[
-                services.SlotInput(
+                SlotInput(
                     key=slot["slot"],
                     store_product_id=products[i].pk,
                     polygon=slot["polygon"],
@@ -160,7 +160,8 @@ def _baseline(recording: Path, frames: list[bytes]) -> dict[str, float]:
     import numpy as np
 
     from sensing.vision.evaluate import calibrations_load
-    from sensing.vision.pipeline import camera_model_build, camera_state_initial, frame_process
+    from sensing.vision.model import camera_model_build, camera_state_initial
+    from sensing.vision.pipeline import frame_process
 
     decode, pipeline = [], []
     [calibration] = calibrations_load(recording)

@@ -6,11 +6,10 @@ pipeline runs later on the ``sensing`` queue (enqueued after commit).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import APIException, NotFound
@@ -22,8 +21,9 @@ from rest_framework.throttling import SimpleRateThrottle
 from catalog.api import StoreScopedApi
 from core.api import error_body, paginated
 from merchants.access import DeviceApi
-from sensing import services
 from sensing.models import Alert, AlertKind, Camera, EventKind, Frame, FrameStatus, ReviewStatus, ShelfEvent
+from sensing.querysets import CameraRowQuerySet
+from sensing.services.ingest import FrameRejected, camera_heartbeat, frame_ingest
 
 
 class PayloadTooLarge(APIException):
@@ -38,7 +38,7 @@ class DeviceRateThrottle(SimpleRateThrottle):
     scope = "sensing_device"
     rate = "600/min"
 
-    def get_cache_key(self, request: Request, view: Any) -> str | None:
+    def get_cache_key(self, request: Request, _view: Any) -> str | None:
         device = getattr(request, "auth", None)
         pk = getattr(device, "pk", None)
         return None if pk is None else self.cache_format % {"scope": self.scope, "ident": pk}
@@ -87,13 +87,13 @@ class FrameUploadApi(DeviceApi):
         if upload.size > limit:
             raise PayloadTooLarge(f"A frame may have at most {limit} bytes.")
         try:
-            frame, created = services.frame_ingest(
+            frame, created = frame_ingest(
                 device=self.device,
                 sequence=data.validated_data["sequence"],
                 captured_at=data.validated_data["captured_at"],
                 data=upload.read(),
             )
-        except services.FrameRejected as error:
+        except FrameRejected as error:
             return Response(error_body(str(error.code), error.messages[0]), status=status.HTTP_400_BAD_REQUEST)
         except ValidationError as error:
             return _not_a_camera(error)
@@ -111,12 +111,16 @@ class HeartbeatApi(DeviceApi):
         is_calibrated = serializers.BooleanField()
 
     @extend_schema(request=None, responses=HeartbeatOutput, summary="Camera heartbeat")
-    def post(self, request: Request) -> Response:
+    def post(self, _request: Request) -> Response:
         try:
-            camera = services.camera_heartbeat(device=self.device)
+            camera = camera_heartbeat(device=self.device)
         except ValidationError as error:
             return _not_a_camera(error)
-        last = Frame.objects.filter(merchant_id=camera.merchant_id, camera=camera).order_by("-sequence").first()
+        last = (
+            Frame.objects.for_merchant_camera(merchant_id=camera.merchant_id, camera_id=camera.pk)
+            .order_by("-sequence")
+            .first()
+        )
         return Response(
             self.HeartbeatOutput(
                 {
@@ -168,22 +172,27 @@ class AlertFilter(_ListFilter):
     open = serializers.BooleanField(required=False, default=None, allow_null=True, help_text="Open or ended only.")
 
 
+# The rows a camera list starts from: shelf events or alerts, each with its own vocabulary.
+_Rows = TypeVar("_Rows", bound=CameraRowQuerySet)
+
+
 class _CameraListApi(StoreScopedApi):
     """A list of one kind of camera record in the store, filtered by the query parameters."""
 
     filter_class: type[_ListFilter]
     time_field: str
 
-    def rows(self, request: Request, queryset: QuerySet[Any]) -> tuple[QuerySet[Any], dict[str, Any]]:
+    def rows(self, request: Request, queryset: _Rows) -> tuple[_Rows, dict[str, Any]]:
         """The store's rows after the common filters, and the checked query for the view's own."""
         form = self.filter_class(data=request.query_params)
         form.is_valid(raise_exception=True)  # a bad value is a 400 naming the field, never ignored
         query = dict(form.validated_data)
         rows = queryset.filter(merchant=self.merchant, camera__store=self.store)
         if "camera" in query:
-            if not Camera.objects.filter(merchant=self.merchant, store=self.store, pk=query["camera"]).exists():
+            cameras = Camera.objects.for_merchant(self.merchant).for_store(self.store.pk)
+            if not cameras.filter(pk=query["camera"]).exists():
                 raise NotFound("No such camera in this store.")
-            rows = rows.filter(camera_id=query["camera"])
+            rows = rows.for_camera(query["camera"])
         if "since" in query:
             rows = rows.filter(**{f"{self.time_field}__gte": query["since"]})
         if query.get("kind"):
@@ -197,7 +206,7 @@ class ShelfEventListApi(_CameraListApi):
     filter_class, time_field = EventFilter, "occurred_at"
 
     @extend_schema(parameters=[EventFilter], responses=ShelfEventOutput(many=True))
-    def get(self, request: Request, merchant_id: int, store_id: int) -> Response:
+    def get(self, request: Request, merchant_id: int, store_id: int) -> Response:  # noqa: ARG002, RUF100 - URL kwargs, passed by keyword; StoreScopedApi resolves them (RUF100 only until ARG is switched on)
         events, query = self.rows(request, ShelfEvent.objects.select_related("slot__store_product"))
         if query.get("review"):
             events = events.filter(review=query["review"])
@@ -210,8 +219,8 @@ class AlertListApi(_CameraListApi):
     filter_class, time_field = AlertFilter, "started_at"
 
     @extend_schema(parameters=[AlertFilter], responses=AlertOutput(many=True))
-    def get(self, request: Request, merchant_id: int, store_id: int) -> Response:
+    def get(self, request: Request, merchant_id: int, store_id: int) -> Response:  # noqa: ARG002, RUF100 - URL kwargs, passed by keyword; StoreScopedApi resolves them (RUF100 only until ARG is switched on)
         alerts, query = self.rows(request, Alert.objects.select_related("slot"))
         if query.get("open") is not None:
-            alerts = alerts.filter(ended_at__isnull=query["open"])
+            alerts = alerts.is_open(query["open"])
         return paginated(self, request, alerts, AlertOutput)

@@ -20,8 +20,8 @@ from catalog.models import StoreProduct
 from merchants.demo import MERCHANTS
 from merchants.models import Merchant, Store
 from merchants.tenancy import merchant_context, platform_access
-from sensing import services
 from sensing.models import Camera
+from sensing.services import cameras as services
 
 DEMO_MINUTES = 4.0
 DEMO_SEED = 20261122

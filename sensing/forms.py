@@ -10,7 +10,7 @@ from django.db.models import QuerySet
 
 from merchants.models import Store
 from sensing.models import DEFAULT_RETENTION_HOURS, Frame
-from sensing.services import SlotInput
+from sensing.services.cameras import SlotInput
 
 
 class CameraRegisterForm(forms.Form):

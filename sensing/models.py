@@ -2,20 +2,24 @@
 
 A camera is a ``merchants.Device`` (its token) plus what sensing needs: a purpose shoppers read,
 a retention period, a calibration (reference image and slot polygons) and the pipeline's cursor.
-Frames are processed in sequence order, one transaction per frame (sensing/services.py).
+Frames are processed in sequence order, one transaction per frame (sensing/services/processing.py).
 """
 
 from __future__ import annotations
+
+from typing import ClassVar
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import Manager, Q
 from django.utils import timezone
 
 from catalog.models import StoreProduct
 from merchants.models import Device, Store, TenantModel
+from sensing.choices import AlertKind, EventKind, FrameStatus, ReviewStatus
+from sensing.querysets import AlertQuerySet, CameraQuerySet, CameraRowQuerySet, FrameQuerySet, ShelfEventQuerySet
 
 DEFAULT_RETENTION_HOURS = 24
 
@@ -60,6 +64,8 @@ class Camera(TenantModel):
     last_heartbeat_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
+    objects: ClassVar[Manager[Camera]] = CameraQuerySet.as_manager()
+
     class Meta:
         constraints = [
             models.UniqueConstraint(
@@ -98,6 +104,8 @@ class CameraCursor(TenantModel):
     processed_at = models.DateTimeField(null=True, blank=True)
     captured_at = models.DateTimeField(null=True, blank=True)
 
+    objects: ClassVar[Manager[CameraCursor]] = CameraRowQuerySet.as_manager()
+
     def __str__(self) -> str:
         return f"cursor of camera {self.camera_id} at {self.sequence}"
 
@@ -128,6 +136,8 @@ class Slot(TenantModel):
     is_wrong_product = models.BooleanField(default=False)
     updated_at = models.DateTimeField(default=timezone.now)
 
+    objects: ClassVar[Manager[Slot]] = CameraRowQuerySet.as_manager()
+
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["merchant", "camera", "key"], name="slot_unique_key_per_camera"),
@@ -150,13 +160,6 @@ class Slot(TenantModel):
                 )
 
 
-class FrameStatus(models.TextChoices):
-    RECEIVED = "received", "Received"
-    PROCESSED = "processed", "Processed"
-    # Kept but not processed: the camera had no calibration, or the frame came after a later one.
-    FLAGGED = "flagged", "Flagged"
-
-
 class Frame(TenantModel):
     """One JPEG a camera sent. The stored image is the original until processed, then redacted or gone."""
 
@@ -174,6 +177,8 @@ class Frame(TenantModel):
     # Faces blurred: only such a picture is ever shown (evidence, or a reference to pick).
     is_redacted = models.BooleanField(default=False)
 
+    objects: ClassVar[Manager[Frame]] = FrameQuerySet.as_manager()
+
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["merchant", "camera", "sequence"], name="frame_unique_sequence"),
@@ -185,20 +190,6 @@ class Frame(TenantModel):
 
     def __str__(self) -> str:
         return f"frame {self.sequence} of camera {self.camera_id}"
-
-
-class EventKind(models.TextChoices):
-    TAKE = "take", "Taken"
-    PUT_BACK = "put_back", "Put back"
-    RESTOCK = "restock", "Restocked"
-
-
-class ReviewStatus(models.TextChoices):
-    # Confident enough to count without a person looking at it.
-    ACCEPTED = "accepted", "Accepted"
-    PENDING = "pending", "Needs review"
-    CONFIRMED = "confirmed", "Confirmed"
-    REJECTED = "rejected", "Rejected"
 
 
 class ShelfEvent(TenantModel):
@@ -221,6 +212,17 @@ class ShelfEvent(TenantModel):
     reviewed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
+    objects: ClassVar[Manager[ShelfEvent]] = ShelfEventQuerySet.as_manager()
+    # How {% status_badge event "review" %} colours each review state.
+    BADGE_TONES: ClassVar[dict[str, dict[str, str]]] = {
+        "review": {
+            ReviewStatus.ACCEPTED: "neutral",
+            ReviewStatus.PENDING: "warning",
+            ReviewStatus.CONFIRMED: "success",
+            ReviewStatus.REJECTED: "neutral",
+        }
+    }
+
     class Meta:
         indexes = [
             models.Index(fields=["merchant", "camera", "-occurred_at"], name="shelfevent_camera_time"),
@@ -235,17 +237,6 @@ class ShelfEvent(TenantModel):
         return self.review == ReviewStatus.PENDING
 
 
-class AlertKind(models.TextChoices):
-    LOW_STOCK = "low_stock", "Low stock"
-    STOCK_OUT = "stock_out", "Out of stock"
-    WRONG_PRODUCT = "wrong_product", "Wrong product in slot"
-    BLURRED = "blurred", "Picture blurred"
-    DARK = "dark", "Picture dark"
-    MOVED = "moved", "Camera moved"
-    BLOCKED = "blocked", "View blocked"
-    OFFLINE = "offline", "Camera offline"
-
-
 class Alert(TenantModel):
     """A condition on a camera or one of its slots, open from started_at until ended_at."""
 
@@ -254,6 +245,10 @@ class Alert(TenantModel):
     kind = models.CharField(max_length=20, choices=AlertKind.choices)
     started_at = models.DateTimeField()
     ended_at = models.DateTimeField(null=True, blank=True)
+
+    objects: ClassVar[Manager[Alert]] = AlertQuerySet.as_manager()
+    # How {% status_badge alert "kind" %} colours an alert: every kind is something to look at.
+    BADGE_TONES: ClassVar[dict[str, dict[str, str]]] = {"kind": dict.fromkeys(AlertKind.values, "warning")}
 
     class Meta:
         constraints = [

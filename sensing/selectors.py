@@ -9,8 +9,9 @@ from django.db.models import QuerySet
 from django.http import Http404
 from django.utils import timezone
 
+from catalog.models import StoreProduct
 from merchants.models import Device, DeviceKind, Merchant, Store
-from sensing.models import DEFAULT_RETENTION_HOURS, Alert, Camera, Frame, ReviewStatus, ShelfEvent, Slot
+from sensing.models import DEFAULT_RETENTION_HOURS, Alert, Camera, Frame, ShelfEvent, Slot
 
 
 def camera_list(*, merchant: Merchant) -> QuerySet[Camera]:
@@ -37,9 +38,10 @@ def camera_is_online(camera: Camera) -> bool:
 
 
 def slot_list(*, merchant: Merchant, camera: Camera) -> QuerySet[Slot]:
+    """The camera's slots with their products, by key."""
     return (
         Slot.objects.for_merchant(merchant)
-        .filter(camera=camera)
+        .for_camera(camera.pk)
         .select_related("store_product", "store_product__product")
         .order_by("key")
     )
@@ -47,25 +49,21 @@ def slot_list(*, merchant: Merchant, camera: Camera) -> QuerySet[Slot]:
 
 def event_list(*, merchant: Merchant, camera: Camera | None = None, limit: int = 50) -> list[ShelfEvent]:
     """The latest shelf events, newest first."""
-    events = ShelfEvent.objects.for_merchant(merchant).select_related(
-        "slot", "slot__store_product", "slot__store_product__product", "camera"
-    )
+    events = ShelfEvent.objects.for_merchant(merchant).with_product()
     if camera is not None:
-        events = events.filter(camera=camera)
+        events = events.for_camera(camera.pk)
     return list(events.order_by("-occurred_at", "-pk")[:limit])
 
 
 def review_queue(*, merchant: Merchant, limit: int = 100) -> list[ShelfEvent]:
     """Events waiting for a person's decision, oldest first."""
     return list(
-        ShelfEvent.objects.for_merchant(merchant)
-        .filter(review=ReviewStatus.PENDING)
-        .select_related("slot", "slot__store_product", "slot__store_product__product", "camera")
-        .order_by("occurred_at", "pk")[:limit]
+        ShelfEvent.objects.for_merchant(merchant).pending_review().with_product().order_by("occurred_at", "pk")[:limit]
     )
 
 
 def shelf_event_get(*, merchant: Merchant, event_id: int) -> ShelfEvent:
+    """One of the merchant's shelf events; 404 for anyone else's."""
     event = ShelfEvent.objects.for_merchant(merchant).filter(pk=event_id).first()
     if event is None:
         raise Http404("No such event.")
@@ -76,9 +74,9 @@ def alert_list(*, merchant: Merchant, camera: Camera | None = None, is_active: b
     """Alerts, open ones first, newest first."""
     alerts = Alert.objects.for_merchant(merchant).select_related("slot", "camera")
     if camera is not None:
-        alerts = alerts.filter(camera=camera)
+        alerts = alerts.for_camera(camera.pk)
     if is_active is not None:
-        alerts = alerts.filter(ended_at__isnull=is_active)
+        alerts = alerts.is_open(is_active)
     return list(alerts.order_by("-started_at", "-pk")[:100])
 
 
@@ -86,9 +84,28 @@ def frames_for_reference(*, merchant: Merchant, camera: Camera, limit: int = 12)
     """Stored frames an owner may pick as the calibration reference (newest first)."""
     return list(
         Frame.objects.for_merchant(merchant)
-        .filter(camera=camera, is_redacted=True)
-        .exclude(image="")
+        .for_camera(camera.pk)
+        .redacted()
+        .with_picture()
         .order_by("-sequence")[:limit]
+    )
+
+
+def reference_frame_get(*, merchant: Merchant, frame_id: int) -> Frame:
+    """A stored frame an owner may pick as the calibration reference; 404 for any other."""
+    frame = Frame.objects.for_merchant(merchant).filter(pk=frame_id).first()
+    if frame is None or frame not in frames_for_reference(merchant=merchant, camera=frame.camera):
+        raise Http404("No such picture.")
+    return frame
+
+
+def slot_products(*, merchant: Merchant, camera: Camera) -> QuerySet[StoreProduct]:
+    """The products a slot of this camera may hold: those its store sells, by name."""
+    return (
+        StoreProduct.objects.for_merchant(merchant)
+        .filter(store_id=camera.store_id, is_active=True)
+        .select_related("product")
+        .order_by("local_name", "product__name")
     )
 
 

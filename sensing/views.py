@@ -14,13 +14,14 @@ from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from catalog.models import StoreProduct
-from core.http import MerchantRequest, error_message
+from core.http import MerchantRequest, error_message, is_partial, render_page
 from merchants.access import PERMISSION_MESSAGES, merchant_view
 from merchants.selectors import store_list
-from sensing import selectors, services
+from sensing import selectors
 from sensing.forms import CalibrationForm, CameraRegisterForm, CameraSettingsForm
-from sensing.models import Camera, Frame, ShelfEvent
+from sensing.models import Camera, ShelfEvent
+from sensing.services import cameras as camera_services
+from sensing.services import review as review_services
 
 
 def _section(request: MerchantRequest) -> None:
@@ -58,7 +59,7 @@ def cameras(request: MerchantRequest) -> HttpResponse:
             raise PermissionDenied(PERMISSION_MESSAGES["manage_devices"])
         if form.is_valid():
             try:
-                camera, new_token = services.camera_register(
+                camera, new_token = camera_services.camera_register(
                     merchant=merchant,
                     store_id=form.cleaned_data["store"].pk,
                     name=form.cleaned_data["name"],
@@ -86,57 +87,57 @@ def cameras(request: MerchantRequest) -> HttpResponse:
         "review_count": len(selectors.review_queue(merchant=merchant)),
         "open_alerts": selectors.alert_list(merchant=merchant, is_active=True),
     }
-    template = "dashboard/sensing/cameras.html#health" if request.htmx and request.method == "GET" else None
-    return render(request, template or "dashboard/sensing/cameras.html", context, status=status)
+    return render_page(request, "dashboard/sensing/cameras.html", context, partial="health", status=status)
 
 
 @merchant_view()
 def camera_detail(request: MerchantRequest, camera_id: int) -> HttpResponse:
     """One camera: the live slot map over its reference, health, events and alerts (htmx refreshes the map)."""
     _section(request)
+    camera = selectors.camera_get(merchant=request.merchant, camera_id=camera_id)
+    form = CameraSettingsForm(initial={"purpose": camera.purpose, "retention_hours": camera.retention_hours})
+    return render_page(request, "dashboard/sensing/camera.html", _camera_context(request, camera, form), partial="live")
+
+
+def _camera_context(request: MerchantRequest, camera: Camera, settings_form: CameraSettingsForm) -> dict[str, object]:
     merchant = request.merchant
-    camera = selectors.camera_get(merchant=merchant, camera_id=camera_id)
-    slots = list(selectors.slot_list(merchant=merchant, camera=camera))
-    context = {
+    return {
         "camera": camera,
         "cursor": getattr(camera, "cursor", None),
         "is_online": selectors.camera_is_online(camera),
-        "slots": slots,
+        "slots": list(selectors.slot_list(merchant=merchant, camera=camera)),
         "events": selectors.event_list(merchant=merchant, camera=camera, limit=30),
         "alerts": selectors.alert_list(merchant=merchant, camera=camera),
-        "settings_form": CameraSettingsForm(
-            initial={"purpose": camera.purpose, "retention_hours": camera.retention_hours}
-        ),
+        "settings_form": settings_form,
     }
-    template = "dashboard/sensing/camera.html#live" if request.htmx else "dashboard/sensing/camera.html"
-    return render(request, template, context)
 
 
 @require_POST
 @merchant_view("manage_devices")
 def camera_settings(request: MerchantRequest, camera_id: int) -> HttpResponse:
+    """Save what shoppers are told about a camera and how long it keeps pictures (for its whole store if asked)."""
     merchant = request.merchant
     camera = selectors.camera_get(merchant=merchant, camera_id=camera_id)
     form = CameraSettingsForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, "; ".join(str(m) for errors in form.errors.values() for m in errors))
-        return redirect("camera_detail", slug=merchant.slug, camera_id=camera.pk)
-    try:
-        services.camera_update(
-            merchant=merchant,
-            camera_id=camera.pk,
-            purpose=form.cleaned_data["purpose"],
-            retention_hours=form.cleaned_data["retention_hours"],
-        )
-        if form.cleaned_data["apply_to_store"]:
-            services.store_retention_set(
-                merchant=merchant, store_id=camera.store_id, retention_hours=form.cleaned_data["retention_hours"]
+    if form.is_valid():
+        try:
+            camera_services.camera_settings_save(
+                merchant=merchant,
+                camera_id=camera.pk,
+                purpose=form.cleaned_data["purpose"],
+                retention_hours=form.cleaned_data["retention_hours"],
+                is_for_store=form.cleaned_data["apply_to_store"],
             )
-    except ValidationError as error:
-        messages.error(request, error_message(error))
+        except ValidationError as error:
+            messages.error(request, error_message(error))
+        else:
+            messages.success(request, "Saved. Shoppers see the new purpose and retention at the entrance page.")
+            return redirect("camera_detail", slug=merchant.slug, camera_id=camera.pk)
     else:
-        messages.success(request, "Saved. Shoppers see the new purpose and retention at the entrance page.")
-    return redirect("camera_detail", slug=merchant.slug, camera_id=camera.pk)
+        messages.error(request, "; ".join(str(m) for errors in form.errors.values() for m in errors))
+    _section(request)
+    context = _camera_context(request, camera, form)
+    return render(request, "dashboard/sensing/camera.html", context, status=400)
 
 
 @merchant_view("manage_devices")
@@ -153,7 +154,7 @@ def camera_calibrate(request: MerchantRequest, camera_id: int) -> HttpResponse:
             reference = form.cleaned_data["reference"]
             picked = form.cleaned_data["reference_frame"]
             try:
-                services.camera_calibrate(
+                camera_services.camera_calibrate(
                     merchant=merchant,
                     camera_id=camera.pk,
                     slots=form.cleaned_data["slots"],
@@ -168,12 +169,7 @@ def camera_calibrate(request: MerchantRequest, camera_id: int) -> HttpResponse:
                 return redirect("camera_detail", slug=merchant.slug, camera_id=camera.pk)
         else:
             status = 400
-    products = (
-        StoreProduct.objects.for_merchant(merchant)
-        .filter(store_id=camera.store_id, is_active=True)
-        .select_related("product")
-        .order_by("local_name", "product__name")
-    )
+    products = selectors.slot_products(merchant=merchant, camera=camera)
     slots = [
         {
             "key": s.key,
@@ -208,8 +204,7 @@ def events(request: MerchantRequest) -> HttpResponse:
     """The shelf-event feed of every camera, newest first, with before/after crops."""
     _section(request)
     context = {"events": selectors.event_list(merchant=request.merchant, limit=100)}
-    template = "dashboard/sensing/events.html#feed" if request.htmx else "dashboard/sensing/events.html"
-    return render(request, template, context)
+    return render_page(request, "dashboard/sensing/events.html", context, partial="feed")
 
 
 @merchant_view()
@@ -224,16 +219,20 @@ def review(request: MerchantRequest) -> HttpResponse:
 @require_POST
 @merchant_view("manage_stock")
 def event_review(request: MerchantRequest, event_id: int) -> HttpResponse:
+    """Confirm or reject one event of the review queue: htmx swaps the event for the decision, a form redirects."""
     merchant = request.merchant
     event = selectors.shelf_event_get(merchant=merchant, event_id=event_id)
     decision = request.POST.get("decision")
     if decision not in ("confirm", "reject"):
         messages.error(request, "Choose confirm or reject.")
-        return redirect("camera_review", slug=merchant.slug)
-    event = services.shelf_event_review(
+        _section(request)
+        return render(
+            request, "dashboard/sensing/review.html", {"events": selectors.review_queue(merchant=merchant)}, status=400
+        )
+    event = review_services.shelf_event_review(
         merchant=merchant, event_id=event.pk, user=request.user, is_confirmed=decision == "confirm"
     )
-    if request.htmx:
+    if is_partial(request):
         return render(request, "dashboard/sensing/review.html#decided", {"event": event})
     messages.success(request, f"Event {event.get_review_display().lower()}.")
     return redirect("camera_review", slug=merchant.slug)
@@ -241,6 +240,7 @@ def event_review(request: MerchantRequest, event_id: int) -> HttpResponse:
 
 @merchant_view()
 def alerts(request: MerchantRequest) -> HttpResponse:
+    """Open alerts of every camera, and those that ended, newest first."""
     _section(request)
     merchant = request.merchant
     return render(
@@ -254,6 +254,7 @@ def alerts(request: MerchantRequest) -> HttpResponse:
 
 
 def _picture(field: object) -> FileResponse:
+    """A stored picture as a private JPEG response; 404 when it is gone."""
     if not field:
         raise Http404("No such picture.")
     response = FileResponse(field.open("rb"), content_type="image/jpeg")  # type: ignore[attr-defined]
@@ -264,12 +265,14 @@ def _picture(field: object) -> FileResponse:
 
 @merchant_view()
 def camera_reference(request: MerchantRequest, camera_id: int) -> FileResponse:
+    """The camera's calibration reference picture."""
     camera: Camera = selectors.camera_get(merchant=request.merchant, camera_id=camera_id)
     return _picture(camera.reference_image)
 
 
 @merchant_view()
 def event_crop(request: MerchantRequest, event_id: int, which: str) -> FileResponse:
+    """An event's before or after crop."""
     event: ShelfEvent = selectors.shelf_event_get(merchant=request.merchant, event_id=event_id)
     if which not in ("before", "after"):
         raise Http404("No such picture.")
@@ -279,7 +282,4 @@ def event_crop(request: MerchantRequest, event_id: int, which: str) -> FileRespo
 @merchant_view("manage_devices")
 def frame_picture(request: MerchantRequest, frame_id: int) -> FileResponse:
     """A stored (redacted) frame, for picking a calibration reference."""
-    frame = Frame.objects.for_merchant(request.merchant).filter(pk=frame_id).first()
-    if frame is None or frame not in selectors.frames_for_reference(merchant=request.merchant, camera=frame.camera):
-        raise Http404("No such picture.")
-    return _picture(frame.image)
+    return _picture(selectors.reference_frame_get(merchant=request.merchant, frame_id=frame_id).image)

@@ -1,6 +1,7 @@
 """Framework-free shelf-camera pipeline: numpy and OpenCV in, plain data out (see ``types``)."""
 
-from sensing.vision.pipeline import camera_model_build, camera_state_initial, frame_process
+from sensing.vision.model import camera_model_build, camera_state_initial
+from sensing.vision.pipeline import frame_process
 from sensing.vision.types import (
     AlertChange,
     Calibration,

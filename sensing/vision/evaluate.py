@@ -16,7 +16,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from sensing.vision.pipeline import camera_model_build, camera_state_initial, frame_process
+from sensing.vision.model import camera_model_build, camera_state_initial
+from sensing.vision.pipeline import frame_process
 from sensing.vision.types import HEALTH_KINDS, AlertChange, Calibration, CameraModel, SlotSpec
 
 EVENT_WINDOW_S = 5.0
@@ -55,8 +56,8 @@ def calibrations_load(folder: Path) -> list[Calibration]:
 class Run:
     """What the pipeline produced over a recording."""
 
-    events: list[dict] = field(default_factory=list)  # type: ignore[type-arg]
-    alerts: list[dict] = field(default_factory=list)  # type: ignore[type-arg]  # intervals
+    events: list[dict] = field(default_factory=list)
+    alerts: list[dict] = field(default_factory=list)  # intervals
     units: dict[tuple[str, str], list[tuple[float, int]]] = field(default_factory=dict)
     blur: dict[str, list[tuple[int, int, int, int]]] = field(default_factory=dict)  # file -> blurred boxes
     ms_per_frame: list[float] = field(default_factory=list)
@@ -105,7 +106,13 @@ def recording_run(folder: Path, *, keep_blur_for: set[str] | None = None) -> Run
     return run
 
 
-def _alerts_track(run: Run, camera: str, changes: list[AlertChange], open_alerts, cleared_at) -> None:  # type: ignore[no-untyped-def]
+# Open alerts and when alerts were last cleared, by (camera, kind, slot).
+_AlertTimes = dict[tuple[str, str, str | None], float]
+
+
+def _alerts_track(
+    run: Run, camera: str, changes: list[AlertChange], open_alerts: _AlertTimes, cleared_at: _AlertTimes
+) -> None:
     for change in changes:
         key = (camera, change.kind, change.slot)
         if change.is_active:
@@ -130,7 +137,7 @@ def _ratio(numerator: float, denominator: float) -> float | None:
     return round(numerator / denominator, 4) if denominator else None
 
 
-def _events_match(truth: list[dict], found: list[dict]) -> list[tuple[dict, dict]]:  # type: ignore[type-arg]
+def _events_match(truth: list[dict], found: list[dict]) -> list[tuple[dict, dict]]:
     """Greedy one-to-one matching by closeness in time: same camera, slot and kind within 5 s."""
     pairs = []
     for true in truth:
@@ -156,10 +163,10 @@ def _events_match(truth: list[dict], found: list[dict]) -> list[tuple[dict, dict
     return matched
 
 
-def _intervals_match(truth: list[dict], found: list[dict]) -> tuple[int, int]:  # type: ignore[type-arg]
+def _intervals_match(truth: list[dict], found: list[dict]) -> tuple[int, int]:
     """(true intervals hit, found intervals that hit a true one) with the same camera and kind/slot."""
 
-    def overlaps(a: dict, b: dict) -> bool:  # type: ignore[type-arg]
+    def overlaps(a: dict, b: dict) -> bool:
         return a["t_start"] - ALERT_SLACK_S <= b["t_end"] and b["t_start"] <= a["t_end"] + ALERT_SLACK_S
 
     hit_truth = sum(any(overlaps(t, f) for f in found if _same(t, f)) for t in truth)
@@ -167,7 +174,7 @@ def _intervals_match(truth: list[dict], found: list[dict]) -> tuple[int, int]:  
     return hit_truth, hit_found
 
 
-def _same(a: dict, b: dict) -> bool:  # type: ignore[type-arg]
+def _same(a: dict, b: dict) -> bool:
     return all(a.get(k) == b.get(k) for k in ("camera", "kind", "slot") if k in a and k in b)
 
 
@@ -260,7 +267,7 @@ def recording_evaluate(folder: Path) -> dict[str, object]:
     return {key: metrics[key] for key in order}
 
 
-def mismatches(folder: Path) -> dict[str, list]:  # type: ignore[type-arg]
+def mismatches(folder: Path) -> dict[str, list]:
     """For tuning: true events missed and found events unmatched, with their neighbours."""
     folder = Path(folder)
     truth = json.loads((folder / "truth.json").read_text())

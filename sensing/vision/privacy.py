@@ -38,7 +38,9 @@ def foreground_boxes(
     return boxes
 
 
-def faces(gray, stats, model, shift):  # type: ignore[no-untyped-def]
+def faces(
+    gray: np.ndarray, stats: np.ndarray, model: CameraModel, shift: tuple[float, float]
+) -> list[tuple[int, int, int, int]]:
     """Faces found by OpenCV's shipped Haar cascade at the top of each large moving region.
 
     Belt and braces: those regions are blurred whole anyway; a face found here also gets blurred
@@ -86,7 +88,9 @@ def redact(image: np.ndarray, boxes: list[tuple[int, int, int, int]]) -> np.ndar
     return out
 
 
-def crop_redacted(model: CameraModel, redacted: np.ndarray, box, shift) -> np.ndarray:  # type: ignore[no-untyped-def]
+def crop_redacted(
+    model: CameraModel, redacted: np.ndarray, box: tuple[int, int, int, int], shift: tuple[float, float]
+) -> np.ndarray:
     """The slot's box cut from the redacted frame (where the view is now), at working size."""
     x, y, w, h = (int(v / model.scale) for v in box)
     x, y = max(int(x + shift[0]), 0), max(int(y + shift[1]), 0)

@@ -16,8 +16,9 @@ from rest_framework.test import APIClient
 from catalog.models import StoreProduct
 from merchants.models import Merchant, Store
 from merchants.tenancy import merchant_context
-from sensing import services
 from sensing.models import Camera, Frame, Slot
+from sensing.services import processing
+from sensing.services.cameras import SlotInput, camera_calibrate, camera_register
 from tests.catalog.factories import StoreProductFactory
 from tests.sensing import shelf
 
@@ -42,15 +43,15 @@ def media_root(settings: Settings, tmp_path: Path) -> Path:
 
 
 def camera_make(merchant: Merchant, store: Store, *, name: str = "Drinks shelf", calibrate: bool = True) -> Registered:
-    camera, token = services.camera_register(merchant=merchant, store_id=store.pk, name=name)
+    camera, token = camera_register(merchant=merchant, store_id=store.pk, name=name)
     products = {key: StoreProductFactory(store=store, merchant=merchant) for key in ("s1", "s2")}
     if calibrate:
-        services.camera_calibrate(
+        camera_calibrate(
             merchant=merchant,
             camera_id=camera.pk,
             reference=shelf.jpeg(shelf.shelf({"s1": 4, "s2": 4})),
             slots=[
-                services.SlotInput(
+                SlotInput(
                     key=key,
                     store_product_id=products[key].pk,
                     polygon=shelf.slot_polygon(key),
@@ -124,7 +125,7 @@ def oracle_events(registered: Registered, frames: list[tuple[bytes, datetime]]) 
     with merchant_context(registered.camera.merchant_id):
         camera = Camera.objects.get(pk=registered.camera.pk)
         slots = list(Slot.objects.filter(camera=camera).order_by("key"))
-    model = services._camera_model(camera, slots)
+    model = processing._camera_model(camera, slots)
     state = vision.camera_state_initial(model)
     found = []
     for sequence, (data, captured_at) in enumerate(frames):

@@ -173,16 +173,17 @@ def test_an_upload_that_fails_after_its_picture_was_written_leaves_no_file(
     from django.db import transaction
 
     from merchants.models import Device
-    from sensing import services
+    from sensing.services import ingest
+    from sensing.services.ingest import frame_ingest
 
-    def fail(*args: object, **kwargs: object) -> None:
+    def fail(*_args: object, **_kwargs: object) -> None:
         raise RuntimeError("the database went away before the commit")
 
-    monkeypatch.setattr(services.transaction, "on_commit", fail)
+    monkeypatch.setattr(ingest.transaction, "on_commit", fail)
     with merchant_context(registered.camera.merchant_id):
         device = Device.objects.get(pk=registered.camera.device_id)
     with pytest.raises(RuntimeError), transaction.atomic():
-        services.frame_ingest(device=device, sequence=5, captured_at=timezone.now(), data=FRAME)
+        frame_ingest(device=device, sequence=5, captured_at=timezone.now(), data=FRAME)
     assert frames_of(registered.camera) == []
     assert stored_files(media_root) == []
     monkeypatch.undo()

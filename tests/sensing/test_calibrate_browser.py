@@ -29,7 +29,6 @@ def test_an_owner_draws_a_slot_on_the_reference_and_saves_it(
     store: Store,
     owner: Any,
     tmp_path: Path,
-    media_root: Path,
 ) -> None:
     bare = camera_make(merchant, store, name="Fridge", calibrate=False)
     product = bare.products["s1"]

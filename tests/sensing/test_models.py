@@ -9,8 +9,8 @@ from django.utils import timezone
 
 from merchants.models import Device, Merchant, Store
 from merchants.tenancy import merchant_context
-from sensing import services
 from sensing.models import Alert, AlertKind, Camera, CameraCursor, Frame, Slot, polygon_validator
+from sensing.services.cameras import SlotInput, camera_calibrate, camera_register
 from tests.sensing.conftest import Registered
 
 pytestmark = pytest.mark.django_db
@@ -35,11 +35,11 @@ def test_a_slot_corner_outside_the_frame_is_refused(registered: Registered) -> N
 
 
 def test_registering_a_camera_twice_under_one_name_leaves_nothing_behind(merchant: Merchant, store: Store) -> None:
-    camera, token = services.camera_register(merchant=merchant, store_id=store.pk, name="Fridge")
+    camera, token = camera_register(merchant=merchant, store_id=store.pk, name="Fridge")
     with pytest.raises(ValidationError):
-        services.camera_register(merchant=merchant, store_id=store.pk, name="Fridge")
+        camera_register(merchant=merchant, store_id=store.pk, name="Fridge")
     with pytest.raises(ValidationError):
-        services.camera_register(merchant=merchant, store_id=store.pk, name="Bad retention", retention_hours=0)
+        camera_register(merchant=merchant, store_id=store.pk, name="Bad retention", retention_hours=0)
     with merchant_context(merchant.pk):
         assert list(Device.objects.values_list("name", flat=True)) == ["Fridge"]
         assert list(Camera.objects.values_list("name", "retention_hours")) == [("Fridge", 24)]
@@ -49,7 +49,7 @@ def test_registering_a_camera_twice_under_one_name_leaves_nothing_behind(merchan
 
 def test_a_store_of_another_merchant_cannot_get_a_camera(merchant: Merchant, other_store: Store) -> None:
     with pytest.raises(ValidationError):
-        services.camera_register(merchant=merchant, store_id=other_store.pk, name="Sneaky")
+        camera_register(merchant=merchant, store_id=other_store.pk, name="Sneaky")
     with merchant_context(merchant.pk):
         assert not Camera.objects.exists()
 
@@ -73,11 +73,11 @@ def test_recalibrating_restarts_the_pipeline_state(registered: Registered) -> No
     camera = registered.camera
     with merchant_context(camera.merchant_id):
         CameraCursor.objects.filter(camera=camera).update(state=b"old state")
-    services.camera_calibrate(
+    camera_calibrate(
         merchant=camera.merchant,
         camera_id=camera.pk,
         slots=[
-            services.SlotInput(
+            SlotInput(
                 key="s9",
                 store_product_id=registered.products["s2"].pk,
                 polygon=[[1, 1], [50, 1], [50, 50]],

@@ -12,8 +12,13 @@ from django.utils import timezone
 from catalog.models import StockMovement, StoreProduct
 from merchants.models import Merchant, Store
 from merchants.tenancy import merchant_context
-from sensing import selectors, services
+from sensing import selectors
 from sensing.models import Alert, CameraCursor, Frame, FrameStatus, ReviewStatus, ShelfEvent, Slot
+from sensing.services import processing
+from sensing.services.cameras import camera_update, store_retention_set
+from sensing.services.housekeeping import cameras_offline_mark, frames_retention_apply
+from sensing.services.processing import camera_process, cameras_with_waiting_frames
+from sensing.services.review import shelf_event_review
 from tests.sensing import shelf
 from tests.sensing.conftest import TAKES, Registered, camera_make, frames_of, oracle_events, scene_frames, upload
 
@@ -36,7 +41,7 @@ def expected(registered: Registered, frames: list[tuple[bytes, datetime]]) -> li
 
 def process(camera_id: int, merchant_id: int, django_capture_on_commit_callbacks) -> int:  # type: ignore[no-untyped-def]
     with django_capture_on_commit_callbacks(execute=True):
-        return services.camera_process(merchant_id=merchant_id, camera_id=camera_id)
+        return camera_process(merchant_id=merchant_id, camera_id=camera_id)
 
 
 def events_of(registered: Registered) -> list[tuple[str, str, int, int]]:
@@ -100,17 +105,17 @@ def test_unsure_events_go_to_the_review_queue(
     registered: Registered, owner, monkeypatch: pytest.MonkeyPatch, django_capture_on_commit_callbacks
 ) -> None:  # type: ignore[no-untyped-def]
     camera = registered.camera
-    monkeypatch.setattr(services, "REVIEW_BELOW_CONFIDENCE", 1.01)
+    monkeypatch.setattr(processing, "REVIEW_BELOW_CONFIDENCE", 1.01)
     send(registered, scene_frames(TAKES))
     process(camera.pk, camera.merchant_id, django_capture_on_commit_callbacks)
     merchant = camera.merchant
     with merchant_context(merchant.pk):
         queue = selectors.review_queue(merchant=merchant)
     assert [(e.slot.key, e.quantity) for e in queue] == [("s1", 1), ("s2", 2)]
-    services.shelf_event_review(merchant=merchant, event_id=queue[0].pk, user=owner, is_confirmed=True)
-    services.shelf_event_review(merchant=merchant, event_id=queue[1].pk, user=owner, is_confirmed=False)
+    shelf_event_review(merchant=merchant, event_id=queue[0].pk, user=owner, is_confirmed=True)
+    shelf_event_review(merchant=merchant, event_id=queue[1].pk, user=owner, is_confirmed=False)
     # The first decision stands.
-    again = services.shelf_event_review(merchant=merchant, event_id=queue[1].pk, user=owner, is_confirmed=True)
+    again = shelf_event_review(merchant=merchant, event_id=queue[1].pk, user=owner, is_confirmed=True)
     assert again.review == ReviewStatus.REJECTED
     with merchant_context(merchant.pk):
         assert selectors.review_queue(merchant=merchant) == []
@@ -159,12 +164,12 @@ def test_retention_deletes_old_pictures_and_keeps_recent_evidence(
     process(camera.pk, camera.merchant_id, django_capture_on_commit_callbacks)
     # Within the retention period nothing goes: evidence keeps its picture and crops.
     with django_capture_on_commit_callbacks(execute=True):
-        kept = services.frames_retention_apply()
+        kept = frames_retention_apply()
     assert (kept.frames_deleted, kept.crops_deleted) == (0, 0)
     assert len(frames_of(camera)) == len(TAKES)
     # 25 hours later (retention 24 h) every frame and every picture is gone; events stay, without pictures.
     with django_capture_on_commit_callbacks(execute=True):
-        later = services.frames_retention_apply(now=timezone.now() + timedelta(hours=25))
+        later = frames_retention_apply(now=timezone.now() + timedelta(hours=25))
     assert (later.frames_deleted, later.crops_deleted) == (len(TAKES), 2)
     assert frames_of(camera) == []
     assert list((media_root / "sensing").rglob("*.jpg")) == list((media_root / "sensing").rglob("reference/*.jpg"))
@@ -177,27 +182,27 @@ def test_retention_deletes_old_pictures_and_keeps_recent_evidence(
 def test_retention_follows_each_camera(
     merchant: Merchant, store: Store, registered: Registered, django_capture_on_commit_callbacks
 ) -> None:  # type: ignore[no-untyped-def]
-    services.camera_update(merchant=merchant, camera_id=registered.camera.pk, purpose="Counts cola.", retention_hours=2)
+    camera_update(merchant=merchant, camera_id=registered.camera.pk, purpose="Counts cola.", retention_hours=2)
     short = camera_make(merchant, store, name="Second shelf", calibrate=False)
     assert short.camera.retention_hours == 2  # a new camera follows its store
-    services.store_retention_set(merchant=merchant, store_id=store.pk, retention_hours=48)
+    store_retention_set(merchant=merchant, store_id=store.pk, retention_hours=48)
     send(registered, scene_frames(TAKES[:2]))
     with django_capture_on_commit_callbacks(execute=True):
-        result = services.frames_retention_apply(now=timezone.now() + timedelta(hours=30))
+        result = frames_retention_apply(now=timezone.now() + timedelta(hours=30))
     assert result.frames_deleted == 0
     with django_capture_on_commit_callbacks(execute=True):
-        result = services.frames_retention_apply(now=timezone.now() + timedelta(hours=49))
+        result = frames_retention_apply(now=timezone.now() + timedelta(hours=49))
     assert result.frames_deleted == 2
 
 
 def test_a_silent_camera_gets_one_offline_alert(registered: Registered) -> None:
     upload(registered.client(), 0, shelf.jpeg(shelf.shelf({"s1": 4, "s2": 4})))
     later = timezone.now() + timedelta(minutes=10)
-    assert services.cameras_offline_mark(now=later) == 1
-    assert services.cameras_offline_mark(now=later) == 0
+    assert cameras_offline_mark(now=later) == 1
+    assert cameras_offline_mark(now=later) == 0
     with merchant_context(registered.camera.merchant_id):
         assert list(Alert.objects.filter(camera=registered.camera).values_list("kind", flat=True)) == ["offline"]
-    assert services.cameras_with_waiting_frames() == [(registered.camera.merchant_id, registered.camera.pk)]
+    assert cameras_with_waiting_frames() == [(registered.camera.merchant_id, registered.camera.pk)]
     assert Frame.objects.count() == 0  # outside any merchant context nothing is visible
 
 
@@ -213,16 +218,16 @@ def test_a_stock_out_alert_records_the_empty_shelf_for_restocking_once(
     with merchant_context(merchant.pk):
         slots = {slot.key: slot for slot in Slot.objects.filter(camera=camera)}
         empty = SimpleNamespace(alerts=[AlertChange(kind="stock_out", slot="s1", is_active=True, t=100.0)])
-        services._alerts_write(camera, slots, empty)
-        services._alerts_write(camera, slots, empty)  # a frame processed twice changes nothing more
+        processing._alerts_write(camera, slots, empty)
+        processing._alerts_write(camera, slots, empty)  # a frame processed twice changes nothing more
         periods = list(ShelfEmptyPeriod.objects.values_list("store_product_id", "ended_at"))
         assert periods == [(registered.products["s1"].pk, None)]
         refilled = SimpleNamespace(alerts=[AlertChange(kind="stock_out", slot="s1", is_active=False, t=160.0)])
-        services._alerts_write(camera, slots, refilled)
+        processing._alerts_write(camera, slots, refilled)
         period = ShelfEmptyPeriod.objects.get()
         assert period.ended_at is not None
         assert (period.ended_at - period.started_at).total_seconds() == 60.0
         # Other alerts (low stock) leave the restocking record alone.
         low = SimpleNamespace(alerts=[AlertChange(kind="low_stock", slot="s2", is_active=True, t=170.0)])
-        services._alerts_write(camera, slots, low)
+        processing._alerts_write(camera, slots, low)
         assert ShelfEmptyPeriod.objects.count() == 1

@@ -56,10 +56,10 @@ def _url(store: Store, what: str) -> str:
     return f"/api/v1/merchants/{store.merchant_id}/stores/{store.pk}/sensing/{what}/"
 
 
+@pytest.mark.usefixtures("owner")
 def test_events_newest_first_with_their_product_and_filters(
     registered: Registered,
     store: Store,
-    owner,
     clerk,  # type: ignore[no-untyped-def]
 ) -> None:
     ids = _seen(registered)
@@ -107,8 +107,8 @@ def test_alerts_open_or_ended(registered: Registered, store: Store, owner) -> No
         ("alerts", {"open": "maybe"}, "open"),
     ],
 )
+@pytest.mark.usefixtures("registered")
 def test_a_bad_filter_is_a_400_naming_the_field(
-    registered: Registered,
     store: Store,
     owner,
     what: str,

@@ -11,8 +11,8 @@ from django.test import Client
 from catalog.models import StoreProduct
 from merchants.models import DeviceKind, Merchant, Store
 from merchants.tenancy import merchant_context, platform_access
-from sensing import services
 from sensing.models import Camera, Frame, ReviewStatus, ShelfEvent, Slot
+from sensing.services.cameras import camera_update
 from tests.sensing import shelf
 from tests.sensing.conftest import Registered, camera_make
 
@@ -88,9 +88,7 @@ def test_a_clerk_sees_cameras_but_cannot_register_or_calibrate(
 def test_the_camera_page_draws_the_slot_map_and_htmx_gets_only_the_map(
     merchant: Merchant, registered: Registered, owner
 ) -> None:  # type: ignore[no-untyped-def]
-    services.camera_update(
-        merchant=merchant, camera_id=registered.camera.pk, purpose="Counts cola.", retention_hours=24
-    )
+    camera_update(merchant=merchant, camera_id=registered.camera.pk, purpose="Counts cola.", retention_hours=24)
     with merchant_context(merchant.pk):
         Slot.objects.filter(camera=registered.camera, key="s1").update(units=0)
     client = _client(owner)
@@ -207,6 +205,42 @@ def test_review_confirms_and_rejects_with_htmx(merchant: Merchant, registered: R
     assert b"".join(crop.streaming_content)[:3] == b"\xff\xd8\xff"
 
 
+def test_camera_settings_save_the_purpose_and_give_the_retention_to_the_whole_store(
+    merchant: Merchant, store: Store, registered: Registered, owner
+) -> None:  # type: ignore[no-untyped-def]
+    second = camera_make(merchant, store, name="Second camera", calibrate=False).camera
+    response = _client(owner).post(
+        f"/m/{merchant.slug}/cameras/{registered.camera.pk}/settings/",
+        {"purpose": "Counts cola.", "retention_hours": 48, "apply_to_store": "on"},
+    )
+    assert response.status_code == 302
+    assert response["Location"] == f"/m/{merchant.slug}/cameras/{registered.camera.pk}/"
+    with merchant_context(merchant.pk):
+        rows = list(Camera.objects.order_by("pk").values_list("pk", "purpose", "retention_hours"))
+    assert rows == [
+        (registered.camera.pk, "Counts cola.", 48),
+        (second.pk, Camera._meta.get_field("purpose").get_default(), 48),
+    ]
+
+
+def test_bad_camera_settings_or_a_bad_review_decision_are_a_400_with_a_message_and_change_nothing(
+    merchant: Merchant, registered: Registered, owner
+) -> None:  # type: ignore[no-untyped-def]
+    event = _event(registered)
+    client = _client(owner)
+    before = _snapshot()
+    response = client.post(
+        f"/m/{merchant.slug}/cameras/{registered.camera.pk}/settings/",
+        {"purpose": "Counts cola.", "retention_hours": 0, "apply_to_store": "on"},
+    )
+    assert response.status_code == 400
+    assert "Ensure this value is greater than or equal to 1." in response.content.decode()
+    response = client.post(f"/m/{merchant.slug}/cameras/events/{event.pk}/review/", {"decision": "maybe"})
+    assert response.status_code == 400
+    assert "Choose confirm or reject." in response.content.decode()
+    assert _snapshot() == before
+
+
 def test_events_and_alerts_pages_list_this_merchants_rows_only(
     merchant: Merchant, registered: Registered, other_registered: Registered, owner
 ) -> None:  # type: ignore[no-untyped-def]
@@ -266,7 +300,7 @@ def test_another_merchants_camera_ids_are_404_and_change_nothing(
 def test_the_shopper_landing_page_names_each_cameras_purpose_and_retention(
     merchant: Merchant, store: Store, registered: Registered
 ) -> None:
-    services.camera_update(
+    camera_update(
         merchant=merchant, camera_id=registered.camera.pk, purpose="Counts drinks to refill them.", retention_hours=6
     )
     body = Client().get(f"/s/{store.code}/").content.decode()
@@ -303,8 +337,9 @@ def test_the_demo_camera_is_calibrated_on_a_generated_shelf_once(
     assert body.count("<polygon") == len(slots)
 
 
+@pytest.mark.usefixtures("registered")
 def test_the_camera_list_costs_the_same_queries_for_one_camera_or_many(
-    merchant: Merchant, store: Store, registered: Registered, owner, django_assert_num_queries
+    merchant: Merchant, store: Store, owner, django_assert_num_queries
 ) -> None:  # type: ignore[no-untyped-def]
     client = _client(owner)
     url = f"/m/{merchant.slug}/cameras/"

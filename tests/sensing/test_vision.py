@@ -18,7 +18,8 @@ from sensing.vision import (
     pipeline,
 )
 from sensing.vision.evaluate import _coverage
-from sensing.vision.simulate import EMPTY, FULL, OTHER, RECESSED, Episode, Recorder, calibration_of, scene_make
+from sensing.vision.scene import EMPTY, FULL, OTHER, RECESSED, Episode
+from sensing.vision.simulate import Recorder, calibration_of, scene_make
 
 
 @pytest.fixture(scope="module")

@@ -32,7 +32,9 @@ def test_frames_are_processed_once_in_order_when_workers_die_mid_frame(
     first_kill, second_kill = (sequence for *_, sequence in want)
     pause = tmp_path / "pause"
     pause.mkdir()
+    # The worker runs with tests/sensing/worker_pause.py loaded: it holds these frames' transactions open.
     env = {
+        "DJANGO_SETTINGS_MODULE": "tests.sensing.worker_settings",
         "MEDIA_ROOT": str(media_root),
         "SENSING_TEST_PAUSE_DIR": str(pause),
         "SENSING_TEST_PAUSE_SEQUENCES": f"{first_kill},{second_kill}",

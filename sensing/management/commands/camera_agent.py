@@ -15,7 +15,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from sensing.agent import Agent, AgentConfig
 
 
-def _stop(signum: int, frame: object) -> None:
+def _stop(_signum: int, _frame: object) -> None:
     raise KeyboardInterrupt
 
 
@@ -43,7 +43,7 @@ class Command(BaseCommand):
             time.sleep(10)
         return path.read_text().strip()
 
-    def handle(self, *args: Any, **options: Any) -> None:
+    def handle(self, *_args: Any, **options: Any) -> None:
         logging.getLogger("lingshou.camera_agent").setLevel(logging.INFO if options["verbosity"] else logging.WARNING)
         # `kill -USR1 <pid>` prints every thread's stack to stderr: how to see where a stuck agent waits.
         faulthandler.register(signal.SIGUSR1, all_threads=True)

@@ -16,7 +16,7 @@ class Command(BaseCommand):
         parser.add_argument("folder", type=Path, help="a recording: cameras.json, frames.json, frames/, truth.json")
         parser.add_argument("--json", action="store_true", help="print one JSON object")
 
-    def handle(self, *args: Any, **options: Any) -> None:
+    def handle(self, *_args: Any, **options: Any) -> None:
         folder: Path = options["folder"]
         for name in ("cameras.json", "frames.json"):
             if not (folder / name).is_file():

@@ -17,7 +17,7 @@ class Command(BaseCommand):
         parser.add_argument("--cameras", type=int, default=1)
         parser.add_argument("--fps", type=float, default=2.0, help="frames per second of capture time")
 
-    def handle(self, *args: Any, **options: Any) -> None:
+    def handle(self, *_args: Any, **options: Any) -> None:
         out: Path = options["out"]
         if not 0 < options["minutes"] <= 120:
             raise CommandError("--minutes must be above 0 and at most 120")
