@@ -18,6 +18,8 @@ from django.utils import timezone
 
 from catalog.models import Product, StoreProduct
 from merchants.models import WEEKDAYS, Store, TenantModel, Wholesaler
+from ordering.querysets import ClaimQuerySet, PurchaseOrderLineQuerySet, PurchaseOrderQuerySet, StoreSupplyQuerySet
+from ordering.states import OPEN_STATES, ClaimStatus, OrderState
 
 
 class Depot(models.Model):
@@ -121,6 +123,8 @@ class Promotion(models.Model):
 class StoreSupply(TenantModel):
     """How one store is supplied: its single depot, delivery calendar, lead time and order rules."""
 
+    objects = StoreSupplyQuerySet.as_manager()
+
     store = models.OneToOneField(Store, on_delete=models.CASCADE, related_name="supply")
     depot = models.ForeignKey(Depot, on_delete=models.PROTECT, related_name="stores")
     delivery_weekdays = models.JSONField(default=_default_weekdays, validators=[weekdays_validator])
@@ -160,29 +164,10 @@ class StoreSupply(TenantModel):
         return float(self.default_service_level)
 
 
-class OrderState(models.TextChoices):
-    DRAFT = "draft", "Draft"
-    SUBMITTED = "submitted", "Submitted"
-    CONFIRMED = "confirmed", "Confirmed"
-    PICKING = "picking", "Picking"
-    SHIPPED = "shipped", "Shipped"
-    DELIVERED = "delivered", "Delivered"
-    RECEIVED = "received", "Received"
-    CANCELLED = "cancelled", "Cancelled"
-
-
-# States whose goods are still to arrive: what the next suggestion counts as on order.
-OPEN_STATES = (
-    OrderState.SUBMITTED,
-    OrderState.CONFIRMED,
-    OrderState.PICKING,
-    OrderState.SHIPPED,
-    OrderState.DELIVERED,
-)
-
-
 class PurchaseOrder(TenantModel):
     """A store's order to its depot for one delivery date."""
+
+    objects = PurchaseOrderQuerySet.as_manager()
 
     store = models.ForeignKey(Store, on_delete=models.PROTECT, related_name="purchase_orders")
     depot = models.ForeignKey(Depot, on_delete=models.PROTECT, related_name="orders")
@@ -243,6 +228,8 @@ class PurchaseOrder(TenantModel):
 class PurchaseOrderLine(TenantModel):
     """One product of an order and what became of it at each step (units; ordered in whole cases)."""
 
+    objects = PurchaseOrderLineQuerySet.as_manager()
+
     order = models.ForeignKey(PurchaseOrder, on_delete=models.CASCADE, related_name="lines")
     store_product = models.ForeignKey(StoreProduct, on_delete=models.PROTECT, related_name="+")
     product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="+")
@@ -302,13 +289,10 @@ class PurchaseOrderTransition(TenantModel):
         return f"{self.from_state or 'new'} → {self.to_state}"
 
 
-class ClaimStatus(models.TextChoices):
-    OPEN = "open", "Open"
-    RESOLVED = "resolved", "Resolved"
-
-
 class Claim(TenantModel):
     """What was missing, extra or damaged on receiving; the wholesaler sees it in the admin."""
+
+    objects = ClaimQuerySet.as_manager()
 
     order = models.OneToOneField(PurchaseOrder, on_delete=models.CASCADE, related_name="claim")
     status = models.CharField(max_length=10, choices=ClaimStatus.choices, default=ClaimStatus.OPEN)

@@ -12,8 +12,8 @@ from playwright.sync_api import expect
 from catalog.models import Category, Product, StoreProduct
 from merchants.models import Merchant, Store
 from merchants.tenancy import merchant_context
-from ordering import services
 from ordering.models import Claim, PurchaseOrderLine, StoreSupply
+from ordering.services import drafting, editing, fulfilment
 from tests.catalog.factories import BarcodeFactory
 from tests.e2e.test_shell import assert_no_horizontal_overflow, log_in
 from tests.ordering.conftest import chips, cola, depot, item_for, selling, supply, wholesaler  # noqa: F401 - fixtures
@@ -49,7 +49,7 @@ def test_the_owner_steps_types_and_removes_lines_of_a_suggested_order_in_chromiu
 ) -> None:
     selling(store, cola, daily=[6, 5, 7, 6, 8, 4, 6] * 4, left=3, end=timezone.now())
     selling(store, chips, daily=[2, 1, 3, 2] * 7, left=0, end=timezone.now())
-    order = services.purchase_order_draft(store=store).order
+    order = drafting.purchase_order_draft(store=store).order
     assert order is not None
     with merchant_context(merchant.pk):
         StoreSupply.objects.filter(pk=supply.pk).update(minimum_order_value=10000)
@@ -101,14 +101,14 @@ def test_the_owner_steps_types_and_removes_lines_of_a_suggested_order_in_chromiu
 
 def _shipped(merchant: Merchant, item: StoreProduct, quantity: int) -> tuple[Any, PurchaseOrderLine]:
     """An order of ``quantity`` units of ``item`` that the depot shipped in full, ready to receive."""
-    order = services.purchase_order_draft(store=item.store).order
+    order = drafting.purchase_order_draft(store=item.store).order
     assert order is not None
-    line = services.purchase_order_line_add(
-        merchant=merchant.pk, order_id=order.pk, store_product_id=item.pk, quantity=quantity
+    line = editing.purchase_order_line_add(
+        merchant=merchant, order_id=order.pk, store_product_id=item.pk, quantity=quantity
     )
-    services.purchase_order_submit(merchant=merchant.pk, order_id=order.pk, by=None)
-    services.purchase_order_confirm(merchant=merchant.pk, order_id=order.pk, by=None)
-    services.purchase_order_ship(merchant=merchant.pk, order_id=order.pk, by=None)
+    editing.purchase_order_submit(merchant=merchant, order_id=order.pk, by=None)
+    fulfilment.purchase_order_confirm(merchant=merchant, order_id=order.pk, by=None)
+    fulfilment.purchase_order_ship(merchant=merchant, order_id=order.pk, by=None)
     return order, line
 
 

@@ -4,14 +4,16 @@ bad input and another merchant's store (nothing changes), and what the next sugg
 from __future__ import annotations
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.test import Client
 from django.utils import timezone
 
 from catalog.models import Category, Product
 from merchants.models import Store
 from merchants.tenancy import merchant_context
-from ordering import services
 from ordering.models import Depot, StoreSupply
+from ordering.services import drafting
+from ordering.services.supply import supply_preferences_set
 from tests.ordering.conftest import selling
 
 pytestmark = pytest.mark.django_db
@@ -100,8 +102,8 @@ def test_a_category_the_wholesaler_does_not_have_changes_nothing(
     merchant, store: Store, supply: StoreSupply, drinks: Category
 ) -> None:  # type: ignore[no-untyped-def]
     before = _supply(store)
-    with pytest.raises(services.ValidationError, match="no category toys"):
-        services.supply_preferences_set(
+    with pytest.raises(ValidationError, match="no category toys"):
+        supply_preferences_set(
             merchant=merchant, store=store, by=None, is_auto_submit=True, default_service_level=0.9,
             service_levels={"drinks": 0.99, "toys": 0.9},
         )  # fmt: skip
@@ -155,7 +157,7 @@ def test_a_category_level_changes_the_next_suggestion_for_its_products_only(
     selling(store, chips, daily=[1, 0, 2, 1, 0, 1, 1] * 6, left=2, end=timezone.now())
 
     def quantities() -> dict[str, int]:
-        outcome = services.purchase_order_draft(store=store)
+        outcome = drafting.purchase_order_draft(store=store)
         order = outcome.order
         assert order is not None
         with merchant_context(store.merchant_id):

@@ -11,8 +11,9 @@ import pytest
 
 from merchants.models import Store
 from merchants.tenancy import merchant_context
-from ordering import services, tasks
+from ordering import tasks
 from ordering.models import OrderState, PurchaseOrder, StoreSupply
+from ordering.services import drafting, editing, fulfilment
 from tests.ordering.conftest import MONDAY_NOON, item_for
 from tests.worker import celery_worker, wait_for
 
@@ -66,10 +67,10 @@ def test_the_beat_drafts_due_stores_and_mail_goes_out_once(
         assert wait_for(lambda: mail.exists() and len(list(mail.iterdir())) == 1), worker.stderr
         # The beat again: the order exists, nothing more is queued.
         assert tasks.purchase_orders_draft_due(MONDAY_NOON.isoformat()) == 0
-        services.purchase_order_submit(merchant=store.merchant_id, order_id=order.pk, by=owner, now=MONDAY_NOON)
+        editing.purchase_order_submit(merchant=store.merchant, order_id=order.pk, by=owner, now=MONDAY_NOON)
         assert wait_for(lambda: len(list(mail.iterdir())) == 2), worker.stderr
-        services.purchase_order_confirm(merchant=store.merchant_id, order_id=order.pk, by=None)
-        services.purchase_order_ship(merchant=store.merchant_id, order_id=order.pk, by=None)
+        fulfilment.purchase_order_confirm(merchant=store.merchant, order_id=order.pk, by=None)
+        fulfilment.purchase_order_ship(merchant=store.merchant, order_id=order.pk, by=None)
         assert wait_for(lambda: len(list(mail.iterdir())) == 3), worker.stderr
         # A redelivered mail task finds the e-mail sent and sends nothing.
         tasks.purchase_order_mail.delay(store.merchant_id, order.pk, "submitted")
@@ -92,7 +93,7 @@ def test_the_beat_drafts_due_stores_and_mail_goes_out_once(
 def test_a_backorder_coming_with_the_next_delivery_does_not_stop_its_suggestion(
     store: Store, selling_store: dict
 ) -> None:
-    earlier = services.purchase_order_draft(store=store, now=MONDAY_NOON - dt.timedelta(days=4)).order
+    earlier = drafting.purchase_order_draft(store=store, now=MONDAY_NOON - dt.timedelta(days=4)).order
     assert earlier is not None
     with merchant_context(store.merchant_id):
         PurchaseOrder.objects.filter(pk=earlier.pk).update(state=OrderState.SHIPPED)  # short of a few units
@@ -123,14 +124,12 @@ def test_the_shipped_mail_says_when_the_backordered_units_follow(
     owner.email = "owner@kiosk.example"
     owner.save()
     item = item_for(store, chips)
-    order = services.purchase_order_draft(store=store, now=MONDAY_NOON).order
+    order = drafting.purchase_order_draft(store=store, now=MONDAY_NOON).order
     assert order is not None
-    services.purchase_order_line_add(
-        merchant=store.merchant_id, order_id=order.pk, store_product_id=item.pk, quantity=18
-    )
-    services.purchase_order_submit(merchant=store.merchant_id, order_id=order.pk, by=None, now=MONDAY_NOON)
-    services.purchase_order_confirm(merchant=store.merchant_id, order_id=order.pk, by=None)  # the depot has 12
-    services.purchase_order_ship(merchant=store.merchant_id, order_id=order.pk, by=None, now=MONDAY_NOON)
+    editing.purchase_order_line_add(merchant=store.merchant, order_id=order.pk, store_product_id=item.pk, quantity=18)
+    editing.purchase_order_submit(merchant=store.merchant, order_id=order.pk, by=None, now=MONDAY_NOON)
+    fulfilment.purchase_order_confirm(merchant=store.merchant, order_id=order.pk, by=None)  # the depot has 12
+    fulfilment.purchase_order_ship(merchant=store.merchant, order_id=order.pk, by=None, now=MONDAY_NOON)
     with merchant_context(store.merchant_id):
         backorder = PurchaseOrder.objects.get(backorder_of=order)
 
