@@ -135,7 +135,7 @@ class StoreSupplyAdmin(WholesalerScopedAdmin):
         super().save_model(request, obj, form, change)
 
 
-class LineForm(forms.ModelForm):  # type: ignore[type-arg]
+class LineForm(forms.ModelForm):
     class Meta:
         model = PurchaseOrderLine
         fields = ["allocated_quantity", "substitute"]
@@ -157,7 +157,7 @@ class LineForm(forms.ModelForm):  # type: ignore[type-arg]
         return product
 
 
-class LineInline(admin.TabularInline):  # type: ignore[type-arg]
+class LineInline(admin.TabularInline):
     """Allocation and substitution per line, while the order waits for confirmation."""
 
     model = PurchaseOrderLine
@@ -174,24 +174,24 @@ class LineInline(admin.TabularInline):  # type: ignore[type-arg]
         "damaged_quantity", "is_over_received", "explanation",
     ]  # fmt: skip
 
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+    def has_add_permission(self, _request: HttpRequest, _obj: Any = None) -> bool:
         return False
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return obj is not None and obj.state == OrderState.SUBMITTED and super().has_change_permission(request, obj)
 
 
-class TransitionInline(admin.TabularInline):  # type: ignore[type-arg]
+class TransitionInline(admin.TabularInline):
     model = PurchaseOrderTransition
     extra = 0
     can_delete = False
     fields = ["at", "from_state", "to_state", "by", "note"]
     readonly_fields = ["at", "from_state", "to_state", "by", "note"]
 
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+    def has_add_permission(self, _request: HttpRequest, _obj: Any = None) -> bool:
         return False
 
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+    def has_change_permission(self, _request: HttpRequest, _obj: Any = None) -> bool:
         return False
 
 
@@ -242,15 +242,15 @@ class PurchaseOrderAdmin(WholesalerScopedAdmin):
         return (
             super()
             .get_queryset(request)
-            .exclude(state=OrderState.DRAFT)
+            .sent()
             .select_related("store", "depot", "claim", "merchant")
             .annotate(lines_count=Count("lines"))
         )
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
+    def has_add_permission(self, _request: HttpRequest) -> bool:
         return False
 
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+    def has_delete_permission(self, _request: HttpRequest, _obj: Any = None) -> bool:
         return False
 
     @admin.display(description="lines", ordering="lines_count")
@@ -419,14 +419,14 @@ class PurchaseOrderAdmin(WholesalerScopedAdmin):
         )
 
 
-class ClaimLineInline(admin.TabularInline):  # type: ignore[type-arg]
+class ClaimLineInline(admin.TabularInline):
     model = ClaimLine
     extra = 0
     can_delete = False
     fields = ["line", "shipped", "received", "damaged"]
     readonly_fields = ["line", "shipped", "received", "damaged"]
 
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+    def has_add_permission(self, _request: HttpRequest, _obj: Any = None) -> bool:
         return False
 
 
@@ -443,10 +443,10 @@ class ClaimAdmin(WholesalerScopedAdmin):
     def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
         return super().get_queryset(request).select_related("order", "order__store", "merchant")
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
+    def has_add_permission(self, _request: HttpRequest) -> bool:
         return False
 
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+    def has_delete_permission(self, _request: HttpRequest, _obj: Any = None) -> bool:
         return False
 
     @admin.display(description="store")

@@ -19,6 +19,7 @@ from ordering.models import Depot, PurchaseOrder
 
 
 def depots_of(request: HttpRequest) -> QuerySet[Depot]:
+    """The depots the signed-in staff member may see: their wholesaler's (all for a superuser)."""
     if request.user.is_superuser:
         return Depot.objects.all()
     wholesaler = wholesaler_of(request)
@@ -26,6 +27,7 @@ def depots_of(request: HttpRequest) -> QuerySet[Depot]:
 
 
 def wholesalers_of(request: HttpRequest) -> QuerySet[Wholesaler]:
+    """The signed-in staff member's own wholesaler (all for a superuser)."""
     if request.user.is_superuser:
         return Wholesaler.objects.all()
     wholesaler = wholesaler_of(request)
@@ -33,6 +35,7 @@ def wholesalers_of(request: HttpRequest) -> QuerySet[Wholesaler]:
 
 
 def products_of(request: HttpRequest) -> QuerySet[Product]:
+    """The catalog of the signed-in staff member's wholesaler (all for a superuser)."""
     if request.user.is_superuser:
         return Product.objects.all()
     wholesaler = wholesaler_of(request)
@@ -45,10 +48,10 @@ class DepotFilter(admin.SimpleListFilter):
     title = "depot"
     parameter_name = "depot"
 
-    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[Any, str]]:
+    def lookups(self, request: HttpRequest, _model_admin: Any) -> list[tuple[Any, str]]:
         return [(depot.pk, depot.name) for depot in depots_of(request).order_by("name")]
 
-    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+    def queryset(self, _request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
         return queryset.filter(depot_id=self.value()) if self.value() else queryset
 
 
@@ -73,16 +76,18 @@ def line_change_note(line_form: Any) -> str:
 
 
 def actor_of(request: HttpRequest) -> User | None:
+    """Who acts, for the order's history."""
     return request.user if isinstance(request.user, User) else None
 
 
 def orders_run(
-    modeladmin: admin.ModelAdmin,  # type: ignore[type-arg]
+    modeladmin: admin.ModelAdmin,
     request: HttpRequest,
     queryset: QuerySet[PurchaseOrder],
     verb: str,
     action: Any,
 ) -> None:
+    """Run ``action`` on each selected order; say how many were done and why each refused one was."""
     done, refused = 0, []
     for order in queryset.order_by("pk"):
         try:

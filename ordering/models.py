@@ -123,7 +123,8 @@ class Promotion(models.Model):
 class StoreSupply(TenantModel):
     """How one store is supplied: its single depot, delivery calendar, lead time and order rules."""
 
-    objects = StoreSupplyQuerySet.as_manager()
+    # This model's read vocabulary in place of TenantModel's plain manager (mypy cannot see the narrowing).
+    objects = StoreSupplyQuerySet.as_manager()  # type: ignore[misc]
 
     store = models.OneToOneField(Store, on_delete=models.CASCADE, related_name="supply")
     depot = models.ForeignKey(Depot, on_delete=models.PROTECT, related_name="stores")
@@ -167,7 +168,8 @@ class StoreSupply(TenantModel):
 class PurchaseOrder(TenantModel):
     """A store's order to its depot for one delivery date."""
 
-    objects = PurchaseOrderQuerySet.as_manager()
+    # This model's read vocabulary in place of TenantModel's plain manager (mypy cannot see the narrowing).
+    objects = PurchaseOrderQuerySet.as_manager()  # type: ignore[misc]
 
     store = models.ForeignKey(Store, on_delete=models.PROTECT, related_name="purchase_orders")
     depot = models.ForeignKey(Depot, on_delete=models.PROTECT, related_name="orders")
@@ -228,7 +230,8 @@ class PurchaseOrder(TenantModel):
 class PurchaseOrderLine(TenantModel):
     """One product of an order and what became of it at each step (units; ordered in whole cases)."""
 
-    objects = PurchaseOrderLineQuerySet.as_manager()
+    # This model's read vocabulary in place of TenantModel's plain manager (mypy cannot see the narrowing).
+    objects = PurchaseOrderLineQuerySet.as_manager()  # type: ignore[misc]
 
     order = models.ForeignKey(PurchaseOrder, on_delete=models.CASCADE, related_name="lines")
     store_product = models.ForeignKey(StoreProduct, on_delete=models.PROTECT, related_name="+")
@@ -264,7 +267,7 @@ class PurchaseOrderLine(TenantModel):
 
     @property
     def shipped_product(self) -> Product:
-        return self.substitute or self.product  # type: ignore[return-value]
+        return self.substitute or self.product
 
     @property
     def value(self) -> int:
@@ -292,7 +295,8 @@ class PurchaseOrderTransition(TenantModel):
 class Claim(TenantModel):
     """What was missing, extra or damaged on receiving; the wholesaler sees it in the admin."""
 
-    objects = ClaimQuerySet.as_manager()
+    # This model's read vocabulary in place of TenantModel's plain manager (mypy cannot see the narrowing).
+    objects = ClaimQuerySet.as_manager()  # type: ignore[misc]
 
     order = models.OneToOneField(PurchaseOrder, on_delete=models.CASCADE, related_name="claim")
     status = models.CharField(max_length=10, choices=ClaimStatus.choices, default=ClaimStatus.OPEN)

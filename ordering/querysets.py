@@ -13,7 +13,10 @@ if TYPE_CHECKING:
 
 
 class StoreSupplyQuerySet(TenantQuerySet):
+    """How stores are supplied."""
+
     def for_merchant(self, merchant: Merchant) -> StoreSupplyQuerySet:
+        """The merchant\'s rows (TenantQuerySet.for_merchant, typed for this vocabulary)."""
         return self.filter(merchant=merchant)
 
     def for_store(self, store: Store) -> StoreSupplyQuerySet:
@@ -22,7 +25,10 @@ class StoreSupplyQuerySet(TenantQuerySet):
 
 
 class PurchaseOrderQuerySet(TenantQuerySet):
+    """Purchase orders: drafts, the store's own orders for a delivery, mails still to send."""
+
     def for_merchant(self, merchant: Merchant) -> PurchaseOrderQuerySet:
+        """The merchant\'s rows (TenantQuerySet.for_merchant, typed for this vocabulary)."""
         return self.filter(merchant=merchant)
 
     def for_store(self, store: Store) -> PurchaseOrderQuerySet:
@@ -51,7 +57,10 @@ class PurchaseOrderQuerySet(TenantQuerySet):
 
 
 class PurchaseOrderLineQuerySet(TenantQuerySet):
+    """Lines of purchase orders."""
+
     def for_merchant(self, merchant: Merchant) -> PurchaseOrderLineQuerySet:
+        """The merchant\'s rows (TenantQuerySet.for_merchant, typed for this vocabulary)."""
         return self.filter(merchant=merchant)
 
     def on_open_orders(self, store: Store) -> PurchaseOrderLineQuerySet:
@@ -60,8 +69,12 @@ class PurchaseOrderLineQuerySet(TenantQuerySet):
 
 
 class ClaimQuerySet(TenantQuerySet):
+    """Receiving claims."""
+
     def for_merchant(self, merchant: Merchant) -> ClaimQuerySet:
+        """The merchant\'s rows (TenantQuerySet.for_merchant, typed for this vocabulary)."""
         return self.filter(merchant=merchant)
 
     def open(self) -> ClaimQuerySet:
+        """Claims the wholesaler has not resolved yet."""
         return self.filter(status=ClaimStatus.OPEN)

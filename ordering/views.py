@@ -315,6 +315,7 @@ def restock_line_add(request: MerchantRequest, order_id: int) -> HttpResponse:
 @require_POST
 @merchant_view(EDIT_PERMISSION)
 def restock_submit(request: MerchantRequest, order_id: int) -> HttpResponse:
+    """Send the draft to the wholesaler; after the cut-off it moves to the next delivery and says so."""
     order = selectors.purchase_order_get(merchant=request.merchant, order_id=order_id)
     try:
         _, message = purchase_order_submit(merchant=request.merchant, order_id=order.pk, by=request.user)
@@ -328,6 +329,7 @@ def restock_submit(request: MerchantRequest, order_id: int) -> HttpResponse:
 @require_POST
 @merchant_view(EDIT_PERMISSION)
 def restock_cancel(request: MerchantRequest, order_id: int) -> HttpResponse:
+    """Cancel a draft or submitted order; a confirmed one only the wholesaler may cancel."""
     order = selectors.purchase_order_get(merchant=request.merchant, order_id=order_id)
     try:
         purchase_order_cancel(

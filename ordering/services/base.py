@@ -36,14 +36,17 @@ class OrderError(ValidationError):
 
 
 def store_zone(store: Store) -> ZoneInfo:
+    """The store's time zone: days and cut-offs are the store's own."""
     return ZoneInfo(store.timezone)
 
 
 def day_label(value: dt.date) -> str:
+    """A delivery day as the owner reads it: "Monday 23 November"."""
     return date_format(value, "l j F")
 
 
 def amount_label(amount: int, currency: str) -> str:
+    """An amount in minor units, written out with its currency."""
     return format_amount(amount, currency, locale="en_IE")
 
 
@@ -56,6 +59,7 @@ def order_create(**fields: object) -> PurchaseOrder:
 
 
 def transition_record(order: PurchaseOrder, *, from_state: str, to_state: str, by: User | None, note: str = "") -> None:
+    """Keep a change of the order in its history (who, from, to, why); the note is cut to fit."""
     PurchaseOrderTransition.objects.create(
         merchant_id=order.merchant_id, order=order, from_state=from_state, to_state=to_state, by=by, note=note[:300]
     )
@@ -94,6 +98,7 @@ def order_locked(merchant: Merchant, order_id: int) -> PurchaseOrder:
 
 
 def mail_after_commit(event: str, order: PurchaseOrder) -> None:
+    """Queue the order's e-mail for ``event`` once the transaction commits (never for a rolled-back change)."""
     from ordering.tasks import purchase_order_mail  # the task module imports the services
 
     merchant_id, order_id = order.merchant_id, order.pk

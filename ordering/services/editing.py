@@ -89,7 +89,7 @@ def _line_change(
         if line is None:
             raise OrderError("No such line on this order.", code="not_found")
         quantity = quantity_of(line)
-        whole_cases_check(line.product, quantity)  # type: ignore[arg-type]
+        whole_cases_check(line.product, quantity)
         if not order.is_edited:
             PurchaseOrder.objects.filter(pk=order.pk).update(is_edited=True)
         _line_history(order, label=str(line.product), before=line.quantity, after=quantity, by=by)
@@ -102,7 +102,7 @@ def _line_change(
 
 
 _RUN_START = (
-    (re.compile(r"added, \d+ units"), lambda match: None),
+    (re.compile(r"added, \d+ units"), lambda _match: None),
     (re.compile(r"(\d+) → \d+ units"), lambda match: int(match[1])),
     (re.compile(r"removed \(was (\d+) units\)"), lambda match: int(match[1])),
 )
@@ -218,13 +218,13 @@ def purchase_order_submit(
         if supply is None:
             raise OrderError(f"{order.store.name} has no supplying depot any more.", code="no_supply")
         for line in lines:
-            whole_cases_check(line.product, line.quantity)  # type: ignore[arg-type]
+            whole_cases_check(line.product, line.quantity)
         carried = set(
             DepotStock.objects.filter(
                 depot=supply.depot, product_id__in=[line.product_id for line in lines]
             ).values_list("product_id", flat=True)
         )
-        missing = [line.product.name for line in lines if line.product_id not in carried]  # type: ignore[union-attr]
+        missing = [line.product.name for line in lines if line.product_id not in carried]
         if missing:
             raise OrderError(
                 f"{supply.depot.name} does not carry {', '.join(missing)}: remove "

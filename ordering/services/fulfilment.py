@@ -230,7 +230,7 @@ def purchase_order_cancel(
 
 
 def purchase_order_line_substitute(
-    *, merchant: Merchant, order_id: int, line_id: int, product_id: int | None, by: User | None
+    *, merchant: Merchant, order_id: int, line_id: int, product_id: int | None
 ) -> PurchaseOrderLine:
     """The wholesaler sends another product for a line (or undoes that) before confirming; atomic."""
     with merchant_context(merchant.pk):

@@ -31,7 +31,7 @@ class Count:
 def _store_product_for(merchant: Merchant, order: PurchaseOrder, line: PurchaseOrderLine) -> StoreProduct:
     """The store's product the line's units are booked to: the substitute's, listed now if the store had none."""
     if line.substitute_id is None:
-        return line.store_product  # type: ignore[return-value]
+        return line.store_product
     item = (
         StoreProduct.objects.for_merchant(merchant)
         .filter(store_id=order.store_id, product_id=line.substitute_id)

@@ -112,13 +112,13 @@ def _shipped(merchant: Merchant, item: StoreProduct, quantity: int) -> tuple[Any
     return order, line
 
 
+@pytest.mark.usefixtures("supply")
 def test_a_delivery_is_received_on_a_phone_by_scanning_cases_in_chromium(
     live_server: Any,
     open_page: Any,
     merchant: Merchant,
     store: Store,
     owner: Any,
-    supply: StoreSupply,  # noqa: F811
     cola: Product,  # noqa: F811
     chips: Product,  # noqa: F811
 ) -> None:
@@ -184,13 +184,13 @@ def test_the_owner_opts_in_to_auto_submit_and_raises_a_categorys_level_on_a_phon
     watched.assert_clean()
 
 
+@pytest.mark.usefixtures("supply")
 def test_a_scan_made_without_a_connection_is_counted_once_it_is_back(
     live_server: Any,
     open_page: Any,
     merchant: Merchant,
     store: Store,
     owner: Any,
-    supply: StoreSupply,  # noqa: F811
     cola: Product,  # noqa: F811
 ) -> None:
     order, line = _shipped(merchant, item_for(store, cola), 12)

@@ -40,6 +40,7 @@ def _state(order: PurchaseOrder) -> str:
 @pytest.fixture
 def submitted(store: Store, supply: StoreSupply, cola: Product, chips: Product) -> PurchaseOrder:
     """A submitted order: 24 cola and 18 chips (the depot has only 12 chips)."""
+    del supply  # asked for so that the store is supplied; not used here
     order = drafting.purchase_order_draft(store=store, now=MONDAY_NOON).order
     assert order is not None
     for product, units in ((cola, 24), (chips, 18)):
@@ -76,7 +77,8 @@ def test_another_wholesalers_staff_cannot_act_on_the_order(
     assert DepotStock.objects.get(product=chips).allocated == 0
 
 
-def test_drafts_are_the_shops_own_until_submitted(depot_client: Client, store: Store, supply: StoreSupply) -> None:
+@pytest.mark.usefixtures("supply")
+def test_drafts_are_the_shops_own_until_submitted(depot_client: Client, store: Store) -> None:
     draft = drafting.purchase_order_draft(store=store, now=MONDAY_NOON).order
     assert draft is not None
     assert draft.number not in depot_client.get(CHANGELIST).content.decode()
@@ -208,8 +210,9 @@ def test_claims_are_listed_for_their_wholesaler_only(
     assert ">20<" in detail
 
 
+@pytest.mark.usefixtures("supply", "cola")
 def test_depots_stock_and_store_supply_are_scoped_to_the_wholesaler(
-    depot_client: Client, rival_client: Client, supply: StoreSupply, cola: Product, store: Store
+    depot_client: Client, rival_client: Client, store: Store
 ) -> None:
     assert store.name in depot_client.get("/admin/ordering/storesupply/").content.decode()
     assert store.name not in rival_client.get("/admin/ordering/storesupply/").content.decode()

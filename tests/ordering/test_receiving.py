@@ -18,6 +18,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def shipped(store: Store, supply: StoreSupply, cola: Product) -> tuple[PurchaseOrder, PurchaseOrderLine, StoreProduct]:
+    del supply  # asked for so that the store is supplied; not used here
     item = item_for(store, cola)
     order = drafting.purchase_order_draft(store=store, now=MONDAY_NOON).order
     assert order is not None
@@ -143,8 +144,9 @@ def test_a_scan_that_counts_for_no_line_is_a_json_error_with_a_code(
     assert response.json()["error"]["message"]
 
 
+@pytest.mark.usefixtures("supply")
 def test_scanning_is_for_shipped_orders_and_for_those_who_receive(
-    client: Client, owner_client: Client, clerk, merchant, store: Store, supply: StoreSupply, cola: Product
+    client: Client, owner_client: Client, clerk, merchant, store: Store, cola: Product
 ) -> None:  # type: ignore[no-untyped-def]
     item = item_for(store, cola)
     order = drafting.purchase_order_draft(store=store, now=MONDAY_NOON).order

@@ -36,7 +36,7 @@ def _draft(store: Store, **kwargs: object) -> PurchaseOrder:
     return outcome.order
 
 
-def _submitted(store: Store, user: object = None) -> PurchaseOrder:
+def _submitted(store: Store) -> PurchaseOrder:
     order = _draft(store)
     editing.purchase_order_submit(merchant=store.merchant, order_id=order.pk, by=None, now=MONDAY_NOON)
     return _order(order)
@@ -56,9 +56,8 @@ def test_the_next_delivery_is_the_first_whose_cutoff_is_ahead(supply: StoreSuppl
     assert (late.date, late.following) == (dt.date(2026, 11, 27), dt.date(2026, 12, 1))
 
 
-def test_history_reads_sales_minus_refunds_per_local_day_and_censors_stock_outs(
-    store: Store, supply: StoreSupply, cola: Product
-) -> None:
+@pytest.mark.usefixtures("supply")
+def test_history_reads_sales_minus_refunds_per_local_day_and_censors_stock_outs(store: Store, cola: Product) -> None:
     item = item_for(store, cola, on_hand=5)
     history(item, daily=[0, 2, 0, 3], end=MONDAY_NOON)  # 3 sold on Nov 19, 2 on Nov 21: 0 left
     with merchant_context(store.merchant_id):  # the 5 came in a week before the window
@@ -75,8 +74,9 @@ def test_history_reads_sales_minus_refunds_per_local_day_and_censors_stock_outs(
     assert result.has_sales
 
 
+@pytest.mark.usefixtures("supply")
 def test_days_a_camera_saw_the_shelf_empty_are_censored_even_with_stock_in_the_ledger(
-    store: Store, supply: StoreSupply, cola: Product
+    store: Store, cola: Product
 ) -> None:
     from catalog.models import ShelfEmptyPeriod
     from catalog.services import shelf_empty_record
@@ -122,7 +122,8 @@ def test_days_a_camera_saw_the_shelf_empty_are_censored_even_with_stock_in_the_l
 # Drafting ----------------------------------------------------------------------------------------
 
 
-def test_a_draft_suggests_whole_cases_and_explains_each_line(store: Store, selling_store: dict) -> None:
+@pytest.mark.usefixtures("selling_store")
+def test_a_draft_suggests_whole_cases_and_explains_each_line(store: Store) -> None:
     outcome = drafting.purchase_order_draft(store=store, now=MONDAY_NOON)
     order = outcome.order
     assert order is not None
@@ -144,8 +145,9 @@ def test_a_draft_suggests_whole_cases_and_explains_each_line(store: Store, selli
         assert [t.to_state for t in order.transitions.all()] == ["draft"]
 
 
+@pytest.mark.usefixtures("supply")
 def test_a_promotion_running_in_the_merchants_other_stores_lifts_this_stores_suggestion(
-    store: Store, supply: StoreSupply, cola: Product, other_store: Store
+    store: Store, cola: Product, other_store: Store
 ) -> None:
     from tests.factories import StoreFactory
     from tests.ordering.conftest import selling
@@ -171,9 +173,8 @@ def test_a_promotion_running_in_the_merchants_other_stores_lifts_this_stores_sug
     assert "across your stores" not in alone.explanation
 
 
-def test_a_store_without_history_gets_an_empty_draft_that_says_why(
-    store: Store, supply: StoreSupply, cola: Product
-) -> None:
+@pytest.mark.usefixtures("supply")
+def test_a_store_without_history_gets_an_empty_draft_that_says_why(store: Store, cola: Product) -> None:
     item_for(store, cola, on_hand=4)
     outcome = drafting.purchase_order_draft(store=store, now=MONDAY_NOON)
     assert outcome.order is not None
@@ -189,7 +190,8 @@ def test_a_store_without_supply_is_told_so(store: Store) -> None:
         assert not PurchaseOrder.objects.exists()
 
 
-def test_an_untouched_draft_is_replaced_and_an_edited_one_kept(store: Store, selling_store: dict) -> None:
+@pytest.mark.usefixtures("selling_store")
+def test_an_untouched_draft_is_replaced_and_an_edited_one_kept(store: Store) -> None:
     first = _draft(store)
     second = _draft(store)
     with merchant_context(store.merchant_id):
@@ -205,7 +207,8 @@ def test_an_untouched_draft_is_replaced_and_an_edited_one_kept(store: Store, sel
     assert first.pk != second.pk
 
 
-def test_open_orders_count_as_on_order_in_the_next_suggestion(store: Store, selling_store: dict) -> None:
+@pytest.mark.usefixtures("selling_store")
+def test_open_orders_count_as_on_order_in_the_next_suggestion(store: Store) -> None:
     order = _submitted(store)
     ordered = _lines(order)["Quellwerk Cola"].quantity
     with merchant_context(store.merchant_id):
@@ -223,7 +226,8 @@ def test_open_orders_count_as_on_order_in_the_next_suggestion(store: Store, sell
 # Editing ------------------------------------------------------------------------------------------
 
 
-def test_a_quantity_that_is_not_whole_cases_is_refused_and_nothing_changes(store: Store, selling_store: dict) -> None:
+@pytest.mark.usefixtures("selling_store")
+def test_a_quantity_that_is_not_whole_cases_is_refused_and_nothing_changes(store: Store) -> None:
     order = _draft(store)
     line = _lines(order)["Quellwerk Cola"]
     with pytest.raises(base.OrderError, match=r"comes in cases of 12: 13 is not whole cases \(12 or 24\)"):
@@ -232,7 +236,8 @@ def test_a_quantity_that_is_not_whole_cases_is_refused_and_nothing_changes(store
     assert not _order(order).is_edited
 
 
-def test_zero_removes_a_line(store: Store, selling_store: dict) -> None:
+@pytest.mark.usefixtures("selling_store")
+def test_zero_removes_a_line(store: Store) -> None:
     order = _draft(store)
     line = _lines(order)["Quellwerk Cola"]
     assert (
@@ -242,9 +247,8 @@ def test_zero_removes_a_line(store: Store, selling_store: dict) -> None:
     assert _order(order).is_edited
 
 
-def test_a_product_the_depot_does_not_carry_cannot_be_added(
-    store: Store, selling_store: dict, not_carried: Product
-) -> None:
+@pytest.mark.usefixtures("selling_store")
+def test_a_product_the_depot_does_not_carry_cannot_be_added(store: Store, not_carried: Product) -> None:
     order = _draft(store)
     item = item_for(store, not_carried)
     before = _lines(order).keys()
@@ -255,7 +259,8 @@ def test_a_product_the_depot_does_not_carry_cannot_be_added(
     assert _lines(order).keys() == before
 
 
-def test_adding_a_carried_product_and_submitting(store: Store, supply: StoreSupply, cola: Product) -> None:
+@pytest.mark.usefixtures("supply")
+def test_adding_a_carried_product_and_submitting(store: Store, cola: Product) -> None:
     item = item_for(store, cola)
     order = _draft(store)
     editing.purchase_order_line_add(merchant=store.merchant, order_id=order.pk, store_product_id=item.pk, quantity=24)
@@ -279,7 +284,8 @@ def test_an_empty_order_or_one_below_the_minimum_is_not_submitted(
     assert _order(order).state == OrderState.DRAFT
 
 
-def test_submitting_after_the_cutoff_moves_the_order_and_says_so(store: Store, selling_store: dict) -> None:
+@pytest.mark.usefixtures("selling_store")
+def test_submitting_after_the_cutoff_moves_the_order_and_says_so(store: Store) -> None:
     order = _draft(store)
     late = dt.datetime(2026, 11, 23, 17, 30, tzinfo=dt.UTC)  # 18:30 in Berlin
     order, message = editing.purchase_order_submit(merchant=store.merchant, order_id=order.pk, by=None, now=late)
@@ -325,7 +331,8 @@ def test_confirm_allocates_depot_stock_and_backorders_what_is_short(
     assert DepotStock.objects.get(product=chips).allocated == 12
 
 
-def test_confirm_can_cancel_short_lines_instead(store: Store, supply: StoreSupply, chips: Product) -> None:
+@pytest.mark.usefixtures("supply")
+def test_confirm_can_cancel_short_lines_instead(store: Store, chips: Product) -> None:
     item = item_for(store, chips)
     order = _draft(store)
     editing.purchase_order_line_add(merchant=store.merchant, order_id=order.pk, store_product_id=item.pk, quantity=30)
@@ -335,7 +342,8 @@ def test_confirm_can_cancel_short_lines_instead(store: Store, supply: StoreSuppl
     assert (line.allocated_quantity, line.backordered_quantity) == (12, 0)
 
 
-def test_the_shop_cannot_edit_or_cancel_a_confirmed_order(store: Store, selling_store: dict) -> None:
+@pytest.mark.usefixtures("selling_store")
+def test_the_shop_cannot_edit_or_cancel_a_confirmed_order(store: Store) -> None:
     order = _submitted(store)
     fulfilment.purchase_order_confirm(merchant=store.merchant, order_id=order.pk, by=None)
     line = _lines(order)["Quellwerk Cola"]
@@ -347,9 +355,8 @@ def test_the_shop_cannot_edit_or_cancel_a_confirmed_order(store: Store, selling_
     assert _order(order).state == OrderState.CONFIRMED
 
 
-def test_the_wholesaler_cancelling_a_confirmed_order_releases_its_allocation(
-    store: Store, selling_store: dict, cola: Product
-) -> None:
+@pytest.mark.usefixtures("selling_store")
+def test_the_wholesaler_cancelling_a_confirmed_order_releases_its_allocation(store: Store, cola: Product) -> None:
     order = _submitted(store)
     fulfilment.purchase_order_confirm(merchant=store.merchant, order_id=order.pk, by=None)
     assert DepotStock.objects.get(product=cola).allocated > 0
@@ -358,7 +365,8 @@ def test_the_wholesaler_cancelling_a_confirmed_order_releases_its_allocation(
     assert _order(order).state == OrderState.CANCELLED
 
 
-def test_shipping_takes_units_out_of_the_depot(store: Store, selling_store: dict, cola: Product) -> None:
+@pytest.mark.usefixtures("selling_store")
+def test_shipping_takes_units_out_of_the_depot(store: Store, cola: Product) -> None:
     order = _submitted(store)
     fulfilment.purchase_order_confirm(merchant=store.merchant, order_id=order.pk, by=None)
     fulfilment.purchase_order_pick(merchant=store.merchant, order_id=order.pk, by=None)
@@ -406,7 +414,8 @@ def test_receiving_books_good_units_and_claims_differences(store: Store, selling
         receiving.purchase_order_receive(merchant=store.merchant, order_id=order.pk, counts={}, by=None)
 
 
-def test_receiving_that_is_refused_books_nothing(store: Store, selling_store: dict) -> None:
+@pytest.mark.usefixtures("selling_store")
+def test_receiving_that_is_refused_books_nothing(store: Store) -> None:
     order = _submitted(store)
     fulfilment.purchase_order_confirm(merchant=store.merchant, order_id=order.pk, by=None)
     fulfilment.purchase_order_ship(merchant=store.merchant, order_id=order.pk, by=None)
@@ -426,9 +435,9 @@ def test_receiving_that_is_refused_books_nothing(store: Store, selling_store: di
     assert _order(order).state == OrderState.SHIPPED
 
 
+@pytest.mark.usefixtures("supply")
 def test_a_substitute_is_allocated_and_received_as_itself(
     store: Store,
-    supply: StoreSupply,
     cola: Product,
     wholesaler,
     depot,  # type: ignore[no-untyped-def]
@@ -444,7 +453,7 @@ def test_a_substitute_is_allocated_and_received_as_itself(
     )
     editing.purchase_order_submit(merchant=store.merchant, order_id=order.pk, by=None, now=MONDAY_NOON)
     fulfilment.purchase_order_line_substitute(
-        merchant=store.merchant, order_id=order.pk, line_id=line.pk, product_id=zero.pk, by=None
+        merchant=store.merchant, order_id=order.pk, line_id=line.pk, product_id=zero.pk
     )
     fulfilment.purchase_order_confirm(merchant=store.merchant, order_id=order.pk, by=None)
     assert DepotStock.objects.get(product=zero).allocated == 12
@@ -457,7 +466,8 @@ def test_a_substitute_is_allocated_and_received_as_itself(
         assert not Claim.objects.exists()
 
 
-def test_forecast_arrays_are_finite_for_every_line(store: Store, selling_store: dict) -> None:
+@pytest.mark.usefixtures("selling_store")
+def test_forecast_arrays_are_finite_for_every_line(store: Store) -> None:
     with merchant_context(store.merchant_id):
         items = list(StoreProduct.objects.select_related("product").filter(store=store))
         result = selectors.demand_history(store=store, items=items, today=dt.date(2026, 11, 23))
@@ -492,10 +502,9 @@ def _in_threads(count: int, action) -> list[object]:  # type: ignore[no-untyped-
     return results
 
 
+@pytest.mark.usefixtures("selling_store")
 @pytest.mark.django_db(transaction=True)
-def test_concurrent_drafts_leave_one_draft_and_concurrent_confirms_allocate_once(
-    store: Store, selling_store: dict, cola: Product
-) -> None:
+def test_concurrent_drafts_leave_one_draft_and_concurrent_confirms_allocate_once(store: Store, cola: Product) -> None:
     results = _in_threads(4, lambda: drafting.purchase_order_draft(store=store, now=MONDAY_NOON))
     assert [type(r).__name__ for r in results] == ["DraftOutcome"] * 4
     with merchant_context(store.merchant_id):
@@ -535,9 +544,8 @@ def test_a_planned_promotion_stocks_up_before_it_starts(store: Store, supply: St
     assert _lines(_draft(store))["Quellwerk Cola"].quantity == usual.quantity
 
 
-def test_backordered_units_follow_on_a_backorder_for_the_next_delivery(
-    store: Store, supply: StoreSupply, chips: Product
-) -> None:
+@pytest.mark.usefixtures("supply")
+def test_backordered_units_follow_on_a_backorder_for_the_next_delivery(store: Store, chips: Product) -> None:
     item = item_for(store, chips)
     order = _draft(store)
     editing.purchase_order_line_add(merchant=store.merchant, order_id=order.pk, store_product_id=item.pk, quantity=18)
@@ -568,7 +576,8 @@ def test_backordered_units_follow_on_a_backorder_for_the_next_delivery(
     assert _lines(backorder)["Knusper Chips"].allocated_quantity == 6
 
 
-def test_an_order_shipped_in_full_has_no_backorder(store: Store, selling_store: dict) -> None:
+@pytest.mark.usefixtures("selling_store")
+def test_an_order_shipped_in_full_has_no_backorder(store: Store) -> None:
     order = _submitted(store)
     fulfilment.purchase_order_confirm(merchant=store.merchant, order_id=order.pk, by=None)
     fulfilment.purchase_order_ship(merchant=store.merchant, order_id=order.pk, by=None, now=MONDAY_NOON)

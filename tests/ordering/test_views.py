@@ -36,6 +36,7 @@ def _snapshot() -> list[tuple]:
 
 @pytest.fixture
 def own_order(store: Store, supply: StoreSupply, cola: Product) -> PurchaseOrder:
+    del supply  # asked for so that the store is supplied; not used here
     selling(store, cola, daily=[6, 5, 7, 6, 8, 4, 6] * 4, left=3, end=timezone.now())
     outcome = drafting.purchase_order_draft(store=store)
     assert outcome.order is not None
@@ -138,6 +139,7 @@ def test_submitting_from_the_dashboard(owner_client: Client, own_order: Purchase
         assert PurchaseOrder.objects.get(pk=own_order.pk).state == OrderState.SUBMITTED
 
 
+@pytest.mark.usefixtures("own_order")
 @pytest.mark.parametrize(
     ("method", "path"),
     [
@@ -157,7 +159,6 @@ def test_submitting_from_the_dashboard(owner_client: Client, own_order: Purchase
 )
 def test_another_merchants_ids_are_404_and_change_nothing(
     owner_client: Client,
-    own_order: PurchaseOrder,
     foreign_order: PurchaseOrder,
     merchant,
     method: str,
@@ -201,11 +202,11 @@ def test_a_store_without_supply_is_told_what_to_expect(owner_client: Client, mer
     assert "has no supplying depot yet: your wholesaler sets it up." in response.content.decode()
 
 
+@pytest.mark.usefixtures("supply")
 def test_drafting_with_the_button_for_a_store_without_history(
     owner_client: Client,
     merchant,
     store: Store,
-    supply: StoreSupply,
     cola: Product,  # type: ignore[no-untyped-def]
 ) -> None:
     item_for(store, cola)
