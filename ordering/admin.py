@@ -9,7 +9,7 @@ start from ``get_queryset``. Every state change goes through ordering.services (
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.contrib import admin, messages
@@ -47,6 +47,7 @@ from ordering.models import (
     StoreSupply,
 )
 from ordering.pdf import Invoice, InvoiceLine, PickGroup, PickRow, invoice_pdf, pick_list_pdf
+from ordering.querysets import PurchaseOrderQuerySet
 from ordering.services.fulfilment import (
     purchase_order_cancel,
     purchase_order_confirm,
@@ -240,8 +241,7 @@ class PurchaseOrderAdmin(WholesalerScopedAdmin):
     def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
         # Drafts are the shop's own business until submitted.
         return (
-            super()
-            .get_queryset(request)
+            cast(PurchaseOrderQuerySet, super().get_queryset(request))
             .sent()
             .select_related("store", "depot", "claim", "merchant")
             .annotate(lines_count=Count("lines"))

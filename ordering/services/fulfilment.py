@@ -32,6 +32,19 @@ if TYPE_CHECKING:
     from django.contrib.auth.models import User
 
 
+def _lines_and_depot_rows(order: PurchaseOrder) -> tuple[list[PurchaseOrderLine], dict[int, DepotStock]]:
+    """The order's lines, and the depot's stock rows of what they ship, locked in product order so that
+    two orders sharing products never deadlock."""
+    lines = list(order.lines.select_related("product", "substitute").order_by("pk"))
+    rows = {
+        row.product_id: row
+        for row in DepotStock.objects.select_for_update()
+        .filter(depot_id=order.depot_id, product_id__in=sorted({line.shipped_product.pk for line in lines}))
+        .order_by("product_id")
+    }
+    return lines, rows
+
+
 def purchase_order_confirm(
     *,
     merchant: Merchant,
@@ -53,14 +66,7 @@ def purchase_order_confirm(
                 f"Order {order.number} is {order.get_state_display().lower()}: only submitted orders are confirmed.",
                 code="not_submitted",
             )
-        lines = list(order.lines.select_related("product", "substitute").order_by("pk"))
-        wanted_products = sorted({line.shipped_product.pk for line in lines})
-        stock = {
-            row.product_id: row
-            for row in DepotStock.objects.select_for_update()
-            .filter(depot_id=order.depot_id, product_id__in=wanted_products)
-            .order_by("product_id")
-        }
+        lines, stock = _lines_and_depot_rows(order)
         short = []
         for line in lines:
             row = stock.get(line.shipped_product.pk)
@@ -116,13 +122,7 @@ def purchase_order_ship(
                 f"Order {order.number} is {order.get_state_display().lower()}: only confirmed orders ship.",
                 code="state",
             )
-        lines = list(order.lines.select_related("product", "substitute").order_by("pk"))
-        rows = {
-            row.product_id: row
-            for row in DepotStock.objects.select_for_update()
-            .filter(depot_id=order.depot_id, product_id__in=sorted({line.shipped_product.pk for line in lines}))
-            .order_by("product_id")
-        }
+        lines, rows = _lines_and_depot_rows(order)
         for line in lines:
             units = line.allocated_quantity or 0
             row = rows.get(line.shipped_product.pk)
@@ -215,13 +215,7 @@ def purchase_order_cancel(
                 reason = f"it is {order.get_state_display().lower()}; note problems when you receive it"
             raise OrderError(f"Order {order.number} cannot be cancelled: {reason}.", code="not_cancellable")
         if order.state in (OrderState.CONFIRMED, OrderState.PICKING):
-            lines = list(order.lines.select_related("product", "substitute").order_by("pk"))
-            rows = {
-                row.product_id: row
-                for row in DepotStock.objects.select_for_update()
-                .filter(depot_id=order.depot_id, product_id__in=sorted({line.shipped_product.pk for line in lines}))
-                .order_by("product_id")
-            }
+            lines, rows = _lines_and_depot_rows(order)
             for line in lines:
                 row = rows.get(line.shipped_product.pk)
                 if row is not None and line.allocated_quantity:
