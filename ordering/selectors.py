@@ -284,8 +284,11 @@ def draft_current(*, merchant: Merchant, store: Store) -> PurchaseOrder | None:
 
 
 def delivery_has_order(*, merchant: Merchant, store: Store, delivery_date: dt.date) -> bool:
-    """The store has its own order (any state but cancelled) for that delivery. A backorder due the
-    same day does not count: it brings another order's units, not the store's suggestion."""
+    """The store has its own order (any state but cancelled) for that delivery; scoped.
+
+    A backorder due the same day does not count: it brings another order's units, not the
+    store's suggestion.
+    """
     return PurchaseOrder.objects.for_merchant(merchant).filter(store=store).for_delivery(delivery_date).exists()
 
 

@@ -41,6 +41,8 @@ class DraftOutcome:
 
 @dataclass(frozen=True)
 class SuggestedLine:
+    """One line the forecast suggests: the store product, whole-case units, and why."""
+
     item: StoreProduct
     quantity: int
     explanation: str

@@ -56,8 +56,11 @@ MAX_CASE_STEP = 100  # cases one step may add or take off
 def purchase_order_line_step(
     *, merchant: Merchant, order_id: int, line_id: int, cases: int, by: User | None = None
 ) -> PurchaseOrderLine | None:
-    """Add (negative: take off) whole cases on a line, read and written under the order's lock so
-    that two people stepping the same line both count; the last case off removes it; atomic."""
+    """Add (negative: take off) whole cases on a line; atomic, under the order's lock.
+
+    Read and written under the lock, so that two people stepping the same line both count; the
+    last case off removes the line.
+    """
     if not cases or abs(cases) > MAX_CASE_STEP:
         raise OrderError(f"Change a line by 1 to {MAX_CASE_STEP} cases at a time.", code="bad_step")
     return _line_change(
@@ -77,6 +80,7 @@ def _line_change(
     *,
     by: User | None,
 ) -> PurchaseOrderLine | None:
+    """Set a line to ``quantity_of(line)`` under the order's lock, keep the change in its history; 0 removes it."""
     with merchant_context(merchant.pk):
         order = order_locked(merchant, order_id)
         _editable(order)

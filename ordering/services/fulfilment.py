@@ -113,8 +113,10 @@ def purchase_order_pick(*, merchant: Merchant, order_id: int, by: User | None) -
 def purchase_order_ship(
     *, merchant: Merchant, order_id: int, by: User | None, now: dt.datetime | None = None
 ) -> PurchaseOrder:
-    """Confirmed or picking → shipped: allocated units leave the depot, backordered ones go on a
-    backorder for the next delivery; atomic, CAS; the owner is mailed."""
+    """Confirmed or picking → shipped; atomic, CAS; the owner is mailed after commit.
+
+    Allocated units leave the depot; backordered ones go on a backorder for the next delivery.
+    """
     with merchant_context(merchant.pk):
         order = order_locked(merchant, order_id)
         if order.state not in (OrderState.CONFIRMED, OrderState.PICKING):

@@ -29,10 +29,10 @@ def supply_preferences_set(
     default_service_level: float,
     service_levels: Mapping[str, float],
 ) -> StoreSupply:
-    """The owner's choices for a store's suggested orders: submit them without review or not, and
-    how rarely each category may run out (a service level per category path, else the default).
+    """Set a store's restock choices (auto-submit, service levels); atomic, all or nothing, logged.
 
-    The wholesaler sets the depot, calendar and terms; these two are the shop's. All or nothing:
+    Submit suggested orders without review or not, and how rarely each category may run out (a
+    service level per category path, else the default). The wholesaler sets the depot, calendar and terms; these two are the shop's. All or nothing:
     a category the wholesaler does not have or a level outside 50-99.9 % changes nothing.
     """
     with merchant_context(merchant.pk), transaction.atomic():
