@@ -9,11 +9,10 @@ start from ``get_queryset``. Every state change goes through ordering.services (
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db.models import Count, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
@@ -22,11 +21,18 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from catalog.models import Product
-from core.http import error_message
 from core.money import format_amount
 from merchants.admin import WholesalerScopedAdmin, wholesaler_of
-from merchants.models import Store, Wholesaler
-from ordering import services
+from merchants.models import Store
+from ordering.admin_scoping import (
+    DepotFilter,
+    actor_of,
+    depots_of,
+    line_change_note,
+    orders_run,
+    products_of,
+    wholesalers_of,
+)
 from ordering.models import (
     Claim,
     ClaimLine,
@@ -41,40 +47,15 @@ from ordering.models import (
     StoreSupply,
 )
 from ordering.pdf import Invoice, InvoiceLine, PickGroup, PickRow, invoice_pdf, pick_list_pdf
-
-
-def _depots(request: HttpRequest) -> QuerySet[Depot]:
-    if request.user.is_superuser:
-        return Depot.objects.all()
-    wholesaler = wholesaler_of(request)
-    return Depot.objects.filter(wholesaler=wholesaler) if wholesaler else Depot.objects.none()
-
-
-def _wholesalers(request: HttpRequest) -> QuerySet[Wholesaler]:
-    if request.user.is_superuser:
-        return Wholesaler.objects.all()
-    wholesaler = wholesaler_of(request)
-    return Wholesaler.objects.filter(pk=wholesaler.pk) if wholesaler else Wholesaler.objects.none()
-
-
-def _products(request: HttpRequest) -> QuerySet[Product]:
-    if request.user.is_superuser:
-        return Product.objects.all()
-    wholesaler = wholesaler_of(request)
-    return Product.objects.filter(wholesaler=wholesaler) if wholesaler else Product.objects.none()
-
-
-class DepotFilter(admin.SimpleListFilter):
-    """Only the signed-in wholesaler's own depots are offered (never a rival's names)."""
-
-    title = "depot"
-    parameter_name = "depot"
-
-    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[Any, str]]:
-        return [(depot.pk, depot.name) for depot in _depots(request).order_by("name")]
-
-    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
-        return queryset.filter(depot_id=self.value()) if self.value() else queryset
+from ordering.querysets import PurchaseOrderQuerySet
+from ordering.services.fulfilment import (
+    purchase_order_cancel,
+    purchase_order_confirm,
+    purchase_order_deliver,
+    purchase_order_pick,
+    purchase_order_ship,
+)
+from ordering.services.receiving import claim_resolve
 
 
 @admin.register(Depot)
@@ -85,7 +66,7 @@ class DepotAdmin(WholesalerScopedAdmin):
 
     def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
         if db_field.name == "wholesaler":
-            kwargs["queryset"] = _wholesalers(request)
+            kwargs["queryset"] = wholesalers_of(request)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
@@ -103,9 +84,9 @@ class PromotionAdmin(WholesalerScopedAdmin):
 
     def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
         if db_field.name == "product":
-            kwargs["queryset"] = _products(request)
+            kwargs["queryset"] = products_of(request)
         if db_field.name == "wholesaler":
-            kwargs["queryset"] = _wholesalers(request)
+            kwargs["queryset"] = wholesalers_of(request)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
@@ -125,9 +106,9 @@ class DepotStockAdmin(WholesalerScopedAdmin):
 
     def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
         if db_field.name == "depot":
-            kwargs["queryset"] = _depots(request)
+            kwargs["queryset"] = depots_of(request)
         if db_field.name == "product":
-            kwargs["queryset"] = _products(request)
+            kwargs["queryset"] = products_of(request)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
@@ -145,7 +126,7 @@ class StoreSupplyAdmin(WholesalerScopedAdmin):
 
     def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
         if db_field.name == "depot":
-            kwargs["queryset"] = _depots(request)
+            kwargs["queryset"] = depots_of(request)
         if db_field.name == "store" and not request.user.is_superuser:
             kwargs["queryset"] = Store.objects.filter(merchant__wholesaler=wholesaler_of(request))
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
@@ -155,7 +136,7 @@ class StoreSupplyAdmin(WholesalerScopedAdmin):
         super().save_model(request, obj, form, change)
 
 
-class LineForm(forms.ModelForm):  # type: ignore[type-arg]
+class LineForm(forms.ModelForm):
     class Meta:
         model = PurchaseOrderLine
         fields = ["allocated_quantity", "substitute"]
@@ -177,7 +158,7 @@ class LineForm(forms.ModelForm):  # type: ignore[type-arg]
         return product
 
 
-class LineInline(admin.TabularInline):  # type: ignore[type-arg]
+class LineInline(admin.TabularInline):
     """Allocation and substitution per line, while the order waits for confirmation."""
 
     model = PurchaseOrderLine
@@ -194,70 +175,25 @@ class LineInline(admin.TabularInline):  # type: ignore[type-arg]
         "damaged_quantity", "is_over_received", "explanation",
     ]  # fmt: skip
 
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+    def has_add_permission(self, _request: HttpRequest, _obj: Any = None) -> bool:
         return False
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return obj is not None and obj.state == OrderState.SUBMITTED and super().has_change_permission(request, obj)
 
 
-class TransitionInline(admin.TabularInline):  # type: ignore[type-arg]
+class TransitionInline(admin.TabularInline):
     model = PurchaseOrderTransition
     extra = 0
     can_delete = False
     fields = ["at", "from_state", "to_state", "by", "note"]
     readonly_fields = ["at", "from_state", "to_state", "by", "note"]
 
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+    def has_add_permission(self, _request: HttpRequest, _obj: Any = None) -> bool:
         return False
 
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+    def has_change_permission(self, _request: HttpRequest, _obj: Any = None) -> bool:
         return False
-
-
-def _line_change(line_form: Any) -> str:
-    """What the wholesaler changed on one line, as a sentence for the order's history ("" if nothing)."""
-    if not getattr(line_form, "cleaned_data", None) or not line_form.has_changed():
-        return ""
-    line = line_form.instance
-    parts = []
-    if "allocated_quantity" in line_form.changed_data:
-        before = line_form.initial.get("allocated_quantity")
-        after = line_form.cleaned_data.get("allocated_quantity")
-        parts.append(
-            f"allocated {'not set' if after is None else after} (was {'not set' if before is None else before})"
-        )
-    if "substitute" in line_form.changed_data:
-        before_id = line_form.initial.get("substitute")
-        before = Product.objects.filter(pk=before_id).values_list("name", flat=True).first() if before_id else None
-        after = line_form.cleaned_data.get("substitute")
-        parts.append(f"substitute {after.name if after else 'none'} (was {before or 'none'})")
-    return f"{line.product.name}: {', '.join(parts)}" if parts else ""
-
-
-def _actor(request: HttpRequest) -> User | None:
-    return request.user if isinstance(request.user, User) else None
-
-
-def _run(
-    modeladmin: admin.ModelAdmin,  # type: ignore[type-arg]
-    request: HttpRequest,
-    queryset: QuerySet[PurchaseOrder],
-    verb: str,
-    action: Any,
-) -> None:
-    done, refused = 0, []
-    for order in queryset.order_by("pk"):
-        try:
-            action(order)
-        except ValidationError as error:
-            refused.append(f"{order.number}: {error_message(error)}")
-        else:
-            done += 1
-    if done:
-        modeladmin.message_user(request, f"{verb} {done} order{'s' if done != 1 else ''}.", messages.SUCCESS)
-    for reason in refused:
-        modeladmin.message_user(request, reason, messages.ERROR)
 
 
 ORDER_FIELDS = (
@@ -289,7 +225,7 @@ class PurchaseOrderAdmin(WholesalerScopedAdmin):
 
     def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
         """Save the lines' allocation and substitution, and keep each change in the order's history."""
-        notes = [note for line_form in formset.forms if (note := _line_change(line_form))]
+        notes = [note for line_form in formset.forms if (note := line_change_note(line_form))]
         super().save_formset(request, form, formset, change)
         order = form.instance
         for note in notes:
@@ -298,24 +234,23 @@ class PurchaseOrderAdmin(WholesalerScopedAdmin):
                 order=order,
                 from_state=order.state,
                 to_state=order.state,
-                by=_actor(request),
+                by=actor_of(request),
                 note=note[:300],
             )
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
         # Drafts are the shop's own business until submitted.
         return (
-            super()
-            .get_queryset(request)
-            .exclude(state=OrderState.DRAFT)
-            .select_related("store", "depot", "claim")
+            cast(PurchaseOrderQuerySet, super().get_queryset(request))
+            .sent()
+            .select_related("store", "depot", "claim", "merchant")
             .annotate(lines_count=Count("lines"))
         )
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
+    def has_add_permission(self, _request: HttpRequest) -> bool:
         return False
 
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+    def has_delete_permission(self, _request: HttpRequest, _obj: Any = None) -> bool:
         return False
 
     @admin.display(description="lines", ordering="lines_count")
@@ -384,23 +319,23 @@ class PurchaseOrderAdmin(WholesalerScopedAdmin):
 
     @admin.action(description="Confirm (allocate depot stock; backorder short lines)", permissions=["change"])
     def confirm(self, request: HttpRequest, queryset: QuerySet[PurchaseOrder]) -> None:
-        _run(
+        orders_run(
             self,
             request,
             queryset,
             "Confirmed",
-            lambda o: services.purchase_order_confirm(merchant=o.merchant_id, order_id=o.pk, by=_actor(request)),
+            lambda o: purchase_order_confirm(merchant=o.merchant, order_id=o.pk, by=actor_of(request)),
         )
 
     @admin.action(description="Confirm (allocate depot stock; cancel short lines)", permissions=["change"])
     def confirm_cancel_short(self, request: HttpRequest, queryset: QuerySet[PurchaseOrder]) -> None:
-        _run(
+        orders_run(
             self,
             request,
             queryset,
             "Confirmed",
-            lambda o: services.purchase_order_confirm(
-                merchant=o.merchant_id, order_id=o.pk, by=_actor(request), backorder_short=False
+            lambda o: purchase_order_confirm(
+                merchant=o.merchant, order_id=o.pk, by=actor_of(request), backorder_short=False
             ),
         )
 
@@ -412,7 +347,7 @@ class PurchaseOrderAdmin(WholesalerScopedAdmin):
             return None
         for order in orders:
             if order.state == OrderState.CONFIRMED:
-                services.purchase_order_pick(merchant=order.merchant_id, order_id=order.pk, by=_actor(request))
+                purchase_order_pick(merchant=order.merchant, order_id=order.pk, by=actor_of(request))
         routes = dict(
             StoreSupply.objects.filter(store_id__in=[o.store_id for o in orders]).values_list("store_id", "route")
         )
@@ -449,49 +384,49 @@ class PurchaseOrderAdmin(WholesalerScopedAdmin):
 
     @admin.action(description="Mark shipped", permissions=["change"])
     def mark_shipped(self, request: HttpRequest, queryset: QuerySet[PurchaseOrder]) -> None:
-        _run(
+        orders_run(
             self,
             request,
             queryset,
             "Shipped",
-            lambda o: services.purchase_order_ship(merchant=o.merchant_id, order_id=o.pk, by=_actor(request)),
+            lambda o: purchase_order_ship(merchant=o.merchant, order_id=o.pk, by=actor_of(request)),
         )
 
     @admin.action(description="Mark delivered", permissions=["change"])
     def mark_delivered(self, request: HttpRequest, queryset: QuerySet[PurchaseOrder]) -> None:
-        _run(
+        orders_run(
             self,
             request,
             queryset,
             "Delivered",
-            lambda o: services.purchase_order_deliver(merchant=o.merchant_id, order_id=o.pk, by=_actor(request)),
+            lambda o: purchase_order_deliver(merchant=o.merchant, order_id=o.pk, by=actor_of(request)),
         )
 
     @admin.action(description="Cancel (releases allocated stock)", permissions=["change"])
     def cancel(self, request: HttpRequest, queryset: QuerySet[PurchaseOrder]) -> None:
-        _run(
+        orders_run(
             self,
             request,
             queryset,
             "Cancelled",
-            lambda o: services.purchase_order_cancel(
-                merchant=o.merchant_id,
+            lambda o: purchase_order_cancel(
+                merchant=o.merchant,
                 order_id=o.pk,
-                by=_actor(request),
+                by=actor_of(request),
                 by_wholesaler=True,
                 note="Cancelled by the wholesaler",
             ),
         )
 
 
-class ClaimLineInline(admin.TabularInline):  # type: ignore[type-arg]
+class ClaimLineInline(admin.TabularInline):
     model = ClaimLine
     extra = 0
     can_delete = False
     fields = ["line", "shipped", "received", "damaged"]
     readonly_fields = ["line", "shipped", "received", "damaged"]
 
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+    def has_add_permission(self, _request: HttpRequest, _obj: Any = None) -> bool:
         return False
 
 
@@ -506,12 +441,12 @@ class ClaimAdmin(WholesalerScopedAdmin):
     actions = ["resolve"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
-        return super().get_queryset(request).select_related("order", "order__store")
+        return super().get_queryset(request).select_related("order", "order__store", "merchant")
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
+    def has_add_permission(self, _request: HttpRequest) -> bool:
         return False
 
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+    def has_delete_permission(self, _request: HttpRequest, _obj: Any = None) -> bool:
         return False
 
     @admin.display(description="store")
@@ -521,10 +456,9 @@ class ClaimAdmin(WholesalerScopedAdmin):
     @admin.action(description="Mark resolved", permissions=["change"])
     def resolve(self, request: HttpRequest, queryset: QuerySet[Claim]) -> None:
         for claim in queryset.filter(status=ClaimStatus.OPEN):
-            services.claim_resolve(
-                merchant=claim.merchant_id,
+            claim_resolve(
+                merchant=claim.merchant,
                 claim_id=claim.pk,
                 resolution=claim.resolution or "Resolved",
-                by=_actor(request),
             )
         self.message_user(request, "Claims resolved.", messages.SUCCESS)

@@ -93,7 +93,7 @@ def _dated(movements: list[StockMovement], day: dt.date, zone: ZoneInfo, *, hour
 
 def demo_seed() -> bool:
     """Depot, depot stock, store supply, history and a first suggested order; once. False when already there."""
-    from ordering.services import purchase_order_draft
+    from ordering.services.drafting import purchase_order_draft
 
     with transaction.atomic(), platform_access(reason="demo seed: ordering", actor="command:demo_seed"):
         wholesaler = Wholesaler.objects.filter(slug=WHOLESALER_SLUG).first()
@@ -164,12 +164,9 @@ def demo_seed() -> bool:
 
 def _shipped_short(store: Store) -> None:
     """An order of the second store on its way, one case short, so receiving and a backorder can be tried."""
-    from ordering.services import (
-        purchase_order_confirm,
-        purchase_order_draft,
-        purchase_order_ship,
-        purchase_order_submit,
-    )
+    from ordering.services.drafting import purchase_order_draft
+    from ordering.services.editing import purchase_order_submit
+    from ordering.services.fulfilment import purchase_order_confirm, purchase_order_ship
 
     order = purchase_order_draft(store=store).order
     if order is None:
@@ -178,11 +175,11 @@ def _shipped_short(store: Store) -> None:
         short = next((line for line in order.lines.order_by("pk") if line.quantity >= 2 * line.case_pack), None)
     if short is None:
         return
-    purchase_order_submit(merchant=store.merchant_id, order_id=order.pk, by=None)
+    purchase_order_submit(merchant=store.merchant, order_id=order.pk, by=None)
     purchase_order_confirm(
-        merchant=store.merchant_id,
+        merchant=store.merchant,
         order_id=order.pk,
         by=None,
         allocations={short.pk: short.quantity - short.case_pack},
     )
-    purchase_order_ship(merchant=store.merchant_id, order_id=order.pk, by=None)
+    purchase_order_ship(merchant=store.merchant, order_id=order.pk, by=None)

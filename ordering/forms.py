@@ -7,7 +7,7 @@ from typing import Any
 
 from django import forms
 
-from ordering.services import MAX_CASE_STEP
+from ordering.services.editing import MAX_CASE_STEP
 
 
 class QuantityForm(forms.Form):

@@ -18,6 +18,8 @@ from django.utils import timezone
 
 from catalog.models import Product, StoreProduct
 from merchants.models import WEEKDAYS, Store, TenantModel, Wholesaler
+from ordering.querysets import ClaimQuerySet, PurchaseOrderLineQuerySet, PurchaseOrderQuerySet, StoreSupplyQuerySet
+from ordering.states import OPEN_STATES, ClaimStatus, OrderState
 
 
 class Depot(models.Model):
@@ -121,6 +123,9 @@ class Promotion(models.Model):
 class StoreSupply(TenantModel):
     """How one store is supplied: its single depot, delivery calendar, lead time and order rules."""
 
+    # This model's read vocabulary in place of TenantModel's plain manager (mypy cannot see the narrowing).
+    objects = StoreSupplyQuerySet.as_manager()  # type: ignore[misc]
+
     store = models.OneToOneField(Store, on_delete=models.CASCADE, related_name="supply")
     depot = models.ForeignKey(Depot, on_delete=models.PROTECT, related_name="stores")
     delivery_weekdays = models.JSONField(default=_default_weekdays, validators=[weekdays_validator])
@@ -160,29 +165,11 @@ class StoreSupply(TenantModel):
         return float(self.default_service_level)
 
 
-class OrderState(models.TextChoices):
-    DRAFT = "draft", "Draft"
-    SUBMITTED = "submitted", "Submitted"
-    CONFIRMED = "confirmed", "Confirmed"
-    PICKING = "picking", "Picking"
-    SHIPPED = "shipped", "Shipped"
-    DELIVERED = "delivered", "Delivered"
-    RECEIVED = "received", "Received"
-    CANCELLED = "cancelled", "Cancelled"
-
-
-# States whose goods are still to arrive: what the next suggestion counts as on order.
-OPEN_STATES = (
-    OrderState.SUBMITTED,
-    OrderState.CONFIRMED,
-    OrderState.PICKING,
-    OrderState.SHIPPED,
-    OrderState.DELIVERED,
-)
-
-
 class PurchaseOrder(TenantModel):
     """A store's order to its depot for one delivery date."""
+
+    # This model's read vocabulary in place of TenantModel's plain manager (mypy cannot see the narrowing).
+    objects = PurchaseOrderQuerySet.as_manager()  # type: ignore[misc]
 
     store = models.ForeignKey(Store, on_delete=models.PROTECT, related_name="purchase_orders")
     depot = models.ForeignKey(Depot, on_delete=models.PROTECT, related_name="orders")
@@ -243,6 +230,9 @@ class PurchaseOrder(TenantModel):
 class PurchaseOrderLine(TenantModel):
     """One product of an order and what became of it at each step (units; ordered in whole cases)."""
 
+    # This model's read vocabulary in place of TenantModel's plain manager (mypy cannot see the narrowing).
+    objects = PurchaseOrderLineQuerySet.as_manager()  # type: ignore[misc]
+
     order = models.ForeignKey(PurchaseOrder, on_delete=models.CASCADE, related_name="lines")
     store_product = models.ForeignKey(StoreProduct, on_delete=models.PROTECT, related_name="+")
     product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="+")
@@ -277,7 +267,7 @@ class PurchaseOrderLine(TenantModel):
 
     @property
     def shipped_product(self) -> Product:
-        return self.substitute or self.product  # type: ignore[return-value]
+        return self.substitute or self.product
 
     @property
     def value(self) -> int:
@@ -302,13 +292,11 @@ class PurchaseOrderTransition(TenantModel):
         return f"{self.from_state or 'new'} → {self.to_state}"
 
 
-class ClaimStatus(models.TextChoices):
-    OPEN = "open", "Open"
-    RESOLVED = "resolved", "Resolved"
-
-
 class Claim(TenantModel):
     """What was missing, extra or damaged on receiving; the wholesaler sees it in the admin."""
+
+    # This model's read vocabulary in place of TenantModel's plain manager (mypy cannot see the narrowing).
+    objects = ClaimQuerySet.as_manager()  # type: ignore[misc]
 
     order = models.OneToOneField(PurchaseOrder, on_delete=models.CASCADE, related_name="claim")
     status = models.CharField(max_length=10, choices=ClaimStatus.choices, default=ClaimStatus.OPEN)

@@ -115,7 +115,7 @@ def pick_list_pdf(*, groups: Sequence[PickGroup]) -> bytes:
         )
     if not groups:
         story.append(Paragraph("Nothing to pick.", _STYLES["Title"]))
-    doc.build(story)  # type: ignore[arg-type]
+    doc.build(story)
     return buffer.getvalue()
 
 
@@ -173,5 +173,5 @@ def invoice_pdf(*, invoice: Invoice) -> bytes:
     story.append(Table(table, colWidths=[75 * mm, 35 * mm, 18 * mm, 25 * mm, 27 * mm], repeatRows=1, style=grid))
     if invoice.note:
         story += [Spacer(1, 6 * mm), Paragraph(_text(invoice.note), body)]
-    doc.build(story)  # type: ignore[arg-type]
+    doc.build(story)
     return buffer.getvalue()

@@ -15,7 +15,6 @@ from django.http import Http404
 from catalog.models import Category, ShelfEmptyPeriod, StoreProduct
 from merchants.models import WEEKDAYS, Merchant, Store
 from ordering.models import (
-    OPEN_STATES,
     Claim,
     OrderState,
     Promotion,
@@ -70,10 +69,9 @@ def delivery_next(*, supply: StoreSupply, now: dt.datetime, after: dt.date | Non
     raise ValueError("No delivery day within 60 days")  # the weekdays validator makes this unreachable
 
 
-def supply_get(*, merchant: Merchant | int, store: Store) -> StoreSupply | None:
+def supply_get(*, merchant: Merchant, store: Store) -> StoreSupply | None:
     """The store's supply settings with depot and store; call inside the merchant's context."""
-    merchant_id = merchant if isinstance(merchant, int) else merchant.pk
-    return StoreSupply.objects.select_related("depot", "store").filter(merchant_id=merchant_id, store=store).first()
+    return StoreSupply.objects.for_merchant(merchant).select_related("depot", "store").filter(store=store).first()
 
 
 # Sales history ---------------------------------------------------------------------------------
@@ -211,11 +209,11 @@ def chain_histories(*, store: Store, items: list[StoreProduct], today: dt.date) 
     ]
 
 
-def on_order(*, merchant: Merchant | int, store: Store, exclude_order_id: int | None = None) -> dict[int, int]:
+def on_order(*, merchant: Merchant, store: Store, exclude_order_id: int | None = None) -> dict[int, int]:
     """Units still to arrive per store product from the store's open orders."""
-    merchant_id = merchant if isinstance(merchant, int) else merchant.pk
     lines = (
-        PurchaseOrderLine.objects.filter(merchant_id=merchant_id, order__store=store, order__state__in=OPEN_STATES)
+        PurchaseOrderLine.objects.for_merchant(merchant)
+        .on_open_orders(store)
         .exclude(order_id=exclude_order_id)
         # Once shipped, an order's backordered units travel on its backorder (counted there).
         .annotate(followed=Exists(PurchaseOrder.objects.filter(backorder_of=OuterRef("order_id"))))
@@ -278,23 +276,20 @@ def draft_current(*, merchant: Merchant, store: Store) -> PurchaseOrder | None:
     """The store's draft for the soonest delivery, if any."""
     return (
         PurchaseOrder.objects.for_merchant(merchant)
-        .filter(store=store, state=OrderState.DRAFT)
+        .drafts()
+        .filter(store=store)
         .order_by("delivery_date", "pk")
         .first()
     )
 
 
-def delivery_has_order(*, merchant: Merchant | int, store: Store | int, delivery_date: dt.date) -> bool:
-    """The store has its own order (any state but cancelled) for that delivery. A backorder due the
-    same day does not count: it brings another order's units, not the store's suggestion."""
-    merchant_id = merchant if isinstance(merchant, int) else merchant.pk
-    return (
-        PurchaseOrder.objects.filter(
-            merchant_id=merchant_id, store=store, delivery_date=delivery_date, backorder_of__isnull=True
-        )
-        .exclude(state=OrderState.CANCELLED)
-        .exists()
-    )
+def delivery_has_order(*, merchant: Merchant, store: Store, delivery_date: dt.date) -> bool:
+    """The store has its own order (any state but cancelled) for that delivery; scoped.
+
+    A backorder due the same day does not count: it brings another order's units, not the
+    store's suggestion.
+    """
+    return PurchaseOrder.objects.for_merchant(merchant).filter(store=store).for_delivery(delivery_date).exists()
 
 
 def draft_list(*, merchant: Merchant) -> QuerySet[PurchaseOrder]:
@@ -302,7 +297,7 @@ def draft_list(*, merchant: Merchant) -> QuerySet[PurchaseOrder]:
     return (
         PurchaseOrder.objects.for_merchant(merchant)
         .select_related("store")
-        .filter(state=OrderState.DRAFT)
+        .drafts()
         .order_by("delivery_date", "store__name", "pk")
     )
 

@@ -17,8 +17,9 @@ from django.utils import timezone
 
 from merchants.models import Membership, Role, Store, WholesalerStaff
 from merchants.tenancy import merchant_context, platform_access
-from ordering import selectors, services
+from ordering import selectors
 from ordering.models import OrderState, PurchaseOrder, StoreSupply
+from ordering.services import drafting, editing
 
 logger = logging.getLogger("lingshou.ordering")
 
@@ -33,14 +34,12 @@ def purchase_orders_draft_due(now_iso: str | None = None) -> int:
     now = dt.datetime.fromisoformat(now_iso) if now_iso else timezone.now()
     queued = 0
     with platform_access(reason="nightly suggested orders", actor="task:purchase_orders_draft_due"):
-        supplies = list(StoreSupply.objects.select_related("store", "depot").filter(store__is_active=True))
+        supplies = list(StoreSupply.objects.select_related("store", "depot", "merchant").filter(store__is_active=True))
         for supply in supplies:
             delivery = selectors.delivery_next(supply=supply, now=now)
             if delivery.deadline - now > DRAFT_AHEAD:
                 continue
-            if selectors.delivery_has_order(
-                merchant=supply.merchant_id, store=supply.store_id, delivery_date=delivery.date
-            ):
+            if selectors.delivery_has_order(merchant=supply.merchant, store=supply.store, delivery_date=delivery.date):
                 continue
             transaction.on_commit(
                 functools.partial(purchase_order_draft.delay, supply.merchant_id, supply.store_id, now.isoformat())
@@ -54,19 +53,21 @@ def purchase_order_draft(merchant_id: int, store_id: int, now_iso: str | None = 
     """Draft one store's suggested order (and submit it where the owner opted in); safe to run twice."""
     now = dt.datetime.fromisoformat(now_iso) if now_iso else timezone.now()
     with merchant_context(merchant_id):
-        store = Store.objects.filter(merchant_id=merchant_id, pk=store_id).first()
-        supply = selectors.supply_get(merchant=merchant_id, store=store) if store else None
+        # The merchant is resolved once, with the store, and passed on as the model.
+        store = Store.objects.select_related("merchant").filter(merchant_id=merchant_id, pk=store_id).first()
+        supply = selectors.supply_get(merchant=store.merchant, store=store) if store else None
         if store is None or supply is None:
             return None
+        merchant = store.merchant
         delivery = selectors.delivery_next(supply=supply, now=now)
-        if selectors.delivery_has_order(merchant=merchant_id, store=store, delivery_date=delivery.date):
+        if selectors.delivery_has_order(merchant=merchant, store=store, delivery_date=delivery.date):
             return None  # a redelivered task, or the owner pressed the button first
-        outcome = services.purchase_order_draft(store=store, now=now)
+        outcome = drafting.purchase_order_draft(store=store, now=now)
         order = outcome.order
         if supply.is_auto_submit and outcome.is_new and order is not None and order.lines.exists():
             try:
-                services.purchase_order_submit(
-                    merchant=merchant_id, order_id=order.pk, by=None, now=now, note="Auto-submitted"
+                editing.purchase_order_submit(
+                    merchant=merchant, order_id=order.pk, by=None, now=now, note="Auto-submitted"
                 )
             except ValidationError as error:
                 # Below the minimum order value, say: the draft waits for the owner instead.
@@ -111,7 +112,8 @@ def purchase_order_mail(merchant_id: int, order_id: int, event: str) -> bool:
     with merchant_context(merchant_id):
         order = (
             PurchaseOrder.objects.select_related("store", "depot", "depot__wholesaler", "merchant")
-            .filter(merchant_id=merchant_id, pk=order_id, **{f"{mailed}__isnull": True})
+            .filter(merchant_id=merchant_id, pk=order_id)
+            .not_mailed(mailed)
             .first()
         )
         if order is None:
@@ -138,7 +140,7 @@ def purchase_order_mail(merchant_id: int, order_id: int, event: str) -> bool:
         recipient_list=recipients,
     )
     with merchant_context(merchant_id):
-        PurchaseOrder.objects.filter(merchant_id=merchant_id, pk=order_id, **{f"{mailed}__isnull": True}).update(
+        PurchaseOrder.objects.filter(merchant_id=merchant_id, pk=order_id).not_mailed(mailed).update(
             **{mailed: timezone.now()}
         )
     return True

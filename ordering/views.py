@@ -19,13 +19,25 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from catalog.selectors import LookupError_, store_product_by_code
-from core.http import MerchantRequest, error_message
+from core.http import MerchantRequest, error_message, render_page
 from merchants.access import merchant_view
 from merchants.models import Store
 from merchants.selectors import store_list, store_pick
-from ordering import selectors, services
+from ordering import selectors
 from ordering.forms import LineAddForm, QuantityForm, ScanForm, StepForm, SupplyPreferencesForm
 from ordering.models import OrderState, PurchaseOrder, PurchaseOrderLine, StoreSupply
+from ordering.services.base import CANCELLABLE_BY_SHOP, EDITABLE, RECEIVABLE
+from ordering.services.drafting import purchase_order_draft
+from ordering.services.editing import (
+    order_value,
+    purchase_order_line_add,
+    purchase_order_line_set,
+    purchase_order_line_step,
+    purchase_order_submit,
+)
+from ordering.services.fulfilment import purchase_order_cancel
+from ordering.services.receiving import Count, purchase_order_receive
+from ordering.services.supply import supply_preferences_set
 
 EDIT_PERMISSION = "manage_stock"
 # Auto-submit spends the shop's money without a look, and service levels set how much it keeps on
@@ -41,7 +53,7 @@ def _order_url(request: MerchantRequest, order: PurchaseOrder | int) -> str:
 def _order_context(request: MerchantRequest, order: PurchaseOrder) -> dict[str, object]:
     request.dashboard_section = "restock"
     lines = list(order.lines.all())
-    value = services.order_value(order)
+    value = order_value(order)
     supply = selectors.supply_get(merchant=request.merchant, store=order.store)
     can_edit = request.membership.has_permission(EDIT_PERMISSION)
     deadline = selectors.order_deadline(supply=supply, delivery_date=order.delivery_date) if supply else None
@@ -56,10 +68,10 @@ def _order_context(request: MerchantRequest, order: PurchaseOrder) -> dict[str, 
         "supply": supply,
         "deadline": deadline,
         "is_late": deadline is not None and timezone.now() >= deadline,
-        "can_edit": can_edit and order.state in services.EDITABLE,
+        "can_edit": can_edit and order.state in EDITABLE,
         "can_submit": can_edit and order.state == OrderState.DRAFT,
-        "can_cancel": can_edit and order.state in services.CANCELLABLE_BY_SHOP,
-        "can_receive": can_edit and order.state in services.RECEIVABLE,
+        "can_cancel": can_edit and order.state in CANCELLABLE_BY_SHOP,
+        "can_receive": can_edit and order.state in RECEIVABLE,
         "claim": getattr(order, "claim", None),
         "backorders": list(order.backorders.order_by("pk")),
     }
@@ -155,7 +167,7 @@ def restock_settings_save(request: MerchantRequest) -> HttpResponse:
     if not form.is_valid():
         return _settings_render(request, store, supply, form, status=400)
     try:
-        services.supply_preferences_set(
+        supply_preferences_set(
             merchant=request.merchant,
             store=store,
             by=request.user,
@@ -176,7 +188,7 @@ def restock_draft(request: MerchantRequest) -> HttpResponse:
     """The button: draft the suggested order now (the nightly job does the same)."""
     store = store_pick(merchant=request.merchant, wanted=request.POST.get("store"))
     try:
-        outcome = services.purchase_order_draft(store=store, created_by=request.user)
+        outcome = purchase_order_draft(store=store, created_by=request.user)
     except ValidationError as error:
         messages.error(request, error_message(error))
         return redirect(f"{reverse('section_restock', kwargs={'slug': request.merchant.slug})}?store={store.pk}")
@@ -220,14 +232,14 @@ def restock_line(request: MerchantRequest, order_id: int, line_id: int) -> HttpR
     removed = False
     try:
         if request.POST.get("remove"):
-            saved = services.purchase_order_line_set(
+            saved = purchase_order_line_set(
                 merchant=request.merchant, order_id=order_id, line_id=line.pk, quantity=0, by=request.user
             )
         elif "step" in request.POST:
             step = StepForm(request.POST)
             if not step.is_valid():
                 raise ValidationError(step.errors["step"][0])
-            saved = services.purchase_order_line_step(
+            saved = purchase_order_line_step(
                 merchant=request.merchant,
                 order_id=order_id,
                 line_id=line.pk,
@@ -238,7 +250,7 @@ def restock_line(request: MerchantRequest, order_id: int, line_id: int) -> HttpR
             form = QuantityForm(request.POST)
             if not form.is_valid():
                 raise ValidationError("; ".join(str(m) for m in form.errors.get("quantity", ["Give a quantity."])))
-            saved = services.purchase_order_line_set(
+            saved = purchase_order_line_set(
                 merchant=request.merchant,
                 order_id=order_id,
                 line_id=line.pk,
@@ -284,7 +296,7 @@ def restock_line_add(request: MerchantRequest, order_id: int) -> HttpResponse:
         return redirect(_order_url(request, order))
     try:
         found = store_product_by_code(store=order.store, code=form.cleaned_data["code"])
-        line = services.purchase_order_line_add(
+        line = purchase_order_line_add(
             merchant=request.merchant,
             order_id=order.pk,
             store_product_id=found.store_product.pk,
@@ -303,9 +315,10 @@ def restock_line_add(request: MerchantRequest, order_id: int) -> HttpResponse:
 @require_POST
 @merchant_view(EDIT_PERMISSION)
 def restock_submit(request: MerchantRequest, order_id: int) -> HttpResponse:
+    """Send the draft to the wholesaler; after the cut-off it moves to the next delivery and says so."""
     order = selectors.purchase_order_get(merchant=request.merchant, order_id=order_id)
     try:
-        _, message = services.purchase_order_submit(merchant=request.merchant, order_id=order.pk, by=request.user)
+        _, message = purchase_order_submit(merchant=request.merchant, order_id=order.pk, by=request.user)
     except ValidationError as error:
         messages.error(request, error_message(error))
     else:
@@ -316,9 +329,10 @@ def restock_submit(request: MerchantRequest, order_id: int) -> HttpResponse:
 @require_POST
 @merchant_view(EDIT_PERMISSION)
 def restock_cancel(request: MerchantRequest, order_id: int) -> HttpResponse:
+    """Cancel a draft or submitted order; a confirmed one only the wholesaler may cancel."""
     order = selectors.purchase_order_get(merchant=request.merchant, order_id=order_id)
     try:
-        services.purchase_order_cancel(
+        purchase_order_cancel(
             merchant=request.merchant, order_id=order.pk, by=request.user, note="Cancelled by the shop"
         )
     except ValidationError as error:
@@ -361,7 +375,7 @@ def restock_receive(request: MerchantRequest, order_id: int) -> HttpResponse:
         else:
             try:
                 counts = _parse_counts(lines, values, open_lines)
-                services.purchase_order_receive(
+                purchase_order_receive(
                     merchant=request.merchant,
                     order_id=order.pk,
                     counts=counts,
@@ -386,9 +400,7 @@ def restock_receive(request: MerchantRequest, order_id: int) -> HttpResponse:
         "scan_form": ScanForm(),
         "scan_message": scan_message,
     }
-    if request.htmx and request.method == "POST":
-        return render(request, "dashboard/ordering/receive.html#receiving", context, status=status)
-    return render(request, "dashboard/ordering/receive.html", context, status=status)
+    return render_page(request, "dashboard/ordering/receive.html", context, partial="receiving", status=status)
 
 
 class ScanRefused(Exception):
@@ -443,7 +455,7 @@ def restock_receive_scan(request: MerchantRequest, order_id: int) -> JsonRespons
     person types a damaged count never overwrite each other or what was typed.
     """
     order = selectors.purchase_order_get(merchant=request.merchant, order_id=order_id)
-    if order.state not in services.RECEIVABLE:
+    if order.state not in RECEIVABLE:
         message = f"Order {order.number} is {order.get_state_display().lower()}: only a shipped order is received."
         return JsonResponse({"error": {"code": "not_receivable", "message": message}}, status=409)
     try:
@@ -455,7 +467,7 @@ def restock_receive_scan(request: MerchantRequest, order_id: int) -> JsonRespons
 
 def _parse_counts(
     lines: list[PurchaseOrderLine], values: dict[int, dict[str, str]], open_lines: list[str]
-) -> dict[int, services.Count]:
+) -> dict[int, Count]:
     if open_lines:
         raise ValidationError(
             f"Tick or count every line before booking: not yet {', '.join(open_lines)}.", code="incomplete"
@@ -468,7 +480,7 @@ def _parse_counts(
             damaged = int(damaged_text) if damaged_text else 0
         except ValueError as error:
             raise ValidationError(f"{line.shipped_product}: counts are whole numbers of units.") from error
-        counts[line.pk] = services.Count(received=received, damaged=damaged)
+        counts[line.pk] = Count(received=received, damaged=damaged)
     return counts
 
 

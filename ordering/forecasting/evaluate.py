@@ -278,7 +278,7 @@ def minmax_rule(history: History, safety: float) -> OrderRule:
     up_to = reorder + np.maximum(mean, 1.0)
     case = history.case_pack
 
-    def rule(k: int, on_hand: np.ndarray, on_order: np.ndarray) -> np.ndarray:
+    def rule(_k: int, on_hand: np.ndarray, on_order: np.ndarray) -> np.ndarray:
         position = on_hand + on_order
         need = np.where(position <= reorder, np.maximum(up_to - position, 0.0), 0.0)
         return np.ceil(need / case - 1e-9).astype(np.int64) * case

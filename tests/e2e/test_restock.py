@@ -12,8 +12,8 @@ from playwright.sync_api import expect
 from catalog.models import Category, Product, StoreProduct
 from merchants.models import Merchant, Store
 from merchants.tenancy import merchant_context
-from ordering import services
 from ordering.models import Claim, PurchaseOrderLine, StoreSupply
+from ordering.services import drafting, editing, fulfilment
 from tests.catalog.factories import BarcodeFactory
 from tests.e2e.test_shell import assert_no_horizontal_overflow, log_in
 from tests.ordering.conftest import chips, cola, depot, item_for, selling, supply, wholesaler  # noqa: F401 - fixtures
@@ -49,7 +49,7 @@ def test_the_owner_steps_types_and_removes_lines_of_a_suggested_order_in_chromiu
 ) -> None:
     selling(store, cola, daily=[6, 5, 7, 6, 8, 4, 6] * 4, left=3, end=timezone.now())
     selling(store, chips, daily=[2, 1, 3, 2] * 7, left=0, end=timezone.now())
-    order = services.purchase_order_draft(store=store).order
+    order = drafting.purchase_order_draft(store=store).order
     assert order is not None
     with merchant_context(merchant.pk):
         StoreSupply.objects.filter(pk=supply.pk).update(minimum_order_value=10000)
@@ -101,24 +101,24 @@ def test_the_owner_steps_types_and_removes_lines_of_a_suggested_order_in_chromiu
 
 def _shipped(merchant: Merchant, item: StoreProduct, quantity: int) -> tuple[Any, PurchaseOrderLine]:
     """An order of ``quantity`` units of ``item`` that the depot shipped in full, ready to receive."""
-    order = services.purchase_order_draft(store=item.store).order
+    order = drafting.purchase_order_draft(store=item.store).order
     assert order is not None
-    line = services.purchase_order_line_add(
-        merchant=merchant.pk, order_id=order.pk, store_product_id=item.pk, quantity=quantity
+    line = editing.purchase_order_line_add(
+        merchant=merchant, order_id=order.pk, store_product_id=item.pk, quantity=quantity
     )
-    services.purchase_order_submit(merchant=merchant.pk, order_id=order.pk, by=None)
-    services.purchase_order_confirm(merchant=merchant.pk, order_id=order.pk, by=None)
-    services.purchase_order_ship(merchant=merchant.pk, order_id=order.pk, by=None)
+    editing.purchase_order_submit(merchant=merchant, order_id=order.pk, by=None)
+    fulfilment.purchase_order_confirm(merchant=merchant, order_id=order.pk, by=None)
+    fulfilment.purchase_order_ship(merchant=merchant, order_id=order.pk, by=None)
     return order, line
 
 
+@pytest.mark.usefixtures("supply")
 def test_a_delivery_is_received_on_a_phone_by_scanning_cases_in_chromium(
     live_server: Any,
     open_page: Any,
     merchant: Merchant,
     store: Store,
     owner: Any,
-    supply: StoreSupply,  # noqa: F811
     cola: Product,  # noqa: F811
     chips: Product,  # noqa: F811
 ) -> None:
@@ -184,13 +184,13 @@ def test_the_owner_opts_in_to_auto_submit_and_raises_a_categorys_level_on_a_phon
     watched.assert_clean()
 
 
+@pytest.mark.usefixtures("supply")
 def test_a_scan_made_without_a_connection_is_counted_once_it_is_back(
     live_server: Any,
     open_page: Any,
     merchant: Merchant,
     store: Store,
     owner: Any,
-    supply: StoreSupply,  # noqa: F811
     cola: Product,  # noqa: F811
 ) -> None:
     order, line = _shipped(merchant, item_for(store, cola), 12)

@@ -101,6 +101,7 @@ def selling(store: Store, product: Product, *, daily: list[int], left: int, end:
 @pytest.fixture
 def selling_store(store: Store, supply: StoreSupply, cola: Product, chips: Product) -> dict[str, StoreProduct]:
     """The store sells cola (about 6 a day) and chips (about 1 a day), with 8 weeks of history."""
+    del supply  # asked for so that the store is supplied; not used here
     return {
         "cola": selling(store, cola, daily=[6, 5, 7, 6, 8, 4, 6] * 8, left=3, end=MONDAY_NOON),
         "chips": selling(store, chips, daily=[1, 0, 2, 1, 0, 1, 1] * 8, left=2, end=MONDAY_NOON),
@@ -130,6 +131,7 @@ def depot_client(depot_staff_user) -> Client:  # type: ignore[no-untyped-def]
 @pytest.fixture
 def rival_client(depot_staff_user) -> Client:  # type: ignore[no-untyped-def]
     """Staff of another wholesaler (same permissions)."""
+    del depot_staff_user  # asked for so that the first wholesaler's staff exist too; not used here
     rival = WholesalerFactory(slug="rival-wholesale", name="Rival Wholesale")
     user = UserFactory(username="picker@rival.example", is_staff=True)
     user.groups.add(Group.objects.get(name=STAFF_GROUP))

@@ -10,7 +10,6 @@ from django.test import Client
 from catalog.models import Product
 from merchants.models import Store
 from merchants.tenancy import merchant_context, platform_access
-from ordering import services
 from ordering.models import (
     Claim,
     DepotStock,
@@ -20,6 +19,7 @@ from ordering.models import (
     PurchaseOrderTransition,
     StoreSupply,
 )
+from ordering.services import drafting, editing, fulfilment, receiving
 from tests.ordering.conftest import MONDAY_NOON, item_for
 
 pytestmark = pytest.mark.django_db
@@ -40,14 +40,15 @@ def _state(order: PurchaseOrder) -> str:
 @pytest.fixture
 def submitted(store: Store, supply: StoreSupply, cola: Product, chips: Product) -> PurchaseOrder:
     """A submitted order: 24 cola and 18 chips (the depot has only 12 chips)."""
-    order = services.purchase_order_draft(store=store, now=MONDAY_NOON).order
+    del supply  # asked for so that the store is supplied; not used here
+    order = drafting.purchase_order_draft(store=store, now=MONDAY_NOON).order
     assert order is not None
     for product, units in ((cola, 24), (chips, 18)):
         item = item_for(store, product)
-        services.purchase_order_line_add(
-            merchant=store.merchant_id, order_id=order.pk, store_product_id=item.pk, quantity=units
+        editing.purchase_order_line_add(
+            merchant=store.merchant, order_id=order.pk, store_product_id=item.pk, quantity=units
         )
-    services.purchase_order_submit(merchant=store.merchant_id, order_id=order.pk, by=None, now=MONDAY_NOON)
+    editing.purchase_order_submit(merchant=store.merchant, order_id=order.pk, by=None, now=MONDAY_NOON)
     return order
 
 
@@ -76,8 +77,9 @@ def test_another_wholesalers_staff_cannot_act_on_the_order(
     assert DepotStock.objects.get(product=chips).allocated == 0
 
 
-def test_drafts_are_the_shops_own_until_submitted(depot_client: Client, store: Store, supply: StoreSupply) -> None:
-    draft = services.purchase_order_draft(store=store, now=MONDAY_NOON).order
+@pytest.mark.usefixtures("supply")
+def test_drafts_are_the_shops_own_until_submitted(depot_client: Client, store: Store) -> None:
+    draft = drafting.purchase_order_draft(store=store, now=MONDAY_NOON).order
     assert draft is not None
     assert draft.number not in depot_client.get(CHANGELIST).content.decode()
 
@@ -193,11 +195,11 @@ def test_a_refused_bulk_action_says_why_per_order(depot_client: Client, submitte
 def test_claims_are_listed_for_their_wholesaler_only(
     depot_client: Client, rival_client: Client, submitted: PurchaseOrder, store: Store
 ) -> None:
-    services.purchase_order_confirm(merchant=store.merchant_id, order_id=submitted.pk, by=None)
-    services.purchase_order_ship(merchant=store.merchant_id, order_id=submitted.pk, by=None)
+    fulfilment.purchase_order_confirm(merchant=store.merchant, order_id=submitted.pk, by=None)
+    fulfilment.purchase_order_ship(merchant=store.merchant, order_id=submitted.pk, by=None)
     line = _lines(submitted)["Quellwerk Cola"]
-    services.purchase_order_receive(
-        merchant=store.merchant_id, order_id=submitted.pk, counts={line.pk: services.Count(received=20)}, by=None
+    receiving.purchase_order_receive(
+        merchant=store.merchant, order_id=submitted.pk, counts={line.pk: receiving.Count(received=20)}, by=None
     )
     with platform_access(reason="test", actor="test"):
         claim = Claim.objects.get(order=submitted)
@@ -208,8 +210,9 @@ def test_claims_are_listed_for_their_wholesaler_only(
     assert ">20<" in detail
 
 
+@pytest.mark.usefixtures("supply", "cola")
 def test_depots_stock_and_store_supply_are_scoped_to_the_wholesaler(
-    depot_client: Client, rival_client: Client, supply: StoreSupply, cola: Product, store: Store
+    depot_client: Client, rival_client: Client, store: Store
 ) -> None:
     assert store.name in depot_client.get("/admin/ordering/storesupply/").content.decode()
     assert store.name not in rival_client.get("/admin/ordering/storesupply/").content.decode()

@@ -63,7 +63,7 @@ def test_a_promotion_is_seen_from_its_second_day_to_the_end_of_its_week():
     assert known_means(history, 13, 3, promotions="ahead")[0].tolist() == [2, 3, 3]
 
 
-def test_the_bound_needs_a_simulated_history_and_a_known_knowledge(history, tmp_path):
+def test_the_bound_needs_a_simulated_history_and_a_known_knowledge(history):
     with pytest.raises(ValueError, match="one of"):
         known_means(history, 100, 2, promotions="guessed")
     handle = io.StringIO()
@@ -113,7 +113,7 @@ def test_minmax_value_is_read_between_the_safety_factors_around_a_fill_rate():
     assert minmax_value_at(curve, 0.95) == pytest.approx(150.0)
 
 
-def test_bound_command(capsys):
+def test_bound_command():
     out = io.StringIO()
     call_command("replenishment_bound", "--stores", "3", "--products", "30", "--days", "120", "--seed", "5", "--json",
                  stdout=out)  # fmt: skip

@@ -63,7 +63,7 @@ def test_policy_replay_is_sane_and_minmax_is_tuned_to_its_fill_rate(result):
 
 
 def test_replay_loses_demand_without_stock_and_counts_stock_outs(history):
-    nothing = simulate(history, lambda k, on_hand, on_order: np.zeros(on_hand.shape[0], dtype=np.int64))
+    nothing = simulate(history, lambda _k, on_hand, _on_order: np.zeros(on_hand.shape[0], dtype=np.int64))
     plenty = simulate(history, minmax_rule(history, 6.0))
     assert nothing["orders"] == 0
     assert nothing["fill_rate"] < plenty["fill_rate"]

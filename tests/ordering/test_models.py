@@ -24,13 +24,15 @@ def test_service_level_is_the_most_specific_configured_one(supply: StoreSupply) 
     assert supply.service_level_for("") == 0.95
 
 
-def test_depot_stock_cannot_allocate_more_than_it_holds(depot: Depot, cola: Product) -> None:
+@pytest.mark.usefixtures("depot")
+def test_depot_stock_cannot_allocate_more_than_it_holds(cola: Product) -> None:
     with pytest.raises(IntegrityError), transaction.atomic():
         DepotStock.objects.filter(product=cola).update(allocated=241)
     assert DepotStock.objects.get(product=cola).allocatable == 240
 
 
-def test_one_draft_per_store_and_delivery_date(store: Store, supply: StoreSupply, depot: Depot) -> None:
+@pytest.mark.usefixtures("supply")
+def test_one_draft_per_store_and_delivery_date(store: Store, depot: Depot) -> None:
     day = dt.date(2026, 11, 24)
     with merchant_context(store.merchant_id):
         PurchaseOrder.objects.create(
@@ -46,7 +48,8 @@ def test_one_draft_per_store_and_delivery_date(store: Store, supply: StoreSupply
         )
 
 
-def test_order_rows_are_invisible_outside_their_merchant(store: Store, supply: StoreSupply, depot: Depot) -> None:
+@pytest.mark.usefixtures("supply")
+def test_order_rows_are_invisible_outside_their_merchant(store: Store, depot: Depot) -> None:
     with merchant_context(store.merchant_id):
         PurchaseOrder.objects.create(
             merchant_id=store.merchant_id, store=store, depot=depot, number="X", delivery_date=dt.date(2026, 11, 24)

@@ -8,8 +8,8 @@ from django.test import Client
 from catalog.models import Product, StockMovement, StoreProduct
 from merchants.models import Store
 from merchants.tenancy import merchant_context
-from ordering import services
 from ordering.models import Claim, OrderState, PurchaseOrder, PurchaseOrderLine, StoreSupply
+from ordering.services import drafting, editing, fulfilment
 from tests.catalog.factories import BarcodeFactory
 from tests.ordering.conftest import MONDAY_NOON, item_for
 
@@ -18,15 +18,16 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def shipped(store: Store, supply: StoreSupply, cola: Product) -> tuple[PurchaseOrder, PurchaseOrderLine, StoreProduct]:
+    del supply  # asked for so that the store is supplied; not used here
     item = item_for(store, cola)
-    order = services.purchase_order_draft(store=store, now=MONDAY_NOON).order
+    order = drafting.purchase_order_draft(store=store, now=MONDAY_NOON).order
     assert order is not None
-    line = services.purchase_order_line_add(
-        merchant=store.merchant_id, order_id=order.pk, store_product_id=item.pk, quantity=24
+    line = editing.purchase_order_line_add(
+        merchant=store.merchant, order_id=order.pk, store_product_id=item.pk, quantity=24
     )
-    services.purchase_order_submit(merchant=store.merchant_id, order_id=order.pk, by=None, now=MONDAY_NOON)
-    services.purchase_order_confirm(merchant=store.merchant_id, order_id=order.pk, by=None)
-    services.purchase_order_ship(merchant=store.merchant_id, order_id=order.pk, by=None)
+    editing.purchase_order_submit(merchant=store.merchant, order_id=order.pk, by=None, now=MONDAY_NOON)
+    fulfilment.purchase_order_confirm(merchant=store.merchant, order_id=order.pk, by=None)
+    fulfilment.purchase_order_ship(merchant=store.merchant, order_id=order.pk, by=None)
     return order, line, item
 
 
@@ -143,15 +144,14 @@ def test_a_scan_that_counts_for_no_line_is_a_json_error_with_a_code(
     assert response.json()["error"]["message"]
 
 
+@pytest.mark.usefixtures("supply")
 def test_scanning_is_for_shipped_orders_and_for_those_who_receive(
-    client: Client, owner_client: Client, clerk, merchant, store: Store, supply: StoreSupply, cola: Product
+    client: Client, owner_client: Client, clerk, merchant, store: Store, cola: Product
 ) -> None:  # type: ignore[no-untyped-def]
     item = item_for(store, cola)
-    order = services.purchase_order_draft(store=store, now=MONDAY_NOON).order
+    order = drafting.purchase_order_draft(store=store, now=MONDAY_NOON).order
     assert order is not None
-    services.purchase_order_line_add(
-        merchant=store.merchant_id, order_id=order.pk, store_product_id=item.pk, quantity=24
-    )
+    editing.purchase_order_line_add(merchant=store.merchant, order_id=order.pk, store_product_id=item.pk, quantity=24)
     response = owner_client.post(_scan_url(merchant, order), {"code": cola.gtin})
     assert response.status_code == 409
     assert response.json()["error"]["code"] == "not_receivable"

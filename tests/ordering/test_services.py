@@ -12,8 +12,9 @@ from catalog.models import MovementKind, Product, StockMovement, StoreProduct
 from catalog.services import Move, stock_moves
 from merchants.models import Store
 from merchants.tenancy import merchant_context
-from ordering import selectors, services
+from ordering import selectors
 from ordering.models import Claim, DepotStock, OrderState, PurchaseOrder, PurchaseOrderLine, StoreSupply
+from ordering.services import base, drafting, editing, fulfilment, receiving
 from tests.ordering.conftest import MONDAY_NOON, history, item_for
 
 pytestmark = pytest.mark.django_db
@@ -30,14 +31,14 @@ def _order(order: PurchaseOrder) -> PurchaseOrder:
 
 
 def _draft(store: Store, **kwargs: object) -> PurchaseOrder:
-    outcome = services.purchase_order_draft(store=store, now=MONDAY_NOON, **kwargs)  # type: ignore[arg-type]
+    outcome = drafting.purchase_order_draft(store=store, now=MONDAY_NOON, **kwargs)  # type: ignore[arg-type]
     assert outcome.order is not None
     return outcome.order
 
 
-def _submitted(store: Store, user: object = None) -> PurchaseOrder:
+def _submitted(store: Store) -> PurchaseOrder:
     order = _draft(store)
-    services.purchase_order_submit(merchant=store.merchant_id, order_id=order.pk, by=None, now=MONDAY_NOON)
+    editing.purchase_order_submit(merchant=store.merchant, order_id=order.pk, by=None, now=MONDAY_NOON)
     return _order(order)
 
 
@@ -55,9 +56,8 @@ def test_the_next_delivery_is_the_first_whose_cutoff_is_ahead(supply: StoreSuppl
     assert (late.date, late.following) == (dt.date(2026, 11, 27), dt.date(2026, 12, 1))
 
 
-def test_history_reads_sales_minus_refunds_per_local_day_and_censors_stock_outs(
-    store: Store, supply: StoreSupply, cola: Product
-) -> None:
+@pytest.mark.usefixtures("supply")
+def test_history_reads_sales_minus_refunds_per_local_day_and_censors_stock_outs(store: Store, cola: Product) -> None:
     item = item_for(store, cola, on_hand=5)
     history(item, daily=[0, 2, 0, 3], end=MONDAY_NOON)  # 3 sold on Nov 19, 2 on Nov 21: 0 left
     with merchant_context(store.merchant_id):  # the 5 came in a week before the window
@@ -74,8 +74,9 @@ def test_history_reads_sales_minus_refunds_per_local_day_and_censors_stock_outs(
     assert result.has_sales
 
 
+@pytest.mark.usefixtures("supply")
 def test_days_a_camera_saw_the_shelf_empty_are_censored_even_with_stock_in_the_ledger(
-    store: Store, supply: StoreSupply, cola: Product
+    store: Store, cola: Product
 ) -> None:
     from catalog.models import ShelfEmptyPeriod
     from catalog.services import shelf_empty_record
@@ -121,8 +122,9 @@ def test_days_a_camera_saw_the_shelf_empty_are_censored_even_with_stock_in_the_l
 # Drafting ----------------------------------------------------------------------------------------
 
 
-def test_a_draft_suggests_whole_cases_and_explains_each_line(store: Store, selling_store: dict) -> None:
-    outcome = services.purchase_order_draft(store=store, now=MONDAY_NOON)
+@pytest.mark.usefixtures("selling_store")
+def test_a_draft_suggests_whole_cases_and_explains_each_line(store: Store) -> None:
+    outcome = drafting.purchase_order_draft(store=store, now=MONDAY_NOON)
     order = outcome.order
     assert order is not None
     assert outcome.is_new
@@ -143,8 +145,9 @@ def test_a_draft_suggests_whole_cases_and_explains_each_line(store: Store, selli
         assert [t.to_state for t in order.transitions.all()] == ["draft"]
 
 
+@pytest.mark.usefixtures("supply")
 def test_a_promotion_running_in_the_merchants_other_stores_lifts_this_stores_suggestion(
-    store: Store, supply: StoreSupply, cola: Product, other_store: Store
+    store: Store, cola: Product, other_store: Store
 ) -> None:
     from tests.factories import StoreFactory
     from tests.ordering.conftest import selling
@@ -170,11 +173,10 @@ def test_a_promotion_running_in_the_merchants_other_stores_lifts_this_stores_sug
     assert "across your stores" not in alone.explanation
 
 
-def test_a_store_without_history_gets_an_empty_draft_that_says_why(
-    store: Store, supply: StoreSupply, cola: Product
-) -> None:
+@pytest.mark.usefixtures("supply")
+def test_a_store_without_history_gets_an_empty_draft_that_says_why(store: Store, cola: Product) -> None:
     item_for(store, cola, on_hand=4)
-    outcome = services.purchase_order_draft(store=store, now=MONDAY_NOON)
+    outcome = drafting.purchase_order_draft(store=store, now=MONDAY_NOON)
     assert outcome.order is not None
     assert _lines(outcome.order) == {}
     assert "No sales are recorded" in outcome.order.notes[0]
@@ -182,20 +184,21 @@ def test_a_store_without_history_gets_an_empty_draft_that_says_why(
 
 
 def test_a_store_without_supply_is_told_so(store: Store) -> None:
-    with pytest.raises(services.OrderError, match="no supplying depot"):
-        services.purchase_order_draft(store=store, now=MONDAY_NOON)
+    with pytest.raises(base.OrderError, match="no supplying depot"):
+        drafting.purchase_order_draft(store=store, now=MONDAY_NOON)
     with merchant_context(store.merchant_id):
         assert not PurchaseOrder.objects.exists()
 
 
-def test_an_untouched_draft_is_replaced_and_an_edited_one_kept(store: Store, selling_store: dict) -> None:
+@pytest.mark.usefixtures("selling_store")
+def test_an_untouched_draft_is_replaced_and_an_edited_one_kept(store: Store) -> None:
     first = _draft(store)
     second = _draft(store)
     with merchant_context(store.merchant_id):
         assert list(PurchaseOrder.objects.values_list("pk", flat=True)) == [second.pk]
     line = _lines(second)["Quellwerk Cola"]
-    services.purchase_order_line_set(merchant=store.merchant_id, order_id=second.pk, line_id=line.pk, quantity=48)
-    outcome = services.purchase_order_draft(store=store, now=MONDAY_NOON)
+    editing.purchase_order_line_set(merchant=store.merchant, order_id=second.pk, line_id=line.pk, quantity=48)
+    outcome = drafting.purchase_order_draft(store=store, now=MONDAY_NOON)
     assert outcome.order is not None
     assert outcome.order.pk == second.pk
     assert not outcome.is_new
@@ -204,15 +207,16 @@ def test_an_untouched_draft_is_replaced_and_an_edited_one_kept(store: Store, sel
     assert first.pk != second.pk
 
 
-def test_open_orders_count_as_on_order_in_the_next_suggestion(store: Store, selling_store: dict) -> None:
+@pytest.mark.usefixtures("selling_store")
+def test_open_orders_count_as_on_order_in_the_next_suggestion(store: Store) -> None:
     order = _submitted(store)
     ordered = _lines(order)["Quellwerk Cola"].quantity
     with merchant_context(store.merchant_id):
-        assert selectors.on_order(merchant=store.merchant_id, store=store) == {
+        assert selectors.on_order(merchant=store.merchant, store=store) == {
             line.store_product_id: line.quantity for line in order.lines.all()
         }
     # Friday's suggestion knows the Tuesday order is coming.
-    outcome = services.purchase_order_draft(store=store, now=MONDAY_NOON + dt.timedelta(hours=6))
+    outcome = drafting.purchase_order_draft(store=store, now=MONDAY_NOON + dt.timedelta(hours=6))
     assert outcome.order is not None
     assert outcome.order.delivery_date == dt.date(2026, 11, 27)
     later = _lines(outcome.order).get("Quellwerk Cola")
@@ -222,48 +226,45 @@ def test_open_orders_count_as_on_order_in_the_next_suggestion(store: Store, sell
 # Editing ------------------------------------------------------------------------------------------
 
 
-def test_a_quantity_that_is_not_whole_cases_is_refused_and_nothing_changes(store: Store, selling_store: dict) -> None:
+@pytest.mark.usefixtures("selling_store")
+def test_a_quantity_that_is_not_whole_cases_is_refused_and_nothing_changes(store: Store) -> None:
     order = _draft(store)
     line = _lines(order)["Quellwerk Cola"]
-    with pytest.raises(services.OrderError, match=r"comes in cases of 12: 13 is not whole cases \(12 or 24\)"):
-        services.purchase_order_line_set(merchant=store.merchant_id, order_id=order.pk, line_id=line.pk, quantity=13)
+    with pytest.raises(base.OrderError, match=r"comes in cases of 12: 13 is not whole cases \(12 or 24\)"):
+        editing.purchase_order_line_set(merchant=store.merchant, order_id=order.pk, line_id=line.pk, quantity=13)
     assert _lines(order)["Quellwerk Cola"].quantity == line.quantity
     assert not _order(order).is_edited
 
 
-def test_zero_removes_a_line(store: Store, selling_store: dict) -> None:
+@pytest.mark.usefixtures("selling_store")
+def test_zero_removes_a_line(store: Store) -> None:
     order = _draft(store)
     line = _lines(order)["Quellwerk Cola"]
     assert (
-        services.purchase_order_line_set(merchant=store.merchant_id, order_id=order.pk, line_id=line.pk, quantity=0)
-        is None
+        editing.purchase_order_line_set(merchant=store.merchant, order_id=order.pk, line_id=line.pk, quantity=0) is None
     )
     assert "Quellwerk Cola" not in _lines(order)
     assert _order(order).is_edited
 
 
-def test_a_product_the_depot_does_not_carry_cannot_be_added(
-    store: Store, selling_store: dict, not_carried: Product
-) -> None:
+@pytest.mark.usefixtures("selling_store")
+def test_a_product_the_depot_does_not_carry_cannot_be_added(store: Store, not_carried: Product) -> None:
     order = _draft(store)
     item = item_for(store, not_carried)
     before = _lines(order).keys()
-    with pytest.raises(services.OrderError, match="Depot Nord does not carry Rare Tonic"):
-        services.purchase_order_line_add(
-            merchant=store.merchant_id, order_id=order.pk, store_product_id=item.pk, quantity=6
+    with pytest.raises(base.OrderError, match="Depot Nord does not carry Rare Tonic"):
+        editing.purchase_order_line_add(
+            merchant=store.merchant, order_id=order.pk, store_product_id=item.pk, quantity=6
         )
     assert _lines(order).keys() == before
 
 
-def test_adding_a_carried_product_and_submitting(store: Store, supply: StoreSupply, cola: Product) -> None:
+@pytest.mark.usefixtures("supply")
+def test_adding_a_carried_product_and_submitting(store: Store, cola: Product) -> None:
     item = item_for(store, cola)
     order = _draft(store)
-    services.purchase_order_line_add(
-        merchant=store.merchant_id, order_id=order.pk, store_product_id=item.pk, quantity=24
-    )
-    order, message = services.purchase_order_submit(
-        merchant=store.merchant_id, order_id=order.pk, by=None, now=MONDAY_NOON
-    )
+    editing.purchase_order_line_add(merchant=store.merchant, order_id=order.pk, store_product_id=item.pk, quantity=24)
+    order, message = editing.purchase_order_submit(merchant=store.merchant, order_id=order.pk, by=None, now=MONDAY_NOON)
     assert message == f"Order {order.number} is submitted for delivery on Tuesday 24 November."
     assert _order(order).state == OrderState.SUBMITTED
 
@@ -273,22 +274,21 @@ def test_an_empty_order_or_one_below_the_minimum_is_not_submitted(
 ) -> None:
     item = item_for(store, cola)
     order = _draft(store)
-    with pytest.raises(services.OrderError, match="no lines"):
-        services.purchase_order_submit(merchant=store.merchant_id, order_id=order.pk, by=None, now=MONDAY_NOON)
+    with pytest.raises(base.OrderError, match="no lines"):
+        editing.purchase_order_submit(merchant=store.merchant, order_id=order.pk, by=None, now=MONDAY_NOON)
     with merchant_context(store.merchant_id):
         StoreSupply.objects.filter(pk=supply.pk).update(minimum_order_value=5000)
-    services.purchase_order_line_add(
-        merchant=store.merchant_id, order_id=order.pk, store_product_id=item.pk, quantity=12
-    )
-    with pytest.raises(services.OrderError, match=r"worth €9.60; the wholesaler delivers from €50.00"):
-        services.purchase_order_submit(merchant=store.merchant_id, order_id=order.pk, by=None, now=MONDAY_NOON)
+    editing.purchase_order_line_add(merchant=store.merchant, order_id=order.pk, store_product_id=item.pk, quantity=12)
+    with pytest.raises(base.OrderError, match=r"worth €9.60; the wholesaler delivers from €50.00"):
+        editing.purchase_order_submit(merchant=store.merchant, order_id=order.pk, by=None, now=MONDAY_NOON)
     assert _order(order).state == OrderState.DRAFT
 
 
-def test_submitting_after_the_cutoff_moves_the_order_and_says_so(store: Store, selling_store: dict) -> None:
+@pytest.mark.usefixtures("selling_store")
+def test_submitting_after_the_cutoff_moves_the_order_and_says_so(store: Store) -> None:
     order = _draft(store)
     late = dt.datetime(2026, 11, 23, 17, 30, tzinfo=dt.UTC)  # 18:30 in Berlin
-    order, message = services.purchase_order_submit(merchant=store.merchant_id, order_id=order.pk, by=None, now=late)
+    order, message = editing.purchase_order_submit(merchant=store.merchant, order_id=order.pk, by=None, now=late)
     assert message == (
         f"Orders for Tuesday 24 November closed at 18:00 on Monday 23 November: order {order.number} moved to "
         "the next delivery, Friday 27 November."
@@ -309,13 +309,13 @@ def test_confirm_allocates_depot_stock_and_backorders_what_is_short(
     order = _draft(store)
     line = _lines(order).get("Knusper Chips", None)
     if line is None:
-        line = services.purchase_order_line_add(
-            merchant=store.merchant_id, order_id=order.pk, store_product_id=selling_store["chips"].pk, quantity=18
+        line = editing.purchase_order_line_add(
+            merchant=store.merchant, order_id=order.pk, store_product_id=selling_store["chips"].pk, quantity=18
         )
     else:
-        services.purchase_order_line_set(merchant=store.merchant_id, order_id=order.pk, line_id=line.pk, quantity=18)
-    services.purchase_order_submit(merchant=store.merchant_id, order_id=order.pk, by=None, now=MONDAY_NOON)
-    services.purchase_order_confirm(merchant=store.merchant_id, order_id=order.pk, by=None)
+        editing.purchase_order_line_set(merchant=store.merchant, order_id=order.pk, line_id=line.pk, quantity=18)
+    editing.purchase_order_submit(merchant=store.merchant, order_id=order.pk, by=None, now=MONDAY_NOON)
+    fulfilment.purchase_order_confirm(merchant=store.merchant, order_id=order.pk, by=None)
     chips_line = _lines(order)["Knusper Chips"]
     assert (chips_line.allocated_quantity, chips_line.backordered_quantity) == (12, 6)
     assert DepotStock.objects.get(product=chips).allocated == 12
@@ -326,51 +326,51 @@ def test_confirm_allocates_depot_stock_and_backorders_what_is_short(
         note = _order(order).transitions.last().note  # type: ignore[union-attr]
     assert note == "Short: Knusper Chips 0.5 l: 12 of 18 (backordered)"
     # A second confirmation finds the order confirmed and changes nothing.
-    with pytest.raises(services.OrderError, match="only submitted orders are confirmed"):
-        services.purchase_order_confirm(merchant=store.merchant_id, order_id=order.pk, by=None)
+    with pytest.raises(base.OrderError, match="only submitted orders are confirmed"):
+        fulfilment.purchase_order_confirm(merchant=store.merchant, order_id=order.pk, by=None)
     assert DepotStock.objects.get(product=chips).allocated == 12
 
 
-def test_confirm_can_cancel_short_lines_instead(store: Store, supply: StoreSupply, chips: Product) -> None:
+@pytest.mark.usefixtures("supply")
+def test_confirm_can_cancel_short_lines_instead(store: Store, chips: Product) -> None:
     item = item_for(store, chips)
     order = _draft(store)
-    services.purchase_order_line_add(
-        merchant=store.merchant_id, order_id=order.pk, store_product_id=item.pk, quantity=30
-    )
-    services.purchase_order_submit(merchant=store.merchant_id, order_id=order.pk, by=None, now=MONDAY_NOON)
-    services.purchase_order_confirm(merchant=store.merchant_id, order_id=order.pk, by=None, backorder_short=False)
+    editing.purchase_order_line_add(merchant=store.merchant, order_id=order.pk, store_product_id=item.pk, quantity=30)
+    editing.purchase_order_submit(merchant=store.merchant, order_id=order.pk, by=None, now=MONDAY_NOON)
+    fulfilment.purchase_order_confirm(merchant=store.merchant, order_id=order.pk, by=None, backorder_short=False)
     line = _lines(order)["Knusper Chips"]
     assert (line.allocated_quantity, line.backordered_quantity) == (12, 0)
 
 
-def test_the_shop_cannot_edit_or_cancel_a_confirmed_order(store: Store, selling_store: dict) -> None:
+@pytest.mark.usefixtures("selling_store")
+def test_the_shop_cannot_edit_or_cancel_a_confirmed_order(store: Store) -> None:
     order = _submitted(store)
-    services.purchase_order_confirm(merchant=store.merchant_id, order_id=order.pk, by=None)
+    fulfilment.purchase_order_confirm(merchant=store.merchant, order_id=order.pk, by=None)
     line = _lines(order)["Quellwerk Cola"]
-    with pytest.raises(services.OrderError, match="is confirmed: the wholesaler has taken it on"):
-        services.purchase_order_line_set(merchant=store.merchant_id, order_id=order.pk, line_id=line.pk, quantity=12)
-    with pytest.raises(services.OrderError, match="confirmed by the wholesaler: ask them to cancel it"):
-        services.purchase_order_cancel(merchant=store.merchant_id, order_id=order.pk, by=None)
+    with pytest.raises(base.OrderError, match="is confirmed: the wholesaler has taken it on"):
+        editing.purchase_order_line_set(merchant=store.merchant, order_id=order.pk, line_id=line.pk, quantity=12)
+    with pytest.raises(base.OrderError, match="confirmed by the wholesaler: ask them to cancel it"):
+        fulfilment.purchase_order_cancel(merchant=store.merchant, order_id=order.pk, by=None)
     assert _lines(order)["Quellwerk Cola"].quantity == line.quantity
     assert _order(order).state == OrderState.CONFIRMED
 
 
-def test_the_wholesaler_cancelling_a_confirmed_order_releases_its_allocation(
-    store: Store, selling_store: dict, cola: Product
-) -> None:
+@pytest.mark.usefixtures("selling_store")
+def test_the_wholesaler_cancelling_a_confirmed_order_releases_its_allocation(store: Store, cola: Product) -> None:
     order = _submitted(store)
-    services.purchase_order_confirm(merchant=store.merchant_id, order_id=order.pk, by=None)
+    fulfilment.purchase_order_confirm(merchant=store.merchant, order_id=order.pk, by=None)
     assert DepotStock.objects.get(product=cola).allocated > 0
-    services.purchase_order_cancel(merchant=store.merchant_id, order_id=order.pk, by=None, by_wholesaler=True)
+    fulfilment.purchase_order_cancel(merchant=store.merchant, order_id=order.pk, by=None, by_wholesaler=True)
     assert DepotStock.objects.get(product=cola).allocated == 0
     assert _order(order).state == OrderState.CANCELLED
 
 
-def test_shipping_takes_units_out_of_the_depot(store: Store, selling_store: dict, cola: Product) -> None:
+@pytest.mark.usefixtures("selling_store")
+def test_shipping_takes_units_out_of_the_depot(store: Store, cola: Product) -> None:
     order = _submitted(store)
-    services.purchase_order_confirm(merchant=store.merchant_id, order_id=order.pk, by=None)
-    services.purchase_order_pick(merchant=store.merchant_id, order_id=order.pk, by=None)
-    services.purchase_order_ship(merchant=store.merchant_id, order_id=order.pk, by=None)
+    fulfilment.purchase_order_confirm(merchant=store.merchant, order_id=order.pk, by=None)
+    fulfilment.purchase_order_pick(merchant=store.merchant, order_id=order.pk, by=None)
+    fulfilment.purchase_order_ship(merchant=store.merchant, order_id=order.pk, by=None)
     shipped = _lines(order)["Quellwerk Cola"].shipped_quantity
     stock = DepotStock.objects.get(product=cola)
     assert (stock.on_hand, stock.allocated) == (240 - shipped, 0)  # type: ignore[operator]
@@ -381,17 +381,17 @@ def test_shipping_takes_units_out_of_the_depot(store: Store, selling_store: dict
 
 def test_receiving_books_good_units_and_claims_differences(store: Store, selling_store: dict) -> None:
     order = _submitted(store)
-    services.purchase_order_confirm(merchant=store.merchant_id, order_id=order.pk, by=None)
-    services.purchase_order_ship(merchant=store.merchant_id, order_id=order.pk, by=None)
-    services.purchase_order_deliver(merchant=store.merchant_id, order_id=order.pk, by=None)
+    fulfilment.purchase_order_confirm(merchant=store.merchant, order_id=order.pk, by=None)
+    fulfilment.purchase_order_ship(merchant=store.merchant, order_id=order.pk, by=None)
+    fulfilment.purchase_order_deliver(merchant=store.merchant, order_id=order.pk, by=None)
     lines = _lines(order)
     cola = lines["Quellwerk Cola"]
     before = {name: selling_store[key].pk for key, name in (("cola", "Quellwerk Cola"), ("chips", "Knusper Chips"))}
     with merchant_context(store.merchant_id):
         on_hand = dict(StoreProduct.objects.filter(pk__in=before.values()).values_list("pk", "on_hand"))
-    counts = {cola.pk: services.Count(received=cola.shipped_quantity + 2, damaged=3)}  # type: ignore[operator]
-    services.purchase_order_receive(
-        merchant=store.merchant_id, order_id=order.pk, counts=counts, by=None, note="Two extra"
+    counts = {cola.pk: receiving.Count(received=cola.shipped_quantity + 2, damaged=3)}  # type: ignore[operator]
+    receiving.purchase_order_receive(
+        merchant=store.merchant, order_id=order.pk, counts=counts, by=None, note="Two extra"
     )
     with merchant_context(store.merchant_id):
         after = dict(StoreProduct.objects.filter(pk__in=before.values()).values_list("pk", "on_hand"))
@@ -408,24 +408,25 @@ def test_receiving_books_good_units_and_claims_differences(store: Store, selling
     assert received.received_quantity == cola.shipped_quantity + 2
     assert _order(order).state == OrderState.RECEIVED
     with merchant_context(store.merchant_id):
-        assert selectors.on_order(merchant=store.merchant_id, store=store) == {}  # on order is cleared
+        assert selectors.on_order(merchant=store.merchant, store=store) == {}  # on order is cleared
     # Receiving again is refused: the ledger moved once.
-    with pytest.raises(services.OrderError, match="only a shipped order can be received"):
-        services.purchase_order_receive(merchant=store.merchant_id, order_id=order.pk, counts={}, by=None)
+    with pytest.raises(base.OrderError, match="only a shipped order can be received"):
+        receiving.purchase_order_receive(merchant=store.merchant, order_id=order.pk, counts={}, by=None)
 
 
-def test_receiving_that_is_refused_books_nothing(store: Store, selling_store: dict) -> None:
+@pytest.mark.usefixtures("selling_store")
+def test_receiving_that_is_refused_books_nothing(store: Store) -> None:
     order = _submitted(store)
-    services.purchase_order_confirm(merchant=store.merchant_id, order_id=order.pk, by=None)
-    services.purchase_order_ship(merchant=store.merchant_id, order_id=order.pk, by=None)
+    fulfilment.purchase_order_confirm(merchant=store.merchant, order_id=order.pk, by=None)
+    fulfilment.purchase_order_ship(merchant=store.merchant, order_id=order.pk, by=None)
     cola = _lines(order)["Quellwerk Cola"]
     with merchant_context(store.merchant_id):
         movements = StockMovement.objects.count()
-    with pytest.raises(services.OrderError, match="damaged is more than"):
-        services.purchase_order_receive(
-            merchant=store.merchant_id,
+    with pytest.raises(base.OrderError, match="damaged is more than"):
+        receiving.purchase_order_receive(
+            merchant=store.merchant,
             order_id=order.pk,
-            counts={cola.pk: services.Count(received=2, damaged=5)},
+            counts={cola.pk: receiving.Count(received=2, damaged=5)},
             by=None,
         )
     with merchant_context(store.merchant_id):
@@ -434,9 +435,9 @@ def test_receiving_that_is_refused_books_nothing(store: Store, selling_store: di
     assert _order(order).state == OrderState.SHIPPED
 
 
+@pytest.mark.usefixtures("supply")
 def test_a_substitute_is_allocated_and_received_as_itself(
     store: Store,
-    supply: StoreSupply,
     cola: Product,
     wholesaler,
     depot,  # type: ignore[no-untyped-def]
@@ -447,25 +448,26 @@ def test_a_substitute_is_allocated_and_received_as_itself(
     DepotStock.objects.create(depot=depot, product=zero, on_hand=24)
     item = item_for(store, cola)
     order = _draft(store)
-    line = services.purchase_order_line_add(
-        merchant=store.merchant_id, order_id=order.pk, store_product_id=item.pk, quantity=12
+    line = editing.purchase_order_line_add(
+        merchant=store.merchant, order_id=order.pk, store_product_id=item.pk, quantity=12
     )
-    services.purchase_order_submit(merchant=store.merchant_id, order_id=order.pk, by=None, now=MONDAY_NOON)
-    services.purchase_order_line_substitute(
-        merchant=store.merchant_id, order_id=order.pk, line_id=line.pk, product_id=zero.pk, by=None
+    editing.purchase_order_submit(merchant=store.merchant, order_id=order.pk, by=None, now=MONDAY_NOON)
+    fulfilment.purchase_order_line_substitute(
+        merchant=store.merchant, order_id=order.pk, line_id=line.pk, product_id=zero.pk
     )
-    services.purchase_order_confirm(merchant=store.merchant_id, order_id=order.pk, by=None)
+    fulfilment.purchase_order_confirm(merchant=store.merchant, order_id=order.pk, by=None)
     assert DepotStock.objects.get(product=zero).allocated == 12
     assert DepotStock.objects.get(product=cola).allocated == 0
-    services.purchase_order_ship(merchant=store.merchant_id, order_id=order.pk, by=None)
-    services.purchase_order_receive(merchant=store.merchant_id, order_id=order.pk, counts={}, by=None)
+    fulfilment.purchase_order_ship(merchant=store.merchant, order_id=order.pk, by=None)
+    receiving.purchase_order_receive(merchant=store.merchant, order_id=order.pk, counts={}, by=None)
     with merchant_context(store.merchant_id):
         # The store did not sell the substitute before: it is now in its assortment with 12 on hand.
         assert StoreProduct.objects.get(store=store, product=zero).on_hand == 12
         assert not Claim.objects.exists()
 
 
-def test_forecast_arrays_are_finite_for_every_line(store: Store, selling_store: dict) -> None:
+@pytest.mark.usefixtures("selling_store")
+def test_forecast_arrays_are_finite_for_every_line(store: Store) -> None:
     with merchant_context(store.merchant_id):
         items = list(StoreProduct.objects.select_related("product").filter(store=store))
         result = selectors.demand_history(store=store, items=items, today=dt.date(2026, 11, 23))
@@ -500,21 +502,20 @@ def _in_threads(count: int, action) -> list[object]:  # type: ignore[no-untyped-
     return results
 
 
+@pytest.mark.usefixtures("selling_store")
 @pytest.mark.django_db(transaction=True)
-def test_concurrent_drafts_leave_one_draft_and_concurrent_confirms_allocate_once(
-    store: Store, selling_store: dict, cola: Product
-) -> None:
-    results = _in_threads(4, lambda: services.purchase_order_draft(store=store, now=MONDAY_NOON))
+def test_concurrent_drafts_leave_one_draft_and_concurrent_confirms_allocate_once(store: Store, cola: Product) -> None:
+    results = _in_threads(4, lambda: drafting.purchase_order_draft(store=store, now=MONDAY_NOON))
     assert [type(r).__name__ for r in results] == ["DraftOutcome"] * 4
     with merchant_context(store.merchant_id):
         drafts = list(PurchaseOrder.objects.filter(store=store))
     assert len(drafts) == 1
-    services.purchase_order_submit(merchant=store.merchant_id, order_id=drafts[0].pk, by=None, now=MONDAY_NOON)
+    editing.purchase_order_submit(merchant=store.merchant, order_id=drafts[0].pk, by=None, now=MONDAY_NOON)
     confirms = _in_threads(
-        4, lambda: services.purchase_order_confirm(merchant=store.merchant_id, order_id=drafts[0].pk, by=None)
+        4, lambda: fulfilment.purchase_order_confirm(merchant=store.merchant, order_id=drafts[0].pk, by=None)
     )
     assert sum(isinstance(r, PurchaseOrder) for r in confirms) == 1
-    assert all(isinstance(r, services.OrderError) for r in confirms if not isinstance(r, PurchaseOrder))
+    assert all(isinstance(r, base.OrderError) for r in confirms if not isinstance(r, PurchaseOrder))
     ordered = _lines(drafts[0])["Quellwerk Cola"].quantity
     assert DepotStock.objects.get(product=cola).allocated == ordered
     with merchant_context(store.merchant_id):
@@ -543,19 +544,16 @@ def test_a_planned_promotion_stocks_up_before_it_starts(store: Store, supply: St
     assert _lines(_draft(store))["Quellwerk Cola"].quantity == usual.quantity
 
 
-def test_backordered_units_follow_on_a_backorder_for_the_next_delivery(
-    store: Store, supply: StoreSupply, chips: Product
-) -> None:
+@pytest.mark.usefixtures("supply")
+def test_backordered_units_follow_on_a_backorder_for_the_next_delivery(store: Store, chips: Product) -> None:
     item = item_for(store, chips)
     order = _draft(store)
-    services.purchase_order_line_add(
-        merchant=store.merchant_id, order_id=order.pk, store_product_id=item.pk, quantity=18
-    )
-    services.purchase_order_submit(merchant=store.merchant_id, order_id=order.pk, by=None, now=MONDAY_NOON)
-    services.purchase_order_confirm(merchant=store.merchant_id, order_id=order.pk, by=None)  # the depot has 12
+    editing.purchase_order_line_add(merchant=store.merchant, order_id=order.pk, store_product_id=item.pk, quantity=18)
+    editing.purchase_order_submit(merchant=store.merchant, order_id=order.pk, by=None, now=MONDAY_NOON)
+    fulfilment.purchase_order_confirm(merchant=store.merchant, order_id=order.pk, by=None)  # the depot has 12
     assert _order(order).delivery_date == dt.date(2026, 11, 24)  # Tuesday
 
-    services.purchase_order_ship(merchant=store.merchant_id, order_id=order.pk, by=None, now=MONDAY_NOON)
+    fulfilment.purchase_order_ship(merchant=store.merchant, order_id=order.pk, by=None, now=MONDAY_NOON)
 
     with merchant_context(store.merchant_id):
         backorder = PurchaseOrder.objects.get(backorder_of=order)
@@ -570,18 +568,19 @@ def test_backordered_units_follow_on_a_backorder_for_the_next_delivery(
         assert backorder.transitions.get().note == f"Backorder of {order.number}"
         assert _order(order).transitions.last().note == f"Backordered units follow in {backorder.number}"  # type: ignore[union-attr]
         # 12 on the truck and 6 on the backorder: 18 coming, the 6 not counted twice.
-        assert selectors.on_order(merchant=store.merchant_id, store=store) == {item.pk: 18}
+        assert selectors.on_order(merchant=store.merchant, store=store) == {item.pk: 18}
 
     # The backorder is confirmed like any order once the depot has the stock again.
     DepotStock.objects.filter(product=chips).update(on_hand=F("on_hand") + 24)
-    services.purchase_order_confirm(merchant=store.merchant_id, order_id=backorder.pk, by=None)
+    fulfilment.purchase_order_confirm(merchant=store.merchant, order_id=backorder.pk, by=None)
     assert _lines(backorder)["Knusper Chips"].allocated_quantity == 6
 
 
-def test_an_order_shipped_in_full_has_no_backorder(store: Store, selling_store: dict) -> None:
+@pytest.mark.usefixtures("selling_store")
+def test_an_order_shipped_in_full_has_no_backorder(store: Store) -> None:
     order = _submitted(store)
-    services.purchase_order_confirm(merchant=store.merchant_id, order_id=order.pk, by=None)
-    services.purchase_order_ship(merchant=store.merchant_id, order_id=order.pk, by=None, now=MONDAY_NOON)
+    fulfilment.purchase_order_confirm(merchant=store.merchant, order_id=order.pk, by=None)
+    fulfilment.purchase_order_ship(merchant=store.merchant, order_id=order.pk, by=None, now=MONDAY_NOON)
     with merchant_context(store.merchant_id):
         assert not PurchaseOrder.objects.filter(backorder_of=order).exists()
         assert _order(order).transitions.last().note == ""  # type: ignore[union-attr]

@@ -4,14 +4,16 @@ bad input and another merchant's store (nothing changes), and what the next sugg
 from __future__ import annotations
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.test import Client
 from django.utils import timezone
 
 from catalog.models import Category, Product
 from merchants.models import Store
 from merchants.tenancy import merchant_context
-from ordering import services
 from ordering.models import Depot, StoreSupply
+from ordering.services import drafting
+from ordering.services.supply import supply_preferences_set
 from tests.ordering.conftest import selling
 
 pytestmark = pytest.mark.django_db
@@ -41,8 +43,9 @@ def _url(merchant, tail: str = "") -> str:  # type: ignore[no-untyped-def]
     return f"/m/{merchant.slug}/restock/settings/{tail}"
 
 
+@pytest.mark.usefixtures("drinks")
 def test_the_owner_sees_the_stores_choices_with_every_top_level_category(
-    owner_client: Client, merchant, store: Store, supply: StoreSupply, drinks: Category
+    owner_client: Client, merchant, store: Store, supply: StoreSupply
 ) -> None:  # type: ignore[no-untyped-def]
     with merchant_context(store.merchant_id):
         StoreSupply.objects.filter(pk=supply.pk).update(default_service_level=0.97, service_levels={"drinks/beer": 0.9})
@@ -60,9 +63,8 @@ def test_the_owner_sees_the_stores_choices_with_every_top_level_category(
     assert f"/restock/settings/?store={store.pk}" in restock
 
 
-def test_saving_turns_on_auto_submit_and_sets_levels_in_percent(
-    owner_client: Client, merchant, store: Store, supply: StoreSupply, drinks: Category
-) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.usefixtures("supply", "drinks")
+def test_saving_turns_on_auto_submit_and_sets_levels_in_percent(owner_client: Client, merchant, store: Store) -> None:  # type: ignore[no-untyped-def]
     response = owner_client.post(
         _url(merchant, "save/"),
         {"store": store.pk, "auto_submit": "on", "default_level": "96.5", "level-drinks": "99", "level-snacks": ""},
@@ -76,6 +78,7 @@ def test_saving_turns_on_auto_submit_and_sets_levels_in_percent(
     assert _supply(store) == (False, 0.95, {})
 
 
+@pytest.mark.usefixtures("supply", "drinks")
 @pytest.mark.parametrize(
     ("data", "message"),
     [
@@ -87,7 +90,7 @@ def test_saving_turns_on_auto_submit_and_sets_levels_in_percent(
     ],
 )
 def test_bad_levels_are_a_clear_message_and_change_nothing(
-    owner_client: Client, merchant, store: Store, supply: StoreSupply, drinks: Category, data, message: str
+    owner_client: Client, merchant, store: Store, data, message: str
 ) -> None:  # type: ignore[no-untyped-def]
     before = _supply(store)
     response = owner_client.post(_url(merchant, "save/"), {"store": store.pk, "auto_submit": "on", **data})
@@ -96,20 +99,20 @@ def test_bad_levels_are_a_clear_message_and_change_nothing(
     assert _supply(store) == before
 
 
-def test_a_category_the_wholesaler_does_not_have_changes_nothing(
-    merchant, store: Store, supply: StoreSupply, drinks: Category
-) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.usefixtures("supply", "drinks")
+def test_a_category_the_wholesaler_does_not_have_changes_nothing(merchant, store: Store) -> None:  # type: ignore[no-untyped-def]
     before = _supply(store)
-    with pytest.raises(services.ValidationError, match="no category toys"):
-        services.supply_preferences_set(
+    with pytest.raises(ValidationError, match="no category toys"):
+        supply_preferences_set(
             merchant=merchant, store=store, by=None, is_auto_submit=True, default_service_level=0.9,
             service_levels={"drinks": 0.99, "toys": 0.9},
         )  # fmt: skip
     assert _supply(store) == before
 
 
+@pytest.mark.usefixtures("supply", "drinks")
 def test_managers_see_the_settings_but_only_the_owner_changes_them(
-    client: Client, manager, merchant, store: Store, supply: StoreSupply, drinks: Category
+    client: Client, manager, merchant, store: Store
 ) -> None:  # type: ignore[no-untyped-def]
     client.force_login(manager)
     page = client.get(_url(merchant), {"store": store.pk}).content.decode()
@@ -147,15 +150,16 @@ def test_another_merchants_store_is_404_and_changes_nothing(
     assert owner_client.get(f"/m/{other.slug}/restock/settings/").status_code == 404
 
 
+@pytest.mark.usefixtures("supply", "drinks")
 def test_a_category_level_changes_the_next_suggestion_for_its_products_only(
-    owner_client: Client, merchant, store: Store, supply: StoreSupply, drinks: Category, cola: Product, chips: Product
+    owner_client: Client, merchant, store: Store, cola: Product, chips: Product
 ) -> None:  # type: ignore[no-untyped-def]
     # Cola (drinks) sells about 6 a day; chips (snacks) about 1.
     selling(store, cola, daily=[6, 2, 9, 5, 11, 3, 7] * 6, left=4, end=timezone.now())
     selling(store, chips, daily=[1, 0, 2, 1, 0, 1, 1] * 6, left=2, end=timezone.now())
 
     def quantities() -> dict[str, int]:
-        outcome = services.purchase_order_draft(store=store)
+        outcome = drafting.purchase_order_draft(store=store)
         order = outcome.order
         assert order is not None
         with merchant_context(store.merchant_id):

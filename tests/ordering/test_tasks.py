@@ -11,8 +11,9 @@ import pytest
 
 from merchants.models import Store
 from merchants.tenancy import merchant_context
-from ordering import services, tasks
+from ordering import tasks
 from ordering.models import OrderState, PurchaseOrder, StoreSupply
+from ordering.services import drafting, editing, fulfilment
 from tests.ordering.conftest import MONDAY_NOON, item_for
 from tests.worker import celery_worker, wait_for
 
@@ -24,8 +25,9 @@ def _orders(store: Store) -> list[tuple[str, str]]:
         ]
 
 
+@pytest.mark.usefixtures("selling_store")
 @pytest.mark.django_db
-def test_the_nightly_draft_runs_once_per_store_and_delivery(store: Store, selling_store: dict) -> None:
+def test_the_nightly_draft_runs_once_per_store_and_delivery(store: Store) -> None:
     first = tasks.purchase_order_draft(store.merchant_id, store.pk, MONDAY_NOON.isoformat())
     assert first is not None
     # A redelivered task, or the hourly beat again: the order for Tuesday exists, nothing is drafted.
@@ -33,8 +35,9 @@ def test_the_nightly_draft_runs_once_per_store_and_delivery(store: Store, sellin
     assert _orders(store) == [("draft", "2026-11-24")]
 
 
+@pytest.mark.usefixtures("selling_store")
 @pytest.mark.django_db
-def test_auto_submit_where_the_owner_opted_in(store: Store, selling_store: dict, supply: StoreSupply) -> None:
+def test_auto_submit_where_the_owner_opted_in(store: Store, supply: StoreSupply) -> None:
     with merchant_context(store.merchant_id):
         StoreSupply.objects.filter(pk=supply.pk).update(is_auto_submit=True)
     order_id = tasks.purchase_order_draft(store.merchant_id, store.pk, MONDAY_NOON.isoformat())
@@ -44,12 +47,11 @@ def test_auto_submit_where_the_owner_opted_in(store: Store, selling_store: dict,
     assert notes == [("draft", "Suggested by Lingshou"), ("submitted", "Auto-submitted")]
 
 
+@pytest.mark.usefixtures("selling_store", "depot_staff_user")
 @pytest.mark.worker
 @pytest.mark.django_db(transaction=True)
 def test_the_beat_drafts_due_stores_and_mail_goes_out_once(
     store: Store,
-    selling_store: dict,
-    depot_staff_user,
     owner,
     tmp_path: Path,  # type: ignore[no-untyped-def]
 ) -> None:
@@ -66,10 +68,10 @@ def test_the_beat_drafts_due_stores_and_mail_goes_out_once(
         assert wait_for(lambda: mail.exists() and len(list(mail.iterdir())) == 1), worker.stderr
         # The beat again: the order exists, nothing more is queued.
         assert tasks.purchase_orders_draft_due(MONDAY_NOON.isoformat()) == 0
-        services.purchase_order_submit(merchant=store.merchant_id, order_id=order.pk, by=owner, now=MONDAY_NOON)
+        editing.purchase_order_submit(merchant=store.merchant, order_id=order.pk, by=owner, now=MONDAY_NOON)
         assert wait_for(lambda: len(list(mail.iterdir())) == 2), worker.stderr
-        services.purchase_order_confirm(merchant=store.merchant_id, order_id=order.pk, by=None)
-        services.purchase_order_ship(merchant=store.merchant_id, order_id=order.pk, by=None)
+        fulfilment.purchase_order_confirm(merchant=store.merchant, order_id=order.pk, by=None)
+        fulfilment.purchase_order_ship(merchant=store.merchant, order_id=order.pk, by=None)
         assert wait_for(lambda: len(list(mail.iterdir())) == 3), worker.stderr
         # A redelivered mail task finds the e-mail sent and sends nothing.
         tasks.purchase_order_mail.delay(store.merchant_id, order.pk, "submitted")
@@ -88,11 +90,10 @@ def test_the_beat_drafts_due_stores_and_mail_goes_out_once(
     assert _orders(store) == [(OrderState.SHIPPED, "2026-11-24")]
 
 
+@pytest.mark.usefixtures("selling_store")
 @pytest.mark.django_db
-def test_a_backorder_coming_with_the_next_delivery_does_not_stop_its_suggestion(
-    store: Store, selling_store: dict
-) -> None:
-    earlier = services.purchase_order_draft(store=store, now=MONDAY_NOON - dt.timedelta(days=4)).order
+def test_a_backorder_coming_with_the_next_delivery_does_not_stop_its_suggestion(store: Store) -> None:
+    earlier = drafting.purchase_order_draft(store=store, now=MONDAY_NOON - dt.timedelta(days=4)).order
     assert earlier is not None
     with merchant_context(store.merchant_id):
         PurchaseOrder.objects.filter(pk=earlier.pk).update(state=OrderState.SHIPPED)  # short of a few units
@@ -112,10 +113,10 @@ def test_a_backorder_coming_with_the_next_delivery_does_not_stop_its_suggestion(
     assert order_id != backorder.pk
 
 
+@pytest.mark.usefixtures("supply")
 @pytest.mark.django_db
 def test_the_shipped_mail_says_when_the_backordered_units_follow(
     store: Store,
-    supply: StoreSupply,
     chips,
     owner,
     mailoutbox,  # type: ignore[no-untyped-def]
@@ -123,14 +124,12 @@ def test_the_shipped_mail_says_when_the_backordered_units_follow(
     owner.email = "owner@kiosk.example"
     owner.save()
     item = item_for(store, chips)
-    order = services.purchase_order_draft(store=store, now=MONDAY_NOON).order
+    order = drafting.purchase_order_draft(store=store, now=MONDAY_NOON).order
     assert order is not None
-    services.purchase_order_line_add(
-        merchant=store.merchant_id, order_id=order.pk, store_product_id=item.pk, quantity=18
-    )
-    services.purchase_order_submit(merchant=store.merchant_id, order_id=order.pk, by=None, now=MONDAY_NOON)
-    services.purchase_order_confirm(merchant=store.merchant_id, order_id=order.pk, by=None)  # the depot has 12
-    services.purchase_order_ship(merchant=store.merchant_id, order_id=order.pk, by=None, now=MONDAY_NOON)
+    editing.purchase_order_line_add(merchant=store.merchant, order_id=order.pk, store_product_id=item.pk, quantity=18)
+    editing.purchase_order_submit(merchant=store.merchant, order_id=order.pk, by=None, now=MONDAY_NOON)
+    fulfilment.purchase_order_confirm(merchant=store.merchant, order_id=order.pk, by=None)  # the depot has 12
+    fulfilment.purchase_order_ship(merchant=store.merchant, order_id=order.pk, by=None, now=MONDAY_NOON)
     with merchant_context(store.merchant_id):
         backorder = PurchaseOrder.objects.get(backorder_of=order)
 
@@ -141,10 +140,10 @@ def test_the_shipped_mail_says_when_the_backordered_units_follow(
     assert f"What Depot Nord could not send follows with order {backorder.number} on Friday 27 November." in body
 
 
+@pytest.mark.usefixtures("selling_store")
 @pytest.mark.django_db
 def test_the_owners_mail_of_an_auto_submitted_order_does_not_ask_for_a_review(
     store: Store,
-    selling_store: dict,
     supply: StoreSupply,
     owner,
     mailoutbox,  # type: ignore[no-untyped-def]

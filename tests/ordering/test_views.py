@@ -9,7 +9,6 @@ from django.utils import timezone
 from catalog.models import Product, StockMovement
 from merchants.models import Store
 from merchants.tenancy import merchant_context, platform_access
-from ordering import services
 from ordering.models import (
     Claim,
     Depot,
@@ -19,6 +18,7 @@ from ordering.models import (
     PurchaseOrderTransition,
     StoreSupply,
 )
+from ordering.services import drafting, editing, fulfilment
 from tests.factories import StoreFactory
 from tests.ordering.conftest import item_for, selling
 
@@ -36,8 +36,9 @@ def _snapshot() -> list[tuple]:
 
 @pytest.fixture
 def own_order(store: Store, supply: StoreSupply, cola: Product) -> PurchaseOrder:
+    del supply  # asked for so that the store is supplied; not used here
     selling(store, cola, daily=[6, 5, 7, 6, 8, 4, 6] * 4, left=3, end=timezone.now())
-    outcome = services.purchase_order_draft(store=store)
+    outcome = drafting.purchase_order_draft(store=store)
     assert outcome.order is not None
     return outcome.order
 
@@ -47,7 +48,7 @@ def foreign_order(other_store: Store, depot: Depot, cola: Product) -> PurchaseOr
     with merchant_context(other_store.merchant_id):
         StoreSupply.objects.create(merchant_id=other_store.merchant_id, store=other_store, depot=depot)
     selling(other_store, cola, daily=[3, 4, 2, 5] * 7, left=1, end=timezone.now())
-    order = services.purchase_order_draft(store=other_store).order
+    order = drafting.purchase_order_draft(store=other_store).order
     assert order is not None
     with merchant_context(other_store.merchant_id):
         assert order.lines.exists()
@@ -138,6 +139,7 @@ def test_submitting_from_the_dashboard(owner_client: Client, own_order: Purchase
         assert PurchaseOrder.objects.get(pk=own_order.pk).state == OrderState.SUBMITTED
 
 
+@pytest.mark.usefixtures("own_order")
 @pytest.mark.parametrize(
     ("method", "path"),
     [
@@ -157,7 +159,6 @@ def test_submitting_from_the_dashboard(owner_client: Client, own_order: Purchase
 )
 def test_another_merchants_ids_are_404_and_change_nothing(
     owner_client: Client,
-    own_order: PurchaseOrder,
     foreign_order: PurchaseOrder,
     merchant,
     method: str,
@@ -201,11 +202,11 @@ def test_a_store_without_supply_is_told_what_to_expect(owner_client: Client, mer
     assert "has no supplying depot yet: your wholesaler sets it up." in response.content.decode()
 
 
+@pytest.mark.usefixtures("supply")
 def test_drafting_with_the_button_for_a_store_without_history(
     owner_client: Client,
     merchant,
     store: Store,
-    supply: StoreSupply,
     cola: Product,  # type: ignore[no-untyped-def]
 ) -> None:
     item_for(store, cola)
@@ -366,10 +367,10 @@ def test_an_order_and_its_backorder_point_at_each_other(
     owner_client: Client, own_order: PurchaseOrder, merchant, store: Store, chips: Product
 ) -> None:  # type: ignore[no-untyped-def]
     item = item_for(store, chips)
-    services.purchase_order_line_add(merchant=merchant.pk, order_id=own_order.pk, store_product_id=item.pk, quantity=18)
-    services.purchase_order_submit(merchant=merchant.pk, order_id=own_order.pk, by=None)
-    services.purchase_order_confirm(merchant=merchant.pk, order_id=own_order.pk, by=None)  # 12 of 18 chips
-    services.purchase_order_ship(merchant=merchant.pk, order_id=own_order.pk, by=None)
+    editing.purchase_order_line_add(merchant=merchant, order_id=own_order.pk, store_product_id=item.pk, quantity=18)
+    editing.purchase_order_submit(merchant=merchant, order_id=own_order.pk, by=None)
+    fulfilment.purchase_order_confirm(merchant=merchant, order_id=own_order.pk, by=None)  # 12 of 18 chips
+    fulfilment.purchase_order_ship(merchant=merchant, order_id=own_order.pk, by=None)
     with merchant_context(merchant.pk):
         backorder = PurchaseOrder.objects.get(backorder_of=own_order)
 
@@ -392,7 +393,7 @@ def test_changes_to_a_submitted_order_are_kept_in_its_history_with_who_made_them
     line = _foreign_line(own_order)
     before = line.quantity
     item_for(store, chips)
-    services.purchase_order_submit(merchant=merchant.pk, order_id=own_order.pk, by=None)
+    editing.purchase_order_submit(merchant=merchant, order_id=own_order.pk, by=None)
     url = f"/m/{merchant.slug}/restock/orders/{own_order.pk}/lines/"
     owner_client.post(f"{url}{line.pk}/", {"step": "1"}, HTTP_HX_REQUEST="true")
     owner_client.post(url, {"code": chips.gtin, "quantity": "6"})

@@ -11,19 +11,19 @@ from django.utils import timezone
 from catalog.models import Product, StockMovement, StoreProduct
 from merchants.models import Store
 from merchants.tenancy import merchant_context
-from ordering.models import Claim, DepotStock, OrderState, PurchaseOrder, PurchaseOrderLine, StoreSupply
+from ordering.models import Claim, DepotStock, OrderState, PurchaseOrder, PurchaseOrderLine
 from tests.ordering.conftest import item_for, selling
 from tests.ordering.test_admin import pdf_text
 
 pytestmark = pytest.mark.django_db
 
 
+@pytest.mark.usefixtures("supply")
 def test_an_order_from_draft_to_received(
     owner_client: Client,
     depot_client: Client,
     merchant,  # type: ignore[no-untyped-def]
     store: Store,
-    supply: StoreSupply,
     cola: Product,
     chips: Product,
 ) -> None:

@@ -20,7 +20,7 @@ class Command(BaseCommand):
             "--by-lead-time", action="store_true", help="add both replays' figures per lead time (key by_lead_time)"
         )
 
-    def handle(self, *args: Any, **options: Any) -> None:
+    def handle(self, *_args: Any, **options: Any) -> None:
         if not 0.5 <= options["service_level"] < 1:
             raise CommandError("--service-level must be at least 0.5 and below 1")
         try:

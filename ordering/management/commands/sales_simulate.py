@@ -24,7 +24,7 @@ class Command(BaseCommand):
         parser.add_argument("--days", type=_positive, default=365)
         parser.add_argument("--seed", type=int, default=1)
 
-    def handle(self, *args: Any, **options: Any) -> None:
+    def handle(self, *_args: Any, **options: Any) -> None:
         if options["days"] < 84:
             raise CommandError("--days must be at least 84 (the evaluation holds out the last 56 days)")
         history = history_simulate(

@@ -1,0 +1,127 @@
+"""Receiving: the store counts a delivery in (damaged units apart), the good units go into stock and
+every difference goes to the wholesaler as a claim, which the wholesaler resolves."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from django.utils import timezone
+
+from catalog import services as catalog_services
+from catalog.models import MovementKind, StoreProduct
+from merchants.models import Merchant
+from merchants.tenancy import merchant_context
+from ordering.models import Claim, ClaimLine, OrderState, PurchaseOrder, PurchaseOrderLine
+from ordering.services.base import RECEIVABLE, OrderError, order_locked, order_move
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
+
+@dataclass(frozen=True)
+class Count:
+    """What the store counted of one line: units that arrived (damaged ones included), and of those damaged."""
+
+    received: int
+    damaged: int = 0
+
+
+def _store_product_for(merchant: Merchant, order: PurchaseOrder, line: PurchaseOrderLine) -> StoreProduct:
+    """The store's product the line's units are booked to: the substitute's, listed now if the store had none."""
+    if line.substitute_id is None:
+        return line.store_product
+    item = (
+        StoreProduct.objects.for_merchant(merchant)
+        .filter(store_id=order.store_id, product_id=line.substitute_id)
+        .first()
+    )
+    if item is not None:
+        return item
+    return catalog_services.assortment_add(merchant=merchant, store=order.store, product=line.substitute)  # type: ignore[arg-type]
+
+
+def purchase_order_receive(
+    *, merchant: Merchant, order_id: int, counts: Mapping[int, Count], by: User | None, note: str = ""
+) -> PurchaseOrder:
+    """Book a delivery into stock: receipt movements of the good units, a claim for every difference.
+
+    Atomic and CAS: the ledger moves, the order becomes received and the claim is opened together,
+    or nothing happens. More than shipped is booked (the goods are there) and flagged in the claim.
+    """
+    with merchant_context(merchant.pk):
+        order = order_locked(merchant, order_id)
+        if order.state not in RECEIVABLE:
+            raise OrderError(
+                f"Order {order.number} is {order.get_state_display().lower()}: only a shipped order can be received.",
+                code="state",
+            )
+        lines = list(order.lines.select_related("product", "substitute", "store_product").order_by("pk"))
+        unknown = set(counts) - {line.pk for line in lines}
+        if unknown:
+            raise OrderError("A counted line is not on this order.", code="not_found")
+        moves: list[catalog_services.Move] = []
+        differences: list[ClaimLine] = []
+        for line in lines:
+            count = counts.get(line.pk, Count(received=line.shipped_quantity or 0))
+            if count.received < 0 or count.damaged < 0:
+                raise OrderError(f"{line.product}: counts cannot be negative.", code="negative_quantity")
+            if count.damaged > count.received:
+                raise OrderError(
+                    f"{line.product}: {count.damaged} damaged is more than the {count.received} that arrived.",
+                    code="damaged_exceeds_received",
+                )
+            shipped = line.shipped_quantity or 0
+            line.received_quantity = count.received
+            line.damaged_quantity = count.damaged
+            line.is_over_received = count.received > shipped
+            line.save(update_fields=["received_quantity", "damaged_quantity", "is_over_received"])
+            good = count.received - count.damaged
+            if good:
+                moves.append(catalog_services.Move(_store_product_for(merchant, order, line).pk, good))
+            if count.received != shipped or count.damaged:
+                differences.append(
+                    ClaimLine(
+                        merchant=merchant,
+                        line=line,
+                        shipped=shipped,
+                        received=count.received,
+                        damaged=count.damaged,
+                    )
+                )
+        if moves:
+            catalog_services.stock_moves(
+                merchant=merchant,
+                kind=MovementKind.RECEIPT,
+                moves=moves,
+                note=f"Delivery {order.number}",
+                reference=f"ordering.purchaseorder:{order.pk}",
+                created_by=by,
+            )
+        summary = note
+        if differences:
+            over = [d for d in differences if d.received > d.shipped]
+            claim = Claim.objects.create(merchant=merchant, order=order, note=note[:300], created_by=by)
+            for difference in differences:
+                difference.claim = claim
+            ClaimLine.objects.bulk_create(differences)
+            summary = (
+                f"Claim opened: {len(differences)} line{'s' if len(differences) != 1 else ''} differ"
+                + (f", {len(over)} with more than shipped" if over else "")
+                + (f". {note}" if note else "")
+            )
+        order_move(order, to=OrderState.RECEIVED, by=by, note=summary, received_at=timezone.now())
+    return order
+
+
+def claim_resolve(*, merchant: Merchant, claim_id: int, resolution: str) -> Claim:
+    """The wholesaler closes a claim (credit note, redelivery…); idempotent."""
+    with merchant_context(merchant.pk):
+        Claim.objects.for_merchant(merchant).open().filter(pk=claim_id).update(
+            status="resolved", resolution=resolution[:300], resolved_at=timezone.now()
+        )
+        claim = Claim.objects.for_merchant(merchant).filter(pk=claim_id).first()
+        if claim is None:
+            raise OrderError("No such claim.", code="not_found")
+        return claim
