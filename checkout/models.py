@@ -15,6 +15,8 @@ from django.db.models import Q
 from django.utils import timezone
 
 from catalog.models import StoreProduct
+from checkout.choices import Channel, OrderStatus
+from checkout.querysets import OrderLineQuerySet, OrderQuerySet, ShiftQuerySet
 from merchants.models import Store, TenantModel
 
 
@@ -98,20 +100,6 @@ class CartLine(TenantModel):
         ]
 
 
-class OrderStatus(models.TextChoices):
-    PENDING = "pending", "Waiting for payment"
-    PAID = "paid", "Paid"
-    EXPIRED = "expired", "Expired unpaid"
-    CANCELLED = "cancelled", "Cancelled"
-    REFUNDED = "refunded", "Refunded"
-    PARTIALLY_REFUNDED = "partially_refunded", "Partly refunded"
-
-
-class Channel(models.TextChoices):
-    SHOPPER = "shopper", "Scan and pay"
-    COUNTER = "counter", "Counter"
-
-
 class Order(TenantModel):
     """A sale: placed from a cart (or at the counter), paid through Stripe, then a receipt."""
 
@@ -143,6 +131,8 @@ class Order(TenantModel):
     shopper = models.ForeignKey(Shopper, null=True, blank=True, on_delete=models.SET_NULL, related_name="orders")
     created_at = models.DateTimeField(default=timezone.now)
     paid_at = models.DateTimeField(null=True, blank=True)
+
+    objects = OrderQuerySet.as_manager()
 
     rls_lookup_column = "token::text"
     rls_shopper_column = "shopper_id"
@@ -181,6 +171,8 @@ class OrderLine(TenantModel):
     line_total = models.PositiveIntegerField()
     tax_amount = models.PositiveIntegerField()
     is_age_restricted = models.BooleanField(default=False)
+
+    objects = OrderLineQuerySet.as_manager()
 
     class Meta:
         constraints = [models.CheckConstraint(condition=Q(quantity__gte=1), name="orderline_quantity_positive")]
@@ -278,6 +270,8 @@ class Shift(TenantModel):
         null=True, blank=True, help_text="Opening cash + cash sales − change given, fixed at the close."
     )
     note = models.CharField(max_length=300, blank=True)
+
+    objects = ShiftQuerySet.as_manager()
 
     class Meta:
         constraints = [

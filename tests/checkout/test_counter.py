@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 
 from catalog.models import MovementKind, StockMovement, StoreProduct
 from catalog.services import stock_move
-from checkout import counter
+from checkout.errors import CheckoutError
 from checkout.models import (
     Channel,
     CounterPayment,
@@ -23,7 +23,10 @@ from checkout.models import (
     OrderStatus,
     Shift,
 )
-from checkout.services import CheckoutError, age_check_confirm, webhook_event_process
+from checkout.selectors import counter as counter_selectors
+from checkout.services import counter
+from checkout.services.orders import age_check_confirm
+from checkout.services.payments import webhook_event_process
 from merchants.models import Merchant, Store
 from merchants.tenancy import merchant_context, platform_access
 from tests.catalog.factories import BarcodeFactory, StoreProductFactory, next_gtin
@@ -343,8 +346,8 @@ def test_closing_a_shift_computes_expected_cash_and_the_difference_exactly(
     # 100,00 float + 10,00 + 2,49 cash taken − 3,03 change = 109,46; 109,00 counted.
     assert (closed.expected_cash, closed.counted_cash, closed.difference) == (10946, 10900, -46)
     assert closed.note == "till short"
-    totals = counter.shift_totals(shift=closed)
-    assert totals == counter.ShiftTotals(
+    totals = counter_selectors.shift_totals(shift=closed)
+    assert totals == counter_selectors.ShiftTotals(
         sales=3,
         cash_sales=946,
         cash_tendered=1249,
@@ -671,7 +674,7 @@ def test_a_sale_paid_on_the_stripe_reader_is_booked_by_the_webhook_once(
         payments = list(CounterPayment.objects.values_list("method", "amount", "change_given", "recorded_by_id"))
     assert payments == [("stripe_card", 249, 0, clerk.pk)]
     assert _sales_booked(sale) == 1
-    totals = counter.shift_totals(shift=shift)
+    totals = counter_selectors.shift_totals(shift=shift)
     assert (totals.reader_sales, totals.cash_sales, totals.expected_cash) == (249, 0, 10000)
     # The page's poll now shows the sale paid on the reader.
     done = client.get(f"/m/{merchant.slug}/counter/?store={reader_store.pk}&paid={sale.pk}", **HTMX).content.decode()
@@ -773,7 +776,7 @@ def test_a_reader_payment_whose_webhook_never_came_is_booked_by_reconciliation(
 
     from django.utils import timezone
 
-    from checkout.services import payments_reconcile
+    from checkout.services.payments import payments_reconcile
 
     fake_stripe.answer("POST", "/v1/payment_intents", {**stripe_fixtures["payment_intent"], "id": "pi_lost"})
     fake_stripe.answer(

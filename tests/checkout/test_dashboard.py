@@ -16,18 +16,13 @@ from django.utils import timezone
 
 from catalog.models import MovementKind, StockMovement, StoreProduct
 from catalog.services import stock_move
-from checkout import gateway, refunds
+from checkout import gateway
 from checkout.models import Channel, Dispute, Order, OrderStatus, Refund, WebhookEvent
-from checkout.services import (
-    age_check_confirm,
-    cart_set,
-    exit_pass_token,
-    exit_pass_use,
-    order_place,
-    payment_start,
-    visit_start,
-    webhook_event_process,
-)
+from checkout.services import refunds
+from checkout.services.carts import cart_set, visit_start
+from checkout.services.exit_passes import exit_pass_token, exit_pass_use
+from checkout.services.orders import age_check_confirm, order_place
+from checkout.services.payments import payment_start, webhook_event_process
 from merchants.models import Merchant, Store
 from merchants.tenancy import merchant_context, platform_access
 from tests.catalog.factories import StoreProductFactory

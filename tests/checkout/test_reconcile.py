@@ -12,7 +12,9 @@ from catalog.models import MovementKind, StoreProduct
 from catalog.services import stock_move
 from checkout import gateway
 from checkout.models import Order, OrderStatus
-from checkout.services import cart_add, order_place, orders_expire, payment_start, payments_reconcile, visit_start
+from checkout.services.carts import cart_add, visit_start
+from checkout.services.orders import order_place, orders_expire
+from checkout.services.payments import payment_start, payments_reconcile
 from merchants.models import Store
 from merchants.tenancy import merchant_context
 from tests.catalog.factories import StoreProductFactory

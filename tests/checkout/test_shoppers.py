@@ -16,8 +16,9 @@ from django.utils import timezone
 
 from catalog.models import MovementKind, StoreProduct
 from catalog.services import stock_move
-from checkout import shoppers, tasks
+from checkout import tasks
 from checkout.models import Order, OrderStatus, Shopper, ShopperCustomer, ShopperSignIn
+from checkout.services import shoppers
 from merchants.models import Merchant, Store
 from merchants.tenancy import merchant_context, shopper_context
 from tests.catalog.factories import StoreProductFactory

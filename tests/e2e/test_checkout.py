@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 
 from catalog.services import stock_move
 from checkout.models import Order
-from checkout.services import exit_pass_token
+from checkout.services.exit_passes import exit_pass_token
 from merchants.models import Merchant, Store
 from merchants.tenancy import merchant_context
 from tests.catalog.factories import StoreProductFactory

@@ -9,8 +9,8 @@ from playwright.sync_api import expect
 
 from catalog.models import StoreProduct
 from catalog.services import stock_move
-from checkout import counter
 from checkout.models import CounterPayment, OrderLine
+from checkout.services import counter
 from core.money import format_amount
 from merchants.models import Merchant, Store
 from merchants.tenancy import merchant_context

@@ -21,7 +21,7 @@ from django.core.exceptions import ValidationError
 
 from checkout import gateway
 from checkout.models import Order, OrderStatus
-from checkout.services import order_refunded
+from checkout.services.orders import order_refunded
 from core.money import format_amount
 from merchants.tenancy import merchant_context
 
