@@ -66,5 +66,5 @@ class ExitPassKeyApi(APIView):
         responses=KeyOutput,
         summary="The Ed25519 public key exit passes are signed with (door readers cache it to work offline)",
     )
-    def get(self, request: Request) -> Response:
+    def get(self, _request: Request) -> Response:
         return Response({"algorithm": "EdDSA", "public_key_pem": exit_pass.public_key_pem()})

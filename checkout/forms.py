@@ -98,7 +98,7 @@ class OrderFilterForm(forms.Form):
         """The filters that were understood, and the errors about the rest."""
         self.is_valid()
         cleaned = self.cleaned_data
-        errors = [message for messages in self.errors.values() for message in messages]
+        errors = [str(message) for messages in self.errors.values() for message in messages]
         return OrderFilters(
             store=cleaned.get("store"),
             status=cleaned.get("status") or "",

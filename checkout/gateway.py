@@ -139,6 +139,7 @@ def _secret_key() -> str:
 def _http_client(timeout: float, pid: int) -> stripe.HTTPClient:
     # One per process (pid): a forked worker must not share its parent's keep-alive sockets.
     # RequestsClient keeps a session per thread, so gunicorn's threads may share this object.
+    del pid  # only the cache key
     return stripe.RequestsClient(timeout=timeout)
 
 

@@ -8,6 +8,7 @@ payment it holds its units (``reserved_until``): other shoppers see them as take
 from __future__ import annotations
 
 import uuid
+from typing import ClassVar
 
 from django.conf import settings
 from django.db import models
@@ -132,7 +133,7 @@ class Order(TenantModel):
     created_at = models.DateTimeField(default=timezone.now)
     paid_at = models.DateTimeField(null=True, blank=True)
 
-    objects = OrderQuerySet.as_manager()
+    objects: ClassVar = OrderQuerySet.as_manager()
 
     rls_lookup_column = "token::text"
     rls_shopper_column = "shopper_id"
@@ -172,7 +173,7 @@ class OrderLine(TenantModel):
     tax_amount = models.PositiveIntegerField()
     is_age_restricted = models.BooleanField(default=False)
 
-    objects = OrderLineQuerySet.as_manager()
+    objects: ClassVar = OrderLineQuerySet.as_manager()
 
     class Meta:
         constraints = [models.CheckConstraint(condition=Q(quantity__gte=1), name="orderline_quantity_positive")]
@@ -271,7 +272,7 @@ class Shift(TenantModel):
     )
     note = models.CharField(max_length=300, blank=True)
 
-    objects = ShiftQuerySet.as_manager()
+    objects: ClassVar = ShiftQuerySet.as_manager()
 
     class Meta:
         constraints = [

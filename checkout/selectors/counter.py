@@ -34,7 +34,7 @@ class ShiftTotals:
 
 def shift_open_get(*, merchant: Merchant, store: Store) -> Shift | None:
     """The store's open shift, if any; scoped to the merchant."""
-    return Shift.objects.for_merchant(merchant).filter(store=store).open().first()
+    return Shift.objects.open().for_merchant(merchant).filter(store=store).first()
 
 
 def shift_get(*, merchant: Merchant, shift_id: int) -> Shift | None:

@@ -391,7 +391,7 @@ def counter_pay_external_card(*, order: Order, recorded_by: User) -> CounterPaym
 # amount on the reader is always the sale's total.
 
 
-def counter_card_start(*, order: Order, clerk: User) -> Order:
+def counter_card_start(*, order: Order) -> Order:
     """Send the sale's total to the store's Stripe reader; atomic, scoped, once per sale and total.
 
     Refuses (CheckoutError, nothing sent) a store without a reader, an empty or unchecked sale, a

@@ -294,7 +294,7 @@ def pay_stripe_card(request: MerchantRequest, order_id: int) -> HttpResponse:
     order = _sale(request, order_id)
     shift = order.counter_sale.shift
     try:
-        counter.counter_card_start(order=order, clerk=request.user)
+        counter.counter_card_start(order=order)
     except ValidationError as error:
         return _sale_answer(request, shift, status=400, error=error_message(error))
     return _sale_answer(request, shift)

@@ -198,8 +198,7 @@ def _order(store: Store, token: UUID) -> Order:
     if found is None:
         raise Http404("No such order.")
     with merchant_context(store.merchant_id):
-        order = Order.objects.select_related("store", "store__merchant").get(pk=found)
-    return order
+        return Order.objects.select_related("store", "store__merchant").get(pk=found)
 
 
 def _pay_result(request: HttpRequest, store: Store, order: Order, intent: gateway.Intent) -> HttpResponse:

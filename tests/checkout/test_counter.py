@@ -137,16 +137,16 @@ def test_an_unknown_barcode_says_so_and_changes_nothing(sale: Order, cola: Store
     assert _order(sale).total == 498
 
 
-def test_an_inactive_product_and_a_scale_label_are_refused_with_a_reason(
-    sale: Order, store: Store, cola: StoreProduct
-) -> None:
+@pytest.mark.usefixtures("cola")
+def test_an_inactive_product_and_a_scale_label_are_refused_with_a_reason(sale: Order, store: Store) -> None:
     inactive = _stocked(store, 1, is_active=False)
     outcome = counter.counter_line_scan(order=sale, code=_code(inactive))
     assert outcome.problem == f"{inactive.name} is not for sale in this store."
     assert _quantities(sale) == {}
 
 
-def test_concurrent_scans_of_one_sale_are_all_counted(transactional_db: None, merchant: Merchant, clerk: Any) -> None:
+@pytest.mark.usefixtures("transactional_db")
+def test_concurrent_scans_of_one_sale_are_all_counted(merchant: Merchant, clerk: Any) -> None:
     from tests.factories import StoreFactory
 
     store = StoreFactory(merchant=merchant)
@@ -177,7 +177,8 @@ def test_concurrent_scans_of_one_sale_are_all_counted(transactional_db: None, me
     assert _order(order).total == scanners * scans * 100
 
 
-def test_first_scans_arriving_together_start_one_sale(transactional_db: None, store: Store, clerk: Any) -> None:
+@pytest.mark.usefixtures("transactional_db")
+def test_first_scans_arriving_together_start_one_sale(store: Store, clerk: Any) -> None:
     shift = counter.shift_open(store=store, opened_by=clerk, opening_cash=0)
     tills = 6
     barrier = threading.Barrier(tills)
@@ -377,7 +378,8 @@ def test_a_second_open_shift_in_a_store_is_refused(shift: Shift, store: Store, o
     assert reopened.is_open
 
 
-def test_the_database_itself_refuses_a_second_open_shift(shift: Shift, store: Store, owner: Any) -> None:
+@pytest.mark.usefixtures("shift")
+def test_the_database_itself_refuses_a_second_open_shift(store: Store, owner: Any) -> None:
     from django.db import IntegrityError, transaction
 
     with merchant_context(store.merchant.pk), pytest.raises(IntegrityError), transaction.atomic():
@@ -441,8 +443,9 @@ def test_a_clerk_opens_a_shift_rings_up_a_sale_pays_cash_and_closes_the_till(
     assert '<strong>+0,54\xa0€</strong> <span class="badge badge-warning">over</span>' in report
 
 
+@pytest.mark.usefixtures("shift")
 def test_quick_cash_buttons_and_card_pay_through_the_page(
-    merchant: Merchant, shift: Shift, clerk: Any, sale: Order, cola: StoreProduct
+    merchant: Merchant, clerk: Any, sale: Order, cola: StoreProduct
 ) -> None:
     client = _client(clerk)
     counter.counter_line_scan(order=sale, code=_code(cola))
@@ -463,8 +466,9 @@ def test_quick_cash_amounts_are_the_notes_a_shopper_hands_over(total: int, sugge
     assert counter.cash_suggestions(total=total, currency="EUR") == suggested
 
 
+@pytest.mark.usefixtures("shift")
 def test_the_till_page_reads_the_same_number_of_rows_for_two_lines_or_twelve(
-    merchant: Merchant, store: Store, shift: Shift, clerk: Any, sale: Order
+    merchant: Merchant, store: Store, clerk: Any, sale: Order
 ) -> None:
     client = _client(clerk)
     items = [_stocked(store, 0, price=100 + i) for i in range(12)]
@@ -536,8 +540,9 @@ def _routes(
     ]
 
 
+@pytest.mark.usefixtures("store", "shift")
 def test_another_merchants_ids_are_404_on_every_route_and_nothing_changes(
-    merchant: Merchant, store: Store, clerk: Any, shift: Shift, theirs: dict[str, Any]
+    merchant: Merchant, clerk: Any, theirs: dict[str, Any]
 ) -> None:
     client = _client(clerk)
     before = _snapshot()
@@ -681,9 +686,9 @@ def test_a_sale_paid_on_the_stripe_reader_is_booked_by_the_webhook_once(
     assert "paid by card on the Stripe reader: 2,49" in done
 
 
+@pytest.mark.usefixtures("reader_store")
 def test_a_reader_payment_can_be_cancelled_unless_the_card_already_paid(
     merchant: Merchant,
-    reader_store: Store,
     shift: Shift,
     clerk: Any,
     sale: Order,
@@ -702,7 +707,7 @@ def test_a_reader_payment_can_be_cancelled_unless_the_card_already_paid(
         {**stripe_fixtures["payment_intent"], "id": "pi_till", "status": "canceled"},
     )
     counter.counter_line_scan(order=sale, code=_code(cola))
-    counter.counter_card_start(order=sale, clerk=clerk)
+    counter.counter_card_start(order=sale)
     client = _client(clerk)
     page = client.post(f"/m/{merchant.slug}/counter/sales/{sale.pk}/pay/reader/cancel/", **HTMX).content.decode()
     assert "Pay cash" in page
@@ -726,14 +731,15 @@ def test_a_reader_payment_can_be_cancelled_unless_the_card_already_paid(
         "/v1/payment_intents/pi_till2",
         {**stripe_fixtures["payment_intent"], "id": "pi_till2", "status": "succeeded"},
     )
-    counter.counter_card_start(order=second, clerk=clerk)
+    counter.counter_card_start(order=second)
     late = client.post(f"/m/{merchant.slug}/counter/sales/{second.pk}/pay/reader/cancel/", **HTMX).content.decode()
     assert "Too late to cancel: the card was already charged." in late
     assert _order(second).payment_intent == "pi_till2"
 
 
+@pytest.mark.usefixtures("shift")
 def test_without_a_reader_nothing_is_sent_to_stripe(
-    merchant: Merchant, shift: Shift, clerk: Any, sale: Order, cola: StoreProduct, fake_stripe: Any
+    merchant: Merchant, clerk: Any, sale: Order, cola: StoreProduct, fake_stripe: Any
 ) -> None:
     counter.counter_line_scan(order=sale, code=_code(cola))
     answer = _client(clerk).post(f"/m/{merchant.slug}/counter/sales/{sale.pk}/pay/reader/", **HTMX)
@@ -762,11 +768,9 @@ def test_the_owner_sets_a_stores_reader_and_bad_ids_are_refused(
         assert Store.objects.get(pk=store.pk).stripe_reader == "tmr_AbC123"
 
 
+@pytest.mark.usefixtures("reader_store", "shift", "clerk")
 def test_a_reader_payment_whose_webhook_never_came_is_booked_by_reconciliation(
     merchant: Merchant,
-    reader_store: Store,
-    shift: Shift,
-    clerk: Any,
     sale: Order,
     cola: StoreProduct,
     fake_stripe: Any,
@@ -783,7 +787,7 @@ def test_a_reader_payment_whose_webhook_never_came_is_booked_by_reconciliation(
         "POST", "/v1/terminal/readers/tmr_till1/process_payment_intent", stripe_fixtures["terminal.reader"]
     )
     counter.counter_line_scan(order=sale, code=_code(cola))
-    counter.counter_card_start(order=sale, clerk=clerk)
+    counter.counter_card_start(order=sale)
     with merchant_context(merchant.pk):
         Order.objects.filter(pk=sale.pk).update(created_at=timezone.now() - timedelta(minutes=10))
     succeeded = {
@@ -802,11 +806,8 @@ def test_a_reader_payment_whose_webhook_never_came_is_booked_by_reconciliation(
     assert _order(sale).status == OrderStatus.PAID
 
 
+@pytest.mark.usefixtures("merchant", "reader_store", "shift", "clerk")
 def test_a_reader_that_cannot_start_lets_the_sale_go_and_a_new_attempt_gets_a_new_intent(
-    merchant: Merchant,
-    reader_store: Store,
-    shift: Shift,
-    clerk: Any,
     sale: Order,
     cola: StoreProduct,
     fake_stripe: Any,
@@ -820,7 +821,7 @@ def test_a_reader_that_cannot_start_lets_the_sale_go_and_a_new_attempt_gets_a_ne
     fake_stripe.answer("POST", "/v1/payment_intents/pi_try1/cancel", cancelled)
     counter.counter_line_scan(order=sale, code=_code(cola))
     with pytest.raises(CheckoutError, match="Reader is offline"):
-        counter.counter_card_start(order=sale, clerk=clerk)
+        counter.counter_card_start(order=sale)
     assert _order(sale).payment_intent == ""  # nothing waits on the reader: the sale is free again
     assert [r.path for r in fake_stripe.requests][-1] == "/v1/payment_intents/pi_try1/cancel"
 
@@ -830,7 +831,7 @@ def test_a_reader_that_cannot_start_lets_the_sale_go_and_a_new_attempt_gets_a_ne
     )
     fake_stripe._answers.pop(("POST", "/v1/payment_intents"))
     fake_stripe.answer("POST", "/v1/payment_intents", {**stripe_fixtures["payment_intent"], "id": "pi_try2"})
-    counter.counter_card_start(order=sale, clerk=clerk)
+    counter.counter_card_start(order=sale)
     keys = [r.headers["Idempotency-Key"] for r in fake_stripe.requests if r.path == "/v1/payment_intents"]
     assert len(keys) == 2
     assert keys[0] != keys[1]  # the cancelled intent is never handed to the reader again
