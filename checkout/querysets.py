@@ -9,7 +9,8 @@ from checkout.choices import Channel, OrderStatus
 from merchants.querysets import TenantQuerySet
 
 if TYPE_CHECKING:
-    from checkout.models import Order, Shift
+    # Typed by the base model: the models import this module.
+    from merchants.models import TenantModel
 
 
 class OrderQuerySet(TenantQuerySet):
@@ -43,13 +44,13 @@ class OrderQuerySet(TenantQuerySet):
         """Rung up by a clerk at the counter."""
         return self.filter(channel=Channel.COUNTER)
 
-    def of_shift(self, shift: Shift) -> Self:
+    def of_shift(self, shift: TenantModel) -> Self:
         """The counter sales of one shift."""
         return self.filter(merchant_id=shift.merchant_id, counter_sale__shift=shift)
 
 
 class OrderLineQuerySet(TenantQuerySet):
-    def of_order(self, order: Order) -> Self:
+    def of_order(self, order: TenantModel) -> Self:
         """The lines of one order, within its merchant."""
         return self.filter(merchant_id=order.merchant_id, order_id=order.pk)
 
