@@ -22,6 +22,7 @@ import stripe
 from pytest_django import Settings
 
 from checkout import gateway
+from checkout.localstripe_run import localstripe_webhook_register
 
 SECRET_KEY = "sk_test_lingshou"
 WEBHOOK_SECRET = "whsec_test_lingshou"
@@ -99,9 +100,9 @@ def localstripe_webhook(stripe_settings: Settings, live_server: Any) -> Iterator
     del stripe_settings  # requested for its effect: the Stripe settings of localstripe
     name = f"test-{live_server.url.rsplit(':', 1)[-1]}"
     url = f"{live_server.url}/webhooks/stripe/"
-    gateway.localstripe_webhook_register(url=url, name=name)
+    localstripe_webhook_register(url=url, name=name)
     yield url
-    gateway.localstripe_webhook_register(url=url, name=name, events=[])  # localstripe cannot delete one
+    localstripe_webhook_register(url=url, name=name, events=[])  # localstripe cannot delete one
 
 
 @pytest.fixture

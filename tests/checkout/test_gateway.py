@@ -21,6 +21,7 @@ from pytest_django import Settings
 
 from checkout import gateway
 from checkout.gateway import GatewayError, GatewayUnavailable, Intent, WebhookSignatureError
+from checkout.localstripe_run import localstripe_webhook_register
 from tests.checkout.conftest import SECRET_KEY, WEBHOOK_SECRET, FakeStripeHTTPClient
 
 DECLINED = "Your card was declined."
@@ -485,7 +486,7 @@ def test_localstripe_sends_events_that_the_gateway_accepts() -> None:
     threading.Thread(target=receiver.serve_forever, daemon=True).start()
     name = f"test-{uuid.uuid4().hex[:8]}"
     try:
-        gateway.localstripe_webhook_register(
+        localstripe_webhook_register(
             url=f"http://127.0.0.1:{receiver.server_address[1]}/webhooks/stripe/",
             name=name,
             events=["payment_intent.succeeded", "payment_intent.payment_failed"],
@@ -498,7 +499,7 @@ def test_localstripe_sends_events_that_the_gateway_accepts() -> None:
             body, header = receiver.received.get(timeout=max(0.1, deadline - time.monotonic()))
             events.append(gateway.webhook_event_parse(payload=body, signature_header=header))
     finally:
-        gateway.localstripe_webhook_register(url="http://127.0.0.1:9/", name=name, events=[])  # mute it
+        localstripe_webhook_register(url="http://127.0.0.1:9/", name=name, events=[])  # mute it
         receiver.shutdown()
         receiver.server_close()
 
@@ -513,7 +514,7 @@ def test_localstripe_webhook_register_gives_up_when_localstripe_stays_away(strip
 
     started = time.monotonic()
     with pytest.raises(GatewayUnavailable, match="localstripe did not take the webhook"):
-        gateway.localstripe_webhook_register(url="http://127.0.0.1:8000/webhooks/stripe/", wait_seconds=0.5)
+        localstripe_webhook_register(url="http://127.0.0.1:8000/webhooks/stripe/", wait_seconds=0.5)
 
     assert 0.5 <= time.monotonic() - started < 5
 
@@ -523,7 +524,7 @@ def test_localstripe_webhook_register_needs_localstripe(settings: Settings) -> N
     settings.STRIPE_WEBHOOK_SECRET = WEBHOOK_SECRET
 
     with pytest.raises(GatewayError, match="STRIPE_API_BASE"):
-        gateway.localstripe_webhook_register(url="http://127.0.0.1:8000/webhooks/stripe/")
+        localstripe_webhook_register(url="http://127.0.0.1:8000/webhooks/stripe/")
 
 
 # --- Connect, against Stripe's own example objects ---
@@ -736,11 +737,9 @@ def test_a_muted_localstripe_webhook_receives_nothing() -> None:
     names = {receiver: f"test-{uuid.uuid4().hex[:8]}" for receiver in (muted, listening)}
     for receiver, name in names.items():
         threading.Thread(target=receiver.serve_forever, daemon=True).start()
-        gateway.localstripe_webhook_register(url=f"http://127.0.0.1:{receiver.server_address[1]}/", name=name)
+        localstripe_webhook_register(url=f"http://127.0.0.1:{receiver.server_address[1]}/", name=name)
     try:
-        gateway.localstripe_webhook_register(
-            url=f"http://127.0.0.1:{muted.server_address[1]}/", name=names[muted], events=[]
-        )
+        localstripe_webhook_register(url=f"http://127.0.0.1:{muted.server_address[1]}/", name=names[muted], events=[])
         paid = _paid_intent(700)
 
         deadline = time.monotonic() + 10
@@ -750,7 +749,7 @@ def test_a_muted_localstripe_webhook_receives_nothing() -> None:
             heard.append(json.loads(body)["data"]["object"].get("id", ""))
     finally:
         for receiver, name in names.items():
-            gateway.localstripe_webhook_register(url="http://127.0.0.1:9/", name=name, events=[])
+            localstripe_webhook_register(url="http://127.0.0.1:9/", name=name, events=[])
             receiver.shutdown()
             receiver.server_close()
 
