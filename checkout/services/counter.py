@@ -36,7 +36,7 @@ from checkout.selectors.counter import counter_sale_current, counter_sale_lines,
 from checkout.services import pricing
 from checkout.services.orders import order_mark_paid
 from core.money import exponent, format_amount
-from merchants.models import Store
+from merchants.models import Merchant, Store
 from merchants.tenancy import merchant_context
 
 if TYPE_CHECKING:
@@ -297,6 +297,7 @@ def _payable_check(locked: Order, shift: Shift) -> None:
 
 def _payment_book(
     *,
+    merchant: Merchant,
     order: Order,
     shift: Shift,
     method: str,
@@ -311,7 +312,7 @@ def _payment_book(
     Inside the caller's transaction, which holds the shift's lock.
     """
     booked = order_mark_paid(
-        merchant_id=order.merchant_id,
+        merchant=merchant,
         order_id=order.pk,
         payment_intent=payment_intent,
         amount_received=amount,
@@ -355,6 +356,7 @@ def _pay(*, order: Order, method: str, tendered: int | None, recorded_by: User) 
         else:
             tendered = locked.total
         payment = _payment_book(
+            merchant=locked.store.merchant,
             order=locked,
             shift=shift,
             method=method,
@@ -468,25 +470,26 @@ def counter_card_cancel(*, order: Order) -> bool:
 
 
 def counter_card_paid(
-    *, merchant_id: int, order_id: int, payment_intent: str, amount_received: int, currency: str
+    *, merchant: Merchant, order_id: int, payment_intent: str, amount_received: int, currency: str
 ) -> bool:
     """Book a counter sale that Stripe says the reader took; idempotent (one CounterPayment per order).
 
     The sale is booked even if its shift closed meanwhile: the card was charged, so the sale happened.
     """
-    with merchant_context(merchant_id):
-        sale = CounterSale.objects.filter(merchant_id=merchant_id, order_id=order_id).first()
+    with merchant_context(merchant.pk):
+        sale = CounterSale.objects.for_merchant(merchant).filter(order_id=order_id).first()
         if sale is None:
             return False
-        shift = Shift.objects.select_for_update().get(merchant_id=merchant_id, pk=sale.shift_id)
-        paid = CounterPayment.objects.filter(merchant_id=merchant_id, order_id=order_id).first()
+        shift = Shift.objects.select_for_update().for_merchant(merchant).get(pk=sale.shift_id)
+        paid = CounterPayment.objects.for_merchant(merchant).filter(order_id=order_id).first()
         if paid is not None:
             if paid.method != CounterMethod.STRIPE_CARD:
                 # The card was charged for a sale already paid another way: the owner must refund it.
                 logger.error("counter_card_paid_twice", extra={"order_id": order_id, "payment_intent": payment_intent})
             return False
-        order = Order.objects.get(merchant_id=merchant_id, pk=order_id)
+        order = Order.objects.for_merchant(merchant).get(pk=order_id)
         payment = _payment_book(
+            merchant=merchant,
             order=order,
             shift=shift,
             method=CounterMethod.STRIPE_CARD,

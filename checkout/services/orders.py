@@ -27,7 +27,7 @@ from checkout.models import CartLine, Order, OrderLine, Refund, Shopper, Visit
 from checkout.services import pricing
 from checkout.services.carts import cart_take_out
 from checkout.services.exit_passes import exit_pass_issue
-from merchants.models import Store
+from merchants.models import Merchant, Store
 from merchants.tenancy import merchant_context, platform_access
 
 if TYPE_CHECKING:
@@ -111,7 +111,7 @@ def order_place(*, visit: Visit, email: str = "", shopper: Shopper | None = None
 
 
 def order_mark_paid(
-    *, merchant_id: int, order_id: int, payment_intent: str, amount_received: int, currency: str
+    *, merchant: Merchant, order_id: int, payment_intent: str, amount_received: int, currency: str
 ) -> bool:
     """Mark the order paid exactly once, write its sale movements and issue its exit pass.
 
@@ -120,8 +120,8 @@ def order_mark_paid(
     A payment that arrives after the reservation ran out still books the sale; if stock went
     below zero meanwhile, the order is flagged as oversold for the owner (never silent).
     """
-    with merchant_context(merchant_id):
-        order = Order.objects.select_for_update().filter(merchant_id=merchant_id, pk=order_id).first()
+    with merchant_context(merchant.pk):
+        order = Order.objects.select_for_update().for_merchant(merchant).filter(pk=order_id).first()
         if order is None or order.status == OrderStatus.PAID:
             return False
         if order.payment_intent and order.payment_intent != payment_intent:
@@ -143,7 +143,7 @@ def order_mark_paid(
         for line in lines:
             units[line.store_product_id] += line.quantity
         movements = stock_moves(
-            merchant=merchant_id,
+            merchant=merchant,
             kind=MovementKind.SALE,
             moves=[Move(product_id, -quantity) for product_id, quantity in units.items()],
             reference=f"checkout.order:{order.pk}",
@@ -156,14 +156,14 @@ def order_mark_paid(
     if order.email:
         from checkout.tasks import receipt_send
 
-        transaction.on_commit(lambda: receipt_send.delay(merchant_id, order_id))
+        transaction.on_commit(lambda: receipt_send.delay(merchant.pk, order_id))
     return True
 
 
-def order_payment_failed(*, merchant_id: int, order_id: int, message: str) -> None:
+def order_payment_failed(*, merchant: Merchant, order_id: int, message: str) -> None:
     """Record why a payment failed; the order (and the cart) stay as they were so the shopper can retry."""
-    with merchant_context(merchant_id):
-        Order.objects.filter(merchant_id=merchant_id, pk=order_id).pending().update(payment_error=message[:300])
+    with merchant_context(merchant.pk):
+        Order.objects.pending().for_merchant(merchant).filter(pk=order_id).update(payment_error=message[:300])
 
 
 def order_cancel(*, order: Order, reason: str) -> bool:
@@ -176,7 +176,7 @@ def order_cancel(*, order: Order, reason: str) -> bool:
 
 def order_refunded(
     *,
-    merchant_id: int,
+    merchant: Merchant,
     payment_intent: str,
     amount_refunded: int,
     refund_reference: str,
@@ -189,14 +189,14 @@ def order_refunded(
     A full refund returns every unit to stock with refund movements; a partial one only
     records the amount (which units come back is the clerk's call, through an adjustment).
     """
-    with merchant_context(merchant_id):
-        order = Order.objects.select_for_update().filter(merchant_id=merchant_id, payment_intent=payment_intent).first()
+    with merchant_context(merchant.pk):
+        order = Order.objects.select_for_update().for_merchant(merchant).filter(payment_intent=payment_intent).first()
         if order is None or order.status not in (OrderStatus.PAID, OrderStatus.PARTIALLY_REFUNDED):
             return False
         if amount_refunded <= order.amount_refunded:
             return False
         Refund.objects.create(
-            merchant_id=merchant_id,
+            merchant=merchant,
             order=order,
             amount=min(amount_refunded, order.total) - order.amount_refunded,
             stripe_reference=refund_reference[:100],
@@ -210,7 +210,7 @@ def order_refunded(
             for line in order.lines.all():
                 units[line.store_product_id] += line.quantity
             stock_moves(
-                merchant=merchant_id,
+                merchant=merchant,
                 kind=MovementKind.REFUND,
                 moves=[Move(product_id, quantity) for product_id, quantity in units.items()],
                 reference=f"checkout.order:{order.pk}:{refund_reference}"[:100],

@@ -21,6 +21,7 @@ from checkout.models import Dispute, Order, Shopper, WebhookEvent
 from checkout.services.counter import counter_card_paid
 from checkout.services.orders import order_mark_paid, order_payment_failed, order_refunded
 from checkout.services.shoppers import shopper_customer_get
+from merchants.models import Merchant
 from merchants.tenancy import merchant_context, platform_access
 
 logger = logging.getLogger("lingshou.checkout")
@@ -71,6 +72,11 @@ def _merchant_of_intent(payment_intent: str) -> int | None:
         return Order.objects.filter(payment_intent=payment_intent).values_list("merchant_id", flat=True).first()
 
 
+def _merchant_get(merchant_id: int) -> Merchant | None:
+    """The merchant an event or a waiting order names, resolved once; None for an id that names none."""
+    return Merchant.objects.filter(pk=merchant_id).first()
+
+
 def webhook_event_process(*, event: dict[str, Any]) -> bool:
     """Apply one verified Stripe event exactly once, whatever the order of arrival.
 
@@ -94,9 +100,10 @@ def webhook_event_process(*, event: dict[str, Any]) -> bool:
         metadata = obj.get("metadata") or {}
         summary = ""
         if kind == "payment_intent.succeeded" and metadata.get("order_id"):
-            applied = payment_succeeded(
+            merchant = _merchant_get(int(metadata["merchant_id"]))
+            applied = merchant is not None and payment_succeeded(
                 channel=str(metadata.get("channel") or Channel.SHOPPER),
-                merchant_id=int(metadata["merchant_id"]),
+                merchant=merchant,
                 order_id=int(metadata["order_id"]),
                 payment_intent=str(obj["id"]),
                 amount_received=int(obj.get("amount_received") or obj.get("amount") or 0),
@@ -105,15 +112,16 @@ def webhook_event_process(*, event: dict[str, Any]) -> bool:
             summary = f"order {metadata['order_id']} {'paid' if applied else 'unchanged'}"
         elif kind == "payment_intent.payment_failed" and metadata.get("order_id"):
             error = (obj.get("last_payment_error") or {}).get("message") or "The payment did not go through."
-            order_payment_failed(
-                merchant_id=int(metadata["merchant_id"]), order_id=int(metadata["order_id"]), message=error
-            )
+            merchant = _merchant_get(int(metadata["merchant_id"]))
+            if merchant is not None:
+                order_payment_failed(merchant=merchant, order_id=int(metadata["order_id"]), message=error)
             summary = f"order {metadata['order_id']} payment failed"
         elif kind == "charge.refunded":
             merchant_id = metadata.get("merchant_id") or _merchant_of_intent(str(obj.get("payment_intent") or ""))
-            if merchant_id and obj.get("payment_intent"):
+            merchant = _merchant_get(int(merchant_id)) if merchant_id else None
+            if merchant is not None and obj.get("payment_intent"):
                 order_refunded(
-                    merchant_id=int(merchant_id),
+                    merchant=merchant,
                     payment_intent=str(obj["payment_intent"]),
                     amount_refunded=int(obj.get("amount_refunded") or 0),
                     refund_reference=event_id,
@@ -129,19 +137,19 @@ def webhook_event_process(*, event: dict[str, Any]) -> bool:
 
 
 def payment_succeeded(
-    *, channel: str, merchant_id: int, order_id: int, payment_intent: str, amount_received: int, currency: str
+    *, channel: str, merchant: Merchant, order_id: int, payment_intent: str, amount_received: int, currency: str
 ) -> bool:
     """Book a succeeded PaymentIntent: a counter sale through its shift (card reader), else the shopper's order."""
     if channel == Channel.COUNTER:
         return counter_card_paid(
-            merchant_id=merchant_id,
+            merchant=merchant,
             order_id=order_id,
             payment_intent=payment_intent,
             amount_received=amount_received,
             currency=currency,
         )
     return order_mark_paid(
-        merchant_id=merchant_id,
+        merchant=merchant,
         order_id=order_id,
         payment_intent=payment_intent,
         amount_received=amount_received,
@@ -201,7 +209,7 @@ def payments_reconcile(*, older_than: timedelta = timedelta(minutes=3)) -> int:
         if intent.status == "succeeded":
             marked += payment_succeeded(
                 channel=order.channel,
-                merchant_id=order.merchant_id,
+                merchant=order.merchant,
                 order_id=order.pk,
                 payment_intent=intent.id,
                 amount_received=intent.amount_received,
