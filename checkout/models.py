@@ -17,7 +17,14 @@ from django.utils import timezone
 
 from catalog.models import StoreProduct
 from checkout.choices import Channel, OrderStatus
-from checkout.querysets import OrderLineQuerySet, OrderQuerySet, ShiftQuerySet
+from checkout.querysets import (
+    CartLineQuerySet,
+    OrderLineQuerySet,
+    OrderPartQuerySet,
+    OrderQuerySet,
+    ShiftPartQuerySet,
+    ShiftQuerySet,
+)
 from merchants.models import Store, TenantModel
 
 
@@ -93,6 +100,8 @@ class CartLine(TenantModel):
     store_product = models.ForeignKey(StoreProduct, on_delete=models.CASCADE, related_name="+")
     quantity = models.PositiveIntegerField()
     added_at = models.DateTimeField(default=timezone.now)
+
+    objects: ClassVar = CartLineQuerySet.as_manager()
 
     class Meta:
         constraints = [
@@ -245,6 +254,8 @@ class ExitPass(TenantModel):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
 
+    objects: ClassVar = OrderPartQuerySet.as_manager()
+
     rls_lookup_column = "jti::text"
 
 
@@ -316,6 +327,8 @@ class CounterSale(TenantModel):
     # Lines taken off the sale before payment: owners watch this figure for mistakes and misuse.
     lines_voided = models.PositiveIntegerField(default=0)
 
+    objects: ClassVar = ShiftPartQuerySet.as_manager()
+
     class Meta:
         indexes = [models.Index(fields=["merchant", "shift", "started_by"], name="countersale_shift_clerk")]
 
@@ -340,6 +353,8 @@ class CounterPayment(TenantModel):
     change_given = models.PositiveIntegerField()
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     at = models.DateTimeField(default=timezone.now)
+
+    objects: ClassVar = ShiftPartQuerySet.as_manager()
 
     class Meta:
         constraints = [

@@ -49,11 +49,29 @@ class OrderQuerySet(TenantQuerySet):
         return self.filter(merchant_id=shift.merchant_id, counter_sale__shift=shift)
 
 
-class OrderLineQuerySet(TenantQuerySet):
+class CartLineQuerySet(TenantQuerySet):
+    def of_visit(self, visit: TenantModel) -> Self:
+        """The cart of one visit, within its merchant."""
+        return self.filter(merchant_id=visit.merchant_id, visit_id=visit.pk)
+
+
+class OrderPartQuerySet(TenantQuerySet):
+    """Rows that belong to one order: its lines, its exit pass, its counter sale and payment."""
+
     def of_order(self, order: TenantModel) -> Self:
-        """The lines of one order, within its merchant."""
+        """The rows of one order, within its merchant."""
         return self.filter(merchant_id=order.merchant_id, order_id=order.pk)
 
+
+class ShiftPartQuerySet(OrderPartQuerySet):
+    """Counter sales and payments: rows of one order that also belong to one shift."""
+
+    def of_shift(self, shift: TenantModel) -> Self:
+        """The rows of one shift, within its merchant."""
+        return self.filter(merchant_id=shift.merchant_id, shift_id=shift.pk)
+
+
+class OrderLineQuerySet(OrderPartQuerySet):
     def held(self, now: datetime) -> Self:
         """Lines of orders that still hold their units at ``now`` (see OrderQuerySet.awaiting_payment)."""
         return self.filter(order__status=OrderStatus.PENDING, order__reserved_until__gt=now)

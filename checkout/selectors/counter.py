@@ -96,7 +96,7 @@ def shift_totals(*, shift: Shift) -> ShiftTotals:
     """Sales, cash and card taken, change given and the cash the drawer should hold; scoped, two queries."""
     cash = Q(method=CounterMethod.CASH)
     with merchant_context(shift.merchant_id):
-        money = CounterPayment.objects.filter(merchant_id=shift.merchant_id, shift_id=shift.pk).aggregate(
+        money = CounterPayment.objects.of_shift(shift).aggregate(
             sales=Count("pk"),
             cash_sales=Coalesce(Sum("amount", filter=cash), 0),
             cash_tendered=Coalesce(Sum("amount_tendered", filter=cash), 0),
@@ -104,7 +104,7 @@ def shift_totals(*, shift: Shift) -> ShiftTotals:
             card_sales=Coalesce(Sum("amount", filter=Q(method=CounterMethod.EXTERNAL_CARD)), 0),
             reader_sales=Coalesce(Sum("amount", filter=Q(method=CounterMethod.STRIPE_CARD)), 0),
         )
-        sales = CounterSale.objects.filter(merchant_id=shift.merchant_id, shift_id=shift.pk).aggregate(
+        sales = CounterSale.objects.of_shift(shift).aggregate(
             cancelled=Count("pk", filter=Q(order__status=OrderStatus.CANCELLED)),
             lines_voided=Coalesce(Sum("lines_voided"), 0),
         )

@@ -51,9 +51,7 @@ def _cart_write(*, visit: Visit, store_product_id: int, quantity: int, add: bool
         raise too_many
     with merchant_context(visit.merchant_id):
         if quantity == 0:
-            deleted, _ = CartLine.objects.filter(
-                merchant_id=visit.merchant_id, visit=visit, store_product_id=store_product_id
-            ).delete()
+            deleted, _ = CartLine.objects.of_visit(visit).filter(store_product_id=store_product_id).delete()
             if (
                 not deleted
                 and not StoreProduct.objects.filter(

@@ -98,7 +98,7 @@ def shift_close(*, shift: Shift, closed_by: User, counted_cash: int, note: str =
         locked = Shift.objects.select_for_update().get(merchant_id=shift.merchant_id, pk=shift.pk)
         if not locked.is_open:
             raise CheckoutError("This shift is already closed.", code="shift_closed")
-        unpaid = CounterSale.objects.filter(merchant_id=locked.merchant_id, shift=locked).values("order_id")
+        unpaid = CounterSale.objects.of_shift(locked).values("order_id")
         Order.objects.filter(merchant_id=locked.merchant_id, pk__in=unpaid).pending().update(
             status=OrderStatus.CANCELLED, payment_error=CANCELLED_AT_CLOSE
         )
@@ -268,9 +268,7 @@ def counter_line_void(*, order: Order, line_id: int) -> None:
         deleted, _ = OrderLine.objects.of_order(locked).filter(pk=line_id).delete()
         if not deleted:
             raise CheckoutError("This line is no longer on the sale.", code="unknown_line")
-        CounterSale.objects.filter(merchant_id=locked.merchant_id, order_id=locked.pk).update(
-            lines_voided=F("lines_voided") + 1
-        )
+        CounterSale.objects.of_order(locked).update(lines_voided=F("lines_voided") + 1)
         pricing.order_totals_write(order=locked, lines=counter_sale_lines(order=locked))
 
 
@@ -334,12 +332,12 @@ def _payment_book(
 
 def _pay(*, order: Order, method: str, tendered: int | None, recorded_by: User) -> CounterPayment:
     with merchant_context(order.merchant_id):
-        sale = CounterSale.objects.filter(merchant_id=order.merchant_id, order_id=order.pk).first()
+        sale = CounterSale.objects.of_order(order).first()
         if sale is None:
             raise CheckoutError("This is not a counter sale.", code="not_counter")
         # Shift first, then order: the lock order shift_close takes too.
         shift = Shift.objects.select_for_update().get(merchant_id=order.merchant_id, pk=sale.shift_id)
-        existing = CounterPayment.objects.filter(merchant_id=order.merchant_id, order_id=order.pk).first()
+        existing = CounterPayment.objects.of_order(order).first()
         if existing is not None:
             return existing  # a replayed payment (double click, retried request): paid once
         locked = _sale_lock(order)
@@ -400,7 +398,7 @@ def counter_card_start(*, order: Order) -> Order:
     closed shift, and a card payment already waiting. Stripe errors come back as CheckoutError.
     """
     with merchant_context(order.merchant_id):
-        sale = CounterSale.objects.filter(merchant_id=order.merchant_id, order_id=order.pk).first()
+        sale = CounterSale.objects.of_order(order).first()
         if sale is None:
             raise CheckoutError("This is not a counter sale.", code="not_counter")
         shift = Shift.objects.select_for_update().get(merchant_id=order.merchant_id, pk=sale.shift_id)

@@ -38,9 +38,7 @@ class PassCheck:
 def exit_pass_token(*, order: Order) -> str | None:
     """The signed token of a paid order's pass (what its QR code holds); None before payment."""
     with merchant_context(order.merchant_id):
-        issued = (
-            ExitPass.objects.filter(merchant_id=order.merchant_id, order=order).select_related("order__store").first()
-        )
+        issued = ExitPass.objects.of_order(order).select_related("order__store").first()
     if issued is None:
         return None
     return exit_pass.sign(

@@ -62,7 +62,7 @@ def order_place(*, visit: Visit, email: str = "", shopper: Shopper | None = None
     """
     with merchant_context(visit.merchant_id):
         store = Store.objects.select_related("merchant").get(pk=visit.store_id)
-        lines = list(CartLine.objects.filter(merchant_id=visit.merchant_id, visit=visit).order_by("store_product_id"))
+        lines = list(CartLine.objects.of_visit(visit).order_by("store_product_id"))
         if not lines:
             raise CheckoutError("Your cart is empty.", code="empty_cart")
         # Lock the products in id order: concurrent placements queue here and never deadlock.

@@ -93,9 +93,7 @@ def _cart_count(request: HttpRequest, store: Store) -> int:
     if visit is None:
         return 0
     with merchant_context(store.merchant_id):
-        return sum(
-            CartLine.objects.filter(merchant_id=store.merchant_id, visit=visit).values_list("quantity", flat=True)
-        )
+        return sum(CartLine.objects.of_visit(visit).values_list("quantity", flat=True))
 
 
 def _cart_context(store: Store, visit: Visit | None) -> dict[str, object]:
@@ -103,11 +101,7 @@ def _cart_context(store: Store, visit: Visit | None) -> dict[str, object]:
     total = 0
     if visit is not None:
         with merchant_context(store.merchant_id):
-            for line in (
-                CartLine.objects.filter(merchant_id=store.merchant_id, visit=visit)
-                .select_related("store_product__product")
-                .order_by("added_at")
-            ):
+            for line in CartLine.objects.of_visit(visit).select_related("store_product__product").order_by("added_at"):
                 item: StoreProduct = line.store_product
                 item.store = store
                 line_total = item.price * line.quantity
