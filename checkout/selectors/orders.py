@@ -48,6 +48,7 @@ class OrderFilters:
 
     @property
     def is_active(self) -> bool:
+        """Whether any filter narrows the list."""
         return bool(self.store or self.status or self.channel or self.date_from or self.date_to or self.query)
 
     def as_query(self) -> str:

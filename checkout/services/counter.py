@@ -331,6 +331,7 @@ def _payment_book(
 
 
 def _pay(*, order: Order, method: str, tendered: int | None, recorded_by: User) -> CounterPayment:
+    """Take a cash or external-card payment: shift lock, then order lock, then book once (a replay returns it)."""
     with merchant_context(order.merchant_id):
         sale = CounterSale.objects.of_order(order).first()
         if sale is None:

@@ -116,6 +116,7 @@ def shopper_sign_in(request: HttpRequest, shopper: Shopper) -> None:
 
 
 def shopper_sign_out(request: HttpRequest) -> None:
+    """Unbind the session from the shopper, under a new session key; receipts and cards stay in the account."""
     request.session.pop(SESSION_KEY, None)
     request.session.cycle_key()
 
@@ -129,6 +130,7 @@ def shopper_from_request(request: HttpRequest) -> Shopper | None:
 
 
 def shopper_preferences_set(*, shopper: Shopper, saves_cards: bool) -> None:
+    """Switch keeping cards on or off for the shopper's next payments; one statement, the shopper's own row."""
     Shopper.objects.filter(pk=shopper.pk).update(saves_cards=saves_cards)
 
 
