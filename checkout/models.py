@@ -144,6 +144,16 @@ class Order(TenantModel):
 
     objects: ClassVar = OrderQuerySet.as_manager()
 
+    # The dashboard's status badge (templates/components/badge.html); cancelled and expired are neutral.
+    BADGE_TONES: ClassVar[dict[str, dict[str, str]]] = {
+        "status": {
+            OrderStatus.PAID: "success",
+            OrderStatus.PENDING: "info",
+            OrderStatus.REFUNDED: "warning",
+            OrderStatus.PARTIALLY_REFUNDED: "warning",
+        }
+    }
+
     rls_lookup_column = "token::text"
     rls_shopper_column = "shopper_id"
 
