@@ -9,7 +9,8 @@ The rules that keep the drawer, the orders and the ledger in agreement:
 - payment goes through ``order_mark_paid``, the shopper flow's code: sale movements, exit pass
   and receipt are written once, and a replayed payment returns the payment already recorded;
 - paying and closing lock the shift row first (then the order), so a shift's expected cash,
-  opening float + cash taken − change given, counts every payment of the shift exactly once.
+  opening float + cash taken − change given, counts every payment of the shift exactly once
+  (opening and closing a shift: ``checkout.services.shifts``).
 
 Prices and totals come from ``checkout.services.pricing``, the shopper flow's arithmetic; the
 reads (``shift_open_get`` …) are in ``checkout.selectors.counter``.
@@ -22,9 +23,7 @@ import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from django.db import IntegrityError, transaction
 from django.db.models import F
-from django.utils import timezone
 
 from catalog.models import StoreProduct
 from catalog.selectors import LookupError_, ScanResult, store_product_by_code
@@ -32,11 +31,12 @@ from checkout import gateway
 from checkout.choices import Channel, OrderStatus
 from checkout.errors import CheckoutError
 from checkout.models import CounterMethod, CounterPayment, CounterSale, Order, OrderLine, Shift
-from checkout.selectors.counter import counter_sale_current, counter_sale_lines, shift_totals
+from checkout.selectors.counter import counter_sale_current, counter_sale_lines
 from checkout.services import pricing
 from checkout.services.orders import order_mark_paid
+from checkout.services.shifts import cash_validate
 from core.money import exponent, format_amount
-from merchants.models import Merchant, Store
+from merchants.models import Merchant
 from merchants.tenancy import merchant_context
 
 if TYPE_CHECKING:
@@ -46,9 +46,6 @@ logger = logging.getLogger("lingshou.checkout.counter")
 
 # A counter line may hold more than a shopper's cart line (99): a crate of 24 cans times five.
 MAX_LINE_QUANTITY = 999
-# More than any till holds (100 000,00 € in cents): a typing slip, not a payment.
-MAX_CASH = 10_000_000
-CANCELLED_AT_CLOSE = "The shift was closed before this sale was paid."
 
 
 @dataclass(frozen=True)
@@ -60,55 +57,6 @@ class ScanOutcome:
     name: str = ""
     added: int = 0
     problem: str = ""
-
-
-# Shifts -------------------------------------------------------------------------------------------
-
-
-def _cash_validate(amount: int, what: str) -> None:
-    if not isinstance(amount, int) or isinstance(amount, bool) or amount < 0:
-        raise CheckoutError(f"{what} must be an amount of 0 or more.", code="invalid_amount")
-    if amount > MAX_CASH:
-        raise CheckoutError(f"{what} is more than a till can hold; check the amount.", code="invalid_amount")
-
-
-def shift_open(*, store: Store, opened_by: User, opening_cash: int) -> Shift:
-    """Open the store's till with its float; atomic, scoped; refuses a second open shift."""
-    _cash_validate(opening_cash, "The opening cash")
-    with merchant_context(store.merchant_id):
-        if Shift.objects.open().filter(merchant_id=store.merchant_id, store=store).exists():
-            raise CheckoutError("A shift is already open in this store.", code="shift_open")
-        try:
-            # A savepoint: the partial unique index settles a race the check above cannot.
-            with transaction.atomic():
-                return Shift.objects.create(
-                    merchant_id=store.merchant_id, store=store, opened_by=opened_by, opening_cash=opening_cash
-                )
-        except IntegrityError as error:
-            raise CheckoutError("A shift is already open in this store.", code="shift_open") from error
-
-
-def shift_close(*, shift: Shift, closed_by: User, counted_cash: int, note: str = "") -> Shift:
-    """Close the shift with the counted cash; fixes expected cash; atomic, scoped, closes once.
-
-    Sales still unpaid are cancelled (no money was taken and nothing was booked for them).
-    """
-    _cash_validate(counted_cash, "The counted cash")
-    with merchant_context(shift.merchant_id):
-        locked = Shift.objects.select_for_update().get(merchant_id=shift.merchant_id, pk=shift.pk)
-        if not locked.is_open:
-            raise CheckoutError("This shift is already closed.", code="shift_closed")
-        unpaid = CounterSale.objects.of_shift(locked).values("order_id")
-        Order.objects.filter(merchant_id=locked.merchant_id, pk__in=unpaid).pending().update(
-            status=OrderStatus.CANCELLED, payment_error=CANCELLED_AT_CLOSE
-        )
-        locked.expected_cash = shift_totals(shift=locked).expected_cash
-        locked.counted_cash = counted_cash
-        locked.closed_at = timezone.now()
-        locked.closed_by = closed_by
-        locked.note = note.strip()[:300]
-        locked.save(update_fields=["expected_cash", "counted_cash", "closed_at", "closed_by", "note"])
-    return locked
 
 
 # Sales --------------------------------------------------------------------------------------------
@@ -345,7 +293,7 @@ def _pay(*, order: Order, method: str, tendered: int | None, recorded_by: User) 
         _payable_check(locked, shift)
         if method == CounterMethod.CASH:
             assert tendered is not None
-            _cash_validate(tendered, "The cash given")
+            cash_validate(tendered, "The cash given")
             if tendered < locked.total:
                 raise CheckoutError(
                     f"Not enough cash: {format_amount(tendered, locked.currency)} given, "

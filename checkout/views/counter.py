@@ -20,7 +20,7 @@ from django.views.decorators.http import require_POST
 from checkout.models import CounterPayment, Order, OrderStatus, Shift
 from checkout.receipts import qr_svg, tax_summary
 from checkout.selectors import counter as counter_selectors
-from checkout.services import counter
+from checkout.services import counter, shifts
 from checkout.services.exit_passes import exit_pass_token
 from checkout.services.orders import age_check_confirm
 from core.http import MerchantRequest, error_message, is_partial, render_page
@@ -126,7 +126,7 @@ def shift_open(request: MerchantRequest) -> HttpResponse:
     store = _store(request)
     try:
         opening = parse_amount(request.POST.get("opening_cash", ""), store.currency)
-        counter.shift_open(store=store, opened_by=request.user, opening_cash=opening)
+        shifts.shift_open(store=store, opened_by=request.user, opening_cash=opening)
     except AmountError as error:
         messages.error(request, f"Opening cash: {error}")
     except ValidationError as error:
@@ -145,7 +145,7 @@ def shift_detail(request: MerchantRequest, shift_id: int) -> HttpResponse:
     if request.method == "POST":
         try:
             counted = parse_amount(request.POST.get("counted_cash", ""), shift.store.currency)
-            shift = counter.shift_close(
+            shift = shifts.shift_close(
                 shift=shift, closed_by=request.user, counted_cash=counted, note=request.POST.get("note", "")
             )
         except AmountError as error:

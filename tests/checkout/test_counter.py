@@ -24,7 +24,7 @@ from checkout.models import (
     Shift,
 )
 from checkout.selectors import counter as counter_selectors
-from checkout.services import counter
+from checkout.services import counter, shifts
 from checkout.services.orders import age_check_confirm
 from checkout.services.payments import webhook_event_process
 from merchants.models import Merchant, Store
@@ -85,7 +85,7 @@ def crisps(store: Store) -> StoreProduct:
 
 @pytest.fixture
 def shift(store: Store, clerk: Any) -> Shift:
-    return counter.shift_open(store=store, opened_by=clerk, opening_cash=10000)
+    return shifts.shift_open(store=store, opened_by=clerk, opening_cash=10000)
 
 
 @pytest.fixture
@@ -151,7 +151,7 @@ def test_concurrent_scans_of_one_sale_are_all_counted(merchant: Merchant, clerk:
 
     store = StoreFactory(merchant=merchant)
     item = _stocked(store, 0, price=100)
-    shift = counter.shift_open(store=store, opened_by=clerk, opening_cash=0)
+    shift = shifts.shift_open(store=store, opened_by=clerk, opening_cash=0)
     order = counter.counter_sale_start(shift=shift, clerk=clerk)
     scanners, scans = 8, 5
     barrier = threading.Barrier(scanners)
@@ -179,7 +179,7 @@ def test_concurrent_scans_of_one_sale_are_all_counted(merchant: Merchant, clerk:
 
 @pytest.mark.usefixtures("transactional_db")
 def test_first_scans_arriving_together_start_one_sale(store: Store, clerk: Any) -> None:
-    shift = counter.shift_open(store=store, opened_by=clerk, opening_cash=0)
+    shift = shifts.shift_open(store=store, opened_by=clerk, opening_cash=0)
     tills = 6
     barrier = threading.Barrier(tills)
     started: list[int] = []
@@ -343,7 +343,7 @@ def test_closing_a_shift_computes_expected_cash_and_the_difference_exactly(
     unpaid = counter.counter_sale_start(shift=shift, clerk=clerk)
     counter.counter_line_scan(order=unpaid, code=_code(cola))
 
-    closed = counter.shift_close(shift=shift, closed_by=clerk, counted_cash=10900, note=" till short ")
+    closed = shifts.shift_close(shift=shift, closed_by=clerk, counted_cash=10900, note=" till short ")
     # 100,00 float + 10,00 + 2,49 cash taken − 3,03 change = 109,46; 109,00 counted.
     assert (closed.expected_cash, closed.counted_cash, closed.difference) == (10946, 10900, -46)
     assert closed.note == "till short"
@@ -363,18 +363,18 @@ def test_closing_a_shift_computes_expected_cash_and_the_difference_exactly(
     assert _order(unpaid).status == OrderStatus.CANCELLED
     assert _sales_booked(unpaid) == 0
     with pytest.raises(CheckoutError, match="already closed"):
-        counter.shift_close(shift=shift, closed_by=clerk, counted_cash=10946)
+        shifts.shift_close(shift=shift, closed_by=clerk, counted_cash=10946)
     with pytest.raises(CheckoutError, match="shift is closed"):
         counter.counter_sale_start(shift=shift, clerk=clerk)
 
 
 def test_a_second_open_shift_in_a_store_is_refused(shift: Shift, store: Store, owner: Any) -> None:
     with pytest.raises(CheckoutError, match="already open"):
-        counter.shift_open(store=store, opened_by=owner, opening_cash=5000)
+        shifts.shift_open(store=store, opened_by=owner, opening_cash=5000)
     with merchant_context(store.merchant.pk):
         assert Shift.objects.count() == 1
-    counter.shift_close(shift=shift, closed_by=owner, counted_cash=10000)
-    reopened = counter.shift_open(store=store, opened_by=owner, opening_cash=5000)
+    shifts.shift_close(shift=shift, closed_by=owner, counted_cash=10000)
+    reopened = shifts.shift_open(store=store, opened_by=owner, opening_cash=5000)
     assert reopened.is_open
 
 
@@ -485,7 +485,7 @@ def test_the_till_page_reads_the_same_number_of_rows_for_two_lines_or_twelve(
 def test_a_closed_shift_refuses_scans_with_a_message(
     merchant: Merchant, shift: Shift, clerk: Any, cola: StoreProduct
 ) -> None:
-    counter.shift_close(shift=shift, closed_by=clerk, counted_cash=10000)
+    shifts.shift_close(shift=shift, closed_by=clerk, counted_cash=10000)
     answer = _client(clerk).post(f"/m/{merchant.slug}/counter/shifts/{shift.pk}/scan/", {"code": _code(cola)}, **HTMX)
     assert answer.status_code == 409
     assert "This shift is closed; open a new one to sell." in answer.content.decode()
@@ -500,7 +500,7 @@ def test_a_closed_shift_refuses_scans_with_a_message(
 def theirs(other_store: Store, other_owner: Any) -> dict[str, Any]:
     """Another merchant's open shift with an unpaid sale and a paid one."""
     item = _stocked(other_store, 5, price=300)
-    shift = counter.shift_open(store=other_store, opened_by=other_owner, opening_cash=2000)
+    shift = shifts.shift_open(store=other_store, opened_by=other_owner, opening_cash=2000)
     paid = counter.counter_sale_start(shift=shift, clerk=other_owner)
     counter.counter_line_scan(order=paid, code=_code(item))
     counter.counter_pay_cash(order=paid, tendered=500, recorded_by=other_owner)
@@ -560,7 +560,7 @@ def test_another_merchants_ids_are_404_on_every_route_and_nothing_changes(
 def test_non_members_get_404_on_every_route_and_nothing_changes(
     request: pytest.FixtureRequest, who: str, merchant: Merchant, store: Store, clerk: Any, cola: StoreProduct
 ) -> None:
-    shift = counter.shift_open(store=store, opened_by=clerk, opening_cash=1000)
+    shift = shifts.shift_open(store=store, opened_by=clerk, opening_cash=1000)
     paid = counter.counter_sale_start(shift=shift, clerk=clerk)
     counter.counter_line_scan(order=paid, code=_code(cola))
     counter.counter_pay_cash(order=paid, tendered=249, recorded_by=clerk)
