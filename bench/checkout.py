@@ -174,7 +174,7 @@ def _pending_orders(shop: Shop, count: int) -> list[tuple[int, str, int]]:
     from catalog.models import StoreProduct
     from checkout import taxes
     from checkout.models import Channel, Order, OrderLine, OrderStatus
-    from checkout.services import RESERVATION
+    from checkout.services.orders import RESERVATION
     from merchants.models import Store
     from merchants.tenancy import merchant_context
 

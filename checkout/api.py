@@ -11,7 +11,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from checkout import exit_pass, services
+from checkout import exit_pass
+from checkout.services.exit_passes import exit_pass_use
 from merchants.access import DeviceApi
 
 
@@ -29,7 +30,7 @@ class ExitPassCheckApi(DeviceApi):
     def post(self, request: Request) -> Response:
         data = self.PassInput(data=request.data)
         data.is_valid(raise_exception=True)
-        result = services.exit_pass_use(merchant_id=self.device.merchant_id, token=data.validated_data["token"])
+        result = exit_pass_use(merchant_id=self.device.merchant_id, token=data.validated_data["token"])
         return Response(PassCheckOutput(result).data)
 
 
@@ -47,7 +48,7 @@ class ExitPassUsedApi(DeviceApi):
         data = self.UsedInput(data=request.data, many=True)
         data.is_valid(raise_exception=True)
         results = [
-            services.exit_pass_use(merchant_id=self.device.merchant_id, token=row["token"], at=row["used_at"])
+            exit_pass_use(merchant_id=self.device.merchant_id, token=row["token"], at=row["used_at"])
             for row in data.validated_data
         ]
         return Response(PassCheckOutput(results, many=True).data)
@@ -65,5 +66,5 @@ class ExitPassKeyApi(APIView):
         responses=KeyOutput,
         summary="The Ed25519 public key exit passes are signed with (door readers cache it to work offline)",
     )
-    def get(self, request: Request) -> Response:
+    def get(self, _request: Request) -> Response:
         return Response({"algorithm": "EdDSA", "public_key_pem": exit_pass.public_key_pem()})

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from checkout import counter_views as views
+from checkout.views import counter as views
 
 urlpatterns = [
     # Replaces the "not built yet" placeholder merchants.urls registers under the same name.

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from checkout import dashboard
+from checkout.views import dashboard
 
 urlpatterns = [
     path("m/<slug:slug>/orders/", dashboard.orders, name="section_orders"),

@@ -20,17 +20,16 @@ Errors: ``GatewayError`` (a human-readable ``message``; Stripe refused: do not r
 
 localstripe (https://github.com/adrienverge/localstripe) stands in for Stripe in the demo and
 tests. It knows no Connect, no ``automatic_payment_methods`` and ignores ``Idempotency-Key``;
-where the code differs for it, ``_uses_localstripe()`` says so.
+where the code differs for it, ``_uses_localstripe()`` says so. Registering localstripe's webhook
+is the demo's business (``checkout.localstripe_run``); the test card tables are data
+(``checkout.stripe_test_cards``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import functools
-import json
 import os
-import time
-import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -47,43 +46,16 @@ from stripe.params import (
     RefundCreateParams,
 )
 
+from checkout.stripe_test_cards import (
+    LOCALSTRIPE_CHARGE_DECLINE,
+    LOCALSTRIPE_DECLINES_ONLY_ON_ATTACH,
+    TEST_CARD_PAYMENT_METHODS,
+)
+
 MAX_NETWORK_RETRIES = 2
 WEBHOOK_TOLERANCE_SECONDS = 300
 STRIPE_JS_URL = "https://js.stripe.com/v3/"
 
-# Stripe's test cards as its ready-made test PaymentMethods: Stripe asks test code to use these
-# rather than raw card numbers (https://docs.stripe.com/testing).
-TEST_CARD_PAYMENT_METHODS: dict[str, str] = {
-    "4242424242424242": "pm_card_visa",
-    "4000056655665556": "pm_card_visa_debit",
-    "5555555555554444": "pm_card_mastercard",
-    "378282246310005": "pm_card_amex",
-    "4000000000000002": "pm_card_visa_chargeDeclined",
-    "4000000000009995": "pm_card_visa_chargeDeclinedInsufficientFunds",
-    "4000000000009987": "pm_card_visa_chargeDeclinedLostCard",
-    "4000000000009979": "pm_card_visa_chargeDeclinedStolenCard",
-    "4000000000000069": "pm_card_chargeDeclinedExpiredCard",
-    "4000000000000127": "pm_card_chargeDeclinedIncorrectCvc",
-    "4000000000000119": "pm_card_chargeDeclinedProcessingError",
-    "4000000000000341": "pm_card_chargeCustomerFail",
-    "4000002500003155": "pm_card_authenticationRequiredOnSetup",
-    "4000002760003184": "pm_card_authenticationRequired",
-    "4000000000003220": "pm_card_threeDSecure2Required",
-}
-# localstripe declines these only when attached to a customer and lets a payment succeed; its one
-# generic charge-time decline is 0341, so the demo's decline cards are sent as that.
-_LOCALSTRIPE_CHARGE_DECLINE = "4000000000000341"
-_LOCALSTRIPE_DECLINES_ONLY_ON_ATTACH = frozenset(
-    {
-        "4000000000000002",
-        "4000000000009995",
-        "4000000000009987",
-        "4000000000009979",
-        "4000000000000069",
-        "4000000000000127",
-        "4000000000000119",
-    }
-)
 # Confirming server-side with automatic payment methods needs a return URL in case a method
 # redirects; test cards never do (3-D Secure ones stop at requires_action instead).
 _TEST_CONFIRM_RETURN_URL = "https://example.com/lingshou/test-confirm-return"
@@ -139,6 +111,7 @@ def _secret_key() -> str:
 def _http_client(timeout: float, pid: int) -> stripe.HTTPClient:
     # One per process (pid): a forked worker must not share its parent's keep-alive sockets.
     # RequestsClient keeps a session per thread, so gunicorn's threads may share this object.
+    del pid  # only the cache key
     return stripe.RequestsClient(timeout=timeout)
 
 
@@ -304,8 +277,8 @@ def intent_confirm_with_test_card(
         try:
             if _uses_localstripe():
                 # localstripe answers 500 "Not implemented" to confirm(payment_method=...).
-                if number in _LOCALSTRIPE_DECLINES_ONLY_ON_ATTACH:
-                    number = _LOCALSTRIPE_CHARGE_DECLINE
+                if number in LOCALSTRIPE_DECLINES_ONLY_ON_ATTACH:
+                    number = LOCALSTRIPE_CHARGE_DECLINE
                 expires = dt.datetime.now(tz=dt.UTC).year + 3
                 method = client.v1.payment_methods.create(
                     params={
@@ -477,38 +450,6 @@ def webhook_event_parse(*, payload: bytes, signature_header: str | None) -> dict
             raise WebhookSignatureError(f"The webhook body is not a Stripe event: {error}") from error
         return event.to_dict()
     raise WebhookSignatureError(f"Bad webhook signature: {refusals[0].user_message}") from refusals[0]
-
-
-def localstripe_webhook_register(
-    *, url: str, name: str = "lingshou", events: list[str] | None = None, wait_seconds: float = 0
-) -> None:
-    """Makes localstripe POST its events (all, or ``events``) to ``url``, signed with STRIPE_WEBHOOK_SECRET; idempotent.
-
-    localstripe keeps webhooks in memory only: register again after every start. ``wait_seconds``
-    lets this run next to a localstripe that is still starting.
-    """
-    base = _setting("STRIPE_API_BASE", "")
-    secret = _setting("STRIPE_WEBHOOK_SECRET", "")
-    if not base or not base.startswith(("http://", "https://")):
-        raise GatewayError("STRIPE_API_BASE must point at localstripe to register its webhooks.")
-    if not secret:
-        raise GatewayError("STRIPE_WEBHOOK_SECRET is not set.")
-    body = json.dumps({"url": url, "secret": secret, "events": events}).encode()
-    request = urllib.request.Request(  # noqa: S310 - the scheme is checked above
-        f"{base.rstrip('/')}/_config/webhooks/{name}",
-        data=body,
-        headers={"Content-Type": "application/json"},
-        method="POST",
-    )
-    deadline = time.monotonic() + wait_seconds
-    while True:
-        try:
-            with urllib.request.urlopen(request, timeout=10):  # noqa: S310 - the scheme is checked above
-                return
-        except OSError as error:
-            if time.monotonic() >= deadline:
-                raise GatewayUnavailable(f"localstripe did not take the webhook: {error}") from error
-            time.sleep(0.2)
 
 
 def account_create(*, email: str, country: str, idempotency_key: str | None = None) -> str:

@@ -8,6 +8,7 @@ payment it holds its units (``reserved_until``): other shoppers see them as take
 from __future__ import annotations
 
 import uuid
+from typing import ClassVar
 
 from django.conf import settings
 from django.db import models
@@ -15,6 +16,15 @@ from django.db.models import Q
 from django.utils import timezone
 
 from catalog.models import StoreProduct
+from checkout.choices import Channel, OrderStatus
+from checkout.querysets import (
+    CartLineQuerySet,
+    OrderLineQuerySet,
+    OrderPartQuerySet,
+    OrderQuerySet,
+    ShiftPartQuerySet,
+    ShiftQuerySet,
+)
 from merchants.models import Store, TenantModel
 
 
@@ -91,25 +101,13 @@ class CartLine(TenantModel):
     quantity = models.PositiveIntegerField()
     added_at = models.DateTimeField(default=timezone.now)
 
+    objects: ClassVar = CartLineQuerySet.as_manager()
+
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["merchant", "visit", "store_product"], name="cartline_unique_product"),
             models.CheckConstraint(condition=Q(quantity__gte=1), name="cartline_quantity_positive"),
         ]
-
-
-class OrderStatus(models.TextChoices):
-    PENDING = "pending", "Waiting for payment"
-    PAID = "paid", "Paid"
-    EXPIRED = "expired", "Expired unpaid"
-    CANCELLED = "cancelled", "Cancelled"
-    REFUNDED = "refunded", "Refunded"
-    PARTIALLY_REFUNDED = "partially_refunded", "Partly refunded"
-
-
-class Channel(models.TextChoices):
-    SHOPPER = "shopper", "Scan and pay"
-    COUNTER = "counter", "Counter"
 
 
 class Order(TenantModel):
@@ -143,6 +141,18 @@ class Order(TenantModel):
     shopper = models.ForeignKey(Shopper, null=True, blank=True, on_delete=models.SET_NULL, related_name="orders")
     created_at = models.DateTimeField(default=timezone.now)
     paid_at = models.DateTimeField(null=True, blank=True)
+
+    objects: ClassVar = OrderQuerySet.as_manager()
+
+    # The dashboard's status badge (templates/components/badge.html); cancelled and expired are neutral.
+    BADGE_TONES: ClassVar[dict[str, dict[str, str]]] = {
+        "status": {
+            OrderStatus.PAID: "success",
+            OrderStatus.PENDING: "info",
+            OrderStatus.REFUNDED: "warning",
+            OrderStatus.PARTIALLY_REFUNDED: "warning",
+        }
+    }
 
     rls_lookup_column = "token::text"
     rls_shopper_column = "shopper_id"
@@ -181,6 +191,8 @@ class OrderLine(TenantModel):
     line_total = models.PositiveIntegerField()
     tax_amount = models.PositiveIntegerField()
     is_age_restricted = models.BooleanField(default=False)
+
+    objects: ClassVar = OrderLineQuerySet.as_manager()
 
     class Meta:
         constraints = [models.CheckConstraint(condition=Q(quantity__gte=1), name="orderline_quantity_positive")]
@@ -252,6 +264,8 @@ class ExitPass(TenantModel):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
 
+    objects: ClassVar = OrderPartQuerySet.as_manager()
+
     rls_lookup_column = "jti::text"
 
 
@@ -278,6 +292,8 @@ class Shift(TenantModel):
         null=True, blank=True, help_text="Opening cash + cash sales − change given, fixed at the close."
     )
     note = models.CharField(max_length=300, blank=True)
+
+    objects: ClassVar = ShiftQuerySet.as_manager()
 
     class Meta:
         constraints = [
@@ -321,6 +337,8 @@ class CounterSale(TenantModel):
     # Lines taken off the sale before payment: owners watch this figure for mistakes and misuse.
     lines_voided = models.PositiveIntegerField(default=0)
 
+    objects: ClassVar = ShiftPartQuerySet.as_manager()
+
     class Meta:
         indexes = [models.Index(fields=["merchant", "shift", "started_by"], name="countersale_shift_clerk")]
 
@@ -345,6 +363,8 @@ class CounterPayment(TenantModel):
     change_given = models.PositiveIntegerField()
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     at = models.DateTimeField(default=timezone.now)
+
+    objects: ClassVar = ShiftPartQuerySet.as_manager()
 
     class Meta:
         constraints = [

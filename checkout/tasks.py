@@ -7,8 +7,9 @@ from django.conf import settings
 from django.core.mail import send_mail
 from django.template.loader import render_to_string
 
-from checkout import services
 from checkout.models import Order
+from checkout.services import orders as order_services
+from checkout.services import payments as payment_services
 from merchants.tenancy import merchant_context
 
 
@@ -61,10 +62,10 @@ def shopper_sign_in_send(sign_in_id: int, raw_token: str) -> bool:
 @shared_task(acks_late=True)
 def payments_reconcile() -> int:
     """Orders whose webhook never came are asked of Stripe and marked paid; idempotent."""
-    return services.payments_reconcile()
+    return payment_services.payments_reconcile()
 
 
 @shared_task(acks_late=True)
 def orders_expire() -> int:
     """Release the stock held by orders left unpaid; idempotent."""
-    return services.orders_expire()
+    return order_services.orders_expire()

@@ -22,6 +22,7 @@ import stripe
 from pytest_django import Settings
 
 from checkout import gateway
+from checkout.localstripe_run import localstripe_webhook_register
 
 SECRET_KEY = "sk_test_lingshou"
 WEBHOOK_SECRET = "whsec_test_lingshou"
@@ -96,11 +97,12 @@ def localstripe_webhook(stripe_settings: Settings, live_server: Any) -> Iterator
     localstripe keeps its webhooks for the whole session: one left on would post every later
     test's events to the live server, whose error logs then run in a thread beside the tests.
     """
+    del stripe_settings  # requested for its effect: the Stripe settings of localstripe
     name = f"test-{live_server.url.rsplit(':', 1)[-1]}"
     url = f"{live_server.url}/webhooks/stripe/"
-    gateway.localstripe_webhook_register(url=url, name=name)
+    localstripe_webhook_register(url=url, name=name)
     yield url
-    gateway.localstripe_webhook_register(url=url, name=name, events=[])  # localstripe cannot delete one
+    localstripe_webhook_register(url=url, name=name, events=[])  # localstripe cannot delete one
 
 
 @pytest.fixture
@@ -161,7 +163,7 @@ class FakeStripeHTTPClient(stripe.HTTPClient):
             status, body = queue.pop(0) if len(queue) > 1 else queue[0]
         return json.dumps(body), status, {"Request-Id": f"req_fake_{len(self.requests)}"}
 
-    def _sleep_time_seconds(self, num_retries: int) -> float:
+    def _sleep_time_seconds(self, _num_retries: int) -> float:
         return 0.0  # the retries themselves are under test, not the back-off
 
     def close(self) -> None:
@@ -188,5 +190,5 @@ def fake_stripe(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> FakeStri
     settings.STRIPE_CONNECT_WEBHOOK_SECRET = ""
     settings.PLATFORM_FEE_BASIS_POINTS = 150
     client = FakeStripeHTTPClient()
-    monkeypatch.setattr(gateway, "_http_client", lambda timeout, pid: client)
+    monkeypatch.setattr(gateway, "_http_client", lambda _timeout, _pid: client)
     return client

@@ -86,7 +86,9 @@ def test_payments_of_a_connected_shop_are_direct_charges_with_the_platform_fee(
     stripe_fixtures: dict,  # type: ignore[no-untyped-def, type-arg]
 ) -> None:
     from catalog.services import stock_move
-    from checkout.services import cart_add, order_place, payment_start, visit_start
+    from checkout.services.carts import cart_add, visit_start
+    from checkout.services.orders import order_place
+    from checkout.services.payments import payment_start
     from tests.catalog.factories import StoreProductFactory
 
     Merchant.objects.filter(pk=merchant.pk).update(stripe_account="acct_shop1")

@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 
 from catalog.models import MovementKind, StockMovement, StoreProduct
 from catalog.services import stock_move
-from checkout import counter
+from checkout.errors import CheckoutError
 from checkout.models import (
     Channel,
     CounterPayment,
@@ -23,7 +23,10 @@ from checkout.models import (
     OrderStatus,
     Shift,
 )
-from checkout.services import CheckoutError, age_check_confirm, webhook_event_process
+from checkout.selectors import counter as counter_selectors
+from checkout.services import counter, shifts
+from checkout.services.orders import age_check_confirm
+from checkout.services.payments import webhook_event_process
 from merchants.models import Merchant, Store
 from merchants.tenancy import merchant_context, platform_access
 from tests.catalog.factories import BarcodeFactory, StoreProductFactory, next_gtin
@@ -82,7 +85,7 @@ def crisps(store: Store) -> StoreProduct:
 
 @pytest.fixture
 def shift(store: Store, clerk: Any) -> Shift:
-    return counter.shift_open(store=store, opened_by=clerk, opening_cash=10000)
+    return shifts.shift_open(store=store, opened_by=clerk, opening_cash=10000)
 
 
 @pytest.fixture
@@ -134,21 +137,21 @@ def test_an_unknown_barcode_says_so_and_changes_nothing(sale: Order, cola: Store
     assert _order(sale).total == 498
 
 
-def test_an_inactive_product_and_a_scale_label_are_refused_with_a_reason(
-    sale: Order, store: Store, cola: StoreProduct
-) -> None:
+@pytest.mark.usefixtures("cola")
+def test_an_inactive_product_and_a_scale_label_are_refused_with_a_reason(sale: Order, store: Store) -> None:
     inactive = _stocked(store, 1, is_active=False)
     outcome = counter.counter_line_scan(order=sale, code=_code(inactive))
     assert outcome.problem == f"{inactive.name} is not for sale in this store."
     assert _quantities(sale) == {}
 
 
-def test_concurrent_scans_of_one_sale_are_all_counted(transactional_db: None, merchant: Merchant, clerk: Any) -> None:
+@pytest.mark.usefixtures("transactional_db")
+def test_concurrent_scans_of_one_sale_are_all_counted(merchant: Merchant, clerk: Any) -> None:
     from tests.factories import StoreFactory
 
     store = StoreFactory(merchant=merchant)
     item = _stocked(store, 0, price=100)
-    shift = counter.shift_open(store=store, opened_by=clerk, opening_cash=0)
+    shift = shifts.shift_open(store=store, opened_by=clerk, opening_cash=0)
     order = counter.counter_sale_start(shift=shift, clerk=clerk)
     scanners, scans = 8, 5
     barrier = threading.Barrier(scanners)
@@ -174,8 +177,9 @@ def test_concurrent_scans_of_one_sale_are_all_counted(transactional_db: None, me
     assert _order(order).total == scanners * scans * 100
 
 
-def test_first_scans_arriving_together_start_one_sale(transactional_db: None, store: Store, clerk: Any) -> None:
-    shift = counter.shift_open(store=store, opened_by=clerk, opening_cash=0)
+@pytest.mark.usefixtures("transactional_db")
+def test_first_scans_arriving_together_start_one_sale(store: Store, clerk: Any) -> None:
+    shift = shifts.shift_open(store=store, opened_by=clerk, opening_cash=0)
     tills = 6
     barrier = threading.Barrier(tills)
     started: list[int] = []
@@ -339,12 +343,12 @@ def test_closing_a_shift_computes_expected_cash_and_the_difference_exactly(
     unpaid = counter.counter_sale_start(shift=shift, clerk=clerk)
     counter.counter_line_scan(order=unpaid, code=_code(cola))
 
-    closed = counter.shift_close(shift=shift, closed_by=clerk, counted_cash=10900, note=" till short ")
+    closed = shifts.shift_close(shift=shift, closed_by=clerk, counted_cash=10900, note=" till short ")
     # 100,00 float + 10,00 + 2,49 cash taken − 3,03 change = 109,46; 109,00 counted.
     assert (closed.expected_cash, closed.counted_cash, closed.difference) == (10946, 10900, -46)
     assert closed.note == "till short"
-    totals = counter.shift_totals(shift=closed)
-    assert totals == counter.ShiftTotals(
+    totals = counter_selectors.shift_totals(shift=closed)
+    assert totals == counter_selectors.ShiftTotals(
         sales=3,
         cash_sales=946,
         cash_tendered=1249,
@@ -359,22 +363,23 @@ def test_closing_a_shift_computes_expected_cash_and_the_difference_exactly(
     assert _order(unpaid).status == OrderStatus.CANCELLED
     assert _sales_booked(unpaid) == 0
     with pytest.raises(CheckoutError, match="already closed"):
-        counter.shift_close(shift=shift, closed_by=clerk, counted_cash=10946)
+        shifts.shift_close(shift=shift, closed_by=clerk, counted_cash=10946)
     with pytest.raises(CheckoutError, match="shift is closed"):
         counter.counter_sale_start(shift=shift, clerk=clerk)
 
 
 def test_a_second_open_shift_in_a_store_is_refused(shift: Shift, store: Store, owner: Any) -> None:
     with pytest.raises(CheckoutError, match="already open"):
-        counter.shift_open(store=store, opened_by=owner, opening_cash=5000)
+        shifts.shift_open(store=store, opened_by=owner, opening_cash=5000)
     with merchant_context(store.merchant.pk):
         assert Shift.objects.count() == 1
-    counter.shift_close(shift=shift, closed_by=owner, counted_cash=10000)
-    reopened = counter.shift_open(store=store, opened_by=owner, opening_cash=5000)
+    shifts.shift_close(shift=shift, closed_by=owner, counted_cash=10000)
+    reopened = shifts.shift_open(store=store, opened_by=owner, opening_cash=5000)
     assert reopened.is_open
 
 
-def test_the_database_itself_refuses_a_second_open_shift(shift: Shift, store: Store, owner: Any) -> None:
+@pytest.mark.usefixtures("shift")
+def test_the_database_itself_refuses_a_second_open_shift(store: Store, owner: Any) -> None:
     from django.db import IntegrityError, transaction
 
     with merchant_context(store.merchant.pk), pytest.raises(IntegrityError), transaction.atomic():
@@ -438,8 +443,9 @@ def test_a_clerk_opens_a_shift_rings_up_a_sale_pays_cash_and_closes_the_till(
     assert '<strong>+0,54\xa0€</strong> <span class="badge badge-warning">over</span>' in report
 
 
+@pytest.mark.usefixtures("shift")
 def test_quick_cash_buttons_and_card_pay_through_the_page(
-    merchant: Merchant, shift: Shift, clerk: Any, sale: Order, cola: StoreProduct
+    merchant: Merchant, clerk: Any, sale: Order, cola: StoreProduct
 ) -> None:
     client = _client(clerk)
     counter.counter_line_scan(order=sale, code=_code(cola))
@@ -460,8 +466,9 @@ def test_quick_cash_amounts_are_the_notes_a_shopper_hands_over(total: int, sugge
     assert counter.cash_suggestions(total=total, currency="EUR") == suggested
 
 
+@pytest.mark.usefixtures("shift")
 def test_the_till_page_reads_the_same_number_of_rows_for_two_lines_or_twelve(
-    merchant: Merchant, store: Store, shift: Shift, clerk: Any, sale: Order
+    merchant: Merchant, store: Store, clerk: Any, sale: Order
 ) -> None:
     client = _client(clerk)
     items = [_stocked(store, 0, price=100 + i) for i in range(12)]
@@ -478,7 +485,7 @@ def test_the_till_page_reads_the_same_number_of_rows_for_two_lines_or_twelve(
 def test_a_closed_shift_refuses_scans_with_a_message(
     merchant: Merchant, shift: Shift, clerk: Any, cola: StoreProduct
 ) -> None:
-    counter.shift_close(shift=shift, closed_by=clerk, counted_cash=10000)
+    shifts.shift_close(shift=shift, closed_by=clerk, counted_cash=10000)
     answer = _client(clerk).post(f"/m/{merchant.slug}/counter/shifts/{shift.pk}/scan/", {"code": _code(cola)}, **HTMX)
     assert answer.status_code == 409
     assert "This shift is closed; open a new one to sell." in answer.content.decode()
@@ -493,7 +500,7 @@ def test_a_closed_shift_refuses_scans_with_a_message(
 def theirs(other_store: Store, other_owner: Any) -> dict[str, Any]:
     """Another merchant's open shift with an unpaid sale and a paid one."""
     item = _stocked(other_store, 5, price=300)
-    shift = counter.shift_open(store=other_store, opened_by=other_owner, opening_cash=2000)
+    shift = shifts.shift_open(store=other_store, opened_by=other_owner, opening_cash=2000)
     paid = counter.counter_sale_start(shift=shift, clerk=other_owner)
     counter.counter_line_scan(order=paid, code=_code(item))
     counter.counter_pay_cash(order=paid, tendered=500, recorded_by=other_owner)
@@ -533,8 +540,9 @@ def _routes(
     ]
 
 
+@pytest.mark.usefixtures("store", "shift")
 def test_another_merchants_ids_are_404_on_every_route_and_nothing_changes(
-    merchant: Merchant, store: Store, clerk: Any, shift: Shift, theirs: dict[str, Any]
+    merchant: Merchant, clerk: Any, theirs: dict[str, Any]
 ) -> None:
     client = _client(clerk)
     before = _snapshot()
@@ -552,7 +560,7 @@ def test_another_merchants_ids_are_404_on_every_route_and_nothing_changes(
 def test_non_members_get_404_on_every_route_and_nothing_changes(
     request: pytest.FixtureRequest, who: str, merchant: Merchant, store: Store, clerk: Any, cola: StoreProduct
 ) -> None:
-    shift = counter.shift_open(store=store, opened_by=clerk, opening_cash=1000)
+    shift = shifts.shift_open(store=store, opened_by=clerk, opening_cash=1000)
     paid = counter.counter_sale_start(shift=shift, clerk=clerk)
     counter.counter_line_scan(order=paid, code=_code(cola))
     counter.counter_pay_cash(order=paid, tendered=249, recorded_by=clerk)
@@ -671,16 +679,16 @@ def test_a_sale_paid_on_the_stripe_reader_is_booked_by_the_webhook_once(
         payments = list(CounterPayment.objects.values_list("method", "amount", "change_given", "recorded_by_id"))
     assert payments == [("stripe_card", 249, 0, clerk.pk)]
     assert _sales_booked(sale) == 1
-    totals = counter.shift_totals(shift=shift)
+    totals = counter_selectors.shift_totals(shift=shift)
     assert (totals.reader_sales, totals.cash_sales, totals.expected_cash) == (249, 0, 10000)
     # The page's poll now shows the sale paid on the reader.
     done = client.get(f"/m/{merchant.slug}/counter/?store={reader_store.pk}&paid={sale.pk}", **HTMX).content.decode()
     assert "paid by card on the Stripe reader: 2,49" in done
 
 
+@pytest.mark.usefixtures("reader_store")
 def test_a_reader_payment_can_be_cancelled_unless_the_card_already_paid(
     merchant: Merchant,
-    reader_store: Store,
     shift: Shift,
     clerk: Any,
     sale: Order,
@@ -699,7 +707,7 @@ def test_a_reader_payment_can_be_cancelled_unless_the_card_already_paid(
         {**stripe_fixtures["payment_intent"], "id": "pi_till", "status": "canceled"},
     )
     counter.counter_line_scan(order=sale, code=_code(cola))
-    counter.counter_card_start(order=sale, clerk=clerk)
+    counter.counter_card_start(order=sale)
     client = _client(clerk)
     page = client.post(f"/m/{merchant.slug}/counter/sales/{sale.pk}/pay/reader/cancel/", **HTMX).content.decode()
     assert "Pay cash" in page
@@ -723,14 +731,15 @@ def test_a_reader_payment_can_be_cancelled_unless_the_card_already_paid(
         "/v1/payment_intents/pi_till2",
         {**stripe_fixtures["payment_intent"], "id": "pi_till2", "status": "succeeded"},
     )
-    counter.counter_card_start(order=second, clerk=clerk)
+    counter.counter_card_start(order=second)
     late = client.post(f"/m/{merchant.slug}/counter/sales/{second.pk}/pay/reader/cancel/", **HTMX).content.decode()
     assert "Too late to cancel: the card was already charged." in late
     assert _order(second).payment_intent == "pi_till2"
 
 
+@pytest.mark.usefixtures("shift")
 def test_without_a_reader_nothing_is_sent_to_stripe(
-    merchant: Merchant, shift: Shift, clerk: Any, sale: Order, cola: StoreProduct, fake_stripe: Any
+    merchant: Merchant, clerk: Any, sale: Order, cola: StoreProduct, fake_stripe: Any
 ) -> None:
     counter.counter_line_scan(order=sale, code=_code(cola))
     answer = _client(clerk).post(f"/m/{merchant.slug}/counter/sales/{sale.pk}/pay/reader/", **HTMX)
@@ -759,11 +768,9 @@ def test_the_owner_sets_a_stores_reader_and_bad_ids_are_refused(
         assert Store.objects.get(pk=store.pk).stripe_reader == "tmr_AbC123"
 
 
+@pytest.mark.usefixtures("reader_store", "shift", "clerk")
 def test_a_reader_payment_whose_webhook_never_came_is_booked_by_reconciliation(
     merchant: Merchant,
-    reader_store: Store,
-    shift: Shift,
-    clerk: Any,
     sale: Order,
     cola: StoreProduct,
     fake_stripe: Any,
@@ -773,14 +780,14 @@ def test_a_reader_payment_whose_webhook_never_came_is_booked_by_reconciliation(
 
     from django.utils import timezone
 
-    from checkout.services import payments_reconcile
+    from checkout.services.payments import payments_reconcile
 
     fake_stripe.answer("POST", "/v1/payment_intents", {**stripe_fixtures["payment_intent"], "id": "pi_lost"})
     fake_stripe.answer(
         "POST", "/v1/terminal/readers/tmr_till1/process_payment_intent", stripe_fixtures["terminal.reader"]
     )
     counter.counter_line_scan(order=sale, code=_code(cola))
-    counter.counter_card_start(order=sale, clerk=clerk)
+    counter.counter_card_start(order=sale)
     with merchant_context(merchant.pk):
         Order.objects.filter(pk=sale.pk).update(created_at=timezone.now() - timedelta(minutes=10))
     succeeded = {
@@ -799,11 +806,8 @@ def test_a_reader_payment_whose_webhook_never_came_is_booked_by_reconciliation(
     assert _order(sale).status == OrderStatus.PAID
 
 
+@pytest.mark.usefixtures("merchant", "reader_store", "shift", "clerk")
 def test_a_reader_that_cannot_start_lets_the_sale_go_and_a_new_attempt_gets_a_new_intent(
-    merchant: Merchant,
-    reader_store: Store,
-    shift: Shift,
-    clerk: Any,
     sale: Order,
     cola: StoreProduct,
     fake_stripe: Any,
@@ -817,7 +821,7 @@ def test_a_reader_that_cannot_start_lets_the_sale_go_and_a_new_attempt_gets_a_ne
     fake_stripe.answer("POST", "/v1/payment_intents/pi_try1/cancel", cancelled)
     counter.counter_line_scan(order=sale, code=_code(cola))
     with pytest.raises(CheckoutError, match="Reader is offline"):
-        counter.counter_card_start(order=sale, clerk=clerk)
+        counter.counter_card_start(order=sale)
     assert _order(sale).payment_intent == ""  # nothing waits on the reader: the sale is free again
     assert [r.path for r in fake_stripe.requests][-1] == "/v1/payment_intents/pi_try1/cancel"
 
@@ -827,7 +831,7 @@ def test_a_reader_that_cannot_start_lets_the_sale_go_and_a_new_attempt_gets_a_ne
     )
     fake_stripe._answers.pop(("POST", "/v1/payment_intents"))
     fake_stripe.answer("POST", "/v1/payment_intents", {**stripe_fixtures["payment_intent"], "id": "pi_try2"})
-    counter.counter_card_start(order=sale, clerk=clerk)
+    counter.counter_card_start(order=sale)
     keys = [r.headers["Idempotency-Key"] for r in fake_stripe.requests if r.path == "/v1/payment_intents"]
     assert len(keys) == 2
     assert keys[0] != keys[1]  # the cancelled intent is never handed to the reader again

@@ -16,18 +16,13 @@ from django.utils import timezone
 
 from catalog.models import MovementKind, StockMovement, StoreProduct
 from catalog.services import stock_move
-from checkout import gateway, refunds
+from checkout import gateway
 from checkout.models import Channel, Dispute, Order, OrderStatus, Refund, WebhookEvent
-from checkout.services import (
-    age_check_confirm,
-    cart_set,
-    exit_pass_token,
-    exit_pass_use,
-    order_place,
-    payment_start,
-    visit_start,
-    webhook_event_process,
-)
+from checkout.services import refunds
+from checkout.services.carts import cart_set, visit_start
+from checkout.services.exit_passes import exit_pass_token, exit_pass_use
+from checkout.services.orders import age_check_confirm, order_place
+from checkout.services.payments import payment_start, webhook_event_process
 from merchants.models import Merchant, Store
 from merchants.tenancy import merchant_context, platform_access
 from tests.catalog.factories import StoreProductFactory
@@ -369,13 +364,13 @@ def test_the_detail_of_an_unpaid_order_offers_no_refund(
 # Refunds ----------------------------------------------------------------------------------------
 
 
+@pytest.mark.usefixtures("stripe_settings")
 def test_a_partial_then_a_full_refund_at_localstripe_returns_the_stock_once(
     merchant: Merchant,
     store: Store,
     cola: StoreProduct,
     owner,
     manager,
-    stripe_settings: Any,
     localstripe: stripe.StripeClient,  # type: ignore[no-untyped-def]
 ) -> None:
     order = _paid_at_localstripe(store, localstripe, (cola, 3))  # 7,47 €
@@ -552,12 +547,12 @@ def test_a_sale_not_paid_through_stripe_is_refunded_at_the_till(
     assert _snapshot() == before
 
 
+@pytest.mark.usefixtures("stripe_settings")
 def test_a_refusal_by_stripe_is_shown_and_nothing_is_recorded(
     merchant: Merchant,
     store: Store,
     cola: StoreProduct,
-    owner,
-    stripe_settings: Any,  # type: ignore[no-untyped-def]
+    owner,  # type: ignore[no-untyped-def]
 ) -> None:
     order = _paid_without_stripe(store, (cola, 1))  # pi_test_<id>: localstripe has never heard of it
     before = _snapshot()
@@ -588,13 +583,13 @@ def test_a_clerk_is_told_only_owners_and_managers_refund_and_nothing_changes(
     assert _snapshot() == before
 
 
+@pytest.mark.usefixtures("stripe_settings")
 @pytest.mark.django_db(transaction=True)
 def test_two_refunds_at_once_never_add_up_to_more_than_the_total(
     merchant: Merchant,
     store: Store,
     owner,
     manager,
-    stripe_settings: Any,
     localstripe: stripe.StripeClient,  # type: ignore[no-untyped-def]
 ) -> None:
     item = _stocked(store, price=1000)

@@ -14,7 +14,10 @@ from catalog.models import MovementKind
 from catalog.services import stock_move
 from checkout import exit_pass
 from checkout.models import ExitPass, Order
-from checkout.services import cart_add, exit_pass_token, exit_pass_use, order_place, visit_start, webhook_event_process
+from checkout.services.carts import cart_add, visit_start
+from checkout.services.exit_passes import exit_pass_token, exit_pass_use
+from checkout.services.orders import order_place
+from checkout.services.payments import webhook_event_process
 from merchants.models import Merchant, Store
 from merchants.services import device_create
 from merchants.tenancy import merchant_context

@@ -22,6 +22,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 @pytest.fixture
 def shop(merchant: Merchant, localstripe_webhook: str) -> tuple[Store, StoreProduct]:
+    del localstripe_webhook  # requested for its effect: localstripe posts its events to the live server
     # localstripe signs its events with our secret and posts them to the live server.
     store = StoreFactory(merchant=merchant)
     item = StoreProductFactory(store=store, price=249, product__name="Quellwerk Cola")
@@ -47,9 +48,8 @@ def _buy(client: Client, store: Store, item: StoreProduct, card: str) -> Any:
     return client.post(pay_page["Location"], {"card": card})
 
 
-def test_scan_add_pay_webhook_receipt_and_exit_pass(
-    merchant: Merchant, shop: tuple[Store, StoreProduct], clerk
-) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.usefixtures("clerk")
+def test_scan_add_pay_webhook_receipt_and_exit_pass(merchant: Merchant, shop: tuple[Store, StoreProduct]) -> None:
     store, item = shop
     shopper = Client()
     paid = _buy(shopper, store, item, "4242424242424242")
@@ -92,9 +92,8 @@ def test_a_declined_card_charges_nothing_keeps_the_cart_and_the_stock(
         assert StoreProduct.objects.get(pk=item.pk).on_hand == 5
 
 
-def test_a_webhook_with_a_bad_signature_is_400_and_changes_nothing(
-    merchant: Merchant, shop: tuple[Store, StoreProduct]
-) -> None:
+@pytest.mark.usefixtures("merchant")
+def test_a_webhook_with_a_bad_signature_is_400_and_changes_nothing(shop: tuple[Store, StoreProduct]) -> None:
     _store, _item = shop
     body = b'{"id": "evt_forged", "type": "payment_intent.succeeded", "data": {"object": {}}}'
     response = Client().post(

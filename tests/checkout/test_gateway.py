@@ -21,6 +21,7 @@ from pytest_django import Settings
 
 from checkout import gateway
 from checkout.gateway import GatewayError, GatewayUnavailable, Intent, WebhookSignatureError
+from checkout.localstripe_run import localstripe_webhook_register
 from tests.checkout.conftest import SECRET_KEY, WEBHOOK_SECRET, FakeStripeHTTPClient
 
 DECLINED = "Your card was declined."
@@ -44,7 +45,8 @@ def _new_intent(*, amount: int = 1250, marker: str | None = None) -> Intent:
 # --- PaymentIntents on localstripe ---
 
 
-def test_intent_paid_with_4242_succeeds_and_reads_back_the_same(stripe_settings: Settings) -> None:
+@pytest.mark.usefixtures("stripe_settings")
+def test_intent_paid_with_4242_succeeds_and_reads_back_the_same() -> None:
     created = _new_intent(amount=1250)
 
     assert created.status == "requires_payment_method"
@@ -67,6 +69,7 @@ def test_intent_paid_with_4242_succeeds_and_reads_back_the_same(stripe_settings:
     assert gateway.intent_retrieve(intent_id=created.id, connected_account=None) == paid
 
 
+@pytest.mark.usefixtures("stripe_settings")
 @pytest.mark.parametrize(
     "card_number",
     [
@@ -75,7 +78,7 @@ def test_intent_paid_with_4242_succeeds_and_reads_back_the_same(stripe_settings:
         "4000000000009995",  # insufficient funds on Stripe; the same mapping
     ],
 )
-def test_declined_card_comes_back_unpaid_with_the_message(stripe_settings: Settings, card_number: str) -> None:
+def test_declined_card_comes_back_unpaid_with_the_message(card_number: str) -> None:
     created = _new_intent(amount=990)
 
     declined = gateway.intent_confirm_with_test_card(
@@ -86,7 +89,8 @@ def test_declined_card_comes_back_unpaid_with_the_message(stripe_settings: Setti
     assert gateway.intent_retrieve(intent_id=created.id, connected_account=None) == declined
 
 
-def test_card_that_needs_3d_secure_waits_for_the_shopper(stripe_settings: Settings) -> None:
+@pytest.mark.usefixtures("stripe_settings")
+def test_card_that_needs_3d_secure_waits_for_the_shopper() -> None:
     created = _new_intent()
 
     intent = gateway.intent_confirm_with_test_card(
@@ -96,8 +100,9 @@ def test_card_that_needs_3d_secure_waits_for_the_shopper(stripe_settings: Settin
     assert (intent.status, intent.amount_received, intent.last_error) == ("requires_action", 0, None)
 
 
+@pytest.mark.usefixtures("stripe_settings")
 @pytest.mark.xfail(strict=True, reason="localstripe cannot confirm an intent again after a decline (Stripe can)")
-def test_localstripe_lets_a_declined_intent_be_paid_with_another_card(stripe_settings: Settings) -> None:
+def test_localstripe_lets_a_declined_intent_be_paid_with_another_card() -> None:
     """A canary: in the demo a shopper whose card was declined needs a new intent, not a retry."""
     created = _new_intent()
     gateway.intent_confirm_with_test_card(intent_id=created.id, card_number="4000000000000341", connected_account=None)
@@ -109,7 +114,8 @@ def test_localstripe_lets_a_declined_intent_be_paid_with_another_card(stripe_set
     assert retried.status == "succeeded"
 
 
-def test_unknown_intent_is_a_gateway_error_not_unavailable(stripe_settings: Settings) -> None:
+@pytest.mark.usefixtures("stripe_settings")
+def test_unknown_intent_is_a_gateway_error_not_unavailable() -> None:
     with pytest.raises(GatewayError) as raised:
         gateway.intent_retrieve(intent_id="pi_doesnotexist", connected_account=None)
 
@@ -117,7 +123,8 @@ def test_unknown_intent_is_a_gateway_error_not_unavailable(stripe_settings: Sett
     assert raised.value.message == "Not Found"
 
 
-def test_connect_against_localstripe_is_refused_before_any_request(stripe_settings: Settings) -> None:
+@pytest.mark.usefixtures("stripe_settings")
+def test_connect_against_localstripe_is_refused_before_any_request() -> None:
     with pytest.raises(GatewayError, match="localstripe has no connected accounts"):
         gateway.intent_create(
             amount=500, currency="eur", idempotency_key="k", metadata={}, connected_account="acct_1PgafTB7WZ01zgkW"
@@ -244,9 +251,8 @@ def test_timed_out_create_is_retried_with_the_same_key_and_creates_one_intent(
     assert _intents_with_marker(localstripe, marker) == [intent.id]
 
 
-def test_the_same_key_twice_gives_the_same_intent_and_a_new_key_a_new_one(
-    stripe_like_proxy: _StripeLikeProxy, localstripe: stripe.StripeClient
-) -> None:
+@pytest.mark.usefixtures("stripe_like_proxy")
+def test_the_same_key_twice_gives_the_same_intent_and_a_new_key_a_new_one(localstripe: stripe.StripeClient) -> None:
     marker = str(uuid.uuid4())
 
     def create(key: str) -> Intent:
@@ -261,8 +267,9 @@ def test_the_same_key_twice_gives_the_same_intent_and_a_new_key_a_new_one(
     assert sorted(_intents_with_marker(localstripe, marker)) == sorted([first.id, other.id])
 
 
+@pytest.mark.usefixtures("stripe_settings")
 @pytest.mark.xfail(strict=True, reason="localstripe 1.15 ignores Idempotency-Key (Stripe replays for 24 h)")
-def test_localstripe_itself_honours_idempotency_keys(stripe_settings: Settings) -> None:
+def test_localstripe_itself_honours_idempotency_keys() -> None:
     """A canary: when localstripe learns idempotency this XPASSes (strict: fails) and the proxy can go."""
     key = f"canary-{uuid.uuid4()}"
 
@@ -308,7 +315,8 @@ def _refunded_amounts(localstripe: stripe.StripeClient, intent_id: str) -> list[
     return sorted(refund.amount for refund in refunds.data)
 
 
-def test_partial_then_remaining_refund(stripe_settings: Settings, localstripe: stripe.StripeClient) -> None:
+@pytest.mark.usefixtures("stripe_settings")
+def test_partial_then_remaining_refund(localstripe: stripe.StripeClient) -> None:
     paid = _paid_intent(1000)
 
     first = gateway.refund_create(
@@ -324,7 +332,8 @@ def test_partial_then_remaining_refund(stripe_settings: Settings, localstripe: s
     assert _refunded_amounts(localstripe, paid.id) == [300, 700]
 
 
-def test_full_refund(stripe_settings: Settings, localstripe: stripe.StripeClient) -> None:
+@pytest.mark.usefixtures("stripe_settings")
+def test_full_refund(localstripe: stripe.StripeClient) -> None:
     paid = _paid_intent(1000)
 
     refund_id = gateway.refund_create(
@@ -335,7 +344,8 @@ def test_full_refund(stripe_settings: Settings, localstripe: stripe.StripeClient
     assert _refunded_amounts(localstripe, paid.id) == [1000]
 
 
-def test_refund_of_a_declined_payment_is_refused(stripe_settings: Settings) -> None:
+@pytest.mark.usefixtures("stripe_settings")
+def test_refund_of_a_declined_payment_is_refused() -> None:
     created = _new_intent()
     gateway.intent_confirm_with_test_card(intent_id=created.id, card_number="4000000000000341", connected_account=None)
 
@@ -378,8 +388,9 @@ def _case(name: str) -> tuple[bytes, str | None]:
 SIGNATURE_CASES = ["valid", "tampered body", "wrong secret", "stale timestamp", "missing header", "re-serialised body"]
 
 
+@pytest.mark.usefixtures("stripe_settings")
 @pytest.mark.parametrize("name", SIGNATURE_CASES)
-def test_webhook_signature_cases(stripe_settings: Settings, name: str) -> None:
+def test_webhook_signature_cases(name: str) -> None:
     payload, header = _case(name)
 
     if name == "valid":
@@ -389,7 +400,8 @@ def test_webhook_signature_cases(stripe_settings: Settings, name: str) -> None:
             gateway.webhook_event_parse(payload=payload, signature_header=header)
 
 
-def test_only_the_valid_signature_is_accepted_6_of_6(stripe_settings: Settings) -> None:
+@pytest.mark.usefixtures("stripe_settings")
+def test_only_the_valid_signature_is_accepted_6_of_6() -> None:
     accepted = []
     for name in SIGNATURE_CASES:
         payload, header = _case(name)
@@ -402,20 +414,22 @@ def test_only_the_valid_signature_is_accepted_6_of_6(stripe_settings: Settings) 
     assert accepted == ["valid"]
 
 
+@pytest.mark.usefixtures("stripe_settings")
 @pytest.mark.parametrize(
     "payload",
     [b'{"id": "evt_1", "object": "event"', b"[1, 2]", b"\xff\xfe"],
     ids=["malformed JSON", "not an object", "not UTF-8"],
 )
-def test_signed_body_that_is_no_event_is_refused(stripe_settings: Settings, payload: bytes) -> None:
+def test_signed_body_that_is_no_event_is_refused(payload: bytes) -> None:
     header = stripe.WebhookSignature.generate_signature_header(payload.decode(errors="replace"), WEBHOOK_SECRET)
 
     with pytest.raises(WebhookSignatureError, match="not a Stripe event"):
         gateway.webhook_event_parse(payload=payload, signature_header=header)
 
 
+@pytest.mark.usefixtures("stripe_settings")
 @pytest.mark.parametrize("header", ["", "garbage", "t=abc,v1=00", "t=1700000000"])
-def test_webhook_header_that_is_no_signature_is_refused(stripe_settings: Settings, header: str) -> None:
+def test_webhook_header_that_is_no_signature_is_refused(header: str) -> None:
     with pytest.raises(WebhookSignatureError):
         gateway.webhook_event_parse(payload=json.dumps(EVENT).encode(), signature_header=header)
 
@@ -466,12 +480,13 @@ class _WebhookHandler(BaseHTTPRequestHandler):
         self.end_headers()
 
 
-def test_localstripe_sends_events_that_the_gateway_accepts(stripe_settings: Settings) -> None:
+@pytest.mark.usefixtures("stripe_settings")
+def test_localstripe_sends_events_that_the_gateway_accepts() -> None:
     receiver = _WebhookReceiver()
     threading.Thread(target=receiver.serve_forever, daemon=True).start()
     name = f"test-{uuid.uuid4().hex[:8]}"
     try:
-        gateway.localstripe_webhook_register(
+        localstripe_webhook_register(
             url=f"http://127.0.0.1:{receiver.server_address[1]}/webhooks/stripe/",
             name=name,
             events=["payment_intent.succeeded", "payment_intent.payment_failed"],
@@ -484,7 +499,7 @@ def test_localstripe_sends_events_that_the_gateway_accepts(stripe_settings: Sett
             body, header = receiver.received.get(timeout=max(0.1, deadline - time.monotonic()))
             events.append(gateway.webhook_event_parse(payload=body, signature_header=header))
     finally:
-        gateway.localstripe_webhook_register(url="http://127.0.0.1:9/", name=name, events=[])  # mute it
+        localstripe_webhook_register(url="http://127.0.0.1:9/", name=name, events=[])  # mute it
         receiver.shutdown()
         receiver.server_close()
 
@@ -499,7 +514,7 @@ def test_localstripe_webhook_register_gives_up_when_localstripe_stays_away(strip
 
     started = time.monotonic()
     with pytest.raises(GatewayUnavailable, match="localstripe did not take the webhook"):
-        gateway.localstripe_webhook_register(url="http://127.0.0.1:8000/webhooks/stripe/", wait_seconds=0.5)
+        localstripe_webhook_register(url="http://127.0.0.1:8000/webhooks/stripe/", wait_seconds=0.5)
 
     assert 0.5 <= time.monotonic() - started < 5
 
@@ -509,7 +524,7 @@ def test_localstripe_webhook_register_needs_localstripe(settings: Settings) -> N
     settings.STRIPE_WEBHOOK_SECRET = WEBHOOK_SECRET
 
     with pytest.raises(GatewayError, match="STRIPE_API_BASE"):
-        gateway.localstripe_webhook_register(url="http://127.0.0.1:8000/webhooks/stripe/")
+        localstripe_webhook_register(url="http://127.0.0.1:8000/webhooks/stripe/")
 
 
 # --- Connect, against Stripe's own example objects ---
@@ -714,18 +729,17 @@ def test_stripe_js_and_fee_come_from_settings(stripe_settings: Settings, localst
     assert gateway.js_url_get() == "https://js.stripe.com/v3/"
 
 
-def test_a_muted_localstripe_webhook_receives_nothing(stripe_settings: Settings) -> None:
+@pytest.mark.usefixtures("stripe_settings")
+def test_a_muted_localstripe_webhook_receives_nothing() -> None:
     """What the tests' localstripe_webhook fixture relies on: localstripe cannot delete a webhook,
     but one registered again with no events gets none, while another one still gets them all."""
     muted, listening = _WebhookReceiver(), _WebhookReceiver()
     names = {receiver: f"test-{uuid.uuid4().hex[:8]}" for receiver in (muted, listening)}
     for receiver, name in names.items():
         threading.Thread(target=receiver.serve_forever, daemon=True).start()
-        gateway.localstripe_webhook_register(url=f"http://127.0.0.1:{receiver.server_address[1]}/", name=name)
+        localstripe_webhook_register(url=f"http://127.0.0.1:{receiver.server_address[1]}/", name=name)
     try:
-        gateway.localstripe_webhook_register(
-            url=f"http://127.0.0.1:{muted.server_address[1]}/", name=names[muted], events=[]
-        )
+        localstripe_webhook_register(url=f"http://127.0.0.1:{muted.server_address[1]}/", name=names[muted], events=[])
         paid = _paid_intent(700)
 
         deadline = time.monotonic() + 10
@@ -735,7 +749,7 @@ def test_a_muted_localstripe_webhook_receives_nothing(stripe_settings: Settings)
             heard.append(json.loads(body)["data"]["object"].get("id", ""))
     finally:
         for receiver, name in names.items():
-            gateway.localstripe_webhook_register(url="http://127.0.0.1:9/", name=name, events=[])
+            localstripe_webhook_register(url="http://127.0.0.1:9/", name=name, events=[])
             receiver.shutdown()
             receiver.server_close()
 

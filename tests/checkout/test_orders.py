@@ -14,9 +14,12 @@ from django.utils import timezone
 
 from catalog.models import MovementKind, StockMovement, StoreProduct
 from catalog.services import stock_move
-from checkout import services
+from checkout.errors import CheckoutError
 from checkout.models import CartLine, ExitPass, Order, OrderLine, OrderStatus, WebhookEvent
-from checkout.services import CheckoutError, cart_add, cart_set, order_place, visit_start, webhook_event_process
+from checkout.services import orders as order_services
+from checkout.services.carts import cart_add, cart_set, visit_start
+from checkout.services.orders import order_place
+from checkout.services.payments import webhook_event_process
 from merchants.models import Merchant, Store
 from merchants.tenancy import merchant_context
 from tests.catalog.factories import StoreProductFactory
@@ -233,19 +236,19 @@ def test_a_handler_that_dies_after_recording_the_event_leaves_nothing_and_the_re
     cart_add(visit=visit, store_product_id=item.pk)
     order = order_place(visit=visit)
     event = _event(order)
-    real = services.stock_moves
+    real = order_services.stock_moves
 
     def dies(**kwargs: Any) -> Any:
         real(**kwargs)
         raise RuntimeError("worker killed")
 
-    monkeypatch.setattr(services, "stock_moves", dies)
+    monkeypatch.setattr(order_services, "stock_moves", dies)
     with pytest.raises(RuntimeError):
         webhook_event_process(event=event)
     assert not WebhookEvent.objects.filter(event_id=event["id"]).exists()
     assert _order(order).status == OrderStatus.PENDING
     assert _on_hand(item) == 3
-    monkeypatch.setattr(services, "stock_moves", real)
+    monkeypatch.setattr(order_services, "stock_moves", real)
     assert webhook_event_process(event=event) is True
     assert _order(order).status == OrderStatus.PAID
     assert _on_hand(item) == 2

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
 
 import pytest
 from django.utils import timezone
@@ -12,7 +11,9 @@ from catalog.models import MovementKind, StoreProduct
 from catalog.services import stock_move
 from checkout import gateway
 from checkout.models import Order, OrderStatus
-from checkout.services import cart_add, order_place, orders_expire, payment_start, payments_reconcile, visit_start
+from checkout.services.carts import cart_add, visit_start
+from checkout.services.orders import order_place, orders_expire
+from checkout.services.payments import payment_start, payments_reconcile
 from merchants.models import Store
 from merchants.tenancy import merchant_context
 from tests.catalog.factories import StoreProductFactory
@@ -28,7 +29,8 @@ def _placed(store: Store) -> tuple[Order, StoreProduct]:
     return order_place(visit=visit), item
 
 
-def test_a_payment_whose_webhook_never_came_is_found_and_booked_once(store: Store, stripe_settings: Any) -> None:
+@pytest.mark.usefixtures("stripe_settings")
+def test_a_payment_whose_webhook_never_came_is_found_and_booked_once(store: Store) -> None:
     order, item = _placed(store)
     order = payment_start(order=order)
     # The shopper paid, but the webhook endpoint was down: nobody told us.
@@ -46,7 +48,8 @@ def test_a_payment_whose_webhook_never_came_is_found_and_booked_once(store: Stor
     assert not Order.objects.filter(status=OrderStatus.PENDING).exclude(payment_intent="").exists()
 
 
-def test_an_unpaid_intent_stays_pending_through_reconciliation(store: Store, stripe_settings: Any) -> None:
+@pytest.mark.usefixtures("stripe_settings")
+def test_an_unpaid_intent_stays_pending_through_reconciliation(store: Store) -> None:
     order, _item = _placed(store)
     order = payment_start(order=order)
     with merchant_context(store.merchant.pk):

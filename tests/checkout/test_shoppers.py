@@ -16,8 +16,9 @@ from django.utils import timezone
 
 from catalog.models import MovementKind, StoreProduct
 from catalog.services import stock_move
-from checkout import shoppers, tasks
+from checkout import tasks
 from checkout.models import Order, OrderStatus, Shopper, ShopperCustomer, ShopperSignIn
+from checkout.services import shoppers
 from merchants.models import Merchant, Store
 from merchants.tenancy import merchant_context, shopper_context
 from tests.catalog.factories import StoreProductFactory
@@ -46,9 +47,8 @@ def _sign_in(client: Client, email: str, *, next_url: str = "") -> None:
 
 
 @pytest.mark.django_db
-def test_an_email_link_signs_in_once_and_only_on_the_button(
-    eager_mail: None, django_capture_on_commit_callbacks: Any
-) -> None:
+@pytest.mark.usefixtures("eager_mail")
+def test_an_email_link_signs_in_once_and_only_on_the_button(django_capture_on_commit_callbacks: Any) -> None:
     client = Client()
     with django_capture_on_commit_callbacks(execute=True):
         page = client.post("/shopper/", {"email": " Mia@Example.com ", "next": "/s/LINDEN5/cart/"})
@@ -74,9 +74,8 @@ def test_an_email_link_signs_in_once_and_only_on_the_button(
 
 
 @pytest.mark.django_db
-def test_expired_links_bad_addresses_and_floods_are_refused(
-    eager_mail: None, django_capture_on_commit_callbacks: Any
-) -> None:
+@pytest.mark.usefixtures("eager_mail")
+def test_expired_links_bad_addresses_and_floods_are_refused(django_capture_on_commit_callbacks: Any) -> None:
     client = Client()
     response = client.post("/shopper/", {"email": "not an address"})
     assert response.status_code == 400
@@ -146,6 +145,7 @@ def test_a_shopper_sees_their_own_orders_in_every_shop_and_nobody_elses(
 
 @pytest.fixture
 def shop(merchant: Merchant, localstripe_webhook: str) -> tuple[Store, StoreProduct]:
+    del localstripe_webhook  # requested for its effect: localstripe posts its events to the live server
     store = StoreFactory(merchant=merchant)
     item = StoreProductFactory(store=store, price=150, product__name="Quellwerk Wasser")
     stock_move(merchant=merchant, store_product_id=item.pk, kind=MovementKind.RECEIPT, quantity=10)
@@ -170,10 +170,10 @@ def _wait_paid(merchant: Merchant, order_id: int, timeout: float = 40) -> Order:
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("eager_mail")
 def test_a_signed_in_shopper_keeps_the_receipt_and_pays_again_with_the_saved_card(
     merchant: Merchant,
     shop: tuple[Store, StoreProduct],
-    eager_mail: None,
     localstripe: stripe.StripeClient,
 ) -> None:
     store, item = shop

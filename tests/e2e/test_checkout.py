@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 
 from catalog.services import stock_move
 from checkout.models import Order
-from checkout.services import exit_pass_token
+from checkout.services.exit_passes import exit_pass_token
 from merchants.models import Merchant, Store
 from merchants.tenancy import merchant_context
 from tests.catalog.factories import StoreProductFactory
@@ -20,13 +20,13 @@ from tests.e2e.test_shell import assert_no_horizontal_overflow, log_in
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
+@pytest.mark.usefixtures("localstripe_webhook")
 def test_scan_pay_receipt_and_exit_pass_in_chromium(
     live_server: Any,
     open_page: Any,
     merchant: Merchant,
     store: Store,
     clerk: Any,
-    localstripe_webhook: str,  # noqa: F811
 ) -> None:
     item = StoreProductFactory(store=store, price=249, product__name="Quellwerk Cola", product__content_amount="0.5")
     stock_move(merchant=merchant, store_product_id=item.pk, kind="receipt", quantity=10)
@@ -71,12 +71,12 @@ def test_scan_pay_receipt_and_exit_pass_in_chromium(
     counter.assert_clean()
 
 
+@pytest.mark.usefixtures("localstripe_webhook")
 def test_a_shopper_signs_in_by_email_link_and_finds_the_receipt_in_chromium(
     live_server: Any,
     open_page: Any,
     merchant: Merchant,
     store: Store,
-    localstripe_webhook: str,  # noqa: F811
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     import re

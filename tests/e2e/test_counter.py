@@ -9,8 +9,8 @@ from playwright.sync_api import expect
 
 from catalog.models import StoreProduct
 from catalog.services import stock_move
-from checkout import counter
 from checkout.models import CounterPayment, OrderLine
+from checkout.services import shifts
 from core.money import format_amount
 from merchants.models import Merchant, Store
 from merchants.tenancy import merchant_context
@@ -51,7 +51,7 @@ def test_forty_scans_at_scanner_speed_are_all_counted_and_the_scan_field_keeps_t
         _product(merchant, store, "Nuss Riegel", 99),
     ]
     six_pack = BarcodeFactory(product=products[2].product, quantity=6)
-    counter.shift_open(store=store, opened_by=clerk, opening_cash=10000)
+    shifts.shift_open(store=store, opened_by=clerk, opening_cash=10000)
     codes = [_code(products[i % len(products)]) for i in range(SCANS)]
 
     watched = open_page()

@@ -1,4 +1,4 @@
-"""The owner connects the shop to Stripe (Connect Express) so that shoppers pay the shop directly."""
+"""The owner connects the shop to Stripe (Connect Express) so that shoppers pay the shop directly; card readers."""
 
 from __future__ import annotations
 
@@ -11,23 +11,10 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from checkout import gateway
+from checkout.services.connect import merchant_stripe_account_ensure
 from core.http import MerchantRequest, error_message
 from merchants.access import merchant_view
-from merchants.models import Merchant
 from merchants.selectors import store_list
-
-
-def merchant_stripe_account_ensure(*, merchant: Merchant, email: str, country: str) -> str:
-    """The merchant's Express account, created once (idempotent per merchant) and remembered."""
-    if merchant.stripe_account:
-        return merchant.stripe_account
-    account = gateway.account_create(
-        email=email, country=country, idempotency_key=f"merchant-{merchant.pk}-stripe-account"
-    )
-    # Compare-and-swap: a concurrent request that already stored the same account changes nothing.
-    Merchant.objects.filter(pk=merchant.pk, stripe_account="").update(stripe_account=account)
-    merchant.refresh_from_db(fields=["stripe_account"])
-    return merchant.stripe_account
 
 
 @merchant_view("manage_settings")

@@ -9,9 +9,11 @@ The rules that keep the drawer, the orders and the ledger in agreement:
 - payment goes through ``order_mark_paid``, the shopper flow's code: sale movements, exit pass
   and receipt are written once, and a replayed payment returns the payment already recorded;
 - paying and closing lock the shift row first (then the order), so a shift's expected cash,
-  opening float + cash taken − change given, counts every payment of the shift exactly once.
+  opening float + cash taken − change given, counts every payment of the shift exactly once
+  (opening and closing a shift: ``checkout.services.shifts``).
 
-Reads live here too (``shift_open_get`` …): they serve this module's views only.
+Prices and totals come from ``checkout.services.pricing``, the shopper flow's arithmetic; the
+reads (``shift_open_get`` …) are in ``checkout.selectors.counter``.
 """
 
 from __future__ import annotations
@@ -21,27 +23,20 @@ import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from django.db import IntegrityError, transaction
-from django.db.models import Count, F, Q, Sum
-from django.db.models.functions import Coalesce
-from django.utils import timezone
+from django.db.models import F
 
 from catalog.models import StoreProduct
 from catalog.selectors import LookupError_, ScanResult, store_product_by_code
-from checkout import taxes
-from checkout.models import (
-    Channel,
-    CounterMethod,
-    CounterPayment,
-    CounterSale,
-    Order,
-    OrderLine,
-    OrderStatus,
-    Shift,
-)
-from checkout.services import CheckoutError, _lines_write, order_mark_paid
+from checkout import gateway
+from checkout.choices import Channel, OrderStatus
+from checkout.errors import CheckoutError
+from checkout.models import CounterMethod, CounterPayment, CounterSale, Order, OrderLine, Shift
+from checkout.selectors.counter import counter_sale_current, counter_sale_lines
+from checkout.services import pricing
+from checkout.services.orders import order_mark_paid
+from checkout.services.shifts import cash_validate
 from core.money import exponent, format_amount
-from merchants.models import Merchant, Store
+from merchants.models import Merchant
 from merchants.tenancy import merchant_context
 
 if TYPE_CHECKING:
@@ -51,9 +46,6 @@ logger = logging.getLogger("lingshou.checkout.counter")
 
 # A counter line may hold more than a shopper's cart line (99): a crate of 24 cans times five.
 MAX_LINE_QUANTITY = 999
-# More than any till holds (100 000,00 € in cents): a typing slip, not a payment.
-MAX_CASH = 10_000_000
-CANCELLED_AT_CLOSE = "The shift was closed before this sale was paid."
 
 
 @dataclass(frozen=True)
@@ -65,163 +57,6 @@ class ScanOutcome:
     name: str = ""
     added: int = 0
     problem: str = ""
-
-
-@dataclass(frozen=True)
-class ShiftTotals:
-    """The money of a shift so far (or at its close), minor units."""
-
-    sales: int
-    cash_sales: int
-    cash_tendered: int
-    change_given: int
-    card_sales: int
-    reader_sales: int
-    cancelled: int
-    lines_voided: int
-    expected_cash: int
-
-
-# Reads --------------------------------------------------------------------------------------------
-
-
-def shift_open_get(*, merchant: Merchant, store: Store) -> Shift | None:
-    """The store's open shift, if any; scoped to the merchant."""
-    return Shift.objects.filter(merchant=merchant, store=store, closed_at__isnull=True).first()
-
-
-def shift_get(*, merchant: Merchant, shift_id: int) -> Shift | None:
-    """One of the merchant's shifts (open or closed), or None; scoped."""
-    return Shift.objects.filter(merchant=merchant, pk=shift_id).select_related("store").first()
-
-
-def shift_last_closed_get(*, merchant: Merchant, store: Store) -> Shift | None:
-    """The store's most recently closed shift, for its cash count; scoped."""
-    return Shift.objects.filter(merchant=merchant, store=store, closed_at__isnull=False).order_by("-closed_at").first()
-
-
-def shift_unpaid_count(*, shift: Shift) -> int:
-    """Sales of the shift with items but no payment yet: what closing it would cancel; scoped."""
-    return (
-        Order.objects.filter(
-            merchant_id=shift.merchant_id, counter_sale__shift=shift, status=OrderStatus.PENDING, lines__isnull=False
-        )
-        .distinct()
-        .count()
-    )
-
-
-def counter_payment_get(*, merchant: Merchant, order_id: int, shift: Shift | None = None) -> CounterPayment | None:
-    """The payment of one of the merchant's counter sales (within ``shift`` if given), or None; scoped."""
-    payments = CounterPayment.objects.filter(merchant=merchant, order_id=order_id).select_related("order")
-    return (payments.filter(shift=shift) if shift is not None else payments).first()
-
-
-def counter_sale_get(*, merchant: Merchant, order_id: int) -> Order | None:
-    """One of the merchant's counter sales, or None (a shopper's order is not one); scoped."""
-    return (
-        Order.objects.filter(merchant=merchant, pk=order_id, channel=Channel.COUNTER)
-        .select_related("store", "store__merchant", "counter_sale__shift__store")
-        .first()
-    )
-
-
-def counter_sale_current(*, shift: Shift, clerk: User) -> Order | None:
-    """The clerk's sale in progress in this shift (the newest unpaid one), or None; scoped."""
-    return (
-        Order.objects.filter(
-            merchant_id=shift.merchant_id,
-            channel=Channel.COUNTER,
-            status=OrderStatus.PENDING,
-            counter_sale__shift=shift,
-            counter_sale__started_by=clerk,
-        )
-        .select_related("store", "store__merchant", "counter_sale")
-        .order_by("-pk")
-        .first()
-    )
-
-
-def counter_sale_lines(*, order: Order) -> list[OrderLine]:
-    """A sale's lines in the order they were first scanned; scoped."""
-    return list(OrderLine.objects.filter(merchant_id=order.merchant_id, order_id=order.pk).order_by("pk"))
-
-
-def counter_line_get(*, order: Order, line_id: int) -> OrderLine | None:
-    """One line of the sale, or None (another sale's line is not one of them); scoped."""
-    return OrderLine.objects.filter(merchant_id=order.merchant_id, order_id=order.pk, pk=line_id).first()
-
-
-def shift_totals(*, shift: Shift) -> ShiftTotals:
-    """Sales, cash and card taken, change given and the cash the drawer should hold; scoped, two queries."""
-    cash = Q(method=CounterMethod.CASH)
-    with merchant_context(shift.merchant_id):
-        money = CounterPayment.objects.filter(merchant_id=shift.merchant_id, shift_id=shift.pk).aggregate(
-            sales=Count("pk"),
-            cash_sales=Coalesce(Sum("amount", filter=cash), 0),
-            cash_tendered=Coalesce(Sum("amount_tendered", filter=cash), 0),
-            change_given=Coalesce(Sum("change_given", filter=cash), 0),
-            card_sales=Coalesce(Sum("amount", filter=Q(method=CounterMethod.EXTERNAL_CARD)), 0),
-            reader_sales=Coalesce(Sum("amount", filter=Q(method=CounterMethod.STRIPE_CARD)), 0),
-        )
-        sales = CounterSale.objects.filter(merchant_id=shift.merchant_id, shift_id=shift.pk).aggregate(
-            cancelled=Count("pk", filter=Q(order__status=OrderStatus.CANCELLED)),
-            lines_voided=Coalesce(Sum("lines_voided"), 0),
-        )
-    return ShiftTotals(
-        **money,
-        **sales,
-        expected_cash=shift.opening_cash + money["cash_tendered"] - money["change_given"],
-    )
-
-
-# Shifts -------------------------------------------------------------------------------------------
-
-
-def _cash_validate(amount: int, what: str) -> None:
-    if not isinstance(amount, int) or isinstance(amount, bool) or amount < 0:
-        raise CheckoutError(f"{what} must be an amount of 0 or more.", code="invalid_amount")
-    if amount > MAX_CASH:
-        raise CheckoutError(f"{what} is more than a till can hold; check the amount.", code="invalid_amount")
-
-
-def shift_open(*, store: Store, opened_by: User, opening_cash: int) -> Shift:
-    """Open the store's till with its float; atomic, scoped; refuses a second open shift."""
-    _cash_validate(opening_cash, "The opening cash")
-    with merchant_context(store.merchant_id):
-        if Shift.objects.filter(merchant_id=store.merchant_id, store=store, closed_at__isnull=True).exists():
-            raise CheckoutError("A shift is already open in this store.", code="shift_open")
-        try:
-            # A savepoint: the partial unique index settles a race the check above cannot.
-            with transaction.atomic():
-                return Shift.objects.create(
-                    merchant_id=store.merchant_id, store=store, opened_by=opened_by, opening_cash=opening_cash
-                )
-        except IntegrityError as error:
-            raise CheckoutError("A shift is already open in this store.", code="shift_open") from error
-
-
-def shift_close(*, shift: Shift, closed_by: User, counted_cash: int, note: str = "") -> Shift:
-    """Close the shift with the counted cash; fixes expected cash; atomic, scoped, closes once.
-
-    Sales still unpaid are cancelled (no money was taken and nothing was booked for them).
-    """
-    _cash_validate(counted_cash, "The counted cash")
-    with merchant_context(shift.merchant_id):
-        locked = Shift.objects.select_for_update().get(merchant_id=shift.merchant_id, pk=shift.pk)
-        if not locked.is_open:
-            raise CheckoutError("This shift is already closed.", code="shift_closed")
-        unpaid = CounterSale.objects.filter(merchant_id=locked.merchant_id, shift=locked).values("order_id")
-        Order.objects.filter(merchant_id=locked.merchant_id, pk__in=unpaid, status=OrderStatus.PENDING).update(
-            status=OrderStatus.CANCELLED, payment_error=CANCELLED_AT_CLOSE
-        )
-        locked.expected_cash = shift_totals(shift=locked).expected_cash
-        locked.counted_cash = counted_cash
-        locked.closed_at = timezone.now()
-        locked.closed_by = closed_by
-        locked.note = note.strip()[:300]
-        locked.save(update_fields=["expected_cash", "counted_cash", "closed_at", "closed_by", "note"])
-    return locked
 
 
 # Sales --------------------------------------------------------------------------------------------
@@ -268,7 +103,8 @@ def _sale_lock(order: Order, *, allow_card_in_progress: bool = False) -> Order:
     locked = (
         Order.objects.select_for_update(of=("self",))
         .select_related("store", "store__merchant")
-        .filter(merchant_id=order.merchant_id, pk=order.pk, channel=Channel.COUNTER)
+        .counter()
+        .filter(merchant_id=order.merchant_id, pk=order.pk)
         .first()
     )
     if locked is None:
@@ -283,24 +119,6 @@ def _sale_lock(order: Order, *, allow_card_in_progress: bool = False) -> Order:
             code="card_in_progress",
         )
     return locked
-
-
-def _line_price(line: OrderLine, *, quantity: int, prices_include_tax: bool) -> None:
-    # The same arithmetic as checkout.services._lines_write, at the line's own unit price.
-    line.quantity = quantity
-    line.line_total = line.unit_price * quantity
-    line.tax_amount = taxes.line_tax(
-        line_total=line.line_total, rate_bp=line.tax_rate, prices_include_tax=prices_include_tax
-    )
-
-
-def _totals_write(order: Order) -> None:
-    lines = counter_sale_lines(order=order)
-    order.subtotal = sum(line.line_total for line in lines)
-    order.tax_total = sum(line.tax_amount for line in lines)
-    order.total = order.subtotal if order.prices_include_tax else order.subtotal + order.tax_total
-    order.requires_age_check = any(line.is_age_restricted for line in lines)
-    order.save(update_fields=["subtotal", "tax_total", "total", "requires_age_check"])
 
 
 def _quantity_refuse(name: str) -> str:
@@ -345,7 +163,9 @@ def counter_lines_scan(*, order: Order, codes: list[str]) -> list[ScanOutcome]:
                 if line.quantity + found.quantity > MAX_LINE_QUANTITY:
                     outcomes.append(ScanOutcome(code=code, problem=_quantity_refuse(item.name)))
                     continue
-                _line_price(line, quantity=line.quantity + found.quantity, prices_include_tax=locked.prices_include_tax)
+                pricing.order_line_price(
+                    line, quantity=line.quantity + found.quantity, prices_include_tax=locked.prices_include_tax
+                )
                 changed[line.pk] = line
             else:
                 units = new.get(item.pk, (item, 0))[1] + found.quantity
@@ -357,11 +177,9 @@ def counter_lines_scan(*, order: Order, codes: list[str]) -> list[ScanOutcome]:
         if changed:
             OrderLine.objects.bulk_update(changed.values(), ["quantity", "line_total", "tax_amount"])
         if new:
-            # Priced by the shopper flow's own code; its totals cover only these lines, so the
-            # sale's totals are computed again from all lines below.
-            _lines_write(order=locked, store=store, quantities=list(new.values()))
+            pricing.order_lines_add(order=locked, store=store, quantities=list(new.values()))
         if changed or new:
-            _totals_write(locked)
+            pricing.order_totals_write(order=locked, lines=counter_sale_lines(order=locked))
     return outcomes
 
 
@@ -382,12 +200,12 @@ def counter_line_set_quantity(*, order: Order, line_id: int, quantity: int) -> O
         return None
     with merchant_context(order.merchant_id):
         locked = _sale_lock(order)
-        line = OrderLine.objects.filter(merchant_id=locked.merchant_id, order_id=locked.pk, pk=line_id).first()
+        line = OrderLine.objects.of_order(locked).filter(pk=line_id).first()
         if line is None:
             raise CheckoutError("This line is no longer on the sale.", code="unknown_line")
-        _line_price(line, quantity=quantity, prices_include_tax=locked.prices_include_tax)
+        pricing.order_line_price(line, quantity=quantity, prices_include_tax=locked.prices_include_tax)
         line.save(update_fields=["quantity", "line_total", "tax_amount"])
-        _totals_write(locked)
+        pricing.order_totals_write(order=locked, lines=counter_sale_lines(order=locked))
     return line
 
 
@@ -395,13 +213,11 @@ def counter_line_void(*, order: Order, line_id: int) -> None:
     """Take a line off the unpaid sale and count the void for the shift; atomic, scoped."""
     with merchant_context(order.merchant_id):
         locked = _sale_lock(order)
-        deleted, _ = OrderLine.objects.filter(merchant_id=locked.merchant_id, order_id=locked.pk, pk=line_id).delete()
+        deleted, _ = OrderLine.objects.of_order(locked).filter(pk=line_id).delete()
         if not deleted:
             raise CheckoutError("This line is no longer on the sale.", code="unknown_line")
-        CounterSale.objects.filter(merchant_id=locked.merchant_id, order_id=locked.pk).update(
-            lines_voided=F("lines_voided") + 1
-        )
-        _totals_write(locked)
+        CounterSale.objects.of_order(locked).update(lines_voided=F("lines_voided") + 1)
+        pricing.order_totals_write(order=locked, lines=counter_sale_lines(order=locked))
 
 
 def counter_sale_cancel(*, order: Order) -> None:
@@ -419,7 +235,7 @@ def counter_sale_cancel(*, order: Order) -> None:
 def _payable_check(locked: Order, shift: Shift) -> None:
     if not shift.is_open:
         raise CheckoutError("This shift is closed; open a new one to sell.", code="shift_closed")
-    if not OrderLine.objects.filter(merchant_id=locked.merchant_id, order_id=locked.pk).exists():
+    if not OrderLine.objects.of_order(locked).exists():
         raise CheckoutError("Scan something before taking payment.", code="empty_sale")
     if locked.requires_age_check and locked.age_checked_at is None:
         raise CheckoutError("This sale has age-restricted items: check the shopper's ID first.", code="age_check")
@@ -427,6 +243,7 @@ def _payable_check(locked: Order, shift: Shift) -> None:
 
 def _payment_book(
     *,
+    merchant: Merchant,
     order: Order,
     shift: Shift,
     method: str,
@@ -441,7 +258,7 @@ def _payment_book(
     Inside the caller's transaction, which holds the shift's lock.
     """
     booked = order_mark_paid(
-        merchant_id=order.merchant_id,
+        merchant=merchant,
         order_id=order.pk,
         payment_intent=payment_intent,
         amount_received=amount,
@@ -462,20 +279,21 @@ def _payment_book(
 
 
 def _pay(*, order: Order, method: str, tendered: int | None, recorded_by: User) -> CounterPayment:
+    """Take a cash or external-card payment: shift lock, then order lock, then book once (a replay returns it)."""
     with merchant_context(order.merchant_id):
-        sale = CounterSale.objects.filter(merchant_id=order.merchant_id, order_id=order.pk).first()
+        sale = CounterSale.objects.of_order(order).first()
         if sale is None:
             raise CheckoutError("This is not a counter sale.", code="not_counter")
         # Shift first, then order: the lock order shift_close takes too.
         shift = Shift.objects.select_for_update().get(merchant_id=order.merchant_id, pk=sale.shift_id)
-        existing = CounterPayment.objects.filter(merchant_id=order.merchant_id, order_id=order.pk).first()
+        existing = CounterPayment.objects.of_order(order).first()
         if existing is not None:
             return existing  # a replayed payment (double click, retried request): paid once
         locked = _sale_lock(order)
         _payable_check(locked, shift)
         if method == CounterMethod.CASH:
             assert tendered is not None
-            _cash_validate(tendered, "The cash given")
+            cash_validate(tendered, "The cash given")
             if tendered < locked.total:
                 raise CheckoutError(
                     f"Not enough cash: {format_amount(tendered, locked.currency)} given, "
@@ -485,6 +303,7 @@ def _pay(*, order: Order, method: str, tendered: int | None, recorded_by: User) 
         else:
             tendered = locked.total
         payment = _payment_book(
+            merchant=locked.store.merchant,
             order=locked,
             shift=shift,
             method=method,
@@ -521,16 +340,14 @@ def counter_pay_external_card(*, order: Order, recorded_by: User) -> CounterPaym
 # amount on the reader is always the sale's total.
 
 
-def counter_card_start(*, order: Order, clerk: User) -> Order:
+def counter_card_start(*, order: Order) -> Order:
     """Send the sale's total to the store's Stripe reader; atomic, scoped, once per sale and total.
 
     Refuses (CheckoutError, nothing sent) a store without a reader, an empty or unchecked sale, a
     closed shift, and a card payment already waiting. Stripe errors come back as CheckoutError.
     """
-    from checkout import gateway
-
     with merchant_context(order.merchant_id):
-        sale = CounterSale.objects.filter(merchant_id=order.merchant_id, order_id=order.pk).first()
+        sale = CounterSale.objects.of_order(order).first()
         if sale is None:
             raise CheckoutError("This is not a counter sale.", code="not_counter")
         shift = Shift.objects.select_for_update().get(merchant_id=order.merchant_id, pk=sale.shift_id)
@@ -577,8 +394,6 @@ def counter_card_cancel(*, order: Order) -> bool:
 
     Cancels at Stripe first: only a PaymentIntent Stripe confirms as cancelled is let go.
     """
-    from checkout import gateway
-
     with merchant_context(order.merchant_id):
         locked = _sale_lock(order, allow_card_in_progress=True)
         if not locked.payment_intent:
@@ -602,25 +417,26 @@ def counter_card_cancel(*, order: Order) -> bool:
 
 
 def counter_card_paid(
-    *, merchant_id: int, order_id: int, payment_intent: str, amount_received: int, currency: str
+    *, merchant: Merchant, order_id: int, payment_intent: str, amount_received: int, currency: str
 ) -> bool:
     """Book a counter sale that Stripe says the reader took; idempotent (one CounterPayment per order).
 
     The sale is booked even if its shift closed meanwhile: the card was charged, so the sale happened.
     """
-    with merchant_context(merchant_id):
-        sale = CounterSale.objects.filter(merchant_id=merchant_id, order_id=order_id).first()
+    with merchant_context(merchant.pk):
+        sale = CounterSale.objects.for_merchant(merchant).filter(order_id=order_id).first()
         if sale is None:
             return False
-        shift = Shift.objects.select_for_update().get(merchant_id=merchant_id, pk=sale.shift_id)
-        paid = CounterPayment.objects.filter(merchant_id=merchant_id, order_id=order_id).first()
+        shift = Shift.objects.select_for_update().for_merchant(merchant).get(pk=sale.shift_id)
+        paid = CounterPayment.objects.for_merchant(merchant).filter(order_id=order_id).first()
         if paid is not None:
             if paid.method != CounterMethod.STRIPE_CARD:
                 # The card was charged for a sale already paid another way: the owner must refund it.
                 logger.error("counter_card_paid_twice", extra={"order_id": order_id, "payment_intent": payment_intent})
             return False
-        order = Order.objects.get(merchant_id=merchant_id, pk=order_id)
+        order = Order.objects.for_merchant(merchant).get(pk=order_id)
         payment = _payment_book(
+            merchant=merchant,
             order=order,
             shift=shift,
             method=CounterMethod.STRIPE_CARD,

@@ -1,4 +1,4 @@
-"""Shopper pages (scan, cart, pay, receipt and exit pass), the Stripe webhook, and the clerk's exit check."""
+"""Shopper pages: the store's welcome, scan, cart, pay, and the receipt with its exit pass."""
 
 from __future__ import annotations
 
@@ -7,20 +7,25 @@ from uuid import UUID
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from catalog import presentation
 from catalog.models import StoreProduct
-from checkout import gateway, services, shoppers
+from checkout import gateway
+from checkout.errors import CheckoutError
 from checkout.models import CartLine, Order, OrderStatus, Visit
 from checkout.receipts import qr_svg, tax_summary
+from checkout.services import shoppers
+from checkout.services.carts import cart_add as cart_add_service
+from checkout.services.carts import cart_set, visit_start
+from checkout.services.exit_passes import exit_pass_token
+from checkout.services.orders import available, order_cancel, order_place
+from checkout.services.payments import payment_start
 from core.csp import payment_element_allow, scanner_csp
-from core.http import MerchantRequest
-from merchants.access import merchant_view
+from core.http import is_partial, render_page
 from merchants.models import Device, DeviceKind, Store
 from merchants.selectors import store_get_by_code
 from merchants.tenancy import lookup_context, merchant_context
@@ -78,7 +83,7 @@ def _visit(request: HttpRequest, store: Store, *, create: bool) -> Visit | None:
             return visit
     if not create:
         return None
-    visit = services.visit_start(store=store)
+    visit = visit_start(store=store)
     request.session[key] = str(visit.token)
     return visit
 
@@ -88,9 +93,7 @@ def _cart_count(request: HttpRequest, store: Store) -> int:
     if visit is None:
         return 0
     with merchant_context(store.merchant_id):
-        return sum(
-            CartLine.objects.filter(merchant_id=store.merchant_id, visit=visit).values_list("quantity", flat=True)
-        )
+        return sum(CartLine.objects.of_visit(visit).values_list("quantity", flat=True))
 
 
 def _cart_context(store: Store, visit: Visit | None) -> dict[str, object]:
@@ -98,11 +101,7 @@ def _cart_context(store: Store, visit: Visit | None) -> dict[str, object]:
     total = 0
     if visit is not None:
         with merchant_context(store.merchant_id):
-            for line in (
-                CartLine.objects.filter(merchant_id=store.merchant_id, visit=visit)
-                .select_related("store_product__product")
-                .order_by("added_at")
-            ):
+            for line in CartLine.objects.of_visit(visit).select_related("store_product__product").order_by("added_at"):
                 item: StoreProduct = line.store_product
                 item.store = store
                 line_total = item.price * line.quantity
@@ -112,7 +111,7 @@ def _cart_context(store: Store, visit: Visit | None) -> dict[str, object]:
                         "line": line,
                         "item": item,
                         "price": presentation.price_text(item),
-                        "available": services.available(item=item),
+                        "available": available(item=item),
                         "line_total": line_total,
                     }
                 )
@@ -127,17 +126,16 @@ def cart(request: HttpRequest, code: str) -> HttpResponse:
     if request.method == "POST" and visit is not None:
         try:
             quantity = int(request.POST.get("quantity", ""))
-            services.cart_set(visit=visit, store_product_id=int(request.POST.get("item", "0")), quantity=quantity)
+            cart_set(visit=visit, store_product_id=int(request.POST.get("item", "0")), quantity=quantity)
         except ValueError:
             messages.error(request, "Choose a quantity as a whole number.")
             status = 400
         except ValidationError as error:
             messages.error(request, error.messages[0])
             status = 400
-        if status == 200 and not request.htmx:  # type: ignore[attr-defined]
+        if status == 200 and not is_partial(request):
             return redirect("cart", code=store.code)
-    template = "shopper/cart.html#lines" if request.htmx else "shopper/cart.html"  # type: ignore[attr-defined]
-    return render(request, template, _cart_context(store, visit), status=status)
+    return render_page(request, "shopper/cart.html", _cart_context(store, visit), partial="lines", status=status)
 
 
 @require_POST
@@ -147,7 +145,7 @@ def cart_add(request: HttpRequest, code: str) -> HttpResponse:
     visit = _visit(request, store, create=True)
     assert visit is not None
     try:
-        services.cart_add(
+        cart_add_service(
             visit=visit,
             store_product_id=int(request.POST.get("item", "0")),
             quantity=max(1, int(request.POST.get("quantity", "1"))),
@@ -169,13 +167,13 @@ def checkout(request: HttpRequest, code: str) -> HttpResponse:
         messages.error(request, "Your cart is empty.")
         return redirect("cart", code=store.code)
     try:
-        order = services.order_place(
+        order = order_place(
             visit=visit,
             email=request.POST.get("email", "").strip()[:254],
             shopper=shoppers.shopper_from_request(request),
         )
-        order = services.payment_start(order=order)
-    except services.CheckoutError as error:
+        order = payment_start(order=order)
+    except CheckoutError as error:
         for message in error.messages:
             messages.error(request, message)
         return render(request, "shopper/cart.html", _cart_context(store, visit), status=409)
@@ -194,8 +192,7 @@ def _order(store: Store, token: UUID) -> Order:
     if found is None:
         raise Http404("No such order.")
     with merchant_context(store.merchant_id):
-        order = Order.objects.select_related("store", "store__merchant").get(pk=found)
-    return order
+        return Order.objects.select_related("store", "store__merchant").get(pk=found)
 
 
 def _pay_result(request: HttpRequest, store: Store, order: Order, intent: gateway.Intent) -> HttpResponse:
@@ -209,7 +206,7 @@ def _pay_result(request: HttpRequest, store: Store, order: Order, intent: gatewa
     # Declined: the order lets go of its units and the cart stays as it was; paying again places a
     # new order (a late success of this one would still be booked, never lost).
     reason = intent.last_error or "The payment did not go through."
-    services.order_cancel(order=order, reason=reason)
+    order_cancel(order=order, reason=reason)
     messages.error(request, f"{reason} Try again or use another card.")
     return redirect("cart", code=store.code)
 
@@ -304,7 +301,7 @@ def order_status(request: HttpRequest, code: str, token: UUID) -> HttpResponse:
     order = _order(store, token)
     with merchant_context(order.merchant_id):
         lines = list(order.lines.all())
-    pass_token = services.exit_pass_token(order=order) if order.status == OrderStatus.PAID else None
+    pass_token = exit_pass_token(order=order) if order.status == OrderStatus.PAID else None
     context = {
         "store": store,
         "order": order,
@@ -312,39 +309,4 @@ def order_status(request: HttpRequest, code: str, token: UUID) -> HttpResponse:
         "exit_qr": qr_svg(pass_token) if pass_token else None,
         "tax_lines": tax_summary(lines),
     }
-    template = "shopper/order.html#status" if request.htmx else "shopper/order.html"  # type: ignore[attr-defined]
-    return render(request, template, context)
-
-
-@csrf_exempt
-@require_POST
-def stripe_webhook(request: HttpRequest) -> HttpResponse:
-    """Stripe's events: verified, applied once each, in any order; 400 for a bad signature."""
-    try:
-        event = gateway.webhook_event_parse(
-            payload=request.body, signature_header=request.headers.get("Stripe-Signature")
-        )
-    except gateway.WebhookSignatureError as error:
-        return JsonResponse({"error": {"code": "bad_signature", "message": str(error)}}, status=400)
-    applied = services.webhook_event_process(event=event)
-    return JsonResponse({"received": True, "applied": applied})
-
-
-@merchant_view("sell")
-def exit_check(request: MerchantRequest) -> HttpResponse:
-    """The clerk scans a shopper's exit pass: paid / not paid / already used / age check needed."""
-    result = None
-    status = 200
-    if request.method == "POST":
-        if request.POST.get("action") == "age_ok":
-            order = Order.objects.filter(merchant=request.merchant, pk=request.POST.get("order") or 0).first()
-            if order is None:
-                raise Http404("No such order.")
-            services.age_check_confirm(order=order, clerk=request.user)
-            messages.success(request, f"Age checked for order {order.number}. Scan the pass again.")
-            return redirect("exit_check", slug=request.merchant.slug)
-        result = services.exit_pass_use(
-            merchant_id=request.merchant.pk, token=request.POST.get("token", "").strip(), used_by=request.user
-        )
-        status = 200 if result.status == "ok" else 409
-    return render(request, "dashboard/exit_check.html", {"result": result}, status=status)
+    return render_page(request, "shopper/order.html", context, partial="status")

@@ -16,7 +16,7 @@ import hashlib
 import logging
 import secrets
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
@@ -25,12 +25,10 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 
+from checkout import gateway
 from checkout.models import Order, Shopper, ShopperCustomer, ShopperSignIn
 from merchants.models import Store
 from merchants.tenancy import merchant_context, shopper_context
-
-if TYPE_CHECKING:
-    from checkout import gateway
 
 logger = logging.getLogger("lingshou.checkout")
 
@@ -118,6 +116,7 @@ def shopper_sign_in(request: HttpRequest, shopper: Shopper) -> None:
 
 
 def shopper_sign_out(request: HttpRequest) -> None:
+    """Unbind the session from the shopper, under a new session key; receipts and cards stay in the account."""
     request.session.pop(SESSION_KEY, None)
     request.session.cycle_key()
 
@@ -131,6 +130,7 @@ def shopper_from_request(request: HttpRequest) -> Shopper | None:
 
 
 def shopper_preferences_set(*, shopper: Shopper, saves_cards: bool) -> None:
+    """Switch keeping cards on or off for the shopper's next payments; one statement, the shopper's own row."""
     Shopper.objects.filter(pk=shopper.pk).update(saves_cards=saves_cards)
 
 
@@ -138,7 +138,8 @@ def shopper_receipts(*, shopper: Shopper, limit: int = 100) -> list[dict[str, An
     """The shopper's paid (and refunded) orders in every shop, newest first; scoped to the shopper's own rows."""
     with shopper_context(shopper.pk):
         orders = list(
-            Order.objects.filter(shopper=shopper, paid_at__isnull=False)
+            Order.objects.sold()
+            .filter(shopper=shopper)
             .order_by("-paid_at")
             .values("pk", "token", "merchant_id", "store_id", "total", "currency", "status", "paid_at")[:limit]
         )
@@ -152,8 +153,6 @@ def shopper_receipts(*, shopper: Shopper, limit: int = 100) -> list[dict[str, An
 
 def shopper_customer_get(*, shopper: Shopper, merchant_id: int, stripe_account: str, create: bool) -> str | None:
     """The Stripe customer holding the shopper's cards at this merchant; created once (idempotency key) when asked."""
-    from checkout import gateway
-
     with merchant_context(merchant_id):
         found = (
             ShopperCustomer.objects.filter(merchant_id=merchant_id, shopper=shopper, stripe_account=stripe_account)
@@ -179,8 +178,6 @@ def shopper_customer_get(*, shopper: Shopper, merchant_id: int, stripe_account: 
 
 def shopper_cards(*, shopper: Shopper, merchant_id: int, stripe_account: str) -> list[gateway.SavedCard]:
     """The cards Stripe keeps for the shopper at this merchant; empty when none or when Stripe does not answer."""
-    from checkout import gateway
-
     customer = shopper_customer_get(
         shopper=shopper, merchant_id=merchant_id, stripe_account=stripe_account, create=False
     )
@@ -195,8 +192,6 @@ def shopper_cards(*, shopper: Shopper, merchant_id: int, stripe_account: str) ->
 
 def shopper_card_forget(*, shopper: Shopper, merchant_id: int, stripe_account: str, payment_method: str) -> bool:
     """Detach one of the shopper's own saved cards at this merchant; False when it is not theirs."""
-    from checkout import gateway
-
     cards = shopper_cards(shopper=shopper, merchant_id=merchant_id, stripe_account=stripe_account)
     if payment_method not in {card.id for card in cards}:
         return False

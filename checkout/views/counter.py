@@ -17,10 +17,13 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from checkout import counter, services
 from checkout.models import CounterPayment, Order, OrderStatus, Shift
 from checkout.receipts import qr_svg, tax_summary
-from core.http import MerchantRequest, error_message
+from checkout.selectors import counter as counter_selectors
+from checkout.services import counter, shifts
+from checkout.services.exit_passes import exit_pass_token
+from checkout.services.orders import age_check_confirm
+from core.http import MerchantRequest, error_message, is_partial, render_page
 from core.money import AmountError, parse_amount
 from merchants.access import merchant_view
 from merchants.models import Store
@@ -36,14 +39,14 @@ def _store(request: MerchantRequest) -> Store:
 
 
 def _shift(request: MerchantRequest, shift_id: int) -> Shift:
-    shift = counter.shift_get(merchant=request.merchant, shift_id=shift_id)
+    shift = counter_selectors.shift_get(merchant=request.merchant, shift_id=shift_id)
     if shift is None:
         raise Http404("No such shift.")
     return shift
 
 
 def _sale(request: MerchantRequest, order_id: int) -> Order:
-    order = counter.counter_sale_get(merchant=request.merchant, order_id=order_id)
+    order = counter_selectors.counter_sale_get(merchant=request.merchant, order_id=order_id)
     if order is None:
         raise Http404("No such sale.")
     return order
@@ -62,8 +65,8 @@ def _sale_context(
     error: str = "",
     tendered: str = "",
 ) -> dict[str, Any]:
-    order = counter.counter_sale_current(shift=shift, clerk=request.user)
-    lines = counter.counter_sale_lines(order=order) if order else []
+    order = counter_selectors.counter_sale_current(shift=shift, clerk=request.user)
+    lines = counter_selectors.counter_sale_lines(order=order) if order else []
     scanned = [outcome for outcome in outcomes or [] if not outcome.problem]
     return {
         "shift": shift,
@@ -86,9 +89,9 @@ def _sale_answer(
     request: MerchantRequest, shift: Shift, *, status: int = 200, paid: CounterPayment | None = None, **kwargs: Any
 ) -> HttpResponse:
     """The sale partial for htmx; otherwise back to the counter page, the error as a message."""
-    if request.htmx:
+    if is_partial(request):
         context = _sale_context(request, shift, paid=paid, **kwargs)
-        return render(request, "dashboard/counter.html#sale", context, status=status)
+        return render_page(request, "dashboard/counter.html", context, partial="sale", status=status)
     if kwargs.get("error"):
         messages.error(request, kwargs["error"])
     for outcome in kwargs.get("outcomes") or []:
@@ -102,18 +105,19 @@ def _sale_answer(
 def counter_page(request: MerchantRequest) -> HttpResponse:
     """The till: open a shift, or scan, change and pay the current sale."""
     store = _store(request)
-    shift = counter.shift_open_get(merchant=request.merchant, store=store)
+    shift = counter_selectors.shift_open_get(merchant=request.merchant, store=store)
     context: dict[str, Any] = {"store": store, "stores": list(store_list(merchant=request.merchant))}
     if shift is None:
-        context["last_shift"] = counter.shift_last_closed_get(merchant=request.merchant, store=store)
+        context["last_shift"] = counter_selectors.shift_last_closed_get(merchant=request.merchant, store=store)
         return render(request, "dashboard/counter.html", context)
     shift.store = store
     paid = None
     if (request.GET.get("paid") or "").isdigit():
-        paid = counter.counter_payment_get(merchant=request.merchant, order_id=int(request.GET["paid"]), shift=shift)
+        paid = counter_selectors.counter_payment_get(
+            merchant=request.merchant, order_id=int(request.GET["paid"]), shift=shift
+        )
     context.update(_sale_context(request, shift, paid=paid))
-    template = "dashboard/counter.html#sale" if request.htmx else "dashboard/counter.html"
-    return render(request, template, context)
+    return render_page(request, "dashboard/counter.html", context, partial="sale")
 
 
 @require_POST
@@ -122,7 +126,7 @@ def shift_open(request: MerchantRequest) -> HttpResponse:
     store = _store(request)
     try:
         opening = parse_amount(request.POST.get("opening_cash", ""), store.currency)
-        counter.shift_open(store=store, opened_by=request.user, opening_cash=opening)
+        shifts.shift_open(store=store, opened_by=request.user, opening_cash=opening)
     except AmountError as error:
         messages.error(request, f"Opening cash: {error}")
     except ValidationError as error:
@@ -141,7 +145,7 @@ def shift_detail(request: MerchantRequest, shift_id: int) -> HttpResponse:
     if request.method == "POST":
         try:
             counted = parse_amount(request.POST.get("counted_cash", ""), shift.store.currency)
-            shift = counter.shift_close(
+            shift = shifts.shift_close(
                 shift=shift, closed_by=request.user, counted_cash=counted, note=request.POST.get("note", "")
             )
         except AmountError as error:
@@ -154,14 +158,14 @@ def shift_detail(request: MerchantRequest, shift_id: int) -> HttpResponse:
             messages.success(request, "Shift closed.")
             return redirect("counter_shift", slug=request.merchant.slug, shift_id=shift.pk)
         shift = _shift(request, shift_id)
-    unpaid = counter.shift_unpaid_count(shift=shift) if shift.is_open else 0
+    unpaid = counter_selectors.shift_unpaid_count(shift=shift) if shift.is_open else 0
     return render(
         request,
         "dashboard/counter_shift.html",
         {
             "shift": shift,
             "store": shift.store,
-            "totals": counter.shift_totals(shift=shift),
+            "totals": counter_selectors.shift_totals(shift=shift),
             "unpaid": unpaid,
             # Shown with its own sign (+ over, − short) next to the amount.
             "difference_amount": abs(shift.difference or 0),
@@ -192,7 +196,7 @@ def scan(request: MerchantRequest, shift_id: int) -> HttpResponse:
 
 
 def _line(order: Order, line_id: int) -> None:
-    if counter.counter_line_get(order=order, line_id=line_id) is None:
+    if counter_selectors.counter_line_get(order=order, line_id=line_id) is None:
         raise Http404("No such line.")
 
 
@@ -243,7 +247,7 @@ def sale_cancel(request: MerchantRequest, order_id: int) -> HttpResponse:
 def sale_age_checked(request: MerchantRequest, order_id: int) -> HttpResponse:
     """The clerk has seen the shopper's ID: the sale may be paid and its exit pass is valid."""
     order = _sale(request, order_id)
-    services.age_check_confirm(order=order, clerk=request.user)
+    age_check_confirm(order=order, clerk=request.user)
     return _sale_answer(request, order.counter_sale.shift)
 
 
@@ -290,7 +294,7 @@ def pay_stripe_card(request: MerchantRequest, order_id: int) -> HttpResponse:
     order = _sale(request, order_id)
     shift = order.counter_sale.shift
     try:
-        counter.counter_card_start(order=order, clerk=request.user)
+        counter.counter_card_start(order=order)
     except ValidationError as error:
         return _sale_answer(request, shift, status=400, error=error_message(error))
     return _sale_answer(request, shift)
@@ -315,11 +319,11 @@ def receipt(request: MerchantRequest, order_id: int) -> HttpResponse:
     """A paid counter sale's printable receipt, with its exit pass as a QR code."""
     request.dashboard_section = "counter"
     order = _sale(request, order_id)
-    payment = counter.counter_payment_get(merchant=request.merchant, order_id=order.pk)
+    payment = counter_selectors.counter_payment_get(merchant=request.merchant, order_id=order.pk)
     if payment is None:
         raise Http404("This sale is not paid.")
-    lines = counter.counter_sale_lines(order=order)
-    token = services.exit_pass_token(order=order) if order.status == OrderStatus.PAID else None
+    lines = counter_selectors.counter_sale_lines(order=order)
+    token = exit_pass_token(order=order) if order.status == OrderStatus.PAID else None
     return render(
         request,
         "dashboard/counter_receipt.html",

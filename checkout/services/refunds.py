@@ -21,7 +21,7 @@ from django.core.exceptions import ValidationError
 
 from checkout import gateway
 from checkout.models import Order, OrderStatus
-from checkout.services import order_refunded
+from checkout.services.orders import order_refunded
 from core.money import format_amount
 from merchants.tenancy import merchant_context
 
@@ -106,7 +106,7 @@ def order_refund(*, merchant: Merchant, order_id: int, amount: int, refunded_by:
         except gateway.GatewayError as error:
             raise RefundError(f"Stripe refused the refund: {error.message}", code="refused") from error
         recorded = order_refunded(
-            merchant_id=merchant.pk,
+            merchant=merchant,
             payment_intent=order.payment_intent,
             amount_refunded=running_total,
             refund_reference=refund_id,

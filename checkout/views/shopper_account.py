@@ -7,8 +7,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from checkout import shoppers
 from checkout.models import ShopperCustomer
+from checkout.services import shoppers
 from merchants.tenancy import shopper_context
 
 

@@ -1,0 +1,236 @@
+"""Orders placed from a cart: the stock reservation, marking paid once, cancelling, refunds recorded, expiry.
+
+The rules that keep order, ledger and money in agreement:
+- prices come from the store at placement, never from the browser;
+- placing an order locks its products' rows (in id order) and refuses units other pending
+  orders hold, so two shoppers racing for the last unit get a clear answer before paying;
+- an order is marked paid exactly once (compare-and-swap on its status), and its sale movements
+  are written in that same transaction; a replayed or late webhook finds nothing left to do.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from django.db import transaction
+from django.db.models import Sum
+from django.utils import timezone
+
+from catalog.models import MovementKind, StoreProduct
+from catalog.services import Move, stock_moves
+from checkout.choices import Channel, OrderStatus
+from checkout.errors import CheckoutError
+from checkout.models import CartLine, Order, OrderLine, Refund, Shopper, Visit
+from checkout.services import pricing
+from checkout.services.carts import cart_take_out
+from checkout.services.exit_passes import exit_pass_issue
+from merchants.models import Merchant, Store
+from merchants.tenancy import merchant_context, platform_access
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
+logger = logging.getLogger("lingshou.checkout")
+
+RESERVATION = timedelta(minutes=10)
+
+
+def _reserved(*, merchant_id: int, product_ids: list[int]) -> dict[int, int]:
+    """Units held by orders still waiting for payment within their reservation."""
+    held = (
+        OrderLine.objects.filter(merchant_id=merchant_id, store_product_id__in=product_ids)
+        .held(timezone.now())
+        .values("store_product_id")
+        .annotate(units=Sum("quantity"))
+    )
+    return {row["store_product_id"]: row["units"] for row in held}
+
+
+def available(*, item: StoreProduct) -> int:
+    """Units a shopper can still buy: on hand minus what pending orders hold."""
+    return item.on_hand - _reserved(merchant_id=item.merchant_id, product_ids=[item.pk]).get(item.pk, 0)
+
+
+def order_place(*, visit: Visit, email: str = "", shopper: Shopper | None = None) -> Order:
+    """Turn the cart into an order at today's store prices, holding its units for RESERVATION.
+
+    Atomic. Refuses (CheckoutError, nothing written) an empty cart, an inactive product, or more
+    units than are available once other shoppers' reservations are counted.
+    """
+    with merchant_context(visit.merchant_id):
+        store = Store.objects.select_related("merchant").get(pk=visit.store_id)
+        lines = list(CartLine.objects.of_visit(visit).order_by("store_product_id"))
+        if not lines:
+            raise CheckoutError("Your cart is empty.", code="empty_cart")
+        # Lock the products in id order: concurrent placements queue here and never deadlock.
+        items = {
+            item.pk: item
+            for item in StoreProduct.objects.select_for_update(of=("self",))
+            .filter(merchant_id=visit.merchant_id, store_id=store.pk, pk__in=[line.store_product_id for line in lines])
+            .select_related("product")
+            .order_by("pk")
+        }
+        held = _reserved(merchant_id=visit.merchant_id, product_ids=list(items))
+        problems = []
+        for line in lines:
+            item = items.get(line.store_product_id)
+            if item is None or not item.is_active:
+                problems.append("A product in your cart is no longer sold here; remove it.")
+                continue
+            free = item.on_hand - held.get(item.pk, 0)
+            if line.quantity > free:
+                problems.append(
+                    f"{item.name}: only {max(free, 0)} left."
+                    if free > 0
+                    else f"{item.name} is sold out; remove it from your cart."
+                )
+        if problems:
+            raise CheckoutError(problems, code="unavailable")
+        order = Order.objects.create(
+            merchant_id=visit.merchant_id,
+            store=store,
+            visit=visit,
+            channel=Channel.SHOPPER,
+            currency=store.currency,
+            prices_include_tax=store.prices_include_tax,
+            subtotal=0,
+            tax_total=0,
+            total=0,
+            reserved_until=timezone.now() + RESERVATION,
+            email=email or (shopper.email if shopper else ""),
+            shopper=shopper,
+        )
+        order_lines = pricing.order_lines_add(
+            order=order, store=store, quantities=[(items[line.store_product_id], line.quantity) for line in lines]
+        )
+        pricing.order_totals_write(order=order, lines=order_lines)
+    return order
+
+
+def order_mark_paid(
+    *, merchant: Merchant, order_id: int, payment_intent: str, amount_received: int, currency: str
+) -> bool:
+    """Mark the order paid exactly once, write its sale movements and issue its exit pass.
+
+    Atomic and idempotent (compare-and-swap on the status): returns False when there was nothing
+    to do (already paid, or the payment does not match the order, which is logged and left).
+    A payment that arrives after the reservation ran out still books the sale; if stock went
+    below zero meanwhile, the order is flagged as oversold for the owner (never silent).
+    """
+    with merchant_context(merchant.pk):
+        order = Order.objects.select_for_update().for_merchant(merchant).filter(pk=order_id).first()
+        if order is None or order.status == OrderStatus.PAID:
+            return False
+        if order.payment_intent and order.payment_intent != payment_intent:
+            logger.error("payment_mismatch", extra={"order_id": order_id, "payment_intent": payment_intent})
+            return False
+        if amount_received != order.total or currency.upper() != order.currency:
+            logger.error(
+                "payment_amount_mismatch", extra={"order_id": order_id, "amount": amount_received, "currency": currency}
+            )
+            return False
+        if order.status not in (OrderStatus.PENDING, OrderStatus.EXPIRED, OrderStatus.CANCELLED):
+            return False
+        order.status = OrderStatus.PAID
+        order.paid_at = timezone.now()
+        order.payment_intent = payment_intent
+        order.payment_error = ""
+        lines = list(order.lines.all())
+        units: dict[int, int] = defaultdict(int)
+        for line in lines:
+            units[line.store_product_id] += line.quantity
+        movements = stock_moves(
+            merchant=merchant,
+            kind=MovementKind.SALE,
+            moves=[Move(product_id, -quantity) for product_id, quantity in units.items()],
+            reference=f"checkout.order:{order.pk}",
+        )
+        order.is_oversold = any(m.is_flagged_negative for m in movements)
+        order.save(update_fields=["status", "paid_at", "payment_intent", "payment_error", "is_oversold"])
+        exit_pass_issue(order=order)
+        if order.visit_id:
+            cart_take_out(order=order, units=units)
+    if order.email:
+        from checkout.tasks import receipt_send
+
+        transaction.on_commit(lambda: receipt_send.delay(merchant.pk, order_id))
+    return True
+
+
+def order_payment_failed(*, merchant: Merchant, order_id: int, message: str) -> None:
+    """Record why a payment failed; the order (and the cart) stay as they were so the shopper can retry."""
+    with merchant_context(merchant.pk):
+        Order.objects.pending().for_merchant(merchant).filter(pk=order_id).update(payment_error=message[:300])
+
+
+def order_cancel(*, order: Order, reason: str) -> bool:
+    """Give up an unpaid order: its reservation ends, the cart is untouched. Idempotent (status CAS)."""
+    with merchant_context(order.merchant_id):
+        return bool(
+            Order.objects.filter(pk=order.pk).pending().update(status=OrderStatus.CANCELLED, payment_error=reason[:300])
+        )
+
+
+def order_refunded(
+    *,
+    merchant: Merchant,
+    payment_intent: str,
+    amount_refunded: int,
+    refund_reference: str,
+    refunded_by: User | None = None,
+) -> bool:
+    """Bring an order's refunds up to ``amount_refunded`` (Stripe's running total); idempotent.
+
+    The difference is kept as one Refund row (by whom; nobody for a refund made in Stripe).
+
+    A full refund returns every unit to stock with refund movements; a partial one only
+    records the amount (which units come back is the clerk's call, through an adjustment).
+    """
+    with merchant_context(merchant.pk):
+        order = Order.objects.select_for_update().for_merchant(merchant).filter(payment_intent=payment_intent).first()
+        if order is None or order.status not in (OrderStatus.PAID, OrderStatus.PARTIALLY_REFUNDED):
+            return False
+        if amount_refunded <= order.amount_refunded:
+            return False
+        Refund.objects.create(
+            merchant=merchant,
+            order=order,
+            amount=min(amount_refunded, order.total) - order.amount_refunded,
+            stripe_reference=refund_reference[:100],
+            refunded_by=refunded_by,
+        )
+        order.amount_refunded = min(amount_refunded, order.total)
+        order.status = OrderStatus.REFUNDED if order.amount_refunded >= order.total else OrderStatus.PARTIALLY_REFUNDED
+        order.save(update_fields=["amount_refunded", "status"])
+        if order.status == OrderStatus.REFUNDED:
+            units: dict[int, int] = defaultdict(int)
+            for line in order.lines.all():
+                units[line.store_product_id] += line.quantity
+            stock_moves(
+                merchant=merchant,
+                kind=MovementKind.REFUND,
+                moves=[Move(product_id, quantity) for product_id, quantity in units.items()],
+                reference=f"checkout.order:{order.pk}:{refund_reference}"[:100],
+            )
+    return True
+
+
+def orders_expire(*, now: datetime | None = None) -> int:
+    """Release the reservations of orders left unpaid past their time; idempotent. Returns how many."""
+    now = now or timezone.now()
+    with platform_access(reason="beat: expire unpaid orders", actor="task:orders_expire"):
+        # Orders that reached Stripe stay pending: reconciliation decides them.
+        return Order.objects.reservation_over(now).update(status=OrderStatus.EXPIRED)
+
+
+def age_check_confirm(*, order: Order, clerk: User) -> Order:
+    """A clerk saw the shopper's ID: the exit pass becomes valid. Kept: who and when. Idempotent."""
+    with merchant_context(order.merchant_id):
+        Order.objects.filter(pk=order.pk, requires_age_check=True, age_checked_at__isnull=True).update(
+            age_checked_by=clerk, age_checked_at=timezone.now()
+        )
+        order.refresh_from_db()
+    return order

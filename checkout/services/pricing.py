@@ -1,0 +1,54 @@
+"""The one order arithmetic: a line's price and tax, and an order's totals, for phone orders and counter sales alike.
+
+A line's total is its unit price times its quantity; its tax is in that total (prices with tax)
+or on top of it (prices without), per line, rounded half up (``checkout.taxes``). An order's
+subtotal and tax are the sums of its lines'; what the shopper pays is the subtotal, plus the tax
+when prices do not include it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from catalog.models import StoreProduct
+from checkout import taxes
+from checkout.models import Order, OrderLine
+from merchants.models import Store
+
+
+def order_line_price(line: OrderLine, *, quantity: int, prices_include_tax: bool) -> None:
+    """Set the line's quantity and price it again at its own unit price and tax rate (not saved)."""
+    line.quantity = quantity
+    line.line_total = line.unit_price * quantity
+    line.tax_amount = taxes.line_tax(
+        line_total=line.line_total, rate_bp=line.tax_rate, prices_include_tax=prices_include_tax
+    )
+
+
+def order_lines_add(*, order: Order, store: Store, quantities: list[tuple[StoreProduct, int]]) -> list[OrderLine]:
+    """Write new lines on the order at the store's prices and tax rates of today; one statement, scoped."""
+    order_lines = []
+    for item, quantity in quantities:
+        line = OrderLine(
+            merchant_id=order.merchant_id,
+            order=order,
+            store_product=item,
+            name=item.name[:200],
+            unit_price=item.price,
+            tax_class=item.tax_class,
+            tax_rate=taxes.rate(country=store.country, tax_class=item.tax_class),
+            is_age_restricted=item.is_age_restricted,
+        )
+        order_line_price(line, quantity=quantity, prices_include_tax=store.prices_include_tax)
+        order_lines.append(line)
+    return OrderLine.objects.bulk_create(order_lines)
+
+
+def order_totals_write(*, order: Order, lines: Iterable[OrderLine]) -> None:
+    """Set and save the order's subtotal, tax, total and age check from all of its lines."""
+    lines = list(lines)
+    order.subtotal = sum(line.line_total for line in lines)
+    order.tax_total = sum(line.tax_amount for line in lines)
+    order.total = order.subtotal if order.prices_include_tax else order.subtotal + order.tax_total
+    order.requires_age_check = any(line.is_age_restricted for line in lines)
+    order.save(update_fields=["subtotal", "tax_total", "total", "requires_age_check"])
