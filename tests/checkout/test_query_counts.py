@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from checkout.models import Order, OrderLine, OrderStatus, Shopper
-from checkout.shoppers import SESSION_KEY
+from checkout.services.shoppers import SESSION_KEY
 from merchants.models import Merchant, Store
 from merchants.tenancy import merchant_context
 from tests.catalog.factories import StoreProductFactory
