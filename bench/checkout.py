@@ -100,9 +100,9 @@ def _data() -> Shop:
     from django.contrib.sessions.models import Session
     from django.db import connection
 
-    from catalog.demo_catalog import product_specs_bulk
     from catalog.models import Product, ProductLookup, StoreProduct
     from checkout.models import Order, Visit, WebhookEvent
+    from demo.products import product_specs_bulk
     from merchants.models import Merchant, Store, Wholesaler
     from merchants.tenancy import merchant_context, platform_access
 

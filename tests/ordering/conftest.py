@@ -13,9 +13,9 @@ from django.utils import timezone
 
 from catalog.models import MovementKind, Product, StockMovement, StoreProduct
 from catalog.services import Move, stock_moves
+from demo.seed.restock import STAFF_GROUP, wholesaler_permissions_grant
 from merchants.models import Merchant, Store, Wholesaler, WholesalerStaff
 from merchants.tenancy import merchant_context
-from ordering.demo import STAFF_GROUP, wholesaler_permissions_grant
 from ordering.models import Depot, DepotStock, StoreSupply
 from tests.catalog.factories import ProductFactory, StoreProductFactory
 from tests.factories import UserFactory, WholesalerFactory

@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from catalog.models import MovementKind, Product, StockMovement, StoreProduct
 from catalog.services import Move, stock_moves
-from merchants.demo import WHOLESALER_SLUG
+from demo.seed.accounts import WHOLESALER_SLUG
 from merchants.models import Store, Wholesaler
 from merchants.tenancy import merchant_context, platform_access
 from ordering.models import Depot, DepotStock, Promotion, StoreSupply

@@ -17,7 +17,7 @@ from pathlib import Path
 from django.conf import settings
 
 from catalog.models import StoreProduct
-from merchants.demo import MERCHANTS
+from demo.seed.accounts import MERCHANTS
 from merchants.models import Merchant, Store
 from merchants.tenancy import merchant_context, platform_access
 from sensing import services
