@@ -13,8 +13,11 @@ from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from catalog import gtin, selectors, services
+from catalog import gtin, selectors
 from catalog.models import AdjustmentReason, CountSession, Product, StockMovement, StoreProduct
+from catalog.services.counts import count_line_set, count_session_close, count_session_start
+from catalog.services.prices import price_set
+from catalog.services.stock import stock_adjust
 from core.api import paginated
 from core.money import AmountError, parse_amount, to_decimal
 from merchants.access import MerchantApi
@@ -154,7 +157,7 @@ class PriceSetApi(StoreScopedApi):
             price = parse_amount(data.validated_data["price"], self.store.currency)
         except AmountError as error:
             raise serializers.ValidationError({"price": [str(error)]}) from error
-        services.price_set(merchant=self.merchant, store_product_id=item.pk, price=price, changed_by=request.user)  # type: ignore[arg-type]
+        price_set(merchant=self.merchant, store_product_id=item.pk, price=price, changed_by=request.user)  # type: ignore[arg-type]
         return Response(AssortmentOutput(self.item(item_id)).data)
 
 
@@ -197,7 +200,7 @@ class AdjustmentCreateApi(StoreScopedApi):
         data = self.AdjustmentInput(data=request.data)
         data.is_valid(raise_exception=True)
         item = self.item(data.validated_data["item_id"])
-        movement = services.stock_adjust(
+        movement = stock_adjust(
             merchant=self.merchant,
             store_product_id=item.pk,
             quantity=data.validated_data["quantity"],
@@ -224,7 +227,7 @@ class CountCreateApi(StoreScopedApi):
     def post(self, request: Request, merchant_id: int, store_id: int) -> Response:
         data = self.CountInput(data=request.data)
         data.is_valid(raise_exception=True)
-        session = services.count_session_start(
+        session = count_session_start(
             merchant=self.merchant,
             store=self.store,
             started_by=cast(User, request.user),
@@ -262,7 +265,7 @@ class CountLineSetApi(StoreScopedApi):
             raise serializers.ValidationError({"code": ["Give a code or an item_id."]})
         if not CountSession.objects.filter(merchant=self.merchant, store=self.store, pk=count_id).exists():
             raise NotFound("No such count in this store.")
-        line = services.count_line_set(
+        line = count_line_set(
             merchant=self.merchant,
             session_id=count_id,
             store_product_id=item.pk,
@@ -279,5 +282,5 @@ class CountCloseApi(StoreScopedApi):
         if not CountSession.objects.filter(merchant=self.merchant, store=self.store, pk=count_id).exists():
             raise NotFound("No such count in this store.")
         user: User = request.user  # type: ignore[assignment]
-        movements = services.count_session_close(merchant=self.merchant, session_id=count_id, closed_by=user)
+        movements = count_session_close(merchant=self.merchant, session_id=count_id, closed_by=user)
         return Response(MovementOutput(movements, many=True).data)

@@ -142,7 +142,7 @@ class StoreProduct(TenantModel):
     # Units the shelf holds, set from a camera's slot calibration (sensing); restocking caps its
     # order-up-to level at it. Null where no camera watches the product.
     shelf_capacity = models.PositiveIntegerField(null=True, blank=True)
-    # Equals the sum of this row's movements: only catalog.services.stock_move changes it.
+    # Equals the sum of this row's movements: only catalog.services.stock.stock_move changes it.
     on_hand = models.IntegerField(default=0)
     created_at = models.DateTimeField(default=timezone.now)
 

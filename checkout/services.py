@@ -22,7 +22,7 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from catalog.models import MovementKind, StoreProduct
-from catalog.services import Move, stock_moves
+from catalog.services.stock import Move, stock_moves
 from checkout import taxes
 from checkout.models import (
     CartLine,
@@ -321,7 +321,7 @@ def order_mark_paid(
         for line in lines:
             units[line.store_product_id] += line.quantity
         movements = stock_moves(
-            merchant=merchant_id,
+            merchant=order.merchant,
             kind=MovementKind.SALE,
             moves=[Move(product_id, -quantity) for product_id, quantity in units.items()],
             reference=f"checkout.order:{order.pk}",
@@ -419,7 +419,7 @@ def order_refunded(
             for line in order.lines.all():
                 units[line.store_product_id] += line.quantity
             stock_moves(
-                merchant=merchant_id,
+                merchant=order.merchant,
                 kind=MovementKind.REFUND,
                 moves=[Move(product_id, quantity) for product_id, quantity in units.items()],
                 reference=f"checkout.order:{order.pk}:{refund_reference}"[:100],

@@ -23,8 +23,9 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.formats import date_format
 
-from catalog import services as catalog_services
 from catalog.models import Category, MovementKind, Product, StoreProduct
+from catalog.services.assortment import assortment_add
+from catalog.services.stock import Move, stock_moves
 from core.money import format_amount
 from merchants.models import Merchant, Store
 from merchants.tenancy import merchant_context
@@ -794,7 +795,7 @@ def _store_product_for(order: PurchaseOrder, line: PurchaseOrderLine) -> StorePr
     if item is not None:
         return item
     merchant = Merchant.objects.get(pk=order.merchant_id)
-    return catalog_services.assortment_add(merchant=merchant, store=order.store, product=line.substitute)  # type: ignore[arg-type]
+    return assortment_add(merchant=merchant, store=order.store, product=line.substitute)  # type: ignore[arg-type]
 
 
 def purchase_order_receive(
@@ -817,7 +818,7 @@ def purchase_order_receive(
         unknown = set(counts) - {line.pk for line in lines}
         if unknown:
             raise OrderError("A counted line is not on this order.", code="not_found")
-        moves: list[catalog_services.Move] = []
+        moves: list[Move] = []
         differences: list[ClaimLine] = []
         for line in lines:
             count = counts.get(line.pk, Count(received=line.shipped_quantity or 0))
@@ -835,7 +836,7 @@ def purchase_order_receive(
             line.save(update_fields=["received_quantity", "damaged_quantity", "is_over_received"])
             good = count.received - count.damaged
             if good:
-                moves.append(catalog_services.Move(_store_product_for(order, line).pk, good))
+                moves.append(Move(_store_product_for(order, line).pk, good))
             if count.received != shipped or count.damaged:
                 differences.append(
                     ClaimLine(
@@ -847,8 +848,8 @@ def purchase_order_receive(
                     )
                 )
         if moves:
-            catalog_services.stock_moves(
-                merchant=merchant_id,
+            stock_moves(
+                merchant=order.merchant,
                 kind=MovementKind.RECEIPT,
                 moves=moves,
                 note=f"Delivery {order.number}",

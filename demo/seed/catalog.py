@@ -10,7 +10,8 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 
 from catalog.models import Barcode, BarcodeKind, Category, MovementKind, PriceChange, Product, StoreProduct
-from catalog.services import Move, local_product_create, stock_moves
+from catalog.services.assortment import local_product_create
+from catalog.services.stock import Move, stock_moves
 from demo.data.catalog import ProductSpec
 from demo.images import product_image
 from demo.products import product_specs

@@ -17,7 +17,7 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from catalog.models import MovementKind, Product, StockMovement, StoreProduct
-from catalog.services import Move, stock_moves
+from catalog.services.stock import Move, stock_moves
 from demo.seed.accounts import WHOLESALER_SLUG
 from merchants.models import Store, Wholesaler
 from merchants.tenancy import merchant_context, platform_access
@@ -68,7 +68,7 @@ def _history(store: Store, rng: random.Random, today: dt.date) -> None:
                 if on_hand[item.pk] < rates[item.pk] * 7
             ]
             if receipts:
-                _dated(stock_moves(merchant=store.merchant_id, kind=MovementKind.RECEIPT, moves=receipts,
+                _dated(stock_moves(merchant=store.merchant, kind=MovementKind.RECEIPT, moves=receipts,
                                    reference="demo:history"), day, zone, hour=7)  # fmt: skip
         sales = []
         for item in items:
@@ -78,7 +78,7 @@ def _history(store: Store, rng: random.Random, today: dt.date) -> None:
                 sales.append(Move(item.pk, -sold))
         if sales:
             _dated(
-                stock_moves(merchant=store.merchant_id, kind=MovementKind.SALE, moves=sales, reference="demo:history"),
+                stock_moves(merchant=store.merchant, kind=MovementKind.SALE, moves=sales, reference="demo:history"),
                 day,
                 zone,
                 hour=rng.randint(9, 20),
@@ -178,11 +178,11 @@ def _shipped_short(store: Store) -> None:
         short = next((line for line in order.lines.order_by("pk") if line.quantity >= 2 * line.case_pack), None)
     if short is None:
         return
-    purchase_order_submit(merchant=store.merchant_id, order_id=order.pk, by=None)
+    purchase_order_submit(merchant=store.merchant, order_id=order.pk, by=None)
     purchase_order_confirm(
-        merchant=store.merchant_id,
+        merchant=store.merchant,
         order_id=order.pk,
         by=None,
         allocations={short.pk: short.quantity - short.case_pack},
     )
-    purchase_order_ship(merchant=store.merchant_id, order_id=order.pk, by=None)
+    purchase_order_ship(merchant=store.merchant, order_id=order.pk, by=None)

@@ -9,7 +9,7 @@ from django.test import Client
 from rest_framework.test import APIClient
 
 from catalog.models import CountSession, MovementKind, PriceChange, ProductLookup, StockMovement, StoreProduct
-from catalog.services import stock_move
+from catalog.services.stock import stock_move
 from merchants.models import Merchant, Store
 from merchants.services import api_token_create
 from merchants.tenancy import merchant_context, platform_access

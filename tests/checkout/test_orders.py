@@ -13,7 +13,7 @@ from django.db import connection
 from django.utils import timezone
 
 from catalog.models import MovementKind, StockMovement, StoreProduct
-from catalog.services import stock_move
+from catalog.services.stock import stock_move
 from checkout import services
 from checkout.models import CartLine, ExitPass, Order, OrderLine, OrderStatus, WebhookEvent
 from checkout.services import CheckoutError, cart_add, cart_set, order_place, visit_start, webhook_event_process

@@ -9,7 +9,7 @@ import pytest
 from django.utils import timezone
 
 from catalog.models import MovementKind, StoreProduct
-from catalog.services import stock_move
+from catalog.services.stock import stock_move
 from checkout import gateway
 from checkout.models import Order, OrderStatus
 from checkout.services import cart_add, order_place, orders_expire, payment_start, payments_reconcile, visit_start

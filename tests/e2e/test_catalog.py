@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from catalog.services import stock_move
+from catalog.services.stock import stock_move
 from merchants.models import Store
 from merchants.tenancy import merchant_context
 from tests.catalog.factories import StoreProductFactory

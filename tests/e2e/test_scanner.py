@@ -23,7 +23,7 @@ from django.test import Client
 from PIL import Image, ImageFilter
 from playwright.sync_api import expect
 
-from catalog.services import stock_move
+from catalog.services.stock import stock_move
 from merchants.models import Store
 from tests.catalog.factories import StoreProductFactory
 from tests.catalog.test_scanning import _background, _ean13
