@@ -105,11 +105,7 @@ class ProductListApi(MerchantApi):
         if query:
             products: Any = selectors.product_search(merchant=self.merchant, query=query, limit=100)
         else:
-            products = (
-                Product.objects.filter(wholesaler_id=self.merchant.wholesaler_id, is_active=True)
-                .select_related("category")
-                .order_by("name")
-            )
+            products = Product.objects.for_merchant(self.merchant).active().select_related("category").order_by("name")
         return paginated(self, request, products, ProductOutput)
 
 
@@ -124,11 +120,7 @@ class AssortmentListApi(StoreScopedApi):
         if query:
             items: Any = selectors.assortment_search(store=self.store, query=query, limit=100, include_inactive=True)
         else:
-            items = (
-                StoreProduct.objects.filter(merchant=self.merchant, store=self.store)
-                .select_related("product", "store")
-                .order_by("pk")
-            )
+            items = StoreProduct.objects.for_store(self.store).select_related("product", "store").order_by("pk")
         for item in items if isinstance(items, list) else []:
             item.store = self.store
         return paginated(self, request, items, AssortmentOutput)
@@ -263,7 +255,7 @@ class CountLineSetApi(StoreScopedApi):
                 raise serializers.ValidationError({"code": [str(error)]}) from error
         else:
             raise serializers.ValidationError({"code": ["Give a code or an item_id."]})
-        if not CountSession.objects.filter(merchant=self.merchant, store=self.store, pk=count_id).exists():
+        if not CountSession.objects.for_store(self.store).filter(pk=count_id).exists():
             raise NotFound("No such count in this store.")
         line = count_line_set(
             merchant=self.merchant,
@@ -279,7 +271,7 @@ class CountCloseApi(StoreScopedApi):
 
     @extend_schema(request=None, responses=MovementOutput(many=True), summary="Close a count and book its differences")
     def post(self, request: Request, merchant_id: int, store_id: int, count_id: int) -> Response:
-        if not CountSession.objects.filter(merchant=self.merchant, store=self.store, pk=count_id).exists():
+        if not CountSession.objects.for_store(self.store).filter(pk=count_id).exists():
             raise NotFound("No such count in this store.")
         user: User = request.user  # type: ignore[assignment]
         movements = count_session_close(merchant=self.merchant, session_id=count_id, closed_by=user)

@@ -86,9 +86,7 @@ def catalog(request: MerchantRequest) -> HttpResponse:
 @merchant_view("manage_catalog")
 def assortment_add(request: MerchantRequest) -> HttpResponse:
     store = _store(request)
-    product = Product.objects.filter(
-        pk=request.POST.get("product") or 0, wholesaler_id=request.merchant.wholesaler_id
-    ).first()
+    product = Product.objects.for_merchant(request.merchant).filter(pk=request.POST.get("product") or 0).first()
     if product is None:
         raise Http404("No such product in your wholesaler's catalog.")
     try:
@@ -366,14 +364,14 @@ def counts(request: MerchantRequest) -> HttpResponse:
             merchant=request.merchant, store=store, started_by=request.user, note=request.POST.get("note", "")
         )
         return redirect("count_detail", slug=request.merchant.slug, session_id=session.pk)
-    sessions = CountSession.objects.filter(merchant=request.merchant, store=store).order_by("-started_at")[:50]
+    sessions = CountSession.objects.for_store(store).order_by("-started_at")[:50]
     return render(request, "dashboard/counts.html", {**_store_context(request, store), "sessions": sessions})
 
 
 @merchant_view()
 def count_detail(request: MerchantRequest, session_id: int) -> HttpResponse:
     """Scan a product, type what is on the shelf; close the count to book the differences."""
-    session = CountSession.objects.filter(merchant=request.merchant, pk=session_id).select_related("store").first()
+    session = CountSession.objects.for_merchant(request.merchant).filter(pk=session_id).select_related("store").first()
     if session is None:
         raise Http404("No such count.")
     form = CountLineForm(request.POST or None)

@@ -92,7 +92,7 @@ def membership_list(*, merchant: Merchant) -> QuerySet[Membership]:
 
 
 def invitation_list_pending(*, merchant: Merchant) -> list[Invitation]:
-    invitations = Invitation.objects.for_merchant(merchant).filter(accepted_at__isnull=True, revoked_at__isnull=True)
+    invitations = Invitation.objects.for_merchant(merchant).pending()
     return [i for i in invitations.order_by("-created_at") if i.status == "pending"]
 
 

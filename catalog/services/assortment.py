@@ -136,7 +136,7 @@ def assortment_update(
     with merchant_context(merchant.pk):
         if price is not None:
             price_set(merchant=merchant, store_product_id=store_product_id, price=price, changed_by=changed_by)
-        item = StoreProduct.objects.select_for_update().filter(merchant=merchant, pk=store_product_id).first()
+        item = StoreProduct.objects.for_merchant(merchant).select_for_update().filter(pk=store_product_id).first()
         if item is None:
             raise ValidationError({"store_product": "No such product in this shop."})
         fields = []

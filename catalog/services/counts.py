@@ -38,12 +38,16 @@ def count_line_set(*, merchant: Merchant, session_id: int, store_product_id: int
     if counted < 0:
         raise ValidationError({"counted": "A count cannot be negative."})
     with merchant_context(merchant.pk):
-        session = CountSession.objects.filter(merchant=merchant, pk=session_id).first()
+        session = CountSession.objects.for_merchant(merchant).filter(pk=session_id).first()
         if session is None:
             raise ValidationError({"session": "No such count."})
         if session.status != CountSession.Status.OPEN:
             raise ValidationError({"session": "This count is closed."})
-        if not StoreProduct.objects.filter(merchant=merchant, store_id=session.store_id, pk=store_product_id).exists():
+        if (
+            not StoreProduct.objects.for_merchant(merchant)
+            .filter(store_id=session.store_id, pk=store_product_id)
+            .exists()
+        ):
             raise ValidationError({"store_product": "This product is not sold in the counted store."})
         line, _ = CountLine.objects.update_or_create(
             merchant=merchant,
@@ -60,15 +64,16 @@ def count_session_close(*, merchant: Merchant, session_id: int, closed_by: User 
     Atomic and idempotent: the session is locked and closed once; a second call changes nothing.
     """
     with merchant_context(merchant.pk):
-        session = CountSession.objects.select_for_update().filter(merchant=merchant, pk=session_id).first()
+        session = CountSession.objects.for_merchant(merchant).select_for_update().filter(pk=session_id).first()
         if session is None:
             raise ValidationError({"session": "No such count."})
         if session.status != CountSession.Status.OPEN:
             return []
         lines = list(session.lines.order_by("store_product_id"))
         on_hand = dict(
-            StoreProduct.objects.select_for_update()
-            .filter(merchant=merchant, pk__in=[line.store_product_id for line in lines])
+            StoreProduct.objects.for_merchant(merchant)
+            .select_for_update()
+            .filter(pk__in=[line.store_product_id for line in lines])
             .order_by("pk")
             .values_list("pk", "on_hand")
         )

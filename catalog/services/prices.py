@@ -29,7 +29,7 @@ def price_set(*, merchant: Merchant, store_product_id: int, price: int, changed_
     """Change a store price and keep the change (who, when, old, new); atomic, row-locked."""
     price_validate(price)
     with merchant_context(merchant.pk):
-        item = StoreProduct.objects.select_for_update().filter(merchant=merchant, pk=store_product_id).first()
+        item = StoreProduct.objects.for_merchant(merchant).select_for_update().filter(pk=store_product_id).first()
         if item is None:
             raise ValidationError({"store_product": "No such product in this shop."})
         if item.price != price:
@@ -61,7 +61,7 @@ def prices_bulk_change(
     factor = 1 + percent / 100
     changed = 0
     with merchant_context(merchant.pk):
-        items = StoreProduct.objects.select_for_update().filter(merchant=merchant, store=store).order_by("pk")
+        items = StoreProduct.objects.for_store(store).select_for_update().order_by("pk")
         if category is not None:
             items = items.filter(product__category__path__startswith=category.path).filter(
                 product__category__wholesaler=merchant.wholesaler_id

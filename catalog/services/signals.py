@@ -26,15 +26,14 @@ def shelf_empty_record(*, merchant: Merchant, store_product_id: int, at: datetim
     """
     merchant_id = merchant.pk
     with merchant_context(merchant_id):
-        open_periods = ShelfEmptyPeriod.objects.filter(
-            merchant_id=merchant_id, store_product_id=store_product_id, ended_at__isnull=True
-        )
+        open_periods = ShelfEmptyPeriod.objects.for_merchant(merchant).open().filter(store_product_id=store_product_id)
         if not is_empty:
             return bool(open_periods.update(ended_at=at))
         if open_periods.exists():
             return False
         store_id = (
-            StoreProduct.objects.filter(merchant_id=merchant_id, pk=store_product_id)
+            StoreProduct.objects.for_merchant(merchant)
+            .filter(pk=store_product_id)
             .values_list("store_id", flat=True)
             .first()
         )
