@@ -145,7 +145,7 @@ def _lookups(merchant: object, store: object, repeat: int) -> list[dict[str, obj
     return rows
 
 
-def _labels(store: object) -> list[dict[str, object]]:
+def _labels() -> list[dict[str, object]]:
     from catalog.labels import LabelItem, labels_pdf
 
     items = [
@@ -228,7 +228,7 @@ def main() -> None:
     _setup()
     merchant, store = _data()
     rows = _lookups(merchant, store, args.repeat)
-    rows += _labels(store)
+    rows += _labels()
     if not args.skip_import:
         rows += _imports()
     if args.json:

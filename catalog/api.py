@@ -100,7 +100,7 @@ class ProductListApi(MerchantApi):
         responses=ProductOutput(many=True),
         summary="Your wholesaler's catalog",
     )
-    def get(self, request: Request, merchant_id: int) -> Response:
+    def get(self, request: Request, merchant_id: int) -> Response:  # noqa: ARG002 - DRF passes the URL kwargs by name
         query = request.query_params.get("q", "")
         if query:
             products: Any = selectors.product_search(merchant=self.merchant, query=query, limit=100)
@@ -115,7 +115,7 @@ class AssortmentListApi(StoreScopedApi):
         responses=AssortmentOutput(many=True),
         summary="What a store sells, with prices and stock",
     )
-    def get(self, request: Request, merchant_id: int, store_id: int) -> Response:
+    def get(self, request: Request, merchant_id: int, store_id: int) -> Response:  # noqa: ARG002 - DRF passes the URL kwargs by name
         query = request.query_params.get("q", "")
         if query:
             items: Any = selectors.assortment_search(store=self.store, query=query, limit=100, include_inactive=True)
@@ -128,7 +128,7 @@ class AssortmentListApi(StoreScopedApi):
 
 class AssortmentDetailApi(StoreScopedApi):
     @extend_schema(responses=AssortmentOutput, summary="One product of a store")
-    def get(self, request: Request, merchant_id: int, store_id: int, item_id: int) -> Response:
+    def get(self, request: Request, merchant_id: int, store_id: int, item_id: int) -> Response:  # noqa: ARG002 - DRF passes the URL kwargs by name
         return Response(AssortmentOutput(self.item(item_id)).data)
 
 
@@ -141,7 +141,7 @@ class PriceSetApi(StoreScopedApi):
     @extend_schema(
         request=PriceInput, responses=AssortmentOutput, summary="Change a store price (kept in the price history)"
     )
-    def post(self, request: Request, merchant_id: int, store_id: int, item_id: int) -> Response:
+    def post(self, request: Request, merchant_id: int, store_id: int, item_id: int) -> Response:  # noqa: ARG002 - DRF passes the URL kwargs by name
         data = self.PriceInput(data=request.data)
         data.is_valid(raise_exception=True)
         item = self.item(item_id)
@@ -161,7 +161,7 @@ class StockListApi(StoreScopedApi):
         responses=AssortmentOutput(many=True),
         summary="Stock levels of a store",
     )
-    def get(self, request: Request, merchant_id: int, store_id: int) -> Response:
+    def get(self, request: Request, merchant_id: int, store_id: int) -> Response:  # noqa: ARG002 - DRF passes the URL kwargs by name
         status_filter = request.query_params.get("status", "")
         if status_filter not in ("", "low", "negative"):
             raise serializers.ValidationError({"status": ["Use low or negative."]})
@@ -171,7 +171,7 @@ class StockListApi(StoreScopedApi):
 
 class MovementListApi(StoreScopedApi):
     @extend_schema(responses=MovementOutput(many=True), summary="A product's stock movements, newest first")
-    def get(self, request: Request, merchant_id: int, store_id: int, item_id: int) -> Response:
+    def get(self, request: Request, merchant_id: int, store_id: int, item_id: int) -> Response:  # noqa: ARG002 - DRF passes the URL kwargs by name
         item = self.item(item_id)
         return paginated(
             self, request, selectors.movement_list(merchant=self.merchant, store_product=item), MovementOutput
@@ -188,7 +188,7 @@ class AdjustmentCreateApi(StoreScopedApi):
         note = serializers.CharField(max_length=200, required=False, default="")
 
     @extend_schema(request=AdjustmentInput, responses={201: MovementOutput}, summary="Adjust stock with a reason")
-    def post(self, request: Request, merchant_id: int, store_id: int) -> Response:
+    def post(self, request: Request, merchant_id: int, store_id: int) -> Response:  # noqa: ARG002 - DRF passes the URL kwargs by name
         data = self.AdjustmentInput(data=request.data)
         data.is_valid(raise_exception=True)
         item = self.item(data.validated_data["item_id"])
@@ -216,7 +216,7 @@ class CountCreateApi(StoreScopedApi):
         note = serializers.CharField(max_length=200, required=False, default="")
 
     @extend_schema(request=CountInput, responses={201: CountOutput}, summary="Start a stock count")
-    def post(self, request: Request, merchant_id: int, store_id: int) -> Response:
+    def post(self, request: Request, merchant_id: int, store_id: int) -> Response:  # noqa: ARG002 - DRF passes the URL kwargs by name
         data = self.CountInput(data=request.data)
         data.is_valid(raise_exception=True)
         session = count_session_start(
@@ -243,7 +243,7 @@ class CountLineSetApi(StoreScopedApi):
     @extend_schema(
         request=CountLineInput, responses=CountLineOutput, summary="Record what is on the shelf of one product"
     )
-    def post(self, request: Request, merchant_id: int, store_id: int, count_id: int) -> Response:
+    def post(self, request: Request, merchant_id: int, store_id: int, count_id: int) -> Response:  # noqa: ARG002 - DRF passes the URL kwargs by name
         data = self.CountLineInput(data=request.data)
         data.is_valid(raise_exception=True)
         if "item_id" in data.validated_data:
@@ -270,7 +270,7 @@ class CountCloseApi(StoreScopedApi):
     permission = "manage_stock"
 
     @extend_schema(request=None, responses=MovementOutput(many=True), summary="Close a count and book its differences")
-    def post(self, request: Request, merchant_id: int, store_id: int, count_id: int) -> Response:
+    def post(self, request: Request, merchant_id: int, store_id: int, count_id: int) -> Response:  # noqa: ARG002 - DRF passes the URL kwargs by name
         if not CountSession.objects.for_store(self.store).filter(pk=count_id).exists():
             raise NotFound("No such count in this store.")
         user: User = request.user  # type: ignore[assignment]

@@ -26,7 +26,7 @@ from catalog.services import assortment
 from catalog.services.counts import count_line_set, count_session_close, count_session_start
 from catalog.services.prices import prices_bulk_change
 from catalog.services.stock import stock_adjust
-from core.http import MerchantRequest, error_message, render_page
+from core.http import MerchantRequest, error_message, is_partial, render_page
 from core.money import AmountError, format_amount, parse_amount, to_decimal
 from merchants.access import merchant_view
 from merchants.models import Store
@@ -168,17 +168,15 @@ def item_edit(request: MerchantRequest, item_id: int) -> HttpResponse:
         "can_edit": request.membership.has_permission("manage_catalog"),
         "row_error": error,
     }
+    if not is_partial(request):
+        # Without htmx the row cannot be swapped: back to the catalog, with the message if any.
+        if error:
+            messages.error(request, f"{item.name}: {error}")
+        return redirect(f"{reverse('section_catalog', kwargs={'slug': request.merchant.slug})}?store={item.store_id}")
     if error:
         # Show what was typed next to the message, not the saved value.
         context["price_input"] = request.POST.get("price", "")
-        if not request.htmx:
-            messages.error(request, f"{item.name}: {error}")
-            return redirect(
-                f"{reverse('section_catalog', kwargs={'slug': request.merchant.slug})}?store={item.store_id}"
-            )
-    if request.htmx:
-        return render(request, "dashboard/catalog.html#row", context, status=status)
-    return redirect(f"{reverse('section_catalog', kwargs={'slug': request.merchant.slug})}?store={item.store_id}")
+    return render_page(request, "dashboard/catalog.html", context, partial="row", status=status)
 
 
 @require_POST

@@ -186,7 +186,7 @@ def invitation_accept(*, raw: str, user: User) -> Membership:
             raise InvitationError("You are already on this shop's staff.", code="already_member")
         membership = Membership.objects.create(merchant_id=invitation.merchant_id, user=user, role=invitation.role)
         invitation.accepted_at = timezone.now()
-        invitation.accepted_by = user  # type: ignore[assignment]
+        invitation.accepted_by = user
         invitation.save(update_fields=["accepted_at", "accepted_by"])
     return membership
 

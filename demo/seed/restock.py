@@ -63,9 +63,7 @@ def _history(store: Store, rng: random.Random, today: dt.date) -> None:
         on_hand = dict(StoreProduct.objects.filter(pk__in=[item.pk for item in items]).values_list("pk", "on_hand"))
         if day.weekday() == 1:  # Tuesday delivery: top up what ran low
             receipts = [
-                Move(item.pk, item.product.case_pack * 2)  # type: ignore[union-attr]
-                for item in items
-                if on_hand[item.pk] < rates[item.pk] * 7
+                Move(item.pk, item.product.case_pack * 2) for item in items if on_hand[item.pk] < rates[item.pk] * 7
             ]
             if receipts:
                 _dated(stock_moves(merchant=store.merchant, kind=MovementKind.RECEIPT, moves=receipts,

@@ -18,7 +18,7 @@ SEEDERS: list[tuple[str, Callable[[], bool]]] = [
 class Command(BaseCommand):
     help = "Seed the demo once (people and shops, then each capability's data); later runs change nothing."
 
-    def handle(self, *args: Any, **options: Any) -> None:
+    def handle(self, *args: Any, **options: Any) -> None:  # noqa: ARG002 - BaseCommand.handle's signature
         # Each part skips what is already there, so what the owner changed since is never seeded over.
         with transaction.atomic():
             for label, seed in SEEDERS:
