@@ -19,6 +19,7 @@ class ProductQuerySet(models.QuerySet[Any]):
         return self.filter(wholesaler_id=merchant.wholesaler_id)
 
     def active(self) -> Self:
+        """Still listed by the wholesaler."""
         return self.filter(is_active=True)
 
 

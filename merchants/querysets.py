@@ -26,5 +26,5 @@ class StoreScopedQuerySet(TenantQuerySet):
 
 class InvitationQuerySet(TenantQuerySet):
     def pending(self) -> Self:
-        """Neither accepted nor revoked (an expired one is still pending: the page says it expired)."""
+        """Neither accepted nor revoked; whether it has expired is the row's ``status``."""
         return self.filter(accepted_at__isnull=True, revoked_at__isnull=True)

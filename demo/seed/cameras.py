@@ -28,6 +28,7 @@ DEMO_SEED = 20261122
 
 
 def demo_folder() -> Path:
+    """Where the demo camera's recording and token live (under DATA_DIR)."""
     return Path(settings.DATA_DIR) / "demo-camera"
 
 
