@@ -18,7 +18,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 demo: install
-	$(PY) -m config.demo
+	$(PY) -m demo
 
 test: install
 	$(PY) -m config.database run -- $(MAKE) --no-print-directory check

@@ -41,8 +41,8 @@ def _setup() -> None:
 
 def _data() -> tuple[object, object]:
     """The bench wholesaler's merchant and store, creating 50,000 products the first time."""
-    from catalog.demo_catalog import product_specs_bulk
     from catalog.models import Barcode, BarcodeKind, Product, StoreProduct
+    from demo.products import product_specs_bulk
     from merchants.models import Merchant, Store, Wholesaler
     from merchants.tenancy import merchant_context, platform_access
 
@@ -145,7 +145,7 @@ def _lookups(merchant: object, store: object, repeat: int) -> list[dict[str, obj
     return rows
 
 
-def _labels(store: object) -> list[dict[str, object]]:
+def _labels() -> list[dict[str, object]]:
     from catalog.labels import LabelItem, labels_pdf
 
     items = [
@@ -172,8 +172,8 @@ def _import_child(rows: int) -> None:
     """Run in a fresh process: write a CSV of ``rows`` products, import it, print time and peak memory."""
     _setup()
     from catalog.csv_io import CATALOG_COLUMNS, catalog_import
-    from catalog.demo_catalog import product_specs_bulk
     from catalog.models import Product
+    from demo.products import product_specs_bulk
     from merchants.models import Wholesaler
 
     wholesaler, _ = Wholesaler.objects.get_or_create(slug=f"bench-import-{rows}", defaults={"name": "Bench import"})
@@ -228,7 +228,7 @@ def main() -> None:
     _setup()
     merchant, store = _data()
     rows = _lookups(merchant, store, args.repeat)
-    rows += _labels(store)
+    rows += _labels()
     if not args.skip_import:
         rows += _imports()
     if args.json:

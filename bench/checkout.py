@@ -100,9 +100,9 @@ def _data() -> Shop:
     from django.contrib.sessions.models import Session
     from django.db import connection
 
-    from catalog.demo_catalog import product_specs_bulk
     from catalog.models import Product, ProductLookup, StoreProduct
     from checkout.models import Order, Visit, WebhookEvent
+    from demo.products import product_specs_bulk
     from merchants.models import Merchant, Store, Wholesaler
     from merchants.tenancy import merchant_context, platform_access
 
@@ -149,14 +149,16 @@ def _data() -> Shop:
 def _restock(shop: Shop) -> None:
     """Bring every product back to STOCK_LEVEL units with one delivery (receipt movements)."""
     from catalog.models import MovementKind, StoreProduct
-    from catalog.services import Move, stock_moves
+    from catalog.services.stock import Move, stock_moves
+    from merchants.models import Merchant
     from merchants.tenancy import merchant_context
 
     with merchant_context(shop.merchant_id):
+        merchant = Merchant.objects.get(pk=shop.merchant_id)
         levels = StoreProduct.objects.filter(store_id=shop.store_id).values_list("pk", "on_hand")
         moves = [Move(pk, STOCK_LEVEL - on_hand) for pk, on_hand in levels if on_hand < STOCK_LEVEL]
     if moves:
-        stock_moves(merchant=shop.merchant_id, kind=MovementKind.RECEIPT, moves=moves, reference="bench:restock")
+        stock_moves(merchant=merchant, kind=MovementKind.RECEIPT, moves=moves, reference="bench:restock")
 
 
 def _last_order_id() -> int:

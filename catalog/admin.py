@@ -19,7 +19,7 @@ from merchants.admin import WholesalerScopedAdmin, wholesaler_of
 from merchants.models import Wholesaler
 
 
-class BarcodeInline(admin.TabularInline):  # type: ignore[type-arg]
+class BarcodeInline(admin.TabularInline):
     model = Barcode
     extra = 1
     fields = ["code", "kind", "quantity"]
@@ -52,7 +52,7 @@ class ProductAdmin(WholesalerScopedAdmin):
     list_select_related = ["category"]
     change_list_template = "admin/catalog/product/change_list.html"
 
-    def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
+    def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:  # noqa: ARG002 - ModelAdmin's signature
         for inline in formset.save(commit=False):
             inline.wholesaler_id = form.instance.wholesaler_id
             inline.save()

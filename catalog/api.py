@@ -13,8 +13,11 @@ from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from catalog import gtin, selectors, services
+from catalog import gtin, selectors
 from catalog.models import AdjustmentReason, CountSession, Product, StockMovement, StoreProduct
+from catalog.services.counts import count_line_set, count_session_close, count_session_start
+from catalog.services.prices import price_set
+from catalog.services.stock import stock_adjust
 from core.api import paginated
 from core.money import AmountError, parse_amount, to_decimal
 from merchants.access import MerchantApi
@@ -97,16 +100,12 @@ class ProductListApi(MerchantApi):
         responses=ProductOutput(many=True),
         summary="Your wholesaler's catalog",
     )
-    def get(self, request: Request, merchant_id: int) -> Response:
+    def get(self, request: Request, merchant_id: int) -> Response:  # noqa: ARG002 - DRF passes the URL kwargs by name
         query = request.query_params.get("q", "")
         if query:
             products: Any = selectors.product_search(merchant=self.merchant, query=query, limit=100)
         else:
-            products = (
-                Product.objects.filter(wholesaler_id=self.merchant.wholesaler_id, is_active=True)
-                .select_related("category")
-                .order_by("name")
-            )
+            products = Product.objects.for_merchant(self.merchant).active().select_related("category").order_by("name")
         return paginated(self, request, products, ProductOutput)
 
 
@@ -116,16 +115,12 @@ class AssortmentListApi(StoreScopedApi):
         responses=AssortmentOutput(many=True),
         summary="What a store sells, with prices and stock",
     )
-    def get(self, request: Request, merchant_id: int, store_id: int) -> Response:
+    def get(self, request: Request, merchant_id: int, store_id: int) -> Response:  # noqa: ARG002 - DRF passes the URL kwargs by name
         query = request.query_params.get("q", "")
         if query:
             items: Any = selectors.assortment_search(store=self.store, query=query, limit=100, include_inactive=True)
         else:
-            items = (
-                StoreProduct.objects.filter(merchant=self.merchant, store=self.store)
-                .select_related("product", "store")
-                .order_by("pk")
-            )
+            items = StoreProduct.objects.for_store(self.store).select_related("product", "store").order_by("pk")
         for item in items if isinstance(items, list) else []:
             item.store = self.store
         return paginated(self, request, items, AssortmentOutput)
@@ -133,7 +128,7 @@ class AssortmentListApi(StoreScopedApi):
 
 class AssortmentDetailApi(StoreScopedApi):
     @extend_schema(responses=AssortmentOutput, summary="One product of a store")
-    def get(self, request: Request, merchant_id: int, store_id: int, item_id: int) -> Response:
+    def get(self, request: Request, merchant_id: int, store_id: int, item_id: int) -> Response:  # noqa: ARG002 - DRF passes the URL kwargs by name
         return Response(AssortmentOutput(self.item(item_id)).data)
 
 
@@ -146,7 +141,7 @@ class PriceSetApi(StoreScopedApi):
     @extend_schema(
         request=PriceInput, responses=AssortmentOutput, summary="Change a store price (kept in the price history)"
     )
-    def post(self, request: Request, merchant_id: int, store_id: int, item_id: int) -> Response:
+    def post(self, request: Request, merchant_id: int, store_id: int, item_id: int) -> Response:  # noqa: ARG002 - DRF passes the URL kwargs by name
         data = self.PriceInput(data=request.data)
         data.is_valid(raise_exception=True)
         item = self.item(item_id)
@@ -154,7 +149,7 @@ class PriceSetApi(StoreScopedApi):
             price = parse_amount(data.validated_data["price"], self.store.currency)
         except AmountError as error:
             raise serializers.ValidationError({"price": [str(error)]}) from error
-        services.price_set(merchant=self.merchant, store_product_id=item.pk, price=price, changed_by=request.user)  # type: ignore[arg-type]
+        price_set(merchant=self.merchant, store_product_id=item.pk, price=price, changed_by=request.user)  # type: ignore[arg-type]
         return Response(AssortmentOutput(self.item(item_id)).data)
 
 
@@ -166,7 +161,7 @@ class StockListApi(StoreScopedApi):
         responses=AssortmentOutput(many=True),
         summary="Stock levels of a store",
     )
-    def get(self, request: Request, merchant_id: int, store_id: int) -> Response:
+    def get(self, request: Request, merchant_id: int, store_id: int) -> Response:  # noqa: ARG002 - DRF passes the URL kwargs by name
         status_filter = request.query_params.get("status", "")
         if status_filter not in ("", "low", "negative"):
             raise serializers.ValidationError({"status": ["Use low or negative."]})
@@ -176,7 +171,7 @@ class StockListApi(StoreScopedApi):
 
 class MovementListApi(StoreScopedApi):
     @extend_schema(responses=MovementOutput(many=True), summary="A product's stock movements, newest first")
-    def get(self, request: Request, merchant_id: int, store_id: int, item_id: int) -> Response:
+    def get(self, request: Request, merchant_id: int, store_id: int, item_id: int) -> Response:  # noqa: ARG002 - DRF passes the URL kwargs by name
         item = self.item(item_id)
         return paginated(
             self, request, selectors.movement_list(merchant=self.merchant, store_product=item), MovementOutput
@@ -193,11 +188,11 @@ class AdjustmentCreateApi(StoreScopedApi):
         note = serializers.CharField(max_length=200, required=False, default="")
 
     @extend_schema(request=AdjustmentInput, responses={201: MovementOutput}, summary="Adjust stock with a reason")
-    def post(self, request: Request, merchant_id: int, store_id: int) -> Response:
+    def post(self, request: Request, merchant_id: int, store_id: int) -> Response:  # noqa: ARG002 - DRF passes the URL kwargs by name
         data = self.AdjustmentInput(data=request.data)
         data.is_valid(raise_exception=True)
         item = self.item(data.validated_data["item_id"])
-        movement = services.stock_adjust(
+        movement = stock_adjust(
             merchant=self.merchant,
             store_product_id=item.pk,
             quantity=data.validated_data["quantity"],
@@ -221,10 +216,10 @@ class CountCreateApi(StoreScopedApi):
         note = serializers.CharField(max_length=200, required=False, default="")
 
     @extend_schema(request=CountInput, responses={201: CountOutput}, summary="Start a stock count")
-    def post(self, request: Request, merchant_id: int, store_id: int) -> Response:
+    def post(self, request: Request, merchant_id: int, store_id: int) -> Response:  # noqa: ARG002 - DRF passes the URL kwargs by name
         data = self.CountInput(data=request.data)
         data.is_valid(raise_exception=True)
-        session = services.count_session_start(
+        session = count_session_start(
             merchant=self.merchant,
             store=self.store,
             started_by=cast(User, request.user),
@@ -248,7 +243,7 @@ class CountLineSetApi(StoreScopedApi):
     @extend_schema(
         request=CountLineInput, responses=CountLineOutput, summary="Record what is on the shelf of one product"
     )
-    def post(self, request: Request, merchant_id: int, store_id: int, count_id: int) -> Response:
+    def post(self, request: Request, merchant_id: int, store_id: int, count_id: int) -> Response:  # noqa: ARG002 - DRF passes the URL kwargs by name
         data = self.CountLineInput(data=request.data)
         data.is_valid(raise_exception=True)
         if "item_id" in data.validated_data:
@@ -260,9 +255,9 @@ class CountLineSetApi(StoreScopedApi):
                 raise serializers.ValidationError({"code": [str(error)]}) from error
         else:
             raise serializers.ValidationError({"code": ["Give a code or an item_id."]})
-        if not CountSession.objects.filter(merchant=self.merchant, store=self.store, pk=count_id).exists():
+        if not CountSession.objects.for_store(self.store).filter(pk=count_id).exists():
             raise NotFound("No such count in this store.")
-        line = services.count_line_set(
+        line = count_line_set(
             merchant=self.merchant,
             session_id=count_id,
             store_product_id=item.pk,
@@ -275,9 +270,9 @@ class CountCloseApi(StoreScopedApi):
     permission = "manage_stock"
 
     @extend_schema(request=None, responses=MovementOutput(many=True), summary="Close a count and book its differences")
-    def post(self, request: Request, merchant_id: int, store_id: int, count_id: int) -> Response:
-        if not CountSession.objects.filter(merchant=self.merchant, store=self.store, pk=count_id).exists():
+    def post(self, request: Request, merchant_id: int, store_id: int, count_id: int) -> Response:  # noqa: ARG002 - DRF passes the URL kwargs by name
+        if not CountSession.objects.for_store(self.store).filter(pk=count_id).exists():
             raise NotFound("No such count in this store.")
         user: User = request.user  # type: ignore[assignment]
-        movements = services.count_session_close(merchant=self.merchant, session_id=count_id, closed_by=user)
+        movements = count_session_close(merchant=self.merchant, session_id=count_id, closed_by=user)
         return Response(MovementOutput(movements, many=True).data)

@@ -274,12 +274,7 @@ def assortment_rows(*, store: Store) -> Iterator[str]:
     writer = csv.writer(_Line())
     yield writer.writerow(ASSORTMENT_COLUMNS)
     with merchant_context(store.merchant_id):
-        items = (
-            StoreProduct.objects.filter(merchant_id=store.merchant_id, store=store)
-            .select_related("product")
-            .order_by("pk")
-            .iterator(chunk_size=2000)
-        )
+        items = StoreProduct.objects.for_store(store).select_related("product").order_by("pk").iterator(chunk_size=2000)
         for item in items:
             price = to_decimal(item.price, store.currency)
             yield writer.writerow(
@@ -308,7 +303,7 @@ def assortment_import(
     with merchant_context(merchant.pk):
         current = {
             (item.product.gtin if item.product else item.lookup_code): item
-            for item in StoreProduct.objects.filter(merchant=merchant, store=store).select_related("product")
+            for item in StoreProduct.objects.for_merchant(merchant).filter(store=store).select_related("product")
         }
         catalog_products: dict[str, Product] = {}
         planned: list[tuple[str, dict[str, Any]]] = []
@@ -328,7 +323,7 @@ def assortment_import(
                 continue
             seen.add(key)
             if key not in current:
-                product = Product.objects.filter(wholesaler_id=merchant.wholesaler_id, gtin=key, is_active=True).first()
+                product = Product.objects.for_merchant(merchant).active().filter(gtin=key).first()
                 if product is None:
                     report.add(number, "code", f"{code} is neither in this store nor in your wholesaler's catalog.")
                     continue

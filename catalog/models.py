@@ -17,7 +17,9 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from catalog.querysets import ProductQuerySet, ShelfEmptyPeriodQuerySet, StoreProductQuerySet
 from merchants.models import Store, TenantModel, Wholesaler
+from merchants.querysets import StoreScopedQuerySet
 
 
 class TaxClass(models.TextChoices):
@@ -75,6 +77,8 @@ class Product(models.Model):
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ProductQuerySet.as_manager()
 
     class Meta:
         constraints = [
@@ -142,9 +146,11 @@ class StoreProduct(TenantModel):
     # Units the shelf holds, set from a camera's slot calibration (sensing); restocking caps its
     # order-up-to level at it. Null where no camera watches the product.
     shelf_capacity = models.PositiveIntegerField(null=True, blank=True)
-    # Equals the sum of this row's movements: only catalog.services.stock_move changes it.
+    # Equals the sum of this row's movements: only catalog.services.stock.stock_move changes it.
     on_hand = models.IntegerField(default=0)
     created_at = models.DateTimeField(default=timezone.now)
+
+    objects = StoreProductQuerySet.as_manager()  # type: ignore[misc]  # a subclass of TenantModel's queryset; mypy reads it as an override
 
     class Meta:
         constraints = [
@@ -200,6 +206,8 @@ class LocalBarcode(TenantModel):
     store_product = models.ForeignKey(StoreProduct, on_delete=models.CASCADE, related_name="local_barcodes")
     code = models.CharField(max_length=14)
     quantity = models.PositiveIntegerField(default=1, validators=[MinValueValidator(1)])
+
+    objects = StoreScopedQuerySet.as_manager()  # type: ignore[misc]  # a subclass of TenantModel's queryset; mypy reads it as an override
 
     class Meta:
         constraints = [
@@ -265,6 +273,8 @@ class StockMovement(TenantModel):
     )
     created_at = models.DateTimeField(default=timezone.now)
 
+    objects = StoreScopedQuerySet.as_manager()  # type: ignore[misc]  # a subclass of TenantModel's queryset; mypy reads it as an override
+
     class Meta:
         constraints = [
             models.CheckConstraint(condition=~Q(quantity=0), name="movement_quantity_nonzero"),
@@ -290,6 +300,8 @@ class ShelfEmptyPeriod(TenantModel):
     store_product = models.ForeignKey(StoreProduct, on_delete=models.CASCADE, related_name="+")
     started_at = models.DateTimeField()
     ended_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ShelfEmptyPeriodQuerySet.as_manager()  # type: ignore[misc]  # a subclass of TenantModel's queryset; mypy reads it as an override
 
     class Meta:
         indexes = [models.Index(fields=["merchant", "store", "started_at"], name="shelfempty_store_time")]
@@ -319,6 +331,8 @@ class CountSession(TenantModel):
     started_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     started_at = models.DateTimeField(default=timezone.now)
     closed_at = models.DateTimeField(null=True, blank=True)
+
+    objects = StoreScopedQuerySet.as_manager()  # type: ignore[misc]  # a subclass of TenantModel's queryset; mypy reads it as an override
 
     class Meta:
         indexes = [models.Index(fields=["merchant", "store", "status"], name="countsession_store_status")]

@@ -11,6 +11,7 @@ from django.db.models.functions import Greatest
 
 from catalog import gtin
 from catalog.models import Barcode, LocalBarcode, Product, StockMovement, StoreProduct
+from catalog.querysets import StoreProductQuerySet
 from merchants.models import Merchant, Store
 
 # Below this word similarity a product does not match a search (0..1; pg_trgm's default is 0.6).
@@ -30,8 +31,8 @@ class LookupError_(LookupError):
     """A code that names no product of this store; the message says why."""
 
 
-def _assortment(store: Store) -> QuerySet[StoreProduct]:
-    return StoreProduct.objects.filter(merchant_id=store.merchant_id, store=store).select_related("product")
+def _assortment(store: Store) -> StoreProductQuerySet:
+    return StoreProduct.objects.for_store(store).select_related("product")
 
 
 def store_product_by_code(*, store: Store, code: str) -> ScanResult:
@@ -88,7 +89,7 @@ def store_product_by_code(*, store: Store, code: str) -> ScanResult:
     variable = gtin.parse_variable(code)
     if variable is not None:
         barcode = Barcode.objects.filter(wholesaler_id=store.merchant.wholesaler_id, code=variable.key).first()
-        local = LocalBarcode.objects.filter(merchant_id=store.merchant_id, store=store, code=variable.key).first()
+        local = LocalBarcode.objects.for_store(store).filter(code=variable.key).first()
         item = (
             local.store_product
             if local
@@ -112,7 +113,7 @@ def assortment_search(
     query = query.strip()
     items = _assortment(store)
     if not include_inactive:
-        items = items.filter(is_active=True)
+        items = items.active()
     if not query:
         return list(items.order_by("product__name", "local_name")[:limit])
     if query.isdigit() and len(query) >= 8:
@@ -122,7 +123,7 @@ def assortment_search(
             return []
     # Candidates come from the trigram indexes (master names and brands, local names); only
     # those are scored, so a store of thousands of products is not scored row by row.
-    master = Product.objects.filter(wholesaler_id=store.merchant.wholesaler_id).filter(
+    master = Product.objects.for_merchant(store.merchant).filter(
         Q(name__trigram_word_similar=query) | Q(brand__trigram_word_similar=query)
     )
     found: list[StoreProduct] = list(
@@ -144,7 +145,7 @@ def assortment_search(
 
 def product_search(*, merchant: Merchant, query: str, limit: int = 20) -> list[Product]:
     """Master products of the merchant's wholesaler matching ``query``, best first; typo tolerant."""
-    products = Product.objects.filter(wholesaler_id=merchant.wholesaler_id, is_active=True).select_related("category")
+    products = Product.objects.for_merchant(merchant).active().select_related("category")
     query = query.strip()
     if query.isdigit() and len(query) >= 8:
         try:
@@ -161,11 +162,11 @@ def product_search(*, merchant: Merchant, query: str, limit: int = 20) -> list[P
 
 def stock_list(*, store: Store, status: str = "", query: str = "") -> QuerySet[StoreProduct]:
     """A store's stock; ``status`` 'low' (at or below the threshold) or 'negative'."""
-    items = _assortment(store).filter(is_active=True)
+    items = _assortment(store).active()
     if status == "low":
-        items = items.filter(low_stock_threshold__isnull=False, on_hand__lte=F("low_stock_threshold"))
+        items = items.low_stock()
     elif status == "negative":
-        items = items.filter(on_hand__lt=0)
+        items = items.negative()
     if query:
         items = items.filter(
             Q(product__name__icontains=query) | Q(local_name__icontains=query) | Q(product__gtin__endswith=query)
@@ -174,16 +175,20 @@ def stock_list(*, store: Store, status: str = "", query: str = "") -> QuerySet[S
 
 
 def store_product_get(*, merchant: Merchant, store_product_id: int) -> StoreProduct | None:
+    """One of the merchant's store products with its product, category and store; None when not theirs."""
     return (
-        StoreProduct.objects.filter(merchant=merchant, pk=store_product_id)
+        StoreProduct.objects.for_merchant(merchant)
+        .filter(pk=store_product_id)
         .select_related("product", "product__category", "store")
         .first()
     )
 
 
 def movement_list(*, merchant: Merchant, store_product: StoreProduct) -> QuerySet[StockMovement]:
+    """A store product's movements, newest first, scoped to the merchant."""
     return (
-        StockMovement.objects.filter(merchant=merchant, store_product=store_product)
+        StockMovement.objects.for_merchant(merchant)
+        .filter(store_product=store_product)
         .select_related("created_by")
         .order_by("-created_at", "-pk")
     )
@@ -195,7 +200,7 @@ def ledger_violations(*, merchant: Merchant) -> list[tuple[int, int, int]]:
     from django.db.models.functions import Coalesce
 
     rows = (
-        StoreProduct.objects.filter(merchant=merchant)
+        StoreProduct.objects.for_merchant(merchant)
         .annotate(total=Coalesce(Sum("movements__quantity"), 0))
         .exclude(on_hand=F("total"))
         .values_list("pk", "on_hand", "total")

@@ -9,7 +9,7 @@ from django.views.decorators.http import require_POST
 
 from catalog import presentation, scanning
 from catalog.selectors import LookupError_, store_product_by_code
-from catalog.services import product_lookup_record
+from catalog.services.signals import product_lookup_record
 from core.csp import scanner_csp
 from core.money import format_amount
 from merchants.models import Store

@@ -19,10 +19,14 @@ from django.urls import reverse
 from django.utils.dateparse import parse_date
 from django.views.decorators.http import require_POST
 
-from catalog import csv_io, labels, presentation, selectors, services
+from catalog import csv_io, labels, presentation, selectors
 from catalog.forms import AdjustmentForm, BulkPriceForm, CountLineForm, LocalProductForm
 from catalog.models import CountSession, Product, StoreProduct
-from core.http import MerchantRequest, error_message, render_page
+from catalog.services import assortment
+from catalog.services.counts import count_line_set, count_session_close, count_session_start
+from catalog.services.prices import prices_bulk_change
+from catalog.services.stock import stock_adjust
+from core.http import MerchantRequest, error_message, is_partial, render_page
 from core.money import AmountError, format_amount, parse_amount, to_decimal
 from merchants.access import merchant_view
 from merchants.models import Store
@@ -82,13 +86,11 @@ def catalog(request: MerchantRequest) -> HttpResponse:
 @merchant_view("manage_catalog")
 def assortment_add(request: MerchantRequest) -> HttpResponse:
     store = _store(request)
-    product = Product.objects.filter(
-        pk=request.POST.get("product") or 0, wholesaler_id=request.merchant.wholesaler_id
-    ).first()
+    product = Product.objects.for_merchant(request.merchant).filter(pk=request.POST.get("product") or 0).first()
     if product is None:
         raise Http404("No such product in your wholesaler's catalog.")
     try:
-        services.assortment_add(merchant=request.merchant, store=store, product=product, changed_by=request.user)
+        assortment.assortment_add(merchant=request.merchant, store=store, product=product, changed_by=request.user)
     except ValidationError as error:
         messages.error(request, error_message(error))
     else:
@@ -107,7 +109,7 @@ def local_product_add(request: MerchantRequest) -> HttpResponse:
         return redirect(f"{reverse('section_catalog', kwargs={'slug': request.merchant.slug})}?store={store.pk}")
     try:
         price = parse_amount(form.cleaned_data["price"], store.currency)
-        services.local_product_create(
+        assortment.local_product_create(
             merchant=request.merchant,
             store=store,
             name=form.cleaned_data["name"],
@@ -144,7 +146,7 @@ def item_edit(request: MerchantRequest, item_id: int) -> HttpResponse:
             )
             threshold_text = request.POST.get("low_stock_threshold", "").strip()
             threshold = int(threshold_text) if threshold_text else None
-            item = services.assortment_update(
+            item = assortment.assortment_update(
                 merchant=request.merchant,
                 store_product_id=item.pk,
                 price=price,
@@ -166,17 +168,15 @@ def item_edit(request: MerchantRequest, item_id: int) -> HttpResponse:
         "can_edit": request.membership.has_permission("manage_catalog"),
         "row_error": error,
     }
+    if not is_partial(request):
+        # Without htmx the row cannot be swapped: back to the catalog, with the message if any.
+        if error:
+            messages.error(request, f"{item.name}: {error}")
+        return redirect(f"{reverse('section_catalog', kwargs={'slug': request.merchant.slug})}?store={item.store_id}")
     if error:
         # Show what was typed next to the message, not the saved value.
         context["price_input"] = request.POST.get("price", "")
-        if not request.htmx:
-            messages.error(request, f"{item.name}: {error}")
-            return redirect(
-                f"{reverse('section_catalog', kwargs={'slug': request.merchant.slug})}?store={item.store_id}"
-            )
-    if request.htmx:
-        return render(request, "dashboard/catalog.html#row", context, status=status)
-    return redirect(f"{reverse('section_catalog', kwargs={'slug': request.merchant.slug})}?store={item.store_id}")
+    return render_page(request, "dashboard/catalog.html", context, partial="row", status=status)
 
 
 @require_POST
@@ -190,7 +190,7 @@ def prices_bulk(request: MerchantRequest) -> HttpResponse:
         return redirect(target)
     category = form.cleaned_data["category"]
     try:
-        changed = services.prices_bulk_change(
+        changed = prices_bulk_change(
             merchant=request.merchant,
             store=store,
             percent=form.cleaned_data["percent"],
@@ -319,7 +319,7 @@ def item_stock(request: MerchantRequest, item_id: int) -> HttpResponse:
             raise PermissionDenied("Only owners and managers can change stock.")
         if form.is_valid():
             try:
-                services.stock_adjust(
+                stock_adjust(
                     merchant=request.merchant,
                     store_product_id=item.pk,
                     quantity=form.cleaned_data["quantity"],
@@ -358,18 +358,18 @@ def counts(request: MerchantRequest) -> HttpResponse:
     if request.method == "POST":
         if not request.membership.has_permission("sell"):
             raise PermissionDenied("Your role cannot count stock.")
-        session = services.count_session_start(
+        session = count_session_start(
             merchant=request.merchant, store=store, started_by=request.user, note=request.POST.get("note", "")
         )
         return redirect("count_detail", slug=request.merchant.slug, session_id=session.pk)
-    sessions = CountSession.objects.filter(merchant=request.merchant, store=store).order_by("-started_at")[:50]
+    sessions = CountSession.objects.for_store(store).order_by("-started_at")[:50]
     return render(request, "dashboard/counts.html", {**_store_context(request, store), "sessions": sessions})
 
 
 @merchant_view()
 def count_detail(request: MerchantRequest, session_id: int) -> HttpResponse:
     """Scan a product, type what is on the shelf; close the count to book the differences."""
-    session = CountSession.objects.filter(merchant=request.merchant, pk=session_id).select_related("store").first()
+    session = CountSession.objects.for_merchant(request.merchant).filter(pk=session_id).select_related("store").first()
     if session is None:
         raise Http404("No such count.")
     form = CountLineForm(request.POST or None)
@@ -379,14 +379,12 @@ def count_detail(request: MerchantRequest, session_id: int) -> HttpResponse:
             if request.POST.get("action") == "close":
                 if not request.membership.has_permission("manage_stock"):
                     raise PermissionDenied("Only owners and managers can book a count.")
-                moved = services.count_session_close(
-                    merchant=request.merchant, session_id=session.pk, closed_by=request.user
-                )
+                moved = count_session_close(merchant=request.merchant, session_id=session.pk, closed_by=request.user)
                 messages.success(request, f"Count closed: {len(moved)} differences booked.")
                 return redirect("count_detail", slug=request.merchant.slug, session_id=session.pk)
             if form.is_valid():
                 result = selectors.store_product_by_code(store=session.store, code=form.cleaned_data["code"])
-                services.count_line_set(
+                count_line_set(
                     merchant=request.merchant,
                     session_id=session.pk,
                     store_product_id=result.store_product.pk,

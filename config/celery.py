@@ -12,7 +12,7 @@ app.autodiscover_tasks()
 
 
 @app.on_after_configure.connect
-def _broker_folders(sender: Celery, **kwargs: object) -> None:
+def _broker_folders(sender: Celery, **kwargs: object) -> None:  # noqa: ARG001 - signal receivers take **kwargs
     """The filesystem broker needs its folders before the first message."""
     options = sender.conf.broker_transport_options or {}
     for key in ("data_folder_in", "data_folder_out", "processed_folder", "control_folder"):

@@ -10,7 +10,7 @@ from django.views.decorators.http import require_GET
 
 @require_GET
 @never_cache
-def healthz(request: HttpRequest) -> JsonResponse:
+def healthz(request: HttpRequest) -> JsonResponse:  # noqa: ARG001 - a Django view takes the request
     """The process is up and serving; checks nothing else."""
     return JsonResponse({"status": "ok"})
 
@@ -28,7 +28,7 @@ def _broker_ready() -> str | None:
 
 @require_GET
 @never_cache
-def readyz(request: HttpRequest) -> JsonResponse:
+def readyz(request: HttpRequest) -> JsonResponse:  # noqa: ARG001 - a Django view takes the request
     """The database and the Celery broker answer; 503 naming what does not."""
     checks: dict[str, str] = {}
     try:

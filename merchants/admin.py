@@ -31,7 +31,7 @@ def wholesaler_of(request: HttpRequest) -> Wholesaler | None:
     return staff.wholesaler if staff else None
 
 
-class WholesalerScopedAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class WholesalerScopedAdmin(admin.ModelAdmin):
     """Platform superusers see everything; a wholesaler's staff see their own merchants' rows."""
 
     wholesaler_path = "merchant__wholesaler"
@@ -77,7 +77,7 @@ class StoreAdmin(WholesalerScopedAdmin):
 
 
 @admin.register(Membership)
-class MembershipAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class MembershipAdmin(admin.ModelAdmin):
     list_display = ["user", "merchant", "role", "created_at"]
     list_filter = ["role"]
     raw_id_fields = ["user"]
@@ -87,54 +87,54 @@ class MembershipAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
 
 @admin.register(Invitation)
-class InvitationAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class InvitationAdmin(admin.ModelAdmin):
     list_display = ["email", "merchant", "role", "created_at", "expires_at", "accepted_at", "revoked_at"]
     exclude = ["token_hash"]
 
     def has_module_permission(self, request: HttpRequest) -> bool:
         return bool(request.user.is_superuser)
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
+    def has_add_permission(self, request: HttpRequest) -> bool:  # noqa: ARG002 - ModelAdmin's signature
         return False
 
 
 @admin.register(Device)
-class DeviceAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class DeviceAdmin(admin.ModelAdmin):
     list_display = ["name", "kind", "store", "merchant", "prefix", "last_seen_at", "revoked_at"]
     exclude = ["token_hash"]
 
     def has_module_permission(self, request: HttpRequest) -> bool:
         return bool(request.user.is_superuser)
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
+    def has_add_permission(self, request: HttpRequest) -> bool:  # noqa: ARG002 - ModelAdmin's signature
         return False  # devices get their token from the dashboard, where it is shown once
 
 
 @admin.register(ApiToken)
-class ApiTokenAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class ApiTokenAdmin(admin.ModelAdmin):
     list_display = ["name", "user", "prefix", "created_at", "last_used_at", "revoked_at"]
     exclude = ["token_hash"]
 
     def has_module_permission(self, request: HttpRequest) -> bool:
         return bool(request.user.is_superuser)
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
+    def has_add_permission(self, request: HttpRequest) -> bool:  # noqa: ARG002 - ModelAdmin's signature
         return False
 
 
 @admin.register(PlatformAccess)
-class PlatformAccessAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class PlatformAccessAdmin(admin.ModelAdmin):
     list_display = ["at", "actor", "reason"]
     search_fields = ["actor", "reason"]
 
     def has_module_permission(self, request: HttpRequest) -> bool:
         return bool(request.user.is_superuser)
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
+    def has_add_permission(self, request: HttpRequest) -> bool:  # noqa: ARG002 - ModelAdmin's signature
         return False
 
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:  # noqa: ARG002 - ModelAdmin's signature
         return False
 
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:  # noqa: ARG002 - ModelAdmin's signature
         return False

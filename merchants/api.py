@@ -54,7 +54,7 @@ class DeviceOutput(serializers.Serializer[Any]):
 class IsPerson(BasePermission):
     message = "This endpoint is for staff; a device token cannot use it."
 
-    def has_permission(self, request: Request, view: APIView) -> bool:
+    def has_permission(self, request: Request, view: APIView) -> bool:  # noqa: ARG002 - DRF permission signature
         return bool(request.user and request.user.is_authenticated and not isinstance(request.auth, Device))
 
 
@@ -91,19 +91,19 @@ class MerchantListApi(UserApi):
 
 class MerchantDetailApi(MerchantApi):
     @extend_schema(responses=MerchantOutput, summary="One merchant")
-    def get(self, request: Request, merchant_id: int) -> Response:
+    def get(self, request: Request, merchant_id: int) -> Response:  # noqa: ARG002 - DRF passes the URL kwargs by name
         return Response(MerchantOutput(self.merchant).data)
 
 
 class StoreListApi(MerchantApi):
     @extend_schema(responses=StoreOutput(many=True), summary="The merchant's stores")
-    def get(self, request: Request, merchant_id: int) -> Response:
+    def get(self, request: Request, merchant_id: int) -> Response:  # noqa: ARG002 - DRF passes the URL kwargs by name
         return paginated(self, request, selectors.store_list(merchant=self.merchant), StoreOutput)
 
 
 class StoreDetailApi(MerchantApi):
     @extend_schema(responses=StoreOutput, summary="One store")
-    def get(self, request: Request, merchant_id: int, store_id: int) -> Response:
+    def get(self, request: Request, merchant_id: int, store_id: int) -> Response:  # noqa: ARG002 - DRF passes the URL kwargs by name
         return Response(StoreOutput(selectors.store_get(merchant=self.merchant, store_id=store_id)).data)
 
 
@@ -115,7 +115,7 @@ class MemberListApi(MerchantApi):
         role = serializers.ChoiceField(choices=Role.choices)
 
     @extend_schema(responses=MemberOutput(many=True), summary="The merchant's staff")
-    def get(self, request: Request, merchant_id: int) -> Response:
+    def get(self, request: Request, merchant_id: int) -> Response:  # noqa: ARG002 - DRF passes the URL kwargs by name
         members: QuerySet[Membership] = selectors.membership_list(merchant=self.merchant)
         return paginated(self, request, members, self.MemberOutput)
 
@@ -136,7 +136,7 @@ class InvitationCreateApi(MerchantApi):
     @extend_schema(
         request=InvitationInput, responses={201: InvitationOutput}, summary="Invite someone to the staff by e-mail"
     )
-    def post(self, request: Request, merchant_id: int) -> Response:
+    def post(self, request: Request, merchant_id: int) -> Response:  # noqa: ARG002 - DRF passes the URL kwargs by name
         data = self.InvitationInput(data=request.data)
         data.is_valid(raise_exception=True)
         invitation, _raw = services.invitation_create(
@@ -149,7 +149,7 @@ class DeviceListApi(MerchantApi):
     permission = "manage_devices"
 
     @extend_schema(responses=DeviceOutput(many=True), summary="Cameras and door readers")
-    def get(self, request: Request, merchant_id: int) -> Response:
+    def get(self, request: Request, merchant_id: int) -> Response:  # noqa: ARG002 - DRF passes the URL kwargs by name
         return paginated(self, request, selectors.device_list(merchant=self.merchant), DeviceOutput)
 
 
@@ -174,7 +174,7 @@ class DeviceCreateApi(MerchantApi):
         },
         summary="Register a device; its token is in this answer and nowhere else",
     )
-    def post(self, request: Request, merchant_id: int) -> Response:
+    def post(self, request: Request, merchant_id: int) -> Response:  # noqa: ARG002 - DRF passes the URL kwargs by name
         data = self.DeviceCreateInput(data=request.data)
         data.is_valid(raise_exception=True)
         device, raw = services.device_create(
@@ -187,7 +187,7 @@ class DeviceRevokeApi(MerchantApi):
     permission = "manage_devices"
 
     @extend_schema(request=None, responses=DeviceOutput, summary="Revoke a device's token")
-    def post(self, request: Request, merchant_id: int, device_id: int) -> Response:
+    def post(self, request: Request, merchant_id: int, device_id: int) -> Response:  # noqa: ARG002 - DRF passes the URL kwargs by name
         device = selectors.device_get(merchant=self.merchant, device_id=device_id)
         return Response(DeviceOutput(services.device_revoke(merchant=self.merchant, device_id=device.pk)).data)
 
@@ -199,7 +199,7 @@ class DeviceMeApi(DeviceApi):
         store = StoreOutput()
 
     @extend_schema(responses=DeviceMeOutput, summary="The device this token belongs to (for the camera agent)")
-    def get(self, request: Request) -> Response:
+    def get(self, request: Request) -> Response:  # noqa: ARG002 - DRF calls a handler with the request
         device = self.device
         return Response(
             self.DeviceMeOutput({"device": device, "merchant_id": device.merchant_id, "store": device.store}).data

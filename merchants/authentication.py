@@ -64,7 +64,7 @@ class ApiTokenAuthentication(BaseAuthentication):
             ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
         return token.user, token
 
-    def authenticate_header(self, request: Request) -> str:
+    def authenticate_header(self, request: Request) -> str:  # noqa: ARG002 - DRF and drf-spectacular call it with this signature
         return 'Bearer realm="api"'
 
 
@@ -89,7 +89,7 @@ class ApiTokenScheme(OpenApiAuthenticationExtension):
     target_class = ApiTokenAuthentication
     name = "personalToken"
 
-    def get_security_definition(self, auto_schema: Any) -> dict[str, str]:
+    def get_security_definition(self, auto_schema: Any) -> dict[str, str]:  # noqa: ARG002 - DRF and drf-spectacular call it with this signature
         return {"type": "http", "scheme": "bearer", "description": "A staff member's personal token (lsk_…)."}
 
 
@@ -97,7 +97,7 @@ class DeviceTokenScheme(OpenApiAuthenticationExtension):
     target_class = DeviceTokenAuthentication
     name = "deviceToken"
 
-    def get_security_definition(self, auto_schema: Any) -> dict[str, str]:
+    def get_security_definition(self, auto_schema: Any) -> dict[str, str]:  # noqa: ARG002 - DRF and drf-spectacular call it with this signature
         return {
             "type": "apiKey",
             "in": "header",

@@ -18,7 +18,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone as django_timezone
 
-from merchants.querysets import TenantQuerySet
+from merchants.querysets import InvitationQuerySet, StoreScopedQuerySet, TenantQuerySet
 
 slug_validator = RegexValidator(r"^[a-z0-9](?:[a-z0-9-]{0,48}[a-z0-9])?$", "Use lowercase letters, digits and hyphens.")
 currency_validator = RegexValidator(r"^[A-Z]{3}$", "Use a three-letter ISO 4217 currency code, such as EUR.")
@@ -216,6 +216,8 @@ class Invitation(TenantModel):
 
     rls_lookup_column = "token_hash"
 
+    objects = InvitationQuerySet.as_manager()  # type: ignore[misc]  # a subclass of TenantModel's queryset; mypy reads it as an override
+
     class Meta:
         indexes = [models.Index(fields=["merchant", "email"], name="invitation_merchant_email")]
         constraints = [
@@ -279,6 +281,8 @@ class Device(TenantModel):
     revoked_at = models.DateTimeField(null=True, blank=True)
 
     rls_lookup_column = "token_hash"
+
+    objects = StoreScopedQuerySet.as_manager()  # type: ignore[misc]  # a subclass of TenantModel's queryset; mypy reads it as an override
 
     class Meta:
         constraints = [

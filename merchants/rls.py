@@ -63,7 +63,7 @@ def tenant_tables() -> list[tuple[str, str | None, str | None, str | None]]:
     return tables
 
 
-def policies_apply(using: str = "default", **kwargs: Any) -> None:
+def policies_apply(using: str = "default", **kwargs: Any) -> None:  # noqa: ARG001 - signal receivers take **kwargs
     """Apply the policy to every tenant table that exists; run after each migrate."""
     connection = connections[using]
     existing = set(connection.introspection.table_names())

@@ -34,6 +34,7 @@ def merchant_list_for_user(*, user: User) -> list[Merchant]:
 
 
 def store_list(*, merchant: Merchant) -> QuerySet[Store]:
+    """The merchant's stores by name; scoped."""
     return Store.objects.for_merchant(merchant).order_by("name")
 
 
@@ -88,19 +89,23 @@ def store_get_by_code(*, code: str) -> Store:
 
 
 def membership_list(*, merchant: Merchant) -> QuerySet[Membership]:
+    """The merchant's staff with their users, by role then e-mail; scoped."""
     return Membership.objects.for_merchant(merchant).select_related("user").order_by("role", "user__email")
 
 
 def invitation_list_pending(*, merchant: Merchant) -> list[Invitation]:
-    invitations = Invitation.objects.for_merchant(merchant).filter(accepted_at__isnull=True, revoked_at__isnull=True)
+    """The merchant's invitations still usable (not accepted, revoked or expired), newest first; scoped."""
+    invitations = Invitation.objects.for_merchant(merchant).pending()
     return [i for i in invitations.order_by("-created_at") if i.status == "pending"]
 
 
 def device_list(*, merchant: Merchant) -> QuerySet[Device]:
+    """The merchant's devices with their stores, by store then name; scoped."""
     return Device.objects.for_merchant(merchant).select_related("store").order_by("store__name", "name")
 
 
 def device_get(*, merchant: Merchant, device_id: int) -> Device:
+    """One of the merchant's devices, or 404."""
     device = Device.objects.for_merchant(merchant).filter(pk=device_id).first()
     if device is None:
         raise Http404("No such device.")
@@ -131,4 +136,5 @@ def api_token_get_by_token(*, raw: str) -> ApiToken | None:
 
 
 def api_token_list(*, user: User) -> QuerySet[ApiToken]:
+    """The user's own personal tokens, newest first (revoked ones too)."""
     return ApiToken.objects.filter(user_id=user.pk).order_by("-created_at")

@@ -127,20 +127,20 @@ def invitation_create(*, merchant: Merchant, invited_by: User, email: str, role:
     return invitation, raw
 
 
-def invitation_mark_sent(*, merchant_id: int, invitation_id: int) -> bool:
+def invitation_mark_sent(*, merchant: Merchant, invitation_id: int) -> bool:
     """Record that the invitation e-mail went out; idempotent (only the first call changes anything)."""
-    with merchant_context(merchant_id):
+    with merchant_context(merchant.pk):
         return bool(
-            Invitation.objects.filter(merchant_id=merchant_id, pk=invitation_id, sent_at__isnull=True).update(
-                sent_at=timezone.now()
-            )
+            Invitation.objects.for_merchant(merchant)
+            .filter(pk=invitation_id, sent_at__isnull=True)
+            .update(sent_at=timezone.now())
         )
 
 
 def invitation_revoke(*, merchant: Merchant, invitation_id: int) -> Invitation:
     """Revoke a pending invitation; scoped, atomic."""
     with merchant_context(merchant.pk):
-        invitation = Invitation.objects.select_for_update().get(merchant=merchant, pk=invitation_id)
+        invitation = Invitation.objects.for_merchant(merchant).select_for_update().get(pk=invitation_id)
         if invitation.accepted_at:
             raise ValidationError("This invitation was already accepted; remove the member instead.")
         if not invitation.revoked_at:
@@ -186,7 +186,7 @@ def invitation_accept(*, raw: str, user: User) -> Membership:
             raise InvitationError("You are already on this shop's staff.", code="already_member")
         membership = Membership.objects.create(merchant_id=invitation.merchant_id, user=user, role=invitation.role)
         invitation.accepted_at = timezone.now()
-        invitation.accepted_by = user  # type: ignore[assignment]
+        invitation.accepted_by = user
         invitation.save(update_fields=["accepted_at", "accepted_by"])
     return membership
 
@@ -197,8 +197,8 @@ def membership_role_change(*, merchant: Merchant, membership_id: int, role: str)
         raise ValidationError({"role": f"Choose one of: {', '.join(Role.values)}."})
     with merchant_context(merchant.pk):
         # Lock the owners too, so two concurrent demotions cannot leave the shop without one.
-        owners = list(Membership.objects.select_for_update().filter(merchant=merchant, role=Role.OWNER))
-        membership = Membership.objects.select_for_update().get(merchant=merchant, pk=membership_id)
+        owners = list(Membership.objects.for_merchant(merchant).select_for_update().filter(role=Role.OWNER))
+        membership = Membership.objects.for_merchant(merchant).select_for_update().get(pk=membership_id)
         if membership.role == Role.OWNER and role != Role.OWNER and len(owners) == 1:
             raise ValidationError("A shop needs at least one owner. Make someone else owner first.")
         membership.role = role
@@ -209,8 +209,8 @@ def membership_role_change(*, merchant: Merchant, membership_id: int, role: str)
 def membership_remove(*, merchant: Merchant, membership_id: int) -> None:
     """Remove a member; never the last owner. Atomic, scoped."""
     with merchant_context(merchant.pk):
-        owners = list(Membership.objects.select_for_update().filter(merchant=merchant, role=Role.OWNER))
-        membership = Membership.objects.select_for_update().get(merchant=merchant, pk=membership_id)
+        owners = list(Membership.objects.for_merchant(merchant).select_for_update().filter(role=Role.OWNER))
+        membership = Membership.objects.for_merchant(merchant).select_for_update().get(pk=membership_id)
         if membership.role == Role.OWNER and len(owners) == 1:
             raise ValidationError("A shop needs at least one owner. Make someone else owner first.")
         membership.delete()

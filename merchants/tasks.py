@@ -34,7 +34,7 @@ def invitation_send(merchant_id: int, invitation_id: int, raw_token: str) -> boo
         from_email=None,
         recipient_list=[invitation.email],
     )
-    return invitation_mark_sent(merchant_id=merchant_id, invitation_id=invitation_id)
+    return invitation_mark_sent(merchant=invitation.merchant, invitation_id=invitation_id)
 
 
 @shared_task(acks_late=True)

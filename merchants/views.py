@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, cast
 
 from django.contrib import messages
@@ -10,18 +11,18 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from core.http import AuthenticatedRequest, MerchantRequest, error_message
 from merchants import selectors, services
 from merchants.access import merchant_view
 from merchants.forms import ApiTokenForm, DeviceForm, InvitationForm, RoleForm, SignUpForm
+from merchants.models import Membership, Role
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
-
-from core.http import AuthenticatedRequest, MerchantRequest, error_message
-from merchants.models import Membership, Role
 
 
 @login_required
@@ -52,7 +53,8 @@ PLANNED = {
 }
 
 
-def section_view(key: str):  # type: ignore[no-untyped-def]
+def section_view(key: str) -> Callable[..., HttpResponseBase]:
+    """The placeholder page of a section that is not built yet."""
     section, planned = PLANNED[key]
 
     @merchant_view()

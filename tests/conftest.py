@@ -10,12 +10,12 @@ from tests.factories import MembershipFactory, MerchantFactory, StoreFactory, Us
 
 
 @pytest.fixture
-def merchant(db: None) -> Merchant:
+def merchant(db: None) -> Merchant:  # noqa: ARG001 - asks pytest-django for the database
     return MerchantFactory(name="Kiosk Lindenstraße", slug="kiosk-linden")
 
 
 @pytest.fixture
-def other_merchant(db: None) -> Merchant:
+def other_merchant(db: None) -> Merchant:  # noqa: ARG001 - asks pytest-django for the database
     return MerchantFactory(name="Späti am Park", slug="spaeti-park")
 
 
@@ -50,7 +50,7 @@ def other_owner(other_merchant: Merchant):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def outsider(db: None):  # type: ignore[no-untyped-def]
+def outsider(db: None):  # type: ignore[no-untyped-def]  # noqa: ARG001 - asks pytest-django for the database
     """Signed in, but staff of no merchant at all."""
     return UserFactory(username="outsider@example.com")
 

@@ -24,7 +24,7 @@ class UserFactory(factory.django.DjangoModelFactory):
     password = factory.PostGenerationMethodCall("set_password", PASSWORD)
 
     @factory.post_generation
-    def saved(self, create: bool, extracted: Any, **kwargs: Any) -> None:
+    def saved(self, create: bool, extracted: Any, **kwargs: Any) -> None:  # noqa: ARG002 - factory_boy's post_generation signature
         if create:
             self.save()
 

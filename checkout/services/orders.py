@@ -20,7 +20,7 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from catalog.models import MovementKind, StoreProduct
-from catalog.services import Move, stock_moves
+from catalog.services.stock import Move, stock_moves
 from checkout.choices import Channel, OrderStatus
 from checkout.errors import CheckoutError
 from checkout.models import CartLine, Order, OrderLine, Refund, Shopper, Visit

@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "sensing",
     "ordering",
     "analytics",
+    "demo",
 ]
 
 MIDDLEWARE = [
@@ -222,14 +223,6 @@ SHOPPER_STORE_CACHE_SECONDS = env.int("SHOPPER_STORE_CACHE_SECONDS", default=10)
 SENSING_FRAME_MAX_BYTES = env.int("SENSING_FRAME_MAX_BYTES", default=4 * 1024 * 1024)
 SENSING_MAX_CLOCK_SKEW_SECONDS = env.int("SENSING_MAX_CLOCK_SKEW_SECONDS", default=120)
 SENSING_OFFLINE_AFTER_SECONDS = env.int("SENSING_OFFLINE_AFTER_SECONDS", default=120)
-
-# What `manage.py demo_seed` runs, in dependency order; each seeds its part once.
-DEMO_SEEDERS = [
-    "merchants.demo.demo_seed",
-    "catalog.demo.demo_seed",
-    "sensing.demo.demo_seed",
-    "ordering.demo.demo_seed",
-]
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

@@ -9,8 +9,9 @@ from typing import TYPE_CHECKING
 
 from django.utils import timezone
 
-from catalog import services as catalog_services
 from catalog.models import MovementKind, StoreProduct
+from catalog.services.assortment import assortment_add
+from catalog.services.stock import Move, stock_moves
 from merchants.models import Merchant
 from merchants.tenancy import merchant_context
 from ordering.models import Claim, ClaimLine, OrderState, PurchaseOrder, PurchaseOrderLine
@@ -39,7 +40,7 @@ def _store_product_for(merchant: Merchant, order: PurchaseOrder, line: PurchaseO
     )
     if item is not None:
         return item
-    return catalog_services.assortment_add(merchant=merchant, store=order.store, product=line.substitute)  # type: ignore[arg-type]
+    return assortment_add(merchant=merchant, store=order.store, product=line.substitute)  # type: ignore[arg-type]
 
 
 def purchase_order_receive(
@@ -61,7 +62,7 @@ def purchase_order_receive(
         unknown = set(counts) - {line.pk for line in lines}
         if unknown:
             raise OrderError("A counted line is not on this order.", code="not_found")
-        moves: list[catalog_services.Move] = []
+        moves: list[Move] = []
         differences: list[ClaimLine] = []
         for line in lines:
             count = counts.get(line.pk, Count(received=line.shipped_quantity or 0))
@@ -79,7 +80,7 @@ def purchase_order_receive(
             line.save(update_fields=["received_quantity", "damaged_quantity", "is_over_received"])
             good = count.received - count.damaged
             if good:
-                moves.append(catalog_services.Move(_store_product_for(merchant, order, line).pk, good))
+                moves.append(Move(_store_product_for(merchant, order, line).pk, good))
             if count.received != shipped or count.damaged:
                 differences.append(
                     ClaimLine(
@@ -91,7 +92,7 @@ def purchase_order_receive(
                     )
                 )
         if moves:
-            catalog_services.stock_moves(
+            stock_moves(
                 merchant=merchant,
                 kind=MovementKind.RECEIPT,
                 moves=moves,

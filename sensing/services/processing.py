@@ -25,7 +25,7 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from catalog.services import shelf_empty_record
+from catalog.services.signals import shelf_empty_record
 from merchants.tenancy import merchant_context, platform_access
 from sensing.models import (
     Alert,
@@ -329,7 +329,7 @@ def _alerts_write(camera: Camera, slots: dict[str, Slot], result: Any) -> None:
         if change.kind == AlertKind.STOCK_OUT and slot is not None and slot.store_product_id:
             # Restocking reads an empty shelf as unknown demand (catalog keeps the period for it).
             shelf_empty_record(
-                merchant_id=camera.merchant_id,
+                merchant=camera.merchant,
                 store_product_id=slot.store_product_id,
                 at=at,
                 is_empty=bool(change.is_active),

@@ -11,7 +11,7 @@ from django.test import Client
 
 from catalog import gtin
 from catalog.models import Product
-from merchants import demo
+from demo.seed import accounts
 from tests.catalog.factories import ProductFactory
 from tests.factories import WholesalerFactory
 
@@ -20,16 +20,16 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def depot_staff() -> Client:
-    demo.demo_seed()
+    accounts.demo_seed()
     client = Client()
-    client.force_login(get_user_model().objects.get(email=demo.WHOLESALER_STAFF))
+    client.force_login(get_user_model().objects.get(email=accounts.WHOLESALER_STAFF))
     return client
 
 
 def test_wholesaler_staff_see_and_edit_only_their_products(depot_staff: Client) -> None:
     from merchants.models import Wholesaler
 
-    mine = ProductFactory(wholesaler=Wholesaler.objects.get(slug=demo.WHOLESALER_SLUG), name="Our cola")
+    mine = ProductFactory(wholesaler=Wholesaler.objects.get(slug=accounts.WHOLESALER_SLUG), name="Our cola")
     theirs = ProductFactory(wholesaler=WholesalerFactory(slug="rival", name="Rival"), name="Rival cola")
     listing = depot_staff.get("/admin/catalog/product/").content.decode()
     assert "Our cola" in listing
@@ -44,7 +44,7 @@ def test_wholesaler_staff_see_and_edit_only_their_products(depot_staff: Client) 
 def test_the_admin_import_reports_row_column_reason_and_imports_nothing_on_error(depot_staff: Client) -> None:
     from merchants.models import Wholesaler
 
-    wholesaler = Wholesaler.objects.get(slug=demo.WHOLESALER_SLUG)
+    wholesaler = Wholesaler.objects.get(slug=accounts.WHOLESALER_SLUG)
     good = gtin.make("400222200001")
     bad = good[:-1] + str((int(good[-1]) + 1) % 10)
     csv_text = f"gtin,name,suggested_retail_price\n{good},Fine,1.00\n{bad},Broken,1.00\n"

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from catalog import demo as catalog_demo
 from catalog import gtin
 from catalog.models import Product, StoreProduct
 from catalog.selectors import ledger_violations
-from merchants import demo as merchants_demo
+from demo.seed import accounts
+from demo.seed import catalog as catalog_seed
 from merchants.models import Merchant
 from merchants.tenancy import merchant_context, platform_access
 
@@ -16,8 +16,8 @@ pytestmark = pytest.mark.django_db
 
 
 def test_the_demo_catalog_is_seeded_once_with_assortments_and_exact_stock() -> None:
-    merchants_demo.demo_seed()
-    assert catalog_demo.demo_seed() is True
+    accounts.demo_seed()
+    assert catalog_seed.demo_seed() is True
     products = Product.objects.all()
     assert products.count() >= 300
     assert all(gtin.is_valid(p.gtin) for p in products)
@@ -32,6 +32,6 @@ def test_the_demo_catalog_is_seeded_once_with_assortments_and_exact_stock() -> N
     for merchant in merchants:
         with merchant_context(merchant.pk):
             assert ledger_violations(merchant=merchant) == []
-    assert catalog_demo.demo_seed() is False
+    assert catalog_seed.demo_seed() is False
     with platform_access(reason="test", actor="test"):
         assert StoreProduct.objects.count() == before

@@ -15,7 +15,9 @@ import numpy as np
 import pytest
 
 from catalog import gtin
-from catalog.demo_catalog import VAT_RATES, ProductSpec, product_image, product_specs, product_specs_bulk
+from demo.data.catalog import VAT_RATES, ProductSpec
+from demo.images import product_image
+from demo.products import product_specs, product_specs_bulk
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -102,7 +104,7 @@ def test_the_same_seed_gives_the_same_catalog_and_another_seed_another(specs: li
 def test_the_catalog_is_the_same_in_another_process(specs: list[ProductSpec]) -> None:
     # String hashing is salted per process: nothing may depend on set order or hash().
     script = (
-        "import hashlib; from catalog.demo_catalog import product_specs; "
+        "import hashlib; from demo.products import product_specs; "
         "print(hashlib.sha256(repr(product_specs()).encode()).hexdigest())"
     )
     env = {**os.environ, "PYTHONHASHSEED": "12345"}

@@ -11,7 +11,7 @@ from django.db import connection
 
 from catalog.models import MovementKind, StockMovement, StoreProduct
 from catalog.selectors import ledger_violations
-from catalog.services import Move, StockError, stock_adjust, stock_move, stock_moves
+from catalog.services.stock import Move, StockError, stock_adjust, stock_move, stock_moves
 from merchants.models import Merchant, Store
 from merchants.tenancy import merchant_context
 from tests.catalog.factories import StoreProductFactory

@@ -11,7 +11,7 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
 from catalog.models import AdjustmentReason, MovementKind, StoreProduct
 from catalog.selectors import ledger_violations
-from catalog.services import Move, StockError, stock_adjust, stock_move, stock_moves
+from catalog.services.stock import Move, StockError, stock_adjust, stock_move, stock_moves
 from merchants.tenancy import merchant_context
 from tests.catalog.factories import StoreProductFactory
 from tests.factories import StoreFactory

@@ -14,7 +14,7 @@ from catalog import gtin
 from catalog.csv_io import CATALOG_COLUMNS, catalog_import
 from catalog.models import Barcode, BarcodeKind, Product
 from catalog.selectors import LookupError_, store_product_by_code
-from catalog.services import local_product_create
+from catalog.services.assortment import local_product_create
 from merchants.models import Merchant, Store
 from merchants.tenancy import merchant_context
 from tests.catalog.factories import BarcodeFactory, ProductFactory, StoreProductFactory

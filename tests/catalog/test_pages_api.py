@@ -9,7 +9,7 @@ from django.test import Client
 from rest_framework.test import APIClient
 
 from catalog.models import CountSession, MovementKind, PriceChange, ProductLookup, StockMovement, StoreProduct
-from catalog.services import stock_move
+from catalog.services.stock import stock_move
 from merchants.models import Merchant, Store
 from merchants.services import api_token_create
 from merchants.tenancy import merchant_context, platform_access
@@ -121,7 +121,7 @@ def test_a_clerk_sees_the_catalog_but_cannot_change_prices(merchant: Merchant, i
     assert _snapshot() == before
 
 
-def test_search_tolerates_typos(merchant: Merchant, store: Store, item: StoreProduct, owner) -> None:  # type: ignore[no-untyped-def]
+def test_search_tolerates_typos(merchant: Merchant, store: Store, item: StoreProduct, owner) -> None:  # type: ignore[no-untyped-def]  # noqa: ARG001 - fixture requested for the rows it creates
     body = (
         _client(owner)
         .get(f"/m/{merchant.slug}/catalog/", {"q": "quelwerk cola"}, HTTP_HX_REQUEST="true")
@@ -170,7 +170,7 @@ def test_a_count_books_the_difference(merchant: Merchant, store: Store, item: St
     assert (movement.kind, movement.quantity) == ("count", -4)
 
 
-def test_stock_filters_low_and_negative(merchant: Merchant, store: Store, item: StoreProduct, owner) -> None:  # type: ignore[no-untyped-def]
+def test_stock_filters_low_and_negative(merchant: Merchant, store: Store, item: StoreProduct, owner) -> None:  # type: ignore[no-untyped-def]  # noqa: ARG001 - fixture requested for the rows it creates
     low = StoreProductFactory(store=store, product__name="Almost gone", low_stock_threshold=3)
     negative = StoreProductFactory(store=store, product__name="Oversold")
     stock_move(merchant=merchant, store_product_id=negative.pk, kind=MovementKind.SALE, quantity=-1)
@@ -186,8 +186,8 @@ def test_stock_filters_low_and_negative(merchant: Merchant, store: Store, item: 
 
 def test_every_catalog_page_hides_other_merchants_items(
     merchant: Merchant,
-    store: Store,
-    item: StoreProduct,
+    store: Store,  # noqa: ARG001 - fixture requested for the rows it creates
+    item: StoreProduct,  # noqa: ARG001 - fixture requested for the rows it creates
     foreign_item: StoreProduct,
     other_store: Store,
     owner,  # type: ignore[no-untyped-def]
@@ -213,7 +213,7 @@ def test_every_catalog_page_hides_other_merchants_items(
 
 def test_the_export_holds_only_this_stores_items_and_imports_back(
     merchant: Merchant,
-    store: Store,
+    store: Store,  # noqa: ARG001 - fixture requested for the rows it creates
     item: StoreProduct,
     foreign_item: StoreProduct,
     owner,  # type: ignore[no-untyped-def]

@@ -6,7 +6,8 @@ import pytest
 from django.urls import reverse
 
 from catalog.models import MovementKind, StoreProduct
-from catalog.services import count_line_set, count_session_start, stock_move
+from catalog.services.counts import count_line_set, count_session_start
+from catalog.services.stock import stock_move
 from merchants.models import Merchant, Store
 from tests.catalog.factories import ProductFactory, StoreProductFactory
 from tests.query_counts import Case, Request, Shop, bearer, case_counted, query_cases, signed_in

@@ -85,7 +85,7 @@ def test_payments_of_a_connected_shop_are_direct_charges_with_the_platform_fee(
     fake_stripe: FakeStripeHTTPClient,
     stripe_fixtures: dict,  # type: ignore[no-untyped-def, type-arg]
 ) -> None:
-    from catalog.services import stock_move
+    from catalog.services.stock import stock_move
     from checkout.services.carts import cart_add, visit_start
     from checkout.services.orders import order_place
     from checkout.services.payments import payment_start

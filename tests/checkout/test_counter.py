@@ -11,7 +11,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from catalog.models import MovementKind, StockMovement, StoreProduct
-from catalog.services import stock_move
+from catalog.services.stock import stock_move
 from checkout.errors import CheckoutError
 from checkout.models import (
     Channel,

@@ -15,7 +15,7 @@ from django.test import Client
 from django.utils import timezone
 
 from catalog.models import MovementKind, StockMovement, StoreProduct
-from catalog.services import stock_move
+from catalog.services.stock import stock_move
 from checkout import gateway
 from checkout.models import Channel, Dispute, Order, OrderStatus, Refund, WebhookEvent
 from checkout.services import refunds

@@ -11,7 +11,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from catalog.models import MovementKind
-from catalog.services import stock_move
+from catalog.services.stock import stock_move
 from checkout import exit_pass
 from checkout.models import ExitPass, Order
 from checkout.services.carts import cart_add, visit_start

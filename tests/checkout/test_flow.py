@@ -9,7 +9,7 @@ import pytest
 from django.test import Client
 
 from catalog.models import MovementKind, StoreProduct
-from catalog.services import stock_move
+from catalog.services.stock import stock_move
 from checkout import gateway
 from checkout.models import ExitPass, Order, OrderStatus, WebhookEvent
 from merchants.models import Merchant, Store

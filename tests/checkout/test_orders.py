@@ -13,7 +13,7 @@ from django.db import connection
 from django.utils import timezone
 
 from catalog.models import MovementKind, StockMovement, StoreProduct
-from catalog.services import stock_move
+from catalog.services.stock import stock_move
 from checkout.errors import CheckoutError
 from checkout.models import CartLine, ExitPass, Order, OrderLine, OrderStatus, WebhookEvent
 from checkout.services import orders as order_services

@@ -8,7 +8,7 @@ import pytest
 from django.utils import timezone
 
 from catalog.models import MovementKind, StoreProduct
-from catalog.services import stock_move
+from catalog.services.stock import stock_move
 from checkout import gateway
 from checkout.models import Order, OrderStatus
 from checkout.services.carts import cart_add, visit_start

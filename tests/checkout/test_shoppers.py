@@ -15,7 +15,7 @@ from django.test import Client
 from django.utils import timezone
 
 from catalog.models import MovementKind, StoreProduct
-from catalog.services import stock_move
+from catalog.services.stock import stock_move
 from checkout import tasks
 from checkout.models import Order, OrderStatus, Shopper, ShopperCustomer, ShopperSignIn
 from checkout.services import shoppers

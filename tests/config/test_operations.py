@@ -12,7 +12,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.test import Client
 
-from merchants import demo
+from demo.seed import accounts
 from merchants.models import Membership, Merchant, PlatformAccess, Store
 from merchants.tenancy import merchant_context, platform_access
 
@@ -80,39 +80,39 @@ def test_production_refuses_to_start_without_a_required_variable(missing: str) -
 
 @pytest.mark.django_db
 def test_the_demo_seed_runs_twice_and_keeps_what_the_owner_changed() -> None:
-    assert demo.demo_seed() is True
+    assert accounts.demo_seed() is True
     with platform_access(reason="test", actor="test"):
         counts = (Merchant.objects.count(), Store.objects.count(), Membership.objects.count())
         store = Store.objects.get(merchant__slug="kiosk-linden", name="Bahnhof")
     assert counts == (2, 3, 6)
     with merchant_context(store.merchant.pk):
         Store.objects.filter(pk=store.pk).update(name="Bahnhof (renamed by the owner)")
-    assert demo.demo_seed() is False
+    assert accounts.demo_seed() is False
     with platform_access(reason="test", actor="test"):
         assert (Merchant.objects.count(), Store.objects.count(), Membership.objects.count()) == counts
         assert Store.objects.get(pk=store.pk).name == "Bahnhof (renamed by the owner)"
     User = get_user_model()
-    for _who, email, _where in demo.logins():
-        assert User.objects.get(email=email).check_password(demo.PASSWORD)
+    for _who, email, _where in accounts.logins():
+        assert User.objects.get(email=email).check_password(accounts.PASSWORD)
 
 
 @pytest.mark.django_db
 def test_the_demo_seed_command_prints_every_login(capsys) -> None:  # type: ignore[no-untyped-def]
     call_command("demo_seed")
     out = capsys.readouterr().out
-    for _who, email, _where in demo.logins():
+    for _who, email, _where in accounts.logins():
         assert email in out
-    assert demo.PASSWORD in out
+    assert accounts.PASSWORD in out
 
 
 @pytest.mark.django_db
 def test_wholesaler_staff_see_only_their_own_merchants_in_the_admin_and_it_is_audited() -> None:
-    demo.demo_seed()
+    accounts.demo_seed()
     from tests.factories import MerchantFactory, WholesalerFactory
 
     foreign = MerchantFactory(name="Supplied by someone else", wholesaler=WholesalerFactory(slug="other", name="Other"))
     client = Client()
-    client.force_login(get_user_model().objects.get(email=demo.WHOLESALER_STAFF))
+    client.force_login(get_user_model().objects.get(email=accounts.WHOLESALER_STAFF))
     before = PlatformAccess.objects.count()
     body = client.get("/admin/merchants/merchant/").content.decode()
     assert "Kiosk Lindenstraße" in body

@@ -47,7 +47,7 @@ document.addEventListener("securitypolicyviolation", (event) => {
 """
 
 
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:  # noqa: ARG001 - pluggy passes hook arguments by name
     if CHROMIUM.exists():
         return
     skip = pytest.mark.skip(reason=f"e2e tests need Debian's Chromium at {CHROMIUM} (apt-get install chromium)")

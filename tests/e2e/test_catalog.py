@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from catalog.services import stock_move
+from catalog.services.stock import stock_move
 from merchants.models import Store
 from merchants.tenancy import merchant_context
 from tests.catalog.factories import StoreProductFactory
@@ -68,7 +68,7 @@ def test_owner_searches_with_a_typo_and_edits_a_price_inline(
     page.wait_for_url(re.compile(r"[?&]q=quelwerk(&|$)"))
     expect(page.locator(f"#item-{chips.pk}")).to_have_count(0)
     expect(row).to_contain_text("Quellwerk Cola")
-    # One #results: the answer replaced the block rather than landing inside it.
+    # Exactly one results block: the answer replaced the old block instead of landing inside it.
     expect(page.locator("#results")).to_have_count(1)
     assert _same_document(watched)
 
@@ -122,7 +122,12 @@ def test_clerk_sees_prices_as_text_without_edit_forms(
 
 
 def test_owner_filters_stock_to_low_items(
-    live_server: Any, open_page: Any, merchant: Any, owner: Any, cola: Any, chips: Any
+    live_server: Any,
+    open_page: Any,
+    merchant: Any,
+    owner: Any,
+    cola: Any,
+    chips: Any,  # noqa: ARG001 - fixture requested for the rows it creates
 ) -> None:
     # 10 on hand at a threshold of 12: low. The chips have no threshold.
     cola.low_stock_threshold = 12
@@ -148,7 +153,12 @@ def test_owner_filters_stock_to_low_items(
 
 
 def test_store_picker_switches_store_on_change(
-    live_server: Any, open_page: Any, merchant: Any, owner: Any, store: Store, cola: Any
+    live_server: Any,
+    open_page: Any,
+    merchant: Any,
+    owner: Any,
+    store: Store,
+    cola: Any,  # noqa: ARG001 - fixture requested for the rows it creates
 ) -> None:
     second: Any = StoreFactory(merchant=merchant, name="Bahnhof 2", code="BAHN2")
     watched = _signed_in(open_page, live_server.url, merchant, owner)

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from catalog.services import stock_move
+from catalog.services.stock import stock_move
 from checkout.models import Order
 from checkout.services.exit_passes import exit_pass_token
 from merchants.models import Merchant, Store

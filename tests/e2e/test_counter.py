@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from catalog.models import StoreProduct
-from catalog.services import stock_move
+from catalog.services.stock import stock_move
 from checkout.models import CounterPayment, OrderLine
 from checkout.services import shifts
 from core.money import format_amount

@@ -23,7 +23,7 @@ from django.test import Client
 from PIL import Image, ImageFilter
 from playwright.sync_api import expect
 
-from catalog.services import stock_move
+from catalog.services.stock import stock_move
 from merchants.models import Store
 from tests.catalog.factories import StoreProductFactory
 from tests.catalog.test_scanning import _background, _ean13
@@ -213,7 +213,12 @@ def _assert_on_product(watched: WatchedPage, url: str, name: str) -> None:
 
 
 def test_native_barcode_detector_reads_an_ean13_from_the_camera(
-    live_server: Any, open_phone: Any, tmp_path: Path, store: Store, cola: Any, shopper_csp: str
+    live_server: Any,
+    open_phone: Any,
+    tmp_path: Path,
+    store: Store,
+    cola: Any,
+    shopper_csp: str,  # noqa: ARG001 - fixture requested for the policy it sets
 ) -> None:
     ean = cola.product.gtin[1:]
     watched = open_phone(_camera(tmp_path, _frame(_ean13(ean, module=4))))
@@ -233,7 +238,13 @@ def test_native_barcode_detector_reads_an_ean13_from_the_camera(
 
 @pytest.mark.parametrize("code", ["ean13", "label-qr"])
 def test_zxing_wasm_reads_the_camera_where_there_is_no_barcode_detector(
-    live_server: Any, open_phone: Any, tmp_path: Path, store: Store, cola: Any, shopper_csp: str, code: str
+    live_server: Any,
+    open_phone: Any,
+    tmp_path: Path,
+    store: Store,
+    cola: Any,
+    shopper_csp: str,  # noqa: ARG001 - fixture requested for the policy it sets
+    code: str,
 ) -> None:
     if code == "ean13":
         looked_up = cola.product.gtin[1:]
@@ -263,7 +274,12 @@ def test_zxing_wasm_reads_the_camera_where_there_is_no_barcode_detector(
 
 
 def test_a_label_of_another_shop_is_named_and_scanning_goes_on(
-    live_server: Any, open_phone: Any, tmp_path: Path, store: Store, other_store: Store, shopper_csp: str
+    live_server: Any,
+    open_phone: Any,
+    tmp_path: Path,
+    store: Store,
+    other_store: Store,
+    shopper_csp: str,  # noqa: ARG001 - fixture requested for the policy it sets
 ) -> None:
     image = _qr(f"https://elsewhere.example/s/{other_store.code}/p/4006381333931/")
     watched = open_phone(_camera(tmp_path, _frame(image)), (NO_BARCODE_DETECTOR,))
@@ -325,7 +341,11 @@ def test_the_detector_is_asked_for_retail_codes_and_qr_only(
 
 
 def test_close_stops_the_camera(
-    live_server: Any, open_phone: Any, tmp_path: Path, store: Store, shopper_csp: str
+    live_server: Any,
+    open_phone: Any,
+    tmp_path: Path,
+    store: Store,
+    shopper_csp: str,  # noqa: ARG001 - fixture requested for the policy it sets
 ) -> None:
     watched = open_phone(_camera(tmp_path, _background(VIDEO_SIZE)), (NO_BARCODE_DETECTOR, KEEP_STREAMS))
     _open_store(watched, live_server.url, store)
@@ -347,7 +367,11 @@ def test_close_stops_the_camera(
 
 
 def test_a_denied_camera_is_explained(
-    live_server: Any, open_phone: Any, tmp_path: Path, store: Store, shopper_csp: str
+    live_server: Any,
+    open_phone: Any,
+    tmp_path: Path,
+    store: Store,
+    shopper_csp: str,  # noqa: ARG001 - fixture requested for the policy it sets
 ) -> None:
     # No FAKE_UI: the browser's prompt is answered "Block" (headless denies it).
     watched = open_phone([arg for arg in _camera(tmp_path, _background(VIDEO_SIZE)) if arg != FAKE_UI])
@@ -362,7 +386,7 @@ def test_a_denied_camera_is_explained(
     watched.assert_clean()
 
 
-def test_no_camera_is_explained(live_server: Any, open_phone: Any, store: Store, shopper_csp: str) -> None:
+def test_no_camera_is_explained(live_server: Any, open_phone: Any, store: Store, shopper_csp: str) -> None:  # noqa: ARG001 - fixture requested for the policy it sets
     # The prompt is allowed, but there is no camera (none on a test machine, and no fake one).
     watched = open_phone([FAKE_UI])
     _open_store(watched, live_server.url, store)

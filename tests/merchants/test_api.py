@@ -66,7 +66,7 @@ def test_every_merchant_route_is_404_for_another_merchants_owner_and_changes_not
 
 def test_another_merchants_ids_under_my_merchant_are_404(
     merchant: Merchant,
-    store: Store,
+    store: Store,  # noqa: ARG001 - fixture requested for the rows it creates
     other_store: Store,
     owner,  # type: ignore[no-untyped-def]
 ) -> None:
@@ -87,7 +87,7 @@ def test_lists_hold_only_this_merchants_rows(
     store: Store,
     other_store: Store,
     owner,
-    other_owner,  # type: ignore[no-untyped-def]
+    other_owner,  # type: ignore[no-untyped-def]  # noqa: ARG001 - fixture requested for the rows it creates
 ) -> None:
     DeviceFactory(store=store, name="Mine")
     DeviceFactory(store=other_store, name="Theirs")
@@ -141,7 +141,7 @@ def test_bad_input_gets_field_errors_and_changes_nothing(merchant: Merchant, own
     assert _counts() == before
 
 
-def test_requests_without_or_with_bad_tokens_are_401(merchant: Merchant, owner) -> None:  # type: ignore[no-untyped-def]
+def test_requests_without_or_with_bad_tokens_are_401(merchant: Merchant, owner) -> None:  # type: ignore[no-untyped-def]  # noqa: ARG001 - fixture requested for the rows it creates
     url = f"/api/v1/merchants/{merchant.pk}/"
     assert APIClient().get(url).json()["error"]["code"] == "not_authenticated"
     client = APIClient()
@@ -151,7 +151,7 @@ def test_requests_without_or_with_bad_tokens_are_401(merchant: Merchant, owner) 
     assert response.json()["error"]["message"] == "Unknown or revoked API token."
 
 
-def test_a_revoked_personal_token_stops_working(merchant: Merchant, owner) -> None:  # type: ignore[no-untyped-def]
+def test_a_revoked_personal_token_stops_working(merchant: Merchant, owner) -> None:  # type: ignore[no-untyped-def]  # noqa: ARG001 - fixture requested for the rows it creates
     token, raw = api_token_create(user=owner, name="script")
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
@@ -165,7 +165,7 @@ def test_a_device_token_identifies_its_device_and_reaches_nothing_else(
     merchant: Merchant,
     store: Store,
     other_merchant: Merchant,
-    owner,  # type: ignore[no-untyped-def]
+    owner,  # type: ignore[no-untyped-def]  # noqa: ARG001 - fixture requested for the rows it creates
 ) -> None:
     device, raw = device_create(merchant=merchant, store_id=store.pk, name="Shelf 1")
     client = APIClient()
@@ -204,7 +204,7 @@ def test_unknown_api_paths_answer_json_404() -> None:
     assert response.json() == {"error": {"code": "not_found", "message": "No such API endpoint."}}
 
 
-def test_the_schema_and_its_docs_page_are_served(owner) -> None:  # type: ignore[no-untyped-def]
+def test_the_schema_and_its_docs_page_are_served(owner) -> None:  # type: ignore[no-untyped-def]  # noqa: ARG001 - fixture requested for the rows it creates
     client = APIClient()
     schema = client.get("/api/schema/", HTTP_ACCEPT="application/json")
     assert schema.status_code == 200
@@ -215,7 +215,7 @@ def test_the_schema_and_its_docs_page_are_served(owner) -> None:  # type: ignore
     assert b"<script>" not in docs.content  # no inline script: the CSP would block it
 
 
-def test_the_api_throttles_with_the_same_error_shape(merchant: Merchant, owner, settings) -> None:  # type: ignore[no-untyped-def]
+def test_the_api_throttles_with_the_same_error_shape(owner) -> None:  # type: ignore[no-untyped-def]
     from django.core.cache import cache
     from rest_framework.settings import api_settings
     from rest_framework.throttling import UserRateThrottle

@@ -84,7 +84,7 @@ def test_an_update_cannot_reach_another_merchants_rows(merchant: Merchant, other
     assert cities[other_merchant.pk] != "Hacked"
 
 
-def test_a_lookup_key_reveals_only_the_row_that_carries_it(store: Store, other_store: Store) -> None:
+def test_a_lookup_key_reveals_only_the_row_that_carries_it(store: Store, other_store: Store) -> None:  # noqa: ARG001 - fixture requested for the rows it creates
     with lookup_context(other_store.code):
         assert list(Store.objects.values_list("code", flat=True)) == [other_store.code]
 
@@ -93,7 +93,7 @@ def test_a_user_sees_their_own_memberships_across_merchants_and_nobody_elses(
     merchant: Merchant,
     other_merchant: Merchant,
     owner,
-    other_owner,  # type: ignore[no-untyped-def]
+    other_owner,  # type: ignore[no-untyped-def]  # noqa: ARG001 - fixture requested for the rows it creates
 ) -> None:
     MembershipFactory(merchant=other_merchant, user=owner)
     with user_context(owner.pk):

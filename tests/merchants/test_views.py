@@ -29,7 +29,7 @@ def _counts() -> dict[str, int]:
 def test_every_dashboard_page_answers_its_owner_and_hides_from_others(
     path: str,
     merchant: Merchant,
-    store: Store,
+    store: Store,  # noqa: ARG001 - fixture requested for the rows it creates
     owner,
     outsider,
     other_owner,  # type: ignore[no-untyped-def]

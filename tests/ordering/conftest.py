@@ -12,10 +12,10 @@ from django.test import Client
 from django.utils import timezone
 
 from catalog.models import MovementKind, Product, StockMovement, StoreProduct
-from catalog.services import Move, stock_moves
+from catalog.services.stock import Move, stock_moves
+from demo.seed.restock import STAFF_GROUP, wholesaler_permissions_grant
 from merchants.models import Merchant, Store, Wholesaler, WholesalerStaff
 from merchants.tenancy import merchant_context
-from ordering.demo import STAFF_GROUP, wholesaler_permissions_grant
 from ordering.models import Depot, DepotStock, StoreSupply
 from tests.catalog.factories import ProductFactory, StoreProductFactory
 from tests.factories import UserFactory, WholesalerFactory
@@ -72,7 +72,7 @@ def item_for(store: Store, product: Product, *, on_hand: int = 0) -> StoreProduc
     with merchant_context(store.merchant_id):
         StoreProduct.objects.filter(pk=item.pk).update(created_at=timezone.now() - dt.timedelta(days=200))
     if on_hand:
-        stock_moves(merchant=store.merchant_id, kind=MovementKind.RECEIPT, moves=[Move(item.pk, on_hand)])
+        stock_moves(merchant=store.merchant, kind=MovementKind.RECEIPT, moves=[Move(item.pk, on_hand)])
     return item
 
 
@@ -82,7 +82,7 @@ def history(item: StoreProduct, *, daily: list[int], end: dt.datetime) -> None:
         if not units:
             continue
         [movement] = stock_moves(
-            merchant=item.merchant_id, kind=MovementKind.SALE, moves=[Move(item.pk, -units)], reference="test"
+            merchant=item.merchant, kind=MovementKind.SALE, moves=[Move(item.pk, -units)], reference="test"
         )
         with merchant_context(item.merchant_id):
             StockMovement.objects.filter(pk=movement.pk).update(created_at=end - dt.timedelta(days=back))
@@ -94,7 +94,7 @@ def selling(store: Store, product: Product, *, daily: list[int], left: int, end:
     with merchant_context(store.merchant_id):  # the stock came in before the history starts
         StockMovement.objects.filter(store_product=item).update(created_at=end - dt.timedelta(days=len(daily) + 1))
     history(item, daily=daily, end=end)
-    stock_moves(merchant=store.merchant_id, kind=MovementKind.COUNT, moves=[Move(item.pk, left - (100))])
+    stock_moves(merchant=store.merchant, kind=MovementKind.COUNT, moves=[Move(item.pk, left - (100))])
     return item
 
 

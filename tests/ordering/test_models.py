@@ -66,9 +66,9 @@ def test_claim_line_missing_and_extra() -> None:
 
 @pytest.mark.slow
 def test_the_demo_seeds_depot_supply_history_and_a_draft_once() -> None:
-    from catalog import demo as catalog_demo
-    from merchants import demo as merchants_demo
-    from ordering import demo
+    from demo.seed import accounts as merchants_demo
+    from demo.seed import catalog as catalog_demo
+    from demo.seed import restock as demo
 
     merchants_demo.demo_seed()
     catalog_demo.demo_seed()

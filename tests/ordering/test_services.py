@@ -9,7 +9,7 @@ import pytest
 from django.db.models import F
 
 from catalog.models import MovementKind, Product, StockMovement, StoreProduct
-from catalog.services import Move, stock_moves
+from catalog.services.stock import Move, stock_moves
 from merchants.models import Store
 from merchants.tenancy import merchant_context
 from ordering import selectors
@@ -62,7 +62,7 @@ def test_history_reads_sales_minus_refunds_per_local_day_and_censors_stock_outs(
     history(item, daily=[0, 2, 0, 3], end=MONDAY_NOON)  # 3 sold on Nov 19, 2 on Nov 21: 0 left
     with merchant_context(store.merchant_id):  # the 5 came in a week before the window
         StockMovement.objects.filter(kind="receipt").update(created_at=MONDAY_NOON - dt.timedelta(days=8))
-    [refund] = stock_moves(merchant=store.merchant_id, kind=MovementKind.REFUND, moves=[Move(item.pk, 1)])
+    [refund] = stock_moves(merchant=store.merchant, kind=MovementKind.REFUND, moves=[Move(item.pk, 1)])
     with merchant_context(store.merchant_id):
         StockMovement.objects.filter(pk=refund.pk).update(created_at=MONDAY_NOON - dt.timedelta(days=2, hours=-1))
         item = StoreProduct.objects.select_related("product").get(pk=item.pk)
@@ -79,7 +79,7 @@ def test_days_a_camera_saw_the_shelf_empty_are_censored_even_with_stock_in_the_l
     store: Store, cola: Product
 ) -> None:
     from catalog.models import ShelfEmptyPeriod
-    from catalog.services import shelf_empty_record
+    from catalog.services.signals import shelf_empty_record
 
     item = item_for(store, cola, on_hand=40)  # plenty in the back room all week
     history(item, daily=[2, 2, 2, 2], end=MONDAY_NOON)
@@ -88,25 +88,25 @@ def test_days_a_camera_saw_the_shelf_empty_are_censored_even_with_stock_in_the_l
     # The camera saw the slot empty from Wednesday evening until Thursday morning (Berlin), and again since Sunday.
     berlin = dt.timezone(dt.timedelta(hours=1))
     assert shelf_empty_record(
-        merchant_id=store.merchant_id,
+        merchant=store.merchant,
         store_product_id=item.pk,
         at=dt.datetime(2026, 11, 18, 20, tzinfo=berlin),
         is_empty=True,
     )
     assert not shelf_empty_record(  # a re-run frame: nothing new
-        merchant_id=store.merchant_id,
+        merchant=store.merchant,
         store_product_id=item.pk,
         at=dt.datetime(2026, 11, 18, 21, tzinfo=berlin),
         is_empty=True,
     )
     assert shelf_empty_record(
-        merchant_id=store.merchant_id,
+        merchant=store.merchant,
         store_product_id=item.pk,
         at=dt.datetime(2026, 11, 19, 8, tzinfo=berlin),
         is_empty=False,
     )
     shelf_empty_record(
-        merchant_id=store.merchant_id,
+        merchant=store.merchant,
         store_product_id=item.pk,
         at=dt.datetime(2026, 11, 22, 9, tzinfo=berlin),
         is_empty=True,

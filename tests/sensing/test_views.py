@@ -313,9 +313,9 @@ def test_the_shopper_landing_page_names_each_cameras_purpose_and_retention(
 def test_the_demo_camera_is_calibrated_on_a_generated_shelf_once(
     settings, tmp_path, monkeypatch: pytest.MonkeyPatch
 ) -> None:  # type: ignore[no-untyped-def]
-    from catalog import demo as catalog_demo
-    from merchants import demo as merchants_demo
-    from sensing import demo as sensing_demo
+    from demo.seed import accounts as merchants_demo
+    from demo.seed import cameras as sensing_demo
+    from demo.seed import catalog as catalog_demo
 
     settings.DATA_DIR = tmp_path
     monkeypatch.setattr(sensing_demo, "DEMO_MINUTES", 0.05)

@@ -17,7 +17,7 @@ from pathlib import Path
 from django.conf import settings
 
 from catalog.models import StoreProduct
-from merchants.demo import MERCHANTS
+from demo.seed.accounts import MERCHANTS
 from merchants.models import Merchant, Store
 from merchants.tenancy import merchant_context, platform_access
 from sensing.models import Camera
@@ -28,6 +28,7 @@ DEMO_SEED = 20261122
 
 
 def demo_folder() -> Path:
+    """Where the demo camera's recording and token live (under DATA_DIR)."""
     return Path(settings.DATA_DIR) / "demo-camera"
 
 

@@ -17,8 +17,8 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from catalog.models import MovementKind, Product, StockMovement, StoreProduct
-from catalog.services import Move, stock_moves
-from merchants.demo import WHOLESALER_SLUG
+from catalog.services.stock import Move, stock_moves
+from demo.seed.accounts import WHOLESALER_SLUG
 from merchants.models import Store, Wholesaler
 from merchants.tenancy import merchant_context, platform_access
 from ordering.models import Depot, DepotStock, Promotion, StoreSupply
@@ -63,12 +63,10 @@ def _history(store: Store, rng: random.Random, today: dt.date) -> None:
         on_hand = dict(StoreProduct.objects.filter(pk__in=[item.pk for item in items]).values_list("pk", "on_hand"))
         if day.weekday() == 1:  # Tuesday delivery: top up what ran low
             receipts = [
-                Move(item.pk, item.product.case_pack * 2)  # type: ignore[union-attr]
-                for item in items
-                if on_hand[item.pk] < rates[item.pk] * 7
+                Move(item.pk, item.product.case_pack * 2) for item in items if on_hand[item.pk] < rates[item.pk] * 7
             ]
             if receipts:
-                _dated(stock_moves(merchant=store.merchant_id, kind=MovementKind.RECEIPT, moves=receipts,
+                _dated(stock_moves(merchant=store.merchant, kind=MovementKind.RECEIPT, moves=receipts,
                                    reference="demo:history"), day, zone, hour=7)  # fmt: skip
         sales = []
         for item in items:
@@ -78,7 +76,7 @@ def _history(store: Store, rng: random.Random, today: dt.date) -> None:
                 sales.append(Move(item.pk, -sold))
         if sales:
             _dated(
-                stock_moves(merchant=store.merchant_id, kind=MovementKind.SALE, moves=sales, reference="demo:history"),
+                stock_moves(merchant=store.merchant, kind=MovementKind.SALE, moves=sales, reference="demo:history"),
                 day,
                 zone,
                 hour=rng.randint(9, 20),

@@ -9,10 +9,13 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
 
-from catalog.demo_catalog import ProductSpec, product_image, product_specs
 from catalog.models import Barcode, BarcodeKind, Category, MovementKind, PriceChange, Product, StoreProduct
-from catalog.services import Move, local_product_create, stock_moves
-from merchants.demo import WHOLESALER_SLUG
+from catalog.services.assortment import local_product_create
+from catalog.services.stock import Move, stock_moves
+from demo.data.catalog import ProductSpec
+from demo.images import product_image
+from demo.products import product_specs
+from demo.seed.accounts import WHOLESALER_SLUG
 from merchants.models import Store, Wholesaler
 from merchants.tenancy import merchant_context, platform_access
 

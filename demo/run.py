@@ -1,4 +1,4 @@
-"""``make demo``: database, migrations, seed, then web, worker and beat together (Procfile).
+"""``make demo`` (``python -m demo``): database, migrations, seed, then web, worker and beat together (Procfile).
 
 Uses DATABASE_URL and CELERY_BROKER_URL when they are set; otherwise the embedded PostgreSQL
 under .data/pg and kombu's filesystem broker under .data/broker. Ctrl-C stops every process this
@@ -19,7 +19,7 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
 
 
-def _interrupt(signum: int, frame: object) -> None:
+def _interrupt(_signum: int, _frame: object) -> None:
     raise KeyboardInterrupt
 
 
@@ -38,9 +38,6 @@ def main() -> int:
         "SITE_URL": os.environ.get("SITE_URL", f"http://127.0.0.1:{port}"),
         "PYTHONUNBUFFERED": "1",
     }
-    if not os.environ.get("STRIPE_SECRET_KEY"):
-        # No Stripe keys: payments go to localstripe on loopback, through the real stripe client.
-        env.setdefault("STRIPE_API_BASE", f"http://127.0.0.1:{int(port) + 420}")
     if not os.environ.get("STRIPE_SECRET_KEY"):
         # No Stripe keys: payments go to localstripe on loopback, through the real stripe client.
         env.setdefault("STRIPE_API_BASE", f"http://127.0.0.1:{int(port) + 420}")

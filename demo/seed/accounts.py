@@ -49,6 +49,7 @@ def logins() -> list[tuple[str, str, str]]:
 
 
 def is_seeded() -> bool:
+    """The demo's wholesaler exists: the accounts were seeded before."""
     return Wholesaler.objects.filter(slug=WHOLESALER_SLUG).exists()
 
 

@@ -1,0 +1,156 @@
+"""Writes of a store's assortment: master products it starts selling, its own local products, shelf and status."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+
+from catalog.models import (
+    LocalBarcode,
+    PriceChange,
+    Product,
+    StoreProduct,
+    TaxClass,
+)
+from merchants.models import Merchant, Store
+from merchants.tenancy import merchant_context
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
+from catalog.services.prices import price_set, price_validate
+
+
+class _Unchanged:
+    """Marks an argument left out (None means 'no threshold', so it cannot mean 'unchanged')."""
+
+
+UNCHANGED = _Unchanged()
+
+
+def assortment_add(
+    *,
+    merchant: Merchant,
+    store: Store,
+    product: Product,
+    price: int | None = None,
+    shelf_location: str = "",
+    low_stock_threshold: int | None = None,
+    changed_by: User | None = None,
+) -> StoreProduct:
+    """Start selling a master product in a store, at the suggested price unless given; atomic."""
+    if store.merchant_id != merchant.pk:
+        raise ValidationError({"store": "No such store."})
+    if product.wholesaler_id != merchant.wholesaler_id:
+        raise ValidationError({"product": "This product is not in your wholesaler's catalog."})
+    if price is None:
+        if product.wholesaler.currency != store.currency:
+            raise ValidationError(
+                {"price": f"Set a price in {store.currency}: the suggested price is in {product.wholesaler.currency}."}
+            )
+        price = product.suggested_retail_price
+    price_validate(price)
+    with merchant_context(merchant.pk):
+        try:
+            with transaction.atomic():
+                item = StoreProduct.objects.create(
+                    merchant=merchant,
+                    store=store,
+                    product=product,
+                    price=price,
+                    shelf_location=shelf_location,
+                    low_stock_threshold=low_stock_threshold,
+                )
+        except IntegrityError as error:
+            raise ValidationError({"product": "This store already sells that product."}) from error
+        PriceChange.objects.create(
+            merchant=merchant, store_product=item, old_price=None, new_price=price, changed_by=changed_by
+        )
+    return item
+
+
+def local_product_create(
+    *,
+    merchant: Merchant,
+    store: Store,
+    name: str,
+    price: int,
+    brand: str = "",
+    tax_class: str = TaxClass.REDUCED,
+    is_age_restricted: bool = False,
+    barcodes: Sequence[str] = (),
+    changed_by: User | None = None,
+) -> StoreProduct:
+    """A product the store sells that the wholesaler does not (a neighbour's bread); atomic."""
+    from catalog import gtin
+
+    if store.merchant_id != merchant.pk:
+        raise ValidationError({"store": "No such store."})
+    name = name.strip()
+    if not name:
+        raise ValidationError({"name": "Give the product a name."})
+    if tax_class not in TaxClass.values:
+        raise ValidationError({"tax_class": f"Choose one of: {', '.join(TaxClass.values)}."})
+    price_validate(price)
+    try:
+        codes = [gtin.normalize(code) for code in barcodes]
+    except gtin.GtinError as error:
+        raise ValidationError({"barcodes": str(error)}) from error
+    with merchant_context(merchant.pk):
+        try:
+            with transaction.atomic():
+                item = StoreProduct.objects.create(
+                    merchant=merchant,
+                    store=store,
+                    local_name=name[:200],
+                    local_brand=brand[:100],
+                    local_tax_class=tax_class,
+                    local_is_age_restricted=is_age_restricted,
+                    price=price,
+                )
+                LocalBarcode.objects.bulk_create(
+                    LocalBarcode(merchant=merchant, store=store, store_product=item, code=code) for code in codes
+                )
+        except IntegrityError as error:
+            raise ValidationError({"barcodes": "Another product of this store already has this barcode."}) from error
+        PriceChange.objects.create(
+            merchant=merchant, store_product=item, old_price=None, new_price=price, changed_by=changed_by
+        )
+    return item
+
+
+def assortment_update(
+    *,
+    merchant: Merchant,
+    store_product_id: int,
+    shelf_location: str | None = None,
+    is_active: bool | None = None,
+    low_stock_threshold: int | _Unchanged | None = UNCHANGED,
+    price: int | None = None,
+    changed_by: User | None = None,
+) -> StoreProduct:
+    """Change an assortment row's shelf, status, threshold and price; atomic."""
+    with merchant_context(merchant.pk):
+        if price is not None:
+            price_set(merchant=merchant, store_product_id=store_product_id, price=price, changed_by=changed_by)
+        item = StoreProduct.objects.for_merchant(merchant).select_for_update().filter(pk=store_product_id).first()
+        if item is None:
+            raise ValidationError({"store_product": "No such product in this shop."})
+        fields = []
+        if shelf_location is not None:
+            item.shelf_location = shelf_location.strip()[:50]
+            fields.append("shelf_location")
+        if is_active is not None:
+            item.is_active = is_active
+            fields.append("is_active")
+        if not isinstance(low_stock_threshold, _Unchanged):
+            if low_stock_threshold is not None and low_stock_threshold < 0:
+                raise ValidationError({"low_stock_threshold": "A threshold cannot be negative."})
+            item.low_stock_threshold = low_stock_threshold
+            fields.append("low_stock_threshold")
+        if fields:
+            item.save(update_fields=fields)
+    return item

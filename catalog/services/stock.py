@@ -1,0 +1,195 @@
+"""Writes of the stock ledger: every change of on-hand stock, as movements.
+
+The ledger's one rule: a StoreProduct's ``on_hand`` always equals the sum of its movements.
+``stock_move`` is the only code that changes ``on_hand``; it adds the movement's quantity with
+a single ``UPDATE … SET on_hand = on_hand + q … RETURNING`` (the row lock makes concurrent
+movements queue, none is lost) and inserts the movement in the same transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from django.core.exceptions import ValidationError
+from django.db import connection
+from django.utils import timezone
+
+from catalog.models import (
+    AdjustmentReason,
+    MovementKind,
+    StockMovement,
+    StoreProduct,
+)
+from merchants.models import Merchant
+from merchants.tenancy import merchant_context
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
+# Which way each kind of movement may go: +1 in, -1 out, 0 either.
+_DIRECTION: dict[str, int] = {
+    MovementKind.SALE: -1,
+    MovementKind.REFUND: +1,
+    MovementKind.RECEIPT: +1,
+    MovementKind.ADJUSTMENT: 0,
+    MovementKind.COUNT: 0,
+    MovementKind.SHELF_CORRECTION: 0,
+    MovementKind.WRITE_OFF: -1,
+}
+# A sale may take on-hand below zero (the shelf had what the books did not); it is flagged.
+_MAY_GO_NEGATIVE: set[str] = {MovementKind.SALE, MovementKind.SHELF_CORRECTION}
+_NEEDS_REASON: set[str] = {MovementKind.ADJUSTMENT, MovementKind.WRITE_OFF}
+
+
+class StockError(ValidationError):
+    """A movement the ledger refuses; nothing was written."""
+
+
+@dataclass(frozen=True)
+class Move:
+    """One line of a multi-line stock change (a sale of several products, a delivery)."""
+
+    store_product_id: int
+    quantity: int
+
+
+def _validate_move(kind: str, quantity: int, reason: str) -> None:
+    if kind not in _DIRECTION:
+        raise StockError(f"Unknown movement kind {kind!r}.", code="invalid_kind")
+    if quantity == 0:
+        raise StockError("A movement needs a quantity other than zero.", code="zero_quantity")
+    direction = _DIRECTION[kind]
+    if direction and (quantity > 0) != (direction > 0):
+        raise StockError(
+            f"A {MovementKind(kind).label.lower()} {'adds' if direction > 0 else 'removes'} stock.", code="wrong_sign"
+        )
+    if kind in _NEEDS_REASON and not reason:
+        raise StockError("Give a reason for the adjustment (damaged, expired, theft, …).", code="reason_required")
+    if reason and reason not in AdjustmentReason.values:
+        raise StockError(f"Unknown reason {reason!r}.", code="invalid_reason")
+
+
+def _apply(*, merchant_id: int, store_product_id: int, quantity: int, may_go_negative: bool) -> tuple[int, int]:
+    """Add ``quantity`` to on_hand atomically; returns (on_hand after, store id). Locks the row."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            # Adding stock is always allowed (even while on hand is still below zero); taking it
+            # away may not go below zero unless the kind allows it. Checked under the row lock.
+            "UPDATE catalog_storeproduct SET on_hand = on_hand + %s "
+            "WHERE id = %s AND merchant_id = %s AND (%s OR %s > 0 OR on_hand + %s >= 0) "
+            "RETURNING on_hand, store_id",
+            [quantity, store_product_id, merchant_id, may_go_negative, quantity, quantity],
+        )
+        row = cursor.fetchone()
+    if row is not None:
+        return int(row[0]), int(row[1])
+    current = (
+        StoreProduct.objects.filter(pk=store_product_id, merchant_id=merchant_id)
+        .values_list("on_hand", flat=True)
+        .first()
+    )
+    if current is None:
+        raise StockError("No such product in this shop.", code="not_found")
+    raise StockError(
+        f"Only {current} on hand: removing {-quantity} would leave {current + quantity}. Count the shelf first.",
+        code="negative_stock",
+    )
+
+
+def stock_moves(
+    *,
+    merchant: Merchant,
+    kind: str,
+    moves: Sequence[Move],
+    reason: str = "",
+    note: str = "",
+    reference: str = "",
+    created_by: User | None = None,
+) -> list[StockMovement]:
+    """Apply several movements of one kind at once: all or none, atomic, deadlock-free.
+
+    Rows are locked in id order, so two multi-line changes over the same products always take
+    their locks in the same order and cannot deadlock each other.
+    """
+    merchant_id = merchant.pk
+    for move in moves:
+        _validate_move(kind, move.quantity, reason)
+    movements = []
+    now = timezone.now()
+    with merchant_context(merchant_id):
+        for move in sorted(moves, key=lambda m: m.store_product_id):
+            after, store_id = _apply(
+                merchant_id=merchant_id,
+                store_product_id=move.store_product_id,
+                quantity=move.quantity,
+                may_go_negative=kind in _MAY_GO_NEGATIVE,
+            )
+            movements.append(
+                StockMovement(
+                    merchant_id=merchant_id,
+                    store_id=store_id,
+                    store_product_id=move.store_product_id,
+                    kind=kind,
+                    quantity=move.quantity,
+                    reason=reason,
+                    note=note[:200],
+                    reference=reference[:100],
+                    is_flagged_negative=after < 0,
+                    on_hand_after=after,
+                    created_by=created_by,
+                    created_at=now,
+                )
+            )
+        StockMovement.objects.bulk_create(movements)
+    return movements
+
+
+def stock_move(
+    *,
+    merchant: Merchant,
+    store_product_id: int,
+    kind: str,
+    quantity: int,
+    reason: str = "",
+    note: str = "",
+    reference: str = "",
+    created_by: User | None = None,
+) -> StockMovement:
+    """Record one movement and move on_hand with it; atomic, never loses a concurrent update."""
+    return stock_moves(
+        merchant=merchant,
+        kind=kind,
+        moves=[Move(store_product_id, quantity)],
+        reason=reason,
+        note=note,
+        reference=reference,
+        created_by=created_by,
+    )[0]
+
+
+def stock_adjust(
+    *,
+    merchant: Merchant,
+    store_product_id: int,
+    quantity: int,
+    reason: str,
+    note: str = "",
+    created_by: User | None = None,
+) -> StockMovement:
+    """An owner's adjustment: needs a reason, and may not take stock below zero."""
+    kind = (
+        MovementKind.WRITE_OFF
+        if reason in {AdjustmentReason.DAMAGED, AdjustmentReason.EXPIRED} and quantity < 0
+        else MovementKind.ADJUSTMENT
+    )
+    return stock_move(
+        merchant=merchant,
+        store_product_id=store_product_id,
+        kind=kind,
+        quantity=quantity,
+        reason=reason,
+        note=note,
+        created_by=created_by,
+    )
