@@ -18,16 +18,16 @@ class PlatformOnlyAdmin(admin.ModelAdmin):
     def has_module_permission(self, request: HttpRequest) -> bool:
         return bool(request.user.is_superuser)
 
-    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:  # noqa: ARG002, RUF100 - Django admin hook: Django may pass obj by keyword (RUF100 only until ARG is switched on)
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:  # noqa: ARG002 - Django admin hook: Django may pass obj by keyword
         return bool(request.user.is_superuser)
 
-    def has_add_permission(self, request: HttpRequest) -> bool:  # noqa: ARG002, RUF100 - Django admin hook: Django may pass obj by keyword (RUF100 only until ARG is switched on)
+    def has_add_permission(self, request: HttpRequest) -> bool:  # noqa: ARG002 - Django admin hook: Django may pass obj by keyword
         return False
 
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:  # noqa: ARG002, RUF100 - Django admin hook: Django may pass obj by keyword (RUF100 only until ARG is switched on)
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:  # noqa: ARG002 - Django admin hook: Django may pass obj by keyword
         return False
 
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:  # noqa: ARG002, RUF100 - Django admin hook: Django may pass obj by keyword (RUF100 only until ARG is switched on)
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:  # noqa: ARG002 - Django admin hook: Django may pass obj by keyword
         return False
 
 

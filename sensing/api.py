@@ -206,7 +206,7 @@ class ShelfEventListApi(_CameraListApi):
     filter_class, time_field = EventFilter, "occurred_at"
 
     @extend_schema(parameters=[EventFilter], responses=ShelfEventOutput(many=True))
-    def get(self, request: Request, merchant_id: int, store_id: int) -> Response:  # noqa: ARG002, RUF100 - URL kwargs, passed by keyword; StoreScopedApi resolves them (RUF100 only until ARG is switched on)
+    def get(self, request: Request, merchant_id: int, store_id: int) -> Response:  # noqa: ARG002 - URL kwargs, passed by keyword; StoreScopedApi resolves them
         events, query = self.rows(request, ShelfEvent.objects.select_related("slot__store_product"))
         if query.get("review"):
             events = events.filter(review=query["review"])
@@ -219,7 +219,7 @@ class AlertListApi(_CameraListApi):
     filter_class, time_field = AlertFilter, "started_at"
 
     @extend_schema(parameters=[AlertFilter], responses=AlertOutput(many=True))
-    def get(self, request: Request, merchant_id: int, store_id: int) -> Response:  # noqa: ARG002, RUF100 - URL kwargs, passed by keyword; StoreScopedApi resolves them (RUF100 only until ARG is switched on)
+    def get(self, request: Request, merchant_id: int, store_id: int) -> Response:  # noqa: ARG002 - URL kwargs, passed by keyword; StoreScopedApi resolves them
         alerts, query = self.rows(request, Alert.objects.select_related("slot"))
         if query.get("open") is not None:
             alerts = alerts.is_open(query["open"])
