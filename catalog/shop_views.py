@@ -90,7 +90,7 @@ def photo_scan(request: HttpRequest, store_code: str) -> HttpResponse:
             if codes:
                 # A label QR already holds the URL of this page; a barcode is a code for it.
                 code = codes[0].rstrip("/").rsplit("/p/", 1)[-1] if "/p/" in codes[0] else codes[0]
-                return redirect(reverse("product_lookup", kwargs={"store_code": store.code, "code": code}))
+                return redirect(reverse("catalog:product_lookup", kwargs={"store_code": store.code, "code": code}))
             message = "No barcode found in that photo. Hold the phone steady, close to the code, in good light."
     if _wants_json(request):
         return JsonResponse({"error": {"code": "no_barcode", "message": message}}, status=400)

@@ -1,21 +1,48 @@
+"""Catalog's pages: a product looked up by the shopper; assortment, prices, labels, stock and counts in the
+dashboard; the catalog and stock API."""
+
 from django.urls import path
 
+from catalog import api as apis
 from catalog import shop_views, views
+from core.urls import audiences
 
-urlpatterns = [
-    path("s/<str:store_code>/p/<str:code>/", shop_views.product_lookup, name="product_lookup"),
-    path("s/<str:store_code>/scan/photo/", shop_views.photo_scan, name="photo_scan"),
-    path("m/<slug:slug>/catalog/", views.catalog, name="section_catalog"),
-    path("m/<slug:slug>/catalog/add/", views.assortment_add, name="assortment_add"),
-    path("m/<slug:slug>/catalog/local/", views.local_product_add, name="local_product_add"),
-    path("m/<slug:slug>/catalog/prices/", views.prices_bulk, name="prices_bulk"),
-    path("m/<slug:slug>/catalog/export.csv", views.assortment_export, name="assortment_export"),
-    path("m/<slug:slug>/catalog/import/", views.assortment_import, name="assortment_import"),
-    path("m/<slug:slug>/catalog/labels.pdf", views.labels_view, name="labels"),
-    path("m/<slug:slug>/catalog/poster.pdf", views.poster, name="poster"),
-    path("m/<slug:slug>/catalog/<int:item_id>/", views.item_edit, name="item_edit"),
-    path("m/<slug:slug>/stock/", views.stock, name="section_stock"),
-    path("m/<slug:slug>/stock/<int:item_id>/", views.item_stock, name="item_stock"),
-    path("m/<slug:slug>/stock/counts/", views.counts, name="counts"),
-    path("m/<slug:slug>/stock/counts/<int:session_id>/", views.count_detail, name="count_detail"),
+app_name = "catalog"
+
+shopper = [
+    path("p/<str:code>/", shop_views.product_lookup, name="product_lookup"),
+    path("scan/photo/", shop_views.photo_scan, name="photo_scan"),
 ]
+
+dashboard = [
+    path("catalog/", views.catalog, name="section_catalog"),
+    path("catalog/add/", views.assortment_add, name="assortment_add"),
+    path("catalog/local/", views.local_product_add, name="local_product_add"),
+    path("catalog/prices/", views.prices_bulk, name="prices_bulk"),
+    path("catalog/export.csv", views.assortment_export, name="assortment_export"),
+    path("catalog/import/", views.assortment_import, name="assortment_import"),
+    path("catalog/labels.pdf", views.labels_view, name="labels"),
+    path("catalog/poster.pdf", views.poster, name="poster"),
+    path("catalog/<int:item_id>/", views.item_edit, name="item_edit"),
+    path("stock/", views.stock, name="section_stock"),
+    path("stock/<int:item_id>/", views.item_stock, name="item_stock"),
+    path("stock/counts/", views.counts, name="counts"),
+    path("stock/counts/<int:session_id>/", views.count_detail, name="count_detail"),
+]
+
+store = "merchants/<int:merchant_id>/stores/<int:store_id>"
+
+api = [
+    path("merchants/<int:merchant_id>/products/", apis.ProductListApi.as_view(), name="api_product_list"),
+    path(f"{store}/assortment/", apis.AssortmentListApi.as_view(), name="api_assortment_list"),
+    path(f"{store}/assortment/<int:item_id>/", apis.AssortmentDetailApi.as_view(), name="api_assortment_detail"),
+    path(f"{store}/assortment/<int:item_id>/price/", apis.PriceSetApi.as_view(), name="api_price_set"),
+    path(f"{store}/assortment/<int:item_id>/movements/", apis.MovementListApi.as_view(), name="api_movement_list"),
+    path(f"{store}/stock/", apis.StockListApi.as_view(), name="api_stock_list"),
+    path(f"{store}/adjustments/", apis.AdjustmentCreateApi.as_view(), name="api_adjustment_create"),
+    path(f"{store}/counts/", apis.CountCreateApi.as_view(), name="api_count_create"),
+    path(f"{store}/counts/<int:count_id>/lines/", apis.CountLineSetApi.as_view(), name="api_count_line_set"),
+    path(f"{store}/counts/<int:count_id>/close/", apis.CountCloseApi.as_view(), name="api_count_close"),
+]
+
+urlpatterns = audiences(shopper=shopper, dashboard=dashboard, api=api)

@@ -96,7 +96,7 @@ def assortment_add(request: MerchantRequest) -> HttpResponse:
     else:
         messages.success(request, f"{product.name} is now sold in {store.name}.")
     query = urlencode({"store": store.pk, "q": product.name})
-    return redirect(f"{reverse('section_catalog', kwargs={'slug': request.merchant.slug})}?{query}")
+    return redirect(f"{reverse('catalog:section_catalog', kwargs={'slug': request.merchant.slug})}?{query}")
 
 
 @require_POST
@@ -106,7 +106,9 @@ def local_product_add(request: MerchantRequest) -> HttpResponse:
     form = LocalProductForm(request.POST)
     if not form.is_valid():
         messages.error(request, "; ".join(f"{k}: {' '.join(str(e) for e in v)}" for k, v in form.errors.items()))
-        return redirect(f"{reverse('section_catalog', kwargs={'slug': request.merchant.slug})}?store={store.pk}")
+        return redirect(
+            f"{reverse('catalog:section_catalog', kwargs={'slug': request.merchant.slug})}?store={store.pk}"
+        )
     try:
         price = parse_amount(form.cleaned_data["price"], store.currency)
         assortment.local_product_create(
@@ -126,7 +128,7 @@ def local_product_add(request: MerchantRequest) -> HttpResponse:
         messages.error(request, error_message(error))
     else:
         messages.success(request, f"{form.cleaned_data['name']} added to {store.name}.")
-    return redirect(f"{reverse('section_catalog', kwargs={'slug': request.merchant.slug})}?store={store.pk}")
+    return redirect(f"{reverse('catalog:section_catalog', kwargs={'slug': request.merchant.slug})}?store={store.pk}")
 
 
 @merchant_view()
@@ -172,7 +174,9 @@ def item_edit(request: MerchantRequest, item_id: int) -> HttpResponse:
         # Without htmx the row cannot be swapped: back to the catalog, with the message if any.
         if error:
             messages.error(request, f"{item.name}: {error}")
-        return redirect(f"{reverse('section_catalog', kwargs={'slug': request.merchant.slug})}?store={item.store_id}")
+        return redirect(
+            f"{reverse('catalog:section_catalog', kwargs={'slug': request.merchant.slug})}?store={item.store_id}"
+        )
     if error:
         # Show what was typed next to the message, not the saved value.
         context["price_input"] = request.POST.get("price", "")
@@ -184,7 +188,7 @@ def item_edit(request: MerchantRequest, item_id: int) -> HttpResponse:
 def prices_bulk(request: MerchantRequest) -> HttpResponse:
     store = _store(request)
     form = BulkPriceForm(request.POST, merchant=request.merchant)
-    target = f"{reverse('section_catalog', kwargs={'slug': request.merchant.slug})}?store={store.pk}"
+    target = f"{reverse('catalog:section_catalog', kwargs={'slug': request.merchant.slug})}?store={store.pk}"
     if not form.is_valid():
         messages.error(request, "Give a percentage such as 5 or -10.")
         return redirect(target)
@@ -249,7 +253,7 @@ def _label_items(request: MerchantRequest, store: Store, items: list[StoreProduc
                 unit_size=item.product.unit_size if item.product else "",
                 price_text=presentation.price_text(item),
                 unit_price_text=presentation.unit_price_text(item),
-                url=f"{base}{reverse('product_lookup', kwargs={'store_code': store.code, 'code': item.lookup_code})}",
+                url=f"{base}{reverse('catalog:product_lookup', kwargs={'store_code': store.code, 'code': item.lookup_code})}",
                 code_text=item.lookup_code,
                 is_age_restricted=item.is_age_restricted,
             )
@@ -282,7 +286,7 @@ def labels_view(request: MerchantRequest) -> HttpResponse:
 @merchant_view()
 def poster(request: MerchantRequest) -> HttpResponse:
     store = _store(request)
-    url = request.build_absolute_uri(reverse("store_landing", kwargs={"code": store.code}))
+    url = request.build_absolute_uri(reverse("checkout:store_landing", kwargs={"store_code": store.code}))
     pdf = labels.poster_pdf(store_name=store.name, url=url, address=store.address)
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="poster-{store.code}.pdf"'
@@ -332,7 +336,7 @@ def item_stock(request: MerchantRequest, item_id: int) -> HttpResponse:
                 status = 400
             else:
                 messages.success(request, "Stock adjusted.")
-                return redirect("item_stock", slug=request.merchant.slug, item_id=item.pk)
+                return redirect("catalog:item_stock", slug=request.merchant.slug, item_id=item.pk)
         else:
             status = 400
     movements = Paginator(selectors.movement_list(merchant=request.merchant, store_product=item), 50).get_page(
@@ -361,7 +365,7 @@ def counts(request: MerchantRequest) -> HttpResponse:
         session = count_session_start(
             merchant=request.merchant, store=store, started_by=request.user, note=request.POST.get("note", "")
         )
-        return redirect("count_detail", slug=request.merchant.slug, session_id=session.pk)
+        return redirect("catalog:count_detail", slug=request.merchant.slug, session_id=session.pk)
     sessions = CountSession.objects.for_store(store).order_by("-started_at")[:50]
     return render(request, "dashboard/counts.html", {**_store_context(request, store), "sessions": sessions})
 
@@ -381,7 +385,7 @@ def count_detail(request: MerchantRequest, session_id: int) -> HttpResponse:
                     raise PermissionDenied("Only owners and managers can book a count.")
                 moved = count_session_close(merchant=request.merchant, session_id=session.pk, closed_by=request.user)
                 messages.success(request, f"Count closed: {len(moved)} differences booked.")
-                return redirect("count_detail", slug=request.merchant.slug, session_id=session.pk)
+                return redirect("catalog:count_detail", slug=request.merchant.slug, session_id=session.pk)
             if form.is_valid():
                 result = selectors.store_product_by_code(store=session.store, code=form.cleaned_data["code"])
                 count_line_set(
@@ -391,7 +395,7 @@ def count_detail(request: MerchantRequest, session_id: int) -> HttpResponse:
                     counted=form.cleaned_data["counted"],
                 )
                 messages.success(request, f"{result.store_product.name}: {form.cleaned_data['counted']} counted.")
-                return redirect("count_detail", slug=request.merchant.slug, session_id=session.pk)
+                return redirect("catalog:count_detail", slug=request.merchant.slug, session_id=session.pk)
             status = 400
         except (ValidationError, selectors.LookupError_) as error:
             messages.error(request, error_message(error) if isinstance(error, ValidationError) else str(error))

@@ -9,19 +9,19 @@ from django.urls import reverse
 
 # (key, label, url name, built yet). Sections not built yet open an honest placeholder page.
 SECTIONS: list[tuple[str, str, str, bool]] = [
-    ("overview", "Overview", "dashboard", True),
-    ("catalog", "Catalog", "section_catalog", True),
-    ("stock", "Stock", "section_stock", True),
-    ("counter", "Counter", "section_counter", True),
-    ("exit", "Exit passes", "exit_check", True),
-    ("orders", "Orders", "section_orders", True),
-    ("cameras", "Cameras", "cameras", True),
-    ("restock", "Restock", "section_restock", True),
-    ("analytics", "Analytics", "section_analytics", False),
-    ("stores", "Stores", "stores", True),
-    ("devices", "Devices", "devices", True),
-    ("staff", "Staff", "staff", True),
-    ("payments", "Payments", "payments_settings", True),
+    ("overview", "Overview", "merchants:dashboard", True),
+    ("catalog", "Catalog", "catalog:section_catalog", True),
+    ("stock", "Stock", "catalog:section_stock", True),
+    ("counter", "Counter", "checkout:section_counter", True),
+    ("exit", "Exit passes", "checkout:exit_check", True),
+    ("orders", "Orders", "checkout:section_orders", True),
+    ("cameras", "Cameras", "sensing:cameras", True),
+    ("restock", "Restock", "ordering:section_restock", True),
+    ("analytics", "Analytics", "merchants:section_analytics", False),
+    ("stores", "Stores", "merchants:stores", True),
+    ("devices", "Devices", "merchants:devices", True),
+    ("staff", "Staff", "merchants:staff", True),
+    ("payments", "Payments", "checkout:payments_settings", True),
 ]
 
 
@@ -32,7 +32,7 @@ def dashboard(request: HttpRequest) -> dict[str, Any]:
     from merchants.selectors import merchant_list_for_user
 
     match = getattr(request, "resolver_match", None)
-    active = getattr(request, "dashboard_section", None) or (match.url_name if match else "")
+    active = getattr(request, "dashboard_section", None) or (match.view_name if match else "")
     nav = [
         {
             "key": key,

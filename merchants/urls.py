@@ -1,22 +1,55 @@
+"""Merchants' pages: the dashboard's home, stores, staff and devices; the signed-in person's API tokens and
+invitations; the merchant, store, member and device API."""
+
 from django.urls import path
 
+from core.urls import audiences
+from merchants import api as apis
 from merchants import views
 
-urlpatterns = [
-    path("m/<slug:slug>/", views.dashboard, name="dashboard"),
-    path("m/<slug:slug>/stores/", views.stores, name="stores"),
-    path("m/<slug:slug>/staff/", views.staff, name="staff"),
-    path("m/<slug:slug>/staff/invite/", views.staff_invite, name="staff_invite"),
+app_name = "merchants"
+
+dashboard = [
+    path("", views.dashboard, name="dashboard"),
+    path("stores/", views.stores, name="stores"),
+    path("staff/", views.staff, name="staff"),
+    path("staff/invite/", views.staff_invite, name="staff_invite"),
     path(
-        "m/<slug:slug>/staff/invitations/<int:invitation_id>/revoke/",
-        views.staff_invitation_revoke,
-        name="staff_invitation_revoke",
+        "staff/invitations/<int:invitation_id>/revoke/", views.staff_invitation_revoke, name="staff_invitation_revoke"
     ),
-    path("m/<slug:slug>/staff/<int:membership_id>/", views.staff_member_update, name="staff_member_update"),
-    path("m/<slug:slug>/devices/", views.devices, name="devices"),
-    path("m/<slug:slug>/devices/<int:device_id>/revoke/", views.device_revoke, name="device_revoke"),
-    *[path(f"m/<slug:slug>/{key}/", views.section_view(key), name=f"section_{key}") for key in views.PLANNED],
+    path("staff/<int:membership_id>/", views.staff_member_update, name="staff_member_update"),
+    path("devices/", views.devices, name="devices"),
+    path("devices/<int:device_id>/revoke/", views.device_revoke, name="device_revoke"),
+    # Sections not built yet: an honest placeholder page each.
+    *[path(f"{key}/", views.section_view(key), name=f"section_{key}") for key in views.PLANNED],
+]
+
+# The signed-in person's own pages, across merchants.
+account = [
+    path("", views.home, name="home"),
     path("account/tokens/", views.api_tokens, name="api_tokens"),
     path("account/tokens/<int:token_id>/revoke/", views.api_token_revoke, name="api_token_revoke"),
     path("invite/<str:token>/", views.invitation_accept, name="invitation_accept"),
 ]
+
+store = "merchants/<int:merchant_id>/stores/<int:store_id>"
+
+api = [
+    path("me/", apis.MeApi.as_view(), name="api_me"),
+    path("devices/me/", apis.DeviceMeApi.as_view(), name="api_device_me"),
+    path("merchants/", apis.MerchantListApi.as_view(), name="api_merchant_list"),
+    path("merchants/<int:merchant_id>/", apis.MerchantDetailApi.as_view(), name="api_merchant_detail"),
+    path("merchants/<int:merchant_id>/stores/", apis.StoreListApi.as_view(), name="api_store_list"),
+    path(f"{store}/", apis.StoreDetailApi.as_view(), name="api_store_detail"),
+    path("merchants/<int:merchant_id>/members/", apis.MemberListApi.as_view(), name="api_member_list"),
+    path("merchants/<int:merchant_id>/invitations/", apis.InvitationCreateApi.as_view(), name="api_invitation_create"),
+    path("merchants/<int:merchant_id>/devices/", apis.DeviceListApi.as_view(), name="api_device_list"),
+    path("merchants/<int:merchant_id>/devices/create/", apis.DeviceCreateApi.as_view(), name="api_device_create"),
+    path(
+        "merchants/<int:merchant_id>/devices/<int:device_id>/revoke/",
+        apis.DeviceRevokeApi.as_view(),
+        name="api_device_revoke",
+    ),
+]
+
+urlpatterns = audiences(dashboard=dashboard, api=api, site=account)

@@ -30,7 +30,7 @@ def home(request: AuthenticatedRequest) -> HttpResponse:
     """After login: straight to the only shop, or a choice between several."""
     merchants = selectors.merchant_list_for_user(user=request.user)
     if len(merchants) == 1:
-        return redirect("dashboard", slug=merchants[0].slug)
+        return redirect("merchants:dashboard", slug=merchants[0].slug)
     return render(request, "dashboard/home.html", {"merchants": merchants})
 
 
@@ -105,7 +105,7 @@ def staff_invite(request: MerchantRequest) -> HttpResponse:
             messages.error(request, error_message(error))
         else:
             messages.success(request, f"Invitation sent to {form.cleaned_data['email']}.")
-            return redirect("staff", slug=merchant.slug)
+            return redirect("merchants:staff", slug=merchant.slug)
     else:
         messages.error(request, "Enter a valid e-mail address and a role.")
     return render(
@@ -134,7 +134,7 @@ def staff_invitation_revoke(request: MerchantRequest, invitation_id: int) -> Htt
         messages.error(request, error_message(error))
     else:
         messages.success(request, "Invitation withdrawn.")
-    return redirect("staff", slug=merchant.slug)
+    return redirect("merchants:staff", slug=merchant.slug)
 
 
 @require_POST
@@ -157,7 +157,7 @@ def staff_member_update(request: MerchantRequest, membership_id: int) -> HttpRes
         raise Http404("No such member.") from error
     except ValidationError as error:
         messages.error(request, error_message(error))
-    return redirect("staff", slug=merchant.slug)
+    return redirect("merchants:staff", slug=merchant.slug)
 
 
 @merchant_view("manage_devices")
@@ -200,7 +200,7 @@ def device_revoke(request: MerchantRequest, device_id: int) -> HttpResponse:
     device = selectors.device_get(merchant=merchant, device_id=device_id)
     services.device_revoke(merchant=merchant, device_id=device.pk)
     messages.success(request, f"{device.name}'s token is revoked; it can no longer send anything.")
-    return redirect("devices", slug=merchant.slug)
+    return redirect("merchants:devices", slug=merchant.slug)
 
 
 @login_required
@@ -232,7 +232,7 @@ def api_token_revoke(request: AuthenticatedRequest, token_id: int) -> HttpRespon
     except services.ApiToken.DoesNotExist as error:
         raise Http404("No such token.") from error
     messages.success(request, "Token revoked.")
-    return redirect("api_tokens")
+    return redirect("merchants:api_tokens")
 
 
 def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
@@ -286,7 +286,7 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
         if not request.user.is_authenticated:
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
         messages.success(request, f"Welcome to {invitation.merchant.name}.")
-        return redirect("dashboard", slug=invitation.merchant.slug)
+        return redirect("merchants:dashboard", slug=invitation.merchant.slug)
     return render(
         request,
         "accounts/invitation_accept.html",

@@ -47,7 +47,7 @@ SETTINGS_PERMISSION = "manage_settings"
 
 def _order_url(request: MerchantRequest, order: PurchaseOrder | int) -> str:
     order_id = order if isinstance(order, int) else order.pk
-    return reverse("restock_order", kwargs={"slug": request.merchant.slug, "order_id": order_id})
+    return reverse("ordering:restock_order", kwargs={"slug": request.merchant.slug, "order_id": order_id})
 
 
 def _order_context(request: MerchantRequest, order: PurchaseOrder) -> dict[str, object]:
@@ -179,7 +179,7 @@ def restock_settings_save(request: MerchantRequest) -> HttpResponse:
         form.add_error(None, error_message(error))
         return _settings_render(request, store, supply, form, status=400)
     messages.success(request, f"Saved how Lingshou restocks {store.name}.")
-    return redirect(f"{reverse('restock_settings', kwargs={'slug': request.merchant.slug})}?store={store.pk}")
+    return redirect(f"{reverse('ordering:restock_settings', kwargs={'slug': request.merchant.slug})}?store={store.pk}")
 
 
 @require_POST
@@ -191,7 +191,9 @@ def restock_draft(request: MerchantRequest) -> HttpResponse:
         outcome = purchase_order_draft(store=store, created_by=request.user)
     except ValidationError as error:
         messages.error(request, error_message(error))
-        return redirect(f"{reverse('section_restock', kwargs={'slug': request.merchant.slug})}?store={store.pk}")
+        return redirect(
+            f"{reverse('ordering:section_restock', kwargs={'slug': request.merchant.slug})}?store={store.pk}"
+        )
     (messages.success if outcome.is_new else messages.info)(request, outcome.message)
     for note in outcome.notes:
         messages.info(request, note)

@@ -132,7 +132,7 @@ def camera_settings(request: MerchantRequest, camera_id: int) -> HttpResponse:
             messages.error(request, error_message(error))
         else:
             messages.success(request, "Saved. Shoppers see the new purpose and retention at the entrance page.")
-            return redirect("camera_detail", slug=merchant.slug, camera_id=camera.pk)
+            return redirect("sensing:camera_detail", slug=merchant.slug, camera_id=camera.pk)
     else:
         messages.error(request, "; ".join(str(m) for errors in form.errors.values() for m in errors))
     _section(request)
@@ -166,7 +166,7 @@ def camera_calibrate(request: MerchantRequest, camera_id: int) -> HttpResponse:
                 status = 400
             else:
                 messages.success(request, "Calibration saved. The camera's next frames are read against it.")
-                return redirect("camera_detail", slug=merchant.slug, camera_id=camera.pk)
+                return redirect("sensing:camera_detail", slug=merchant.slug, camera_id=camera.pk)
         else:
             status = 400
     products = selectors.slot_products(merchant=merchant, camera=camera)
@@ -235,7 +235,7 @@ def event_review(request: MerchantRequest, event_id: int) -> HttpResponse:
     if is_partial(request):
         return render(request, "dashboard/sensing/review.html#decided", {"event": event})
     messages.success(request, f"Event {event.get_review_display().lower()}.")
-    return redirect("camera_review", slug=merchant.slug)
+    return redirect("sensing:camera_review", slug=merchant.slug)
 
 
 @merchant_view()

@@ -45,7 +45,7 @@ def payments_settings(request: MerchantRequest) -> HttpResponse:
 @merchant_view("manage_settings")
 def stripe_reader_set(request: MerchantRequest) -> HttpResponse:
     """Set (or clear) the Stripe Terminal reader of one of the merchant's stores; validated, scoped."""
-    back = reverse("payments_settings", kwargs={"slug": request.merchant.slug})
+    back = reverse("checkout:payments_settings", kwargs={"slug": request.merchant.slug})
     store = store_list(merchant=request.merchant).filter(pk=request.POST.get("store") or 0).first()
     if store is None:
         raise Http404("No such store.")
@@ -69,7 +69,7 @@ def stripe_reader_set(request: MerchantRequest) -> HttpResponse:
 @merchant_view("manage_settings")
 def stripe_connect(request: MerchantRequest) -> HttpResponse:
     """Create (once) the shop's Stripe account and send the owner to Stripe's onboarding."""
-    back = reverse("payments_settings", kwargs={"slug": request.merchant.slug})
+    back = reverse("checkout:payments_settings", kwargs={"slug": request.merchant.slug})
     if settings.STRIPE_API_BASE:
         messages.error(request, "Stripe Connect needs real Stripe keys; the demo's payments go to localstripe.")
         return redirect(back)

@@ -53,7 +53,7 @@ def _sale(request: MerchantRequest, order_id: int) -> Order:
 
 
 def _counter_url(store_id: int, slug: str, **query: Any) -> str:
-    return f"{reverse('section_counter', kwargs={'slug': slug})}?{urlencode({'store': store_id, **query})}"
+    return f"{reverse('checkout:section_counter', kwargs={'slug': slug})}?{urlencode({'store': store_id, **query})}"
 
 
 def _sale_context(
@@ -156,7 +156,7 @@ def shift_detail(request: MerchantRequest, shift_id: int) -> HttpResponse:
             status = 409
         else:
             messages.success(request, "Shift closed.")
-            return redirect("counter_shift", slug=request.merchant.slug, shift_id=shift.pk)
+            return redirect("checkout:counter_shift", slug=request.merchant.slug, shift_id=shift.pk)
         shift = _shift(request, shift_id)
     unpaid = counter_selectors.shift_unpaid_count(shift=shift) if shift.is_open else 0
     return render(

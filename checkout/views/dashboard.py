@@ -107,7 +107,7 @@ def order_refund(request: MerchantRequest, order_id: int) -> HttpResponse:
             request,
             f"Refunded {format_amount(amount, order.currency)} of order {order.number} to the shopper's card." + note,
         )
-    return redirect("order_detail", slug=request.merchant.slug, order_id=order.pk)
+    return redirect("checkout:order_detail", slug=request.merchant.slug, order_id=order.pk)
 
 
 @merchant_view()

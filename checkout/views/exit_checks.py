@@ -25,7 +25,7 @@ def exit_check(request: MerchantRequest) -> HttpResponse:
                 raise Http404("No such order.")
             age_check_confirm(order=order, clerk=request.user)
             messages.success(request, f"Age checked for order {order.number}. Scan the pass again.")
-            return redirect("exit_check", slug=request.merchant.slug)
+            return redirect("checkout:exit_check", slug=request.merchant.slug)
         result = exit_pass_use(
             merchant_id=request.merchant.pk, token=request.POST.get("token", "").strip(), used_by=request.user
         )

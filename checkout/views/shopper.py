@@ -49,15 +49,15 @@ TEST_CARDS = [
 
 
 @scanner_csp
-def store_landing(request: HttpRequest, code: str) -> HttpResponse:
+def store_landing(request: HttpRequest, store_code: str) -> HttpResponse:
     """The store's welcome page: name, address, opening hours and the privacy notice naming its cameras."""
-    store = store_get_by_code(code=code)
+    store = store_get_by_code(code=store_code)
     typed = request.GET.get("code", "").strip().replace(" ", "")
     if typed:
         if not typed.isalnum() or len(typed) > 32:
             messages.error(request, "A barcode number has digits only. Check what you typed.")
-            return redirect("store_landing", code=store.code)
-        return redirect("product_lookup", store_code=store.code, code=typed)
+            return redirect("checkout:store_landing", store_code=store.code)
+        return redirect("catalog:product_lookup", store_code=store.code, code=typed)
     with merchant_context(store.merchant_id):
         cameras = list(
             Device.objects.filter(
@@ -118,9 +118,9 @@ def _cart_context(store: Store, visit: Visit | None) -> dict[str, object]:
     return {"store": store, "rows": rows, "total": total}
 
 
-def cart(request: HttpRequest, code: str) -> HttpResponse:
+def cart(request: HttpRequest, store_code: str) -> HttpResponse:
     """The cart: change quantities, remove lines, pay. Every price is the store's current price."""
-    store = store_get_by_code(code=code)
+    store = store_get_by_code(code=store_code)
     visit = _visit(request, store, create=request.method == "POST")
     status = 200
     if request.method == "POST" and visit is not None:
@@ -134,14 +134,14 @@ def cart(request: HttpRequest, code: str) -> HttpResponse:
             messages.error(request, error.messages[0])
             status = 400
         if status == 200 and not is_partial(request):
-            return redirect("cart", code=store.code)
+            return redirect("checkout:cart", store_code=store.code)
     return render_page(request, "shopper/cart.html", _cart_context(store, visit), partial="lines", status=status)
 
 
 @require_POST
-def cart_add(request: HttpRequest, code: str) -> HttpResponse:
+def cart_add(request: HttpRequest, store_code: str) -> HttpResponse:
     """Add one (or ``quantity``) of a scanned product to the cart."""
-    store = store_get_by_code(code=code)
+    store = store_get_by_code(code=store_code)
     visit = _visit(request, store, create=True)
     assert visit is not None
     try:
@@ -153,19 +153,19 @@ def cart_add(request: HttpRequest, code: str) -> HttpResponse:
     except (ValueError, ValidationError) as error:
         message = error.messages[0] if isinstance(error, ValidationError) else "Choose a quantity as a whole number."
         messages.error(request, message)
-        return redirect("store_landing", code=store.code)
+        return redirect("checkout:store_landing", store_code=store.code)
     messages.success(request, "Added to your cart.")
-    return redirect("cart", code=store.code)
+    return redirect("checkout:cart", store_code=store.code)
 
 
 @require_POST
-def checkout(request: HttpRequest, code: str) -> HttpResponse:
+def checkout(request: HttpRequest, store_code: str) -> HttpResponse:
     """Place the order at the store's prices, hold its units, and open the payment."""
-    store = store_get_by_code(code=code)
+    store = store_get_by_code(code=store_code)
     visit = _visit(request, store, create=False)
     if visit is None:
         messages.error(request, "Your cart is empty.")
-        return redirect("cart", code=store.code)
+        return redirect("checkout:cart", store_code=store.code)
     try:
         order = order_place(
             visit=visit,
@@ -182,7 +182,7 @@ def checkout(request: HttpRequest, code: str) -> HttpResponse:
             request, "Payments are not reachable right now. Please try again in a moment or pay at the counter."
         )
         return render(request, "shopper/cart.html", _cart_context(store, visit), status=503)
-    return redirect("pay", code=store.code, token=order.token)
+    return redirect("checkout:pay", store_code=store.code, token=order.token)
 
 
 def _order(store: Store, token: UUID) -> Order:
@@ -198,28 +198,28 @@ def _order(store: Store, token: UUID) -> Order:
 def _pay_result(request: HttpRequest, store: Store, order: Order, intent: gateway.Intent) -> HttpResponse:
     """After a server-side confirmation: the receipt page, or back to the cart after a decline."""
     if intent.status == "succeeded":
-        return redirect("order_status", code=store.code, token=order.token)
+        return redirect("checkout:order_status", store_code=store.code, token=order.token)
     if intent.status in ("processing", "requires_action"):
         # The bank wants the shopper (3-D Secure) or is still deciding: the webhook settles it.
         messages.info(request, "Your bank is confirming the payment; this page updates by itself.")
-        return redirect("order_status", code=store.code, token=order.token)
+        return redirect("checkout:order_status", store_code=store.code, token=order.token)
     # Declined: the order lets go of its units and the cart stays as it was; paying again places a
     # new order (a late success of this one would still be booked, never lost).
     reason = intent.last_error or "The payment did not go through."
     order_cancel(order=order, reason=reason)
     messages.error(request, f"{reason} Try again or use another card.")
-    return redirect("cart", code=store.code)
+    return redirect("checkout:cart", store_code=store.code)
 
 
-def pay(request: HttpRequest, code: str, token: UUID) -> HttpResponse:
+def pay(request: HttpRequest, store_code: str, token: UUID) -> HttpResponse:
     """Pay an order: Stripe's Payment Element with real keys; saved cards of a signed-in shopper; test cards in test mode.
 
     The browser never marks anything paid: the webhook (or the reconciliation task) does.
     """
-    store = store_get_by_code(code=code)
+    store = store_get_by_code(code=store_code)
     order = _order(store, token)
     if order.status != OrderStatus.PENDING:
-        return redirect("order_status", code=store.code, token=order.token)
+        return redirect("checkout:order_status", store_code=store.code, token=order.token)
     test_mode = gateway.test_cards_enabled()
     account = order.stripe_account or None
     shopper = shoppers.shopper_from_request(request)
@@ -276,7 +276,7 @@ def pay(request: HttpRequest, code: str, token: UUID) -> HttpResponse:
             "publishable_key": gateway.publishable_key_get(),
             "client_secret": intent_now.client_secret,
             "account": account or "",
-            "return_url": request.build_absolute_uri(reverse("order_status", args=[store.code, order.token])),
+            "return_url": request.build_absolute_uri(reverse("checkout:order_status", args=[store.code, order.token])),
             "js_url": gateway.js_url_get(),
         }
     response = render(
@@ -295,9 +295,9 @@ def pay(request: HttpRequest, code: str, token: UUID) -> HttpResponse:
     return payment_element_allow(response) if element else response
 
 
-def order_status(request: HttpRequest, code: str, token: UUID) -> HttpResponse:
+def order_status(request: HttpRequest, store_code: str, token: UUID) -> HttpResponse:
     """The order's state; once the webhook marked it paid: the receipt and the exit pass QR code."""
-    store = store_get_by_code(code=code)
+    store = store_get_by_code(code=store_code)
     order = _order(store, token)
     with merchant_context(order.merchant_id):
         lines = list(order.lines.all())

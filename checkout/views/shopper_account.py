@@ -62,14 +62,14 @@ def sign_in(request: HttpRequest, token: str) -> HttpResponse:
         return render(request, "shopper/account_sign_in.html", {"next": "", "sent_to": ""}, status=400)
     shoppers.shopper_sign_in(request, used.shopper)
     messages.success(request, f"Signed in as {used.shopper.email}. Orders you place now are kept here.")
-    return redirect(used.next_url or "shopper_account")
+    return redirect(used.next_url or "checkout:shopper_account")
 
 
 @require_POST
 def sign_out(request: HttpRequest) -> HttpResponse:
     shoppers.shopper_sign_out(request)
     messages.success(request, "Signed out. Receipts stay in your account for the next time.")
-    return redirect("shopper_account")
+    return redirect("checkout:shopper_account")
 
 
 @require_POST
@@ -77,14 +77,14 @@ def preferences(request: HttpRequest) -> HttpResponse:
     """Switch keeping cards on or off (cards already kept stay until forgotten one by one)."""
     shopper = shoppers.shopper_from_request(request)
     if shopper is None:
-        return redirect("shopper_account")
+        return redirect("checkout:shopper_account")
     saves = request.POST.get("saves_cards") == "on"
     shoppers.shopper_preferences_set(shopper=shopper, saves_cards=saves)
     messages.success(
         request,
         "Stripe will keep the cards you pay with from now on." if saves else "New cards will not be kept.",
     )
-    return redirect("shopper_account")
+    return redirect("checkout:shopper_account")
 
 
 @require_POST
@@ -92,7 +92,7 @@ def card_forget(request: HttpRequest) -> HttpResponse:
     """Forget one saved card; only the shopper's own cards can be named."""
     shopper = shoppers.shopper_from_request(request)
     if shopper is None:
-        return redirect("shopper_account")
+        return redirect("checkout:shopper_account")
     try:
         merchant_id = int(request.POST.get("merchant", ""))
     except ValueError:
@@ -105,6 +105,6 @@ def card_forget(request: HttpRequest) -> HttpResponse:
     )
     if forgotten:
         messages.success(request, "The card is forgotten.")
-        return redirect("shopper_account")
+        return redirect("checkout:shopper_account")
     messages.error(request, "No such card in your account.")
-    return redirect("shopper_account")
+    return redirect("checkout:shopper_account")

@@ -118,7 +118,7 @@ AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
 ]
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "home"
+LOGIN_REDIRECT_URL = "merchants:home"
 LOGOUT_REDIRECT_URL = "login"
 
 # Lock-out after repeated failed logins, per username and address, for a quarter of an hour.

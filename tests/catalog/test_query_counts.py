@@ -34,25 +34,27 @@ def _moved(store: Store, rows: int) -> StoreProduct:
 
 def catalog_page(rows: int, shop: Shop) -> Request:
     names = [item.product.name for item in _items(shop.store, rows)]
-    return Request(signed_in(shop.owner), reverse("section_catalog", kwargs={"slug": shop.merchant.slug}), names)
+    return Request(
+        signed_in(shop.owner), reverse("catalog:section_catalog", kwargs={"slug": shop.merchant.slug}), names
+    )
 
 
 def stock_page(rows: int, shop: Shop) -> Request:
     names = [item.product.name for item in _items(shop.store, rows)]
-    return Request(signed_in(shop.owner), reverse("section_stock", kwargs={"slug": shop.merchant.slug}), names)
+    return Request(signed_in(shop.owner), reverse("catalog:section_stock", kwargs={"slug": shop.merchant.slug}), names)
 
 
 def item_stock_page(rows: int, shop: Shop) -> Request:
     item = _moved(shop.store, rows)
     return Request(
-        signed_in(shop.owner), reverse("item_stock", kwargs={"slug": shop.merchant.slug, "item_id": item.pk})
+        signed_in(shop.owner), reverse("catalog:item_stock", kwargs={"slug": shop.merchant.slug, "item_id": item.pk})
     )
 
 
 def counts_page(rows: int, shop: Shop) -> Request:
     for n in range(rows):
         count_session_start(merchant=shop.merchant, store=shop.store, started_by=shop.owner, note=f"Count {n}")
-    return Request(signed_in(shop.owner), reverse("counts", kwargs={"slug": shop.merchant.slug}))
+    return Request(signed_in(shop.owner), reverse("catalog:counts", kwargs={"slug": shop.merchant.slug}))
 
 
 def count_detail_page(rows: int, shop: Shop) -> Request:
@@ -60,19 +62,19 @@ def count_detail_page(rows: int, shop: Shop) -> Request:
     items = _items(shop.store, rows)
     for item in items:
         count_line_set(merchant=shop.merchant, session_id=session.pk, store_product_id=item.pk, counted=4)
-    url = reverse("count_detail", kwargs={"slug": shop.merchant.slug, "session_id": session.pk})
+    url = reverse("catalog:count_detail", kwargs={"slug": shop.merchant.slug, "session_id": session.pk})
     return Request(signed_in(shop.owner), url, [item.product.name for item in items])
 
 
 def product_list_api(rows: int, shop: Shop) -> Request:
     for _ in range(rows):
         ProductFactory(wholesaler=shop.merchant.wholesaler)
-    return Request(bearer(shop.owner), reverse("api_product_list", kwargs={"merchant_id": shop.merchant.pk}))
+    return Request(bearer(shop.owner), reverse("catalog:api_product_list", kwargs={"merchant_id": shop.merchant.pk}))
 
 
 def assortment_list_api(rows: int, shop: Shop) -> Request:
     _items(shop.store, rows)
-    url = reverse("api_assortment_list", kwargs={"merchant_id": shop.merchant.pk, "store_id": shop.store.pk})
+    url = reverse("catalog:api_assortment_list", kwargs={"merchant_id": shop.merchant.pk, "store_id": shop.store.pk})
     return Request(bearer(shop.owner), url)
 
 
@@ -80,14 +82,14 @@ def stock_list_api(rows: int, shop: Shop) -> Request:
     _items(shop.store, rows)
     return Request(
         bearer(shop.owner),
-        reverse("api_stock_list", kwargs={"merchant_id": shop.merchant.pk, "store_id": shop.store.pk}),
+        reverse("catalog:api_stock_list", kwargs={"merchant_id": shop.merchant.pk, "store_id": shop.store.pk}),
     )
 
 
 def movement_list_api(rows: int, shop: Shop) -> Request:
     item = _moved(shop.store, rows)
     kwargs = {"merchant_id": shop.merchant.pk, "store_id": shop.store.pk, "item_id": item.pk}
-    return Request(bearer(shop.owner), reverse("api_movement_list", kwargs=kwargs))
+    return Request(bearer(shop.owner), reverse("catalog:api_movement_list", kwargs=kwargs))
 
 
 # Measured. A page pays about a dozen for the session, sign-in, merchant, tenancy, membership and

@@ -44,7 +44,7 @@ def _orders(shop: Shop, rows: int, *, shopper: Shopper | None = None) -> list[Or
 
 def orders_page(rows: int, shop: Shop) -> Request:
     orders = _orders(shop, rows)
-    url = reverse("section_orders", kwargs={"slug": shop.merchant.slug})
+    url = reverse("checkout:section_orders", kwargs={"slug": shop.merchant.slug})
     return Request(signed_in(shop.owner), url, [order.number for order in orders])
 
 
@@ -55,7 +55,7 @@ def shopper_account_receipts_page(rows: int, shop: Shop) -> Request:
     session = client.session
     session[SESSION_KEY] = shopper.pk
     session.save()
-    return Request(client, reverse("shopper_account"), [shop.store.name])
+    return Request(client, reverse("checkout:shopper_account"), [shop.store.name])
 
 
 # Measured. The orders page pays about a dozen for the session, sign-in, merchant, tenancy,

@@ -29,11 +29,13 @@ def _devices(shop: Shop, rows: int) -> list[str]:
 
 
 def _page(shop: Shop, name: str, shown: list[str] | None = None) -> Request:
-    return Request(signed_in(shop.owner), reverse(name, kwargs={"slug": shop.merchant.slug}), shown or [])
+    return Request(
+        signed_in(shop.owner), reverse(f"merchants:{name}", kwargs={"slug": shop.merchant.slug}), shown or []
+    )
 
 
 def _api(shop: Shop, name: str) -> Request:
-    return Request(bearer(shop.owner), reverse(name, kwargs={"merchant_id": shop.merchant.pk}))
+    return Request(bearer(shop.owner), reverse(f"merchants:{name}", kwargs={"merchant_id": shop.merchant.pk}))
 
 
 def dashboard_page(rows: int, shop: Shop) -> Request:
@@ -64,13 +66,13 @@ def api_tokens_page(rows: int, shop: Shop) -> Request:
     names = [f"Script {n}" for n in range(rows)]
     for name in names:
         api_token_create(user=shop.owner, name=name)
-    return Request(signed_in(shop.owner), reverse("api_tokens"), names)
+    return Request(signed_in(shop.owner), reverse("merchants:api_tokens"), names)
 
 
 def merchant_list_api(rows: int, shop: Shop) -> Request:
     for _ in range(rows - 1):
         MembershipFactory(merchant=MerchantFactory(), user=shop.owner, role=Role.OWNER)
-    return Request(bearer(shop.owner), reverse("api_merchant_list"))
+    return Request(bearer(shop.owner), reverse("merchants:api_merchant_list"))
 
 
 def store_list_api(rows: int, shop: Shop) -> Request:

@@ -47,7 +47,7 @@ def _order(shop: Shop, number: str, *, lines: int, state: str, claimed: bool = F
 
 
 def _page(shop: Shop, name: str, shown: list[str], **kwargs: object) -> Request:
-    url = reverse(name, kwargs={"slug": shop.merchant.slug, **kwargs})
+    url = reverse(f"ordering:{name}", kwargs={"slug": shop.merchant.slug, **kwargs})
     return Request(signed_in(shop.owner), url, shown)
 
 

@@ -62,12 +62,12 @@ def _alerts(shop: Shop, rows: int) -> None:
 
 
 def _page(shop: Shop, name: str, shown: list[str] | None = None) -> Request:
-    return Request(signed_in(shop.owner), reverse(name, kwargs={"slug": shop.merchant.slug}), shown or [])
+    return Request(signed_in(shop.owner), reverse(f"sensing:{name}", kwargs={"slug": shop.merchant.slug}), shown or [])
 
 
 def _api(shop: Shop, name: str) -> Request:
     kwargs = {"merchant_id": shop.merchant.pk, "store_id": shop.store.pk}
-    return Request(bearer(shop.owner), reverse(name, kwargs=kwargs))
+    return Request(bearer(shop.owner), reverse(f"sensing:{name}", kwargs=kwargs))
 
 
 def cameras_page(rows: int, shop: Shop) -> Request:
