@@ -177,6 +177,7 @@ def _pending_orders(shop: Shop, count: int) -> list[tuple[int, str, int]]:
     from checkout import taxes
     from checkout.models import Channel, Order, OrderLine, OrderStatus
     from checkout.services.orders import RESERVATION
+    from checkout.services.pricing import order_line_price, order_totals
     from merchants.models import Store
     from merchants.tenancy import merchant_context
 
@@ -188,23 +189,22 @@ def _pending_orders(shop: Shop, count: int) -> list[tuple[int, str, int]]:
         lines, orders = [], []
         for n in range(count):
             (pk, _, price), quantity = rng.choice(shop.items), rng.randint(1, 3)
-            rate = taxes.rate(country=store.country, tax_class=tax_of[pk])
-            total = price * quantity
-            tax = taxes.line_tax(line_total=total, rate_bp=rate, prices_include_tax=store.prices_include_tax)
+            line = OrderLine(
+                merchant_id=shop.merchant_id, store_product_id=pk, name="Bench product", unit_price=price,
+                tax_class=tax_of[pk], tax_rate=taxes.rate(country=store.country, tax_class=tax_of[pk]),
+            )  # fmt: skip
+            # Priced by the checkout's own arithmetic, as order_place prices a shopper's lines.
+            order_line_price(line, quantity=quantity, prices_include_tax=store.prices_include_tax)
+            subtotal, tax_total, total = order_totals([line], prices_include_tax=store.prices_include_tax)
             orders.append(
                 Order(
                     merchant_id=shop.merchant_id, store=store, channel=Channel.SHOPPER, status=OrderStatus.PENDING,
-                    currency=store.currency, prices_include_tax=store.prices_include_tax, subtotal=total,
-                    tax_total=tax, total=total if store.prices_include_tax else total + tax,
+                    currency=store.currency, prices_include_tax=store.prices_include_tax, subtotal=subtotal,
+                    tax_total=tax_total, total=total,
                     reserved_until=timezone.now() + RESERVATION, payment_intent=f"pi_bench_{run}_{n}",
                 )
             )  # fmt: skip
-            lines.append(
-                OrderLine(
-                    merchant_id=shop.merchant_id, store_product_id=pk, name="Bench product", quantity=quantity,
-                    unit_price=price, tax_class=tax_of[pk], tax_rate=rate, line_total=total, tax_amount=tax,
-                )
-            )  # fmt: skip
+            lines.append(line)
         Order.objects.bulk_create(orders)
         for order, line in zip(orders, lines, strict=True):
             line.order = order

@@ -4,30 +4,30 @@ dashboard; the catalog and stock API."""
 from django.urls import path
 
 from catalog import api as apis
-from catalog import shop_views, views
+from catalog.views import dashboard, shopper
 from core.urls import audiences
 
 app_name = "catalog"
 
-shopper = [
-    path("p/<str:code>/", shop_views.product_lookup, name="product_lookup"),
-    path("scan/photo/", shop_views.photo_scan, name="photo_scan"),
+shopper_pages = [
+    path("p/<str:code>/", shopper.product_lookup, name="product_lookup"),
+    path("scan/photo/", shopper.photo_scan, name="photo_scan"),
 ]
 
-dashboard = [
-    path("catalog/", views.catalog, name="section_catalog"),
-    path("catalog/add/", views.assortment_add, name="assortment_add"),
-    path("catalog/local/", views.local_product_add, name="local_product_add"),
-    path("catalog/prices/", views.prices_bulk, name="prices_bulk"),
-    path("catalog/export.csv", views.assortment_export, name="assortment_export"),
-    path("catalog/import/", views.assortment_import, name="assortment_import"),
-    path("catalog/labels.pdf", views.labels_view, name="labels"),
-    path("catalog/poster.pdf", views.poster, name="poster"),
-    path("catalog/<int:item_id>/", views.item_edit, name="item_edit"),
-    path("stock/", views.stock, name="section_stock"),
-    path("stock/<int:item_id>/", views.item_stock, name="item_stock"),
-    path("stock/counts/", views.counts, name="counts"),
-    path("stock/counts/<int:session_id>/", views.count_detail, name="count_detail"),
+dashboard_pages = [
+    path("catalog/", dashboard.catalog, name="section_catalog"),
+    path("catalog/add/", dashboard.assortment_add, name="assortment_add"),
+    path("catalog/local/", dashboard.local_product_add, name="local_product_add"),
+    path("catalog/prices/", dashboard.prices_bulk, name="prices_bulk"),
+    path("catalog/export.csv", dashboard.assortment_export, name="assortment_export"),
+    path("catalog/import/", dashboard.assortment_import, name="assortment_import"),
+    path("catalog/labels.pdf", dashboard.labels_view, name="labels"),
+    path("catalog/poster.pdf", dashboard.poster, name="poster"),
+    path("catalog/<int:item_id>/", dashboard.item_edit, name="item_edit"),
+    path("stock/", dashboard.stock, name="section_stock"),
+    path("stock/<int:item_id>/", dashboard.item_stock, name="item_stock"),
+    path("stock/counts/", dashboard.counts, name="counts"),
+    path("stock/counts/<int:session_id>/", dashboard.count_detail, name="count_detail"),
 ]
 
 store = "merchants/<int:merchant_id>/stores/<int:store_id>"
@@ -45,4 +45,4 @@ api = [
     path(f"{store}/counts/<int:count_id>/close/", apis.CountCloseApi.as_view(), name="api_count_close"),
 ]
 
-urlpatterns = audiences(shopper=shopper, dashboard=dashboard, api=api)
+urlpatterns = audiences(shopper=shopper_pages, dashboard=dashboard_pages, api=api)

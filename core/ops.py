@@ -16,10 +16,11 @@ def healthz(request: HttpRequest) -> JsonResponse:  # noqa: ARG001 - a Django vi
 
 
 def _broker_ready() -> str | None:
-    from config.celery import app
+    # The process's Celery app (config wires it up at start), without importing the wiring from here.
+    from celery import current_app
 
     try:
-        with app.connection_for_write() as conn:
+        with current_app.connection_for_write() as conn:
             conn.ensure_connection(max_retries=1, timeout=2)
     except Exception as error:  # noqa: BLE001 - any failure means "not ready", reported as text
         return f"{type(error).__name__}: {error}"[:200]

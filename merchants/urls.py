@@ -9,7 +9,7 @@ from merchants import views
 
 app_name = "merchants"
 
-dashboard = [
+dashboard_pages = [
     path("", views.dashboard, name="dashboard"),
     path("stores/", views.stores, name="stores"),
     path("staff/", views.staff, name="staff"),
@@ -25,7 +25,7 @@ dashboard = [
 ]
 
 # The signed-in person's own pages, across merchants.
-account = [
+account_pages = [
     path("", views.home, name="home"),
     path("account/tokens/", views.api_tokens, name="api_tokens"),
     path("account/tokens/<int:token_id>/revoke/", views.api_token_revoke, name="api_token_revoke"),
@@ -52,4 +52,4 @@ api = [
     ),
 ]
 
-urlpatterns = audiences(dashboard=dashboard, api=api, site=account)
+urlpatterns = audiences(dashboard=dashboard_pages, api=api, site=account_pages)

@@ -7,7 +7,7 @@ from ordering import views
 
 app_name = "ordering"
 
-dashboard = [
+dashboard_pages = [
     path("restock/", views.restock, name="section_restock"),
     path("restock/draft/", views.restock_draft, name="restock_draft"),
     path("restock/settings/", views.restock_settings, name="restock_settings"),
@@ -22,4 +22,4 @@ dashboard = [
     path("restock/orders/<int:order_id>/receive/scan/", views.restock_receive_scan, name="restock_receive_scan"),
 ]
 
-urlpatterns = audiences(dashboard=dashboard)
+urlpatterns = audiences(dashboard=dashboard_pages)

@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from catalog.selectors import LookupError_, store_product_by_code
-from core.http import MerchantRequest, error_message, render_page
+from core.http import MerchantRequest, error_message, is_partial, render_page
 from merchants.access import merchant_view
 from merchants.models import Store
 from merchants.selectors import store_list, store_pick
@@ -265,7 +265,7 @@ def restock_line(request: MerchantRequest, order_id: int, line_id: int) -> HttpR
         removed = saved is None
         if saved is not None:
             line = saved
-    if not request.htmx:
+    if not is_partial(request):
         if error:
             messages.error(request, f"{line.product}: {error}")
         elif removed:

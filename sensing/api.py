@@ -207,7 +207,7 @@ class ShelfEventListApi(_CameraListApi):
 
     @extend_schema(parameters=[EventFilter], responses=ShelfEventOutput(many=True))
     def get(self, request: Request, merchant_id: int, store_id: int) -> Response:  # noqa: ARG002 - URL kwargs, passed by keyword; StoreScopedApi resolves them
-        events, query = self.rows(request, ShelfEvent.objects.select_related("slot__store_product"))
+        events, query = self.rows(request, ShelfEvent.objects.select_related("slot__store_product__product"))
         if query.get("review"):
             events = events.filter(review=query["review"])
         return paginated(self, request, events, ShelfEventOutput)

@@ -9,7 +9,7 @@ from sensing import views
 
 app_name = "sensing"
 
-dashboard = [
+dashboard_pages = [
     path("cameras/", views.cameras, name="cameras"),
     path("cameras/events/", views.events, name="camera_events"),
     path("cameras/review/", views.review, name="camera_review"),
@@ -32,4 +32,4 @@ api = [
     path(f"{store}/sensing/alerts/", apis.AlertListApi.as_view(), name="api_sensing_alerts"),
 ]
 
-urlpatterns = audiences(dashboard=dashboard, api=api)
+urlpatterns = audiences(dashboard=dashboard_pages, api=api)

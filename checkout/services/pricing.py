@@ -9,6 +9,7 @@ when prices do not include it.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import NamedTuple
 
 from catalog.models import StoreProduct
 from checkout import taxes
@@ -44,11 +45,23 @@ def order_lines_add(*, order: Order, store: Store, quantities: list[tuple[StoreP
     return OrderLine.objects.bulk_create(order_lines)
 
 
+class Totals(NamedTuple):
+    subtotal: int
+    tax_total: int
+    total: int
+
+
+def order_totals(lines: Iterable[OrderLine], *, prices_include_tax: bool) -> Totals:
+    """The subtotal, tax and amount to pay of priced lines."""
+    lines = list(lines)
+    subtotal = sum(line.line_total for line in lines)
+    tax_total = sum(line.tax_amount for line in lines)
+    return Totals(subtotal, tax_total, subtotal if prices_include_tax else subtotal + tax_total)
+
+
 def order_totals_write(*, order: Order, lines: Iterable[OrderLine]) -> None:
     """Set and save the order's subtotal, tax, total and age check from all of its lines."""
     lines = list(lines)
-    order.subtotal = sum(line.line_total for line in lines)
-    order.tax_total = sum(line.tax_amount for line in lines)
-    order.total = order.subtotal if order.prices_include_tax else order.subtotal + order.tax_total
+    order.subtotal, order.tax_total, order.total = order_totals(lines, prices_include_tax=order.prices_include_tax)
     order.requires_age_check = any(line.is_age_restricted for line in lines)
     order.save(update_fields=["subtotal", "tax_total", "total", "requires_age_check"])
