@@ -148,6 +148,9 @@ class StoreProduct(TenantModel):
     shelf_capacity = models.PositiveIntegerField(null=True, blank=True)
     # Equals the sum of this row's movements: only catalog.services.stock.stock_move changes it.
     on_hand = models.IntegerField(default=0)
+    # Moving-average cost of one unit in the store's currency, minor units; None while unknown (a local
+    # product whose owner has not said, or a delivery whose cost could not be converted).
+    average_cost = models.PositiveIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     objects = StoreProductQuerySet.as_manager()  # type: ignore[misc]  # a subclass of TenantModel's queryset; mypy reads it as an override

@@ -190,6 +190,9 @@ class OrderLine(TenantModel):
     tax_rate = models.PositiveIntegerField(help_text="Basis points: 1900 = 19 %.")
     line_total = models.PositiveIntegerField()
     tax_amount = models.PositiveIntegerField()
+    # What one unit cost the shop when it was sold (the store product's average cost then), so margin
+    # never changes when a cost changes later; None when the cost was not known.
+    unit_cost = models.PositiveIntegerField(null=True, blank=True)
     is_age_restricted = models.BooleanField(default=False)
 
     objects: ClassVar = OrderLineQuerySet.as_manager()
