@@ -9,7 +9,7 @@ from django.urls import reverse
 
 # (key, label, url name, built yet). Sections not built yet open an honest placeholder page.
 SECTIONS: list[tuple[str, str, str, bool]] = [
-    ("overview", "Overview", "merchants:dashboard", True),
+    ("overview", "Overview", "analytics:overview", True),
     ("catalog", "Catalog", "catalog:section_catalog", True),
     ("stock", "Stock", "catalog:section_stock", True),
     ("counter", "Counter", "checkout:section_counter", True),

@@ -10,7 +10,6 @@ from merchants import views
 app_name = "merchants"
 
 dashboard_pages = [
-    path("", views.dashboard, name="dashboard"),
     path("stores/", views.stores, name="stores"),
     path("staff/", views.staff, name="staff"),
     path("staff/invite/", views.staff_invite, name="staff_invite"),

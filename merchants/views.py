@@ -30,21 +30,8 @@ def home(request: AuthenticatedRequest) -> HttpResponse:
     """After login: straight to the only shop, or a choice between several."""
     merchants = selectors.merchant_list_for_user(user=request.user)
     if len(merchants) == 1:
-        return redirect("merchants:dashboard", slug=merchants[0].slug)
+        return redirect("analytics:overview", slug=merchants[0].slug)
     return render(request, "dashboard/home.html", {"merchants": merchants})
-
-
-@merchant_view()
-def dashboard(request: MerchantRequest) -> HttpResponse:
-    merchant = request.merchant
-    return render(
-        request,
-        "dashboard/overview.html",
-        {
-            "stores": list(selectors.store_list(merchant=merchant)),
-            "staff_count": selectors.membership_list(merchant=merchant).count(),
-        },
-    )
 
 
 # What each section will hold, shown on its placeholder page until it is built.
@@ -286,7 +273,7 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
         if not request.user.is_authenticated:
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
         messages.success(request, f"Welcome to {invitation.merchant.name}.")
-        return redirect("merchants:dashboard", slug=invitation.merchant.slug)
+        return redirect("analytics:overview", slug=invitation.merchant.slug)
     return render(
         request,
         "accounts/invitation_accept.html",
