@@ -1,14 +1,17 @@
-"""Analytics' pages: the dashboard's home (Overview)."""
+"""Analytics' pages: the dashboard's home (Overview) and the end-of-day report."""
 
 from django.urls import path
 
-from analytics.views import overview
+from analytics.views import day_report, overview, reports
 from core.urls import audiences
 
 app_name = "analytics"
 
 dashboard_pages = [
     path("", overview.overview, name="overview"),
+    path("analytics/", reports.analytics_index, name="index"),
+    path("analytics/day/", day_report.day_report_page, name="day_report"),
+    path("analytics/day.pdf", day_report.day_report_download, name="day_report_pdf"),
 ]
 
 urlpatterns = audiences(dashboard=dashboard_pages)

@@ -17,7 +17,7 @@ SECTIONS: list[tuple[str, str, str, bool]] = [
     ("orders", "Orders", "checkout:section_orders", True),
     ("cameras", "Cameras", "sensing:cameras", True),
     ("restock", "Restock", "ordering:section_restock", True),
-    ("analytics", "Analytics", "merchants:section_analytics", False),
+    ("analytics", "Analytics", "analytics:index", True),
     ("stores", "Stores", "merchants:stores", True),
     ("devices", "Devices", "merchants:devices", True),
     ("staff", "Staff", "merchants:staff", True),

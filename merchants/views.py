@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import TYPE_CHECKING, cast
 
 from django.contrib import messages
@@ -11,7 +10,6 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
-from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
@@ -32,24 +30,6 @@ def home(request: AuthenticatedRequest) -> HttpResponse:
     if len(merchants) == 1:
         return redirect("analytics:overview", slug=merchants[0].slug)
     return render(request, "dashboard/home.html", {"merchants": merchants})
-
-
-# What each section will hold, shown on its placeholder page until it is built.
-PLANNED = {
-    "analytics": ("Analytics", "Sales, margin, busy hours, best and slowest sellers, shrinkage."),
-}
-
-
-def section_view(key: str) -> Callable[..., HttpResponseBase]:
-    """The placeholder page of a section that is not built yet."""
-    section, planned = PLANNED[key]
-
-    @merchant_view()
-    def view(request: MerchantRequest) -> HttpResponse:
-        request.dashboard_section = key
-        return render(request, "dashboard/not_built.html", {"section": section, "planned": planned})
-
-    return view
 
 
 @merchant_view()

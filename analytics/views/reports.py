@@ -1,0 +1,25 @@
+"""The Analytics section's front page: the reports there are, and honestly which are still to come."""
+
+from __future__ import annotations
+
+from django.http import HttpResponse
+from django.shortcuts import render
+
+from core.http import MerchantRequest
+from merchants.access import merchant_view
+
+# Reports the section will hold that are not built yet: named, never shown with figures.
+NOT_BUILT = [
+    ("Sales", "over time against an earlier period, busy hours by weekday, by category, channel, payment and clerk"),
+    ("Products", "ABC classes, best sellers, dead stock, sell-through, days of cover, margins, price changes"),
+    ("Stock and losses", "stock value at cost, hours out of stock and the sales lost, shrinkage by reason"),
+    ("Baskets", "basket sizes, products bought together, price lookups against purchases"),
+    ("Forecast against actual", "what the suggested orders expected against what sold, per category"),
+]
+
+
+@merchant_view("view_analytics")
+def analytics_index(request: MerchantRequest) -> HttpResponse:
+    """The reports owners and managers can open, and those still to come."""
+    request.dashboard_section = "analytics"
+    return render(request, "analytics/index.html", {"not_built": NOT_BUILT})
