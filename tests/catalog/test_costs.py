@@ -4,10 +4,12 @@ cost for a local product (edited on the catalog row and when creating one), and 
 from __future__ import annotations
 
 import io
+import threading
 from typing import Any
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import connection
 from django.test import Client
 
 from catalog import csv_io
@@ -79,6 +81,42 @@ def test_receiving_moves_the_average_with_the_stock_in_one_transaction(store: St
     after = _item(item)
     assert (after.on_hand, after.average_cost, result.cost_notes) == (48, 56, [])
     assert [(m.kind, m.quantity, m.on_hand_after) for m in result.movements] == [("receipt", 24, 48)]
+
+
+def _deliveries_at_once(store: Store, unit_costs: list[int]) -> StoreProduct:
+    """24 on hand at 0,50 €, then one delivery of 24 per unit cost, all from their own threads at once."""
+    item = StoreProductFactory(store=store)
+    stock_move(merchant=store.merchant, store_product_id=item.pk, kind=MovementKind.RECEIPT, quantity=24)
+    with merchant_context(store.merchant_id):
+        StoreProduct.objects.filter(pk=item.pk).update(average_cost=50)
+    barrier = threading.Barrier(len(unit_costs))
+    errors: list[BaseException] = []
+
+    def receive(unit_cost: int) -> None:
+        try:
+            barrier.wait()
+            stock_receive(merchant=store.merchant, receipts=[Receipt(item.pk, 24, unit_cost)], currency="EUR")
+        except BaseException as error:  # noqa: BLE001 - reported below
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=receive, args=(cost,)) for cost in unit_costs]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    return _item(item)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_deliveries_received_at_once_are_both_averaged_in(store: Store) -> None:
+    """Each reads on-hand and the average under the row lock: neither overwrites the other's average."""
+    for _ in range(5):
+        item = _deliveries_at_once(store, [62, 80])
+        # Either order gives (24 × 50 + 24 × 62 + 24 × 80) / 72 = 64; a lost update would leave 56 or 65.
+        assert (item.on_hand, item.average_cost) == (72, 64)
 
 
 def test_a_product_on_two_lines_of_one_delivery_averages_both(store: Store) -> None:

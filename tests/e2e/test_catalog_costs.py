@@ -15,8 +15,8 @@ from catalog.services.stock import stock_move
 from merchants.models import Store
 from merchants.tenancy import merchant_context
 from tests.catalog.factories import StoreProductFactory
-from tests.e2e.conftest import WatchedPage
-from tests.e2e.test_shell import assert_no_horizontal_overflow, log_in
+from tests.e2e.test_catalog import _signed_in
+from tests.e2e.test_shell import assert_no_horizontal_overflow
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -37,13 +37,6 @@ def cola(merchant: Any, store: Store) -> Any:
 def bread(merchant: Any, store: Store) -> Any:
     """The baker's bread at 2,49 € (7 % VAT inside), cost not known yet."""
     return local_product_create(merchant=merchant, store=store, name="Bauernbrot", price=249)
-
-
-def _signed_in(open_page: Any, base_url: str, merchant: Any, user: Any, *, phone: bool = False) -> WatchedPage:
-    watched = open_page(phone=phone)
-    log_in(watched, base_url, user)
-    watched.page.wait_for_url(f"{base_url}/m/{merchant.slug}/")
-    return watched
 
 
 def test_owner_sets_a_local_products_cost_inline_and_sees_its_margin(

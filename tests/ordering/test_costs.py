@@ -6,30 +6,23 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
-from catalog.models import Product, StoreProduct
+from catalog.models import MovementKind, Product, StoreProduct
+from catalog.services.stock import stock_move
 from merchants.models import Merchant, Store
 from merchants.tenancy import merchant_context
 from ordering.models import DepotStock, PurchaseOrder, PurchaseOrderLine, StoreSupply
-from ordering.services import drafting, editing, fulfilment, receiving
+from ordering.services import receiving
 from tests.catalog.factories import ProductFactory
-from tests.ordering.conftest import MONDAY_NOON, item_for
+from tests.ordering.conftest import substituted
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def shipped(store: Store, supply: StoreSupply, cola: Product) -> tuple[PurchaseOrder, PurchaseOrderLine, StoreProduct]:
+def costed(store: Store, shipped) -> tuple[PurchaseOrder, PurchaseOrderLine, StoreProduct]:  # type: ignore[no-untyped-def]
     """24 colas on hand at 0,50 €; a shipped order of 24 more at 0,62 €."""
-    del supply  # asked for so that the store is supplied; not used here
-    item = item_for(store, cola, on_hand=24)
-    order = drafting.purchase_order_draft(store=store, now=MONDAY_NOON).order
-    assert order is not None
-    line = editing.purchase_order_line_add(
-        merchant=store.merchant, order_id=order.pk, store_product_id=item.pk, quantity=24
-    )
-    editing.purchase_order_submit(merchant=store.merchant, order_id=order.pk, by=None, now=MONDAY_NOON)
-    fulfilment.purchase_order_confirm(merchant=store.merchant, order_id=order.pk, by=None)
-    fulfilment.purchase_order_ship(merchant=store.merchant, order_id=order.pk, by=None)
+    order, line, item = shipped
+    stock_move(merchant=store.merchant, store_product_id=item.pk, kind=MovementKind.RECEIPT, quantity=24)
     with merchant_context(store.merchant_id):
         StoreProduct.objects.filter(pk=item.pk).update(average_cost=50)
         PurchaseOrderLine.objects.filter(pk=line.pk).update(unit_cost=62)
@@ -45,8 +38,8 @@ def _receive_url(merchant: Merchant, order: PurchaseOrder) -> str:
     return f"/m/{merchant.slug}/restock/orders/{order.pk}/receive/"
 
 
-def test_a_received_delivery_moves_the_average_cost(owner_client: Client, merchant: Merchant, shipped) -> None:  # type: ignore[no-untyped-def]
-    order, line, item = shipped
+def test_a_received_delivery_moves_the_average_cost(owner_client: Client, merchant: Merchant, costed) -> None:  # type: ignore[no-untyped-def]
+    order, line, item = costed
     response = owner_client.post(
         _receive_url(merchant, order), {"action": "receive", f"ok-{line.pk}": "on"}, follow=True
     )
@@ -56,8 +49,8 @@ def test_a_received_delivery_moves_the_average_cost(owner_client: Client, mercha
     assert "Costs left as they were" not in response.content.decode()
 
 
-def test_damaged_units_are_not_averaged_in(shipped) -> None:  # type: ignore[no-untyped-def]
-    order, line, item = shipped
+def test_damaged_units_are_not_averaged_in(costed) -> None:  # type: ignore[no-untyped-def]
+    order, line, item = costed
     receiving.purchase_order_receive(
         merchant=order.merchant, order_id=order.pk, counts={line.pk: receiving.Count(received=24, damaged=4)}, by=None
     )
@@ -66,9 +59,9 @@ def test_damaged_units_are_not_averaged_in(shipped) -> None:  # type: ignore[no-
 
 
 def test_a_delivery_in_another_currency_is_booked_but_its_cost_refused_and_the_order_says_so(
-    owner_client: Client, merchant: Merchant, shipped
+    owner_client: Client, merchant: Merchant, costed
 ) -> None:  # type: ignore[no-untyped-def]
-    order, line, item = shipped
+    order, line, item = costed
     with merchant_context(merchant.pk):
         PurchaseOrder.objects.filter(pk=order.pk).update(currency="CHF")
     response = owner_client.post(
@@ -97,18 +90,7 @@ def test_a_substitute_new_to_the_store_is_costed_at_the_lines_cost(
     del supply  # asked for so that the store is supplied; not used here
     zero = ProductFactory(wholesaler=wholesaler, name="Quellwerk Cola Zero", case_pack=12, wholesale_cost=90)
     DepotStock.objects.create(depot=depot, product=zero, on_hand=24)
-    item = item_for(store, cola)
-    order = drafting.purchase_order_draft(store=store, now=MONDAY_NOON).order
-    assert order is not None
-    line = editing.purchase_order_line_add(
-        merchant=store.merchant, order_id=order.pk, store_product_id=item.pk, quantity=12
-    )
-    editing.purchase_order_submit(merchant=store.merchant, order_id=order.pk, by=None, now=MONDAY_NOON)
-    fulfilment.purchase_order_line_substitute(
-        merchant=store.merchant, order_id=order.pk, line_id=line.pk, product_id=zero.pk
-    )
-    fulfilment.purchase_order_confirm(merchant=store.merchant, order_id=order.pk, by=None)
-    fulfilment.purchase_order_ship(merchant=store.merchant, order_id=order.pk, by=None)
+    order, line = substituted(store, cola, zero, quantity=12)
     receiving.purchase_order_receive(merchant=store.merchant, order_id=order.pk, counts={}, by=None)
     with merchant_context(store.merchant_id):
         substitute = StoreProduct.objects.get(store=store, product=zero)
