@@ -10,10 +10,13 @@ daylight-saving day has 23 or 25 hours of cells and each lands where the clock o
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from analytics.querysets import CellQuerySet
 from catalog.models import StoreProduct
 from merchants.models import Store, TenantModel
 
@@ -77,6 +80,8 @@ class SalesHour(TenantModel):
     transactions = models.BigIntegerField(default=0)
     units = models.BigIntegerField(default=0)
 
+    objects: ClassVar = CellQuerySet.as_manager()
+
     class Meta:
         constraints = [
             models.UniqueConstraint(
@@ -112,6 +117,8 @@ class ProductDay(TenantModel):
     minutes_out_of_stock = models.BigIntegerField(default=0)
     minutes_shelf_empty = models.BigIntegerField(default=0)
     price_lookups = models.BigIntegerField(default=0)
+
+    objects: ClassVar = CellQuerySet.as_manager()
 
     class Meta:
         constraints = [
