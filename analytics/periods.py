@@ -9,7 +9,9 @@ them in; `PeriodForm` reads the picker's query string and gives a `PeriodChoice`
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from django import forms
@@ -282,3 +284,49 @@ class PeriodForm(forms.Form):
 def default_choice(*, today: dt.date) -> PeriodChoice:
     """The picker's choice when the query string says nothing (or a page is first opened)."""
     return period_choose(preset=DEFAULT_PRESET, compare=DEFAULT_COMPARISON, today=today)
+
+
+def period_picker(form: PeriodForm, *, keep: Mapping[str, str] | None = None) -> dict[str, object]:
+    """What templates/components/period_picker.html shows for a bound, validated PeriodForm.
+
+    ``keep`` holds the page's other query parameters (the store, a category), carried by every
+    preset link and by the custom range form. An invalid form keeps what was typed and shows
+    its errors; its links start from the default period.
+    """
+    keep = dict(keep or {})
+    choice = form.choice or default_choice(today=form.today)
+
+    def link(params: dict[str, str]) -> str:
+        return urlencode(keep | params)
+
+    presets = [
+        {
+            "label": label,
+            "query": link({"period": key, "compare": choice.compare}),
+            "is_current": form.choice is not None and key == choice.preset,
+        }
+        for key, label in PRESETS.items()
+        if key != "custom"
+    ]
+    comparisons = [
+        {
+            "label": label,
+            "query": link(choice.query() | {"compare": key}),
+            "is_current": form.choice is not None and key == choice.compare,
+        }
+        for key, label in COMPARISONS.items()
+    ]
+    typed = form.data if form.is_bound and form.errors else {}
+    return {
+        "choice": choice if form.choice is not None else None,
+        "presets": presets,
+        "comparisons": comparisons,
+        "keep": sorted(keep.items()),
+        "start": typed.get("start", choice.period.start.isoformat()),
+        "end": typed.get("end", choice.period.end.isoformat()),
+        "compare": choice.compare,
+        "compare_options": list(COMPARISONS.items()),
+        "today": form.today.isoformat(),
+        "errors": form.errors,
+        "max_days": MAX_DAYS,
+    }

@@ -220,6 +220,7 @@ def measure(base: str, name: str, *, runs: int, throttle: int) -> dict[str, Any]
     from playwright.sync_api import sync_playwright
 
     loads, renders, violations, errors, drawn = [], [], [], [], set()
+    aria = ""
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path="/usr/bin/chromium", args=["--no-sandbox", "--disable-gpu"], headless=True
@@ -243,6 +244,8 @@ def measure(base: str, name: str, *, runs: int, throttle: int) -> dict[str, Any]
             if box:
                 page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 3)
                 page.wait_for_timeout(150)
+            # What a screen reader is given: the accessibility tree of the chart's container.
+            aria = page.locator("#chart").aria_snapshot()
             loads.append(result["load_ms"])
             renders.append(result["render_ms"])
             drawn.add(result["drawn"])
@@ -256,6 +259,7 @@ def measure(base: str, name: str, *, runs: int, throttle: int) -> dict[str, Any]
         "drawn": ",".join(sorted(drawn)) or "nothing",
         "csp_violations": sorted(set(violations)),
         "console_errors": sorted(set(errors)),
+        "aria": aria,
     }
 
 
@@ -292,6 +296,8 @@ def main() -> None:
             row["drawn"] = details["drawn"]
             row["csp_violations"] = len(details["csp_violations"])
             row["console_errors"] = len(details["console_errors"])
+            aria = " ".join(details["aria"].split())
+            row["screen_reader_text"] = f"{len(aria)} chars" + (f": {aria[:60]}…" if aria else "")
             rows.append(row)
             if not args.json:
                 for line in details["csp_violations"] + details["console_errors"]:
