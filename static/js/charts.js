@@ -138,7 +138,8 @@
     var widest = (values || []).reduce(function (most, text) {
       return Math.max(most, measure.measureText(String(text)).width);
     }, 0);
-    return Math.min(cap, Math.ceil(widest) + 20);
+    // Plus the tick marks (10 px) and the gap to them (5 px), with room to spare.
+    return Math.min(cap, Math.ceil(widest) + 28);
   }
 
   // Dates on the time axis in the page's language and the store's time zone ("19 Mar", "14:00").

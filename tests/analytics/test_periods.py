@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.template.loader import render_to_string
 
 from analytics.periods import (
     MAX_DAYS,
@@ -15,6 +16,7 @@ from analytics.periods import (
     comparison_period,
     default_choice,
     period_choose,
+    period_picker,
     preset_period,
     store_today,
 )
@@ -244,3 +246,44 @@ def test_period_choose_refuses_what_the_form_cannot_send() -> None:
     with pytest.raises(ValidationError) as compare:
         period_choose(preset="7d", compare="decade", today=TODAY)
     assert compare.value.message_dict == {"compare": ["Unknown comparison 'decade'."]}
+
+
+def test_picker_links_keep_the_page_s_parameters_and_mark_the_current_choice() -> None:
+    form = _form(period="30d", compare="last_year")
+    picker = period_picker(form, keep={"store": "7"})
+
+    assert [(link["label"], link["query"], link["is_current"]) for link in picker["presets"]] == [
+        ("Today", "store=7&period=today&compare=last_year", False),
+        ("Yesterday", "store=7&period=yesterday&compare=last_year", False),
+        ("Last 7 days", "store=7&period=7d&compare=last_year", False),
+        ("Last 30 days", "store=7&period=30d&compare=last_year", True),
+        ("Last 90 days", "store=7&period=90d&compare=last_year", False),
+        ("This month", "store=7&period=month&compare=last_year", False),
+    ]
+    assert [(link["query"], link["is_current"]) for link in picker["comparisons"]] == [
+        ("store=7&period=30d&compare=previous", False),
+        ("store=7&period=30d&compare=last_year", True),
+        ("store=7&period=30d&compare=none", False),
+    ]
+    assert (picker["start"], picker["end"], picker["today"]) == ("2026-02-17", "2026-03-18", "2026-03-18")
+    assert picker["keep"] == [("store", "7")]
+
+
+def test_a_refused_range_keeps_what_was_typed_and_renders_its_error() -> None:
+    form = _form(period="custom", start="2026-03-10", end="2026-03-01", store="7")
+    picker = period_picker(form, keep={"store": "7"})
+
+    assert picker["choice"] is None
+    assert (picker["start"], picker["end"]) == ("2026-03-10", "2026-03-01")
+    assert not any(link["is_current"] for link in picker["presets"])
+    html = render_to_string("components/period_picker.html", {"picker": picker})
+    assert "<li>The period ends on 1 Mar 2026, before it starts on 10 Mar 2026: swap the two dates.</li>" in html
+    assert '<input type="hidden" name="store" value="7">' in html
+    assert 'value="2026-03-10" max="2026-03-18"' in html
+    assert '<div class="field field-error"><label for="period-end">To</label>' in html
+
+
+def test_picker_renders_the_chosen_period_and_its_comparison() -> None:
+    html = render_to_string("components/period_picker.html", {"picker": period_picker(_form(period="month"))})
+    assert "<strong>1 Mar – 18 Mar 2026</strong>, compared with 11 Feb – 28 Feb 2026" in html
+    assert 'href="?period=month&amp;compare=previous" aria-current="true">This month</a>' in html
