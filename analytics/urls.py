@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from analytics.views import day_report, overview, reports
+from analytics.views import day_report, overview, reports, sales
 from core.urls import audiences
 
 app_name = "analytics"
@@ -10,6 +10,7 @@ app_name = "analytics"
 dashboard_pages = [
     path("", overview.overview, name="overview"),
     path("analytics/", reports.analytics_index, name="index"),
+    path("analytics/sales/", sales.sales, name="sales"),
     path("analytics/day/", day_report.day_report_page, name="day_report"),
     path("analytics/day.pdf", day_report.day_report_download, name="day_report_pdf"),
 ]

@@ -109,10 +109,16 @@ def _sums(fields: Sequence[str]) -> dict[str, Sum]:
     return {field: Sum(field) for field in fields}
 
 
-def sales_summary(*, merchant: Merchant, stores: Sequence[Store], first: date, last: date) -> SalesSummary:
-    """Totals of the stores' local days ``first``..``last``; scoped to the merchant, read-only, from the rollups."""
+def sales_summary(
+    *, merchant: Merchant, stores: Sequence[Store], first: date, last: date, last_hour: int | None = None
+) -> SalesSummary:
+    """Totals of the stores' local days ``first``..``last`` (the last day only up to ``last_hour`` included, to
+    compare a running day with the same hours of another); scoped to the merchant, read-only, from the rollups."""
+    cells = SalesHour.objects.for_stores(merchant, stores).between(first, last)
+    if last_hour is not None:
+        cells = cells.exclude(local_date=last, hour__gt=last_hour)
     with merchant_context(merchant.pk):
-        totals = SalesHour.objects.for_stores(merchant, stores).between(first, last).aggregate(**_sums(_HOUR_SUMS))
+        totals = cells.aggregate(**_sums(_HOUR_SUMS))
     return SalesSummary(**{field: int(totals[field] or 0) for field in _HOUR_SUMS})
 
 
