@@ -86,7 +86,7 @@ def tiles(current: SalesSummary, previous: SalesSummary | None, currency: str) -
             f" with a known cost ({format_percent(share, locale=LOCALE)} of them)" if share < 1 else ""
         )
     return [
-        _tile("net_sales", "Net sales", current.net_sales, was.net_sales if was else None, money, "before tax"),
+        _tile("net_sales", "Net sales", current.net_sales, was.net_sales if was else None, money, "without tax"),
         _tile(
             "gross_margin",
             "Gross margin",
