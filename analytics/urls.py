@@ -2,6 +2,7 @@
 
 from django.urls import path
 
+from analytics import api as apis
 from analytics.views import day_report, overview, reports, sales
 from core.urls import audiences
 
@@ -15,4 +16,12 @@ dashboard_pages = [
     path("analytics/day.pdf", day_report.day_report_download, name="day_report_pdf"),
 ]
 
-urlpatterns = audiences(dashboard=dashboard_pages)
+analytics = "merchants/<int:merchant_id>/analytics"
+
+api = [
+    path(f"{analytics}/sales/summary/", apis.SalesSummaryApi.as_view(), name="api_sales_summary"),
+    path(f"{analytics}/sales/hours/", apis.SalesByHourApi.as_view(), name="api_sales_hours"),
+    path(f"{analytics}/sales/products/", apis.SalesByProductApi.as_view(), name="api_sales_products"),
+]
+
+urlpatterns = audiences(dashboard=dashboard_pages, api=api)
