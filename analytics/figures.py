@@ -66,6 +66,14 @@ def _tile(
     )
 
 
+def percent(ratio: Decimal | None, *, signed: bool = False) -> str:
+    """0.625 -> '62,5 %' in the store's locale ('+12,5 %' when ``signed``); '–' for no figure."""
+    if ratio is None:
+        return "–"
+    text = format_percent(ratio, format="#,##0.0\xa0%", locale=LOCALE)
+    return f"+{text}" if signed and ratio > 0 else text
+
+
 def _count(value: int) -> str:
     return format_decimal(value, locale=LOCALE)
 
