@@ -12,7 +12,6 @@ from merchants.access import merchant_view
 NOT_BUILT = [
     ("Sales by clerk", "what each clerk sold at the counter"),
     ("Stock and losses", "stock value at cost, hours out of stock and the sales lost, shrinkage by reason"),
-    ("Baskets", "basket sizes, products bought together, price lookups against purchases"),
 ]
 
 
