@@ -3,7 +3,7 @@
 from django.urls import path
 
 from analytics import api as apis
-from analytics.views import baskets, day_report, forecasts, overview, products, reports, sales, stores
+from analytics.views import baskets, day_report, forecasts, losses, overview, products, reports, sales, stores
 from core.urls import audiences
 
 app_name = "analytics"
@@ -16,6 +16,7 @@ dashboard_pages = [
     path("analytics/stores/", stores.stores, name="stores"),
     path("analytics/forecasts/", forecasts.forecasts, name="forecasts"),
     path("analytics/baskets/", baskets.baskets, name="baskets"),
+    path("analytics/losses/", losses.losses, name="losses"),
     path("analytics/day/", day_report.day_report_page, name="day_report"),
     path("analytics/day.pdf", day_report.day_report_download, name="day_report_pdf"),
 ]

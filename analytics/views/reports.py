@@ -11,7 +11,6 @@ from merchants.access import merchant_view
 # Reports the section will hold that are not built yet: named, never shown with figures.
 NOT_BUILT = [
     ("Sales by clerk", "what each clerk sold at the counter"),
-    ("Stock and losses", "stock value at cost, hours out of stock and the sales lost, shrinkage by reason"),
 ]
 
 
