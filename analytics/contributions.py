@@ -112,8 +112,9 @@ refund_lines AS (
 ),
 refund_floors AS (
     SELECT rl.*,
-           COALESCE(rl.amount * rl.paid / NULLIF(SUM(rl.paid) OVER w, 0), 0) AS floor_share,
-           COALESCE(rl.amount * rl.paid %% NULLIF(SUM(rl.paid) OVER w, 0), 0) AS remainder
+           -- SUM() of bigint is numeric: back to bigint, or / would not be integer division.
+           COALESCE(rl.amount * rl.paid / NULLIF(SUM(rl.paid) OVER w, 0)::bigint, 0) AS floor_share,
+           COALESCE(rl.amount * rl.paid %% NULLIF(SUM(rl.paid) OVER w, 0)::bigint, 0) AS remainder
     FROM refund_lines rl
     WINDOW w AS (PARTITION BY rl.refund_id)
 ),
@@ -121,7 +122,7 @@ refund_shares AS (
     SELECT rf.*,
            rf.floor_share + CASE
                WHEN ROW_NUMBER() OVER (PARTITION BY rf.refund_id ORDER BY rf.remainder DESC, rf.line_id)
-                    <= rf.amount - SUM(rf.floor_share) OVER (PARTITION BY rf.refund_id) THEN 1 ELSE 0
+                    <= rf.amount - (SUM(rf.floor_share) OVER (PARTITION BY rf.refund_id))::bigint THEN 1 ELSE 0
            END AS share
     FROM refund_floors rf
 )
