@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from analytics.contributions import HOUR_SUMS, PRODUCT_SUMS
 from analytics.models import AppliedFact, ProductDay, SalesHour
 from analytics.services.facts import facts_sweep
 from catalog.models import StoreProduct
@@ -18,19 +19,8 @@ from tests.analytics.conftest import apply, code, counter_sale, paid_at_set, pho
 
 pytestmark = pytest.mark.django_db
 
-HOUR_FIELDS = ("net_sales", "tax", "discounts", "refunds", "cost", "net_sales_known_cost", "transactions", "units")
-PRODUCT_FIELDS = (
-    "units",
-    "net_sales",
-    "cost",
-    "units_known_cost",
-    "net_sales_known_cost",
-    "refunds",
-    "refunded_units",
-    "minutes_out_of_stock",
-    "minutes_shelf_empty",
-    "price_lookups",
-)
+HOUR_FIELDS = HOUR_SUMS
+PRODUCT_FIELDS = PRODUCT_SUMS
 
 
 def hours(store: Store) -> dict[tuple[Any, ...], tuple[int, ...]]:
