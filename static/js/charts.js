@@ -333,6 +333,10 @@
     var built;
     if (kind === "line") {
       built = lineOptions(figure, data, width, format);
+      if (built.data[0].some(isNaN)) {
+        plotBox.remove(); // a row without a readable instant: the table alone is right, a picture would not be
+        return;
+      }
     } else if (kind === "bar") {
       built = barOptions(figure, data, width, format);
     } else {
@@ -360,12 +364,13 @@
     charts.set(figure, { plot: plot, observer: observer });
   }
 
-  // The table folds away visually (still read by screen readers) behind a "Show table" button.
+  // The table folds away visually behind a "Show table" button; lingshou.css's visually-hidden
+  // keeps it in the accessibility tree, so screen readers always read it.
   function foldTable(figure, wrap) {
     if (!wrap.id) {
       wrap.id = (figure.id || "chart") + "-table";
     }
-    wrap.classList.add("chart-table-folded");
+    wrap.classList.add("visually-hidden");
     var button = document.createElement("button");
     button.type = "button";
     button.className = "btn btn-small chart-toggle";
@@ -373,7 +378,7 @@
     button.setAttribute("aria-controls", wrap.id);
     button.setAttribute("aria-expanded", "false");
     button.addEventListener("click", function () {
-      var folded = wrap.classList.toggle("chart-table-folded");
+      var folded = wrap.classList.toggle("visually-hidden");
       button.textContent = folded ? "Show table" : "Hide table";
       button.setAttribute("aria-expanded", folded ? "false" : "true");
     });
