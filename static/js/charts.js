@@ -327,6 +327,8 @@
     plotBox.setAttribute("aria-hidden", "true");
     var wrap = table.closest(".chart-table") || table;
     wrap.before(plotBox);
+    // Fold the table before the width is read: one layout of a long table, not two.
+    foldTable(figure, wrap);
 
     var width = Math.max(200, plotBox.clientWidth || figure.clientWidth);
     var format = formatters(figure);
@@ -334,7 +336,10 @@
     if (kind === "line") {
       built = lineOptions(figure, data, width, format);
       if (built.data[0].some(isNaN)) {
-        plotBox.remove(); // a row without a readable instant: the table alone is right, a picture would not be
+        // A row without a readable instant: the table alone is right, a picture would not be.
+        plotBox.remove();
+        figure.querySelector(".chart-toggle").remove();
+        wrap.classList.remove("visually-hidden");
         return;
       }
     } else if (kind === "bar") {
@@ -349,7 +354,6 @@
     }
     var plot = new window.uPlot(built.opts, built.data, plotBox);
     plotBox.dataset.drawn = kind;
-    foldTable(figure, wrap);
 
     // Follow the page's width (a phone turned, a sidebar folded) without redrawing from the table.
     var lastWidth = width;
