@@ -19,9 +19,9 @@ from django.core.exceptions import ValidationError
 from django.utils.dateformat import format as date_format
 
 # 400 days: a whole year can be compared with the year before, with a month to spare across the
-# turn of the year, while a chart of the period's hours stays under 9,600 points a series, which
-# the chosen library draws on a phone in about 0.1 s (bench/charts.md). Longer ranges belong in
-# the CSV export, not on a page.
+# turn of the year, while a chart of the period's days stays at 400 rows, which a phone-sized
+# page lays out and draws in 0.15 s (0.65 s with the CPU throttled 4x; bench/charts.md). Longer
+# ranges belong in the CSV export, not on a page.
 MAX_DAYS = 400
 # No store sold anything through Lingshou before this; it also keeps "last year" within the calendar.
 EARLIEST = dt.date(2000, 1, 1)

@@ -131,15 +131,29 @@
     };
   }
 
-  // The width an axis needs for its longest label (uPlot's default 12px font), within a cap.
+  // Category labels measured in uPlot's axis font (12px), so that the axis fits its longest
+  // label plus the tick marks (10 px) and the gap to them (5 px), and longer ones are cut with "…".
+  var AXIS_EXTRA = 28;
   var measure = document.createElement("canvas").getContext("2d");
-  function labelWidth(values, cap) {
+  function textWidth(text) {
     measure.font = "12px " + (window.getComputedStyle(document.body).fontFamily || "sans-serif");
+    return measure.measureText(text).width;
+  }
+  function fitLabel(text, room) {
+    if (textWidth(text) <= room) {
+      return text;
+    }
+    var cut = text;
+    while (cut.length > 1 && textWidth(cut + "…") > room) {
+      cut = cut.slice(0, -1);
+    }
+    return cut.trimEnd() + "…";
+  }
+  function labelWidth(values) {
     var widest = (values || []).reduce(function (most, text) {
-      return Math.max(most, measure.measureText(String(text)).width);
+      return Math.max(most, textWidth(String(text)));
     }, 0);
-    // Plus the tick marks (10 px) and the gap to them (5 px), with room to spare.
-    return Math.min(cap, Math.ceil(widest) + 28);
+    return Math.ceil(widest) + AXIS_EXTRA;
   }
 
   // Dates on the time axis in the page's language and the store's time zone ("19 Mar", "14:00").
@@ -190,7 +204,10 @@
         },
       });
     });
-    var short = width < PHONE_WIDTH ? 16 : 32;
+    var room = (width < PHONE_WIDTH ? 130 : 240) - AXIS_EXTRA;
+    var fitted = labels.map(function (label) {
+      return fitLabel(label, room);
+    });
     return {
       opts: {
         width: width,
@@ -206,14 +223,13 @@
           axisOptions(figure, {
             side: 3,
             size: function (u, values) {
-              return labelWidth(values, width < PHONE_WIDTH ? 120 : 220);
+              return labelWidth(values);
             },
             grid: { show: false },
             splits: function () { return labels.map(function (label, i) { return i; }); },
             values: function (u, splits) {
               return splits.map(function (i) {
-                var text = labels[i] || "";
-                return text.length > short ? text.slice(0, short - 1) + "…" : text;
+                return fitted[i] || "";
               });
             },
           }),
@@ -327,12 +343,21 @@
     plotBox.setAttribute("aria-hidden", "true");
     var wrap = table.closest(".chart-table") || table;
     wrap.before(plotBox);
+    // Fold the table before the width is read: one layout of a long table, not two.
+    foldTable(figure, wrap);
 
     var width = Math.max(200, plotBox.clientWidth || figure.clientWidth);
     var format = formatters(figure);
     var built;
     if (kind === "line") {
       built = lineOptions(figure, data, width, format);
+      if (built.data[0].some(isNaN)) {
+        // A row without a readable instant: the table alone is right, a picture would not be.
+        plotBox.remove();
+        figure.querySelector(".chart-toggle").remove();
+        wrap.classList.remove("visually-hidden");
+        return;
+      }
     } else if (kind === "bar") {
       built = barOptions(figure, data, width, format);
     } else {
@@ -345,7 +370,6 @@
     }
     var plot = new window.uPlot(built.opts, built.data, plotBox);
     plotBox.dataset.drawn = kind;
-    foldTable(figure, wrap);
 
     // Follow the page's width (a phone turned, a sidebar folded) without redrawing from the table.
     var lastWidth = width;
@@ -360,12 +384,13 @@
     charts.set(figure, { plot: plot, observer: observer });
   }
 
-  // The table folds away visually (still read by screen readers) behind a "Show table" button.
+  // The table folds away visually behind a "Show table" button; lingshou.css's visually-hidden
+  // keeps it in the accessibility tree, so screen readers always read it.
   function foldTable(figure, wrap) {
     if (!wrap.id) {
       wrap.id = (figure.id || "chart") + "-table";
     }
-    wrap.classList.add("chart-table-folded");
+    wrap.classList.add("visually-hidden");
     var button = document.createElement("button");
     button.type = "button";
     button.className = "btn btn-small chart-toggle";
@@ -373,7 +398,7 @@
     button.setAttribute("aria-controls", wrap.id);
     button.setAttribute("aria-expanded", "false");
     button.addEventListener("click", function () {
-      var folded = wrap.classList.toggle("chart-table-folded");
+      var folded = wrap.classList.toggle("visually-hidden");
       button.textContent = folded ? "Show table" : "Hide table";
       button.setAttribute("aria-expanded", folded ? "false" : "true");
     });

@@ -287,3 +287,35 @@ def test_picker_renders_the_chosen_period_and_its_comparison() -> None:
     html = render_to_string("components/period_picker.html", {"picker": period_picker(_form(period="month"))})
     assert "<strong>1 Mar – 18 Mar 2026</strong>, compared with 11 Feb – 28 Feb 2026" in html
     assert 'href="?period=month&amp;compare=previous" aria-current="true">This month</a>' in html
+
+
+def test_chart_component_renders_its_table_with_plain_numbers_for_the_picture() -> None:
+    # Lives here until the analytics pages have their own tests: the component's contract.
+    chart = {
+        "id": "sales",
+        "kind": "line",
+        "title": "Net sales <by hour>",
+        "columns": ["Hour", "This period", "Previous period"],
+        "rows": [
+            {
+                "label": "Sun 29 Mar, 03:00",
+                "key": "2026-03-29T03:00:00+02:00",
+                "cells": [(1234.5, "1.234,50 €"), (None, "")],
+            }
+        ],
+        "currency": "EUR",
+        "time_zone": "Europe/Berlin",
+    }
+    html = render_to_string("components/chart.html", {"chart": chart})
+    assert (
+        '<figure class="chart" id="sales" data-chart="line" data-locale="de_DE" data-currency="EUR" '
+        'data-time-zone="Europe/Berlin" aria-labelledby="sales-title">'
+    ) in html
+    assert '<figcaption id="sales-title" class="chart-title">Net sales &lt;by hour&gt;</figcaption>' in html
+    assert (
+        '<th scope="row" data-key="2026-03-29T03:00:00+02:00"><time datetime="2026-03-29T03:00:00+02:00">'
+        'Sun 29 Mar, 03:00</time></th><td class="num" data-value="1234.5">1.234,50 €</td>'
+        '<td class="num" data-value="">–</td>'
+    ) in html
+    empty = render_to_string("components/chart.html", {"chart": chart | {"rows": []}})
+    assert '<td colspan="3" class="empty-state">No figures for this period.</td>' in empty

@@ -84,8 +84,10 @@ def test_show_table_unfolds_the_table_behind_the_picture(live_server: Any, open_
     table = figure.locator(".chart-table table")
     toggle = figure.get_by_role("button", name="Show table")
 
-    # Folded: out of sight (1 px, clipped) but in the accessibility tree.
-    assert figure.locator(".chart-table").bounding_box()["height"] <= 1  # type: ignore[index]
+    # Folded: out of sight (lingshou.css's visually-hidden: 1 px and its border, clipped to
+    # nothing) but in the accessibility tree.
+    assert figure.locator(".chart-table").bounding_box()["height"] <= 2  # type: ignore[index]
+    assert figure.locator(".chart-table").evaluate("(e) => getComputedStyle(e).clip") == "rect(0px, 0px, 0px, 0px)"
     expect(toggle).to_have_attribute("aria-expanded", "false")
     toggle.click()
     expect(figure.get_by_role("button", name="Hide table")).to_have_attribute("aria-expanded", "true")
