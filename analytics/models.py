@@ -128,3 +128,18 @@ class ProductDay(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.store_product_id} {self.local_date}"
+
+
+class DayReportMail(TenantModel):
+    """The end-of-day report of one store's local day, mailed to its owners once after the store closed."""
+
+    store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["merchant", "store", "day"], name="dayreportmail_once")]
+
+    def __str__(self) -> str:
+        return f"end of day {self.store_id} {self.day}"

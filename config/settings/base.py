@@ -200,6 +200,8 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "platform-access-prune": {"task": "merchants.tasks.platform_access_prune_daily", "schedule": 86400.0},
     # Heals a lost enqueue: applies the last hours' facts that no task applied, a bounded batch a minute.
     "analytics-facts-sweep": {"task": "analytics.tasks.facts_sweep", "schedule": 60.0},
+    # Every store's end-of-day report to its owners, once, soon after it closes in its own time zone.
+    "analytics-day-reports": {"task": "analytics.tasks.day_reports_mail", "schedule": 600.0},
 }
 CELERY_TIMEZONE = "UTC"
 # Camera frames have their own queue and workers, so OpenCV work never delays payments or e-mail.
