@@ -7,9 +7,7 @@ templates/components/chart.html draws (values in display units, each with its fo
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -17,7 +15,6 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from babel.numbers import format_decimal, format_percent
-from django.http import HttpResponse
 
 from analytics.periods import Period
 from analytics.selectors.sales import HourSales, SalesSummary
@@ -117,8 +114,9 @@ def tiles(current: SalesSummary, previous: SalesSummary | None, currency: str) -
     ]
 
 
-def _euros(minor: int, currency: str) -> float:
-    return float(to_decimal(minor, currency))
+def _euros(minor: int, currency: str) -> Decimal:
+    """Minor units in display units, exactly ("7.67", never 7.669999): the table's data-value and the CSV's."""
+    return to_decimal(minor, currency)
 
 
 def sales_over_time(
@@ -241,23 +239,3 @@ def bars(
         "currency": currency,
         "locale": LOCALE,
     }
-
-
-def _cell(text: str) -> str:
-    """A cell a spreadsheet will not run: text starting with =, +, - or @ is written with a leading apostrophe."""
-    return f"'{text}" if text[:1] in ("=", "+", "-", "@") else text
-
-
-def chart_csv(chart: dict[str, object], *, filename: str) -> HttpResponse:
-    """The table behind a chart as CSV: the row headings, then each value column as plain numbers (display units,
-    a point for decimals) so that a spreadsheet can sum them; empty where there is no figure."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow([_cell(str(column)) for column in chart["columns"]])  # type: ignore[attr-defined]
-    for row in chart["rows"]:  # type: ignore[attr-defined]
-        writer.writerow(
-            [_cell(str(row["label"]))] + ["" if value is None else f"{value:.2f}" for value, _text in row["cells"]]
-        )
-    response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response

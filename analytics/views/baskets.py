@@ -7,11 +7,13 @@ from django.shortcuts import render
 
 from analytics.selectors.baskets import MIN_PAIR_BASKETS, baskets_of, look_to_buy
 from analytics.views.scope import scope_get
+from core.exports import tables_export
 from core.http import MerchantRequest
 from merchants.access import merchant_view
 
 
 @merchant_view("view_analytics")
+@tables_export
 def baskets(request: MerchantRequest) -> HttpResponse:
     """The period's baskets by size and value, the pairs bought together with support, confidence and lift, and
     price lookups against purchases; a refused period says why (400)."""

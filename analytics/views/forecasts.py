@@ -10,11 +10,13 @@ from django.shortcuts import render
 from analytics import figures
 from analytics.selectors.forecasts import forecast_accuracy
 from analytics.views.scope import scope_get
+from core.exports import tables_export
 from core.http import MerchantRequest
 from merchants.access import merchant_view
 
 
 @merchant_view("view_analytics")
+@tables_export
 def forecasts(request: MerchantRequest) -> HttpResponse:
     """Per category: forecast and actual units, WAPE and bias over the days that had a forecast; days still to
     come are left out (today has not finished)."""

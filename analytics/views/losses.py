@@ -7,11 +7,13 @@ from django.shortcuts import render
 
 from analytics.selectors.losses import out_of_stock, shrinkage, stock_value, unexplained_takes
 from analytics.views.scope import scope_get
+from core.exports import tables_export
 from core.http import MerchantRequest
 from merchants.access import merchant_view
 
 
 @merchant_view("view_analytics")
+@tables_export
 def losses(request: MerchantRequest) -> HttpResponse:
     """Stock value at cost now; over the period: hours out of stock and the sales lost, shrinkage by reason, and
     shelf takes no sale explains; a refused period says why (400)."""

@@ -9,6 +9,7 @@ from django.shortcuts import render
 
 from analytics.selectors.products import last_sold, price_effects, product_rows
 from analytics.views.scope import scope_get
+from core.exports import tables_export
 from core.http import MerchantRequest
 from merchants.access import merchant_view
 
@@ -16,6 +17,7 @@ DEAD_DAYS = (14, 30, 60, 90)
 
 
 @merchant_view("view_analytics")
+@tables_export
 def products(request: MerchantRequest) -> HttpResponse:
     """The stores' products over the period: classes, best sellers, margins, stock; what sold nothing for ``dead``
     days while on hand, with its value at cost; and each price change's units a day before and after."""

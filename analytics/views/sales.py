@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlencode
-
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -14,11 +12,13 @@ from analytics.selectors.categories import sales_by_category
 from analytics.selectors.sales import sales_breakdown, sales_by_hour, sales_summary
 from analytics.views.scope import scope_get
 from checkout.models import Channel
+from core.exports import tables_export
 from core.http import MerchantRequest
 from merchants.access import merchant_view
 
 
 @merchant_view("view_analytics")
+@tables_export
 def sales(request: MerchantRequest) -> HttpResponse:
     """Headline figures with their change, sales over time with the comparison laid over, busy hours, and sales
     by category, channel and payment method; a refused period says why (400) and shows no figures."""
@@ -90,17 +90,5 @@ def sales(request: MerchantRequest) -> HttpResponse:
             currency=currency,
         ),
     }
-    export = request.GET.get("export")
-    if export is not None:
-        by_id = {str(chart["id"]): chart for chart in charts.values()}
-        if export not in by_id:
-            context["export_error"] = f"There is no table “{export[:40]}” to download."
-            return render(request, "analytics/sales.html", context, status=400)
-        return figures.chart_csv(by_id[export], filename=f"{export}-{period.start:%Y%m%d}-{period.end:%Y%m%d}.csv")
-    single = [("store", str(stores[0].pk))] if len(stores) == 1 and len(scope.every_store) > 1 else []
-    context |= charts | {
-        "summary": now,
-        "tiles": figures.tiles(now, was, currency),
-        "export_query": urlencode(single + list(scope.choice.query().items())),
-    }
+    context |= charts | {"summary": now, "tiles": figures.tiles(now, was, currency)}
     return render(request, "analytics/sales.html", context)

@@ -8,11 +8,13 @@ from django.shortcuts import render
 from analytics import figures
 from analytics.selectors.stores import sales_by_store
 from analytics.views.scope import scope_get
+from core.exports import tables_export
 from core.http import MerchantRequest
 from merchants.access import merchant_view
 
 
 @merchant_view("view_analytics")
+@tables_export
 def stores(request: MerchantRequest) -> HttpResponse:
     """One row per store: net sales, margin, transactions, basket, units and refunds with the change on its own
     comparison period; a refused period says why (400)."""

@@ -85,7 +85,7 @@ def test_the_tiles_show_the_raw_orders_of_the_period_and_the_change(
 def test_each_table_downloads_as_csv(merchant: Merchant, store: Store, owner: Any, history: History) -> None:
     del store, history
     params = {"period": "custom", "start": "2026-06-11", "end": "2026-06-12", "compare": "previous"}
-    response = _page(owner, merchant, export="sales-by-payment", **params)
+    response = _page(owner, merchant, export="sales-by-payment-table", **params)
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     rows = response.content.decode().splitlines()
     assert rows[0] == "Payment method,11 Jun – 12 Jun 2026,9 Jun – 10 Jun 2026"
