@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from analytics.pdf import day_report_pdf
 from analytics.selectors.day_report import day_report
+from core.exports import tables_export
 from core.http import MerchantRequest
 from merchants.access import merchant_view
 from merchants.models import Store
@@ -33,6 +34,7 @@ def _day(request: MerchantRequest, store: Store) -> tuple[dt.date, str]:
 
 
 @merchant_view("view_analytics")
+@tables_export
 def day_report_page(request: MerchantRequest) -> HttpResponse:
     """One store's day: takings, taxes, refunds and voids, the drawer; a bad day says why (400) and shows none."""
     request.dashboard_section = "analytics"

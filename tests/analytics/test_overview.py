@@ -111,7 +111,8 @@ def overview_page(rows: int, shop: Shop) -> Request:
     return Request(signed_in(shop.owner), url, [store.name for store in stores])
 
 
-CASES = query_cases(Case("overview page", overview_page, 21))
+# The attention block takes 21; the four sales summaries, each in its own tenancy context, take the rest.
+CASES = query_cases(Case("overview page", overview_page, 42))
 
 
 @pytest.mark.parametrize(("case", "rows"), CASES)
@@ -119,3 +120,44 @@ def test_query_counts(
     case: Case, rows: int, merchant: Merchant, store: Store, owner: Any, django_assert_num_queries: Any
 ) -> None:
     case_counted(case, rows, Shop(merchant, store, owner), django_assert_num_queries)
+
+
+def test_owners_see_today_so_far_against_the_same_hours_a_week_ago(
+    merchant: Merchant, store: Store, owner: Any, clerk: Any
+) -> None:
+    from analytics.services.facts import facts_sweep
+    from core.money import format_amount
+    from tests.analytics.conftest import paid_at_set, phone_order, stocked
+
+    cola = stocked(store, 20, price=238, product__tax_class="standard", product__name="Quellwerk Cola")  # 2,00 € net
+    now = timezone.now()
+    phone_order(store, [(cola, 3)])  # today: 6,00 € net
+    # A week ago: one sale in the same hour counts; one an hour later (or past midnight) does not.
+    paid_at_set(phone_order(store, [(cola, 2)]), now - dt.timedelta(days=7))
+    paid_at_set(phone_order(store, [(cola, 5)]), now - dt.timedelta(days=7) + dt.timedelta(hours=1))
+    facts_sweep(hours=24 * 30, settle_seconds=0, limit=100)
+
+    body = _client(owner).get(reverse("analytics:overview", kwargs={"slug": merchant.slug})).content.decode()
+    today = body.split('id="today-net_sales"')[1].split("</section>")[0]
+    assert f'class="tile-value">{format_amount(600, "EUR")}<' in today
+    assert "+50\xa0%" in today  # 6,00 € against 4,00 €
+    assert f"vs {format_amount(400, 'EUR')}" in today
+    units = body.split('id="today-units"')[1].split("</section>")[0]
+    assert 'class="tile-value">3<' in units
+    # Clerks see what needs attention, never the figures.
+    clerks = _client(clerk).get(reverse("analytics:overview", kwargs={"slug": merchant.slug})).content.decode()
+    assert 'id="today-net_sales"' not in clerks
+    assert "Needs attention now" in clerks
+
+
+def test_a_refused_period_on_the_overview_says_why(merchant: Merchant, store: Store, owner: Any) -> None:
+    del store
+    response = _client(owner).get(
+        reverse("analytics:overview", kwargs={"slug": merchant.slug}),
+        {"period": "custom", "start": "2026-05-02", "end": "2026-05-01"},
+    )
+    assert response.status_code == 400
+    body = response.content.decode()
+    assert "swap the two dates" in body
+    assert 'id="period-net_sales"' not in body
+    assert 'id="today-net_sales"' in body

@@ -100,7 +100,7 @@ def test_unbuilt_reports_say_so_and_show_no_numbers(
 
     page.wait_for_url(f"{live_server.url}/m/{merchant.slug}/analytics/")
     expect(page.locator(".notice-unbuilt")).to_contain_text("not built yet")
-    expect(page.locator(".notice-unbuilt")).to_contain_text("Sales")
+    expect(page.locator(".notice-unbuilt")).to_contain_text("Sales by clerk")
     expect(analytics).to_have_attribute("aria-current", "page")
     # Reports still to come must not look like data: not one figure in the notice.
     assert re.search(r"\d", page.locator(".notice-unbuilt").inner_text()) is None
