@@ -33,12 +33,12 @@ PERIOD_PARAMETERS = [
 ]
 
 
-class PeriodOutput(serializers.Serializer[Any]):
+class AnalyticsPeriodOutput(serializers.Serializer[Any]):
     start = serializers.DateField()
     end = serializers.DateField()
 
 
-class SummaryOutput(serializers.Serializer[Any]):
+class AnalyticsSummaryOutput(serializers.Serializer[Any]):
     net_sales = serializers.IntegerField(help_text="Without tax.")
     tax = serializers.IntegerField()
     refunds = serializers.IntegerField(help_text="Money given back, tax included, on the day it was given.")
@@ -53,10 +53,10 @@ class SummaryOutput(serializers.Serializer[Any]):
 class SalesSummaryOutput(serializers.Serializer[Any]):
     stores = serializers.ListField(child=serializers.IntegerField())
     currency = serializers.CharField()
-    period = PeriodOutput()
-    comparison = PeriodOutput(allow_null=True)
-    current = SummaryOutput()
-    previous = SummaryOutput(allow_null=True)
+    period = AnalyticsPeriodOutput()
+    comparison = AnalyticsPeriodOutput(allow_null=True)
+    current = AnalyticsSummaryOutput()
+    previous = AnalyticsSummaryOutput(allow_null=True)
 
 
 def _summary(summary: SalesSummary) -> dict[str, Any]:
@@ -107,7 +107,7 @@ class SalesSummaryApi(_AnalyticsApi):
         )
 
 
-class HourOutput(serializers.Serializer[Any]):
+class AnalyticsHourOutput(serializers.Serializer[Any]):
     local_date = serializers.DateField()
     hour = serializers.IntegerField(min_value=0, max_value=23)
     net_sales = serializers.IntegerField()
@@ -120,15 +120,15 @@ class HourOutput(serializers.Serializer[Any]):
 class SalesByHourApi(_AnalyticsApi):
     """Each local hour of the period with sales or refunds, stores and channels together, in time order."""
 
-    @extend_schema(parameters=PERIOD_PARAMETERS, responses=HourOutput(many=True))
+    @extend_schema(parameters=PERIOD_PARAMETERS, responses=AnalyticsHourOutput(many=True))
     def get(self, request: Request, merchant_id: int) -> Response:  # noqa: ARG002 - URL kwarg; MerchantApi resolves it
         stores = self.stores(request)
         period = self.choice(request, stores).period
         rows = sales_by_hour(merchant=self.merchant, stores=stores, first=period.start, last=period.end)
-        return Response(HourOutput([asdict(row) for row in rows], many=True).data)
+        return Response(AnalyticsHourOutput([asdict(row) for row in rows], many=True).data)
 
 
-class ProductOutput(serializers.Serializer[Any]):
+class AnalyticsProductOutput(serializers.Serializer[Any]):
     store_id = serializers.IntegerField()
     store_product_id = serializers.IntegerField()
     name = serializers.CharField()
@@ -145,9 +145,9 @@ class ProductOutput(serializers.Serializer[Any]):
 class SalesByProductApi(_AnalyticsApi):
     """Each store product with any figure in the period, best net sales first."""
 
-    @extend_schema(parameters=PERIOD_PARAMETERS, responses=ProductOutput(many=True))
+    @extend_schema(parameters=PERIOD_PARAMETERS, responses=AnalyticsProductOutput(many=True))
     def get(self, request: Request, merchant_id: int) -> Response:  # noqa: ARG002 - URL kwarg; MerchantApi resolves it
         stores = self.stores(request)
         period = self.choice(request, stores).period
         rows = sales_by_product(merchant=self.merchant, stores=stores, first=period.start, last=period.end)
-        return Response(ProductOutput([asdict(row) for row in rows], many=True).data)
+        return Response(AnalyticsProductOutput([asdict(row) for row in rows], many=True).data)
