@@ -249,8 +249,10 @@ class SalesLoader:
 
     def sell(self, sale: Sale) -> Order:
         """Book one paid sale (order, lines, sale movements, exit pass, and the visit or the counter payment)."""
-        if not sale.lines:
-            raise ValueError("a sale needs at least one line")
+        if not sale.lines or any(quantity < 1 for _, quantity in sale.lines):
+            raise ValueError("a sale needs at least one line, each of one unit or more")
+        if len({store_product_id for store_product_id, _ in sale.lines}) != len(sale.lines):
+            raise ValueError("give each product once: the cart and the counter add repeats up on one line")
         phone = sale.method == PHONE
         if not phone and self._shift is None:
             raise ValueError("a counter sale needs an open shift")

@@ -9,6 +9,7 @@ is then compared field by field, except ids, tokens and the times the loader set
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -188,6 +189,11 @@ SKIPPED = {
 }  # fmt: skip
 
 
+def _order_name(digits: str, order_numbers: dict[int, int]) -> str:
+    number = order_numbers.get(int(digits))
+    return digits if number is None else f"<order {number}>"
+
+
 def _rows(model: type[models.Model], store: Store, filters: dict[str, Any]) -> list[dict[str, Any]]:
     """Every row of the model for the store (by id), its fields made comparable across the two stores."""
     order_numbers: dict[int, int] = {}
@@ -219,8 +225,8 @@ def _rows(model: type[models.Model], store: Store, filters: dict[str, Any]) -> l
             elif name == "visit":
                 value = value is not None
             elif name in {"reference", "payment_intent"}:
-                for pk, number in order_numbers.items():
-                    value = value.replace(str(pk), f"<order {number}>")
+                # Every run of digits that is an order's id (zero-padded in a payment intent) names it by position.
+                value = re.sub(r"\d+", lambda m: _order_name(m.group(), order_numbers), value)
             values[name] = value
         comparable.append(values)
     return comparable

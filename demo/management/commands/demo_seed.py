@@ -12,7 +12,7 @@ SEEDERS: list[tuple[str, Callable[[], bool]]] = [
     ("merchants", accounts.demo_seed),
     ("catalog", catalog.demo_seed),
     ("sensing", cameras.demo_seed),
-    ("sales", sales.demo_seed),
+    ("sales", sales.sales_seed),
     ("ordering", restock.demo_seed),
 ]
 
