@@ -18,6 +18,7 @@ from django.db import transaction
 
 from catalog import gtin
 from catalog.models import Barcode, BarcodeKind, Category, ContentUnit, PriceChange, Product, StoreProduct, TaxClass
+from catalog.services.costs import average_cost_initial
 from core.money import AmountError, parse_amount, to_decimal
 from merchants.models import Merchant, Store, Wholesaler
 from merchants.tenancy import merchant_context
@@ -323,7 +324,13 @@ def assortment_import(
                 continue
             seen.add(key)
             if key not in current:
-                product = Product.objects.for_merchant(merchant).active().filter(gtin=key).first()
+                product = (
+                    Product.objects.for_merchant(merchant)
+                    .active()
+                    .select_related("wholesaler")
+                    .filter(gtin=key)
+                    .first()
+                )
                 if product is None:
                     report.add(number, "code", f"{code} is neither in this store nor in your wholesaler's catalog.")
                     continue
@@ -350,8 +357,13 @@ def assortment_import(
             for key, change in planned:
                 item = current.get(key)
                 if item is None:
+                    product = catalog_products[key]
                     item = StoreProduct.objects.create(
-                        merchant=merchant, store=store, product=catalog_products[key], **change
+                        merchant=merchant,
+                        store=store,
+                        product=product,
+                        average_cost=average_cost_initial(product=product, store=store),
+                        **change,
                     )
                     PriceChange.objects.create(
                         merchant=merchant,

@@ -8,13 +8,40 @@ from typing import Any
 from django import forms
 
 from catalog.models import AdjustmentReason, Category, TaxClass
+from core.money import AmountError, parse_amount
 from merchants.models import Merchant
+
+# Longer than any amount a shop types (and than Python turns into a number without complaint).
+AMOUNT_MAX_LENGTH = 20
+
+
+def cost_parse(text: str, currency: str) -> int | None:
+    """A cost typed like a price ('0.56' or '0,56') in minor units; empty means unknown (None).
+
+    Raises AmountError saying what is wrong (not an amount, negative, too many decimals); the
+    column's range is the service's to check (catalog.services.costs.cost_validate).
+    """
+    text = text.strip()
+    if not text:
+        return None
+    if len(text) > AMOUNT_MAX_LENGTH:
+        raise AmountError("That is too long to be a cost.")
+    cost = parse_amount(text, currency, allow_negative=True)
+    if cost < 0:
+        raise AmountError("A cost cannot be negative.")
+    return cost
 
 
 class LocalProductForm(forms.Form):
     name = forms.CharField(max_length=200)
     brand = forms.CharField(max_length=100, required=False)
-    price = forms.CharField(max_length=20, help_text="e.g. 2.49")
+    price = forms.CharField(max_length=AMOUNT_MAX_LENGTH, help_text="e.g. 2.49")
+    cost = forms.CharField(
+        max_length=AMOUNT_MAX_LENGTH,
+        required=False,
+        label="Cost",
+        help_text="What one unit costs you, e.g. 1.20; leave empty if you do not know.",
+    )
     tax_class = forms.ChoiceField(choices=TaxClass.choices, initial=TaxClass.REDUCED)
     is_age_restricted = forms.BooleanField(required=False, label="Age restricted")
     barcode = forms.CharField(max_length=200, required=False, help_text="Optional; several separated by spaces.")

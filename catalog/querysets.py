@@ -32,6 +32,10 @@ class StoreProductQuerySet(StoreScopedQuerySet):
         """At or below the row's low-stock threshold (rows without one are never low)."""
         return self.filter(low_stock_threshold__isnull=False, on_hand__lte=F("low_stock_threshold"))
 
+    def out_of_stock(self) -> Self:
+        """Nothing left to sell by the books (zero, or less after a sale the books did not have)."""
+        return self.filter(on_hand__lte=0)
+
     def negative(self) -> Self:
         """Less than nothing on hand: sold what the books did not have; a count fixes it."""
         return self.filter(on_hand__lt=0)

@@ -161,9 +161,11 @@ def product_search(*, merchant: Merchant, query: str, limit: int = 20) -> list[P
 
 
 def stock_list(*, store: Store, status: str = "", query: str = "") -> QuerySet[StoreProduct]:
-    """A store's stock; ``status`` 'low' (at or below the threshold) or 'negative'."""
+    """A store's stock; ``status`` 'out' (nothing on hand), 'low' (at or below the threshold) or 'negative'."""
     items = _assortment(store).active()
-    if status == "low":
+    if status == "out":
+        items = items.out_of_stock()
+    elif status == "low":
         items = items.low_stock()
     elif status == "negative":
         items = items.negative()

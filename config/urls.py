@@ -37,6 +37,7 @@ urlpatterns = [
     path("", include("checkout.urls")),
     path("", include("sensing.urls")),
     path("", include("ordering.urls")),
+    path("", include("analytics.urls")),
 ]
 
 if settings.SERVE_MEDIA:

@@ -9,7 +9,7 @@ from django.urls import reverse
 
 # (key, label, url name, built yet). Sections not built yet open an honest placeholder page.
 SECTIONS: list[tuple[str, str, str, bool]] = [
-    ("overview", "Overview", "merchants:dashboard", True),
+    ("overview", "Overview", "analytics:overview", True),
     ("catalog", "Catalog", "catalog:section_catalog", True),
     ("stock", "Stock", "catalog:section_stock", True),
     ("counter", "Counter", "checkout:section_counter", True),
@@ -17,7 +17,7 @@ SECTIONS: list[tuple[str, str, str, bool]] = [
     ("orders", "Orders", "checkout:section_orders", True),
     ("cameras", "Cameras", "sensing:cameras", True),
     ("restock", "Restock", "ordering:section_restock", True),
-    ("analytics", "Analytics", "merchants:section_analytics", False),
+    ("analytics", "Analytics", "analytics:index", True),
     ("stores", "Stores", "merchants:stores", True),
     ("devices", "Devices", "merchants:devices", True),
     ("staff", "Staff", "merchants:staff", True),

@@ -172,9 +172,18 @@ class Role(models.TextChoices):
 # decides. Owners do everything; managers run the shop; clerks sell and count.
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     Role.OWNER: frozenset(
-        {"view", "sell", "manage_stock", "manage_catalog", "manage_devices", "manage_staff", "manage_settings"}
+        {
+            "view",
+            "sell",
+            "manage_stock",
+            "manage_catalog",
+            "manage_devices",
+            "manage_staff",
+            "manage_settings",
+            "view_analytics",
+        }
     ),
-    Role.MANAGER: frozenset({"view", "sell", "manage_stock", "manage_catalog", "manage_devices"}),
+    Role.MANAGER: frozenset({"view", "sell", "manage_stock", "manage_catalog", "manage_devices", "view_analytics"}),
     Role.CLERK: frozenset({"view", "sell"}),
 }
 

@@ -10,7 +10,6 @@ from merchants import views
 app_name = "merchants"
 
 dashboard_pages = [
-    path("", views.dashboard, name="dashboard"),
     path("stores/", views.stores, name="stores"),
     path("staff/", views.staff, name="staff"),
     path("staff/invite/", views.staff_invite, name="staff_invite"),
@@ -20,8 +19,6 @@ dashboard_pages = [
     path("staff/<int:membership_id>/", views.staff_member_update, name="staff_member_update"),
     path("devices/", views.devices, name="devices"),
     path("devices/<int:device_id>/revoke/", views.device_revoke, name="device_revoke"),
-    # Sections not built yet: an honest placeholder page each.
-    *[path(f"{key}/", views.section_view(key), name=f"section_{key}") for key in views.PLANNED],
 ]
 
 # The signed-in person's own pages, across merchants.

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import TYPE_CHECKING, cast
 
 from django.contrib import messages
@@ -11,7 +10,6 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
-from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
@@ -30,39 +28,8 @@ def home(request: AuthenticatedRequest) -> HttpResponse:
     """After login: straight to the only shop, or a choice between several."""
     merchants = selectors.merchant_list_for_user(user=request.user)
     if len(merchants) == 1:
-        return redirect("merchants:dashboard", slug=merchants[0].slug)
+        return redirect("analytics:overview", slug=merchants[0].slug)
     return render(request, "dashboard/home.html", {"merchants": merchants})
-
-
-@merchant_view()
-def dashboard(request: MerchantRequest) -> HttpResponse:
-    merchant = request.merchant
-    return render(
-        request,
-        "dashboard/overview.html",
-        {
-            "stores": list(selectors.store_list(merchant=merchant)),
-            "staff_count": selectors.membership_list(merchant=merchant).count(),
-        },
-    )
-
-
-# What each section will hold, shown on its placeholder page until it is built.
-PLANNED = {
-    "analytics": ("Analytics", "Sales, margin, busy hours, best and slowest sellers, shrinkage."),
-}
-
-
-def section_view(key: str) -> Callable[..., HttpResponseBase]:
-    """The placeholder page of a section that is not built yet."""
-    section, planned = PLANNED[key]
-
-    @merchant_view()
-    def view(request: MerchantRequest) -> HttpResponse:
-        request.dashboard_section = key
-        return render(request, "dashboard/not_built.html", {"section": section, "planned": planned})
-
-    return view
 
 
 @merchant_view()
@@ -286,7 +253,7 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
         if not request.user.is_authenticated:
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
         messages.success(request, f"Welcome to {invitation.merchant.name}.")
-        return redirect("merchants:dashboard", slug=invitation.merchant.slug)
+        return redirect("analytics:overview", slug=invitation.merchant.slug)
     return render(
         request,
         "accounts/invitation_accept.html",

@@ -334,3 +334,29 @@ class ClaimLine(TenantModel):
     @property
     def extra(self) -> int:
         return max(self.received - self.shipped, 0)
+
+
+class DemandForecast(TenantModel):
+    """One store product's expected units for one store-local day, as last forecast before that day.
+
+    Drafting a suggested order forecasts every product's demand from today to the delivery after
+    next; each of those days keeps the newest forecast made for it, so once a day has passed its row
+    is the forecast the orders were placed on, ready to be held against what sold.
+    """
+
+    store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="+")
+    store_product = models.ForeignKey(StoreProduct, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    units = models.FloatField(help_text="Expected units sold that day (the forecast's mean).")
+    sigma = models.FloatField(help_text="Standard deviation of the one-day-ahead error.")
+    made_on = models.DateField(help_text="The store-local day the forecast was made.")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["merchant", "store_product", "day"], name="demandforecast_one_per_day"),
+            models.CheckConstraint(condition=Q(made_on__lte=F("day")), name="demandforecast_made_before"),
+        ]
+        indexes = [models.Index(fields=["merchant", "store", "day"], name="demandforecast_store_day")]
+
+    def __str__(self) -> str:
+        return f"{self.store_product_id} on {self.day}: {self.units:.1f}"

@@ -79,6 +79,20 @@ elif [ ! -f "$vendor/zxing-cpp.LICENSE.txt" ]; then
     exit 1
 fi
 
+# uPlot draws the analytics charts (static/js/charts.js); chosen by measurement, see bench/charts.md.
+# The IIFE build defines window.uPlot; its stylesheet lays out the legend and cursor, and it sets
+# sizes through the CSSOM (element.style), which the CSP allows, never through style attributes.
+uplot_version="$(version_of uplot)"
+case "$uplot_version" in
+    1.6.*) ;;
+    # charts.js uses the 1.6 API (uPlot.paths.bars, tzDate, hooks.draw, the legend's live table).
+    *) echo "vendor.sh: expected uplot 1.6.x, found $uplot_version" >&2; exit 1 ;;
+esac
+mkdir -p "$vendor/uplot"
+vendor_file uplot dist/uPlot.iife.min.js uplot/uPlot.iife.min.js
+vendor_file uplot dist/uPlot.min.css uplot/uPlot.min.css
+vendor_file uplot LICENSE uplot/LICENSE.txt
+
 # Provenance for reviewers: which package version each vendored file came from.
 {
     echo "# Written by scripts/vendor.sh; do not edit by hand."
@@ -86,6 +100,7 @@ fi
     echo "zxing_reader.js zxing_reader.wasm zxing-wasm.LICENSE.txt  zxing-wasm@$zxing_version (dist/iife/reader, dist/reader)"
     echo "zxing_reader.wasm sha256  $actual_sha"
     echo "zxing-cpp.LICENSE.txt  zxing-cpp@$zxing_cpp_commit (Apache-2.0, compiled into zxing_reader.wasm)"
+    echo "uplot/uPlot.iife.min.js uplot/uPlot.min.css uplot/LICENSE.txt  uplot@$uplot_version (dist)"
 } > "$vendor/VERSIONS.txt"
 
-echo "Vendored into static/vendor/: htmx.org@$htmx_version zxing-wasm@$zxing_version"
+echo "Vendored into static/vendor/: htmx.org@$htmx_version zxing-wasm@$zxing_version uplot@$uplot_version"

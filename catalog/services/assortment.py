@@ -21,6 +21,7 @@ from merchants.tenancy import merchant_context
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
 
+from catalog.services.costs import average_cost_initial, cost_validate
 from catalog.services.prices import price_set, price_validate
 
 
@@ -41,7 +42,8 @@ def assortment_add(
     low_stock_threshold: int | None = None,
     changed_by: User | None = None,
 ) -> StoreProduct:
-    """Start selling a master product in a store, at the suggested price unless given; atomic."""
+    """Start selling a master product in a store, at the suggested price unless given, at the wholesaler's
+    cost when it is in the store's currency; atomic."""
     if store.merchant_id != merchant.pk:
         raise ValidationError({"store": "No such store."})
     if product.wholesaler_id != merchant.wholesaler_id:
@@ -63,6 +65,7 @@ def assortment_add(
                     price=price,
                     shelf_location=shelf_location,
                     low_stock_threshold=low_stock_threshold,
+                    average_cost=average_cost_initial(product=product, store=store),
                 )
         except IntegrityError as error:
             raise ValidationError({"product": "This store already sells that product."}) from error
@@ -82,9 +85,11 @@ def local_product_create(
     tax_class: str = TaxClass.REDUCED,
     is_age_restricted: bool = False,
     barcodes: Sequence[str] = (),
+    cost: int | None = None,
     changed_by: User | None = None,
 ) -> StoreProduct:
-    """A product the store sells that the wholesaler does not (a neighbour's bread); atomic."""
+    """A product the store sells that the wholesaler does not (a neighbour's bread), at the cost the owner
+    gives (None: unknown); atomic."""
     from catalog import gtin
 
     if store.merchant_id != merchant.pk:
@@ -95,6 +100,7 @@ def local_product_create(
     if tax_class not in TaxClass.values:
         raise ValidationError({"tax_class": f"Choose one of: {', '.join(TaxClass.values)}."})
     price_validate(price)
+    cost_validate(cost)
     try:
         codes = [gtin.normalize(code) for code in barcodes]
     except gtin.GtinError as error:
@@ -110,6 +116,7 @@ def local_product_create(
                     local_tax_class=tax_class,
                     local_is_age_restricted=is_age_restricted,
                     price=price,
+                    average_cost=cost,
                 )
                 LocalBarcode.objects.bulk_create(
                     LocalBarcode(merchant=merchant, store=store, store_product=item, code=code) for code in codes
@@ -130,9 +137,12 @@ def assortment_update(
     is_active: bool | None = None,
     low_stock_threshold: int | _Unchanged | None = UNCHANGED,
     price: int | None = None,
+    cost: int | _Unchanged | None = UNCHANGED,
     changed_by: User | None = None,
 ) -> StoreProduct:
-    """Change an assortment row's shelf, status, threshold and price; atomic."""
+    """Change an assortment row's shelf, status, threshold, price and (a local product's) cost; atomic."""
+    if not isinstance(cost, _Unchanged):
+        cost_validate(cost)
     with merchant_context(merchant.pk):
         if price is not None:
             price_set(merchant=merchant, store_product_id=store_product_id, price=price, changed_by=changed_by)
@@ -151,6 +161,12 @@ def assortment_update(
                 raise ValidationError({"low_stock_threshold": "A threshold cannot be negative."})
             item.low_stock_threshold = low_stock_threshold
             fields.append("low_stock_threshold")
+        if not isinstance(cost, _Unchanged) and cost != item.average_cost:
+            if item.product_id is not None:
+                # A wholesaler's product is costed by its deliveries (a moving average), not by hand.
+                raise ValidationError({"cost": "The cost of a wholesaler's product comes from its deliveries."})
+            item.average_cost = cost
+            fields.append("average_cost")
         if fields:
             item.save(update_fields=fields)
     return item

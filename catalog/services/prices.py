@@ -19,10 +19,16 @@ if TYPE_CHECKING:
     from django.contrib.auth.models import User
 
 
+# The price column is a PostgreSQL integer (minor units).
+PRICE_MAX = 2_147_483_647
+
+
 def price_validate(price: int) -> None:
     """Refuse a price that is not a whole, non-negative number of minor units."""
     if not isinstance(price, int) or price < 0:
         raise ValidationError({"price": "A price cannot be negative."})
+    if price > PRICE_MAX:
+        raise ValidationError({"price": "This price is too large for Lingshou to keep."})
 
 
 def price_set(*, merchant: Merchant, store_product_id: int, price: int, changed_by: User | None = None) -> StoreProduct:

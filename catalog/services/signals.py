@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import TYPE_CHECKING
 
+from celery import current_app
 from django.db import IntegrityError, transaction
 
 from catalog.models import (
@@ -28,7 +30,15 @@ def shelf_empty_record(*, merchant: Merchant, store_product_id: int, at: datetim
     with merchant_context(merchant_id):
         open_periods = ShelfEmptyPeriod.objects.for_merchant(merchant).open().filter(store_product_id=store_product_id)
         if not is_empty:
-            return bool(open_periods.update(ended_at=at))
+            closed = list(open_periods.values_list("pk", flat=True))
+            if not open_periods.filter(pk__in=closed).update(ended_at=at):
+                return False
+            for period_id in closed:
+                # Analytics adds the period's minutes once it is closed, after commit, by task name.
+                transaction.on_commit(
+                    partial(current_app.send_task, "analytics.tasks.shelf_empty_apply", args=[merchant_id, period_id])
+                )
+            return True
         if open_periods.exists():
             return False
         store_id = (
@@ -52,6 +62,10 @@ def shelf_empty_record(*, merchant: Merchant, store_product_id: int, at: datetim
 def product_lookup_record(*, store: Store, code: str, store_product: StoreProduct | None) -> None:
     """Remember that a shopper looked a product up here (store, product, time; nothing personal)."""
     with merchant_context(store.merchant_id):
-        ProductLookup.objects.create(
+        lookup = ProductLookup.objects.create(
             merchant_id=store.merchant_id, store=store, store_product=store_product, code=code[:32]
         )
+        if store_product is not None:
+            transaction.on_commit(
+                lambda: current_app.send_task("analytics.tasks.lookup_apply", args=[store.merchant_id, lookup.pk])
+            )

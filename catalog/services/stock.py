@@ -10,10 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING
 
+from celery import current_app
 from django.core.exceptions import ValidationError
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 
 from catalog.models import (
@@ -143,6 +145,12 @@ def stock_moves(
                 )
             )
         StockMovement.objects.bulk_create(movements)
+        # A movement that lifts on hand from zero (or below) ends a stock-out: analytics counts its minutes.
+        restocked = [m.pk for m in movements if m.on_hand_after > 0 and m.on_hand_after - m.quantity <= 0]
+        for movement_id in restocked:
+            transaction.on_commit(
+                partial(current_app.send_task, "analytics.tasks.stockout_apply", args=[merchant_id, movement_id])
+            )
     return movements
 
 

@@ -7,7 +7,8 @@ edited row), from the same template.
 from __future__ import annotations
 
 import io
-from typing import IO, cast
+import re
+from typing import IO, Any, cast
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -20,7 +21,7 @@ from django.utils.dateparse import parse_date
 from django.views.decorators.http import require_POST
 
 from catalog import csv_io, labels, presentation, selectors
-from catalog.forms import AdjustmentForm, BulkPriceForm, CountLineForm, LocalProductForm
+from catalog.forms import AMOUNT_MAX_LENGTH, AdjustmentForm, BulkPriceForm, CountLineForm, LocalProductForm, cost_parse
 from catalog.models import CountSession, Product, StoreProduct
 from catalog.services import assortment
 from catalog.services.counts import count_line_set, count_session_close, count_session_start
@@ -48,37 +49,49 @@ def _store_context(request: MerchantRequest, store: Store) -> dict[str, object]:
     return {"store": store, "stores": list(store_list(merchant=request.merchant))}
 
 
+def _amount_input(amount: int | None, currency: str) -> str:
+    return "" if amount is None else f"{to_decimal(amount, currency):f}"
+
+
 def _row_context(item: StoreProduct) -> dict[str, object]:
     return {
         "item": item,
         "price": presentation.price_text(item),
-        "price_input": f"{to_decimal(item.price, item.store.currency):f}",
+        "price_input": _amount_input(item.price, item.store.currency),
         "unit_price": presentation.unit_price_text(item),
+        "cost": presentation.cost_text(item),
+        "cost_input": _amount_input(item.average_cost, item.store.currency),
+        "margin": presentation.margin(item),
     }
 
 
-@merchant_view()
-def catalog(request: MerchantRequest) -> HttpResponse:
-    """The store's assortment with search; master products to add when the owner searches for them."""
-    store = _store(request)
-    query = request.GET.get("q", "")
+def _catalog_context(
+    request: MerchantRequest, store: Store, *, query: str, local_form: LocalProductForm | None = None
+) -> dict[str, object]:
     items = selectors.assortment_search(store=store, query=query, limit=50, include_inactive=True)
     for item in items:
         item.store = store
-    rows = [_row_context(item) for item in items]
-    context = {
+    context: dict[str, object] = {
         **_store_context(request, store),
         "query": query,
-        "rows": rows,
+        "rows": [_row_context(item) for item in items],
         "can_edit": request.membership.has_permission("manage_catalog"),
         "bulk_form": BulkPriceForm(merchant=request.merchant),
-        "local_form": LocalProductForm(),
+        "local_form": local_form or LocalProductForm(),
     }
     if query and request.membership.has_permission("manage_catalog"):
         sold = {item.product_id for item in items}
         context["candidates"] = [
             p for p in selectors.product_search(merchant=request.merchant, query=query, limit=10) if p.pk not in sold
         ]
+    return context
+
+
+@merchant_view()
+def catalog(request: MerchantRequest) -> HttpResponse:
+    """The store's assortment with search; master products to add when the owner searches for them."""
+    store = _store(request)
+    context = _catalog_context(request, store, query=request.GET.get("q", ""))
     return render_page(request, "dashboard/catalog.html", context, partial="results")
 
 
@@ -102,33 +115,73 @@ def assortment_add(request: MerchantRequest) -> HttpResponse:
 @require_POST
 @merchant_view("manage_catalog")
 def local_product_add(request: MerchantRequest) -> HttpResponse:
+    """Add a store's own product (price, and its cost if known); bad input answers the page and 400."""
     store = _store(request)
     form = LocalProductForm(request.POST)
+    problem = ""
     if not form.is_valid():
-        messages.error(request, "; ".join(f"{k}: {' '.join(str(e) for e in v)}" for k, v in form.errors.items()))
-        return redirect(
-            f"{reverse('catalog:section_catalog', kwargs={'slug': request.merchant.slug})}?store={store.pk}"
-        )
-    try:
-        price = parse_amount(form.cleaned_data["price"], store.currency)
-        assortment.local_product_create(
-            merchant=request.merchant,
-            store=store,
-            name=form.cleaned_data["name"],
-            brand=form.cleaned_data["brand"],
-            price=price,
-            tax_class=form.cleaned_data["tax_class"],
-            is_age_restricted=form.cleaned_data["is_age_restricted"],
-            barcodes=[c for c in form.cleaned_data["barcode"].split() if c],
-            changed_by=request.user,
-        )
-    except AmountError as error:
-        messages.error(request, str(error))
-    except ValidationError as error:
-        messages.error(request, error_message(error))
+        problem = "; ".join(f"{k}: {' '.join(str(e) for e in v)}" for k, v in form.errors.items())
     else:
-        messages.success(request, f"{form.cleaned_data['name']} added to {store.name}.")
+        try:
+            price = parse_amount(form.cleaned_data["price"], store.currency)
+        except AmountError as error:
+            problem = f"price: {error}"
+        else:
+            try:
+                assortment.local_product_create(
+                    merchant=request.merchant,
+                    store=store,
+                    name=form.cleaned_data["name"],
+                    brand=form.cleaned_data["brand"],
+                    price=price,
+                    tax_class=form.cleaned_data["tax_class"],
+                    is_age_restricted=form.cleaned_data["is_age_restricted"],
+                    barcodes=[c for c in form.cleaned_data["barcode"].split() if c],
+                    cost=cost_parse(form.cleaned_data["cost"], store.currency),
+                    changed_by=request.user,
+                )
+            except AmountError as error:
+                problem = f"cost: {error}"
+            except ValidationError as error:
+                problem = error_message(error)
+    if problem:
+        # The page again with what was typed, so nothing has to be typed twice.
+        messages.error(request, problem)
+        context = _catalog_context(request, store, query="", local_form=form)
+        return render(request, "dashboard/catalog.html", context, status=400)
+    messages.success(request, f"{form.cleaned_data['name']} added to {store.name}.")
     return redirect(f"{reverse('catalog:section_catalog', kwargs={'slug': request.merchant.slug})}?store={store.pk}")
+
+
+def _row_changes(request: MerchantRequest, item: StoreProduct) -> dict[str, Any]:
+    """What the edit row asks to change, as the service takes it; ValidationError names a field it cannot read."""
+    post = request.POST
+    currency = item.store.currency
+    changes: dict[str, Any] = {
+        "shelf_location": post.get("shelf_location"),
+        "is_active": post.get("is_active") == "on",
+    }
+    price_text = post.get("price", "").strip()
+    try:
+        if len(price_text) > AMOUNT_MAX_LENGTH:
+            raise AmountError("That is too long to be a price.")
+        changes["price"] = parse_amount(price_text, currency) if price_text else None
+    except AmountError as error:
+        raise ValidationError({"price": str(error)}) from error
+    threshold_text = post.get("low_stock_threshold", "").strip()
+    if threshold_text and not re.fullmatch(r"-?[0-9]+", threshold_text):
+        raise ValidationError({"low_stock_threshold": "The threshold is a whole number."})
+    if len(threshold_text.lstrip("-")) > 9:
+        raise ValidationError({"low_stock_threshold": "That threshold is too large."})
+    changes["low_stock_threshold"] = int(threshold_text) if threshold_text else None
+    # Only a local product's row has a cost field; a wholesaler's product is costed by its deliveries,
+    # so a cost posted for one is refused by the service rather than ignored.
+    if "cost" in post and (item.product_id is None or post["cost"].strip()):
+        try:
+            changes["cost"] = cost_parse(post["cost"], currency)
+        except AmountError as error:
+            raise ValidationError({"cost": str(error)}) from error
+    return changes
 
 
 @merchant_view()
@@ -136,39 +189,26 @@ def item_edit(request: MerchantRequest, item_id: int) -> HttpResponse:
     """One assortment row, edited inline: price, shelf, threshold, active. Answers the row partial."""
     item = _item(request, item_id)
     status = 200
-    error = ""
+    error = error_field = ""
     if request.method == "POST":
         if not request.membership.has_permission("manage_catalog"):
             raise PermissionDenied("Only owners and managers can change the assortment and prices.")
         try:
-            price = (
-                parse_amount(request.POST["price"], item.store.currency)
-                if request.POST.get("price", "") != ""
-                else None
-            )
-            threshold_text = request.POST.get("low_stock_threshold", "").strip()
-            threshold = int(threshold_text) if threshold_text else None
             item = assortment.assortment_update(
                 merchant=request.merchant,
                 store_product_id=item.pk,
-                price=price,
-                shelf_location=request.POST.get("shelf_location"),
-                is_active=request.POST.get("is_active") == "on",
-                low_stock_threshold=threshold,
                 changed_by=request.user,
+                **_row_changes(request, item),
             )
             item = _item(request, item.pk)
-        except (AmountError, ValueError) as problem:
-            error, status = (
-                str(problem) if isinstance(problem, AmountError) else "The threshold is a whole number.",
-                400,
-            )
         except ValidationError as problem:
             error, status = error_message(problem), 400
+            error_field = next(iter(problem.error_dict), "") if hasattr(problem, "error_dict") else ""
     context = {
         **_row_context(item),
         "can_edit": request.membership.has_permission("manage_catalog"),
         "row_error": error,
+        "row_error_field": error_field,
     }
     if not is_partial(request):
         # Without htmx the row cannot be swapped: back to the catalog, with the message if any.
@@ -180,6 +220,7 @@ def item_edit(request: MerchantRequest, item_id: int) -> HttpResponse:
     if error:
         # Show what was typed next to the message, not the saved value.
         context["price_input"] = request.POST.get("price", "")
+        context["cost_input"] = request.POST.get("cost", context["cost_input"])
     return render_page(request, "dashboard/catalog.html", context, partial="row", status=status)
 
 
@@ -350,6 +391,10 @@ def item_stock(request: MerchantRequest, item_id: int) -> HttpResponse:
             "movements": movements,
             "form": form,
             "price": format_amount(item.price, item.store.currency),
+            "cost": presentation.cost_text(item),
+            "margin": presentation.margin(item),
+            # Like the analytics, costs are for those who manage the catalog, not for clerks.
+            "can_see_cost": request.membership.has_permission("manage_catalog"),
             "can_adjust": request.membership.has_permission("manage_stock"),
         },
         status=status,

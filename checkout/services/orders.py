@@ -15,6 +15,7 @@ from collections import defaultdict
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
+from celery import current_app
 from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
@@ -153,6 +154,10 @@ def order_mark_paid(
         exit_pass_issue(order=order)
         if order.visit_id:
             cart_take_out(order=order, units=units)
+        # Analytics hears of the sale after commit, by task name (nothing here imports it).
+        transaction.on_commit(
+            lambda: current_app.send_task("analytics.tasks.order_paid_apply", args=[merchant.pk, order_id])
+        )
     if order.email:
         from checkout.tasks import receipt_send
 
@@ -195,7 +200,7 @@ def order_refunded(
             return False
         if amount_refunded <= order.amount_refunded:
             return False
-        Refund.objects.create(
+        refund = Refund.objects.create(
             merchant=merchant,
             order=order,
             amount=min(amount_refunded, order.total) - order.amount_refunded,
@@ -205,6 +210,9 @@ def order_refunded(
         order.amount_refunded = min(amount_refunded, order.total)
         order.status = OrderStatus.REFUNDED if order.amount_refunded >= order.total else OrderStatus.PARTIALLY_REFUNDED
         order.save(update_fields=["amount_refunded", "status"])
+        transaction.on_commit(
+            lambda: current_app.send_task("analytics.tasks.refund_apply", args=[merchant.pk, refund.pk])
+        )
         if order.status == OrderStatus.REFUNDED:
             units: dict[int, int] = defaultdict(int)
             for line in order.lines.all():

@@ -1,9 +1,10 @@
 """The one order arithmetic: a line's price and tax, and an order's totals, for phone orders and counter sales alike.
 
 A line's total is its unit price times its quantity; its tax is in that total (prices with tax)
-or on top of it (prices without), per line, rounded half up (``checkout.taxes``). An order's
+or on top of it (prices without), per line, rounded half up (``catalog.taxes``). An order's
 subtotal and tax are the sums of its lines'; what the shopper pays is the subtotal, plus the tax
-when prices do not include it.
+when prices do not include it. Each line keeps the cost of one unit when it is written (the
+store product's average cost then, None when unknown), so its margin never moves afterwards.
 """
 
 from __future__ import annotations
@@ -11,8 +12,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import NamedTuple
 
+from catalog import taxes
 from catalog.models import StoreProduct
-from checkout import taxes
 from checkout.models import Order, OrderLine
 from merchants.models import Store
 
@@ -27,7 +28,7 @@ def order_line_price(line: OrderLine, *, quantity: int, prices_include_tax: bool
 
 
 def order_lines_add(*, order: Order, store: Store, quantities: list[tuple[StoreProduct, int]]) -> list[OrderLine]:
-    """Write new lines on the order at the store's prices and tax rates of today; one statement, scoped."""
+    """Write new lines on the order at the store's prices, tax rates and average costs of now; one statement."""
     order_lines = []
     for item, quantity in quantities:
         line = OrderLine(
@@ -39,6 +40,9 @@ def order_lines_add(*, order: Order, store: Store, quantities: list[tuple[StoreP
             tax_class=item.tax_class,
             tax_rate=taxes.rate(country=store.country, tax_class=item.tax_class),
             is_age_restricted=item.is_age_restricted,
+            # The cost as it is now, kept on the line: a later delivery or edit moves the product's
+            # average cost, never the margin of what was already sold.
+            unit_cost=item.average_cost,
         )
         order_line_price(line, quantity=quantity, prices_include_tax=store.prices_include_tax)
         order_lines.append(line)

@@ -198,6 +198,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "sensing-sweep": {"task": "sensing.tasks.cameras_sweep", "schedule": 30.0},
     "sensing-retention": {"task": "sensing.tasks.frames_retention_apply", "schedule": 600.0},
     "platform-access-prune": {"task": "merchants.tasks.platform_access_prune_daily", "schedule": 86400.0},
+    # Heals a lost enqueue: applies the last hours' facts that no task applied, a bounded batch a minute.
+    "analytics-facts-sweep": {"task": "analytics.tasks.facts_sweep", "schedule": 60.0},
+    # Every store's end-of-day report to its owners, once, soon after it closes in its own time zone.
+    "analytics-day-reports": {"task": "analytics.tasks.day_reports_mail", "schedule": 600.0},
 }
 CELERY_TIMEZONE = "UTC"
 # Camera frames have their own queue and workers, so OpenCV work never delays payments or e-mail.
@@ -206,6 +210,8 @@ CELERY_TASK_ROUTES = {
     # Drafting many stores' orders at night must not hold up receipts and invitations.
     "ordering.tasks.purchase_order_draft": {"queue": "ordering"},
     "ordering.tasks.purchase_orders_draft_due": {"queue": "ordering"},
+    # Rollup maintenance has its own workers: a backlog of facts never delays payments or e-mail.
+    "analytics.tasks.*": {"queue": "analytics"},
 }
 
 EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")

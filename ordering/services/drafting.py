@@ -24,6 +24,7 @@ from ordering.services.base import (
     store_zone,
     transition_record,
 )
+from ordering.services.forecasts import demand_forecasts_keep
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -72,8 +73,8 @@ def _suggest(
     history: selectors.History,
     today: dt.date,
     chain: list[selectors.History] | None = None,
-) -> tuple[list[SuggestedLine], list[str]]:
-    """Run the forecast and the policy over the store's products; one dict per line to order.
+) -> tuple[list[SuggestedLine], list[str], forecasting.Forecast]:
+    """Run the forecast and the policy over the store's products: the lines to order, notes, and the forecast.
 
     ``chain`` holds the same products' histories in the merchant's other stores: forecast together
     (this store's rows first), a promotion or a launch seen across the chain lifts this store's
@@ -174,7 +175,7 @@ def _suggest(
             promotion=promotion_of.get(cast(int, item.product_id), ""),
         )
         lines.append(SuggestedLine(item=item, quantity=quantity, explanation=explanation[:300]))
-    return lines, [str(note) for note in notes]
+    return lines, [str(note) for note in notes], forecast
 
 
 def purchase_order_draft(
@@ -224,7 +225,13 @@ def purchase_order_draft(
             )
         else:
             chain = selectors.chain_histories(store=store, items=items, today=today)
-            lines, notes = _suggest(supply=supply, delivery=delivery, history=history, today=today, chain=chain)
+            lines, notes, forecast = _suggest(
+                supply=supply, delivery=delivery, history=history, today=today, chain=chain
+            )
+            # Kept day by day, so that what was expected can be held against what sold.
+            demand_forecasts_keep(
+                store=store, items=items, made_on=today, units=forecast.mean.tolist(), sigma=forecast.sigma.tolist()
+            )
         # Replace untouched drafts (their lines and history go with them).
         PurchaseOrder.objects.for_store(store).drafts().edited(is_edited=False).delete()
         order = order_create(

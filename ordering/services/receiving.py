@@ -1,5 +1,6 @@
-"""Receiving: the store counts a delivery in (damaged units apart), the good units go into stock and
-every difference goes to the wholesaler as a claim, which the wholesaler resolves."""
+"""Receiving: the store counts a delivery in (damaged units apart), the good units go into stock at the
+order's unit cost (moving each product's average cost) and every difference goes to the wholesaler as a
+claim, which the wholesaler resolves."""
 
 from __future__ import annotations
 
@@ -9,9 +10,9 @@ from typing import TYPE_CHECKING
 
 from django.utils import timezone
 
-from catalog.models import MovementKind, StoreProduct
+from catalog.models import StoreProduct
 from catalog.services.assortment import assortment_add
-from catalog.services.stock import Move, stock_moves
+from catalog.services.costs import Receipt, stock_receive
 from merchants.models import Merchant
 from merchants.tenancy import merchant_context
 from ordering.models import Claim, ClaimLine, OrderState, PurchaseOrder, PurchaseOrderLine
@@ -48,8 +49,11 @@ def purchase_order_receive(
 ) -> PurchaseOrder:
     """Book a delivery into stock: receipt movements of the good units, a claim for every difference.
 
-    Atomic and CAS: the ledger moves, the order becomes received and the claim is opened together,
-    or nothing happens. More than shipped is booked (the goods are there) and flagged in the claim.
+    Atomic and CAS: the ledger moves, the average costs move, the order becomes received and the claim
+    is opened together, or nothing happens. More than shipped is booked (the goods are there) and
+    flagged in the claim. The line's unit cost is in the order's currency (the wholesaler's): when that
+    is not the store's, costs stay as they were (Lingshou has no exchange rates) and the order's notes
+    and history say so.
     """
     with merchant_context(merchant.pk):
         order = order_locked(merchant, order_id)
@@ -62,7 +66,7 @@ def purchase_order_receive(
         unknown = set(counts) - {line.pk for line in lines}
         if unknown:
             raise OrderError("A counted line is not on this order.", code="not_found")
-        moves: list[Move] = []
+        receipts: list[Receipt] = []
         differences: list[ClaimLine] = []
         for line in lines:
             count = counts.get(line.pk, Count(received=line.shipped_quantity or 0))
@@ -80,7 +84,8 @@ def purchase_order_receive(
             line.save(update_fields=["received_quantity", "damaged_quantity", "is_over_received"])
             good = count.received - count.damaged
             if good:
-                moves.append(Move(_store_product_for(merchant, order, line).pk, good))
+                # A substitute is billed at the ordered line's cost: that is what the store pays for it.
+                receipts.append(Receipt(_store_product_for(merchant, order, line).pk, good, line.unit_cost))
             if count.received != shipped or count.damaged:
                 differences.append(
                     ClaimLine(
@@ -91,15 +96,14 @@ def purchase_order_receive(
                         damaged=count.damaged,
                     )
                 )
-        if moves:
-            stock_moves(
-                merchant=merchant,
-                kind=MovementKind.RECEIPT,
-                moves=moves,
-                note=f"Delivery {order.number}",
-                reference=f"ordering.purchaseorder:{order.pk}",
-                created_by=by,
-            )
+        received = stock_receive(
+            merchant=merchant,
+            receipts=receipts,
+            currency=order.currency,
+            note=f"Delivery {order.number}",
+            reference=f"ordering.purchaseorder:{order.pk}",
+            created_by=by,
+        )
         summary = note
         if differences:
             over = [d for d in differences if d.received > d.shipped]
@@ -112,6 +116,11 @@ def purchase_order_receive(
                 + (f", {len(over)} with more than shipped" if over else "")
                 + (f". {note}" if note else "")
             )
+        if received.cost_notes:
+            # Shown on the order's page; the history keeps them with the receipt.
+            order.notes = [*order.notes, *received.cost_notes]
+            order.save(update_fields=["notes"])
+            summary = " ".join([summary, *received.cost_notes]).strip()
         order_move(order, to=OrderState.RECEIVED, by=by, note=summary, received_at=timezone.now())
     return order
 

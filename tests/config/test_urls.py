@@ -10,7 +10,7 @@ import pytest
 from django.core import checks
 from django.urls import URLPattern, URLResolver, get_resolver, resolve, reverse
 
-APPS = ["merchants", "catalog", "checkout", "sensing", "ordering"]
+APPS = ["merchants", "catalog", "checkout", "sensing", "ordering", "analytics"]
 
 # A value each path converter accepts, to turn a pattern into a real path.
 SAMPLES = {"int": "7", "slug": "kiosk-linden", "str": "LINDEN5", "uuid": str(uuid.UUID(int=5)), "path": "a/b"}
@@ -53,6 +53,6 @@ def test_shopper_dashboard_and_api_prefixes_come_from_one_place() -> None:
         "/s/LINDEN5/p/4006381333931/"
     )
     assert reverse("ordering:section_restock", kwargs={"slug": "kiosk-linden"}) == "/m/kiosk-linden/restock/"
-    assert reverse("merchants:dashboard", kwargs={"slug": "kiosk-linden"}) == "/m/kiosk-linden/"
+    assert reverse("analytics:overview", kwargs={"slug": "kiosk-linden"}) == "/m/kiosk-linden/"
     assert reverse("sensing:api_sensing_frames") == "/api/v1/sensing/frames"
     assert reverse("merchants:home") == "/"

@@ -38,10 +38,6 @@ def _api(shop: Shop, name: str) -> Request:
     return Request(bearer(shop.owner), reverse(f"merchants:{name}", kwargs={"merchant_id": shop.merchant.pk}))
 
 
-def dashboard_page(rows: int, shop: Shop) -> Request:
-    return _page(shop, "dashboard", _stores(shop, rows))
-
-
 def stores_page(rows: int, shop: Shop) -> Request:
     return _page(shop, "stores", _stores(shop, rows))
 
@@ -93,7 +89,6 @@ def device_list_api(rows: int, shop: Shop) -> Request:
 # Measured. A merchant's page pays about a dozen for the session, sign-in, merchant, tenancy,
 # membership and navigation; the tokens page is the user's own (session, user, tokens).
 CASES = query_cases(
-    Case("dashboard page", dashboard_page, 16),
     Case("stores page", stores_page, 15),
     Case("staff page", staff_page, 16),
     Case("staff page invitations", staff_page_invitations, 16),

@@ -58,9 +58,10 @@ def test_the_dashboard_lists_only_this_merchants_stores(
     assert other_store.code not in body
 
 
-def test_unbuilt_sections_say_so_and_show_no_figures(merchant: Merchant, owner) -> None:  # type: ignore[no-untyped-def]
+def test_unbuilt_reports_say_so_and_show_no_figures(merchant: Merchant, owner) -> None:  # type: ignore[no-untyped-def]
     body = _client(owner).get(f"/m/{merchant.slug}/analytics/").content.decode()
     assert "not built yet" in body.lower()
+    assert "<strong>Sales by clerk</strong>" in body.split("notice-unbuilt")[1]
     assert "€" not in body
 
 

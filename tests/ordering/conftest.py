@@ -16,7 +16,8 @@ from catalog.services.stock import Move, stock_moves
 from demo.seed.restock import STAFF_GROUP, wholesaler_permissions_grant
 from merchants.models import Merchant, Store, Wholesaler, WholesalerStaff
 from merchants.tenancy import merchant_context
-from ordering.models import Depot, DepotStock, StoreSupply
+from ordering.models import Depot, DepotStock, PurchaseOrder, PurchaseOrderLine, StoreSupply
+from ordering.services import drafting, editing, fulfilment
 from tests.catalog.factories import ProductFactory, StoreProductFactory
 from tests.factories import UserFactory, WholesalerFactory
 
@@ -96,6 +97,41 @@ def selling(store: Store, product: Product, *, daily: list[int], left: int, end:
     history(item, daily=daily, end=end)
     stock_moves(merchant=store.merchant, kind=MovementKind.COUNT, moves=[Move(item.pk, left - (100))])
     return item
+
+
+def substituted(
+    store: Store, ordered: Product, substitute: Product, *, quantity: int
+) -> tuple[PurchaseOrder, PurchaseOrderLine]:
+    """A shipped order of ``quantity`` units of ``ordered``, for which the wholesaler sends ``substitute``."""
+    item = item_for(store, ordered)
+    order = drafting.purchase_order_draft(store=store, now=MONDAY_NOON).order
+    assert order is not None
+    line = editing.purchase_order_line_add(
+        merchant=store.merchant, order_id=order.pk, store_product_id=item.pk, quantity=quantity
+    )
+    editing.purchase_order_submit(merchant=store.merchant, order_id=order.pk, by=None, now=MONDAY_NOON)
+    fulfilment.purchase_order_line_substitute(
+        merchant=store.merchant, order_id=order.pk, line_id=line.pk, product_id=substitute.pk
+    )
+    fulfilment.purchase_order_confirm(merchant=store.merchant, order_id=order.pk, by=None)
+    fulfilment.purchase_order_ship(merchant=store.merchant, order_id=order.pk, by=None)
+    return order, line
+
+
+@pytest.fixture
+def shipped(store: Store, supply: StoreSupply, cola: Product) -> tuple[PurchaseOrder, PurchaseOrderLine, StoreProduct]:
+    """A shipped order of 24 colas (the store had none)."""
+    del supply  # asked for so that the store is supplied; not used here
+    item = item_for(store, cola)
+    order = drafting.purchase_order_draft(store=store, now=MONDAY_NOON).order
+    assert order is not None
+    line = editing.purchase_order_line_add(
+        merchant=store.merchant, order_id=order.pk, store_product_id=item.pk, quantity=24
+    )
+    editing.purchase_order_submit(merchant=store.merchant, order_id=order.pk, by=None, now=MONDAY_NOON)
+    fulfilment.purchase_order_confirm(merchant=store.merchant, order_id=order.pk, by=None)
+    fulfilment.purchase_order_ship(merchant=store.merchant, order_id=order.pk, by=None)
+    return order, line, item
 
 
 @pytest.fixture

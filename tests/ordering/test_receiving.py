@@ -8,27 +8,12 @@ from django.test import Client
 from catalog.models import Product, StockMovement, StoreProduct
 from merchants.models import Store
 from merchants.tenancy import merchant_context
-from ordering.models import Claim, OrderState, PurchaseOrder, PurchaseOrderLine, StoreSupply
-from ordering.services import drafting, editing, fulfilment
+from ordering.models import Claim, OrderState, PurchaseOrder, PurchaseOrderLine
+from ordering.services import drafting, editing
 from tests.catalog.factories import BarcodeFactory
 from tests.ordering.conftest import MONDAY_NOON, item_for
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def shipped(store: Store, supply: StoreSupply, cola: Product) -> tuple[PurchaseOrder, PurchaseOrderLine, StoreProduct]:
-    del supply  # asked for so that the store is supplied; not used here
-    item = item_for(store, cola)
-    order = drafting.purchase_order_draft(store=store, now=MONDAY_NOON).order
-    assert order is not None
-    line = editing.purchase_order_line_add(
-        merchant=store.merchant, order_id=order.pk, store_product_id=item.pk, quantity=24
-    )
-    editing.purchase_order_submit(merchant=store.merchant, order_id=order.pk, by=None, now=MONDAY_NOON)
-    fulfilment.purchase_order_confirm(merchant=store.merchant, order_id=order.pk, by=None)
-    fulfilment.purchase_order_ship(merchant=store.merchant, order_id=order.pk, by=None)
-    return order, line, item
 
 
 def _url(merchant, order: PurchaseOrder) -> str:  # type: ignore[no-untyped-def]

@@ -15,7 +15,7 @@ from merchants.tenancy import merchant_context
 from ordering import selectors
 from ordering.models import Claim, DepotStock, OrderState, PurchaseOrder, PurchaseOrderLine, StoreSupply
 from ordering.services import base, drafting, editing, fulfilment, receiving
-from tests.ordering.conftest import MONDAY_NOON, history, item_for
+from tests.ordering.conftest import MONDAY_NOON, history, item_for, substituted
 
 pytestmark = pytest.mark.django_db
 
@@ -446,19 +446,10 @@ def test_a_substitute_is_allocated_and_received_as_itself(
 
     zero = ProductFactory(wholesaler=wholesaler, name="Quellwerk Cola Zero", case_pack=12, wholesale_cost=80)
     DepotStock.objects.create(depot=depot, product=zero, on_hand=24)
-    item = item_for(store, cola)
-    order = _draft(store)
-    line = editing.purchase_order_line_add(
-        merchant=store.merchant, order_id=order.pk, store_product_id=item.pk, quantity=12
-    )
-    editing.purchase_order_submit(merchant=store.merchant, order_id=order.pk, by=None, now=MONDAY_NOON)
-    fulfilment.purchase_order_line_substitute(
-        merchant=store.merchant, order_id=order.pk, line_id=line.pk, product_id=zero.pk
-    )
-    fulfilment.purchase_order_confirm(merchant=store.merchant, order_id=order.pk, by=None)
-    assert DepotStock.objects.get(product=zero).allocated == 12
-    assert DepotStock.objects.get(product=cola).allocated == 0
-    fulfilment.purchase_order_ship(merchant=store.merchant, order_id=order.pk, by=None)
+    order, _ = substituted(store, cola, zero, quantity=12)
+    # Allocated as itself (shipping then takes it out of the depot's stock).
+    assert DepotStock.objects.get(product=zero).on_hand == 12
+    assert DepotStock.objects.get(product=cola).on_hand == 240
     receiving.purchase_order_receive(merchant=store.merchant, order_id=order.pk, counts={}, by=None)
     with merchant_context(store.merchant_id):
         # The store did not sell the substitute before: it is now in its assortment with 12 on hand.

@@ -1,0 +1,168 @@
+"""Baskets over a period: their sizes and values, the products bought together, and price lookups against
+purchases. Baskets are read from the paid orders themselves (a pair of products needs the whole basket)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+from zoneinfo import ZoneInfo
+
+from django.db import connection
+from django.db.models import Sum
+
+from analytics.models import ProductDay
+from catalog.models import StoreProduct
+from checkout.models import Order, OrderStatus
+from merchants.models import Merchant, Store
+from merchants.tenancy import merchant_context
+
+WAS_PAID = [OrderStatus.PAID, OrderStatus.REFUNDED, OrderStatus.PARTIALLY_REFUNDED]
+# Two baskets prove nothing: a pair is shown only when at least this many baskets hold it.
+MIN_PAIR_BASKETS = 3
+SIZE_BUCKETS = [
+    (1, 1, "1 item"),
+    (2, 2, "2 items"),
+    (3, 3, "3 items"),
+    (4, 5, "4–5 items"),
+    (6, 9, "6–9 items"),
+    (10, None, "10 or more"),
+]
+# Basket values in minor units (tax included, what the shopper paid).
+VALUE_BUCKETS = [
+    (0, 199, "under 2 €"),
+    (200, 499, "2–5 €"),
+    (500, 999, "5–10 €"),
+    (1000, 1999, "10–20 €"),
+    (2000, None, "20 € or more"),
+]
+
+
+@dataclass(frozen=True)
+class Pair:
+    first: str
+    second: str
+    baskets: int  # baskets holding both
+    support: Decimal  # share of all baskets holding both
+    confidence: Decimal  # of the baskets holding the first, the share that also hold the second
+    lift: Decimal  # how much likelier together than if bought independently (1 = no link)
+
+
+@dataclass(frozen=True)
+class Baskets:
+    count: int
+    sizes: list[tuple[str, int]]
+    values: list[tuple[str, int]]
+    pairs: list[Pair]
+
+
+def _window(stores: Sequence[Store], first: dt.date, last: dt.date) -> tuple[dt.datetime, dt.datetime]:
+    zone = ZoneInfo(stores[0].timezone)
+    return (
+        dt.datetime.combine(first, dt.time.min, tzinfo=zone),
+        dt.datetime.combine(last + dt.timedelta(days=1), dt.time.min, tzinfo=zone),
+    )
+
+
+def _bucket(value: int, buckets: list[tuple[int, int | None, str]]) -> str:
+    return next(label for low, high, label in buckets if value >= low and (high is None or value <= high))
+
+
+_PAIRS_SQL = """
+    SELECT a.store_product_id, b.store_product_id, count(DISTINCT a.order_id)
+    FROM checkout_orderline a
+    JOIN checkout_orderline b ON b.merchant_id = a.merchant_id AND b.order_id = a.order_id
+        AND b.store_product_id > a.store_product_id
+    JOIN checkout_order o ON o.merchant_id = a.merchant_id AND o.id = a.order_id
+    WHERE a.merchant_id = %s AND o.store_id = ANY(%s) AND o.status = ANY(%s)
+        AND o.paid_at >= %s AND o.paid_at < %s
+    GROUP BY 1, 2
+    HAVING count(DISTINCT a.order_id) >= %s
+    ORDER BY 3 DESC, 1, 2
+    LIMIT %s
+"""
+
+
+def baskets_of(
+    *, merchant: Merchant, stores: Sequence[Store], first: dt.date, last: dt.date, pairs: int = 20
+) -> Baskets:
+    """Sizes and values of the baskets paid in the stores' local days, and the pairs bought together most often
+    (at least MIN_PAIR_BASKETS baskets each), with support, confidence and lift; scoped, four queries."""
+    start, end = _window(stores, first, last)
+    ids = [store.pk for store in stores]
+    with merchant_context(merchant.pk):
+        paid = Order.objects.for_merchant(merchant).filter(
+            store_id__in=ids, status__in=WAS_PAID, paid_at__gte=start, paid_at__lt=end
+        )
+        rows = list(paid.annotate(units=Sum("lines__quantity")).values_list("units", "total"))
+        with connection.cursor() as cursor:
+            cursor.execute(
+                _PAIRS_SQL, [merchant.pk, ids, [str(s) for s in WAS_PAID], start, end, MIN_PAIR_BASKETS, pairs]
+            )
+            found = cursor.fetchall()
+        products = {pk for a, b, _n in found for pk in (a, b)}
+        holding = (
+            dict(
+                paid.filter(lines__store_product_id__in=products)
+                .values("lines__store_product_id")
+                .annotate(n=Sum(1))
+                .values_list("lines__store_product_id", "n")
+            )
+            if products
+            else {}
+        )
+        names = {
+            item.pk: item.name
+            for item in StoreProduct.objects.for_merchant(merchant).filter(pk__in=products).select_related("product")
+        }
+    total = len(rows)
+    sizes = {label: 0 for _low, _high, label in SIZE_BUCKETS}
+    values = {label: 0 for _low, _high, label in VALUE_BUCKETS}
+    for units, amount in rows:
+        sizes[_bucket(int(units or 0), SIZE_BUCKETS)] += 1
+        values[_bucket(int(amount), VALUE_BUCKETS)] += 1
+    quantum = Decimal("0.001")
+    return Baskets(
+        count=total,
+        sizes=list(sizes.items()),
+        values=list(values.items()),
+        pairs=[
+            Pair(
+                first=names.get(a, str(a)),
+                second=names.get(b, str(b)),
+                baskets=n,
+                support=(Decimal(n) / total).quantize(quantum, ROUND_HALF_UP),
+                confidence=(Decimal(n) / holding[a]).quantize(quantum, ROUND_HALF_UP),
+                lift=(Decimal(n) * total / (holding[a] * holding[b])).quantize(Decimal("0.01"), ROUND_HALF_UP),
+            )
+            for a, b, n in found
+        ],
+    )
+
+
+@dataclass(frozen=True)
+class LookToBuy:
+    name: str
+    lookups: int
+    units: int
+
+
+def look_to_buy(*, merchant: Merchant, stores: Sequence[Store], first: dt.date, last: dt.date) -> list[LookToBuy]:
+    """Products shoppers looked up by price in the period, with the units they bought; most looked up first."""
+    with merchant_context(merchant.pk):
+        rows = list(
+            ProductDay.objects.for_stores(merchant, stores)
+            .between(first, last)
+            .values("store_product_id")
+            .annotate(lookups=Sum("price_lookups"), units=Sum("units"))
+            .filter(lookups__gt=0)
+            .order_by("-lookups", "store_product_id")[:50]
+        )
+        names = {
+            item.pk: item.name
+            for item in StoreProduct.objects.for_merchant(merchant)
+            .filter(pk__in=[row["store_product_id"] for row in rows])
+            .select_related("product")
+        }
+    return [LookToBuy(names.get(row["store_product_id"], ""), int(row["lookups"]), int(row["units"])) for row in rows]

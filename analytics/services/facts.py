@@ -1,0 +1,104 @@
+"""Applying facts to the rollups: each exactly once, all of its increments or none.
+
+One transaction per fact: the fact's ``AppliedFact`` row is inserted with ON CONFLICT DO NOTHING,
+and only if that inserted a row are the cells incremented (``INSERT … ON CONFLICT DO UPDATE SET
+x = x + EXCLUDED.x``, one statement per grain). A second delivery of the same fact finds its row
+and does nothing; a worker killed in between rolls the whole transaction back, and the task,
+``acks_late``, runs again. Applying holds a shared advisory lock on the store, a rebuild of the
+store an exclusive one, so a rebuild never sees a fact half-applied nor has one slip past it.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from django.db import connection
+from django.utils import timezone
+
+from analytics.contributions import FACT_SOURCES, HOURS, PRODUCT_DAYS, all_facts_sql
+from merchants.models import Merchant
+from merchants.tenancy import merchant_context, platform_access
+
+if TYPE_CHECKING:
+    from django.db.backends.utils import CursorWrapper
+
+# The advisory-lock namespace of analytics (the first half of pg_advisory_xact_lock's two keys).
+LOCK_NAMESPACE = 7113
+# Kinds whose facts touch the hour cells; the others only touch product days.
+HOUR_KINDS = frozenset({"order", "refund"})
+
+_ONE_FACT = "SELECT %s::text AS kind, %s::bigint AS key"
+
+
+def store_lock(cursor: CursorWrapper, store_id: int, *, exclusive: bool) -> None:
+    """Take the store's analytics lock until the transaction ends: shared to apply, exclusive to rebuild."""
+    function = "pg_advisory_xact_lock" if exclusive else "pg_advisory_xact_lock_shared"
+    cursor.execute(f"SELECT {function}(%s, %s)", [LOCK_NAMESPACE, store_id])
+
+
+def cells_add(cursor: CursorWrapper, *, kind: str, key: int) -> None:
+    """Add one fact's increments to its cells (inside the caller's transaction)."""
+    if kind in HOUR_KINDS:
+        cursor.execute(HOURS.upsert(_ONE_FACT), [kind, key])
+    cursor.execute(PRODUCT_DAYS.upsert(_ONE_FACT), [kind, key])
+
+
+def fact_apply(*, merchant: Merchant, kind: str, key: int) -> bool:
+    """Add one fact to the rollups exactly once; atomic, idempotent, scoped. True when applied by this call.
+
+    False when it was applied already or is not (yet) a fact: an order not paid, a period still open.
+    """
+    if kind not in FACT_SOURCES:
+        raise ValueError(f"Unknown kind of fact {kind!r}.")
+    source = FACT_SOURCES[kind]
+    with merchant_context(merchant.pk), connection.cursor() as cursor:
+        cursor.execute(f"SELECT store_id FROM ({source}) f WHERE f.key = %s", [key])  # noqa: S608 - our SQL
+        row = cursor.fetchone()
+        if row is None:
+            return False
+        store_lock(cursor, row[0], exclusive=False)
+        cursor.execute(
+            "INSERT INTO analytics_appliedfact (merchant_id, store_id, kind, key, occurred_at, applied_at) "  # noqa: S608 - our SQL
+            f"SELECT merchant_id, store_id, kind, key, occurred_at, now() FROM ({source}) f WHERE f.key = %s "
+            "ON CONFLICT (merchant_id, kind, key) DO NOTHING RETURNING id",
+            [key],
+        )
+        if cursor.fetchone() is None:
+            return False  # applied already: by an earlier delivery, the sweep or a rebuild
+        cells_add(cursor, kind=kind, key=key)
+    return True
+
+
+def facts_missing(*, hours: int, limit: int, settle_seconds: int = 0) -> list[tuple[int, str, int]]:
+    """(merchant id, kind, key) of facts of the last ``hours`` not applied yet, oldest first, at most ``limit``.
+
+    Across merchants, through the audited platform bypass. Facts younger than ``settle_seconds`` are
+    left to the task their own service enqueued.
+    """
+    now = timezone.now()
+    with (
+        platform_access(reason="analytics: facts not applied yet", actor="task:facts_sweep"),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute(
+            f"SELECT f.merchant_id, f.kind, f.key FROM ({all_facts_sql()}) f "  # noqa: S608 - our SQL
+            "WHERE f.occurred_at >= %s AND f.occurred_at <= %s AND NOT EXISTS ("
+            "  SELECT 1 FROM analytics_appliedfact a"
+            "  WHERE a.merchant_id = f.merchant_id AND a.kind = f.kind AND a.key = f.key"
+            ") ORDER BY f.occurred_at LIMIT %s",
+            [now - timedelta(hours=hours), now - timedelta(seconds=settle_seconds), limit],
+        )
+        return [(int(merchant_id), str(kind), int(key)) for merchant_id, kind, key in cursor.fetchall()]
+
+
+def facts_sweep(*, hours: int = 6, limit: int = 500, settle_seconds: int = 30) -> int:
+    """Apply the recent facts whose task never ran (a lost enqueue); bounded by ``limit``, idempotent. How many."""
+    missing = facts_missing(hours=hours, limit=limit, settle_seconds=settle_seconds)
+    merchants: dict[int, Merchant] = Merchant.objects.in_bulk({merchant_id for merchant_id, _, _ in missing})
+    applied = 0
+    for merchant_id, kind, key in missing:
+        merchant = merchants.get(merchant_id)
+        if merchant is not None and fact_apply(merchant=merchant, kind=kind, key=key):
+            applied += 1
+    return applied

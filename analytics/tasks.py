@@ -1,0 +1,134 @@
+"""Celery tasks of analytics: each fact applied to the rollups once, and a sweep for facts whose task was lost.
+
+Enqueued by name (``analytics.tasks.<fact>_apply``) after commit by the service that owns the
+write, so no app imports analytics. All are idempotent (``analytics.services.facts``), so they
+are ``acks_late`` and come back when their worker dies; a deadlock or a dropped connection rolls
+the fact back and the task is retried.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from celery import shared_task
+from django.db import InterfaceError, OperationalError
+
+from analytics.services import facts
+from merchants.models import Merchant
+
+_RETRIED: dict[str, Any] = {
+    "acks_late": True,
+    "reject_on_worker_lost": True,
+    "autoretry_for": (OperationalError, InterfaceError),
+    "retry_backoff": 1,
+    "retry_backoff_max": 60,
+    "max_retries": 10,
+}
+
+
+def _apply(merchant_id: int, kind: str, key: int) -> bool:
+    merchant = Merchant.objects.filter(pk=merchant_id).first()
+    if merchant is None:
+        return False
+    return facts.fact_apply(merchant=merchant, kind=kind, key=key)
+
+
+@shared_task(**_RETRIED)
+def order_paid_apply(merchant_id: int, order_id: int) -> bool:
+    """Add a paid order (phone or counter) to the rollups once; idempotent, scoped to the merchant."""
+    return _apply(merchant_id, "order", order_id)
+
+
+@shared_task(**_RETRIED)
+def refund_apply(merchant_id: int, refund_id: int) -> bool:
+    """Add a refund, shared over the lines it refunds, to the rollups once; idempotent, scoped."""
+    return _apply(merchant_id, "refund", refund_id)
+
+
+@shared_task(**_RETRIED)
+def lookup_apply(merchant_id: int, lookup_id: int) -> bool:
+    """Count a shopper's price lookup once; idempotent, scoped."""
+    return _apply(merchant_id, "lookup", lookup_id)
+
+
+@shared_task(**_RETRIED)
+def shelf_empty_apply(merchant_id: int, period_id: int) -> bool:
+    """Add a closed shelf-empty period's minutes to its days once; idempotent, scoped."""
+    return _apply(merchant_id, "shelf_empty", period_id)
+
+
+@shared_task(**_RETRIED)
+def stockout_apply(merchant_id: int, movement_id: int) -> bool:
+    """Add the minutes at zero that the movement ended to their days once; idempotent, scoped."""
+    return _apply(merchant_id, "stockout", movement_id)
+
+
+@shared_task(**_RETRIED)
+def facts_sweep() -> int:
+    """Apply the last hours' facts that no task applied (a lost enqueue), at most a batch a run; idempotent."""
+    return facts.facts_sweep()
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def day_reports_mail() -> int:
+    """Mark every store day that has closed and has no report yet, each enqueuing its mail; idempotent."""
+    from analytics.services.day_reports import day_report_mark, day_reports_due
+
+    return sum(
+        day_report_mark(merchant_id=merchant_id, store_id=store_id, day=day)
+        for merchant_id, store_id, day in day_reports_due()
+    )
+
+
+@shared_task(**_RETRIED)
+def day_report_send(merchant_id: int, store_id: int, day: str) -> bool:
+    """Mail the store's end-of-day report (PDF attached) to the merchant's owners once; scoped, compare-and-swap on
+    its mark (a mail already sent is not sent again)."""
+    import datetime as dt
+
+    from django.conf import settings
+    from django.contrib.auth import get_user_model
+    from django.core.mail import EmailMessage
+    from django.utils import timezone
+
+    from analytics.models import DayReportMail
+    from analytics.pdf import day_report_pdf
+    from analytics.selectors.day_report import day_report
+    from core.money import format_amount
+    from merchants.models import Membership, Role, Store
+    from merchants.tenancy import merchant_context
+
+    local_day = dt.date.fromisoformat(day)
+    merchant = Merchant.objects.filter(pk=merchant_id).first()
+    if merchant is None:
+        return False
+    with merchant_context(merchant_id):
+        mark = DayReportMail.objects.filter(store_id=store_id, day=local_day, sent_at__isnull=True).first()
+        store = Store.objects.filter(pk=store_id).first()
+        if mark is None or store is None:
+            return False
+        owners = list(Membership.objects.filter(role=Role.OWNER).values_list("user_id", flat=True))
+    emails = sorted(
+        set(
+            get_user_model()
+            .objects.filter(pk__in=owners, is_active=True)
+            .exclude(email="")
+            .values_list("email", flat=True)
+        )
+    )
+    report = day_report(merchant=merchant, store=store, day=local_day)
+    if emails:
+        message = EmailMessage(
+            subject=f"{store.name}: end of day {local_day:%a %d %b %Y} · {format_amount(report.taken, store.currency)}",
+            body=(
+                f"{store.name} took {format_amount(report.taken, store.currency)} in {report.sales} sales on "
+                f"{local_day:%A %d %B %Y}; refunds {format_amount(report.refunded, store.currency)}. "
+                f"The report is attached; it is also under Analytics → End of day.\n\n{settings.SITE_URL}\n"
+            ),
+            to=emails,
+        )
+        message.attach(f"end-of-day-{store.code}-{local_day:%Y-%m-%d}.pdf", day_report_pdf(report), "application/pdf")
+        message.send()
+    with merchant_context(merchant_id):
+        DayReportMail.objects.filter(pk=mark.pk, sent_at__isnull=True).update(sent_at=timezone.now())
+    return bool(emails)

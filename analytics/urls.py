@@ -1,0 +1,32 @@
+"""Analytics' pages: the dashboard's home (Overview) and the end-of-day report."""
+
+from django.urls import path
+
+from analytics import api as apis
+from analytics.views import baskets, day_report, forecasts, losses, overview, products, reports, sales, stores
+from core.urls import audiences
+
+app_name = "analytics"
+
+dashboard_pages = [
+    path("", overview.overview, name="overview"),
+    path("analytics/", reports.analytics_index, name="index"),
+    path("analytics/sales/", sales.sales, name="sales"),
+    path("analytics/products/", products.products, name="products"),
+    path("analytics/stores/", stores.stores, name="stores"),
+    path("analytics/forecasts/", forecasts.forecasts, name="forecasts"),
+    path("analytics/baskets/", baskets.baskets, name="baskets"),
+    path("analytics/losses/", losses.losses, name="losses"),
+    path("analytics/day/", day_report.day_report_page, name="day_report"),
+    path("analytics/day.pdf", day_report.day_report_download, name="day_report_pdf"),
+]
+
+analytics = "merchants/<int:merchant_id>/analytics"
+
+api = [
+    path(f"{analytics}/sales/summary/", apis.SalesSummaryApi.as_view(), name="api_sales_summary"),
+    path(f"{analytics}/sales/hours/", apis.SalesByHourApi.as_view(), name="api_sales_hours"),
+    path(f"{analytics}/sales/products/", apis.SalesByProductApi.as_view(), name="api_sales_products"),
+]
+
+urlpatterns = audiences(dashboard=dashboard_pages, api=api)

@@ -1,0 +1,38 @@
+"""Stores side by side: every store of the merchant over the same period, against its own comparison."""
+
+from __future__ import annotations
+
+from django.http import HttpResponse
+from django.shortcuts import render
+
+from analytics import figures
+from analytics.selectors.stores import sales_by_store
+from analytics.views.scope import scope_get
+from core.exports import tables_export
+from core.http import MerchantRequest
+from merchants.access import merchant_view
+
+
+@merchant_view("view_analytics")
+@tables_export
+def stores(request: MerchantRequest) -> HttpResponse:
+    """One row per store: net sales, margin, transactions, basket, units and refunds with the change on its own
+    comparison period; a refused period says why (400)."""
+    request.dashboard_section = "analytics"
+    scope = scope_get(request)
+    context: dict[str, object] = {"scope": scope, "picker": scope.picker}
+    if scope.choice is None:
+        return render(request, "analytics/stores.html", context, status=400)
+    period, compared = scope.choice.period, scope.choice.comparison
+    every = scope.every_store
+    now = sales_by_store(merchant=request.merchant, stores=every, first=period.start, last=period.end)
+    was = (
+        sales_by_store(merchant=request.merchant, stores=every, first=compared.start, last=compared.end)
+        if compared
+        else {}
+    )
+    context["rows"] = [
+        {"store": store, "tiles": figures.tiles(now[store.pk], was.get(store.pk), store.currency)} for store in every
+    ]
+    context["headings"] = [tile.label for tile in figures.tiles(now[every[0].pk], None, every[0].currency)]
+    return render(request, "analytics/stores.html", context)

@@ -1,0 +1,129 @@
+"""The Sales page: figures from the rollups equal to the raw orders, the comparison, bad periods, tenancy."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from analytics.services.facts import facts_sweep
+from checkout.models import Order, OrderLine
+from core.money import format_amount
+from merchants.models import Merchant, Store
+from merchants.tenancy import merchant_context
+from tests.analytics.history import History, history_make
+from tests.factories import StoreFactory
+
+pytestmark = pytest.mark.django_db
+BERLIN = ZoneInfo("Europe/Berlin")
+
+
+@pytest.fixture
+def history(store: Store, clerk: Any) -> History:
+    made = history_make(store, clerk)
+    facts_sweep(hours=24 * 3650, settle_seconds=0, limit=1000)
+    return made
+
+
+def _client(user: Any) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def _page(user: Any, merchant: Merchant, **params: Any) -> Any:
+    return _client(user).get(reverse("analytics:sales", kwargs={"slug": merchant.slug}), params)
+
+
+def _tile(body: str, key: str) -> tuple[str, str]:
+    """(value, change) of a headline tile as shown."""
+    tile = body.split(f'id="tile-{key}"')[1].split("</section>")[0]
+    value = re.search(r'class="tile-value">([^<]*)<', tile).group(1)  # type: ignore[union-attr]
+    change = re.search(r"Change: </span>([^<]*)", tile)
+    return value, change.group(1).strip() if change else ""
+
+
+def _raw(store: Store, first: date, last: date) -> tuple[int, int, int]:
+    """Net sales, units and transactions of the orders paid in those local days, summed from checkout's rows."""
+    with merchant_context(store.merchant_id):
+        lines = [
+            line
+            for line in OrderLine.objects.filter(order__store=store, order__paid_at__isnull=False).select_related(
+                "order"
+            )
+            if first <= line.order.paid_at.astimezone(BERLIN).date() <= last  # type: ignore[union-attr]
+        ]
+    net = sum(line.line_total - (line.tax_amount if line.order.prices_include_tax else 0) for line in lines)
+    return net, sum(line.quantity for line in lines), len({line.order_id for line in lines})
+
+
+def test_the_tiles_show_the_raw_orders_of_the_period_and_the_change(
+    merchant: Merchant, store: Store, owner: Any, history: History
+) -> None:
+    del history
+    # 11-12 June against 9-10 June (the period before, of equal length).
+    response = _page(owner, merchant, period="custom", start="2026-06-11", end="2026-06-12", compare="previous")
+    assert response.status_code == 200
+    body = response.content.decode()
+    net, units, transactions = _raw(store, date(2026, 6, 11), date(2026, 6, 12))
+    before, _units, _transactions = _raw(store, date(2026, 6, 9), date(2026, 6, 10))
+    assert (net, before) == (558 + 209, 604 + 209 + 186)
+    assert _tile(body, "net_sales") == (format_amount(net, "EUR"), f"{round((net - before) / before * 100)}\xa0%")
+    assert _tile(body, "units")[0] == str(units)
+    assert _tile(body, "transactions")[0] == str(transactions)
+    # Both days' net sales appear in the chart's table behind the picture, with the comparison beside them.
+    assert "Net sales by hour" in body
+    assert format_amount(558, "EUR") in body
+    assert "Taxes collected in the period" in body
+
+
+def test_each_table_downloads_as_csv(merchant: Merchant, store: Store, owner: Any, history: History) -> None:
+    del store, history
+    params = {"period": "custom", "start": "2026-06-11", "end": "2026-06-12", "compare": "previous"}
+    response = _page(owner, merchant, export="sales-by-payment-table", **params)
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    rows = response.content.decode().splitlines()
+    assert rows[0] == "Payment method,11 Jun – 12 Jun 2026,9 Jun – 10 Jun 2026"
+    # 11-12 June: two phone orders (5,58 € and 2,09 € net); 9-10 June: a phone order 6,04 € and a cash sale 3,95 €.
+    assert sorted(rows[1:]) == ["Card (phone),7.67,6.04", "Cash,0.00,3.95"]
+    assert _page(owner, merchant, export="nothing", **params).status_code == 400
+
+
+def test_a_refused_period_says_why_and_shows_no_figures(merchant: Merchant, store: Store, owner: Any) -> None:
+    del store
+    for params, message in [
+        ({"period": "custom", "start": "2026-06-12", "end": "2026-06-01"}, "before"),
+        ({"period": "custom", "start": "2025-01-01", "end": "2026-06-01"}, "400"),
+        ({"period": "custom", "start": "2999-01-01", "end": "2999-01-02"}, "already happened"),
+        ({"period": "custom", "start": "12/06/2026", "end": "2026-06-01"}, "YYYY-MM-DD"),
+        ({"period": "fortnight"}, "Unknown period"),
+    ]:
+        response = _page(owner, merchant, **params)
+        assert response.status_code == 400, params
+        body = response.content.decode()
+        assert message in body, (params, message)
+        assert 'class="tile-value"' not in body
+
+
+def test_stores_are_the_merchants_own_and_clerks_are_refused(
+    merchant: Merchant, store: Store, other_store: Store, owner: Any, clerk: Any, manager: Any, history: History
+) -> None:
+    del history
+    assert _page(owner, merchant, store=other_store.pk).status_code == 404
+    assert _page(owner, merchant, store="abc").status_code == 404
+    assert _page(owner, other_store.merchant).status_code == 404
+    assert _page(clerk, merchant).status_code == 403
+    assert _page(manager, merchant).status_code == 200
+    # A second store with no sales: choosing it alone shows none of the first store's.
+    empty = StoreFactory(merchant=merchant, name="Bahnhof")
+    body = _page(
+        owner, merchant, store=empty.pk, period="custom", start="2026-06-11", end="2026-06-12"
+    ).content.decode()
+    assert _tile(body, "net_sales")[0] == format_amount(0, "EUR")
+    with merchant_context(store.merchant_id):
+        assert Order.objects.filter(store=store).exists()
