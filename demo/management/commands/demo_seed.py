@@ -4,7 +4,7 @@ from typing import Any
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from demo.seed import accounts, cameras, catalog, restock, sales
+from demo.seed import accounts, cameras, catalog, restock, rollups, sales
 
 # What the demo seeds, in dependency order (label as printed, seeder); each seeds its part once.
 # Sales come before restocking: the first suggested order and the planned promotion read them.
@@ -14,6 +14,8 @@ SEEDERS: list[tuple[str, Callable[[], bool]]] = [
     ("sensing", cameras.demo_seed),
     ("sales", sales.sales_seed),
     ("ordering", restock.demo_seed),
+    # Last: the rollups read every sale, refund, lookup and stock-out seeded before.
+    ("analytics", rollups.demo_seed),
 ]
 
 
