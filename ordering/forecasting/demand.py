@@ -122,7 +122,9 @@ def promotion_week_start(
     stores = np.bincount(product_ids, minlength=n_products)[:, None]
     known = count > 0
     rate = np.divide(total, count, out=np.zeros_like(total), where=known) * stores
-    log_rate = np.where(known, np.log1p(rate), np.nan)
+    # A chain whose refunds outweigh its sales in the window has no rate to take a log of: NaN, left out below.
+    with np.errstate(invalid="ignore"):
+        log_rate = np.where(known, np.log1p(rate), np.nan)
     sold = known.any(axis=1)
     if not sold.any():
         return None
