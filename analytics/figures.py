@@ -35,6 +35,14 @@ class Tile:
     change: str = ""
     direction: str = ""  # "up", "down" or "" (no change, or nothing to compare)
     note: str = ""
+    more_is_better: bool = True  # refunds: fewer is better
+
+    @property
+    def tone(self) -> str:
+        """ "good", "bad" or "" for the change's colour (its sign and words say it too)."""
+        if not self.direction:
+            return ""
+        return "good" if (self.direction == "up") == self.more_is_better else "bad"
 
 
 def _change(current: int | Decimal | None, previous: int | Decimal | None) -> tuple[str, str]:
@@ -49,7 +57,14 @@ def _change(current: int | Decimal | None, previous: int | Decimal | None) -> tu
 
 
 def _tile(
-    key: str, label: str, current: int | None, previous: int | None, show: Callable[[int], str], note: str = ""
+    key: str,
+    label: str,
+    current: int | None,
+    previous: int | None,
+    show: Callable[[int], str],
+    note: str = "",
+    *,
+    more_is_better: bool = True,
 ) -> Tile:
     change, direction = _change(current, previous)
     return Tile(
@@ -60,6 +75,7 @@ def _tile(
         change=change,
         direction=direction,
         note=note,
+        more_is_better=more_is_better,
     )
 
 
@@ -110,7 +126,15 @@ def tiles(current: SalesSummary, previous: SalesSummary | None, currency: str) -
             "net",
         ),
         _tile("units", "Units sold", current.units, was.units if was else None, _count),
-        _tile("refunds", "Refunds", current.refunds, was.refunds if was else None, money, "given back, tax included"),
+        _tile(
+            "refunds",
+            "Refunds",
+            current.refunds,
+            was.refunds if was else None,
+            money,
+            "given back, tax included",
+            more_is_better=False,
+        ),
     ]
 
 
