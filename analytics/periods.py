@@ -194,7 +194,7 @@ def custom_period(start: dt.date, end: dt.date, *, today: dt.date) -> Period:
                 "start": ValidationError(
                     f"The period has {period.days} days; it can have at most {MAX_DAYS} "
                     "(a year and its turn, compared with the year before; a page drawing more would be slow "
-                    "on a phone). Choose a shorter range, or export the longer one as CSV.",
+                    "on a phone). Choose a shorter range; for a longer stretch, download the tables of each period as CSV.",
                     code="range_too_long",
                 )
             }
