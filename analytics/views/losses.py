@@ -11,6 +11,8 @@ from core.exports import tables_export
 from core.http import MerchantRequest
 from merchants.access import merchant_view
 
+OUTS_SHOWN = 25
+
 
 @merchant_view("view_analytics")
 @tables_export
@@ -29,8 +31,12 @@ def losses(request: MerchantRequest) -> HttpResponse:
     if scope.choice is None:
         return render(request, "analytics/losses.html", context, status=400)
     first, last = scope.choice.period.start, scope.choice.period.end
+    outs = out_of_stock(merchant=merchant, stores=stores, first=first, last=last)
+    # The longest first; all of them on request and in the CSV (which reads the page's table).
+    shown = outs if request.GET.get("export") or request.GET.get("outs") == "all" else outs[:OUTS_SHOWN]
     context |= {
-        "outs": out_of_stock(merchant=merchant, stores=stores, first=first, last=last),
+        "outs": shown,
+        "outs_more": len(outs) - len(shown),
         "shrinkage": shrinkage(merchant=merchant, stores=stores, first=first, last=last),
         "takes": unexplained_takes(merchant=merchant, stores=stores, first=first, last=last),
     }

@@ -70,3 +70,21 @@ def test_the_page(
     clerks.force_login(clerk)
     assert clerks.get(url).status_code == 403
     assert store.pk
+
+
+def test_the_longest_outs_are_shown_and_all_of_them_downloaded(
+    merchant: Merchant, owner: Any, history: History, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from analytics.views import losses
+
+    monkeypatch.setattr(losses, "OUTS_SHOWN", 1)
+    client = Client()
+    client.force_login(owner)
+    url = reverse("analytics:losses", kwargs={"slug": merchant.slug})
+    june = {"period": "custom", "start": "2026-06-09", "end": "2026-06-12"}
+    table = client.get(url, june).content.decode().split('id="out-table"')[1].split("</table>")[0]
+    assert history.crisps.name in table  # 24.5 hours: the longest
+    assert history.cola.name not in table
+    assert "Show 1 more" in client.get(url, june).content.decode()
+    rows = client.get(url, {**june, "export": "out-table"}).content.decode().splitlines()
+    assert [row.split(",")[0] for row in rows] == ["Product", history.crisps.name, history.cola.name]
