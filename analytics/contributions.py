@@ -24,6 +24,9 @@ Minutes are floored per day; periods still open count once they close.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import NamedTuple
+
 # Each source yields (merchant_id, store_id, kind, key, occurred_at) for every raw fact of a kind.
 FACT_SOURCES: dict[str, str] = {
     "order": (
@@ -112,8 +115,9 @@ refund_lines AS (
 ),
 refund_floors AS (
     SELECT rl.*,
-           COALESCE(rl.amount * rl.paid / NULLIF(SUM(rl.paid) OVER w, 0), 0) AS floor_share,
-           COALESCE(rl.amount * rl.paid %% NULLIF(SUM(rl.paid) OVER w, 0), 0) AS remainder
+           -- SUM() of bigint is numeric: back to bigint, or / would not be integer division.
+           COALESCE(rl.amount * rl.paid / NULLIF(SUM(rl.paid) OVER w, 0)::bigint, 0) AS floor_share,
+           COALESCE(rl.amount * rl.paid %% NULLIF(SUM(rl.paid) OVER w, 0)::bigint, 0) AS remainder
     FROM refund_lines rl
     WINDOW w AS (PARTITION BY rl.refund_id)
 ),
@@ -121,7 +125,7 @@ refund_shares AS (
     SELECT rf.*,
            rf.floor_share + CASE
                WHEN ROW_NUMBER() OVER (PARTITION BY rf.refund_id ORDER BY rf.remainder DESC, rf.line_id)
-                    <= rf.amount - SUM(rf.floor_share) OVER (PARTITION BY rf.refund_id) THEN 1 ELSE 0
+                    <= rf.amount - (SUM(rf.floor_share) OVER (PARTITION BY rf.refund_id))::bigint THEN 1 ELSE 0
            END AS share
     FROM refund_floors rf
 )
@@ -234,3 +238,21 @@ def upsert_sql(*, table: str, cells: str, key: list[str], sums: list[str], where
         f"SELECT {names} FROM ({cells}) cells WHERE {where} ORDER BY {', '.join(key)} "
         f"ON CONFLICT ({', '.join(key)}) DO UPDATE SET {increments}"
     )
+
+
+class Grain(NamedTuple):
+    """One rollup table: its cells' key and sums, and the SELECT of its cells over a set of facts."""
+
+    table: str
+    key: list[str]
+    sums: list[str]
+    cells: Callable[[str], str]
+
+    def upsert(self, facts: str, *, where: str = "TRUE") -> str:
+        """The upsert that adds the cells of ``facts`` (filtered by ``where``) into this table."""
+        return upsert_sql(table=self.table, cells=self.cells(facts), key=self.key, sums=self.sums, where=where)
+
+
+HOURS = Grain("analytics_saleshour", HOUR_KEY, HOUR_SUMS, hour_cells_sql)
+PRODUCT_DAYS = Grain("analytics_productday", PRODUCT_KEY, PRODUCT_SUMS, product_cells_sql)
+GRAINS = (HOURS, PRODUCT_DAYS)

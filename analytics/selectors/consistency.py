@@ -8,15 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.db import connection
 
-from analytics.contributions import (
-    HOUR_KEY,
-    HOUR_SUMS,
-    PRODUCT_KEY,
-    PRODUCT_SUMS,
-    all_facts_sql,
-    hour_cells_sql,
-    product_cells_sql,
-)
+from analytics.contributions import GRAINS, Grain, all_facts_sql
 from merchants.models import Merchant, Store
 from merchants.tenancy import merchant_context
 
@@ -42,8 +34,9 @@ class Mismatch:
 
 
 def _compare(
-    cursor: CursorWrapper, *, table: str, cells: str, key: list[str], sums: list[str], params: list[Any], limit: int
+    cursor: CursorWrapper, *, grain: Grain, facts: str, params: list[Any], limit: int
 ) -> tuple[int, list[Mismatch]]:
+    table, key, sums, cells = grain.table, grain.key, grain.sums, grain.cells(facts)
     on = " AND ".join(f"e.{column} = a.{column}" for column in key)
     differs = " OR ".join(f"COALESCE(e.{column}, 0) <> COALESCE(a.{column}, 0)" for column in sums)
     sql = (
@@ -82,14 +75,9 @@ def rollups_mismatches(
     total = 0
     found: list[Mismatch] = []
     with merchant_context(merchant.pk), connection.cursor() as cursor:
-        for table, cells, key, sums in (
-            ("analytics_saleshour", hour_cells_sql(facts), HOUR_KEY, HOUR_SUMS),
-            ("analytics_productday", product_cells_sql(facts), PRODUCT_KEY, PRODUCT_SUMS),
-        ):
+        for grain in GRAINS:
             params: list[Any] = [merchant.pk, store.pk, first_day, merchant.pk, store.pk, first_day]
-            count, mismatches = _compare(
-                cursor, table=table, cells=cells, key=key, sums=sums, params=params, limit=limit - len(found)
-            )
+            count, mismatches = _compare(cursor, grain=grain, facts=facts, params=params, limit=limit - len(found))
             total += count
             found.extend(mismatches)
     return total, found[:limit]

@@ -15,6 +15,7 @@ from typing import Literal
 
 from django.db.models import F, Sum
 
+from analytics.contributions import PRODUCT_SUMS as _PRODUCT_SUMS
 from analytics.models import ProductDay, SalesHour
 from merchants.models import Merchant, Store
 from merchants.tenancy import merchant_context
@@ -91,18 +92,6 @@ class ProductSales:
 
 
 _HOUR_SUMS = ("net_sales", "tax", "refunds", "cost", "net_sales_known_cost", "transactions", "units")
-_PRODUCT_SUMS = (
-    "units",
-    "net_sales",
-    "cost",
-    "units_known_cost",
-    "net_sales_known_cost",
-    "refunds",
-    "refunded_units",
-    "minutes_out_of_stock",
-    "minutes_shelf_empty",
-    "price_lookups",
-)
 
 
 def _sums(fields: Sequence[str]) -> dict[str, Sum]:

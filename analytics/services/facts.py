@@ -16,17 +16,7 @@ from typing import TYPE_CHECKING
 from django.db import connection
 from django.utils import timezone
 
-from analytics.contributions import (
-    FACT_SOURCES,
-    HOUR_KEY,
-    HOUR_SUMS,
-    PRODUCT_KEY,
-    PRODUCT_SUMS,
-    all_facts_sql,
-    hour_cells_sql,
-    product_cells_sql,
-    upsert_sql,
-)
+from analytics.contributions import FACT_SOURCES, HOURS, PRODUCT_DAYS, all_facts_sql
 from merchants.models import Merchant
 from merchants.tenancy import merchant_context, platform_access
 
@@ -50,16 +40,8 @@ def store_lock(cursor: CursorWrapper, store_id: int, *, exclusive: bool) -> None
 def cells_add(cursor: CursorWrapper, *, kind: str, key: int) -> None:
     """Add one fact's increments to its cells (inside the caller's transaction)."""
     if kind in HOUR_KINDS:
-        cursor.execute(
-            upsert_sql(table="analytics_saleshour", cells=hour_cells_sql(_ONE_FACT), key=HOUR_KEY, sums=HOUR_SUMS),
-            [kind, key],
-        )
-    cursor.execute(
-        upsert_sql(
-            table="analytics_productday", cells=product_cells_sql(_ONE_FACT), key=PRODUCT_KEY, sums=PRODUCT_SUMS
-        ),
-        [kind, key],
-    )
+        cursor.execute(HOURS.upsert(_ONE_FACT), [kind, key])
+    cursor.execute(PRODUCT_DAYS.upsert(_ONE_FACT), [kind, key])
 
 
 def fact_apply(*, merchant: Merchant, kind: str, key: int) -> bool:

@@ -21,16 +21,7 @@ from zoneinfo import ZoneInfo
 
 from django.db import connection
 
-from analytics.contributions import (
-    HOUR_KEY,
-    HOUR_SUMS,
-    PRODUCT_KEY,
-    PRODUCT_SUMS,
-    all_facts_sql,
-    hour_cells_sql,
-    product_cells_sql,
-    upsert_sql,
-)
+from analytics.contributions import GRAINS, all_facts_sql
 from analytics.services.facts import store_lock
 from merchants.models import Merchant, Store
 from merchants.tenancy import merchant_context
@@ -73,11 +64,8 @@ def _batch(
         ("local_date < %s", [upto]) if low is None else ("local_date >= %s AND local_date < %s", [low, upto])
     )
     counts = []
-    for table, cells, key, sums in (
-        ("analytics_saleshour", hour_cells_sql(facts), HOUR_KEY, HOUR_SUMS),
-        ("analytics_productday", product_cells_sql(facts), PRODUCT_KEY, PRODUCT_SUMS),
-    ):
-        cursor.execute(upsert_sql(table=table, cells=cells, key=key, sums=sums, where=where), [*params, *where_params])
+    for grain in GRAINS:
+        cursor.execute(grain.upsert(facts, where=where), [*params, *where_params])
         counts.append(cursor.rowcount)
     return counts[0], counts[1]
 

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from analytics.contributions import HOUR_SUMS, PRODUCT_SUMS
 from analytics.models import AppliedFact, ProductDay, SalesHour
 from analytics.services.facts import facts_sweep
 from catalog.models import StoreProduct
@@ -14,23 +15,12 @@ from catalog.services.signals import product_lookup_record, shelf_empty_record
 from checkout.models import Refund
 from merchants.models import Store
 from merchants.tenancy import merchant_context
-from tests.analytics.conftest import apply, code, counter_sale, paid_at_set, phone_order, refund
+from tests.analytics.conftest import apply, code, counter_sale, paid_at_set, phone_order, refund, stocked
 
 pytestmark = pytest.mark.django_db
 
-HOUR_FIELDS = ("net_sales", "tax", "discounts", "refunds", "cost", "net_sales_known_cost", "transactions", "units")
-PRODUCT_FIELDS = (
-    "units",
-    "net_sales",
-    "cost",
-    "units_known_cost",
-    "net_sales_known_cost",
-    "refunds",
-    "refunded_units",
-    "minutes_out_of_stock",
-    "minutes_shelf_empty",
-    "price_lookups",
-)
+HOUR_FIELDS = HOUR_SUMS
+PRODUCT_FIELDS = PRODUCT_SUMS
 
 
 def hours(store: Store) -> dict[tuple[Any, ...], tuple[int, ...]]:
@@ -170,3 +160,12 @@ def test_the_sweep_is_bounded_and_leaves_young_facts_to_their_task(store: Store,
     assert facts_sweep(hours=1, settle_seconds=600) == 0
     assert facts_sweep(hours=1, settle_seconds=0, limit=2) == 2
     assert facts_sweep(hours=1, settle_seconds=0, limit=2) == 1
+
+
+def test_a_cent_refunded_over_two_equal_lines_goes_to_one_line_only(store: Store, cola: StoreProduct) -> None:
+    twin = stocked(store, 5, price=249, product__tax_class="standard")
+    order = phone_order(store, [(cola, 1), (twin, 1)])
+    cent = refund(order, 1)
+    assert apply(store.merchant, "refund", cent.pk) == [True]
+    # Half a cent each: the tie goes to the earlier line, and the parts add up to the cent refunded.
+    assert {key[0]: values for key, values in product_days(store).items()} == {cola.pk: {"refunds": 1}, twin.pk: {}}
