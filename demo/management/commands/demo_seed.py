@@ -4,13 +4,15 @@ from typing import Any
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from demo.seed import accounts, cameras, catalog, restock
+from demo.seed import accounts, cameras, catalog, restock, sales
 
 # What the demo seeds, in dependency order (label as printed, seeder); each seeds its part once.
+# Sales come before restocking: the first suggested order and the planned promotion read them.
 SEEDERS: list[tuple[str, Callable[[], bool]]] = [
     ("merchants", accounts.demo_seed),
     ("catalog", catalog.demo_seed),
     ("sensing", cameras.demo_seed),
+    ("sales", sales.demo_seed),
     ("ordering", restock.demo_seed),
 ]
 
