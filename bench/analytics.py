@@ -33,10 +33,11 @@ import datetime as dt
 import importlib.util
 import io
 import os
+import shutil
 import statistics
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -66,6 +67,34 @@ def _setup() -> None:
     from django.test.utils import setup_databases
 
     setup_databases(verbosity=0, interactive=False, keepdb=False)
+
+
+@contextmanager
+def _broker(*, redis: bool) -> Iterator[None]:
+    """With ``redis``: a private redis-server on a free port as the Celery broker (set before Django reads it)."""
+    if not redis:
+        yield
+        return
+    import socket
+    import subprocess
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = int(sock.getsockname()[1])
+    executable = shutil.which("redis-server")
+    if executable is None:
+        sys.exit("--redis needs redis-server on the PATH.")
+    server = subprocess.Popen(
+        [executable, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        stdout=subprocess.DEVNULL,
+    )
+    os.environ["CELERY_BROKER_URL"] = f"redis://127.0.0.1:{port}/0"
+    time.sleep(0.5)
+    try:
+        yield
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
 
 
 def _checkout_bench() -> Any:
@@ -148,7 +177,31 @@ def _owner_client(world: Any) -> Iterator[Any]:
     yield client
 
 
-def _pages(world: Any, repeat: int, raw_repeat: int) -> list[dict[str, object]]:
+def _where_time_goes(get: Callable[[], None], *, label: str, profile: bool) -> tuple[float, int]:
+    """One more request: its statements and their time; with ``profile``, cProfile's top functions on stderr."""
+    import cProfile
+    import pstats
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    connection.queries_log.clear()  # a full log (9,000 entries) would capture nothing
+    with CaptureQueriesContext(connection) as captured:
+        get()
+    sql_ms = sum(float(query["time"]) for query in captured.captured_queries) * 1000
+    if profile:
+        profiler = cProfile.Profile()
+        profiler.runcall(get)
+        out = io.StringIO()
+        pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(25)
+        _say(f"profile of {label}:\n{out.getvalue()}")
+        slowest = sorted(captured.captured_queries, key=lambda query: -float(query["time"]))[:3]
+        for query in slowest:
+            _say(f"{float(query['time']) * 1000:.1f} ms: {query['sql'][:400]}")
+    return sql_ms, len(captured.captured_queries)
+
+
+def _pages(world: Any, repeat: int, raw_repeat: int, profile: bool) -> list[dict[str, object]]:
     import _analytics_data as data
     from django.urls import reverse
     from django.utils import timezone
@@ -200,6 +253,7 @@ def _pages(world: Any, repeat: int, raw_repeat: int) -> list[dict[str, object]]:
 
                 get()  # warm: templates, connections
                 served = timed(get, repeat=repeat)
+                sql_ms, statements = _where_time_goes(get, label=f"{page}, {scope_name}", profile=profile)
                 raw_fn()
                 raws = timed(raw_fn, repeat=raw_repeat)
                 target = 50 if len(ids) == 1 else 150
@@ -209,6 +263,7 @@ def _pages(world: Any, repeat: int, raw_repeat: int) -> list[dict[str, object]]:
                         "value": f"page p50 {p(served, 50):.1f} ms, p95 {p(served, 95):.1f} ms (target < {target})",
                         "rate": f"raw p50 {p(raws, 50):.0f} ms, p95 {p(raws, 95):.0f} ms",
                         "x_baseline": f"x_raw {p(raws, 95) / p(served, 95):.1f} (target >= 20)",
+                        "sql": f"{statements} statements, {sql_ms:.1f} ms in SQL",
                     }
                 )
     return rows
@@ -282,14 +337,25 @@ def _worker_phases(args: argparse.Namespace) -> list[dict[str, object]]:
             }
         )
         with_rates = [throughput(args.webhooks, f"with{i}") for i in range(2)]
-        paid_before = transactions()
-        deadline = time.monotonic() + 120
+        # The worker's backlog: how long until the rollups hold every paid order.
+        started, applied = time.perf_counter(), transactions()
         expected = 1 + args.lag_samples + 2 * args.webhooks
-        while paid_before < expected and time.monotonic() < deadline:
+        while applied < expected and time.perf_counter() - started < args.drain_timeout:
             time.sleep(0.2)
-            paid_before = transactions()
-        if paid_before != expected:
-            raise RuntimeError(f"the rollups hold {paid_before} of {expected} paid orders")
+            applied = transactions()
+        drained = time.perf_counter() - started
+        rows.append(
+            {
+                "figure": "backlog after the webhooks with rollups",
+                "value": f"{applied} of {expected} paid orders in the rollups {drained:.1f} s after the last webhook",
+                "rate": "",
+                "x_baseline": "",
+            }
+        )
+    with override_settings(**secrets):
+        # The same tasks enqueued with no worker running: the webhook's own share of rollup maintenance.
+        enqueue_rates = [throughput(args.webhooks, f"enqueued{i}") for i in range(2)]
+    queue_purge("analytics,celery")
     original = app.send_task
 
     def dropping(name: str, *a: Any, **kw: Any) -> Any:
@@ -308,6 +374,15 @@ def _worker_phases(args: argparse.Namespace) -> list[dict[str, object]]:
             "value": f"{without_rate:.1f} webhooks/s",
             "rate": ", ".join(f"{r:.1f}" for r in without_rates),
             "x_baseline": "1.00 (baseline)",
+        }
+    )
+    enqueue_rate = statistics.mean(enqueue_rates)
+    rows.append(
+        {
+            "figure": f"webhooks: {2 * args.webhooks} serial, analytics tasks enqueued, no worker",
+            "value": f"{enqueue_rate:.1f} webhooks/s",
+            "rate": ", ".join(f"{r:.1f}" for r in enqueue_rates),
+            "x_baseline": f"{enqueue_rate / without_rate:.2f} of without",
         }
     )
     rows.append(
@@ -329,22 +404,29 @@ def main() -> None:
     parser.add_argument("--raw-repeat", type=int, default=5, help="raw-table computations per figure")
     parser.add_argument("--lag-samples", type=int, default=40)
     parser.add_argument("--webhooks", type=int, default=150, help="webhooks per throughput round (two rounds each)")
+    parser.add_argument("--drain-timeout", type=float, default=120, help="seconds to wait for the worker's backlog")
+    parser.add_argument("--redis", action="store_true", help="a private redis-server as the broker (production's)")
+    parser.add_argument("--profile", action="store_true", help="cProfile and the slowest SQL of each page, on stderr")
+    parser.add_argument("--worker-only", action="store_true", help="only the lag and webhook phases")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     if args.days < 2 * RANGE_DAYS + 1:
         sys.exit(
             f"--days must be at least {2 * RANGE_DAYS + 1}: the pages compare {RANGE_DAYS} days with the ones before"
         )
-    _say("scratch database")
-    _setup()
-    _say("history")
-    world, history, rows = _history(args)
-    _say(str(rows[-1]))
-    rows += _rebuild(world, history)
-    _say(str(rows[-2:]))
-    rows += _pages(world, args.repeat, args.raw_repeat)
-    _say(str(rows[-4:]))
-    rows += _worker_phases(args)
+    with _broker(redis=args.redis):
+        _say("scratch database")
+        _setup()
+        rows: list[dict[str, object]] = []
+        if not args.worker_only:
+            _say("history")
+            world, history, rows = _history(args)
+            _say(str(rows[-1]))
+            rows += _rebuild(world, history)
+            _say(str(rows[-2:]))
+            rows += _pages(world, args.repeat, args.raw_repeat, args.profile)
+            _say(str(rows[-4:]))
+        rows += _worker_phases(args)
     report(f"analytics ({args.stores} stores x {args.days} days)", rows, as_json=args.json)
 
 
