@@ -92,6 +92,9 @@ def test_each_table_downloads_as_csv(merchant: Merchant, store: Store, owner: An
     # 11-12 June: two phone orders (5,58 € and 2,09 € net); 9-10 June: a phone order 6,04 € and a cash sale 3,95 €.
     assert sorted(rows[1:]) == ["Card (phone),7.67,6.04", "Cash,0.00,3.95"]
     assert _page(owner, merchant, export="nothing", **params).status_code == 400
+    # Both products are drinks in the factory's catalog: every sale under its top-level category.
+    categories = _page(owner, merchant, export="sales-by-category-table", **params).content.decode().splitlines()
+    assert categories[1:] == ["Drinks,7.67,9.99"]
 
 
 def test_a_refused_period_says_why_and_shows_no_figures(merchant: Merchant, store: Store, owner: Any) -> None:
