@@ -9,6 +9,7 @@ from django.utils import timezone
 from analytics import figures
 from analytics.models import PaymentMethod
 from analytics.selectors.categories import sales_by_category
+from analytics.selectors.clerks import sales_by_clerk
 from analytics.selectors.sales import sales_breakdown, sales_by_hour, sales_summary
 from analytics.views.scope import scope_get
 from checkout.models import Channel
@@ -90,5 +91,9 @@ def sales(request: MerchantRequest) -> HttpResponse:
             currency=currency,
         ),
     }
-    context |= charts | {"summary": now, "tiles": figures.tiles(now, was, currency)}
+    context |= charts | {
+        "summary": now,
+        "tiles": figures.tiles(now, was, currency),
+        "clerks": sales_by_clerk(merchant=merchant, stores=stores, first=period.start, last=period.end),
+    }
     return render(request, "analytics/sales.html", context)

@@ -130,3 +130,20 @@ def test_stores_are_the_merchants_own_and_clerks_are_refused(
     assert _tile(body, "net_sales")[0] == format_amount(0, "EUR")
     with merchant_context(store.merchant_id):
         assert Order.objects.filter(store=store).exists()
+
+
+def test_counter_sales_by_clerk(merchant: Merchant, store: Store, owner: Any, clerk: Any, history: History) -> None:
+    from django.contrib.auth import get_user_model
+
+    del history
+    get_user_model().objects.filter(pk=clerk.pk).update(first_name="Carla", last_name="Clerk")
+    # The history's one counter sale: cola 2,49 € + crisps 1,99 € on 10 June, 2,09 € + 1,86 € net of tax.
+    body = _page(owner, merchant, period="custom", start="2026-06-10", end="2026-06-10").content.decode()
+    table = body.split('id="clerk-table"')[1].split("</table>")[0]
+    assert (
+        f'<th scope="row">Carla Clerk</th><td class="num">1</td><td class="num">{format_amount(395, "EUR")}</td>'
+        in table
+    )
+    other_day = _page(owner, merchant, period="custom", start="2026-06-11", end="2026-06-11").content.decode()
+    assert "No counter sale in this period." in other_day.split('id="clerk-table"')[1]
+    assert store.pk

@@ -58,11 +58,13 @@ def test_the_dashboard_lists_only_this_merchants_stores(
     assert other_store.code not in body
 
 
-def test_unbuilt_reports_say_so_and_show_no_figures(merchant: Merchant, owner) -> None:  # type: ignore[no-untyped-def]
+def test_the_analytics_section_lists_its_reports_and_claims_none_unbuilt(merchant: Merchant, owner) -> None:  # type: ignore[no-untyped-def]
     body = _client(owner).get(f"/m/{merchant.slug}/analytics/").content.decode()
-    assert "not built yet" in body.lower()
-    assert "<strong>Sales by clerk</strong>" in body.split('class="notice-unbuilt"')[1]
-    assert "€" not in body
+    main = body.split("<main")[1]
+    assert "not built" not in main.lower()
+    for report in ("sales", "products", "losses", "baskets", "forecasts", "stores", "day"):
+        assert f'href="/m/{merchant.slug}/analytics/{report}/"' in main, report
+    assert "soon" not in body.split('aria-label="Dashboard"')[1].split("</nav>")[0]
 
 
 def test_a_clerk_cannot_manage_devices_and_is_told_why(merchant: Merchant, store: Store, clerk) -> None:  # type: ignore[no-untyped-def]
