@@ -31,7 +31,7 @@ PERMISSION_MESSAGES = {
     "manage_devices": "Only owners and managers can manage cameras and devices.",
     "manage_staff": "Only the owner can manage staff.",
     "manage_settings": "Only the owner can change the shop's settings.",
-    "view_analytics": "Analytics is for owners and managers.",
+    "view_analytics": "Analytics is for owners, and for managers when the owner lets them see it.",
 }
 
 

@@ -66,6 +66,8 @@ class Merchant(models.Model):
     wholesaler = models.ForeignKey(Wholesaler, on_delete=models.PROTECT, related_name="merchants")
     # The merchant's Stripe connected account (direct charges); empty until the owner connects.
     stripe_account = models.CharField(max_length=100, blank=True)
+    # The owner decides whether managers see the shop in numbers (sales, margins, costs); owners always do.
+    managers_see_analytics = models.BooleanField(default=True)
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(default=django_timezone.now)
 
@@ -204,6 +206,8 @@ class Membership(TenantModel):
         return f"{self.user} is {self.role} at merchant {self.merchant_id}"
 
     def has_permission(self, permission: str) -> bool:
+        if permission == "view_analytics" and self.role == Role.MANAGER and not self.merchant.managers_see_analytics:
+            return False
         return permission in ROLE_PERMISSIONS[self.role]
 
 

@@ -23,7 +23,10 @@ def membership_get(*, merchant: Merchant, user: User | AnonymousUser) -> Members
     """The user's membership of the merchant, or None. Call inside merchant_context(merchant.pk)."""
     if not user.is_authenticated:
         return None
-    return Membership.objects.filter(merchant=merchant, user_id=user.pk).first()
+    membership = Membership.objects.filter(merchant=merchant, user_id=user.pk).first()
+    if membership is not None:
+        membership.merchant = merchant  # the caller's own instance: permission checks read it without a query
+    return membership
 
 
 def merchant_list_for_user(*, user: User) -> list[Merchant]:

@@ -206,6 +206,14 @@ def membership_role_change(*, merchant: Merchant, membership_id: int, role: str)
     return membership
 
 
+def managers_analytics_set(*, merchant: Merchant, allowed: bool) -> Merchant:
+    """Let the merchant's managers see analytics (sales, margins, costs) or not; owners always do. Atomic."""
+    with merchant_context(merchant.pk):
+        Merchant.objects.filter(pk=merchant.pk).update(managers_see_analytics=allowed)
+    merchant.managers_see_analytics = allowed
+    return merchant
+
+
 def membership_remove(*, merchant: Merchant, membership_id: int) -> None:
     """Remove a member; never the last owner. Atomic, scoped."""
     with merchant_context(merchant.pk):

@@ -13,6 +13,7 @@ dashboard_pages = [
     path("stores/", views.stores, name="stores"),
     path("staff/", views.staff, name="staff"),
     path("staff/invite/", views.staff_invite, name="staff_invite"),
+    path("staff/analytics/", views.staff_analytics, name="staff_analytics"),
     path(
         "staff/invitations/<int:invitation_id>/revoke/", views.staff_invitation_revoke, name="staff_invitation_revoke"
     ),

@@ -57,6 +57,18 @@ def staff(request: MerchantRequest) -> HttpResponse:
 
 @require_POST
 @merchant_view("manage_staff")
+def staff_analytics(request: MerchantRequest) -> HttpResponse:
+    """The owner lets managers see analytics, or not (a checkbox: absent means no)."""
+    allowed = request.POST.get("managers_see_analytics") == "on"
+    services.managers_analytics_set(merchant=request.merchant, allowed=allowed)
+    messages.success(
+        request, "Managers now see analytics." if allowed else "Managers no longer see analytics; owners still do."
+    )
+    return redirect("merchants:staff", slug=request.merchant.slug)
+
+
+@require_POST
+@merchant_view("manage_staff")
 def staff_invite(request: MerchantRequest) -> HttpResponse:
     merchant = request.merchant
     form = InvitationForm(request.POST)
