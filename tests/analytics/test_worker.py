@@ -97,6 +97,11 @@ def test_concurrent_sales_refunds_and_counts_with_a_worker_killed_mid_update_lea
         "ANALYTICS_TEST_PAUSE_SECONDS": "120",
     }
     with celery_worker(extra_env=env, queues="analytics", concurrency=2) as worker:
+        # One sale and one refund for sure, whatever the threads' timing (counts may empty the shelf for them).
+        first = phone_order(store, [(items[0], 1)])
+        made.append(first.pk)
+        refund(first, 1)
+        _done("refund")
         errors: list[BaseException] = []
         threads = [threading.Thread(target=_work, args=(n, store, items, clerk, errors)) for n in range(THREADS)]
         for thread in threads:
@@ -128,4 +133,4 @@ def test_concurrent_sales_refunds_and_counts_with_a_worker_killed_mid_update_lea
         assert applied["order"] == len(set(made)) == Order.objects.filter(paid_at__isnull=False).count()
         assert applied["refund"] == outcomes["refund"] == Refund.objects.count()
     assert applied["lookup"] == outcomes["lookup"] == THREADS * ROUNDS // 5
-    assert applied["stockout"] >= 1  # counted empty, then counted full again
+    assert applied.get("stockout", 0) >= 1  # counted empty, then counted full again
