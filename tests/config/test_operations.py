@@ -96,6 +96,9 @@ def test_the_demo_seed_runs_twice_and_keeps_what_the_owner_changed() -> None:
         assert User.objects.get(email=email).check_password(accounts.PASSWORD)
 
 
+@pytest.mark.slow
+# The whole demo: 90 days of sales in three stores and their rollups (about 90 s alone, longer on a busy machine).
+@pytest.mark.timeout(900)
 @pytest.mark.django_db
 def test_the_demo_seed_command_prints_every_login(capsys) -> None:  # type: ignore[no-untyped-def]
     call_command("demo_seed")
