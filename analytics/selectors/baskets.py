@@ -13,12 +13,12 @@ from django.db import connection
 from django.db.models import Sum
 
 from analytics.models import ProductDay
+from analytics.periods import Period
 from catalog.models import StoreProduct
-from checkout.models import Order, OrderStatus
+from checkout.models import Order
 from merchants.models import Merchant, Store
 from merchants.tenancy import merchant_context
 
-WAS_PAID = [OrderStatus.PAID, OrderStatus.REFUNDED, OrderStatus.PARTIALLY_REFUNDED]
 # Two baskets prove nothing: a pair is shown only when at least this many baskets hold it.
 MIN_PAIR_BASKETS = 3
 SIZE_BUCKETS = [
@@ -57,14 +57,6 @@ class Baskets:
     pairs: list[Pair]
 
 
-def _window(stores: Sequence[Store], first: dt.date, last: dt.date) -> tuple[dt.datetime, dt.datetime]:
-    zone = ZoneInfo(stores[0].timezone)
-    return (
-        dt.datetime.combine(first, dt.time.min, tzinfo=zone),
-        dt.datetime.combine(last + dt.timedelta(days=1), dt.time.min, tzinfo=zone),
-    )
-
-
 def _bucket(value: int, buckets: list[tuple[int, int | None, str]]) -> str:
     return next(label for low, high, label in buckets if value >= low and (high is None or value <= high))
 
@@ -75,7 +67,7 @@ _PAIRS_SQL = """
     JOIN checkout_orderline b ON b.merchant_id = a.merchant_id AND b.order_id = a.order_id
         AND b.store_product_id > a.store_product_id
     JOIN checkout_order o ON o.merchant_id = a.merchant_id AND o.id = a.order_id
-    WHERE a.merchant_id = %s AND o.store_id = ANY(%s) AND o.status = ANY(%s)
+    WHERE a.merchant_id = %s AND o.store_id = ANY(%s)
         AND o.paid_at >= %s AND o.paid_at < %s
     GROUP BY 1, 2
     HAVING count(DISTINCT a.order_id) >= %s
@@ -89,17 +81,13 @@ def baskets_of(
 ) -> Baskets:
     """Sizes and values of the baskets paid in the stores' local days, and the pairs bought together most often
     (at least MIN_PAIR_BASKETS baskets each), with support, confidence and lift; scoped, four queries."""
-    start, end = _window(stores, first, last)
+    start, end = Period(first, last).bounds(ZoneInfo(stores[0].timezone))
     ids = [store.pk for store in stores]
     with merchant_context(merchant.pk):
-        paid = Order.objects.for_merchant(merchant).filter(
-            store_id__in=ids, status__in=WAS_PAID, paid_at__gte=start, paid_at__lt=end
-        )
+        paid = Order.objects.for_merchant(merchant).sold().filter(store_id__in=ids, paid_at__gte=start, paid_at__lt=end)
         rows = list(paid.annotate(units=Sum("lines__quantity")).values_list("units", "total"))
         with connection.cursor() as cursor:
-            cursor.execute(
-                _PAIRS_SQL, [merchant.pk, ids, [str(s) for s in WAS_PAID], start, end, MIN_PAIR_BASKETS, pairs]
-            )
+            cursor.execute(_PAIRS_SQL, [merchant.pk, ids, start, end, MIN_PAIR_BASKETS, pairs])
             found = cursor.fetchall()
         products = {pk for a, b, _n in found for pk in (a, b)}
         holding = (

@@ -9,11 +9,10 @@ from zoneinfo import ZoneInfo
 
 from django.db.models import Count, F, Sum
 
-from checkout.models import CounterSale, OrderStatus
+from analytics.periods import Period
+from checkout.models import CounterSale
 from merchants.models import Merchant, Store
 from merchants.tenancy import merchant_context
-
-WAS_PAID = [OrderStatus.PAID, OrderStatus.REFUNDED, OrderStatus.PARTIALLY_REFUNDED]
 
 
 @dataclass(frozen=True)
@@ -27,15 +26,12 @@ class ClerkSales:
 def sales_by_clerk(*, merchant: Merchant, stores: Sequence[Store], first: dt.date, last: dt.date) -> list[ClerkSales]:
     """Per clerk who started them, the counter sales paid in the stores' local days, most net sales first;
     scoped, one grouped query."""
-    zone = ZoneInfo(stores[0].timezone)
-    start = dt.datetime.combine(first, dt.time.min, tzinfo=zone)
-    end = dt.datetime.combine(last + dt.timedelta(days=1), dt.time.min, tzinfo=zone)
+    start, end = Period(first, last).bounds(ZoneInfo(stores[0].timezone))
     with merchant_context(merchant.pk):
         rows = list(
             CounterSale.objects.for_merchant(merchant)
             .filter(
                 order__store__in=[store.pk for store in stores],
-                order__status__in=WAS_PAID,
                 order__paid_at__gte=start,
                 order__paid_at__lt=end,
             )

@@ -10,13 +10,11 @@ from zoneinfo import ZoneInfo
 from django.db.models import Count, Q, Sum
 from django.db.models.functions import Coalesce
 
+from analytics.periods import Period
 from checkout.models import Channel, CounterMethod, CounterSale, Order, OrderLine, OrderStatus, Refund, Shift
 from checkout.selectors.counter import shift_totals
 from merchants.models import Merchant, Store
 from merchants.tenancy import merchant_context
-
-# Orders that were paid, whatever happened to them afterwards (refunds are reported as refunds).
-WAS_PAID = (OrderStatus.PAID, OrderStatus.REFUNDED, OrderStatus.PARTIALLY_REFUNDED)
 
 
 @dataclass(frozen=True)
@@ -79,23 +77,13 @@ class DayReport:
         return sum(row.tax for row in self.taxes)
 
 
-def day_window(store: Store, day: dt.date) -> tuple[dt.datetime, dt.datetime]:
-    """The store's local day as [start, end) instants (23 or 25 hours on daylight-saving days)."""
-    zone = ZoneInfo(store.timezone)
-    return (
-        dt.datetime.combine(day, dt.time.min, tzinfo=zone),
-        dt.datetime.combine(day + dt.timedelta(days=1), dt.time.min, tzinfo=zone),
-    )
-
-
 def day_report(*, merchant: Merchant, store: Store, day: dt.date) -> DayReport:
     """The store's day in its own time zone: sales by when they were paid, refunds by when they were made,
     shifts by when they opened; scoped, a fixed number of queries."""
-    start, end = day_window(store, day)
+    start, end = Period(day, day).bounds(ZoneInfo(store.timezone))
     with merchant_context(merchant.pk):
-        paid = Order.objects.for_merchant(merchant).filter(
-            store=store, status__in=WAS_PAID, paid_at__gte=start, paid_at__lt=end
-        )
+        # Orders that were paid that day, whatever happened to them afterwards (refunds are reported as refunds).
+        paid = Order.objects.for_merchant(merchant).sold().filter(store=store, paid_at__gte=start, paid_at__lt=end)
         counter = {Q(counter_payment__method=method): label for method, label in CounterMethod.choices}
         totals = paid.aggregate(
             phone_sales=Count("pk", filter=Q(channel=Channel.SHOPPER)),

@@ -11,6 +11,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
 from analytics.models import ProductDay
+from analytics.periods import Period
 from catalog.models import MovementKind, StockMovement, StoreProduct
 from merchants.models import Merchant, Store
 from merchants.tenancy import merchant_context
@@ -110,9 +111,7 @@ class Shrinkage:
 
 def shrinkage(*, merchant: Merchant, stores: Sequence[Store], first: dt.date, last: dt.date) -> list[Shrinkage]:
     """Counts, write-offs and adjustments in the period by reason, biggest loss first; scoped, one query."""
-    zone = ZoneInfo(stores[0].timezone)
-    start = dt.datetime.combine(first, dt.time.min, tzinfo=zone)
-    end = dt.datetime.combine(last + dt.timedelta(days=1), dt.time.min, tzinfo=zone)
+    start, end = Period(first, last).bounds(ZoneInfo(stores[0].timezone))
     labels = {MovementKind.COUNT: "Stock count difference"} | dict(
         StockMovement._meta.get_field("reason").choices or []
     )
@@ -151,8 +150,7 @@ def unexplained_takes(
     """Per product watched by a camera: units taken off the shelf that no sale of the same local day explains
     (takes minus put-backs, less units sold, never below zero a day); rejected events left out; scoped."""
     zone = ZoneInfo(stores[0].timezone)
-    start = dt.datetime.combine(first, dt.time.min, tzinfo=zone)
-    end = dt.datetime.combine(last + dt.timedelta(days=1), dt.time.min, tzinfo=zone)
+    start, end = Period(first, last).bounds(zone)
     with merchant_context(merchant.pk):
         events = list(
             ShelfEvent.objects.for_merchant(merchant)
