@@ -91,7 +91,8 @@ _LOCAL = "({at} AT TIME ZONE s.timezone)"
 # The sold lines and the refunds' shares of them, shared by both grains. ``facts`` is the caller's.
 _LINES = """
 sold AS (
-    SELECT o.merchant_id, o.store_id, o.id AS order_id, l.store_product_id, o.paid_at AS at, o.channel,
+    SELECT o.merchant_id, o.store_id, o.id AS order_id, l.store_product_id, COALESCE(l.category_id, 0) AS category,
+           o.paid_at AS at, o.channel,
            COALESCE(cp.method, 'online_card') AS payment_method, l.quantity::bigint AS units,
            (l.line_total - CASE WHEN o.prices_include_tax THEN l.tax_amount ELSE 0 END)::bigint AS net,
            l.tax_amount::bigint AS tax, l.unit_cost::bigint * l.quantity AS cost
@@ -102,6 +103,7 @@ sold AS (
 ),
 refund_lines AS (
     SELECT r.merchant_id, o.store_id, r.id AS refund_id, l.id AS line_id, l.store_product_id,
+           COALESCE(l.category_id, 0) AS category,
            r.created_at AS at, o.channel, COALESCE(cp.method, 'online_card') AS payment_method,
            r.amount::bigint AS amount, l.quantity::bigint AS units,
            (l.line_total + CASE WHEN o.prices_include_tax THEN 0 ELSE l.tax_amount END)::bigint AS paid,
@@ -225,6 +227,31 @@ GROUP BY 1, 2, 3, 4
 """  # noqa: S608 - our SQL; values are parameters
 
 
+CATEGORY_KEY = ["merchant_id", "store_id", "local_date", "category"]
+CATEGORY_SUMS = ["units", "net_sales", "cost", "net_sales_known_cost", "refunds"]
+
+
+def category_cells_sql(facts: str) -> str:
+    """A SELECT of category-day cells (CATEGORY_KEY + CATEGORY_SUMS) summed over ``facts``, a SELECT of (kind, key)."""
+    local = _LOCAL.format(at="x.at")
+    return f"""
+WITH facts AS ({facts}),
+{_LINES},
+parts AS (
+    SELECT merchant_id, store_id, category, at, units, net AS net_sales, COALESCE(cost, 0) AS cost,
+           CASE WHEN cost IS NULL THEN 0 ELSE net END AS net_sales_known_cost, 0::bigint AS refunds
+    FROM sold
+    UNION ALL
+    SELECT merchant_id, store_id, category, at, 0, 0, 0, 0, share
+    FROM refund_shares
+)
+SELECT x.merchant_id, x.store_id, {local}::date AS local_date, x.category,
+       {", ".join(f"SUM(x.{column})::bigint AS {column}" for column in CATEGORY_SUMS)}
+FROM parts x JOIN merchants_store s ON s.id = x.store_id
+GROUP BY 1, 2, 3, 4
+"""  # noqa: S608 - our SQL; values are parameters
+
+
 def upsert_sql(*, table: str, cells: str, key: list[str], sums: list[str], where: str = "TRUE") -> str:
     """Add the cells of ``cells`` (filtered by ``where``) into ``table``: one atomic upsert, rows in key order.
 
@@ -255,4 +282,7 @@ class Grain(NamedTuple):
 
 HOURS = Grain("analytics_saleshour", HOUR_KEY, HOUR_SUMS, hour_cells_sql)
 PRODUCT_DAYS = Grain("analytics_productday", PRODUCT_KEY, PRODUCT_SUMS, product_cells_sql)
-GRAINS = (HOURS, PRODUCT_DAYS)
+CATEGORY_DAYS = Grain("analytics_categoryday", CATEGORY_KEY, CATEGORY_SUMS, category_cells_sql)
+GRAINS = (HOURS, PRODUCT_DAYS, CATEGORY_DAYS)
+# The grains that only orders and refunds touch (lookups and stock-out periods add to product days only).
+SALE_GRAINS = (HOURS, CATEGORY_DAYS)

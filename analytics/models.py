@@ -130,6 +130,35 @@ class ProductDay(TenantModel):
         return f"{self.store_product_id} {self.local_date}"
 
 
+class CategoryDay(TenantModel):
+    """Store x the category a line was sold under x local day: what the Sales page's categories read.
+
+    The category is the one each order line kept when it was sold (``OrderLine.category``), so these
+    cells never move when the catalog is reorganised; refunds follow the lines they refund, as in
+    ``ProductDay``. Lines of a store's own products, which have no category, are under 0.
+    """
+
+    store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="+")
+    # A category's id, not a foreign key: 0 stands for "no category", and a removed category keeps its sales.
+    category = models.BigIntegerField()
+    local_date = models.DateField()
+    units = models.BigIntegerField(default=0)
+    net_sales = models.BigIntegerField(default=0)
+    cost = models.BigIntegerField(default=0)
+    net_sales_known_cost = models.BigIntegerField(default=0)
+    refunds = models.BigIntegerField(default=0)
+
+    objects: ClassVar = CellQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["merchant", "store", "local_date", "category"], name="categoryday_cell")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.store_id} {self.local_date} category {self.category}"
+
+
 class DayReportMail(TenantModel):
     """The end-of-day report of one store's local day, mailed to its owners once after the store closed."""
 

@@ -44,17 +44,20 @@ def world_make(*, stores: int) -> World:
 
     from catalog.models import Product, StoreProduct
     from demo.products import product_specs_bulk
+    from demo.seed.catalog import categories_make
     from merchants.models import Membership, Merchant, Role, Store, Wholesaler
 
     with platform_access(reason="bench: analytics data", actor="bench"):
         wholesaler = Wholesaler.objects.create(slug=SLUG, name="Bench analytics")
+        specs = list(product_specs_bulk(count=PRODUCTS, seed=13))
+        categories = categories_make(wholesaler, specs)
         products = Product.objects.bulk_create(
             Product(
                 wholesaler=wholesaler, gtin=s.gtin, name=s.name, brand=s.brand, unit_size=s.unit_size,
                 case_pack=s.case_pack, wholesale_cost=s.wholesale_cost, suggested_retail_price=s.suggested_retail_price,
-                tax_class=s.tax_class,
+                tax_class=s.tax_class, category=categories[s.category_path],
             )
-            for s in product_specs_bulk(count=PRODUCTS, seed=13)
+            for s in specs
         )  # fmt: skip
         sizes = [min(stores, CHAIN_STORES)]
         left = stores - sizes[0]
@@ -94,7 +97,7 @@ def world_make(*, stores: int) -> World:
 _ITEMS = """
 CREATE TEMP TABLE bench_items ON COMMIT DROP AS
 SELECT row_number() OVER (ORDER BY sp.id)::int AS idx, sp.id AS sp_id, sp.price, p.tax_class, p.name,
-       sp.average_cost AS cost, p.is_age_restricted, 0 AS rate
+       p.category_id, sp.average_cost AS cost, p.is_age_restricted, 0 AS rate
 FROM catalog_storeproduct sp JOIN catalog_product p ON p.id = sp.product_id
 WHERE sp.merchant_id = %(merchant)s AND sp.store_id = %(store)s
 """
@@ -115,7 +118,7 @@ WHERE paid_at <= now()
 """
 _LINES = """
 CREATE TEMP TABLE bench_lines ON COMMIT DROP AS
-SELECT o.n, i.sp_id, i.name, i.price, i.tax_class, i.rate, i.cost, i.is_age_restricted, q.quantity,
+SELECT o.n, i.sp_id, i.name, i.category_id, i.price, i.tax_class, i.rate, i.cost, i.is_age_restricted, q.quantity,
        i.price * q.quantity AS line_total,
        round((i.price * q.quantity)::numeric * i.rate / (10000 + i.rate))::int AS tax_amount
 FROM bench_orders o
@@ -139,10 +142,10 @@ JOIN (SELECT n, SUM(line_total)::int AS subtotal, SUM(tax_amount)::int AS tax_to
 ORDER BY o.n
 """
 _INSERT_LINES = """
-INSERT INTO checkout_orderline (merchant_id, order_id, store_product_id, name, quantity, unit_price, tax_class,
-    tax_rate, line_total, tax_amount, unit_cost, is_age_restricted)
-SELECT %(merchant)s, %(base)s + n, sp_id, name, quantity, price, tax_class, rate, line_total, tax_amount, cost,
-       is_age_restricted
+INSERT INTO checkout_orderline (merchant_id, order_id, store_product_id, name, category_id, quantity, unit_price,
+    tax_class, tax_rate, line_total, tax_amount, unit_cost, is_age_restricted)
+SELECT %(merchant)s, %(base)s + n, sp_id, name, category_id, quantity, price, tax_class, rate, line_total, tax_amount,
+       cost, is_age_restricted
 FROM bench_lines ORDER BY n
 """
 _INSERT_REFUNDS = """
@@ -225,17 +228,10 @@ SELECT COALESCE(cp.method, 'online_card'), SUM({_NET})
 {_PAID_IN.replace("WHERE", "LEFT JOIN checkout_counterpayment cp ON cp.order_id = o.id WHERE", 1)}
 GROUP BY 1
 """
+# Each line under the category it was sold in, grouped by that category's top level.
 _BY_CATEGORY = f"""
 SELECT split_part(COALESCE(c.path, ''), '/', 1), SUM({_NET})
-{
-    _PAID_IN.replace(
-        "WHERE",
-        "JOIN catalog_storeproduct sp ON sp.id = l.store_product_id "
-        "LEFT JOIN catalog_product p ON p.id = sp.product_id "
-        "LEFT JOIN catalog_category c ON c.id = p.category_id WHERE",
-        1,
-    )
-}
+{_PAID_IN.replace("WHERE", "LEFT JOIN catalog_category c ON c.id = l.category_id WHERE", 1)}
 GROUP BY 1
 """
 

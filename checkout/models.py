@@ -15,7 +15,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from catalog.models import StoreProduct
+from catalog.models import Category, StoreProduct
 from checkout.choices import Channel, OrderStatus
 from checkout.querysets import (
     CartLineQuerySet,
@@ -184,6 +184,12 @@ class OrderLine(TenantModel):
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
     store_product = models.ForeignKey(StoreProduct, on_delete=models.PROTECT, related_name="+")
     name = models.CharField(max_length=200)
+    # The product's category when it was sold (the wholesaler's, None for a store's own products), kept
+    # like its name: sales by category stay where they were when the catalog is reorganised later. No
+    # constraint, so that removing a category leaves the lines sold under it as they are.
+    category = models.ForeignKey(
+        Category, null=True, blank=True, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
     quantity = models.PositiveIntegerField()
     unit_price = models.PositiveIntegerField()
     tax_class = models.CharField(max_length=10)

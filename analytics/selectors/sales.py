@@ -13,7 +13,7 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Literal
 
-from django.db.models import F, Sum
+from django.db.models import F, Q, Sum
 
 from analytics.contributions import PRODUCT_SUMS as _PRODUCT_SUMS
 from analytics.models import ProductDay, SalesHour
@@ -111,21 +111,79 @@ def sales_summary(
     return SalesSummary(**{field: int(totals[field] or 0) for field in _HOUR_SUMS})
 
 
-def sales_by_hour(*, merchant: Merchant, stores: Sequence[Store], first: date, last: date) -> list[HourSales]:
-    """Each local hour with sales or refunds, stores and channels together, in time order; scoped, from the rollups."""
-    fields = ("net_sales", "tax", "refunds", "transactions", "units")
+@dataclass(frozen=True)
+class SalesCells:
+    """A range's hour cells summed over the chosen stores: one row per local day, hour, channel and payment
+    method with the sums of ``_HOUR_SUMS``. The Sales page reads every figure of a range from these."""
+
+    first: date
+    last: date
+    rows: list[tuple[date, int, str, str, tuple[int, ...]]]
+
+    def summary(self, *, last_hour: int | None = None) -> SalesSummary:
+        """The range's totals (its last day only up to ``last_hour`` included)."""
+        totals = [0] * len(_HOUR_SUMS)
+        for local_date, hour, _channel, _method, sums in self.rows:
+            if last_hour is not None and local_date == self.last and hour > last_hour:
+                continue
+            totals = [total + value for total, value in zip(totals, sums, strict=True)]
+        return SalesSummary(**dict(zip(_HOUR_SUMS, totals, strict=True)))
+
+    def hours(self) -> list[HourSales]:
+        """Each local hour with sales or refunds, channels and methods together, in time order."""
+        fields = [_HOUR_SUMS.index(field) for field in ("net_sales", "tax", "refunds", "transactions", "units")]
+        by_hour: dict[tuple[date, int], list[int]] = {}
+        for local_date, hour, _channel, _method, sums in self.rows:
+            totals = by_hour.setdefault((local_date, hour), [0] * len(fields))
+            for position, index in enumerate(fields):
+                totals[position] += sums[index]
+        return [HourSales(day, hour, *totals) for (day, hour), totals in sorted(by_hour.items())]
+
+    def breakdown(self, by: Literal["channel", "payment_method"]) -> dict[str, SalesSummary]:
+        """Totals per channel or per payment method, largest net sales first."""
+        grouped: dict[str, list[int]] = {}
+        for _local_date, _hour, channel, method, sums in self.rows:
+            totals = grouped.setdefault(channel if by == "channel" else method, [0] * len(_HOUR_SUMS))
+            for index, value in enumerate(sums):
+                totals[index] += value
+        ordered = sorted(grouped.items(), key=lambda item: (-item[1][0], item[0]))
+        return {key: SalesSummary(**dict(zip(_HOUR_SUMS, totals, strict=True))) for key, totals in ordered}
+
+
+def sales_ranges(
+    *, merchant: Merchant, stores: Sequence[Store], ranges: Sequence[tuple[date, date]]
+) -> list[SalesCells]:
+    """The hour cells of each range of local days (first, last), summed over the stores; scoped, one query for
+    all of them, from the rollups."""
+    window = Q()
+    for first, last in ranges:
+        window |= Q(local_date__gte=first, local_date__lte=last)
     with merchant_context(merchant.pk):
         rows = list(
             SalesHour.objects.for_stores(merchant, stores)
-            .between(first, last)
-            .values("local_date", "hour")
-            .annotate(**_sums(fields))
-            .order_by("local_date", "hour")
+            .filter(window)
+            .values("local_date", "hour", "channel", "payment_method")
+            .annotate(**_sums(_HOUR_SUMS))
+            .order_by()
+            .values_list("local_date", "hour", "channel", "payment_method", *_HOUR_SUMS)
         )
     return [
-        HourSales(local_date=row["local_date"], hour=row["hour"], **{field: int(row[field]) for field in fields})
-        for row in rows
+        SalesCells(
+            first=first,
+            last=last,
+            rows=[
+                (row[0], row[1], row[2], row[3], tuple(int(v) for v in row[4:]))
+                for row in rows
+                if first <= row[0] <= last
+            ],
+        )
+        for first, last in ranges
     ]
+
+
+def sales_by_hour(*, merchant: Merchant, stores: Sequence[Store], first: date, last: date) -> list[HourSales]:
+    """Each local hour with sales or refunds, stores and channels together, in time order; scoped, from the rollups."""
+    return sales_ranges(merchant=merchant, stores=stores, ranges=[(first, last)])[0].hours()
 
 
 def sales_breakdown(
@@ -137,15 +195,7 @@ def sales_breakdown(
     by: Literal["channel", "payment_method"],
 ) -> dict[str, SalesSummary]:
     """Totals per channel or per payment method, largest net sales first; scoped, from the rollups."""
-    with merchant_context(merchant.pk):
-        rows = list(
-            SalesHour.objects.for_stores(merchant, stores)
-            .between(first, last)
-            .values(by)
-            .annotate(**_sums(_HOUR_SUMS))
-            .order_by("-net_sales", by)
-        )
-    return {row[by]: SalesSummary(**{field: int(row[field]) for field in _HOUR_SUMS}) for row in rows}
+    return sales_ranges(merchant=merchant, stores=stores, ranges=[(first, last)])[0].breakdown(by)
 
 
 def sales_by_product(*, merchant: Merchant, stores: Sequence[Store], first: date, last: date) -> list[ProductSales]:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from django.db import connection
 from django.utils import timezone
 
-from analytics.contributions import FACT_SOURCES, HOURS, PRODUCT_DAYS, all_facts_sql
+from analytics.contributions import FACT_SOURCES, PRODUCT_DAYS, SALE_GRAINS, all_facts_sql
 from merchants.models import Merchant
 from merchants.tenancy import merchant_context, platform_access
 
@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
 # The advisory-lock namespace of analytics (the first half of pg_advisory_xact_lock's two keys).
 LOCK_NAMESPACE = 7113
-# Kinds whose facts touch the hour cells; the others only touch product days.
+# Kinds whose facts touch the hour and category cells; the others only touch product days.
 HOUR_KINDS = frozenset({"order", "refund"})
 
 _ONE_FACT = "SELECT %s::text AS kind, %s::bigint AS key"
@@ -40,7 +40,8 @@ def store_lock(cursor: CursorWrapper, store_id: int, *, exclusive: bool) -> None
 def cells_add(cursor: CursorWrapper, *, kind: str, key: int) -> None:
     """Add one fact's increments to its cells (inside the caller's transaction)."""
     if kind in HOUR_KINDS:
-        cursor.execute(HOURS.upsert(_ONE_FACT), [kind, key])
+        for grain in SALE_GRAINS:
+            cursor.execute(grain.upsert(_ONE_FACT), [kind, key])
     cursor.execute(PRODUCT_DAYS.upsert(_ONE_FACT), [kind, key])
 
 

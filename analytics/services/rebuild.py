@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 
 from django.db import connection
 
-from analytics.contributions import GRAINS, all_facts_sql
+from analytics.contributions import CATEGORY_DAYS, GRAINS, HOURS, PRODUCT_DAYS, all_facts_sql
 from analytics.services.facts import store_lock
 from merchants.models import Merchant, Store
 from merchants.tenancy import merchant_context
@@ -41,7 +41,12 @@ class RebuildResult:
     facts: int
     hour_cells: int
     product_cells: int
+    category_cells: int
     seconds: float
+
+    @property
+    def cells(self) -> int:
+        return self.hour_cells + self.product_cells + self.category_cells
 
 
 def _local_start(day: date, zone: str) -> datetime:
@@ -50,7 +55,7 @@ def _local_start(day: date, zone: str) -> datetime:
 
 def _batch(
     cursor: CursorWrapper, *, store: Store, scope: list[int], begin: datetime, low: date | None, upto: date
-) -> tuple[int, int]:
+) -> list[int]:
     """Recompute the cells of local days [low, upto) from the applied facts that reach them."""
     facts = (
         "SELECT kind, key FROM analytics_appliedfact "  # noqa: S608 - our SQL; values are parameters
@@ -67,7 +72,7 @@ def _batch(
     for grain in GRAINS:
         cursor.execute(grain.upsert(facts, where=where), [*params, *where_params])
         counts.append(cursor.rowcount)
-    return counts[0], counts[1]
+    return counts
 
 
 def rollups_rebuild(*, merchant: Merchant, store: Store, since: date | None = None) -> RebuildResult:
@@ -85,9 +90,9 @@ def rollups_rebuild(*, merchant: Merchant, store: Store, since: date | None = No
             "DELETE FROM analytics_appliedfact WHERE merchant_id = %s AND store_id = %s AND occurred_at >= %s",
             [*scope, begin],
         )
-        for table in ("analytics_saleshour", "analytics_productday"):
+        for grain in GRAINS:
             cursor.execute(
-                f"DELETE FROM {table} WHERE merchant_id = %s AND store_id = %s AND local_date >= %s",  # noqa: S608 - our table names
+                f"DELETE FROM {grain.table} WHERE merchant_id = %s AND store_id = %s AND local_date >= %s",  # noqa: S608 - our table names
                 [*scope, first_day],
             )
         cursor.execute(
@@ -103,7 +108,7 @@ def rollups_rebuild(*, merchant: Merchant, store: Store, since: date | None = No
             [*scope, begin],
         )
         earliest, latest = cursor.fetchone()
-        hour_cells = product_cells = 0
+        cells = [0] * len(GRAINS)
         if earliest is not None:
             zone = ZoneInfo(store.timezone)
             last = latest.astimezone(zone).date()
@@ -112,15 +117,15 @@ def rollups_rebuild(*, merchant: Merchant, store: Store, since: date | None = No
             upto = (since or earliest.astimezone(zone).date()) + timedelta(days=BATCH_DAYS)
             while True:
                 counts = _batch(cursor, store=store, scope=scope, begin=begin, low=low, upto=upto)
-                hour_cells += counts[0]
-                product_cells += counts[1]
+                cells = [total + count for total, count in zip(cells, counts, strict=True)]
                 if upto > last:
                     break
                 low, upto = upto, upto + timedelta(days=BATCH_DAYS)
     return RebuildResult(
         store_id=store.pk,
         facts=facts,
-        hour_cells=hour_cells,
-        product_cells=product_cells,
+        hour_cells=cells[GRAINS.index(HOURS)],
+        product_cells=cells[GRAINS.index(PRODUCT_DAYS)],
+        category_cells=cells[GRAINS.index(CATEGORY_DAYS)],
         seconds=clock.perf_counter() - started,
     )

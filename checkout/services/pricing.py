@@ -4,7 +4,8 @@ A line's total is its unit price times its quantity; its tax is in that total (p
 or on top of it (prices without), per line, rounded half up (``catalog.taxes``). An order's
 subtotal and tax are the sums of its lines'; what the shopper pays is the subtotal, plus the tax
 when prices do not include it. Each line keeps the cost of one unit when it is written (the
-store product's average cost then, None when unknown), so its margin never moves afterwards.
+store product's average cost then, None when unknown) and the product's category then, so its margin
+and its category never move afterwards.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ def order_lines_add(*, order: Order, store: Store, quantities: list[tuple[StoreP
             order=order,
             store_product=item,
             name=item.name[:200],
+            category_id=item.product.category_id if item.product else None,
             unit_price=item.price,
             tax_class=item.tax_class,
             tax_rate=taxes.rate(country=store.country, tax_class=item.tax_class),

@@ -24,7 +24,8 @@ STORE_SHARE = {"Lindenstraße": (0.85, 0), "Bahnhof": (0.55, 10), "Am Park": (0.
 SHELVES = "ABCDEFGH"
 
 
-def _categories(wholesaler: Wholesaler, specs: list[ProductSpec]) -> dict[str, Category]:
+def categories_make(wholesaler: Wholesaler, specs: list[ProductSpec]) -> dict[str, Category]:
+    """The wholesaler's category tree of the specs' paths (every level), by path."""
     categories: dict[str, Category] = {}
     for spec in specs:
         parts = spec.category_path.split("/")
@@ -56,7 +57,7 @@ def demo_seed() -> bool:
         if Product.objects.filter(wholesaler=wholesaler).exists():
             return False
         specs = product_specs()
-        categories = _categories(wholesaler, specs)
+        categories = categories_make(wholesaler, specs)
         products = Product.objects.bulk_create(
             Product(
                 wholesaler=wholesaler,

@@ -92,6 +92,7 @@ class _Item:
 
     pk: int
     name: str
+    category_id: int | None
     price: int
     tax_class: str
     is_age_restricted: bool
@@ -136,6 +137,7 @@ class SalesLoader:
                 item.pk: _Item(
                     pk=item.pk,
                     name=item.name[:200],
+                    category_id=item.product.category_id if item.product else None,
                     price=item.price,
                     tax_class=item.tax_class,
                     is_age_restricted=item.is_age_restricted,
@@ -210,6 +212,7 @@ class SalesLoader:
                 order=order,
                 store_product_id=item.pk,
                 name=item.name,
+                category_id=item.category_id,
                 unit_price=item.price,
                 tax_class=item.tax_class,
                 tax_rate=taxes.rate(country=self.store.country, tax_class=item.tax_class),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -147,3 +147,27 @@ def test_counter_sales_by_clerk(merchant: Merchant, store: Store, owner: Any, cl
     other_day = _page(owner, merchant, period="custom", start="2026-06-11", end="2026-06-11").content.decode()
     assert "No counter sale in this period." in other_day.split('id="clerk-table"')[1]
     assert store.pk
+
+
+def test_sales_stay_under_the_category_they_were_sold_in(
+    merchant: Merchant, store: Store, owner: Any, history: History
+) -> None:
+    """The wholesaler moves the crisps to Snacks: what was sold as a drink stays there, what sells later is a snack,
+    and the rollups still equal the raw lines."""
+    from analytics.selectors.consistency import rollups_mismatches
+    from catalog.models import Product
+    from tests.analytics.conftest import paid_at_set, phone_order
+    from tests.catalog.factories import CategoryFactory
+
+    params = {"period": "custom", "start": "2026-06-11", "end": "2026-06-12", "compare": "none"}
+    snacks = CategoryFactory(wholesaler=merchant.wholesaler, path="snacks", name="Snacks")
+    Product.objects.filter(pk=history.crisps.product_id).update(category=snacks)
+    later = phone_order(store, [(history.crisps, 2)])
+    paid_at_set(later, datetime(2026, 6, 12, 12, tzinfo=UTC))
+    facts_sweep(hours=24 * 3650, settle_seconds=0, limit=1000)
+    with merchant_context(store.merchant_id):
+        assert set(OrderLine.objects.filter(order=later).values_list("category", flat=True)) == {snacks.pk}
+    rows = _page(owner, merchant, export="sales-by-category-table", **params).content.decode().splitlines()
+    # 11-12 June before the move: 7,67 € of drinks; the later sale: two crisps, 3,98 € with 7 % tax, 3,72 € net.
+    assert sorted(rows[1:]) == ["Drinks,7.67", "Snacks,3.72"]
+    assert rollups_mismatches(merchant=merchant, store=store) == (0, [])

@@ -22,11 +22,11 @@ class Command(BaseCommand):
         for store in stores:
             result = rollups_rebuild(merchant=store.merchant, store=store, since=options["since"])
             facts += result.facts
-            cells += result.hour_cells + result.product_cells
+            cells += result.cells
             seconds += result.seconds
             self.stdout.write(
                 f"store {store.pk} ({store.code}): {result.facts} facts, {result.hour_cells} hour cells, "
-                f"{result.product_cells} product-day cells in {result.seconds:.2f} s"
+                f"{result.product_cells} product-day cells, {result.category_cells} category-day cells in {result.seconds:.2f} s"
             )
         rate = facts / seconds if seconds else 0.0
         self.stdout.write(
