@@ -6,7 +6,9 @@ amounts for people.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 
 from babel.numbers import format_currency, get_currency_precision
 
@@ -41,5 +43,46 @@ def to_decimal(minor: int, currency: str) -> Decimal:
 
 
 def format_amount(minor: int, currency: str, locale: str = "de_DE") -> str:
-    """249, 'EUR' -> '2,49 €' (German shops by default; the store's locale later)."""
+    """249, 'EUR' -> '2,49 €' (German shops by default; the store's locale later), exactly as Babel formats it."""
+    fast = _layout(currency, locale)
+    return fast(minor) if fast is not None else _babel(minor, currency, locale)
+
+
+def _babel(minor: int, currency: str, locale: str) -> str:
     return str(format_currency(to_decimal(minor, currency), currency, locale=locale))
+
+
+# Amounts a layout must format exactly as Babel does before it is trusted.
+_PROOF = (0, 1, 7, 99, 100, 101, 999, 1000, 1234, 99999, 100000, 123456789, 10**12 + 7, -1, -249, -123456789)
+
+
+@lru_cache(maxsize=256)
+def _layout(currency: str, locale: str) -> Callable[[int], str] | None:
+    """Babel's format of a currency in a locale, learnt once from a sample and proved on ``_PROOF``: a report
+    shows hundreds of amounts, and Babel takes a fifth of a millisecond for each. None (use Babel) when the
+    locale's format is not the common one (digits grouped by three, one sign before or after)."""
+    places = exponent(currency)
+    scale = 10**places
+
+    def parts(sample: str) -> tuple[str, str, str] | None:
+        digits = [i for i, ch in enumerate(sample) if ch.isdigit()]
+        return (sample[: digits[0]], sample[digits[0] : digits[-1] + 1], sample[digits[-1] + 1 :]) if digits else None
+
+    positive, negative = parts(_babel(123456789, currency, locale)), parts(_babel(-123456789, currency, locale))
+    if positive is None or negative is None:
+        return None
+    prefix, number, suffix = positive
+    negative_prefix, _number, negative_suffix = negative
+    whole_digits = 9 - places
+    separators = [ch for ch in number if not ch.isdigit()]
+    decimal = separators.pop() if places else ""
+    group = separators[0] if separators and whole_digits > 3 else ""
+
+    def fast(minor: int) -> str:
+        whole, fraction = divmod(abs(minor), scale)
+        text = f"{whole:,}".replace(",", group) if group else str(whole)
+        if places:
+            text = f"{text}{decimal}{fraction:0{places}d}"
+        return f"{negative_prefix}{text}{negative_suffix}" if minor < 0 else f"{prefix}{text}{suffix}"
+
+    return fast if all(fast(minor) == _babel(minor, currency, locale) for minor in _PROOF) else None

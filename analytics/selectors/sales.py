@@ -8,11 +8,12 @@ sales whose cost was known when they were sold, and says how much of net sales t
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Literal
 
+from django.db import connection
 from django.db.models import F, Q, Sum
 
 from analytics.contributions import PRODUCT_SUMS as _PRODUCT_SUMS
@@ -91,6 +92,7 @@ class ProductSales:
         return self.net_sales_known_cost - self.cost if self.units_known_cost else None
 
 
+# In this order: SalesCells and sales_ranges unpack them by position.
 _HOUR_SUMS = ("net_sales", "tax", "refunds", "cost", "net_sales_known_cost", "transactions", "units")
 
 
@@ -103,82 +105,106 @@ def sales_summary(
 ) -> SalesSummary:
     """Totals of the stores' local days ``first``..``last`` (the last day only up to ``last_hour`` included, to
     compare a running day with the same hours of another); scoped to the merchant, read-only, from the rollups."""
-    cells = SalesHour.objects.for_stores(merchant, stores).between(first, last)
-    if last_hour is not None:
-        cells = cells.exclude(local_date=last, hour__gt=last_hour)
+    return sales_summaries(merchant=merchant, stores=stores, windows=[(first, last, last_hour)])[0]
+
+
+def sales_summaries(
+    *, merchant: Merchant, stores: Sequence[Store], windows: Sequence[tuple[date, date, int | None]]
+) -> list[SalesSummary]:
+    """``sales_summary`` of each (first, last, last_hour) window, in one query; scoped, from the rollups."""
+    span = Q()
+    sums: dict[str, Sum] = {}
+    for n, (first, last, last_hour) in enumerate(windows):
+        window = Q(local_date__gte=first, local_date__lte=last)
+        if last_hour is not None:
+            window &= ~Q(local_date=last, hour__gt=last_hour)
+        span |= window
+        sums |= {f"{field}_{n}": Sum(field, filter=window) for field in _HOUR_SUMS}
     with merchant_context(merchant.pk):
-        totals = cells.aggregate(**_sums(_HOUR_SUMS))
-    return SalesSummary(**{field: int(totals[field] or 0) for field in _HOUR_SUMS})
+        totals = SalesHour.objects.for_stores(merchant, stores).filter(span).aggregate(**sums)
+    return [
+        SalesSummary(**{field: int(totals[f"{field}_{n}"] or 0) for field in _HOUR_SUMS}) for n in range(len(windows))
+    ]
 
 
 @dataclass(frozen=True)
 class SalesCells:
-    """A range's hour cells summed over the chosen stores: one row per local day, hour, channel and payment
-    method with the sums of ``_HOUR_SUMS``. The Sales page reads every figure of a range from these."""
+    """A range's sales summed over the chosen stores, as the Sales page shows them: per local hour (channels and
+    methods together), per channel, per payment method, and in all. Sums in the order of ``_HOUR_SUMS``."""
 
-    first: date
     last: date
-    rows: list[tuple[date, int, str, str, tuple[int, ...]]]
+    by_hour: list[HourSales]  # in time order
+    last_day: dict[int, tuple[int, ...]]  # the last day's sums by hour, to compare a running day
+    by_channel: dict[str, tuple[int, ...]]
+    by_method: dict[str, tuple[int, ...]]
+    total: tuple[int, ...]
 
     def summary(self, *, last_hour: int | None = None) -> SalesSummary:
         """The range's totals (its last day only up to ``last_hour`` included)."""
-        totals = [0] * len(_HOUR_SUMS)
-        for local_date, hour, _channel, _method, sums in self.rows:
-            if last_hour is not None and local_date == self.last and hour > last_hour:
-                continue
-            totals = [total + value for total, value in zip(totals, sums, strict=True)]
-        return SalesSummary(**dict(zip(_HOUR_SUMS, totals, strict=True)))
+        totals = list(self.total)
+        for hour, sums in self.last_day.items():
+            if last_hour is not None and hour > last_hour:
+                totals = [total - value for total, value in zip(totals, sums, strict=True)]
+        return _summary(totals)
 
     def hours(self) -> list[HourSales]:
-        """Each local hour with sales or refunds, channels and methods together, in time order."""
-        fields = [_HOUR_SUMS.index(field) for field in ("net_sales", "tax", "refunds", "transactions", "units")]
-        by_hour: dict[tuple[date, int], list[int]] = {}
-        for local_date, hour, _channel, _method, sums in self.rows:
-            totals = by_hour.setdefault((local_date, hour), [0] * len(fields))
-            for position, index in enumerate(fields):
-                totals[position] += sums[index]
-        return [HourSales(day, hour, *totals) for (day, hour), totals in sorted(by_hour.items())]
+        """Each local hour with sales or refunds, in time order."""
+        return self.by_hour
 
     def breakdown(self, by: Literal["channel", "payment_method"]) -> dict[str, SalesSummary]:
         """Totals per channel or per payment method, largest net sales first."""
-        grouped: dict[str, list[int]] = {}
-        for _local_date, _hour, channel, method, sums in self.rows:
-            totals = grouped.setdefault(channel if by == "channel" else method, [0] * len(_HOUR_SUMS))
-            for index, value in enumerate(sums):
-                totals[index] += value
-        ordered = sorted(grouped.items(), key=lambda item: (-item[1][0], item[0]))
-        return {key: SalesSummary(**dict(zip(_HOUR_SUMS, totals, strict=True))) for key, totals in ordered}
+        grouped = self.by_channel if by == "channel" else self.by_method
+        return {key: _summary(sums) for key, sums in sorted(grouped.items(), key=lambda item: (-item[1][0], item[0]))}
+
+
+def _summary(sums: Sequence[int]) -> SalesSummary:
+    return SalesSummary(**dict(zip(_HOUR_SUMS, sums, strict=True)))
+
+
+# GROUPING(local_date, hour, channel, payment_method) of each grouping set: a bit for each column summed over.
+_BY_HOUR, _BY_CHANNEL, _BY_METHOD, _TOTAL = 0b0011, 0b1101, 0b1110, 0b1111
 
 
 def sales_ranges(
     *, merchant: Merchant, stores: Sequence[Store], ranges: Sequence[tuple[date, date]]
 ) -> list[SalesCells]:
-    """The hour cells of each range of local days (first, last), summed over the stores; scoped, one query for
-    all of them, from the rollups."""
-    window = Q()
-    for first, last in ranges:
-        window |= Q(local_date__gte=first, local_date__lte=last)
-    with merchant_context(merchant.pk):
-        rows = list(
-            SalesHour.objects.for_stores(merchant, stores)
-            .filter(window)
-            .values("local_date", "hour", "channel", "payment_method")
-            .annotate(**_sums(_HOUR_SUMS))
-            .order_by()
-            .values_list("local_date", "hour", "channel", "payment_method", *_HOUR_SUMS)
-        )
-    return [
-        SalesCells(
-            first=first,
-            last=last,
-            rows=[
-                (row[0], row[1], row[2], row[3], tuple(int(v) for v in row[4:]))
-                for row in rows
-                if first <= row[0] <= last
-            ],
-        )
-        for first, last in ranges
+    """The sales of each range of local days (first, last; ranges must not overlap) summed over the stores;
+    scoped, one query for all of them (the database sums by hour, channel, method and in all at once)."""
+    which = " ".join(f"WHEN local_date BETWEEN %s AND %s THEN {n}" for n in range(len(ranges)))
+    # The stores' cells summed per hour, channel and method first (a cell fits an int, whose SUM is a fast
+    # bigint where a bigint's is a numeric), then those few rows summed by each grouping at once.
+    inner = ", ".join(f"SUM({field}::int) AS {field}" for field in _HOUR_SUMS)
+    outer = ", ".join(f"SUM({field})::bigint" for field in _HOUR_SUMS)
+    sql = (
+        f"SELECT r, local_date, hour, channel, payment_method, GROUPING(local_date, hour, channel, payment_method), "  # noqa: S608 - our SQL; values are parameters
+        f"{outer} FROM (SELECT CASE {which} END AS r, local_date, hour, channel, payment_method, {inner} "
+        "FROM analytics_saleshour WHERE merchant_id = %s AND store_id = ANY(%s) AND local_date BETWEEN %s AND %s "
+        "GROUP BY local_date, hour, channel, payment_method) cells WHERE r IS NOT NULL "
+        "GROUP BY GROUPING SETS ((r, local_date, hour), (r, channel), (r, payment_method), (r)) "
+        "ORDER BY r, local_date, hour"
+    )
+    bounds = [day for first_last in ranges for day in first_last]
+    with merchant_context(merchant.pk), connection.cursor() as cursor:
+        cursor.execute(sql, [*bounds, merchant.pk, [store.pk for store in stores], min(bounds), max(bounds)])
+        rows = cursor.fetchall()
+    found = [
+        SalesCells(last=last, by_hour=[], last_day={}, by_channel={}, by_method={}, total=(0,) * len(_HOUR_SUMS))
+        for _first, last in ranges
     ]
+    for r, local_date, hour, channel, method, grouping, *values in rows:
+        cells, sums = found[r], tuple(values)
+        if grouping == _BY_HOUR:
+            net_sales, tax, refunds, _cost, _known, transactions, units = sums
+            cells.by_hour.append(HourSales(local_date, hour, net_sales, tax, refunds, transactions, units))
+            if local_date == cells.last:
+                cells.last_day[hour] = sums
+        elif grouping == _BY_CHANNEL:
+            cells.by_channel[channel] = sums
+        elif grouping == _BY_METHOD:
+            cells.by_method[method] = sums
+        elif grouping == _TOTAL:
+            found[r] = replace(cells, total=sums)
+    return found
 
 
 def sales_by_hour(*, merchant: Merchant, stores: Sequence[Store], first: date, last: date) -> list[HourSales]:

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from analytics import figures
 from analytics.selectors.attention import attention_list
-from analytics.selectors.sales import sales_summary
+from analytics.selectors.sales import sales_summaries
 from analytics.views.scope import scope_get
 from core.http import MerchantRequest
 from merchants.access import merchant_view
@@ -33,30 +33,24 @@ def overview(request: MerchantRequest) -> HttpResponse:
         scope = scope_get(request)
         today, hour = scope.today, timezone.localtime(timezone=scope.zone).hour
         week_ago = today - dt.timedelta(days=7)
-        now = sales_summary(merchant=merchant, stores=scope.stores, first=today, last=today)
-        then = sales_summary(merchant=merchant, stores=scope.stores, first=week_ago, last=week_ago, last_hour=hour)
+        windows: list[tuple[dt.date, dt.date, int | None]] = [(today, today, None), (week_ago, week_ago, hour)]
+        if scope.choice is not None:
+            period, compared = scope.choice.period, scope.choice.comparison
+            windows.append((period.start, period.end, None))
+            if compared:
+                # A period still running (it ends today) is compared with the same hours of the other.
+                windows.append((compared.start, compared.end, hour if period.end == today else None))
+        # Every figure of the page in one read of the rollups.
+        summaries = sales_summaries(merchant=merchant, stores=scope.stores, windows=windows)
         context |= {
             "scope": scope,
             "picker": scope.picker,
-            "today_tiles": figures.tiles(now, then, scope.currency),
+            "today_tiles": figures.tiles(summaries[0], summaries[1], scope.currency),
             "today_against": f"{week_ago:%A %d %B} until {hour + 1:02d}:00",
         }
         if scope.choice is None:
             status = 400
         else:
-            period, compared = scope.choice.period, scope.choice.comparison
-            running = period.end == today
-            current = sales_summary(merchant=merchant, stores=scope.stores, first=period.start, last=period.end)
-            before = (
-                sales_summary(
-                    merchant=merchant,
-                    stores=scope.stores,
-                    first=compared.start,
-                    last=compared.end,
-                    last_hour=hour if running else None,
-                )
-                if compared
-                else None
-            )
-            context["period_tiles"] = figures.tiles(current, before, scope.currency)
+            before = summaries[3] if len(summaries) > 3 else None
+            context["period_tiles"] = figures.tiles(summaries[2], before, scope.currency)
     return render(request, "analytics/overview.html", context, status=status)

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from analytics import figures
 from analytics.models import PaymentMethod
-from analytics.selectors.categories import sales_by_category
+from analytics.selectors.categories import category_ranges
 from analytics.selectors.clerks import sales_by_clerk
 from analytics.selectors.sales import sales_ranges
 from analytics.views.scope import scope_get
@@ -33,11 +33,8 @@ def sales(request: MerchantRequest) -> HttpResponse:
     merchant, stores, currency = request.merchant, scope.stores, scope.currency
     period, compared = scope.choice.period, scope.choice.comparison
     # Every figure of both periods from one read of the hour cells, and one of the category cells each.
-    cells = sales_ranges(
-        merchant=merchant,
-        stores=stores,
-        ranges=[(period.start, period.end)] + ([(compared.start, compared.end)] if compared else []),
-    )
+    ranges = [(period.start, period.end)] + ([(compared.start, compared.end)] if compared else [])
+    cells = sales_ranges(merchant=merchant, stores=stores, ranges=ranges)
     now_cells, was_cells = cells[0], (cells[1] if compared else None)
     now = now_cells.summary()
     # A period still running (it ends today) is compared with the same hours of the other, not its whole last day.
@@ -55,10 +52,8 @@ def sales(request: MerchantRequest) -> HttpResponse:
 
     channels, channels_before = breakdown("channel")
     methods, methods_before = breakdown("payment_method")
-    categories = sales_by_category(merchant=merchant, stores=stores, first=period.start, last=period.end)
-    categories_before = (
-        sales_by_category(merchant=merchant, stores=stores, first=compared.start, last=compared.end) if compared else {}
-    )
+    by_category = category_ranges(merchant=merchant, stores=stores, ranges=ranges)
+    categories, categories_before = by_category[0], (by_category[1] if compared else {})
     channel_names, method_names = dict(Channel.choices), dict(PaymentMethod.choices)
     charts: dict[str, dict[str, object]] = {
         "over_time": figures.sales_over_time(

@@ -120,3 +120,27 @@ def test_another_merchants_rollups_are_invisible(
     with merchant_context(other_merchant.pk):
         assert SalesHour.objects.get().net_sales == 839  # 9,99 with 1,60 of 19 % inside
     assert sales_summary(merchant=other_merchant, stores=[other_store], first=date(2026, 1, 1), last=today).units == 1
+
+
+def test_the_sales_pages_one_read_agrees_with_the_summaries_for_every_cut(
+    merchant: Merchant, store: Store, history: History
+) -> None:
+    """The Sales page derives each period's figures from one grouped read; the Overview sums them in the database.
+    Both agree for two periods read at once, and for a running day cut after each hour."""
+    from analytics.selectors.sales import sales_ranges, sales_summaries
+
+    del history
+    ranges = [(date(2026, 6, 11), date(2026, 6, 12)), (date(2026, 6, 9), date(2026, 6, 10))]
+    read = sales_ranges(merchant=merchant, stores=[store], ranges=ranges)
+    for cells, (first, last) in zip(read, ranges, strict=True):
+        windows = [(first, last, None), *((first, last, hour) for hour in range(24))]
+        expected = sales_summaries(merchant=merchant, stores=[store], windows=windows)
+        assert cells.summary() == expected[0]
+        assert [cells.summary(last_hour=hour) for hour in range(24)] == expected[1:]
+        assert cells.summary().net_sales > 0
+        assert cells.hours() == sales_by_hour(merchant=merchant, stores=[store], first=first, last=last)
+        by_channel = cells.breakdown("channel")
+        assert sum(row.net_sales for row in by_channel.values()) == cells.summary().net_sales
+    # The two periods are kept apart: 11-12 June has no counter sale, 9-10 June has the one.
+    assert set(read[0].breakdown("payment_method")) == {"online_card"}
+    assert set(read[1].breakdown("payment_method")) == {"online_card", "cash"}

@@ -78,3 +78,23 @@ def test_bad_amounts_are_refused_with_the_reason(text: str, currency: str, messa
 
 def test_amounts_are_formatted_for_people() -> None:
     assert format_amount(249, "EUR") == "2,49\xa0€"
+
+
+LOCALES = ["de_DE", "de_AT", "de_CH", "en_GB", "en_US", "en_IN", "fr_FR", "it_IT", "nl_NL", "pl_PL", "sv_SE", "ja_JP"]
+CURRENCIES = ["EUR", "GBP", "USD", "CHF", "JPY", "KWD", "PLN", "SEK", "INR"]
+
+
+@given(
+    minor=st.integers(min_value=-(10**13), max_value=10**13),
+    currency=st.sampled_from(CURRENCIES),
+    locale=st.sampled_from(LOCALES),
+)
+def test_amounts_are_formatted_exactly_as_babel_formats_them(minor: int, currency: str, locale: str) -> None:
+    """The learnt layout of a currency in a locale (a report formats hundreds of amounts) is Babel's, to the byte;
+    where it is not the common layout (grouping in lakhs, a sign inside the symbol) Babel formats it itself."""
+    from decimal import Decimal
+
+    from babel.numbers import format_currency, get_currency_precision
+
+    expected = format_currency(Decimal(minor).scaleb(-get_currency_precision(currency)), currency, locale=locale)
+    assert format_amount(minor, currency, locale) == expected
