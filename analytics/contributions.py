@@ -47,7 +47,7 @@ FACT_SOURCES: dict[str, str] = {
     ),
     "stockout": (
         "SELECT m.merchant_id, m.store_id, 'stockout'::text AS kind, m.id AS key, m.created_at AS occurred_at "
-        "FROM catalog_stockmovement m WHERE m.on_hand_after > 0 AND m.on_hand_after - m.quantity <= 0 "
+        "FROM catalog_stockmovement m WHERE m.on_hand_after > 0 AND m.on_hand_after <= m.quantity "
         # Only when stock ran out before: a new product's first delivery ends no stock-out.
         "AND EXISTS (SELECT 1 FROM catalog_stockmovement b WHERE b.merchant_id = m.merchant_id "
         "AND b.store_product_id = m.store_product_id AND b.id < m.id "

@@ -14,7 +14,7 @@ from django.conf import settings
 from django.contrib.postgres.indexes import GinIndex
 from django.core.validators import MinValueValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from catalog.querysets import ProductQuerySet, ShelfEmptyPeriodQuerySet, StoreProductQuerySet
@@ -289,6 +289,13 @@ class StockMovement(TenantModel):
         indexes = [
             models.Index(fields=["merchant", "store_product", "created_at"], name="movement_product_time"),
             models.Index(fields=["merchant", "store", "kind", "created_at"], name="movement_store_kind_time"),
+            # The movements that end a stock-out (on hand from zero or below to above zero), by time: few, and
+            # what the analytics sweep looks for across merchants (its condition is written the same way).
+            models.Index(
+                fields=["created_at"],
+                condition=Q(on_hand_after__gt=0, on_hand_after__lte=F("quantity")),
+                name="movement_restock_time",
+            ),
         ]
 
 
@@ -307,7 +314,10 @@ class ShelfEmptyPeriod(TenantModel):
     objects = ShelfEmptyPeriodQuerySet.as_manager()  # type: ignore[misc]  # a subclass of TenantModel's queryset; mypy reads it as an override
 
     class Meta:
-        indexes = [models.Index(fields=["merchant", "store", "started_at"], name="shelfempty_store_time")]
+        indexes = [
+            models.Index(fields=["merchant", "store", "started_at"], name="shelfempty_store_time"),
+            models.Index(fields=["ended_at"], condition=Q(ended_at__isnull=False), name="shelfempty_ended"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["merchant", "store_product"],
@@ -369,4 +379,8 @@ class ProductLookup(TenantModel):
     looked_up_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
-        indexes = [models.Index(fields=["merchant", "store", "looked_up_at"], name="lookup_store_time")]
+        indexes = [
+            models.Index(fields=["merchant", "store", "looked_up_at"], name="lookup_store_time"),
+            # The analytics sweep's recent lookups across merchants.
+            models.Index(fields=["looked_up_at"], condition=Q(store_product__isnull=False), name="lookup_time"),
+        ]

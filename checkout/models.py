@@ -168,6 +168,12 @@ class Order(TenantModel):
             models.Index(fields=["merchant", "store", "status", "created_at"], name="order_store_status_time"),
             models.Index(fields=["merchant", "payment_intent"], name="order_payment_intent"),
             models.Index(fields=["shopper", "created_at"], name="order_shopper_time"),
+            # Paid orders by when they were paid: a store's over a period (reports read from the orders), and
+            # every merchant's of the last hours (the analytics sweep looks for facts not applied yet).
+            models.Index(
+                fields=["merchant", "store", "paid_at"], condition=Q(paid_at__isnull=False), name="order_store_paid"
+            ),
+            models.Index(fields=["paid_at"], condition=Q(paid_at__isnull=False), name="order_paid"),
         ]
 
     def __str__(self) -> str:
@@ -221,7 +227,10 @@ class Refund(TenantModel):
 
     class Meta:
         constraints = [models.CheckConstraint(condition=Q(amount__gte=1), name="refund_amount_positive")]
-        indexes = [models.Index(fields=["merchant", "order"], name="refund_order")]
+        indexes = [
+            models.Index(fields=["merchant", "order"], name="refund_order"),
+            models.Index(fields=["created_at"], name="refund_time"),  # the analytics sweep's recent refunds
+        ]
 
     def __str__(self) -> str:
         return f"Refund of {self.amount} on order {self.order_id}"
