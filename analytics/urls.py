@@ -27,6 +27,13 @@ api = [
     path(f"{analytics}/sales/summary/", apis.SalesSummaryApi.as_view(), name="api_sales_summary"),
     path(f"{analytics}/sales/hours/", apis.SalesByHourApi.as_view(), name="api_sales_hours"),
     path(f"{analytics}/sales/products/", apis.SalesByProductApi.as_view(), name="api_sales_products"),
+    path(f"{analytics}/sales/breakdown/", apis.SalesBreakdownApi.as_view(), name="api_sales_breakdown"),
+    path(f"{analytics}/products/", apis.ProductReportApi.as_view(), name="api_products"),
+    path(f"{analytics}/stores/", apis.StoreComparisonApi.as_view(), name="api_stores"),
+    path(f"{analytics}/losses/", apis.LossReportApi.as_view(), name="api_losses"),
+    path(f"{analytics}/baskets/", apis.BasketReportApi.as_view(), name="api_baskets"),
+    path(f"{analytics}/forecasts/", apis.ForecastAccuracyApi.as_view(), name="api_forecasts"),
+    path(f"{analytics}/day/", apis.DayReportApi.as_view(), name="api_day_report"),
 ]
 
 urlpatterns = audiences(dashboard=dashboard_pages, api=api)

@@ -70,13 +70,3 @@ def test_a_bad_period_gets_the_error_shape_and_another_merchant_is_not_found(
     assert _api(owner).get(_url("api_sales_summary", other_merchant)).status_code == 404
     assert _api(owner).get(_url("api_sales_summary", merchant), {"store": other_store.pk}).status_code == 404
     assert _api(clerk).get(_url("api_sales_summary", merchant)).status_code == 403
-
-
-def test_the_schema_describes_the_analytics_endpoints(owner: Any) -> None:
-    schema = _api(owner).get("/api/schema/", HTTP_ACCEPT="application/json").json()
-    paths = [path for path in schema["paths"] if "/analytics/" in path]
-    assert sorted(paths) == [
-        "/api/v1/merchants/{merchant_id}/analytics/sales/hours/",
-        "/api/v1/merchants/{merchant_id}/analytics/sales/products/",
-        "/api/v1/merchants/{merchant_id}/analytics/sales/summary/",
-    ]
