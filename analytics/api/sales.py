@@ -21,9 +21,9 @@ from analytics.api.base import (
 )
 from analytics.models import PaymentMethod
 from analytics.periods import Period
-from analytics.selectors.categories import sales_by_category
+from analytics.selectors.categories import category_ranges
 from analytics.selectors.clerks import sales_by_clerk
-from analytics.selectors.sales import sales_breakdown, sales_by_hour, sales_by_product, sales_summary
+from analytics.selectors.sales import SalesCells, sales_by_hour, sales_by_product, sales_ranges, sales_summaries
 from checkout.models import Channel
 
 
@@ -43,16 +43,11 @@ class SalesSummaryApi(AnalyticsApi):
     def get(self, request: Request, merchant_id: int) -> Response:  # noqa: ARG002 - URL kwarg; MerchantApi resolves it
         scope = self.scope(request)
         period, compared = scope.choice.period, scope.choice.comparison
-        current = sales_summary(merchant=self.merchant, stores=scope.stores, first=period.start, last=period.end)
         # A period still running (it ends today) is compared with the same hours of the other, as on the page.
         cut = scope.now.astimezone(scope.zone).hour if period.end == scope.today else None
-        previous = (
-            sales_summary(
-                merchant=self.merchant, stores=scope.stores, first=compared.start, last=compared.end, last_hour=cut
-            )
-            if compared
-            else None
-        )
+        windows = [(period.start, period.end, None)] + ([(compared.start, compared.end, cut)] if compared else [])
+        summaries = sales_summaries(merchant=self.merchant, stores=scope.stores, windows=windows)
+        current, previous = summaries[0], (summaries[1] if compared else None)
         return Response(SalesSummaryOutput(scope.report() | {"current": current, "previous": previous}).data)
 
 
@@ -142,27 +137,31 @@ class SalesBreakdownApi(AnalyticsApi):
     @extend_schema(parameters=PERIOD_PARAMETERS, responses=SalesBreakdownOutput)
     def get(self, request: Request, merchant_id: int) -> Response:  # noqa: ARG002 - URL kwarg; MerchantApi resolves it
         scope = self.scope(request)
-        compared = scope.choice.comparison
+        period, compared = scope.choice.period, scope.choice.comparison
+        # Both periods read at once, as the Sales page reads them.
+        ranges = [(period.start, period.end)] + ([(compared.start, compared.end)] if compared else [])
+        cells = sales_ranges(merchant=self.merchant, stores=scope.stores, ranges=ranges)
+        categories = category_ranges(merchant=self.merchant, stores=scope.stores, ranges=ranges)
         body = scope.report() | {
-            "current": self.breakdown(scope, scope.choice.period),
-            "previous": self.breakdown(scope, compared) if compared else None,
+            "current": self.breakdown(scope, period, cells[0], categories[0]),
+            "previous": self.breakdown(scope, compared, cells[1], categories[1]) if compared else None,
         }
         return Response(SalesBreakdownOutput(body).data)
 
-    def breakdown(self, scope: AnalyticsScope, period: Period) -> dict[str, Any]:
-        merchant, stores, first, last = self.merchant, scope.stores, period.start, period.end
+    def breakdown(
+        self, scope: AnalyticsScope, period: Period, cells: SalesCells, categories: dict[str, int]
+    ) -> dict[str, Any]:
         labels = {"channel": dict(Channel.choices), "payment_method": dict(PaymentMethod.choices)}
 
         def by(key: Literal["channel", "payment_method"]) -> list[dict[str, Any]]:
-            rows = sales_breakdown(merchant=merchant, stores=stores, first=first, last=last, by=key)
             return [
-                summary_fields(row) | {"key": name, "name": labels[key].get(name, name)} for name, row in rows.items()
+                summary_fields(row) | {"key": name, "name": labels[key].get(name, name)}
+                for name, row in cells.breakdown(key).items()
             ]
 
-        categories = sales_by_category(merchant=merchant, stores=stores, first=first, last=last)
         return {
             "channels": by("channel"),
             "payment_methods": by("payment_method"),
             "categories": [{"category": name, "net_sales": amount} for name, amount in categories.items()],
-            "clerks": sales_by_clerk(merchant=merchant, stores=stores, first=first, last=last),
+            "clerks": sales_by_clerk(merchant=self.merchant, stores=scope.stores, first=period.start, last=period.end),
         }

@@ -34,10 +34,10 @@ WEEK = {"period": "7d", "compare": "previous"}
 # the token, the merchant, the membership, the stores), then 5 for each selector query run in its own tenancy
 # context (a savepoint, the settings saved and restored) and 1 for each outside one (category names).
 QUERIES = {
-    "api_sales_summary": 19,
+    "api_sales_summary": 14,
     "api_sales_hours": 14,
     "api_sales_products": 14,
-    "api_sales_breakdown": 50,
+    "api_sales_breakdown": 30,
     "api_products": 30,
     "api_stores": 19,
     "api_losses": 33,
