@@ -10,7 +10,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from analytics.api.base import PERIOD_PARAMETERS, AnalyticsApi, AnalyticsReportOutput, rate
-from analytics.selectors.baskets import MIN_PAIR_BASKETS, SIZE_BUCKETS, VALUE_BUCKETS, baskets_of, look_to_buy
+from analytics.selectors.baskets import MIN_PAIR_BASKETS, SIZE_BUCKETS, baskets_of, look_to_buy, value_buckets
 
 
 class BasketBucketOutput(serializers.Serializer[Any]):
@@ -39,7 +39,7 @@ class BasketReportOutput(AnalyticsReportOutput):
     baskets = serializers.IntegerField(help_text="Paid orders in the period.")
     sizes = BasketBucketOutput(many=True, help_text="Baskets by units in them (low, high: units).")
     values = BasketBucketOutput(
-        many=True, help_text="Baskets by what the shopper paid, tax included (low, high: cents)."
+        many=True, help_text="Baskets by what the shopper paid, tax included (low, high: minor units)."
     )
     min_pair_baskets = serializers.IntegerField(help_text="A pair is listed only when this many baskets hold it.")
     pairs = PairOutput(many=True, help_text="The 20 pairs bought together most often.")
@@ -63,7 +63,7 @@ class BasketReportApi(AnalyticsApi):
         body = scope.report() | {
             "baskets": found.count,
             "sizes": _buckets(found.sizes, SIZE_BUCKETS),
-            "values": _buckets(found.values, VALUE_BUCKETS),
+            "values": _buckets(found.values, value_buckets(scope.currency)),
             "min_pair_baskets": MIN_PAIR_BASKETS,
             "pairs": found.pairs,
             "look_to_buy": look_to_buy(merchant=merchant, stores=stores, first=first, last=last),

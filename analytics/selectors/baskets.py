@@ -4,6 +4,7 @@ purchases. Baskets are read from the paid orders themselves (a pair of products 
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
@@ -16,6 +17,7 @@ from analytics.models import ProductDay
 from analytics.periods import Period
 from catalog.models import StoreProduct
 from checkout.models import Order
+from core.money import exponent, format_amount
 from merchants.models import Merchant, Store
 from merchants.tenancy import merchant_context
 
@@ -29,14 +31,19 @@ SIZE_BUCKETS = [
     (6, 9, "6–9 items"),
     (10, None, "10 or more"),
 ]
-# Basket values in minor units (tax included, what the shopper paid).
-VALUE_BUCKETS = [
-    (0, 199, "under 2 €"),
-    (200, 499, "2–5 €"),
-    (500, 999, "5–10 €"),
-    (1000, 1999, "10–20 €"),
-    (2000, None, "20 € or more"),
-]
+# Basket values (tax included, what the shopper paid), in units of the store's currency: 2, 5, 10 and 20 euros.
+VALUE_STEPS = (2, 5, 10, 20)
+
+
+def value_buckets(currency: str) -> list[tuple[int, int | None, str]]:
+    """The basket value buckets in minor units of the currency, labelled in it ("under 2,00 €", …)."""
+    steps = [step * 10 ** exponent(currency) for step in VALUE_STEPS]
+    buckets: list[tuple[int, int | None, str]] = [(0, steps[0] - 1, f"under {format_amount(steps[0], currency)}")]
+    buckets += [
+        (low, high - 1, f"{format_amount(low, currency)} – {format_amount(high, currency)}")
+        for low, high in itertools.pairwise(steps)
+    ]
+    return [*buckets, (steps[-1], None, f"{format_amount(steps[-1], currency)} or more")]
 
 
 @dataclass(frozen=True)
@@ -106,10 +113,11 @@ def baskets_of(
         }
     total = len(rows)
     sizes = {label: 0 for _low, _high, label in SIZE_BUCKETS}
-    values = {label: 0 for _low, _high, label in VALUE_BUCKETS}
+    by_value = value_buckets(stores[0].currency)
+    values = {label: 0 for _low, _high, label in by_value}
     for units, amount in rows:
         sizes[_bucket(int(units or 0), SIZE_BUCKETS)] += 1
-        values[_bucket(int(amount), VALUE_BUCKETS)] += 1
+        values[_bucket(int(amount), by_value)] += 1
     quantum = Decimal("0.001")
     return Baskets(
         count=total,

@@ -10,6 +10,7 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from analytics.pdf import day_report_pdf
+from analytics.periods import EARLIEST
 from analytics.selectors.day_report import day_report
 from core.exports import tables_export
 from core.http import MerchantRequest
@@ -30,6 +31,8 @@ def _day(request: MerchantRequest, store: Store) -> tuple[dt.date, str]:
         return today, f"“{text[:20]}” is not a day: write it like {today:%Y-%m-%d}."
     if day > today:
         return today, f"{day:%d %B %Y} has not come yet in {store.name}."
+    if day < EARLIEST:
+        return today, f"No store sold anything through Lingshou before {EARLIEST:%d %B %Y}."
     return day, ""
 
 

@@ -47,7 +47,13 @@ def test_pairs_need_three_baskets_and_carry_support_confidence_and_lift(
         "10 or more": 0,
     }
     # 3 colas at 2,49 € = 7,47 € twice; cola + crisps 4,48 € ×4; crisps + water 2,98 € ×2; 2 waters 1,98 € ×2.
-    assert dict(found.values) == {"under 2 €": 2, "2–5 €": 6, "5–10 €": 2, "10–20 €": 0, "20 € or more": 0}
+    assert dict(found.values) == {
+        "under 2,00\xa0€": 2,
+        "2,00\xa0€ – 5,00\xa0€": 6,
+        "5,00\xa0€ – 10,00\xa0€": 2,
+        "10,00\xa0€ – 20,00\xa0€": 0,
+        "20,00\xa0€ or more": 0,
+    }
     [pair] = found.pairs  # crisps + water is in 2 baskets only: not shown
     assert {pair.first, pair.second} == {"Quellwerk Cola", "Knusper Chips"}
     # 4 of 10 baskets; cola is in 6, crisps in 6: confidence 4/6, lift 4·10 / (6·6).
@@ -76,3 +82,11 @@ def test_the_page_shows_them_and_stays_within_the_merchant(
     clerks = Client()
     clerks.force_login(clerk)
     assert clerks.get(url).status_code == 403
+
+
+def test_basket_values_are_bucketed_in_the_stores_currency() -> None:
+    from analytics.selectors.baskets import value_buckets
+
+    assert value_buckets("JPY")[0] == (0, 1, "under 2\xa0¥")
+    assert value_buckets("GBP")[-1] == (2000, None, "20,00\xa0£ or more")
+    assert [low for low, _high, _label in value_buckets("KWD")] == [0, 2000, 5000, 10000, 20000]

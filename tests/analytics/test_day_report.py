@@ -127,7 +127,12 @@ def test_the_page_and_the_pdf_show_the_same_day(
 
 @pytest.mark.parametrize(
     ("given", "message"),
-    [("2026-13-40", "is not a day"), ("yesterday", "is not a day"), ("2999-01-01", "has not come yet")],
+    [
+        ("2026-13-40", "is not a day"),
+        ("yesterday", "is not a day"),
+        ("2999-01-01", "has not come yet"),
+        ("0001-01-01", "sold anything through Lingshou before"),
+    ],
 )
 def test_a_bad_day_says_why_and_shows_no_figures(
     merchant: Merchant, store: Store, owner: Any, given: str, message: str
