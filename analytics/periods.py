@@ -9,7 +9,7 @@ them in; `PeriodForm` reads the picker's query string and gives a `PeriodChoice`
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Sequence
 from dataclasses import dataclass
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
@@ -286,18 +286,19 @@ def default_choice(*, today: dt.date) -> PeriodChoice:
     return period_choose(preset=DEFAULT_PRESET, compare=DEFAULT_COMPARISON, today=today)
 
 
-def period_picker(form: PeriodForm, *, keep: Mapping[str, str] | None = None) -> dict[str, object]:
+def period_picker(form: PeriodForm, *, keep: Sequence[tuple[str, str]] = ()) -> dict[str, object]:
     """What templates/components/period_picker.html shows for a bound, validated PeriodForm.
 
-    ``keep`` holds the page's other query parameters (the store, a category), carried by every
-    preset link and by the custom range form. An invalid form keeps what was typed and shows
-    its errors; its links start from the default period.
+    ``keep`` holds the page's other query parameters as (name, value) pairs, a name repeated for
+    several values (``[("store", "3"), ("store", "7")]``), carried by every preset and comparison
+    link and by the custom range form. An invalid form keeps what was typed and shows its errors;
+    its links start from the default period.
     """
-    keep = dict(keep or {})
+    keep = list(keep)
     choice = form.choice or default_choice(today=form.today)
 
     def link(params: dict[str, str]) -> str:
-        return urlencode(keep | params)
+        return urlencode([*keep, *params.items()])
 
     presets = [
         {
@@ -321,7 +322,8 @@ def period_picker(form: PeriodForm, *, keep: Mapping[str, str] | None = None) ->
         "choice": choice if form.choice is not None else None,
         "presets": presets,
         "comparisons": comparisons,
-        "keep": sorted(keep.items()),
+        "keep": keep,
+        "keep_query": urlencode(keep),
         "start": typed.get("start", choice.period.start.isoformat()),
         "end": typed.get("end", choice.period.end.isoformat()),
         "compare": choice.compare,

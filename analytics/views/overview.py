@@ -31,13 +31,15 @@ def overview(request: MerchantRequest) -> HttpResponse:
     status = 200
     if stores and request.membership.has_permission("view_analytics"):
         scope = scope_get(request)
+        context |= {"scope": scope, "picker": scope.picker}
+        if scope.currency_error:
+            # The page still lists what needs attention; it only adds up no money across currencies.
+            return render(request, "analytics/overview.html", context, status=400)
         today, hour = scope.today, timezone.localtime(timezone=scope.zone).hour
         week_ago = today - dt.timedelta(days=7)
         now = sales_summary(merchant=merchant, stores=scope.stores, first=today, last=today)
         then = sales_summary(merchant=merchant, stores=scope.stores, first=week_ago, last=week_ago, last_hour=hour)
         context |= {
-            "scope": scope,
-            "picker": scope.picker,
             "today_tiles": figures.tiles(now, then, scope.currency),
             "today_against": f"{week_ago:%A %d %B} until {hour + 1:02d}:00",
         }
