@@ -157,8 +157,9 @@ def _day(day: dt.date) -> str:
     return date_format(day, "j M Y")
 
 
-def custom_period(start: dt.date, end: dt.date, *, today: dt.date) -> Period:
-    """A custom range, validated: not reversed, not in the future, not before 2000, at most MAX_DAYS."""
+def custom_period(start: dt.date, end: dt.date, *, today: dt.date, max_days: int | None = MAX_DAYS) -> Period:
+    """A custom range, validated: not reversed, not in the future, not before 2000, at most ``max_days``
+    (None: any length, for downloads that stream their rows instead of drawing them)."""
     if start > end:
         raise ValidationError(
             {
@@ -188,13 +189,14 @@ def custom_period(start: dt.date, end: dt.date, *, today: dt.date) -> Period:
             }
         )
     period = Period(start, end)
-    if period.days > MAX_DAYS:
+    if max_days is not None and period.days > max_days:
         raise ValidationError(
             {
                 "start": ValidationError(
-                    f"The period has {period.days} days; it can have at most {MAX_DAYS} "
+                    f"The period has {period.days} days; it can have at most {max_days} "
                     "(a year and its turn, compared with the year before; a page drawing more would be slow "
-                    "on a phone). Choose a shorter range; for a longer stretch, download the tables of each period as CSV.",
+                    "on a phone). Choose a shorter range; for a longer stretch, download the daily figures as CSV "
+                    "(under the period on the Sales and Products pages).",
                     code="range_too_long",
                 )
             }
@@ -224,6 +226,16 @@ def period_choose(
     return PeriodChoice(preset=preset, compare=compare, period=period, comparison=comparison_period(period, compare))
 
 
+def iso_date_field(*, example: str) -> forms.DateField:
+    """An optional date typed as YYYY-MM-DD, refused with an example otherwise."""
+    # ISO dates only (what <input type="date"> sends): "03/04/2026" means different days to different people.
+    return forms.DateField(
+        required=False,
+        input_formats=["%Y-%m-%d"],
+        error_messages={"invalid": f"Not a date: write it as YYYY-MM-DD, for example {example}."},
+    )
+
+
 class PeriodForm(forms.Form):
     """The picker's query string: ``?period=7d&compare=previous`` or ``?period=custom&start=…&end=…``.
 
@@ -243,17 +255,8 @@ class PeriodForm(forms.Form):
             "invalid_choice": "Unknown comparison %(value)s; choose one of: " + ", ".join(COMPARISONS) + "."
         },
     )
-    # ISO dates only (what <input type="date"> sends): "03/04/2026" means different days to different people.
-    start = forms.DateField(
-        required=False,
-        input_formats=["%Y-%m-%d"],
-        error_messages={"invalid": "Not a date: write it as YYYY-MM-DD, for example 2026-03-01."},
-    )
-    end = forms.DateField(
-        required=False,
-        input_formats=["%Y-%m-%d"],
-        error_messages={"invalid": "Not a date: write it as YYYY-MM-DD, for example 2026-03-31."},
-    )
+    start = iso_date_field(example="2026-03-01")
+    end = iso_date_field(example="2026-03-31")
 
     def __init__(self, *args: object, today: dt.date, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]

@@ -176,7 +176,7 @@ def test_a_range_of_exactly_the_maximum_is_accepted() -> None:
             "range_too_long",
             "The period has 402 days; it can have at most 400 (a year and its turn, compared with the year "
             "before; a page drawing more would be slow on a phone). Choose a shorter range; for a longer stretch, "
-            "download the tables of each period as CSV.",
+            "download the daily figures as CSV (under the period on the Sales and Products pages).",
         ),
         (
             {"period": "custom", "start": "2026-03-10", "end": "2026-03-19"},

@@ -109,3 +109,38 @@ def test_the_sales_page_of_two_stores_of_three(
     expect(page.locator("#tile-net_sales .tile-value")).to_have_text("17,66\xa0€")
     expect(page.locator(".stores-label")).to_have_text(f"{store.name}, Marktplatz")
     watched.assert_clean()
+
+
+def test_the_daily_figures_download_from_the_period_picker(
+    live_server: Any, open_page: Any, merchant: Merchant, store: Store, owner: Any, clerk: Any, tmp_path: Path
+) -> None:
+    bahnhof = StoreFactory(merchant=merchant, name="Bahnhof")
+    history_make(store, clerk)
+    facts_sweep(hours=24 * 3650, settle_seconds=0, limit=1000)
+    watched = open_page()
+    page = watched.page
+    log_in(watched, live_server.url, owner)
+    page.wait_for_url(f"{live_server.url}/m/{merchant.slug}/")
+    page.goto(f"{live_server.url}/m/{merchant.slug}/analytics/sales/?store={store.pk}&store={bahnhof.pk}")
+    form = page.locator("#daily-figures")
+    expect(form).to_be_hidden()
+    # The help text's link opens the disclosure it points into.
+    page.get_by_role("link", name="daily figures as CSV").click()
+    expect(form).to_be_visible()
+    page.fill("#daily-start", "")
+    page.check("input[name=rows][value=hours]")
+    shots = Path(os.environ.get("LINGSHOU_SCREENSHOTS", tmp_path))
+    shots.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=shots / "sales-daily-figures-desktop.png", full_page=True)
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download CSV").click()
+    saved = tmp_path / download.value.suggested_filename
+    download.value.save_as(saved)
+    assert download.value.suggested_filename.startswith(f"sales-by-hour-{merchant.slug}-start-to-")
+    lines = saved.read_text().splitlines()
+    assert lines[0].startswith("date,hour,store,channel,payment_method,transactions")
+    # The history's four orders and three refunds in six local hours (two refunds share 11:00 on 12 June), all at
+    # the Lindenstraße: the Bahnhof sold nothing.
+    assert len(lines) == 1 + 6
+    assert all(f",{store.name}," in line for line in lines[1:])
+    watched.assert_clean()
