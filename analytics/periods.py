@@ -9,7 +9,7 @@ them in; `PeriodForm` reads the picker's query string and gives a `PeriodChoice`
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Sequence
 from dataclasses import dataclass
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
@@ -157,8 +157,9 @@ def _day(day: dt.date) -> str:
     return date_format(day, "j M Y")
 
 
-def custom_period(start: dt.date, end: dt.date, *, today: dt.date) -> Period:
-    """A custom range, validated: not reversed, not in the future, not before 2000, at most MAX_DAYS."""
+def custom_period(start: dt.date, end: dt.date, *, today: dt.date, max_days: int | None = MAX_DAYS) -> Period:
+    """A custom range, validated: not reversed, not in the future, not before 2000, at most ``max_days``
+    (None: any length, for downloads that stream their rows instead of drawing them)."""
     if start > end:
         raise ValidationError(
             {
@@ -188,13 +189,14 @@ def custom_period(start: dt.date, end: dt.date, *, today: dt.date) -> Period:
             }
         )
     period = Period(start, end)
-    if period.days > MAX_DAYS:
+    if max_days is not None and period.days > max_days:
         raise ValidationError(
             {
                 "start": ValidationError(
-                    f"The period has {period.days} days; it can have at most {MAX_DAYS} "
+                    f"The period has {period.days} days; it can have at most {max_days} "
                     "(a year and its turn, compared with the year before; a page drawing more would be slow "
-                    "on a phone). Choose a shorter range; for a longer stretch, download the tables of each period as CSV.",
+                    "on a phone). Choose a shorter range; for a longer stretch, download the daily figures as CSV "
+                    "(under the period on the Sales and Products pages).",
                     code="range_too_long",
                 )
             }
@@ -224,6 +226,16 @@ def period_choose(
     return PeriodChoice(preset=preset, compare=compare, period=period, comparison=comparison_period(period, compare))
 
 
+def iso_date_field(*, example: str) -> forms.DateField:
+    """An optional date typed as YYYY-MM-DD, refused with an example otherwise."""
+    # ISO dates only (what <input type="date"> sends): "03/04/2026" means different days to different people.
+    return forms.DateField(
+        required=False,
+        input_formats=["%Y-%m-%d"],
+        error_messages={"invalid": f"Not a date: write it as YYYY-MM-DD, for example {example}."},
+    )
+
+
 class PeriodForm(forms.Form):
     """The picker's query string: ``?period=7d&compare=previous`` or ``?period=custom&start=…&end=…``.
 
@@ -243,17 +255,8 @@ class PeriodForm(forms.Form):
             "invalid_choice": "Unknown comparison %(value)s; choose one of: " + ", ".join(COMPARISONS) + "."
         },
     )
-    # ISO dates only (what <input type="date"> sends): "03/04/2026" means different days to different people.
-    start = forms.DateField(
-        required=False,
-        input_formats=["%Y-%m-%d"],
-        error_messages={"invalid": "Not a date: write it as YYYY-MM-DD, for example 2026-03-01."},
-    )
-    end = forms.DateField(
-        required=False,
-        input_formats=["%Y-%m-%d"],
-        error_messages={"invalid": "Not a date: write it as YYYY-MM-DD, for example 2026-03-31."},
-    )
+    start = iso_date_field(example="2026-03-01")
+    end = iso_date_field(example="2026-03-31")
 
     def __init__(self, *args: object, today: dt.date, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
@@ -286,18 +289,19 @@ def default_choice(*, today: dt.date) -> PeriodChoice:
     return period_choose(preset=DEFAULT_PRESET, compare=DEFAULT_COMPARISON, today=today)
 
 
-def period_picker(form: PeriodForm, *, keep: Mapping[str, str] | None = None) -> dict[str, object]:
+def period_picker(form: PeriodForm, *, keep: Sequence[tuple[str, str]] = ()) -> dict[str, object]:
     """What templates/components/period_picker.html shows for a bound, validated PeriodForm.
 
-    ``keep`` holds the page's other query parameters (the store, a category), carried by every
-    preset link and by the custom range form. An invalid form keeps what was typed and shows
-    its errors; its links start from the default period.
+    ``keep`` holds the page's other query parameters as (name, value) pairs, a name repeated for
+    several values (``[("store", "3"), ("store", "7")]``), carried by every preset and comparison
+    link and by the custom range form. An invalid form keeps what was typed and shows its errors;
+    its links start from the default period.
     """
-    keep = dict(keep or {})
+    keep = list(keep)
     choice = form.choice or default_choice(today=form.today)
 
     def link(params: dict[str, str]) -> str:
-        return urlencode(keep | params)
+        return urlencode([*keep, *params.items()])
 
     presets = [
         {
@@ -321,7 +325,8 @@ def period_picker(form: PeriodForm, *, keep: Mapping[str, str] | None = None) ->
         "choice": choice if form.choice is not None else None,
         "presets": presets,
         "comparisons": comparisons,
-        "keep": sorted(keep.items()),
+        "keep": keep,
+        "keep_query": urlencode(keep),
         "start": typed.get("start", choice.period.start.isoformat()),
         "end": typed.get("end", choice.period.end.isoformat()),
         "compare": choice.compare,

@@ -4,6 +4,7 @@ from django.urls import path
 
 from analytics import api as apis
 from analytics.views import baskets, day_report, forecasts, losses, overview, products, reports, sales, stores
+from analytics.views.downloads import daily_figures
 from core.urls import audiences
 
 app_name = "analytics"
@@ -19,6 +20,7 @@ dashboard_pages = [
     path("analytics/losses/", losses.losses, name="losses"),
     path("analytics/day/", day_report.day_report_page, name="day_report"),
     path("analytics/day.pdf", day_report.day_report_download, name="day_report_pdf"),
+    path("analytics/daily.csv", daily_figures, name="daily_figures"),
 ]
 
 analytics = "merchants/<int:merchant_id>/analytics"

@@ -21,7 +21,8 @@ def forecasts(request: MerchantRequest) -> HttpResponse:
     """Per category: forecast and actual units, WAPE and bias over the days that had a forecast; days still to
     come are left out (today has not finished)."""
     request.dashboard_section = "analytics"
-    scope = scope_get(request)
+    # Units only, no money: stores of different currencies add up.
+    scope = scope_get(request, across_currencies=True)
     context: dict[str, object] = {"scope": scope, "picker": scope.picker}
     if scope.choice is None:
         return render(request, "analytics/forecasts.html", context, status=400)

@@ -22,12 +22,11 @@ def losses(request: MerchantRequest) -> HttpResponse:
     request.dashboard_section = "analytics"
     scope = scope_get(request)
     merchant, stores = request.merchant, scope.stores
-    context: dict[str, object] = {
-        "scope": scope,
-        "picker": scope.picker,
-        "value": stock_value(merchant=merchant, stores=stores),
-        "currency": scope.currency,
-    }
+    context: dict[str, object] = {"scope": scope, "picker": scope.picker}
+    # Stock value is of now, whatever the period; but not summed across currencies.
+    if scope.currency_error:
+        return render(request, "analytics/losses.html", context, status=400)
+    context |= {"value": stock_value(merchant=merchant, stores=stores), "currency": scope.currency}
     if scope.choice is None:
         return render(request, "analytics/losses.html", context, status=400)
     first, last = scope.choice.period.start, scope.choice.period.end

@@ -31,6 +31,10 @@ def overview(request: MerchantRequest) -> HttpResponse:
     status = 200
     if stores and request.membership.has_permission("view_analytics"):
         scope = scope_get(request)
+        context |= {"scope": scope, "picker": scope.picker}
+        if scope.currency_error:
+            # The page still lists what needs attention; it only adds up no money across currencies.
+            return render(request, "analytics/overview.html", context, status=400)
         today, hour = scope.today, timezone.localtime(timezone=scope.zone).hour
         week_ago = today - dt.timedelta(days=7)
         windows: list[tuple[dt.date, dt.date, int | None]] = [(today, today, None), (week_ago, week_ago, hour)]
@@ -43,8 +47,6 @@ def overview(request: MerchantRequest) -> HttpResponse:
         # Every figure of the page in one read of the rollups.
         summaries = sales_summaries(merchant=merchant, stores=scope.stores, windows=windows)
         context |= {
-            "scope": scope,
-            "picker": scope.picker,
             "today_tiles": figures.tiles(summaries[0], summaries[1], scope.currency),
             "today_against": f"{week_ago:%A %d %B} until {hour + 1:02d}:00",
         }

@@ -1,4 +1,5 @@
-"""Stores side by side: every store of the merchant over the same period, against its own comparison."""
+"""Stores side by side: the chosen stores (all by default) over the same period, each against its own comparison
+and in its own currency."""
 
 from __future__ import annotations
 
@@ -16,23 +17,24 @@ from merchants.access import merchant_view
 @merchant_view("view_analytics")
 @tables_export
 def stores(request: MerchantRequest) -> HttpResponse:
-    """One row per store: net sales, margin, transactions, basket, units and refunds with the change on its own
+    """One row per chosen store: net sales, margin, transactions, basket, units and refunds with the change on its own
     comparison period; a refused period says why (400)."""
     request.dashboard_section = "analytics"
-    scope = scope_get(request)
+    # Each row is one store's own figures in its own currency: stores of different currencies may stand together.
+    scope = scope_get(request, across_currencies=True)
     context: dict[str, object] = {"scope": scope, "picker": scope.picker}
     if scope.choice is None:
         return render(request, "analytics/stores.html", context, status=400)
     period, compared = scope.choice.period, scope.choice.comparison
-    every = scope.every_store
-    now = sales_by_store(merchant=request.merchant, stores=every, first=period.start, last=period.end)
+    chosen = scope.stores
+    now = sales_by_store(merchant=request.merchant, stores=chosen, first=period.start, last=period.end)
     was = (
-        sales_by_store(merchant=request.merchant, stores=every, first=compared.start, last=compared.end)
+        sales_by_store(merchant=request.merchant, stores=chosen, first=compared.start, last=compared.end)
         if compared
         else {}
     )
     context["rows"] = [
-        {"store": store, "tiles": figures.tiles(now[store.pk], was.get(store.pk), store.currency)} for store in every
+        {"store": store, "tiles": figures.tiles(now[store.pk], was.get(store.pk), store.currency)} for store in chosen
     ]
-    context["headings"] = [tile.label for tile in figures.tiles(now[every[0].pk], None, every[0].currency)]
+    context["headings"] = [tile.label for tile in figures.tiles(now[chosen[0].pk], None, chosen[0].currency)]
     return render(request, "analytics/stores.html", context)

@@ -176,7 +176,7 @@ def test_a_range_of_exactly_the_maximum_is_accepted() -> None:
             "range_too_long",
             "The period has 402 days; it can have at most 400 (a year and its turn, compared with the year "
             "before; a page drawing more would be slow on a phone). Choose a shorter range; for a longer stretch, "
-            "download the tables of each period as CSV.",
+            "download the daily figures as CSV (under the period on the Sales and Products pages).",
         ),
         (
             {"period": "custom", "start": "2026-03-10", "end": "2026-03-19"},
@@ -250,28 +250,32 @@ def test_period_choose_refuses_what_the_form_cannot_send() -> None:
 
 def test_picker_links_keep_the_page_s_parameters_and_mark_the_current_choice() -> None:
     form = _form(period="30d", compare="last_year")
-    picker = period_picker(form, keep={"store": "7"})
+    picker = period_picker(form, keep=[("store", "7"), ("store", "12")])
 
     assert [(link["label"], link["query"], link["is_current"]) for link in picker["presets"]] == [
-        ("Today", "store=7&period=today&compare=last_year", False),
-        ("Yesterday", "store=7&period=yesterday&compare=last_year", False),
-        ("Last 7 days", "store=7&period=7d&compare=last_year", False),
-        ("Last 30 days", "store=7&period=30d&compare=last_year", True),
-        ("Last 90 days", "store=7&period=90d&compare=last_year", False),
-        ("This month", "store=7&period=month&compare=last_year", False),
+        ("Today", "store=7&store=12&period=today&compare=last_year", False),
+        ("Yesterday", "store=7&store=12&period=yesterday&compare=last_year", False),
+        ("Last 7 days", "store=7&store=12&period=7d&compare=last_year", False),
+        ("Last 30 days", "store=7&store=12&period=30d&compare=last_year", True),
+        ("Last 90 days", "store=7&store=12&period=90d&compare=last_year", False),
+        ("This month", "store=7&store=12&period=month&compare=last_year", False),
     ]
     assert [(link["query"], link["is_current"]) for link in picker["comparisons"]] == [
-        ("store=7&period=30d&compare=previous", False),
-        ("store=7&period=30d&compare=last_year", True),
-        ("store=7&period=30d&compare=none", False),
+        ("store=7&store=12&period=30d&compare=previous", False),
+        ("store=7&store=12&period=30d&compare=last_year", True),
+        ("store=7&store=12&period=30d&compare=none", False),
     ]
     assert (picker["start"], picker["end"], picker["today"]) == ("2026-02-17", "2026-03-18", "2026-03-18")
-    assert picker["keep"] == [("store", "7")]
+    assert picker["keep"] == [("store", "7"), ("store", "12")]
+    # The custom range form carries both stores too.
+    html = render_to_string("components/period_picker.html", {"picker": picker})
+    assert html.count('<input type="hidden" name="store"') == 2
+    assert '<input type="hidden" name="store" value="12">' in html
 
 
 def test_a_refused_range_keeps_what_was_typed_and_renders_its_error() -> None:
     form = _form(period="custom", start="2026-03-10", end="2026-03-01", store="7")
-    picker = period_picker(form, keep={"store": "7"})
+    picker = period_picker(form, keep=[("store", "7")])
 
     assert picker["choice"] is None
     assert (picker["start"], picker["end"]) == ("2026-03-10", "2026-03-01")

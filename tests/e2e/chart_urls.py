@@ -108,7 +108,7 @@ def charts_page(request: HttpRequest) -> HttpResponse:
     form = PeriodForm(request.GET, today=TODAY)
     form.is_valid()
     context = {
-        "picker": period_picker(form, keep={"store": "7"}),
+        "picker": period_picker(form, keep=[("store", "7")]),
         "line": line_chart(),
         "bar": bar_chart(),
         "heatmap": heatmap_chart(),
