@@ -17,6 +17,7 @@ from rest_framework.request import Request
 
 from analytics.periods import PeriodChoice, PeriodForm, store_today
 from analytics.selectors.sales import SalesSummary
+from analytics.views.scope import currency_problem
 from merchants.access import MerchantApi
 from merchants.models import Store
 from merchants.selectors import store_list
@@ -91,6 +92,10 @@ class AnalyticsApi(MerchantApi):
 
     def scope(self, request: Request) -> AnalyticsScope:
         stores = self.stores(request)
+        problem = currency_problem(stores)
+        if problem:
+            # Never a sum of euros and pounds: the caller asks for the stores of one currency at a time.
+            raise ValidationError({"store": [problem]})
         zone, now = ZoneInfo(stores[0].timezone), timezone.now()
         today = store_today(zone, now=now)
         form = PeriodForm(request.query_params, today=today)

@@ -121,3 +121,16 @@ def test_the_schema_describes_every_analytics_endpoint(owner: Any) -> None:
     assert {"store", "day"} <= day
     assert components["PairOutput"]["properties"]["lift"]["format"] == "decimal"
     assert "minor units" in components["ProductReportOutput"]["properties"]["currency"]["description"]
+
+
+@pytest.mark.parametrize("name", PERIOD_ENDPOINTS)
+def test_stores_of_different_currencies_are_not_added_up(
+    name: str, merchant: Merchant, store: Store, owner: Any
+) -> None:
+    from tests.factories import StoreFactory
+
+    StoreFactory(merchant=merchant, name="London", currency="GBP")
+    response = bearer(owner).get(_url(name, merchant), {"period": "7d"})
+    assert response.status_code == 400
+    assert "different currencies" in response.json()["error"]["fields"]["store"][0]
+    assert bearer(owner).get(_url(name, merchant), {"period": "7d", "store": store.pk}).status_code == 200
