@@ -23,7 +23,7 @@ PARTIAL = ".part"
 
 
 class Channel(filesystem.Channel):
-    def _put(self, queue: str, message: Any) -> None:  # type: ignore[override]  # kombu types it two ways
+    def _put(self, queue: str, message: Any, **kwargs: Any) -> None:  # type: ignore[override]  # noqa: ARG002 - kombu types it two ways
         """Put the message on the queue: written in full under a partial name, then renamed to its own."""
         name = os.path.join(self.data_folder_out, f"{round(monotonic() * 1000)}_{uuid.uuid4()}.{queue}.msg")
         try:

@@ -34,6 +34,19 @@ def test_a_message_is_renamed_into_place_whole_and_read_once(tmp_path: Path) -> 
             channel._get("work")
 
 
+def test_messages_go_through_kombus_own_publishing(tmp_path: Path) -> None:
+    """Published as Celery publishes (a producer's basic_publish, with its keyword arguments) and consumed."""
+    with _connection(tmp_path) as connection:
+        queue = connection.SimpleQueue("work")
+        queue.put({"n": 1})
+        queue.put({"n": 2})
+        received = [queue.get(timeout=1), queue.get(timeout=1)]
+        assert [message.payload for message in received] == [{"n": 1}, {"n": 2}]
+        for message in received:
+            message.ack()
+        queue.close()
+
+
 def test_a_message_still_being_written_is_not_taken(tmp_path: Path) -> None:
     """What a producer leaves while writing (kombu itself writes the final name first, empty) is never consumed."""
     with _connection(tmp_path) as connection:
