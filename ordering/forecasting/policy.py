@@ -239,15 +239,17 @@ def top_up_explain(
     *, cases: int, holding_cost: float, top_up_holding_cost: float, delivery_fee: float, money: Callable[[float], str]
 ) -> str:
     """How a line's top-up towards free delivery was judged: "1 case of them for free delivery: about 0,05 € to
-    keep until it sells (the whole top-up about 0,26 €, below the 14,90 € delivery fee it saves)"."""
+    keep until it sells (the whole top-up about 0,26 €), below the 14,90 € delivery fee it saves"."""
 
     def about(amount: float) -> str:
         return _about(amount, money)
 
+    kept = f"{about(holding_cost)} to keep until {'they sell' if cases != 1 else 'it sells'}"
+    # Other lines share the top-up: the fee is weighed against all of it, and the line says so.
+    whole = f" (the whole top-up {about(top_up_holding_cost)})" if top_up_holding_cost > holding_cost + 0.5 else ""
     return (
-        f"{cases} case{'s' if cases != 1 else ''} of them for free delivery: {about(holding_cost)} to keep until "
-        f"{'they sell' if cases != 1 else 'it sells'} (the whole top-up {about(top_up_holding_cost)}, below the "
-        f"{money(delivery_fee)} delivery fee it saves)"
+        f"{cases} case{'s' if cases != 1 else ''} of them for free delivery: {kept}{whole}, below the "
+        f"{money(delivery_fee)} delivery fee it saves"
     )
 
 

@@ -203,7 +203,12 @@ def test_a_topped_up_line_says_how_its_top_up_was_judged():
     )  # fmt: skip
     assert sentence == (
         "sells 2.0 a day, 2 on hand, next delivery Friday: 2 cases of 12, 1 case of them for free delivery: "
-        "about 0.03 € to keep until it sells (the whole top-up about 0.10 €, below the 14.90 € delivery fee it saves)"
+        "about 0.03 € to keep until it sells (the whole top-up about 0.10 €), below the 14.90 € delivery fee it saves"
+    )
+    # The only line topped up: its cost is the whole top-up's.
+    assert top_up_explain(cases=2, holding_cost=9.9, top_up_holding_cost=9.9, delivery_fee=1490, money=cents) == (
+        "2 cases of them for free delivery: about 0.10 € to keep until they sell, below the 14.90 € delivery fee "
+        "it saves"
     )
 
 
