@@ -15,6 +15,7 @@ from django.urls import path, reverse
 
 from catalog.csv_io import CATALOG_COLUMNS, catalog_import
 from catalog.models import Barcode, Category, Product
+from core.money import format_amount
 from merchants.admin import WholesalerScopedAdmin, wholesaler_of
 from merchants.models import Wholesaler
 
@@ -41,16 +42,24 @@ class ProductAdmin(WholesalerScopedAdmin):
         "gtin",
         "category",
         "case_pack",
-        "wholesale_cost",
-        "suggested_retail_price",
+        "cost",
+        "retail_price",
         "is_age_restricted",
         "is_active",
     ]
     list_filter = ["is_active", "is_age_restricted", "tax_class", "category"]
     search_fields = ["name", "brand", "gtin", "barcodes__code"]
     inlines = [BarcodeInline]
-    list_select_related = ["category"]
+    list_select_related = ["category", "wholesaler"]
     change_list_template = "admin/catalog/product/change_list.html"
+
+    @admin.display(description="wholesale cost", ordering="wholesale_cost")
+    def cost(self, obj: Product) -> str:
+        return format_amount(obj.wholesale_cost, obj.wholesaler.currency)
+
+    @admin.display(description="suggested retail price", ordering="suggested_retail_price")
+    def retail_price(self, obj: Product) -> str:
+        return format_amount(obj.suggested_retail_price, obj.wholesaler.currency)
 
     def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:  # noqa: ARG002 - ModelAdmin's signature
         for inline in formset.save(commit=False):

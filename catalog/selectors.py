@@ -143,6 +143,43 @@ def assortment_search(
     return sorted(found, key=lambda item: -item.score)[:limit]  # type: ignore[attr-defined]
 
 
+def assortment_list(*, store: Store, query: str = "", include_inactive: bool = False) -> QuerySet[StoreProduct]:
+    """Every product of a store matching ``query`` (all of them without one), best match first, for a pager.
+
+    The same matching as ``assortment_search`` (typo tolerant, digits as a barcode), as one queryset with
+    no limit: the page counts it and reads one page of it, so a list never stops short without saying so.
+    """
+    query = query.strip()
+    items = _assortment(store)
+    if not include_inactive:
+        items = items.active()
+    if not query:
+        return items.order_by("product__name", "local_name", "pk")
+    if query.isdigit() and len(query) >= 8:
+        try:
+            found = store_product_by_code(store=store, code=query).store_product
+        except LookupError_:
+            return items.none()
+        return items.filter(pk=found.pk)
+    master = Product.objects.for_merchant(store.merchant).filter(
+        Q(name__trigram_word_similar=query) | Q(brand__trigram_word_similar=query)
+    )
+    # A local product has no master row: its similarity is NULL there, and GREATEST skips NULLs.
+    return (
+        items.filter(
+            Q(product_id__in=master.values("id")) | Q(product__isnull=True, local_name__trigram_word_similar=query)
+        )
+        .annotate(
+            score=Greatest(
+                TrigramWordSimilarity(query, "product__name"),
+                TrigramWordSimilarity(query, "product__brand"),
+                TrigramWordSimilarity(query, "local_name"),
+            )
+        )
+        .order_by("-score", "product__name", "local_name", "pk")
+    )
+
+
 def product_search(*, merchant: Merchant, query: str, limit: int = 20) -> list[Product]:
     """Master products of the merchant's wholesaler matching ``query``, best first; typo tolerant."""
     products = Product.objects.for_merchant(merchant).active().select_related("category")

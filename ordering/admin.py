@@ -11,19 +11,17 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any, cast
 
-from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
 from django.db.models import Count, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from catalog.models import Product
 from core.money import format_amount
 from merchants.admin import WholesalerScopedAdmin, wholesaler_of
 from merchants.models import Store
+from ordering.admin_forms import LineForm, StoreSupplyForm
 from ordering.admin_scoping import (
     DepotFilter,
     actor_of,
@@ -112,17 +110,30 @@ class DepotStockAdmin(WholesalerScopedAdmin):
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
+def _supply_amount(name: str, label: str) -> Any:
+    @admin.display(description=label, ordering=name)
+    def column(_admin: Any, obj: StoreSupply) -> str:
+        value = getattr(obj, name)
+        return format_amount(value, obj.depot.wholesaler.currency) if value else "–"
+
+    return column
+
+
 @admin.register(StoreSupply)
 class StoreSupplyAdmin(WholesalerScopedAdmin):
     wholesaler_path = "depot__wholesaler"
+    form = StoreSupplyForm
     list_display = [
-        "store", "depot", "delivery_weekdays", "cutoff_time", "lead_time_days", "route", "is_auto_submit",
+        "store", "depot", "delivery_weekdays", "cutoff_time", "lead_time_days", "route", "minimum_order",
+        "free_delivery_from", "fee", "is_auto_submit",
     ]  # fmt: skip
     list_filter = [DepotFilter]
-    exclude = ["merchant"]
+    minimum_order = _supply_amount("minimum_order_value", "minimum order")
+    free_delivery_from = _supply_amount("free_delivery_threshold", "free delivery from")
+    fee = _supply_amount("delivery_fee", "delivery fee")
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
-        return super().get_queryset(request).select_related("store", "depot")
+        return super().get_queryset(request).select_related("store", "depot__wholesaler")
 
     def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
         if db_field.name == "depot":
@@ -134,28 +145,6 @@ class StoreSupplyAdmin(WholesalerScopedAdmin):
     def save_model(self, request: HttpRequest, obj: StoreSupply, form: Any, change: bool) -> None:
         obj.merchant_id = obj.store.merchant_id  # the tenant of the row is the store's
         super().save_model(request, obj, form, change)
-
-
-class LineForm(forms.ModelForm):
-    class Meta:
-        model = PurchaseOrderLine
-        fields = ["allocated_quantity", "substitute"]
-
-    def clean_allocated_quantity(self) -> int | None:
-        value = self.cleaned_data.get("allocated_quantity")
-        if value is not None and value > self.instance.quantity:
-            raise ValidationError(f"At most the {self.instance.quantity} ordered.")
-        return value
-
-    def clean_substitute(self) -> Product | None:
-        product = self.cleaned_data.get("substitute")
-        order = self.instance.order
-        if product is not None:
-            if product.pk == self.instance.product_id:
-                raise ValidationError("Choose another product than the one ordered.")
-            if not DepotStock.objects.filter(depot_id=order.depot_id, product=product).exists():
-                raise ValidationError(f"{order.depot.name} does not carry {product.name}.")
-        return product
 
 
 class LineInline(admin.TabularInline):
@@ -304,12 +293,12 @@ class PurchaseOrderAdmin(WholesalerScopedAdmin):
                         product=str(line.shipped_product),
                         gtin=line.shipped_product.gtin,
                         units=line.shipped_quantity or 0,
-                        unit_price=format_amount(line.unit_cost, currency, locale="en_IE"),
-                        amount=format_amount((line.shipped_quantity or 0) * line.unit_cost, currency, locale="en_IE"),
+                        unit_price=format_amount(line.unit_cost, currency),
+                        amount=format_amount((line.shipped_quantity or 0) * line.unit_cost, currency),
                     )
                     for line in shipped
                 ],
-                total=format_amount(total, currency, locale="en_IE"),
+                total=format_amount(total, currency),
                 note="Substituted products are invoiced at the price of the product ordered.",
             )
         )

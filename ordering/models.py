@@ -136,6 +136,10 @@ class StoreSupply(TenantModel):
     # The wholesaler's currency, minor units; 0 means no rule.
     minimum_order_value = models.PositiveIntegerField(default=0)
     free_delivery_threshold = models.PositiveIntegerField(default=0)
+    # Charged on an order below free delivery; what a top-up towards free delivery saves.
+    delivery_fee = models.PositiveIntegerField(
+        default=0, help_text="Charged on an order below the free-delivery value; 0: none."
+    )
     route = models.CharField(max_length=50, blank=True, help_text="Delivery route; pick lists are grouped by it.")
     is_auto_submit = models.BooleanField(default=False, help_text="Submit the suggested order without review.")
     default_service_level = models.FloatField(

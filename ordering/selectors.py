@@ -308,7 +308,8 @@ def claim_list(*, merchant: Merchant) -> QuerySet[Claim]:
         Claim.objects.for_merchant(merchant)
         .select_related("order", "order__store")
         .prefetch_related("lines__line__product")
-        .order_by("-status", "-created_at")
+        # "open" sorts before "resolved"; the newest first within each.
+        .order_by("status", "-created_at", "-pk")
     )
 
 

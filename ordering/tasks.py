@@ -127,6 +127,7 @@ def purchase_order_mail(merchant_id: int, order_id: int, event: str) -> bool:
         "order": order,
         "lines": lines,
         "backorders": backorders,
+        "total": sum(line.value for line in lines),
         "event": event,
         "url": f"{settings.SITE_URL}/m/{order.merchant.slug}/restock/orders/{order.pk}/",
         "admin_url": f"{settings.SITE_URL}/admin/ordering/purchaseorder/{order.pk}/change/",

@@ -70,14 +70,16 @@ def shelf_event_get(*, merchant: Merchant, event_id: int) -> ShelfEvent:
     return event
 
 
-def alert_list(*, merchant: Merchant, camera: Camera | None = None, is_active: bool | None = None) -> list[Alert]:
-    """Alerts, open ones first, newest first."""
+def alert_list(
+    *, merchant: Merchant, camera: Camera | None = None, is_active: bool | None = None, limit: int = 100
+) -> list[Alert]:
+    """The latest ``limit`` alerts, newest first."""
     alerts = Alert.objects.for_merchant(merchant).select_related("slot", "camera")
     if camera is not None:
         alerts = alerts.for_camera(camera.pk)
     if is_active is not None:
         alerts = alerts.is_open(is_active)
-    return list(alerts.order_by("-started_at", "-pk")[:100])
+    return list(alerts.order_by("-started_at", "-pk")[:limit])
 
 
 def frames_for_reference(*, merchant: Merchant, camera: Camera, limit: int = 12) -> list[Frame]:

@@ -199,11 +199,15 @@ def _posted_slots(raw: str) -> list[object]:
     return value if isinstance(value, list) else []
 
 
+# The event feed and the ended alerts show the latest this many, and say so when there are more.
+FEED_SHOWN = 100
+
+
 @merchant_view()
 def events(request: MerchantRequest) -> HttpResponse:
     """The shelf-event feed of every camera, newest first, with before/after crops."""
     _section(request)
-    context = {"events": selectors.event_list(merchant=request.merchant, limit=100)}
+    context = {"events": selectors.event_list(merchant=request.merchant, limit=FEED_SHOWN), "shown": FEED_SHOWN}
     return render_page(request, "dashboard/sensing/events.html", context, partial="feed")
 
 
@@ -248,7 +252,8 @@ def alerts(request: MerchantRequest) -> HttpResponse:
         "dashboard/sensing/alerts.html",
         {
             "open_alerts": selectors.alert_list(merchant=merchant, is_active=True),
-            "closed_alerts": selectors.alert_list(merchant=merchant, is_active=False),
+            "closed_alerts": selectors.alert_list(merchant=merchant, is_active=False, limit=FEED_SHOWN),
+            "shown": FEED_SHOWN,
         },
     )
 

@@ -144,8 +144,10 @@ class LookToBuy:
     units: int
 
 
-def look_to_buy(*, merchant: Merchant, stores: Sequence[Store], first: dt.date, last: dt.date) -> list[LookToBuy]:
-    """Products shoppers looked up by price in the period, with the units they bought; most looked up first."""
+def look_to_buy(
+    *, merchant: Merchant, stores: Sequence[Store], first: dt.date, last: dt.date, limit: int = 50
+) -> list[LookToBuy]:
+    """The ``limit`` products shoppers looked up by price most in the period, with the units they bought."""
     with merchant_context(merchant.pk):
         rows = list(
             ProductDay.objects.for_stores(merchant, stores)
@@ -153,7 +155,7 @@ def look_to_buy(*, merchant: Merchant, stores: Sequence[Store], first: dt.date, 
             .values("store_product_id")
             .annotate(lookups=Sum("price_lookups"), units=Sum("units"))
             .filter(lookups__gt=0)
-            .order_by("-lookups", "store_product_id")[:50]
+            .order_by("-lookups", "store_product_id")[:limit]
         )
         names = {
             item.pk: item.name

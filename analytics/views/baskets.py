@@ -11,6 +11,10 @@ from core.exports import tables_export
 from core.http import MerchantRequest
 from merchants.access import merchant_view
 
+# The tables are rankings: their headings say how many rows they keep.
+PAIRS_SHOWN = 20
+LOOKS_SHOWN = 50
+
 
 @merchant_view("view_analytics")
 @tables_export
@@ -19,12 +23,22 @@ def baskets(request: MerchantRequest) -> HttpResponse:
     price lookups against purchases; a refused period says why (400)."""
     request.dashboard_section = "analytics"
     scope = scope_get(request)
-    context: dict[str, object] = {"scope": scope, "picker": scope.picker, "min_pair": MIN_PAIR_BASKETS}
+    context: dict[str, object] = {
+        "scope": scope,
+        "picker": scope.picker,
+        "min_pair": MIN_PAIR_BASKETS,
+        "pairs_shown": PAIRS_SHOWN,
+        "looks_shown": LOOKS_SHOWN,
+    }
     if scope.choice is None:
         return render(request, "analytics/baskets.html", context, status=400)
     period = scope.choice.period
     context |= {
-        "baskets": baskets_of(merchant=request.merchant, stores=scope.stores, first=period.start, last=period.end),
-        "looks": look_to_buy(merchant=request.merchant, stores=scope.stores, first=period.start, last=period.end),
+        "baskets": baskets_of(
+            merchant=request.merchant, stores=scope.stores, first=period.start, last=period.end, pairs=PAIRS_SHOWN
+        ),
+        "looks": look_to_buy(
+            merchant=request.merchant, stores=scope.stores, first=period.start, last=period.end, limit=LOOKS_SHOWN
+        ),
     }
     return render(request, "analytics/baskets.html", context)

@@ -65,25 +65,44 @@ def _row_context(item: StoreProduct) -> dict[str, object]:
     }
 
 
+CATALOG_PAGE_SIZE = 50
+# Master products offered to add beside a search: the closest few, and the page says so.
+CANDIDATES_SHOWN = 10
+
+
 def _catalog_context(
-    request: MerchantRequest, store: Store, *, query: str, local_form: LocalProductForm | None = None
+    request: MerchantRequest,
+    store: Store,
+    *,
+    query: str,
+    page_number: str | None = None,
+    local_form: LocalProductForm | None = None,
 ) -> dict[str, object]:
-    items = selectors.assortment_search(store=store, query=query, limit=50, include_inactive=True)
+    found = selectors.assortment_list(store=store, query=query, include_inactive=True)
+    page = Paginator(found, CATALOG_PAGE_SIZE).get_page(page_number)
+    items = list(page.object_list)
     for item in items:
         item.store = store
     context: dict[str, object] = {
         **_store_context(request, store),
         "query": query,
+        "page": page,
+        "pager_query": urlencode({"store": store.pk, "q": query}),
         "rows": [_row_context(item) for item in items],
         "can_edit": request.membership.has_permission("manage_catalog"),
         "bulk_form": BulkPriceForm(merchant=request.merchant),
         "local_form": local_form or LocalProductForm(),
+        "candidates_shown": CANDIDATES_SHOWN,
     }
     if query and request.membership.has_permission("manage_catalog"):
-        sold = {item.product_id for item in items}
-        context["candidates"] = [
-            p for p in selectors.product_search(merchant=request.merchant, query=query, limit=10) if p.pk not in sold
-        ]
+        offered = selectors.product_search(merchant=request.merchant, query=query, limit=CANDIDATES_SHOWN)
+        sold = set(
+            StoreProduct.objects.for_store(store)
+            .filter(product_id__in=[p.pk for p in offered])
+            .values_list("product_id", flat=True)
+        )
+        context["candidates"] = [p for p in offered if p.pk not in sold]
+        context["candidates_full"] = len(offered) == CANDIDATES_SHOWN
     return context
 
 
@@ -91,7 +110,7 @@ def _catalog_context(
 def catalog(request: MerchantRequest) -> HttpResponse:
     """The store's assortment with search; master products to add when the owner searches for them."""
     store = _store(request)
-    context = _catalog_context(request, store, query=request.GET.get("q", ""))
+    context = _catalog_context(request, store, query=request.GET.get("q", ""), page_number=request.GET.get("page"))
     return render_page(request, "dashboard/catalog.html", context, partial="results")
 
 
@@ -411,8 +430,14 @@ def counts(request: MerchantRequest) -> HttpResponse:
             merchant=request.merchant, store=store, started_by=request.user, note=request.POST.get("note", "")
         )
         return redirect("catalog:count_detail", slug=request.merchant.slug, session_id=session.pk)
-    sessions = CountSession.objects.for_store(store).order_by("-started_at")[:50]
-    return render(request, "dashboard/counts.html", {**_store_context(request, store), "sessions": sessions})
+    sessions = Paginator(CountSession.objects.for_store(store).order_by("-started_at", "-pk"), 50).get_page(
+        request.GET.get("page")
+    )
+    return render(
+        request,
+        "dashboard/counts.html",
+        {**_store_context(request, store), "sessions": sessions, "pager_query": urlencode({"store": store.pk})},
+    )
 
 
 @merchant_view()

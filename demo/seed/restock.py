@@ -123,6 +123,7 @@ def demo_seed() -> bool:
                     lead_time_days=1,
                     minimum_order_value=5000,
                     free_delivery_threshold=25000,
+                    delivery_fee=1490,
                     route=ROUTES.get(store.name, "Route A"),
                 )
                 if not StockMovement.objects.filter(

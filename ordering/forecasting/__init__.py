@@ -21,6 +21,9 @@ The contract the ordering app builds on:
 * ``order_value_adjust(suggestion, *, unit_cost, case_pack, minimum_order_value,
   free_delivery_threshold, ...) -> (Suggestion, notes)``: tops the order up towards free delivery
   with the cases that run out soonest, and says when the minimum order value is not reached.
+  With a ``delivery_fee``, the top-up is made only when it reaches free delivery and keeping the added
+  stock (``holding_rate`` of its cost a year, for the days it comes early) costs less than that fee;
+  ``Suggestion.holding_cost`` has each line's share, and ``top_up_explain`` says it on the line.
 * ``line_explain(...) -> str``: one sentence per line, e.g.
   "sells 2.1 a day, 3 on hand, next delivery Thursday: 1 case of 12".
 
@@ -28,6 +31,20 @@ Fields and parameters may be added later; none are renamed.
 """
 
 from ordering.forecasting.demand import Forecast, demand_forecast
-from ordering.forecasting.policy import Suggestion, line_explain, order_suggest, order_value_adjust
+from ordering.forecasting.policy import (
+    Suggestion,
+    line_explain,
+    order_suggest,
+    order_value_adjust,
+    top_up_explain,
+)
 
-__all__ = ["Forecast", "Suggestion", "demand_forecast", "line_explain", "order_suggest", "order_value_adjust"]
+__all__ = [
+    "Forecast",
+    "Suggestion",
+    "demand_forecast",
+    "line_explain",
+    "order_suggest",
+    "order_value_adjust",
+    "top_up_explain",
+]

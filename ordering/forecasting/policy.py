@@ -30,6 +30,7 @@ class Suggestion:
     daily_demand: np.ndarray  # (n,) mean expected daily demand over the cover period
     capped: np.ndarray | None = None  # (n,) bool: cut down to the shelf capacity
     topped_up: np.ndarray | None = None  # (n,) int units added towards free delivery
+    holding_cost: np.ndarray | None = None  # (n,) what keeping the added units costs, in unit_cost's units
 
 
 def _array(value: ArrayLike, n: int, dtype: type = float) -> np.ndarray:
@@ -128,6 +129,18 @@ def _money(value: float) -> str:
     return f"{value:.2f}"
 
 
+def _about(amount: float, money: Callable[[float], str]) -> str:
+    """An estimate in money; below the smallest coin, says so rather than "0,00"."""
+    return f"about {money(amount)}" if round(amount) >= 1 else f"less than {money(1)}"
+
+
+# What a unit of stock costs the shop to keep for a year, as a share of what it paid: the money tied up,
+# shelf and cooler space, and the risk that it spoils or does not sell. A quarter is the figure usually
+# taken for small shops. A top-up towards free delivery buys stock earlier than needed; it is proposed
+# only while that costs less than the delivery fee it saves.
+HOLDING_RATE_PER_YEAR = 0.25
+
+
 def order_value_adjust(
     suggestion: Suggestion,
     *,
@@ -135,12 +148,21 @@ def order_value_adjust(
     case_pack: ArrayLike,
     minimum_order_value: float,
     free_delivery_threshold: float | None,
+    delivery_fee: float = 0.0,
+    holding_rate: float = HOLDING_RATE_PER_YEAR,
     on_hand: ArrayLike = 0.0,
     on_order: ArrayLike = 0.0,
     shelf_capacity: ArrayLike = np.nan,
     money: Callable[[float], str] = _money,
 ) -> tuple[Suggestion, list[str]]:
-    """Top the order up towards free delivery with the cases that run out soonest; say when the minimum is missed."""
+    """Top the order up to free delivery with the cases that run out soonest, when keeping them costs less
+    than the delivery fee saved; say when the minimum order value is missed.
+
+    A case added now would otherwise come with the delivery at which its line runs low: it is held for
+    the days the line lasts with what it has, at ``holding_rate`` of its cost a year. The top-up is all
+    or nothing: stock that does not reach free delivery saves no fee. ``Suggestion.holding_cost`` keeps
+    each line's share, in the currency's units like ``unit_cost``.
+    """
     quantity = suggestion.quantity.astype(np.int64).copy()
     n = quantity.shape[0]
     cost = _array(unit_cost, n)
@@ -151,8 +173,12 @@ def order_value_adjust(
     value = float((quantity * cost).sum())
     notes: list[str] = []
     added = np.zeros(n, dtype=np.int64)
+    holding = np.zeros(n)
 
-    if free_delivery_threshold and 0 < value < free_delivery_threshold:
+    def about(amount: float) -> str:
+        return _about(amount, money)
+
+    if free_delivery_threshold and 0 < value < free_delivery_threshold and delivery_fee > 0:
         # Days each line lasts with what it will have; one more case goes to the line that runs
         # out first, so the top-up is stock the shop needs soonest, never a slow seller's case.
         heap = [
@@ -163,21 +189,42 @@ def order_value_adjust(
             and (np.isnan(capacity[i]) or stock[i] + quantity[i] + case[i] <= capacity[i])
         ]
         heapq.heapify(heap)
-        while heap and value < free_delivery_threshold:
-            _, i = heapq.heappop(heap)
-            quantity[i] += case[i]
+        topped = quantity.copy()
+        total = value
+        while heap and total < free_delivery_threshold:
+            lasts, i = heapq.heappop(heap)
+            topped[i] += case[i]
             added[i] += case[i]
-            value += float(case[i] * cost[i])
-            if np.isnan(capacity[i]) or stock[i] + quantity[i] + case[i] <= capacity[i]:
-                heapq.heappush(heap, ((stock[i] + quantity[i]) / demand[i], i))
+            total += float(case[i] * cost[i])
+            holding[i] += case[i] * cost[i] * holding_rate * lasts / 365
+            if np.isnan(capacity[i]) or stock[i] + topped[i] + case[i] <= capacity[i]:
+                heapq.heappush(heap, ((stock[i] + topped[i]) / demand[i], i))
         cases = int((added // case).sum())
-        if cases:
+        extra = float((added * cost).sum())
+        kept = float(holding.sum())
+        plural = "s" if cases != 1 else ""
+        if total < free_delivery_threshold:
             notes.append(
-                f"added {cases} case{'s' if cases != 1 else ''} ({money(float((added * cost).sum()))}) of the lines "
-                f"that run out soonest to reach free delivery at {money(free_delivery_threshold)}"
+                f"below free delivery at {money(free_delivery_threshold)}: not enough lines have room for more, "
+                f"so the {money(delivery_fee)} delivery fee applies"
             )
-        if value < free_delivery_threshold:
-            notes.append(f"below free delivery at {money(free_delivery_threshold)}: no line has room for more")
+        elif kept >= delivery_fee:
+            notes.append(
+                f"free delivery at {money(free_delivery_threshold)} would take {cases} more case{plural} "
+                f"({money(extra)}); keeping them until they sell would cost {about(kept)}, more than the "
+                f"{money(delivery_fee)} delivery fee it saves, so none were added"
+            )
+        else:
+            quantity, value = topped, total
+            notes.append(
+                f"added {cases} case{plural} ({money(extra)}) of the lines that run out soonest to reach free "
+                f"delivery at {money(free_delivery_threshold)}: saves the {money(delivery_fee)} delivery fee, "
+                f"and keeping the extra stock until it sells costs {about(kept)} "
+                f"({holding_rate * 100:g} % a year of its cost)"
+            )
+        if quantity is not topped:
+            added[:] = 0
+            holding[:] = 0
     if value == 0:
         notes.append("nothing to order")
     elif value < minimum_order_value:
@@ -185,7 +232,25 @@ def order_value_adjust(
             f"order value {money(value)} is below the minimum order value {money(minimum_order_value)}: "
             "the wholesaler will not deliver it as it is"
         )
-    return replace(suggestion, quantity=quantity, topped_up=added), notes
+    return replace(suggestion, quantity=quantity, topped_up=added, holding_cost=holding), notes
+
+
+def top_up_explain(
+    *, cases: int, holding_cost: float, top_up_holding_cost: float, delivery_fee: float, money: Callable[[float], str]
+) -> str:
+    """How a line's top-up towards free delivery was judged: "1 case of them for free delivery: about 0,05 € to
+    keep until it sells (the whole top-up about 0,26 €), below the 14,90 € delivery fee it saves"."""
+
+    def about(amount: float) -> str:
+        return _about(amount, money)
+
+    kept = f"{about(holding_cost)} to keep until {'they sell' if cases != 1 else 'it sells'}"
+    # Other lines share the top-up: the fee is weighed against all of it, and the line says so.
+    whole = f" (the whole top-up {about(top_up_holding_cost)})" if top_up_holding_cost > holding_cost + 0.5 else ""
+    return (
+        f"{cases} case{'s' if cases != 1 else ''} of them for free delivery: {kept}{whole}, below the "
+        f"{money(delivery_fee)} delivery fee it saves"
+    )
 
 
 def _amount(value: float) -> str:
@@ -204,6 +269,7 @@ def line_explain(
     shelf_capacity: float | None = None,
     chain_lift: float = 1.0,
     promotion: str = "",
+    top_up: str = "",
 ) -> str:
     """One sentence: "sells 2.1 a day, 3 on hand, next delivery Thursday: 1 case of 12".
 
@@ -221,6 +287,8 @@ def line_explain(
         order = f"{cases} case{'s' if cases != 1 else ''} of {case_pack}"
     if capped and shelf_capacity is not None:
         order += f" (the shelf holds {int(shelf_capacity)})"
+    if top_up:
+        order += f", {top_up}"
     lifted = f" ({chain_lift:.1f}× the usual across your stores)" if chain_lift >= 1.3 else ""
     if promotion:
         lifted += f", {promotion}"

@@ -46,8 +46,8 @@ def day_label(value: dt.date) -> str:
 
 
 def amount_label(amount: int, currency: str) -> str:
-    """An amount in minor units, written out with its currency."""
-    return format_amount(amount, currency, locale="en_IE")
+    """An amount in minor units, written out with its currency as every page writes money (core.money)."""
+    return format_amount(amount, currency)
 
 
 def order_create(**fields: object) -> PurchaseOrder:

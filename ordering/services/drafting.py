@@ -151,12 +151,15 @@ def _suggest(
         case_pack=case_pack,
         minimum_order_value=supply.minimum_order_value,
         free_delivery_threshold=supply.free_delivery_threshold or None,
+        delivery_fee=supply.delivery_fee,
         on_hand=on_hand,
         on_order=ordered,
         shelf_capacity=capacity,
         money=lambda value: amount_label(round(value), currency),
     )
     capped = suggestion.capped if suggestion.capped is not None else np.zeros(len(items), dtype=bool)
+    topped_up = suggestion.topped_up if suggestion.topped_up is not None else np.zeros(len(items), dtype=np.int64)
+    holding = suggestion.holding_cost if suggestion.holding_cost is not None else np.zeros(len(items))
     lines = []
     for i, item in enumerate(items):
         quantity = round(float(suggestion.quantity[i]))
@@ -173,6 +176,15 @@ def _suggest(
             shelf_capacity=None if np.isnan(capacity[i]) else float(capacity[i]),
             chain_lift=float(chain_lift[i]),
             promotion=promotion_of.get(cast(int, item.product_id), ""),
+            top_up=forecasting.top_up_explain(
+                cases=int(topped_up[i] // case_pack[i]),
+                holding_cost=float(holding[i]),
+                top_up_holding_cost=float(holding.sum()),
+                delivery_fee=supply.delivery_fee,
+                money=lambda value: amount_label(round(value), currency),
+            )
+            if topped_up[i]
+            else "",
         )
         lines.append(SuggestedLine(item=item, quantity=quantity, explanation=explanation[:300]))
     return lines, [str(note) for note in notes], forecast

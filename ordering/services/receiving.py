@@ -4,7 +4,7 @@ claim, which the wholesaler resolves."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -28,6 +28,42 @@ class Count:
 
     received: int
     damaged: int = 0
+
+
+@dataclass(frozen=True)
+class Difference:
+    """One line of a claim: what was shipped against what the store counted."""
+
+    line: PurchaseOrderLine
+    shipped: int
+    received: int
+    damaged: int
+
+    @property
+    def text(self) -> str:
+        """ "6 missing", "2 damaged", "3 more than shipped", joined for one line."""
+        parts = []
+        if self.received < self.shipped:
+            parts.append(f"{self.shipped - self.received} missing")
+        if self.received > self.shipped:
+            parts.append(f"{self.received - self.shipped} more than shipped")
+        if self.damaged:
+            parts.append(f"{self.damaged} damaged")
+        return ", ".join(parts)
+
+
+def receiving_differences(lines: Sequence[PurchaseOrderLine], counts: Mapping[int, Count]) -> list[Difference]:
+    """The claim a booking of ``counts`` files: every line whose count is not what was shipped, or has damage.
+
+    A line without a count arrived as shipped. Pure: the receiving page shows it before anything is booked.
+    """
+    differences = []
+    for line in lines:
+        shipped = line.shipped_quantity or 0
+        count = counts.get(line.pk, Count(received=shipped))
+        if count.received != shipped or count.damaged:
+            differences.append(Difference(line, shipped, count.received, count.damaged))
+    return differences
 
 
 def _store_product_for(merchant: Merchant, order: PurchaseOrder, line: PurchaseOrderLine) -> StoreProduct:
@@ -67,7 +103,6 @@ def purchase_order_receive(
         if unknown:
             raise OrderError("A counted line is not on this order.", code="not_found")
         receipts: list[Receipt] = []
-        differences: list[ClaimLine] = []
         for line in lines:
             count = counts.get(line.pk, Count(received=line.shipped_quantity or 0))
             if count.received < 0 or count.damaged < 0:
@@ -86,16 +121,7 @@ def purchase_order_receive(
             if good:
                 # A substitute is billed at the ordered line's cost: that is what the store pays for it.
                 receipts.append(Receipt(_store_product_for(merchant, order, line).pk, good, line.unit_cost))
-            if count.received != shipped or count.damaged:
-                differences.append(
-                    ClaimLine(
-                        merchant=merchant,
-                        line=line,
-                        shipped=shipped,
-                        received=count.received,
-                        damaged=count.damaged,
-                    )
-                )
+        differences = receiving_differences(lines, counts)
         received = stock_receive(
             merchant=merchant,
             receipts=receipts,
@@ -108,9 +134,17 @@ def purchase_order_receive(
         if differences:
             over = [d for d in differences if d.received > d.shipped]
             claim = Claim.objects.create(merchant=merchant, order=order, note=note[:300], created_by=by)
-            for difference in differences:
-                difference.claim = claim
-            ClaimLine.objects.bulk_create(differences)
+            ClaimLine.objects.bulk_create(
+                ClaimLine(
+                    merchant=merchant,
+                    claim=claim,
+                    line=difference.line,
+                    shipped=difference.shipped,
+                    received=difference.received,
+                    damaged=difference.damaged,
+                )
+                for difference in differences
+            )
             summary = (
                 f"Claim opened: {len(differences)} line{'s' if len(differences) != 1 else ''} differ"
                 + (f", {len(over)} with more than shipped" if over else "")

@@ -6,7 +6,14 @@ import itertools
 import numpy as np
 import pytest
 
-from ordering.forecasting import Forecast, Suggestion, line_explain, order_suggest, order_value_adjust
+from ordering.forecasting import (
+    Forecast,
+    Suggestion,
+    line_explain,
+    order_suggest,
+    order_value_adjust,
+    top_up_explain,
+)
 from ordering.forecasting.policy import demand_quantile
 
 
@@ -91,20 +98,66 @@ def test_slow_sellers_get_a_discrete_stock_not_a_normal_quantile():
     assert demand_quantile(np.array([4.0]), np.array([16.0]), np.array([0.95]))[0] > 8
 
 
-def test_free_delivery_top_up_adds_cases_of_the_lines_that_run_out_first():
+def cents(value: float) -> str:
+    return f"{value / 100:.2f} €"
+
+
+def test_free_delivery_top_up_adds_cases_of_the_lines_that_run_out_first_when_keeping_them_costs_less_than_the_fee():
     suggestion = Suggestion(
         quantity=np.array([6, 0, 0]), order_up_to=np.zeros(3), safety_stock=np.zeros(3),
         daily_demand=np.array([1.0, 2.0, 0.1]),
     )  # fmt: skip
     adjusted, notes = order_value_adjust(
-        suggestion, unit_cost=2.0, case_pack=6, minimum_order_value=30, free_delivery_threshold=40,
-        on_hand=np.array([10, 2, 1]),
+        suggestion, unit_cost=200, case_pack=6, minimum_order_value=3000, free_delivery_threshold=4000,
+        delivery_fee=500, on_hand=np.array([10, 2, 1]), money=cents,
     )  # fmt: skip
-    # The second line lasts one day, so its cases come first until the order passes 40.
+    # The second line lasts one day, so its cases come first until the order passes 40 €.
     assert adjusted.quantity.tolist() == [6, 18, 0]
     assert adjusted.topped_up is not None
     assert adjusted.topped_up.tolist() == [0, 18, 0]
-    assert notes == ["added 3 cases (36.00) of the lines that run out soonest to reach free delivery at 40.00"]
+    # Each case of 12 € is kept for the days the line lasts without it: 1, 4 and 7 days, at 25 % a year.
+    held = 1200 * 0.25 * (1 + 4 + 7) / 365
+    assert adjusted.holding_cost is not None
+    assert adjusted.holding_cost.tolist() == pytest.approx([0, held, 0])
+    assert notes == [
+        "added 3 cases (36.00 €) of the lines that run out soonest to reach free delivery at 40.00 €: saves the "
+        "5.00 € delivery fee, and keeping the extra stock until it sells costs about 0.10 € (25 % a year of its cost)"
+    ]
+
+
+def test_no_top_up_when_keeping_the_stock_costs_more_than_the_delivery_fee():
+    # A slow seller: the case that would reach free delivery lasts 160 days on the shelf.
+    suggestion = Suggestion(
+        quantity=np.array([6]), order_up_to=np.zeros(1), safety_stock=np.zeros(1), daily_demand=np.array([0.1])
+    )
+    adjusted, notes = order_value_adjust(
+        suggestion, unit_cost=1000, case_pack=6, minimum_order_value=0, free_delivery_threshold=10000,
+        delivery_fee=100, on_hand=10, money=cents,
+    )  # fmt: skip
+    assert adjusted.quantity.tolist() == [6]
+    assert adjusted.topped_up is not None
+    assert adjusted.topped_up.tolist() == [0]
+    assert notes == [
+        "free delivery at 100.00 € would take 1 more case (60.00 €); keeping them until they sell would cost "
+        "about 6.58 €, more than the 1.00 € delivery fee it saves, so none were added"
+    ]
+    # The same case against a fee of 10 €: worth it.
+    topped, _ = order_value_adjust(
+        suggestion, unit_cost=1000, case_pack=6, minimum_order_value=0, free_delivery_threshold=10000,
+        delivery_fee=1000, on_hand=10, money=cents,
+    )  # fmt: skip
+    assert topped.quantity.tolist() == [12]
+
+
+def test_no_top_up_without_a_delivery_fee_to_save():
+    suggestion = Suggestion(
+        quantity=np.array([6]), order_up_to=np.zeros(1), safety_stock=np.zeros(1), daily_demand=np.array([1.0])
+    )
+    adjusted, notes = order_value_adjust(
+        suggestion, unit_cost=200, case_pack=6, minimum_order_value=0, free_delivery_threshold=4000, on_hand=2
+    )
+    assert adjusted.quantity.tolist() == [6]
+    assert notes == []
 
 
 def test_minimum_order_value_not_reached_is_said():
@@ -126,19 +179,37 @@ def test_minimum_order_value_not_reached_is_said():
     assert nothing == ["nothing to order"]
 
 
-def test_top_up_respects_shelf_capacity():
+def test_a_top_up_that_cannot_reach_free_delivery_adds_nothing():
+    # The shelf holds one more case, which would not reach free delivery: it would save no fee.
     suggestion = Suggestion(
         quantity=np.array([6]), order_up_to=np.zeros(1), safety_stock=np.zeros(1), daily_demand=np.array([1.0])
     )
     adjusted, notes = order_value_adjust(
-        suggestion, unit_cost=2.0, case_pack=6, minimum_order_value=0, free_delivery_threshold=100,
-        on_hand=2, shelf_capacity=14,
+        suggestion, unit_cost=200, case_pack=6, minimum_order_value=0, free_delivery_threshold=10000,
+        delivery_fee=500, on_hand=2, shelf_capacity=14, money=cents,
     )  # fmt: skip
-    assert adjusted.quantity.tolist() == [12]
+    assert adjusted.quantity.tolist() == [6]
+    assert adjusted.topped_up is not None
+    assert adjusted.topped_up.tolist() == [0]
     assert notes == [
-        "added 1 case (12.00) of the lines that run out soonest to reach free delivery at 100.00",
-        "below free delivery at 100.00: no line has room for more",
+        "below free delivery at 100.00 €: not enough lines have room for more, so the 5.00 € delivery fee applies"
     ]
+
+
+def test_a_topped_up_line_says_how_its_top_up_was_judged():
+    sentence = line_explain(
+        daily_demand=2.0, on_hand=2, quantity=24, case_pack=12, next_delivery="Friday",
+        top_up=top_up_explain(cases=1, holding_cost=3.3, top_up_holding_cost=9.9, delivery_fee=1490, money=cents),
+    )  # fmt: skip
+    assert sentence == (
+        "sells 2.0 a day, 2 on hand, next delivery Friday: 2 cases of 12, 1 case of them for free delivery: "
+        "about 0.03 € to keep until it sells (the whole top-up about 0.10 €), below the 14.90 € delivery fee it saves"
+    )
+    # The only line topped up: its cost is the whole top-up's.
+    assert top_up_explain(cases=2, holding_cost=9.9, top_up_holding_cost=9.9, delivery_fee=1490, money=cents) == (
+        "2 cases of them for free delivery: about 0.10 € to keep until they sell, below the 14.90 € delivery fee "
+        "it saves"
+    )
 
 
 def test_explanation_sentences():

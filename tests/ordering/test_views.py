@@ -152,6 +152,8 @@ def test_submitting_from_the_dashboard(owner_client: Client, own_order: Purchase
         ("post", "orders/{order}/cancel/"),
         ("get", "orders/{order}/receive/"),
         ("post", "orders/{order}/receive/"),
+        ("post", "orders/{order}/receive/?action=all_shipped"),
+        ("post", "orders/{order}/receive/?confirm=missing|"),
         ("post", "orders/{order}/receive/scan/"),
         ("post", "draft/?store={store}"),
         ("get", "?store={store}"),
