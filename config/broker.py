@@ -4,6 +4,7 @@ Kombu writes a message straight into the queue folder under its final name, and 
 may move and read that file before the producer has written into it: an empty message, and
 the worker stops (seen on a busy machine). Here a message is written under a name no consumer
 picks up and renamed into place, which is atomic on one filesystem. Production uses Redis.
+``config.celery`` makes it the transport of every ``filesystem://`` URL.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from time import monotonic
 from typing import Any
 
 from kombu.exceptions import ChannelError
-from kombu.transport import filesystem
+from kombu.transport import TRANSPORT_ALIASES, filesystem
 from kombu.utils.encoding import str_to_bytes
 from kombu.utils.json import dumps
 
@@ -36,3 +37,8 @@ class Channel(filesystem.Channel):
 
 class Transport(filesystem.Transport):
     Channel = Channel
+
+
+def register() -> None:
+    """Make this the transport of ``filesystem://`` URLs in this process (other schemes keep theirs)."""
+    TRANSPORT_ALIASES["filesystem"] = f"{__name__}:Transport"

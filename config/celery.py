@@ -4,6 +4,10 @@ import os
 
 from celery import Celery
 
+from config import broker
+
+broker.register()
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.dev")
 
 app = Celery("lingshou")

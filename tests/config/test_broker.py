@@ -17,7 +17,6 @@ def _connection(folder: Path) -> Connection:
     options = {key: str(folder) for key in ("data_folder_in", "data_folder_out", "control_folder")}
     return Connection(
         "filesystem://",
-        transport=settings.CELERY_BROKER_TRANSPORT,
         transport_options=options | {"processed_folder": str(folder / "done"), "store_processed": False},
     )
 
@@ -64,3 +63,6 @@ def test_celery_uses_it_when_there_is_no_broker_server() -> None:
         pytest.skip("the broker is a server here (CELERY_BROKER_URL)")
     with app.connection_for_write() as connection:
         assert type(connection.transport).__module__ == "config.broker"
+    # Other schemes keep their own transport.
+    with Connection("redis://127.0.0.1:1/0") as connection:
+        assert type(connection.transport).__module__ == "kombu.transport.redis"
