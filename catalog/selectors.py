@@ -110,7 +110,7 @@ def assortment_search(
 
     Digits are looked up as a barcode (exact, any GTIN form) and as a prefix of one.
     """
-    query = query.strip()
+    query = query.replace("\x00", "").strip()  # PostgreSQL text holds no NUL: typed or pasted, it is noise
     items = _assortment(store)
     if not include_inactive:
         items = items.active()
@@ -149,7 +149,7 @@ def assortment_list(*, store: Store, query: str = "", include_inactive: bool = F
     The same matching as ``assortment_search`` (typo tolerant, digits as a barcode), as one queryset with
     no limit: the page counts it and reads one page of it, so a list never stops short without saying so.
     """
-    query = query.strip()
+    query = query.replace("\x00", "").strip()  # PostgreSQL text holds no NUL: typed or pasted, it is noise
     items = _assortment(store)
     if not include_inactive:
         items = items.active()
@@ -183,7 +183,7 @@ def assortment_list(*, store: Store, query: str = "", include_inactive: bool = F
 def product_search(*, merchant: Merchant, query: str, limit: int = 20) -> list[Product]:
     """Master products of the merchant's wholesaler matching ``query``, best first; typo tolerant."""
     products = Product.objects.for_merchant(merchant).active().select_related("category")
-    query = query.strip()
+    query = query.replace("\x00", "").strip()  # PostgreSQL text holds no NUL: typed or pasted, it is noise
     if query.isdigit() and len(query) >= 8:
         try:
             code = gtin.normalize(query)

@@ -120,3 +120,11 @@ def test_the_counts_list_pages_newest_first(owner, merchant: Merchant, store: St
     second = client.get(f"/m/{merchant.slug}/stock/counts/", {"store": store.pk, "page": 2}).content.decode()
     assert [f"shelf {n}" for n in range(5, 0, -1)] == re.findall(r"<td>(shelf \d+)</td>", second)
     assert len(sessions) == 55
+
+
+def test_a_search_with_a_nul_character_is_searched_without_it(owner, merchant: Merchant, store: Store) -> None:  # type: ignore[no-untyped-def]
+    """PostgreSQL text holds no NUL: a pasted one is dropped from the query, never a 500."""
+    StoreProductFactory(store=store, product__name="Quellwerk Cola")
+    response = _client(owner).get(f"/m/{merchant.slug}/catalog/", {"q": "quellwerk\x00 cola"})
+    assert response.status_code == 200
+    assert _names(response.content.decode()) == ["Quellwerk Cola"]
