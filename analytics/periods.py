@@ -84,6 +84,11 @@ class PeriodChoice:
     period: Period
     comparison: Period | None
 
+    def day_ranges(self) -> list[tuple[dt.date, dt.date]]:
+        """The period's (first, last) local days, then the comparison's when there is one: what a page reads."""
+        ranges = [(self.period.start, self.period.end)]
+        return ranges + ([(self.comparison.start, self.comparison.end)] if self.comparison else [])
+
     def bounds_so_far(
         self, tz: ZoneInfo, *, now: dt.datetime
     ) -> tuple[tuple[dt.datetime, dt.datetime], tuple[dt.datetime, dt.datetime] | None]:

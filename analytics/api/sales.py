@@ -139,7 +139,7 @@ class SalesBreakdownApi(AnalyticsApi):
         scope = self.scope(request)
         period, compared = scope.choice.period, scope.choice.comparison
         # Both periods read at once, as the Sales page reads them.
-        ranges = [(period.start, period.end)] + ([(compared.start, compared.end)] if compared else [])
+        ranges = scope.choice.day_ranges()
         cells = sales_ranges(merchant=self.merchant, stores=scope.stores, ranges=ranges)
         categories = category_ranges(merchant=self.merchant, stores=scope.stores, ranges=ranges)
         body = scope.report() | {

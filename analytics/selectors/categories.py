@@ -21,15 +21,11 @@ from merchants.tenancy import merchant_context
 UNCATEGORISED = "Own and uncategorised products"
 
 
-def sales_by_category(*, merchant: Merchant, stores: Sequence[Store], first: date, last: date) -> dict[str, int]:
-    """Net sales per top-level category over the stores' local days, largest first; scoped, two queries."""
-    return category_ranges(merchant=merchant, stores=stores, ranges=[(first, last)])[0]
-
-
 def category_ranges(
     *, merchant: Merchant, stores: Sequence[Store], ranges: Sequence[tuple[date, date]]
 ) -> list[dict[str, int]]:
-    """``sales_by_category`` of each range of local days (ranges must not overlap); scoped, two queries for all."""
+    """Net sales per top-level category of each range of local days (ranges must not overlap), largest first;
+    scoped, two queries for all."""
     which = " ".join(f"WHEN local_date BETWEEN %s AND %s THEN {n}" for n in range(len(ranges)))
     bounds = [day for first_last in ranges for day in first_last]
     with merchant_context(merchant.pk), connection.cursor() as cursor:

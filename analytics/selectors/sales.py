@@ -212,18 +212,6 @@ def sales_by_hour(*, merchant: Merchant, stores: Sequence[Store], first: date, l
     return sales_ranges(merchant=merchant, stores=stores, ranges=[(first, last)])[0].hours()
 
 
-def sales_breakdown(
-    *,
-    merchant: Merchant,
-    stores: Sequence[Store],
-    first: date,
-    last: date,
-    by: Literal["channel", "payment_method"],
-) -> dict[str, SalesSummary]:
-    """Totals per channel or per payment method, largest net sales first; scoped, from the rollups."""
-    return sales_ranges(merchant=merchant, stores=stores, ranges=[(first, last)])[0].breakdown(by)
-
-
 def sales_by_product(*, merchant: Merchant, stores: Sequence[Store], first: date, last: date) -> list[ProductSales]:
     """Each store product with any figure in the range, best net sales first; scoped, from the rollups."""
     with merchant_context(merchant.pk):

@@ -33,7 +33,7 @@ def sales(request: MerchantRequest) -> HttpResponse:
     merchant, stores, currency = request.merchant, scope.stores, scope.currency
     period, compared = scope.choice.period, scope.choice.comparison
     # Every figure of both periods from one read of the hour cells, and one of the category cells each.
-    ranges = [(period.start, period.end)] + ([(compared.start, compared.end)] if compared else [])
+    ranges = scope.choice.day_ranges()
     cells = sales_ranges(merchant=merchant, stores=stores, ranges=ranges)
     now_cells, was_cells = cells[0], (cells[1] if compared else None)
     now = now_cells.summary()

@@ -13,8 +13,8 @@ from django.contrib.auth import get_user_model
 from django.urls import reverse
 from django.utils import timezone
 
-from analytics.selectors.categories import sales_by_category
-from analytics.selectors.sales import sales_breakdown
+from analytics.selectors.categories import category_ranges
+from analytics.selectors.sales import sales_ranges
 from analytics.selectors.stores import sales_by_store
 from analytics.services.facts import facts_sweep
 from checkout.models import Order, OrderLine
@@ -78,13 +78,9 @@ def test_the_breakdown_is_the_raw_orders_by_channel_method_category_and_clerk(
         # The factory's products are all drinks: every sale under one top-level category.
         assert figures["categories"] == [{"category": "Drinks", "net_sales": sum(raw["channel"].values())}]
         # And each row is the page's selector's, figure for figure.
-        selected = sales_breakdown(
-            merchant=merchant,
-            stores=[store],
-            first=dt.date(2026, 6, first),
-            last=dt.date(2026, 6, last),
-            by="payment_method",
-        )
+        selected = sales_ranges(
+            merchant=merchant, stores=[store], ranges=[(dt.date(2026, 6, first), dt.date(2026, 6, last))]
+        )[0].breakdown("payment_method")
         for row in figures["payment_methods"]:
             summary = selected[row["key"]]
             assert (row["tax"], row["units"], row["transactions"], row["refunds"]) == (
@@ -110,9 +106,9 @@ def test_the_breakdown_without_a_comparison(merchant: Merchant, store: Store, ow
     params = JUNE | {"compare": "none"}
     body = bearer(owner).get(_url("api_sales_breakdown", merchant), params).json()
     assert (body["comparison"], body["previous"]) == (None, None)
-    categories = sales_by_category(
-        merchant=merchant, stores=[store], first=dt.date(2026, 6, 11), last=dt.date(2026, 6, 12)
-    )
+    categories = category_ranges(
+        merchant=merchant, stores=[store], ranges=[(dt.date(2026, 6, 11), dt.date(2026, 6, 12))]
+    )[0]
     assert body["current"]["categories"] == [{"category": name, "net_sales": n} for name, n in categories.items()]
 
 

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from analytics.models import ProductDay, SalesHour
-from analytics.selectors.sales import sales_breakdown, sales_by_hour, sales_by_product, sales_summary
+from analytics.selectors.sales import sales_by_hour, sales_by_product, sales_ranges, sales_summary
 from analytics.services.facts import facts_sweep
 from checkout.models import Order, OrderLine, Refund
 from merchants.models import Merchant, Store
@@ -63,9 +63,9 @@ def test_the_summary_matches_the_raw_orders_and_refunds(history: History) -> Non
     assert summary.gross_margin == 976 - 510
     assert summary.margin_rate == Decimal("0.4775")  # 466 / 976
     assert summary.average_basket == 519  # 1557 / 3
-    breakdown = sales_breakdown(
-        merchant=history.store.merchant, stores=[history.store], first=FIRST, last=LAST, by="payment_method"
-    )
+    breakdown = sales_ranges(merchant=history.store.merchant, stores=[history.store], ranges=[(FIRST, LAST)])[
+        0
+    ].breakdown("payment_method")
     assert {method: (s.net_sales, s.transactions) for method, s in breakdown.items()} == {
         "online_card": (604 + 558, 2),
         "cash": (209 + 186, 1),
