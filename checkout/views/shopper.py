@@ -175,7 +175,8 @@ def cart(request: HttpRequest, store_code: str) -> HttpResponse:
             status = 400
         if status == 200 and not is_partial(request):
             return redirect("checkout:cart", store_code=store.code)
-    return render_page(request, "shopper/cart.html", _cart_context(store, visit), partial="cart", status=status)
+    context = {**_cart_context(store, visit), "is_swap": is_partial(request)}
+    return render_page(request, "shopper/cart.html", context, partial="cart", status=status)
 
 
 @require_POST

@@ -65,7 +65,8 @@ def _background(locator: Any) -> str:
 
 
 def _totals(page: Any) -> list[str]:
-    return [" ".join(row.split()) for row in page.locator(".totals-row").all_inner_texts()]
+    # Runs of ordinary white space as one; the no-break space inside an amount stays.
+    return [re.sub(r"[ \t\r\n]+", " ", row).strip() for row in page.locator(".totals-row").all_inner_texts()]
 
 
 @pytest.mark.usefixtures("localstripe_webhook")
