@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
 from django.utils import timezone
 
@@ -66,7 +67,7 @@ def exit_pass_use(
         return PassCheck("invalid", "This pass is from another shop.")
     with merchant_context(merchant_id):
         issued = (
-            ExitPass.objects.select_related("order")
+            ExitPass.objects.select_related("order__store")
             .filter(merchant_id=merchant_id, jti=claims.jti, order_id=claims.order_id)
             .first()
         )
@@ -82,5 +83,6 @@ def exit_pass_use(
         )
         if not used:
             issued.refresh_from_db()
-            return PassCheck("used", f"Already used at {timezone.localtime(issued.used_at):%H:%M}.", order)
+            used_at = timezone.localtime(issued.used_at, ZoneInfo(order.store.timezone))
+            return PassCheck("used", f"Already used at {used_at:%H:%M}.", order)
     return PassCheck("ok", "Paid. Have a nice day.", order)
