@@ -250,11 +250,11 @@ def _book(*, shift: Shift, clerk: User, sale: OfflineSaleIn) -> OfflineBooking:
                 )
             wanted[outcome.store_product_id] = wanted.get(outcome.store_product_id, 0) + line.quantity
         for order_line in counter_sale_lines(order=order):
-            assert order_line.store_product_id is not None  # every line came from a product scan
-            if order_line.quantity != wanted[order_line.store_product_id]:
-                counter.counter_line_set_quantity(
-                    order=order, line_id=order_line.pk, quantity=wanted[order_line.store_product_id]
-                )
+            # Only the product lines the scans made; a line the counter adds by itself (none yet)
+            # follows its product line.
+            units = wanted.get(order_line.store_product_id or 0)
+            if units is not None and order_line.quantity != units:
+                counter.counter_line_set_quantity(order=order, line_id=order_line.pk, quantity=units)
         order.refresh_from_db()
         # The pricing the online counter applies is the last word: what it charges is what the
         # clerk must have charged, or the drawer and the books part ways.
