@@ -24,6 +24,7 @@ dashboard_pages = [
     path("catalog/labels.pdf", dashboard.labels_view, name="labels"),
     path("catalog/poster.pdf", dashboard.poster, name="poster"),
     path("catalog/<int:item_id>/", dashboard.item_edit, name="item_edit"),
+    path("catalog/<int:item_id>/till/", dashboard.item_till, name="item_till"),
     path("stock/", dashboard.stock, name="section_stock"),
     path("stock/<int:item_id>/", dashboard.item_stock, name="item_stock"),
     path("stock/counts/", dashboard.counts, name="counts"),

@@ -399,6 +399,17 @@ def item_stock(request: MerchantRequest, item_id: int) -> HttpResponse:
                 return redirect("catalog:item_stock", slug=request.merchant.slug, item_id=item.pk)
         else:
             status = 400
+    return _item_page(request, item, form=form, status=status)
+
+
+def _item_page(
+    request: MerchantRequest,
+    item: StoreProduct,
+    *,
+    form: AdjustmentForm,
+    status: int = 200,
+    till: dict[str, str] | None = None,
+) -> HttpResponse:
     movements = Paginator(selectors.movement_list(merchant=request.merchant, store_product=item), 50).get_page(
         request.GET.get("page")
     )
@@ -410,14 +421,40 @@ def item_stock(request: MerchantRequest, item_id: int) -> HttpResponse:
             "movements": movements,
             "form": form,
             "price": format_amount(item.price, item.store.currency),
+            "deposit": format_amount(item.deposit, item.store.currency) if item.deposit else "",
+            "till": till or {"plu": item.plu, "deposit": _amount_input(item.deposit or None, item.store.currency)},
             "cost": presentation.cost_text(item),
             "margin": presentation.margin(item),
             # Like the analytics, costs are for those who manage the catalog, not for clerks.
             "can_see_cost": request.membership.has_permission("manage_catalog"),
             "can_adjust": request.membership.has_permission("manage_stock"),
+            "can_edit": request.membership.has_permission("manage_catalog"),
         },
         status=status,
     )
+
+
+@require_POST
+@merchant_view("manage_catalog")
+def item_till(request: MerchantRequest, item_id: int) -> HttpResponse:
+    """Set a product's PLU (to type it at the counter) and its deposit per unit."""
+    item = _item(request, item_id)
+    typed = {key: request.POST.get(key, "").strip()[:AMOUNT_MAX_LENGTH] for key in ("plu", "deposit")}
+    try:
+        try:
+            deposit = (
+                parse_amount(typed["deposit"], item.store.currency, allow_negative=True) if typed["deposit"] else 0
+            )
+        except AmountError as error:
+            raise ValidationError({"deposit": str(error)}) from error
+        assortment.assortment_till_set(
+            merchant=request.merchant, store_product_id=item.pk, plu=typed["plu"], deposit=deposit
+        )
+    except ValidationError as error:
+        messages.error(request, error_message(error))
+        return _item_page(request, item, form=AdjustmentForm(), status=400, till=typed)
+    messages.success(request, f"{item.name}: saved for the counter.")
+    return redirect("catalog:item_stock", slug=request.merchant.slug, item_id=item.pk)
 
 
 @merchant_view()

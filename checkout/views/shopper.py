@@ -12,12 +12,12 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from catalog import presentation
 from catalog.models import StoreProduct
+from catalog.selectors import LookupError_, store_product_by_code
 from checkout import gateway
 from checkout.errors import CheckoutError
 from checkout.models import CartLine, Order, OrderStatus, Visit
-from checkout.receipts import qr_svg, tax_summary
+from checkout.receipts import qr_svg, receipt_order, receipt_rows, tax_summary
 from checkout.services import shoppers
 from checkout.services.carts import cart_add as cart_add_service
 from checkout.services.carts import cart_set, visit_start
@@ -26,6 +26,7 @@ from checkout.services.orders import available, order_cancel, order_place
 from checkout.services.payments import payment_start
 from core.csp import payment_element_allow, scanner_csp
 from core.http import is_partial, render_page
+from core.money import format_amount
 from merchants.models import Device, DeviceKind, Store
 from merchants.selectors import store_get_by_code
 from merchants.tenancy import lookup_context, merchant_context
@@ -96,26 +97,40 @@ def _cart_count(request: HttpRequest, store: Store) -> int:
         return sum(CartLine.objects.of_visit(visit).values_list("quantity", flat=True))
 
 
+def _label_price(store: Store, line: CartLine) -> int | None:
+    """What the scale label of a cart line says the item costs; None when it no longer reads."""
+    try:
+        found = store_product_by_code(store=store, code=line.code)
+    except LookupError_:
+        return None
+    return found.label_price if found.store_product.pk == line.store_product_id else None
+
+
 def _cart_context(store: Store, visit: Visit | None) -> dict[str, object]:
     rows = []
-    total = 0
+    total = deposits = 0
     if visit is not None:
         with merchant_context(store.merchant_id):
             for line in CartLine.objects.of_visit(visit).select_related("store_product__product").order_by("added_at"):
                 item: StoreProduct = line.store_product
                 item.store = store
-                line_total = item.price * line.quantity
-                total += line_total
+                price = _label_price(store, line) if line.code else item.price
+                line_total = (price or 0) * line.quantity
+                deposit = item.deposit * line.quantity
+                total += line_total + deposit
+                deposits += deposit
                 rows.append(
                     {
                         "line": line,
                         "item": item,
-                        "price": presentation.price_text(item),
+                        "price": format_amount(price, store.currency) if price is not None else "",
+                        "is_label": bool(line.code),
                         "available": available(item=item),
                         "line_total": line_total,
+                        "deposit": deposit,
                     }
                 )
-    return {"store": store, "rows": rows, "total": total}
+    return {"store": store, "rows": rows, "total": total, "deposits": deposits}
 
 
 def cart(request: HttpRequest, store_code: str) -> HttpResponse:
@@ -126,7 +141,12 @@ def cart(request: HttpRequest, store_code: str) -> HttpResponse:
     if request.method == "POST" and visit is not None:
         try:
             quantity = int(request.POST.get("quantity", ""))
-            cart_set(visit=visit, store_product_id=int(request.POST.get("item", "0")), quantity=quantity)
+            cart_set(
+                visit=visit,
+                store_product_id=int(request.POST.get("item", "0")),
+                quantity=quantity,
+                code=request.POST.get("code", "")[:14],
+            )
         except ValueError:
             messages.error(request, "Choose a quantity as a whole number.")
             status = 400
@@ -149,6 +169,7 @@ def cart_add(request: HttpRequest, store_code: str) -> HttpResponse:
             visit=visit,
             store_product_id=int(request.POST.get("item", "0")),
             quantity=max(1, int(request.POST.get("quantity", "1"))),
+            code=request.POST.get("code", "")[:14],
         )
     except (ValueError, ValidationError) as error:
         message = error.messages[0] if isinstance(error, ValidationError) else "Choose a quantity as a whole number."
@@ -268,7 +289,7 @@ def pay(request: HttpRequest, store_code: str, token: UUID) -> HttpResponse:
             return _pay_result(request, store, order, intent)
         order = _order(store, token)
     with merchant_context(order.merchant_id):
-        lines = list(order.lines.all())
+        lines = receipt_order(order.lines.all())
     element = None
     if gateway.payment_element_enabled():
         intent_now = gateway.intent_retrieve(intent_id=order.payment_intent, connected_account=account)
@@ -286,6 +307,7 @@ def pay(request: HttpRequest, store_code: str, token: UUID) -> HttpResponse:
             "store": store,
             "order": order,
             "lines": lines,
+            "rows": receipt_rows(order, lines),
             "test_cards": TEST_CARDS if test_mode else [],
             "saved_cards": cards,
             "element": element,
@@ -300,7 +322,7 @@ def order_status(request: HttpRequest, store_code: str, token: UUID) -> HttpResp
     store = store_get_by_code(code=store_code)
     order = _order(store, token)
     with merchant_context(order.merchant_id):
-        lines = list(order.lines.all())
+        lines = receipt_order(order.lines.all())
     pass_token = exit_pass_token(order=order) if order.status == OrderStatus.PAID else None
     context = {
         "store": store,
@@ -308,5 +330,6 @@ def order_status(request: HttpRequest, store_code: str, token: UUID) -> HttpResp
         "lines": lines,
         "exit_qr": qr_svg(pass_token) if pass_token else None,
         "tax_lines": tax_summary(lines),
+        "rows": receipt_rows(order, lines),
     }
     return render_page(request, "shopper/order.html", context, partial="status")
