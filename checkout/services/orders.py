@@ -178,7 +178,7 @@ def order_mark_paid(
         lines = [line for line in order.lines.all() if line.store_product_id is not None]
         units: dict[int, int] = defaultdict(int)
         for line in lines:
-            units[line.store_product_id] += line.stock_units  # type: ignore[index]  # product lines have one
+            units[line.store_product_id] += line.stock_units
         movements = stock_moves(
             merchant=merchant,
             kind=MovementKind.SALE,
@@ -191,7 +191,7 @@ def order_mark_paid(
         if order.visit_id:
             cart_take_out(
                 order=order,
-                bought={(line.store_product_id, line.code): line.quantity for line in lines},  # type: ignore[misc]
+                bought={(line.store_product_id, line.code): line.quantity for line in lines},
             )
         # Analytics hears of the sale after commit, by task name (nothing here imports it).
         transaction.on_commit(
@@ -255,7 +255,7 @@ def refund_record(
     if order.status == OrderStatus.REFUNDED:
         units: dict[int, int] = defaultdict(int)
         for line in order.lines.filter(kind=LineKind.PRODUCT):
-            units[line.store_product_id] += line.stock_units  # type: ignore[index]  # product lines have one
+            units[line.store_product_id] += line.stock_units
         stock_moves(
             merchant=merchant,
             kind=MovementKind.REFUND,

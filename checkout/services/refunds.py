@@ -42,7 +42,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger("lingshou.checkout")
 
 REFUNDABLE = (OrderStatus.PAID, OrderStatus.PARTIALLY_REFUNDED)
-_WAYS = {
+_WAYS: dict[str, str] = {
     RefundMethod.STRIPE: "to the card through Stripe",
     RefundMethod.CASH: "in cash from the till",
     RefundMethod.EXTERNAL_CARD: "on the card terminal",

@@ -48,7 +48,7 @@ class CountedPaginator(Paginator):
         self._known_count = count
 
     @property
-    def count(self) -> int:  # type: ignore[override]  # Paginator.count is a cached_property
+    def count(self) -> int:
         return self._known_count
 
 
@@ -141,11 +141,12 @@ def order_refund(request: MerchantRequest, order_id: int) -> HttpResponse:
             if refunded.status == OrderStatus.REFUNDED
             else " Put units back in stock yourself if they came back (stock adjustment)."
         )
-        where = {
+        ways: dict[str, str] = {
             RefundMethod.STRIPE: "to the shopper's card",
             RefundMethod.CASH: "in cash from the till (it counts in the cash count of the open shift)",
             RefundMethod.EXTERNAL_CARD: "on the card terminal",
-        }.get(method, "")
+        }
+        where = ways.get(method, "")
         messages.success(
             request, f"Refunded {format_amount(amount, order.currency)} of order {order.number} {where}." + note
         )
