@@ -23,3 +23,12 @@ def basis_points(value: int | None) -> str:
         return ""
     percent = (Decimal(int(value)) / 100).normalize()
     return f"{percent:f}".replace(".", ",") + " %"
+
+
+@register.filter
+def money_signed(amount: int | None, currency: str) -> str:
+    """Like money, with a typographic minus for an amount below zero ('−0,50 €'), as receipts print it."""
+    if amount is None:
+        return ""
+    amount = int(amount)
+    return f"−{format_amount(-amount, currency)}" if amount < 0 else format_amount(amount, currency)
