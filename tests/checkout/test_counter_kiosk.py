@@ -358,8 +358,14 @@ def test_a_clerk_discounts_a_line_within_the_limit_and_not_beyond(sale: Order, c
 
 
 def test_owners_and_managers_give_any_discount_and_a_limit_of_zero_stops_clerks(
-    sale: Order, merchant: Merchant, clerk: Any, owner: Any, cola: StoreProduct
+    sale: Order, merchant: Merchant, clerk: Any, owner: Any, manager: Any, outsider: Any, cola: StoreProduct
 ) -> None:
+    assert [counter.discount_limit(merchant=merchant, user=user) for user in (owner, manager, clerk, outsider)] == [
+        100,
+        100,
+        10,
+        0,
+    ]
     counter.counter_line_scan(order=sale, code=_code(cola))
     product = _line(sale, kind="product")
     line = counter.counter_line_discount(

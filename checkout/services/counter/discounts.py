@@ -60,7 +60,8 @@ class Discount:
 def discount_limit(*, merchant: Merchant, user: User) -> int:
     """The largest discount ``user`` may give at the counter, in per cent: 100 for owners and managers,
     the owner's limit for clerks, 0 for anyone else; scoped."""
-    membership = membership_get(merchant=merchant, user=user)
+    with merchant_context(merchant.pk):
+        membership = membership_get(merchant=merchant, user=user)
     if membership is None:
         return 0
     if membership.role in (Role.OWNER, Role.MANAGER):
