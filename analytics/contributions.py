@@ -10,14 +10,20 @@ The raw facts, each keyed by the id of its row:
   counts in the hour it was paid, with the counter's payment method or ``online_card``;
 - ``refund``: a Refund row, booked when it was made. It is an order-level amount, attributed to
   the order's lines in proportion to what each line cost the shopper (its total, plus its tax when
-  prices exclude tax), rounded down, with the cents left over given one each to the lines with the
-  largest remainders (ties: the earlier line), so the parts add up to the refund exactly. Units
-  come back only with the refund that completes a full refund: then, as in the stock ledger, every
-  unit of the order is refunded;
+  prices exclude tax; a return slip's is negative), rounded down, with the cents left over given
+  one each to the lines with the largest remainders (ties: the earlier line), so the parts add up
+  to the refund exactly. Units come back only with the refund that completes a full refund: then,
+  as in the stock ledger, every unit of the order is refunded;
 - ``lookup``: a shopper's price lookup of a known product;
 - ``shelf_empty``: a shelf-empty period the cameras closed, its minutes split over the local days;
 - ``stockout``: the ledger at zero: a movement that takes on hand from zero or below to above zero
   ends the period that began with the last movement that took it to zero or below.
+
+Only an order's sale lines (products and open-price items) are sales: its deposits, charged and
+returned, are money held for bottles, and neither they nor the refunds' shares of them count. A
+sale line counts at what it cost after its discounts; ``discounts`` adds up what was given off, net
+of tax like the sales. Open-price items have no product: they count in the hours and categories
+(uncategorised) but in no product's days.
 
 Minutes are floored per day; periods still open count once they close.
 """
@@ -88,22 +94,28 @@ PRODUCT_SUMS = [
 
 _LOCAL = "({at} AT TIME ZONE s.timezone)"
 
+# The kinds of order line that are sales (checkout.choices.SALE_KINDS), as SQL.
+SALE_LINES = "('product', 'open_price')"
+
 # The sold lines and the refunds' shares of them, shared by both grains. ``facts`` is the caller's.
-_LINES = """
+_LINES = f"""
 sold AS (
     SELECT o.merchant_id, o.store_id, o.id AS order_id, l.store_product_id, COALESCE(l.category_id, 0) AS category,
            o.paid_at AS at, o.channel,
            COALESCE(cp.method, 'online_card') AS payment_method, l.quantity::bigint AS units,
            (l.line_total - CASE WHEN o.prices_include_tax THEN l.tax_amount ELSE 0 END)::bigint AS net,
-           l.tax_amount::bigint AS tax, l.unit_cost::bigint * l.quantity AS cost
+           l.tax_amount::bigint AS tax, l.unit_cost::bigint * l.quantity AS cost,
+           -- Given off the price, without the tax it would have carried (prices with tax hold it).
+           ROUND((l.discount + l.sale_discount)::numeric
+                 * CASE WHEN o.prices_include_tax THEN 10000.0 / (10000 + l.tax_rate) ELSE 1 END)::bigint AS discounts
     FROM facts f
     JOIN checkout_order o ON f.kind = 'order' AND o.id = f.key
-    JOIN checkout_orderline l ON l.order_id = o.id
+    JOIN checkout_orderline l ON l.order_id = o.id AND l.kind IN {SALE_LINES}
     LEFT JOIN checkout_counterpayment cp ON cp.order_id = o.id
 ),
 refund_lines AS (
     SELECT r.merchant_id, o.store_id, r.id AS refund_id, l.id AS line_id, l.store_product_id,
-           COALESCE(l.category_id, 0) AS category,
+           l.kind IN {SALE_LINES} AS is_sale, COALESCE(l.category_id, 0) AS category,
            r.created_at AS at, o.channel, COALESCE(cp.method, 'online_card') AS payment_method,
            r.amount::bigint AS amount, l.quantity::bigint AS units,
            (l.line_total + CASE WHEN o.prices_include_tax THEN 0 ELSE l.tax_amount END)::bigint AS paid,
@@ -115,13 +127,15 @@ refund_lines AS (
     JOIN checkout_orderline l ON l.order_id = o.id
     LEFT JOIN checkout_counterpayment cp ON cp.order_id = o.id
 ),
-refund_floors AS (
-    SELECT rl.*,
-           -- SUM() of bigint is numeric: back to bigint, or / would not be integer division.
-           COALESCE(rl.amount * rl.paid / NULLIF(SUM(rl.paid) OVER w, 0)::bigint, 0) AS floor_share,
-           COALESCE(rl.amount * rl.paid %% NULLIF(SUM(rl.paid) OVER w, 0)::bigint, 0) AS remainder
+refund_quotients AS (
+    -- Floored, not truncated: a return slip's share is negative, and the remainders must stay >= 0.
+    SELECT rl.*, COALESCE(FLOOR((rl.amount * rl.paid)::numeric / NULLIF(SUM(rl.paid) OVER w, 0)), 0)::bigint
+               AS floor_share, COALESCE(SUM(rl.paid) OVER w, 0)::bigint AS paid_total
     FROM refund_lines rl
     WINDOW w AS (PARTITION BY rl.refund_id)
+),
+refund_floors AS (
+    SELECT rq.*, rq.amount * rq.paid - rq.floor_share * rq.paid_total AS remainder FROM refund_quotients rq
 ),
 refund_shares AS (
     SELECT rf.*,
@@ -131,7 +145,7 @@ refund_shares AS (
            END AS share
     FROM refund_floors rf
 )
-"""
+"""  # noqa: S608 - our SQL; the only value put in is SALE_LINES, a constant
 
 
 def hour_cells_sql(facts: str) -> str:
@@ -141,17 +155,17 @@ def hour_cells_sql(facts: str) -> str:
 WITH facts AS ({facts}),
 {_LINES},
 parts AS (
-    SELECT merchant_id, store_id, at, channel, payment_method, net AS net_sales, tax, 0::bigint AS refunds,
+    SELECT merchant_id, store_id, at, channel, payment_method, net AS net_sales, tax, discounts, 0::bigint AS refunds,
            COALESCE(cost, 0) AS cost, CASE WHEN cost IS NULL THEN 0 ELSE net END AS net_sales_known_cost,
            order_id, units
     FROM sold
     UNION ALL
-    SELECT merchant_id, store_id, at, channel, payment_method, 0, 0, share, 0, 0, NULL, 0
-    FROM refund_shares
+    SELECT merchant_id, store_id, at, channel, payment_method, 0, 0, 0, share, 0, 0, NULL, 0
+    FROM refund_shares WHERE is_sale
 )
 SELECT x.merchant_id, x.store_id, {local}::date AS local_date, EXTRACT(HOUR FROM {local})::int AS hour,
        x.channel, x.payment_method,
-       SUM(x.net_sales)::bigint AS net_sales, SUM(x.tax)::bigint AS tax, 0::bigint AS discounts,
+       SUM(x.net_sales)::bigint AS net_sales, SUM(x.tax)::bigint AS tax, SUM(x.discounts)::bigint AS discounts,
        SUM(x.refunds)::bigint AS refunds, SUM(x.cost)::bigint AS cost,
        SUM(x.net_sales_known_cost)::bigint AS net_sales_known_cost,
        COUNT(DISTINCT x.order_id)::bigint AS transactions, SUM(x.units)::bigint AS units
@@ -205,10 +219,12 @@ parts AS (
            0::bigint AS refunds, 0::bigint AS refunded_units, 0::bigint AS minutes_out_of_stock,
            0::bigint AS minutes_shelf_empty, 0::bigint AS price_lookups
     FROM sold x JOIN merchants_store s ON s.id = x.store_id
+    WHERE x.store_product_id IS NOT NULL
     UNION ALL
     SELECT x.merchant_id, x.store_id, x.store_product_id, {local}::date, 0, 0, 0, 0, 0,
            x.share, CASE WHEN x.completes THEN x.units ELSE 0 END, 0, 0, 0
     FROM refund_shares x JOIN merchants_store s ON s.id = x.store_id
+    WHERE x.store_product_id IS NOT NULL
     UNION ALL
     SELECT l.merchant_id, l.store_id, l.store_product_id, (l.looked_up_at AT TIME ZONE s.timezone)::date,
            0, 0, 0, 0, 0, 0, 0, 0, 0, 1
@@ -243,7 +259,7 @@ parts AS (
     FROM sold
     UNION ALL
     SELECT merchant_id, store_id, category, at, 0, 0, 0, 0, share
-    FROM refund_shares
+    FROM refund_shares WHERE is_sale
 )
 SELECT x.merchant_id, x.store_id, {local}::date AS local_date, x.category,
        {", ".join(f"SUM(x.{column})::bigint AS {column}" for column in CATEGORY_SUMS)}

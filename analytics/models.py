@@ -72,7 +72,7 @@ class SalesHour(TenantModel):
     payment_method = models.CharField(max_length=20, choices=PaymentMethod.choices)
     net_sales = models.BigIntegerField(default=0)
     tax = models.BigIntegerField(default=0)
-    # No discounts exist yet; the column is here so that adding them needs no rebuild of the schema.
+    # Given off the price at the counter, net of tax like net_sales (which is already after them).
     discounts = models.BigIntegerField(default=0)
     refunds = models.BigIntegerField(default=0)
     cost = models.BigIntegerField(default=0)

@@ -93,3 +93,27 @@ def variable_code(key: str, value: int) -> str:
     if not 0 <= value <= 99999:
         raise GtinError("A variable-measure value has at most 5 digits.")
     return make(f"{key}{value:05d}")
+
+
+@dataclass(frozen=True)
+class ReturnSlip:
+    """A deposit return slip from a reverse-vending machine: the deposit it pays back, in minor units."""
+
+    code: str
+    value: int
+
+
+def parse_return_slip(code: str, *, prefix: str) -> ReturnSlip | None:
+    """Read an EAN-13 starting with ``prefix`` as a return slip (value in digits 8-12, as on scale labels).
+
+    None for a code that is no slip (another prefix or length, or no prefix set); GtinError for one that
+    reads like a slip but has a wrong check digit (a slip typed by hand), so it is never taken for a product.
+    """
+    code = code.strip()
+    if len(code) == 14 and code.startswith("0"):
+        code = code[1:]
+    if not prefix or len(code) != 13 or not code.isdigit() or not code.startswith(prefix):
+        return None
+    if check_digit(code[:-1]) != code[-1]:
+        raise GtinError("This return slip's barcode does not read right (wrong check digit); type it again.")
+    return ReturnSlip(code=code, value=int(code[7:12]))

@@ -21,6 +21,9 @@ from catalog.querysets import ProductQuerySet, ShelfEmptyPeriodQuerySet, StorePr
 from merchants.models import Store, TenantModel, Wholesaler
 from merchants.querysets import StoreScopedQuerySet
 
+# A PLU has at most this many digits: never as long as a barcode (8 or more), so a typed number is one or the other.
+PLU_MAX_LENGTH = 5
+
 
 class TaxClass(models.TextChoices):
     STANDARD = "standard", "Standard rate"
@@ -151,6 +154,10 @@ class StoreProduct(TenantModel):
     # Moving-average cost of one unit in the store's currency, minor units; None while unknown (a local
     # product whose owner has not said, or a delivery whose cost could not be converted).
     average_cost = models.PositiveIntegerField(null=True, blank=True)
+    # A short code the clerk types at the counter for goods without a barcode (bread rolls, fruit).
+    plu = models.CharField("PLU", max_length=PLU_MAX_LENGTH, blank=True)
+    # The deposit (Pfand) on one unit, minor units: charged on a line of its own, at the product's VAT rate.
+    deposit = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(default=timezone.now)
 
     objects = StoreProductQuerySet.as_manager()  # type: ignore[misc]  # a subclass of TenantModel's queryset; mypy reads it as an override
@@ -166,6 +173,15 @@ class StoreProduct(TenantModel):
             models.CheckConstraint(
                 condition=Q(product__isnull=False) | ~Q(local_name=""),
                 name="storeproduct_master_or_local",
+            ),
+            models.UniqueConstraint(
+                fields=["merchant", "store", "plu"],
+                name="storeproduct_unique_plu",
+                condition=~Q(plu=""),
+                violation_error_message="Another product of this store already has this PLU.",
+            ),
+            models.CheckConstraint(
+                condition=Q(plu="") | Q(plu__regex=rf"^[0-9]{{1,{PLU_MAX_LENGTH}}}$"), name="storeproduct_plu_digits"
             ),
         ]
         indexes = [
@@ -191,6 +207,11 @@ class StoreProduct(TenantModel):
     @property
     def is_age_restricted(self) -> bool:
         return self.product.is_age_restricted if self.product_id else self.local_is_age_restricted  # type: ignore[union-attr]
+
+    @property
+    def is_sold_by_weight(self) -> bool:
+        """Stock in grams and the price per kilogram (a master product's setting; local products sell by the piece)."""
+        return bool(self.product_id and self.product.is_sold_by_weight)  # type: ignore[union-attr]
 
     @property
     def lookup_code(self) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.contrib.postgres.search import TrigramWordSimilarity
 from django.db import connection
@@ -10,7 +11,7 @@ from django.db.models import F, Q, QuerySet
 from django.db.models.functions import Greatest
 
 from catalog import gtin
-from catalog.models import Barcode, LocalBarcode, Product, StockMovement, StoreProduct
+from catalog.models import PLU_MAX_LENGTH, Barcode, LocalBarcode, Product, StockMovement, StoreProduct
 from catalog.querysets import StoreProductQuerySet
 from merchants.models import Merchant, Store
 
@@ -20,15 +21,47 @@ SEARCH_THRESHOLD = 0.35
 
 @dataclass(frozen=True)
 class ScanResult:
-    """What a scanned code means in a store: the product, how many units, and any measured value."""
+    """What a scanned code means in a store: the product, how many units, and any measured value.
+
+    A scale label (``variable``) is priced from the label: ``label_price`` is what the labelled item
+    costs, and ``weight_grams`` what it weighs when the product is sold by weight (its stock is in grams).
+    """
 
     store_product: StoreProduct
     quantity: int = 1
     variable: gtin.VariableMeasure | None = None
+    label_price: int | None = None
+    weight_grams: int | None = None
 
 
 class LookupError_(LookupError):
     """A code that names no product of this store; the message says why."""
+
+
+def _per_kilogram(price: int, grams: int) -> int:
+    return int((Decimal(price) * grams / 1000).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def label_priced(item: StoreProduct, variable: gtin.VariableMeasure) -> ScanResult:
+    """A scale label's item and price: the price printed on it, or its weight times the price per kilogram.
+
+    Raises LookupError_ for a label that cannot be sold as printed (no weight, no price, no price per kilogram).
+    """
+    if variable.kind == "weight":
+        if variable.value <= 0:
+            raise LookupError_(f"{item.name}: the scale label shows no weight (0 g). Weigh it again.")
+        if item.price <= 0:
+            raise LookupError_(f"{item.name} has no price per kilogram in this shop; the owner sets one first.")
+        grams = variable.value
+        price = _per_kilogram(item.price, grams)
+    else:
+        if variable.value <= 0:
+            raise LookupError_(f"{item.name}: the scale label shows no price (0). Weigh it again.")
+        price = variable.value
+        # The weight a printed price stands for, so that stock kept in grams moves by about what was sold.
+        grams = round(variable.value * 1000 / item.price) if item.price > 0 else 0
+    weighed = item.is_sold_by_weight and grams > 0
+    return ScanResult(item, 1, variable, label_price=price, weight_grams=grams if weighed else None)
 
 
 def _assortment(store: Store) -> StoreProductQuerySet:
@@ -53,6 +86,11 @@ def store_product_by_code(*, store: Store, code: str) -> ScanResult:
         item = _assortment(store).filter(pk=int(code[1:]), product__isnull=True).first()
         if item is None:
             raise LookupError_("This shop does not sell a product with this code.")
+        return ScanResult(item)
+    if code.isascii() and code.isdigit() and len(code) <= PLU_MAX_LENGTH:
+        item = _assortment(store).filter(plu=code).first()
+        if item is None:
+            raise LookupError_(f"No product of this shop has the PLU {code}.")
         return ScanResult(item)
     try:
         normalized = gtin.normalize(code)
@@ -107,7 +145,7 @@ def store_product_by_code(*, store: Store, code: str) -> ScanResult:
         )
         if item is None:
             raise LookupError_("This shop does not sell the product of this scale label.")
-        return ScanResult(item, 1, variable)
+        return label_priced(item, variable)
     raise LookupError_("This shop does not sell a product with this barcode.")
 
 
@@ -116,7 +154,7 @@ def assortment_search(
 ) -> list[StoreProduct]:
     """A store's products matching ``query`` by name, brand or barcode, best first; typo tolerant.
 
-    Digits are looked up as a barcode (exact, any GTIN form) and as a prefix of one.
+    Digits are looked up as a barcode (exact, any GTIN form), and up to five of them as a PLU first.
     """
     query = query.replace("\x00", "").strip()  # PostgreSQL text holds no NUL: typed or pasted, it is noise
     items = _assortment(store)
@@ -129,6 +167,10 @@ def assortment_search(
             return [store_product_by_code(store=store, code=query).store_product]
         except LookupError_:
             return []
+    if query.isascii() and query.isdigit() and len(query) <= PLU_MAX_LENGTH:
+        by_plu = list(items.filter(plu=query)[:1])
+        if by_plu:
+            return by_plu
     # Candidates come from the trigram indexes (master names and brands, local names); only
     # those are scored, so a store of thousands of products is not scored row by row.
     master = Product.objects.for_merchant(store.merchant).filter(
@@ -154,7 +196,7 @@ def assortment_search(
 def assortment_list(*, store: Store, query: str = "", include_inactive: bool = False) -> QuerySet[StoreProduct]:
     """Every product of a store matching ``query`` (all of them without one), best match first, for a pager.
 
-    The same matching as ``assortment_search`` (typo tolerant, digits as a barcode), as one queryset with
+    The same matching as ``assortment_search`` (typo tolerant, digits as a barcode or PLU), as one queryset with
     no limit: the page counts it and reads one page of it, so a list never stops short without saying so.
     """
     query = query.replace("\x00", "").strip()  # PostgreSQL text holds no NUL: typed or pasted, it is noise
@@ -169,6 +211,8 @@ def assortment_list(*, store: Store, query: str = "", include_inactive: bool = F
         except LookupError_:
             return items.none()
         return items.filter(pk=found.pk)
+    if query.isascii() and query.isdigit() and len(query) <= PLU_MAX_LENGTH and items.filter(plu=query).exists():
+        return items.filter(plu=query)
     master = Product.objects.for_merchant(store.merchant).filter(
         Q(name__trigram_word_similar=query) | Q(brand__trigram_word_similar=query)
     )

@@ -4,7 +4,7 @@ dashboard; the catalog and stock API."""
 from django.urls import path
 
 from catalog import api as apis
-from catalog.views import dashboard, shopper
+from catalog.views import dashboard, shopper, stock
 from core.urls import audiences
 
 app_name = "catalog"
@@ -25,10 +25,11 @@ dashboard_pages = [
     path("catalog/labels.pdf", dashboard.labels_view, name="labels"),
     path("catalog/poster.pdf", dashboard.poster, name="poster"),
     path("catalog/<int:item_id>/", dashboard.item_edit, name="item_edit"),
-    path("stock/", dashboard.stock, name="section_stock"),
-    path("stock/<int:item_id>/", dashboard.item_stock, name="item_stock"),
-    path("stock/counts/", dashboard.counts, name="counts"),
-    path("stock/counts/<int:session_id>/", dashboard.count_detail, name="count_detail"),
+    path("catalog/<int:item_id>/till/", stock.item_till, name="item_till"),
+    path("stock/", stock.stock, name="section_stock"),
+    path("stock/<int:item_id>/", stock.item_stock, name="item_stock"),
+    path("stock/counts/", stock.counts, name="counts"),
+    path("stock/counts/<int:session_id>/", stock.count_detail, name="count_detail"),
 ]
 
 store = "merchants/<int:merchant_id>/stores/<int:store_id>"

@@ -90,7 +90,7 @@ class OrderFilterForm(forms.Form):
         query = cleaned.get("q", "")
         number = query.lstrip("#")
         if query and not (number.isascii() and number.isdigit()) and not query.startswith("pi_"):
-            self.add_error(None, "Search by order number (such as 000123) or Stripe payment id (pi_…).")
+            self.add_error(None, "Search by order number, such as 000123.")
             cleaned["q"] = ""
         return cleaned
 

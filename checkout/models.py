@@ -16,7 +16,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from catalog.models import Category, StoreProduct
-from checkout.choices import Channel, OrderStatus
+from checkout.choices import DEPOSIT_KINDS, SALE_KINDS, Channel, LineKind, OrderStatus, RefundMethod
 from checkout.querysets import (
     CartLineQuerySet,
     OrderLineQuerySet,
@@ -98,6 +98,8 @@ class Visit(TenantModel):
 class CartLine(TenantModel):
     visit = models.ForeignKey(Visit, on_delete=models.CASCADE, related_name="lines")
     store_product = models.ForeignKey(StoreProduct, on_delete=models.CASCADE, related_name="+")
+    # A scale label (weighed cheese, a priced cake) is its own line, priced from the label; empty otherwise.
+    code = models.CharField(max_length=14, blank=True, default="")
     quantity = models.PositiveIntegerField()
     added_at = models.DateTimeField(default=timezone.now)
 
@@ -105,7 +107,9 @@ class CartLine(TenantModel):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["merchant", "visit", "store_product"], name="cartline_unique_product"),
+            models.UniqueConstraint(
+                fields=["merchant", "visit", "store_product", "code"], name="cartline_unique_product_label"
+            ),
             models.CheckConstraint(condition=Q(quantity__gte=1), name="cartline_quantity_positive"),
         ]
 
@@ -121,9 +125,21 @@ class Order(TenantModel):
     status = models.CharField(max_length=20, choices=OrderStatus.choices, default=OrderStatus.PENDING)
     currency = models.CharField(max_length=3)
     prices_include_tax = models.BooleanField(default=True)
-    subtotal = models.PositiveIntegerField(help_text="Sum of line totals, minor units.")
-    tax_total = models.PositiveIntegerField()
-    total = models.PositiveIntegerField(help_text="What the shopper pays, minor units.")
+    # Signed: an open counter sale may hold more returned deposit than goods for a while; a paid order never does.
+    subtotal = models.IntegerField(help_text="Sum of line totals, minor units.")
+    tax_total = models.IntegerField()
+    total = models.IntegerField(help_text="What the shopper pays, minor units.")
+    # Of the total: deposits charged less deposits returned (with their tax), and every discount given.
+    deposit_total = models.IntegerField(default=0)
+    discount_total = models.PositiveIntegerField(default=0)
+    # A discount on the whole sale, given at the counter: its amount (shared out over the sale's lines), the
+    # percentage it was given as (basis points; None when given as an amount), why, and by whom.
+    sale_discount = models.PositiveIntegerField(default=0)
+    sale_discount_percent = models.PositiveIntegerField(null=True, blank=True)
+    sale_discount_reason = models.CharField(max_length=200, blank=True)
+    sale_discount_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     amount_refunded = models.PositiveIntegerField(default=0)
     reserved_until = models.DateTimeField(null=True, blank=True)
     payment_intent = models.CharField(max_length=100, blank=True)
@@ -159,7 +175,9 @@ class Order(TenantModel):
 
     class Meta:
         constraints = [
-            models.CheckConstraint(condition=Q(total__gte=0), name="order_total_nonnegative"),
+            models.CheckConstraint(
+                condition=Q(total__gte=0) | Q(paid_at__isnull=True), name="order_paid_total_nonnegative"
+            ),
             models.CheckConstraint(
                 condition=~Q(status="paid") | Q(paid_at__isnull=False), name="order_paid_has_paid_at"
             ),
@@ -185,10 +203,26 @@ class Order(TenantModel):
 
 
 class OrderLine(TenantModel):
-    """What was sold at what price: the price of its time, whatever the store price is later."""
+    """What was sold at what price: the price of its time, whatever the store price is later.
+
+    Besides products: items without a barcode sold at a price the clerk types (open price), the
+    deposit on a product line's bottles, and deposit given back for a return slip (negative).
+    ``line_total`` is what the line costs after its discounts: unit price × quantity, less the
+    clerk's discount of this line and its share of a discount on the whole sale.
+    """
 
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
-    store_product = models.ForeignKey(StoreProduct, on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(max_length=16, choices=LineKind.choices, default=LineKind.PRODUCT)
+    # Set on product lines only: the other kinds take nothing from stock.
+    store_product = models.ForeignKey(StoreProduct, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    # The product line whose bottles a deposit line is for; the deposit goes when the product line goes.
+    deposit_for = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.CASCADE, related_name="deposit_lines"
+    )
+    # The code the line was priced from, as scanned: a scale label (price or weight in it) or a return slip.
+    code = models.CharField(max_length=14, blank=True)
+    # What one item weighs, for products sold by weight (their stock is in grams): from the scale label.
+    weight_grams = models.PositiveIntegerField(null=True, blank=True)
     name = models.CharField(max_length=200)
     # The product's category when it was sold (the wholesaler's, None for a store's own products), kept
     # like its name: sales by category stay where they were when the catalog is reorganised later. No
@@ -197,11 +231,21 @@ class OrderLine(TenantModel):
         Category, null=True, blank=True, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
     )
     quantity = models.PositiveIntegerField()
-    unit_price = models.PositiveIntegerField()
+    # Negative on a deposit return only (checked below).
+    unit_price = models.IntegerField()
     tax_class = models.CharField(max_length=10)
     tax_rate = models.PositiveIntegerField(help_text="Basis points: 1900 = 19 %.")
-    line_total = models.PositiveIntegerField()
-    tax_amount = models.PositiveIntegerField()
+    line_total = models.IntegerField()
+    tax_amount = models.IntegerField()
+    # The clerk's discount of this line (minor units off unit price × quantity), the percentage it was
+    # given as (basis points; None for an amount), why and by whom; and the line's share of a sale discount.
+    discount = models.PositiveIntegerField(default=0)
+    discount_percent = models.PositiveIntegerField(null=True, blank=True)
+    discount_reason = models.CharField(max_length=200, blank=True)
+    discount_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    sale_discount = models.PositiveIntegerField(default=0)
     # What one unit cost the shop when it was sold (the store product's average cost then), so margin
     # never changes when a cost changes later; None when the cost was not known.
     unit_cost = models.PositiveIntegerField(null=True, blank=True)
@@ -210,7 +254,45 @@ class OrderLine(TenantModel):
     objects: ClassVar = OrderLineQuerySet.as_manager()
 
     class Meta:
-        constraints = [models.CheckConstraint(condition=Q(quantity__gte=1), name="orderline_quantity_positive")]
+        constraints = [
+            models.CheckConstraint(condition=Q(quantity__gte=1), name="orderline_quantity_positive"),
+            models.CheckConstraint(
+                condition=Q(kind=LineKind.PRODUCT, store_product__isnull=False)
+                | (~Q(kind=LineKind.PRODUCT) & Q(store_product__isnull=True)),
+                name="orderline_product_has_store_product",
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind=LineKind.DEPOSIT) | Q(deposit_for__isnull=False), name="orderline_deposit_for_line"
+            ),
+            models.CheckConstraint(
+                condition=Q(kind=LineKind.DEPOSIT_RETURN, unit_price__lt=0, line_total__lt=0)
+                | (~Q(kind=LineKind.DEPOSIT_RETURN) & Q(unit_price__gte=0, line_total__gte=0)),
+                name="orderline_only_returns_negative",
+            ),
+            models.CheckConstraint(
+                condition=Q(kind__in=SALE_KINDS) | Q(discount=0, sale_discount=0), name="orderline_discount_on_sales"
+            ),
+        ]
+
+    @property
+    def is_sale(self) -> bool:
+        return self.kind in SALE_KINDS
+
+    @property
+    def is_deposit(self) -> bool:
+        return self.kind in DEPOSIT_KINDS
+
+    @property
+    def gross_total(self) -> int:
+        """Unit price × quantity, before any discount."""
+        return self.unit_price * self.quantity
+
+    @property
+    def stock_units(self) -> int:
+        """What the line takes from stock: grams for a product sold by weight, else its quantity; 0 without a product."""
+        if self.store_product_id is None:
+            return 0
+        return self.quantity * (self.weight_grams or 1)
 
 
 class Refund(TenantModel):
@@ -218,17 +300,30 @@ class Refund(TenantModel):
 
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="refunds")
     amount = models.PositiveIntegerField(help_text="Minor units.")
-    # Stripe's refund id, or the id of the event that reported a refund made elsewhere.
-    stripe_reference = models.CharField(max_length=100)
+    method = models.CharField(max_length=20, choices=RefundMethod.choices, default=RefundMethod.STRIPE)
+    # Cash handed back comes out of the drawer of the shift open at the time: its expected cash counts it.
+    shift = models.ForeignKey(
+        "Shift", null=True, blank=True, on_delete=models.PROTECT, related_name="cash_refunds", db_index=False
+    )
+    # Stripe's refund id, or the id of the event that reported a refund made elsewhere; empty for cash and terminals.
+    stripe_reference = models.CharField(max_length=100, blank=True)
     refunded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
-        constraints = [models.CheckConstraint(condition=Q(amount__gte=1), name="refund_amount_positive")]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gte=1), name="refund_amount_positive"),
+            models.CheckConstraint(
+                condition=Q(method=RefundMethod.CASH, shift__isnull=False)
+                | (~Q(method=RefundMethod.CASH) & Q(shift__isnull=True)),
+                name="refund_cash_has_shift",
+            ),
+        ]
         indexes = [
             models.Index(fields=["merchant", "order"], name="refund_order"),
+            models.Index(fields=["merchant", "shift"], condition=Q(shift__isnull=False), name="refund_shift"),
             models.Index(fields=["created_at"], name="refund_time"),  # the analytics sweep's recent refunds
         ]
 
@@ -307,7 +402,7 @@ class Shift(TenantModel):
     closed_at = models.DateTimeField(null=True, blank=True)
     counted_cash = models.PositiveIntegerField(null=True, blank=True, help_text="Counted at the close, minor units.")
     expected_cash = models.PositiveIntegerField(
-        null=True, blank=True, help_text="Opening cash + cash sales − change given, fixed at the close."
+        null=True, blank=True, help_text="Opening cash + cash taken − change given − cash refunded, fixed at the close."
     )
     note = models.CharField(max_length=300, blank=True)
 

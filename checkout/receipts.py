@@ -1,21 +1,73 @@
-"""What a receipt shows beyond its lines: the totals with the taxes per rate, and the exit pass as a QR code.
+"""What a receipt shows beyond its lines: their order, the totals (goods, discounts, deposits) with the taxes
+per rate, and the exit pass as a QR code.
 
-Shared by the shopper's cart, pay and receipt pages (templates/shopper/_totals.html) and the counter's receipt.
+Shared by the shopper's cart, pay and receipt pages (templates/shopper/_totals.html), the counter's sale and
+receipt, and the order page.
 """
 
 from __future__ import annotations
 
 import io
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import qrcode
 import qrcode.image.svg
 from django.utils.safestring import SafeString, mark_safe
 
+from checkout.choices import LineKind
 from checkout.models import Order, OrderLine
 from checkout.selectors.orders import rate_text
 from checkout.services.pricing import order_totals
+
+
+def receipt_order(lines: Iterable[OrderLine]) -> list[OrderLine]:
+    """Lines in the order they were added, each deposit right after the product line it is for."""
+    lines = sorted(lines, key=lambda line: line.pk or 0)
+    deposits: dict[int, list[OrderLine]] = {}
+    for line in lines:
+        if line.deposit_for_id is not None:
+            deposits.setdefault(line.deposit_for_id, []).append(line)
+    ordered = []
+    for line in lines:
+        if line.deposit_for_id is None:
+            ordered.append(line)
+            ordered.extend(deposits.pop(line.pk, []))
+    # A deposit whose product line is not among these (never on a whole order) still shows.
+    return ordered + [line for rest in deposits.values() for line in rest]
+
+
+@dataclass(frozen=True)
+class ReceiptTotals:
+    """The money of a receipt, minor units, as its totals block shows it; deposits apart from the goods.
+
+    goods − line discounts − sale discount + deposit − deposit returned (+ tax when prices exclude
+    it) = total.
+    """
+
+    goods: int
+    line_discounts: int
+    sale_discount: int
+    deposit: int
+    deposit_returned: int
+    total: int
+
+    @property
+    def has_adjustments(self) -> bool:
+        """Whether anything stands between the goods and the total (otherwise the total says it all)."""
+        return bool(self.line_discounts or self.sale_discount or self.deposit or self.deposit_returned)
+
+
+def receipt_rows(order: Order, lines: Sequence[OrderLine]) -> ReceiptTotals:
+    """The totals block of ``order`` from its lines."""
+    return ReceiptTotals(
+        goods=sum(line.gross_total for line in lines if line.is_sale),
+        line_discounts=sum(line.discount for line in lines),
+        sale_discount=order.sale_discount,
+        deposit=sum(line.line_total for line in lines if line.kind == LineKind.DEPOSIT),
+        deposit_returned=-sum(line.line_total for line in lines if line.kind == LineKind.DEPOSIT_RETURN),
+        total=order.total,
+    )
 
 
 def tax_summary(lines: Iterable[OrderLine]) -> list[tuple[int, int, int]]:
@@ -46,10 +98,13 @@ class Totals:
 
     currency: str
     units: int
-    subtotal: int
+    subtotal: int  # the goods, before discounts and without deposits
     taxes: list[TaxTotal]
     total: int
     refunded: int = 0
+    discounts: int = 0
+    deposit: int = 0
+    deposit_returned: int = 0
 
 
 def _tax_totals(lines: list[OrderLine], *, prices_include_tax: bool) -> list[TaxTotal]:
@@ -62,27 +117,37 @@ def _tax_totals(lines: list[OrderLine], *, prices_include_tax: bool) -> list[Tax
     ]
 
 
-def cart_totals(lines: Iterable[OrderLine], *, currency: str, prices_include_tax: bool) -> Totals:
-    """The totals of priced, unsaved lines: what the order placed from this cart will charge."""
-    lines = list(lines)
-    subtotal, _tax, total = order_totals(lines, prices_include_tax=prices_include_tax)
+def _totals(
+    lines: list[OrderLine], *, currency: str, prices_include_tax: bool, total: int, refunded: int = 0
+) -> Totals:
+    sales = [line for line in lines if not line.is_deposit]
     return Totals(
         currency=currency,
-        units=sum(line.quantity for line in lines),
-        subtotal=subtotal,
+        # A weighed piece counts as one item, whatever it weighs.
+        units=sum(line.quantity for line in sales),
+        subtotal=sum(line.gross_total for line in sales),
         taxes=_tax_totals(lines, prices_include_tax=prices_include_tax),
         total=total,
+        refunded=refunded,
+        discounts=sum(line.discount + line.sale_discount for line in sales),
+        deposit=sum(line.line_total for line in lines if line.kind == LineKind.DEPOSIT),
+        deposit_returned=-sum(line.line_total for line in lines if line.kind == LineKind.DEPOSIT_RETURN),
     )
 
 
-def order_totals_shown(order: Order, lines: Iterable[OrderLine]) -> Totals:
-    """An order's totals as it was charged (its own subtotal and total), with its lines' taxes per rate."""
+def cart_totals(lines: Iterable[OrderLine], *, currency: str, prices_include_tax: bool) -> Totals:
+    """The totals of priced, unsaved lines: what the order placed from this cart will charge."""
     lines = list(lines)
-    return Totals(
+    _subtotal, _tax, total = order_totals(lines, prices_include_tax=prices_include_tax)
+    return _totals(lines, currency=currency, prices_include_tax=prices_include_tax, total=total)
+
+
+def order_totals_shown(order: Order, lines: Iterable[OrderLine]) -> Totals:
+    """An order's totals as it was charged (its own total), with its lines' goods, discounts, deposits and taxes."""
+    return _totals(
+        list(lines),
         currency=order.currency,
-        units=sum(line.quantity for line in lines),
-        subtotal=order.subtotal,
-        taxes=_tax_totals(lines, prices_include_tax=order.prices_include_tax),
+        prices_include_tax=order.prices_include_tax,
         total=order.total,
         refunded=order.amount_refunded,
     )

@@ -8,6 +8,7 @@ from django.core.mail import send_mail
 from django.template.loader import render_to_string
 
 from checkout.models import Order
+from checkout.receipts import receipt_order
 from checkout.services import orders as order_services
 from checkout.services import payments as payment_services
 from merchants.tenancy import merchant_context
@@ -24,7 +25,7 @@ def receipt_send(merchant_id: int, order_id: int) -> bool:
         )
         if order is None or not order.email or order.paid_at is None:
             return False
-        lines = list(order.lines.all())
+        lines = receipt_order(order.lines.all())
     context = {"order": order, "lines": lines, "url": f"{settings.SITE_URL}/s/{order.store.code}/orders/{order.token}/"}
     send_mail(
         subject=f"Your receipt from {order.store.name}",

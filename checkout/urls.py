@@ -32,8 +32,16 @@ dashboard_pages = [
     path("counter/shifts/open/", counter.shift_open, name="counter_shift_open"),
     path("counter/shifts/<int:shift_id>/", counter.shift_detail, name="counter_shift"),
     path("counter/shifts/<int:shift_id>/scan/", counter.scan, name="counter_scan"),
+    path("counter/shifts/<int:shift_id>/pick/", counter.pick, name="counter_pick"),
+    path("counter/shifts/<int:shift_id>/open-price/", counter.open_price, name="counter_open_price"),
     path("counter/sales/<int:order_id>/lines/<int:line_id>/", counter.line_quantity, name="counter_line_quantity"),
     path("counter/sales/<int:order_id>/lines/<int:line_id>/void/", counter.line_void, name="counter_line_void"),
+    path(
+        "counter/sales/<int:order_id>/lines/<int:line_id>/discount/",
+        counter.line_discount,
+        name="counter_line_discount",
+    ),
+    path("counter/sales/<int:order_id>/discount/", counter.sale_discount, name="counter_sale_discount"),
     path("counter/sales/<int:order_id>/cancel/", counter.sale_cancel, name="counter_sale_cancel"),
     path("counter/sales/<int:order_id>/age-checked/", counter.sale_age_checked, name="counter_age_checked"),
     path("counter/sales/<int:order_id>/pay/cash/", counter.pay_cash, name="counter_pay_cash"),
@@ -55,6 +63,7 @@ dashboard_pages = [
     path("settings/payments/", connect.payments_settings, name="payments_settings"),
     path("settings/payments/connect/", connect.stripe_connect, name="stripe_connect"),
     path("settings/payments/reader/", connect.stripe_reader_set, name="stripe_reader_set"),
+    path("settings/payments/till/", connect.till_settings_set, name="till_settings_set"),
 ]
 
 api = [

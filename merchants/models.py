@@ -31,6 +31,25 @@ def timezone_validator(value: str) -> None:
         )
 
 
+# GS1 keeps these prefixes of an EAN-13 for use inside a shop or a region: 02 and 20-29 for scale
+# labels and in-store codes, 04 for in-store numbering, 98-99 for coupons and vouchers. A return slip
+# must start in one of them, or it could shadow a real product's barcode.
+RESTRICTED_PREFIXES = frozenset({"02", "04", *(f"2{d}" for d in range(10)), "98", "99"})
+
+
+def deposit_slip_prefix_validator(value: str) -> None:
+    if not value:
+        return
+    if not (value.isascii() and value.isdigit() and 2 <= len(value) <= 3):
+        raise ValidationError("A return slip prefix is 2 or 3 digits, such as 98.", code="invalid_slip_prefix")
+    if value[:2] not in RESTRICTED_PREFIXES:
+        raise ValidationError(
+            "A return slip prefix starts 02, 04, 20-29, 98 or 99 (GS1 codes for use inside a shop); "
+            f"{value} would clash with the barcodes of products.",
+            code="invalid_slip_prefix",
+        )
+
+
 class Wholesaler(models.Model):
     """The single source a merchant buys from; not a tenant of the shop."""
 
@@ -68,8 +87,25 @@ class Merchant(models.Model):
     stripe_account = models.CharField(max_length=100, blank=True)
     # The owner decides whether managers see the shop in numbers (sales, margins, costs); owners always do.
     managers_see_analytics = models.BooleanField(default=True)
+    # At the till: the largest discount a clerk may give, in per cent of what it is taken off (owners and
+    # managers give any), and the first digits of the return slips the shop's bottle machine prints.
+    clerk_discount_limit = models.PositiveSmallIntegerField(
+        default=10, help_text="Per cent of the price a discount is taken off; 0: clerks give no discounts."
+    )
+    deposit_slip_prefix = models.CharField(
+        max_length=3,
+        blank=True,
+        default="98",
+        validators=[deposit_slip_prefix_validator],
+        help_text="Return slips are EAN-13 codes starting with these digits; empty: none are taken.",
+    )
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(default=django_timezone.now)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(clerk_discount_limit__lte=100), name="merchant_discount_limit_percent"),
+        ]
 
     def __str__(self) -> str:
         return self.name

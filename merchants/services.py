@@ -28,6 +28,7 @@ from merchants.models import (
     Role,
     Store,
     Wholesaler,
+    deposit_slip_prefix_validator,
 )
 from merchants.tenancy import lookup_context, merchant_context
 
@@ -211,6 +212,27 @@ def managers_analytics_set(*, merchant: Merchant, allowed: bool) -> Merchant:
     with merchant_context(merchant.pk):
         Merchant.objects.filter(pk=merchant.pk).update(managers_see_analytics=allowed)
     merchant.managers_see_analytics = allowed
+    return merchant
+
+
+def till_settings_set(*, merchant: Merchant, clerk_discount_limit: int, deposit_slip_prefix: str) -> Merchant:
+    """Set the largest discount a clerk may give at the counter (0-100 %) and the prefix of the shop's deposit
+    return slips (empty: none); validated, atomic. Raises ValidationError naming the field, nothing changed."""
+    if isinstance(clerk_discount_limit, bool) or not isinstance(clerk_discount_limit, int):
+        raise ValidationError({"clerk_discount_limit": "The discount limit is a whole number of per cent."})
+    if not 0 <= clerk_discount_limit <= 100:
+        raise ValidationError({"clerk_discount_limit": "The discount limit is between 0 % and 100 %."})
+    prefix = deposit_slip_prefix.strip()
+    try:
+        deposit_slip_prefix_validator(prefix)
+    except ValidationError as error:
+        raise ValidationError({"deposit_slip_prefix": error.messages}) from error
+    with merchant_context(merchant.pk):
+        Merchant.objects.filter(pk=merchant.pk).update(
+            clerk_discount_limit=clerk_discount_limit, deposit_slip_prefix=prefix
+        )
+    merchant.clerk_discount_limit = clerk_discount_limit
+    merchant.deposit_slip_prefix = prefix
     return merchant
 
 

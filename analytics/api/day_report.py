@@ -48,7 +48,7 @@ class DayShiftOutput(serializers.Serializer[Any]):
     opened_by = serializers.SerializerMethodField()
     opening_cash = serializers.IntegerField(source="shift.opening_cash", help_text="The float.")
     cash_sales = serializers.IntegerField()
-    expected_cash = serializers.IntegerField(help_text="The float + cash tendered − change given.")
+    expected_cash = serializers.IntegerField(help_text="The float + cash tendered − change given − cash refunded.")
     counted_cash = serializers.IntegerField(source="shift.counted_cash", allow_null=True, help_text="At the close.")
     difference = serializers.IntegerField(
         allow_null=True, help_text="Counted − expected once closed: negative is missing from the drawer."

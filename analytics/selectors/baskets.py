@@ -11,11 +11,12 @@ from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
 from django.db import connection
-from django.db.models import Sum
+from django.db.models import F, Q, Sum
 
 from analytics.models import ProductDay
 from analytics.periods import Period
 from catalog.models import StoreProduct
+from checkout.choices import SALE_KINDS
 from checkout.models import Order
 from core.money import exponent, format_amount
 from merchants.models import Merchant, Store
@@ -92,7 +93,13 @@ def baskets_of(
     ids = [store.pk for store in stores]
     with merchant_context(merchant.pk):
         paid = Order.objects.for_merchant(merchant).sold().filter(store_id__in=ids, paid_at__gte=start, paid_at__lt=end)
-        rows = list(paid.annotate(units=Sum("lines__quantity")).values_list("units", "total"))
+        # Deposits are not sales: neither their lines' units nor their money make a basket bigger.
+        rows = list(
+            paid.annotate(
+                units=Sum("lines__quantity", filter=Q(lines__kind__in=SALE_KINDS)),
+                goods=F("total") - F("deposit_total"),
+            ).values_list("units", "goods")
+        )
         with connection.cursor() as cursor:
             cursor.execute(_PAIRS_SQL, [merchant.pk, ids, start, end, MIN_PAIR_BASKETS, pairs])
             found = cursor.fetchall()

@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from catalog.models import (
+    PLU_MAX_LENGTH,
     LocalBarcode,
     PriceChange,
     Product,
@@ -169,4 +170,37 @@ def assortment_update(
             fields.append("average_cost")
         if fields:
             item.save(update_fields=fields)
+    return item
+
+
+# A deposit above this is a typing slip: German crates carry a few euros (100,00 € in cents).
+DEPOSIT_MAX = 10_000
+
+
+def assortment_till_set(*, merchant: Merchant, store_product_id: int, plu: str, deposit: int) -> StoreProduct:
+    """Set what the counter needs of a product: its PLU (a short code to type, unique in its store; empty:
+    none) and its deposit per unit (0: none); validated, atomic. ValidationError names the field, nothing changed."""
+    plu = plu.strip()
+    if plu and not (plu.isascii() and plu.isdigit() and len(plu) <= PLU_MAX_LENGTH):
+        raise ValidationError({"plu": f"A PLU is 1 to {PLU_MAX_LENGTH} digits, such as 12 or 4011."})
+    if isinstance(deposit, bool) or not isinstance(deposit, int):
+        raise ValidationError({"deposit": "The deposit is an amount, such as 0.25."})
+    if deposit < 0:
+        raise ValidationError({"deposit": "A deposit cannot be negative."})
+    if deposit > DEPOSIT_MAX:
+        raise ValidationError({"deposit": "That deposit is more than any bottle or crate carries; check the amount."})
+    with merchant_context(merchant.pk):
+        item = StoreProduct.objects.for_merchant(merchant).select_for_update().filter(pk=store_product_id).first()
+        if item is None:
+            raise ValidationError({"store_product": "No such product in this shop."})
+        item.plu = plu
+        item.deposit = deposit
+        try:
+            with transaction.atomic():
+                item.save(update_fields=["plu", "deposit"])
+        except IntegrityError as error:
+            taken = StoreProduct.objects.for_store(item.store).filter(plu=plu).exclude(pk=item.pk).first()
+            raise ValidationError(
+                {"plu": f"PLU {plu} is taken by {taken.name} in this store." if taken else "This PLU is taken."}
+            ) from error
     return item

@@ -59,11 +59,20 @@ def product_lookup(request: HttpRequest, code: str, store_code: str) -> HttpResp
         item = result.store_product
         product_lookup_record(store=store, code=code, store_product=item)
         item.store = store  # the store is already loaded; its currency formats the price
+        label = result.label_price is not None
         context = {
             "store": store,
             "item": item,
-            "price": presentation.price_text(item),
-            "unit_price": presentation.unit_price_text(item),
+            # A scale label's item costs what its label says; a product sold by weight is priced per kilogram.
+            "price": format_amount(result.label_price, store.currency)
+            if result.label_price is not None
+            else presentation.price_text(item) + ("/kg" if item.is_sold_by_weight else ""),
+            "unit_price": "" if label or item.is_sold_by_weight else presentation.unit_price_text(item),
+            "label_code": code.strip() if label else "",
+            "weight_grams": result.variable.value if result.variable and result.variable.kind == "weight" else None,
+            # Sold by weight, without a label: weigh it first, the label then goes in the cart.
+            "needs_label": item.is_sold_by_weight and not label,
+            "deposit": format_amount(item.deposit * result.quantity, store.currency) if item.deposit else "",
             "age_note": presentation.age_note(item),
             "in_stock": item.on_hand > 0 and item.is_active,
             "quantity": result.quantity,
@@ -75,7 +84,7 @@ def product_lookup(request: HttpRequest, code: str, store_code: str) -> HttpResp
                 {
                     "name": item.name,
                     "brand": item.brand,
-                    "price": item.price,
+                    "price": item.price if result.label_price is None else result.label_price,
                     "currency": store.currency,
                     "price_text": context["price"],
                     "unit_price_text": context["unit_price"],

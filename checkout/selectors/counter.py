@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from django.db.models import Count, Q, Sum
+from django.db.models import Aggregate, Count, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 
 from checkout.choices import OrderStatus
-from checkout.models import CounterMethod, CounterPayment, CounterSale, Order, OrderLine, Shift
+from checkout.models import CounterMethod, CounterPayment, CounterSale, Order, OrderLine, Refund, Shift
+from checkout.receipts import receipt_order
 from merchants.models import Merchant, Store
 from merchants.tenancy import merchant_context
 
@@ -29,6 +30,8 @@ class ShiftTotals:
     reader_sales: int
     cancelled: int
     lines_voided: int
+    # Cash handed back from this shift's drawer for refunds (of sales of this shift or earlier ones).
+    cash_refunds: int
     expected_cash: int
 
 
@@ -83,8 +86,8 @@ def counter_sale_current(*, shift: Shift, clerk: User) -> Order | None:
 
 
 def counter_sale_lines(*, order: Order) -> list[OrderLine]:
-    """A sale's lines in the order they were first scanned; scoped."""
-    return list(OrderLine.objects.of_order(order).order_by("pk"))
+    """A sale's lines in the order they were first scanned, each deposit line right after its product's; scoped."""
+    return receipt_order(OrderLine.objects.of_order(order).order_by("pk"))
 
 
 def counter_line_get(*, order: Order, line_id: int) -> OrderLine | None:
@@ -92,8 +95,15 @@ def counter_line_get(*, order: Order, line_id: int) -> OrderLine | None:
     return OrderLine.objects.of_order(order).filter(pk=line_id).first()
 
 
+def _per_shift(rows: QuerySet[Any], total: Aggregate) -> Coalesce:
+    """A scalar subquery: ``total`` over the rows of the outer query's shift (0 when there are none)."""
+    of_shift = rows.filter(merchant_id=OuterRef("merchant_id"), shift_id=OuterRef("pk")).values("shift_id")
+    return Coalesce(Subquery(of_shift.annotate(total=total).values("total")), 0)
+
+
 def shift_totals(*, shift: Shift) -> ShiftTotals:
-    """Sales, cash and card taken, change given and the cash the drawer should hold; scoped, two queries."""
+    """Sales, cash and card taken, change given, cash refunded and the cash the drawer should hold; scoped,
+    two queries."""
     cash = Q(method=CounterMethod.CASH)
     with merchant_context(shift.merchant_id):
         money = CounterPayment.objects.of_shift(shift).aggregate(
@@ -104,12 +114,21 @@ def shift_totals(*, shift: Shift) -> ShiftTotals:
             card_sales=Coalesce(Sum("amount", filter=Q(method=CounterMethod.EXTERNAL_CARD)), 0),
             reader_sales=Coalesce(Sum("amount", filter=Q(method=CounterMethod.STRIPE_CARD)), 0),
         )
-        sales = CounterSale.objects.of_shift(shift).aggregate(
-            cancelled=Count("pk", filter=Q(order__status=OrderStatus.CANCELLED)),
-            lines_voided=Coalesce(Sum("lines_voided"), 0),
+        # One row of three sums over different tables: joined, sales and refunds would multiply each other.
+        sales = (
+            Shift.objects.filter(merchant_id=shift.merchant_id, pk=shift.pk)
+            .annotate(
+                cancelled=_per_shift(CounterSale.objects.filter(order__status=OrderStatus.CANCELLED), Count("pk")),
+                lines_voided=_per_shift(CounterSale.objects.all(), Sum("lines_voided")),
+                refunded_in_cash=_per_shift(Refund.objects.all(), Sum("amount")),
+            )
+            .values("cancelled", "lines_voided", "refunded_in_cash")
+            .get()
         )
+    refunded = sales.pop("refunded_in_cash")
     return ShiftTotals(
         **money,
         **sales,
-        expected_cash=shift.opening_cash + money["cash_tendered"] - money["change_given"],
+        cash_refunds=refunded,
+        expected_cash=shift.opening_cash + money["cash_tendered"] - money["change_given"] - refunded,
     )

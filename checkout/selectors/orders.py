@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 import operator
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -18,10 +18,12 @@ from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from babel.numbers import format_decimal
-from django.db.models import OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
 
+from checkout.choices import SALE_KINDS
 from checkout.models import ExitPass, Order, OrderLine
 from core.money import to_decimal
 from merchants.models import Merchant, Store
@@ -105,8 +107,14 @@ def order_search(*, merchant: Merchant, filters: OrderFilters, stores: list[Stor
 
 
 def order_get(*, merchant: Merchant, order_id: int) -> Order:
-    """One of the merchant's orders with its store, or 404 (also for another merchant's id)."""
-    order = Order.objects.for_merchant(merchant).select_related("store", "age_checked_by").filter(pk=order_id).first()
+    """One of the merchant's orders with its store and, for a counter sale, its payment and clerk; or 404 (also
+    for another merchant's id)."""
+    order = (
+        Order.objects.for_merchant(merchant)
+        .select_related("store", "age_checked_by", "sale_discount_by", "counter_payment__recorded_by")
+        .filter(pk=order_id)
+        .first()
+    )
     if order is None:
         raise Http404("No such order.")
     return order
@@ -116,13 +124,39 @@ def order_list(*, merchant: Merchant, filters: OrderFilters, stores: list[Store]
     """The dashboard's list: the search with each order's store and its number of units; lazy, scoped."""
     # A subquery, not a join: the paginator's COUNT(*) leaves it out and never touches the lines.
     units = (
-        OrderLine.objects.filter(order=OuterRef("pk")).values("order").annotate(units=Sum("quantity")).values("units")
+        OrderLine.objects.filter(order=OuterRef("pk"), kind__in=SALE_KINDS)
+        .values("order")
+        .annotate(units=Sum("quantity"))
+        .values("units")
     )
     return (
         order_search(merchant=merchant, filters=filters, stores=stores)
-        .select_related("store")
+        .select_related("store", "counter_payment")
         .annotate(item_count=Subquery(units))
     )
+
+
+@dataclass(frozen=True)
+class OrderListSummary:
+    """What the filtered list adds up to: how many orders, how many of them were paid, what those took
+    (minor units, before refunds) and what was refunded of them."""
+
+    count: int
+    paid: int
+    paid_total: int
+    refunded: int
+
+
+def order_list_summary(*, merchant: Merchant, filters: OrderFilters, stores: list[Store]) -> OrderListSummary:
+    """The count and money of every order the filters match (all pages); scoped, one query."""
+    sold = Q(paid_at__isnull=False)
+    row = order_search(merchant=merchant, filters=filters, stores=stores).aggregate(
+        count=Count("pk"),
+        paid=Count("pk", filter=sold),
+        paid_total=Coalesce(Sum("total", filter=sold), 0),
+        refunded=Coalesce(Sum("amount_refunded", filter=sold), 0),
+    )
+    return OrderListSummary(**row)
 
 
 def order_exit_pass_get(*, merchant: Merchant, order: Order) -> ExitPass | None:
@@ -145,7 +179,7 @@ class TaxRow:
     gross: int
 
 
-def order_tax_rows(*, order: Order, lines: list[OrderLine]) -> list[TaxRow]:
+def order_tax_rows(*, order: Order, lines: Sequence[OrderLine]) -> list[TaxRow]:
     """Net, tax and gross per tax rate; line totals include the tax or have it added, as the store prices."""
     totals: dict[int, list[int]] = defaultdict(lambda: [0, 0])
     for line in lines:

@@ -17,17 +17,20 @@ from typing import TYPE_CHECKING
 
 from celery import current_app
 from django.db import transaction
-from django.db.models import Sum
+from django.db.models import F, Sum
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from catalog.models import MovementKind, StoreProduct
+from catalog.selectors import LookupError_, store_product_by_code
 from catalog.services.stock import Move, stock_moves
-from checkout.choices import Channel, OrderStatus
+from checkout.choices import Channel, LineKind, OrderStatus, RefundMethod
 from checkout.errors import CheckoutError
-from checkout.models import CartLine, Order, OrderLine, Refund, Shopper, Visit
+from checkout.models import CartLine, Order, OrderLine, Refund, Shift, Shopper, Visit
 from checkout.services import pricing
 from checkout.services.carts import cart_take_out
 from checkout.services.exit_passes import exit_pass_issue
+from checkout.services.pricing import Sold
 from merchants.models import Merchant, Store
 from merchants.tenancy import merchant_context, platform_access
 
@@ -40,12 +43,12 @@ RESERVATION = timedelta(minutes=10)
 
 
 def _reserved(*, merchant_id: int, product_ids: list[int]) -> dict[int, int]:
-    """Units held by orders still waiting for payment within their reservation."""
+    """Units (grams for products sold by weight) held by orders still waiting for payment within their reservation."""
     held = (
         OrderLine.objects.filter(merchant_id=merchant_id, store_product_id__in=product_ids)
         .held(timezone.now())
         .values("store_product_id")
-        .annotate(units=Sum("quantity"))
+        .annotate(units=Sum(F("quantity") * Coalesce("weight_grams", 1)))
     )
     return {row["store_product_id"]: row["units"] for row in held}
 
@@ -56,15 +59,49 @@ def available_units(*, merchant_id: int, items: list[StoreProduct]) -> dict[int,
     return {item.pk: item.on_hand - held.get(item.pk, 0) for item in items}
 
 
-def order_place(*, visit: Visit, email: str = "", shopper: Shopper | None = None) -> Order:
-    """Turn the cart into an order at today's store prices, holding its units for RESERVATION.
+def _cart_sold(store: Store, lines: list[CartLine], items: dict[int, StoreProduct]) -> tuple[list[Sold], list[str]]:
+    """The cart's lines as products to sell (a scale label read again, never trusted from the cart), and problems."""
+    sold: list[Sold] = []
+    problems: list[str] = []
+    for line in lines:
+        item = items.get(line.store_product_id)
+        if item is None or not item.is_active:
+            problems.append("A product in your cart is no longer sold here; remove it.")
+            continue
+        if not line.code:
+            sold.append(Sold(item=item, quantity=line.quantity))
+            continue
+        try:
+            found = store_product_by_code(store=store, code=line.code)
+        except LookupError_ as error:
+            problems.append(f"{item.name}: {error}")
+            continue
+        if found.store_product.pk != item.pk or found.variable is None:
+            problems.append(f"{item.name}: this scale label no longer names it; remove it from your cart.")
+            continue
+        sold.append(
+            Sold(
+                item=item,
+                quantity=line.quantity,
+                code=line.code,
+                label_price=found.label_price,
+                weight_grams=found.weight_grams,
+            )
+        )
+    return sold, problems
 
-    Atomic. Refuses (CheckoutError, nothing written) an empty cart, an inactive product, or more
-    units than are available once other shoppers' reservations are counted.
+
+def order_place(*, visit: Visit, email: str = "", shopper: Shopper | None = None) -> Order:
+    """Turn the cart into an order at today's store prices (a scale label's at its label's), holding its units
+    for RESERVATION.
+
+    Atomic. Refuses (CheckoutError, nothing written) an empty cart, an inactive product, a scale
+    label that no longer reads, or more units than are available once other shoppers'
+    reservations are counted.
     """
     with merchant_context(visit.merchant_id):
         store = Store.objects.select_related("merchant").get(pk=visit.store_id)
-        lines = list(CartLine.objects.of_visit(visit).order_by("store_product_id"))
+        lines = list(CartLine.objects.of_visit(visit).order_by("store_product_id", "code"))
         if not lines:
             raise CheckoutError("Your cart is empty.", code="empty_cart")
         # Lock the products in id order: concurrent placements queue here and never deadlock.
@@ -76,19 +113,20 @@ def order_place(*, visit: Visit, email: str = "", shopper: Shopper | None = None
             .order_by("pk")
         }
         held = _reserved(merchant_id=visit.merchant_id, product_ids=list(items))
-        problems = []
-        for line in lines:
-            item = items.get(line.store_product_id)
-            if item is None or not item.is_active:
-                problems.append("A product in your cart is no longer sold here; remove it.")
-                continue
+        sold, problems = _cart_sold(store, lines, items)
+        wanted: dict[int, int] = defaultdict(int)
+        for entry in sold:
+            wanted[entry.item.pk] += entry.quantity * (entry.weight_grams or 1)
+        for item_id, units in wanted.items():
+            item = items[item_id]
             free = item.on_hand - held.get(item.pk, 0)
-            if line.quantity > free:
-                problems.append(
-                    f"{item.name}: only {max(free, 0)} left."
-                    if free > 0
-                    else f"{item.name} is sold out; remove it from your cart."
-                )
+            if units > free:
+                if free <= 0:
+                    problems.append(f"{item.name} is sold out; remove it from your cart.")
+                elif item.is_sold_by_weight:
+                    problems.append(f"{item.name}: only {free} g left.")
+                else:
+                    problems.append(f"{item.name}: only {free} left.")
         if problems:
             raise CheckoutError(problems, code="unavailable")
         order = Order.objects.create(
@@ -105,9 +143,7 @@ def order_place(*, visit: Visit, email: str = "", shopper: Shopper | None = None
             email=email or (shopper.email if shopper else ""),
             shopper=shopper,
         )
-        order_lines = pricing.order_lines_add(
-            order=order, store=store, quantities=[(items[line.store_product_id], line.quantity) for line in lines]
-        )
+        order_lines = pricing.order_lines_add(order=order, store=store, sold=sold)
         pricing.order_totals_write(order=order, lines=order_lines)
     return order
 
@@ -140,10 +176,10 @@ def order_mark_paid(
         order.paid_at = timezone.now()
         order.payment_intent = payment_intent
         order.payment_error = ""
-        lines = list(order.lines.all())
+        lines = [line for line in order.lines.all() if line.store_product_id is not None]
         units: dict[int, int] = defaultdict(int)
         for line in lines:
-            units[line.store_product_id] += line.quantity
+            units[line.store_product_id] += line.stock_units
         movements = stock_moves(
             merchant=merchant,
             kind=MovementKind.SALE,
@@ -154,7 +190,10 @@ def order_mark_paid(
         order.save(update_fields=["status", "paid_at", "payment_intent", "payment_error", "is_oversold"])
         exit_pass_issue(order=order)
         if order.visit_id:
-            cart_take_out(order=order, units=units)
+            cart_take_out(
+                order=order,
+                bought={(line.store_product_id, line.code): line.quantity for line in lines},
+            )
         # Analytics hears of the sale after commit, by task name (nothing here imports it).
         transaction.on_commit(
             lambda: current_app.send_task("analytics.tasks.order_paid_apply", args=[merchant.pk, order_id])
@@ -180,6 +219,53 @@ def order_cancel(*, order: Order, reason: str) -> bool:
         )
 
 
+def refund_record(
+    *,
+    merchant: Merchant,
+    order: Order,
+    amount_refunded: int,
+    reference: str = "",
+    refunded_by: User | None = None,
+    method: str = RefundMethod.STRIPE,
+    shift: Shift | None = None,
+) -> Refund | None:
+    """Bring the locked order's refunds up to ``amount_refunded`` (a running total); None when nothing was left to do.
+
+    Inside the caller's transaction, which holds the order's row lock. The difference is kept as one
+    Refund row (how, by whom, out of which shift's drawer for cash). A full refund returns every unit
+    to stock with refund movements; a partial one only records the amount (which units come back is
+    the clerk's call, through an adjustment).
+    """
+    if order.status not in (OrderStatus.PAID, OrderStatus.PARTIALLY_REFUNDED):
+        return None
+    if amount_refunded <= order.amount_refunded:
+        return None
+    refund = Refund.objects.create(
+        merchant=merchant,
+        order=order,
+        amount=min(amount_refunded, order.total) - order.amount_refunded,
+        method=method,
+        shift=shift,
+        stripe_reference=reference[:100],
+        refunded_by=refunded_by,
+    )
+    order.amount_refunded = min(amount_refunded, order.total)
+    order.status = OrderStatus.REFUNDED if order.amount_refunded >= order.total else OrderStatus.PARTIALLY_REFUNDED
+    order.save(update_fields=["amount_refunded", "status"])
+    transaction.on_commit(lambda: current_app.send_task("analytics.tasks.refund_apply", args=[merchant.pk, refund.pk]))
+    if order.status == OrderStatus.REFUNDED:
+        units: dict[int, int] = defaultdict(int)
+        for line in order.lines.filter(kind=LineKind.PRODUCT):
+            units[line.store_product_id] += line.stock_units
+        stock_moves(
+            merchant=merchant,
+            kind=MovementKind.REFUND,
+            moves=[Move(product_id, quantity) for product_id, quantity in units.items()],
+            reference=f"checkout.order:{order.pk}:{reference or f'refund-{refund.pk}'}"[:100],
+        )
+    return refund
+
+
 def order_refunded(
     *,
     merchant: Merchant,
@@ -188,43 +274,22 @@ def order_refunded(
     refund_reference: str,
     refunded_by: User | None = None,
 ) -> bool:
-    """Bring an order's refunds up to ``amount_refunded`` (Stripe's running total); idempotent.
+    """Bring the order paid with ``payment_intent`` up to ``amount_refunded`` (Stripe's running total); idempotent.
 
-    The difference is kept as one Refund row (by whom; nobody for a refund made in Stripe).
-
-    A full refund returns every unit to stock with refund movements; a partial one only
-    records the amount (which units come back is the clerk's call, through an adjustment).
+    Atomic, scoped; nobody is recorded for a refund made in Stripe's own dashboard (see refund_record).
     """
     with merchant_context(merchant.pk):
         order = Order.objects.select_for_update().for_merchant(merchant).filter(payment_intent=payment_intent).first()
-        if order is None or order.status not in (OrderStatus.PAID, OrderStatus.PARTIALLY_REFUNDED):
+        if order is None:
             return False
-        if amount_refunded <= order.amount_refunded:
-            return False
-        refund = Refund.objects.create(
+        refund = refund_record(
             merchant=merchant,
             order=order,
-            amount=min(amount_refunded, order.total) - order.amount_refunded,
-            stripe_reference=refund_reference[:100],
+            amount_refunded=amount_refunded,
+            reference=refund_reference,
             refunded_by=refunded_by,
         )
-        order.amount_refunded = min(amount_refunded, order.total)
-        order.status = OrderStatus.REFUNDED if order.amount_refunded >= order.total else OrderStatus.PARTIALLY_REFUNDED
-        order.save(update_fields=["amount_refunded", "status"])
-        transaction.on_commit(
-            lambda: current_app.send_task("analytics.tasks.refund_apply", args=[merchant.pk, refund.pk])
-        )
-        if order.status == OrderStatus.REFUNDED:
-            units: dict[int, int] = defaultdict(int)
-            for line in order.lines.all():
-                units[line.store_product_id] += line.quantity
-            stock_moves(
-                merchant=merchant,
-                kind=MovementKind.REFUND,
-                moves=[Move(product_id, quantity) for product_id, quantity in units.items()],
-                reference=f"checkout.order:{order.pk}:{refund_reference}"[:100],
-            )
-    return True
+    return refund is not None
 
 
 def orders_expire(*, now: datetime | None = None) -> int:

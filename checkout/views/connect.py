@@ -1,4 +1,5 @@
-"""The owner connects the shop to Stripe (Connect Express) so that shoppers pay the shop directly; card readers."""
+"""The owner connects the shop to Stripe (Connect Express) so that shoppers pay the shop directly; card readers;
+the rules at the till (how much discount a clerk may give, the bottle machine's return slips)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from checkout.services.connect import merchant_stripe_account_ensure
 from core.http import MerchantRequest, error_message
 from merchants.access import merchant_view
 from merchants.selectors import store_list
+from merchants.services import till_settings_set as merchant_till_set
 
 
 @merchant_view("manage_settings")
@@ -62,6 +64,28 @@ def stripe_reader_set(request: MerchantRequest) -> HttpResponse:
         if store.stripe_reader
         else f"{store.name}: no card reader.",
     )
+    return redirect(back)
+
+
+@require_POST
+@merchant_view("manage_settings")
+def till_settings_set(request: MerchantRequest) -> HttpResponse:
+    """Set the clerks' discount limit and the return slip prefix; owners only."""
+    back = reverse("checkout:payments_settings", kwargs={"slug": request.merchant.slug})
+    limit_text = request.POST.get("clerk_discount_limit", "").strip().rstrip("%").strip()
+    if not (limit_text.isascii() and limit_text.isdigit() and len(limit_text) <= 3):
+        messages.error(request, "The discount limit is a whole number of per cent, from 0 to 100.")
+        return redirect(back)
+    try:
+        merchant_till_set(
+            merchant=request.merchant,
+            clerk_discount_limit=int(limit_text),
+            deposit_slip_prefix=request.POST.get("deposit_slip_prefix", "")[:10],
+        )
+    except ValidationError as error:
+        messages.error(request, error_message(error))
+        return redirect(back)
+    messages.success(request, "Saved: the rules at the till.")
     return redirect(back)
 
 

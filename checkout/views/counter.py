@@ -3,10 +3,15 @@
 The counter page renders whole, or only its ``#sale`` partial when htmx (or static/js/counter.js,
 which sends ``HX-Request``) asks: every change to a sale answers with the sale as it now is.
 Without JavaScript each form posts and comes back to the page (post/redirect/get).
+
+The scan field takes what a scanner sends (barcodes, scale labels, return slips), a PLU typed by
+hand, or a few letters of a product's name: a name is searched (typo tolerant) and the results are
+offered to pick from, for goods without a barcode or with a damaged one.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from urllib.parse import urlencode
 
@@ -17,9 +22,13 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from catalog import taxes
+from catalog.models import StoreProduct, TaxClass
+from catalog.selectors import assortment_search, store_product_get
 from checkout.models import CounterPayment, Order, OrderStatus, Shift
-from checkout.receipts import qr_svg, tax_summary
+from checkout.receipts import qr_svg, receipt_rows, tax_summary
 from checkout.selectors import counter as counter_selectors
+from checkout.selectors.orders import rate_text
 from checkout.services import counter, shifts
 from checkout.services.exit_passes import exit_pass_token
 from checkout.services.orders import age_check_confirm
@@ -32,6 +41,10 @@ from merchants.selectors import store_list, store_pick
 # A USB scanner at full speed fills one request with a few dozen codes; more is not a scanner.
 MAX_CODES_PER_REQUEST = 100
 MAX_CODE_LENGTH = 64
+# Products offered for a name typed into the scan field: enough to find one, few enough to read.
+SEARCH_RESULTS = 8
+# What a scanner or a hand types as a code: digits (barcode, PLU, label, slip) or a label QR's L<id>.
+_CODE = re.compile(r"^(?:[0-9]+|[Ll][0-9]+)$")
 
 
 def _store(request: MerchantRequest) -> Store:
@@ -56,6 +69,21 @@ def _counter_url(store_id: int, slug: str, **query: Any) -> str:
     return f"{reverse('checkout:section_counter', kwargs={'slug': slug})}?{urlencode({'store': store_id, **query})}"
 
 
+def _tax_choices(store: Store) -> list[tuple[str, str]]:
+    """The VAT rates an open-price item can carry in the store's country: ('reduced', '7 %'), ..."""
+    return [
+        (value, f"{rate_text(taxes.rate(country=store.country, tax_class=value))} ({label.lower()})")
+        for value, label in TaxClass.choices
+    ]
+
+
+def _search(store: Store, query: str) -> list[StoreProduct]:
+    found = assortment_search(store=store, query=query, limit=SEARCH_RESULTS)
+    for item in found:
+        item.store = store
+    return found
+
+
 def _sale_context(
     request: MerchantRequest,
     shift: Shift,
@@ -64,23 +92,36 @@ def _sale_context(
     outcomes: list[counter.ScanOutcome] | None = None,
     error: str = "",
     tendered: str = "",
+    search: str = "",
+    open_price: dict[str, str] | None = None,
+    discount_line: int | None = None,
+    discount: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     order = counter_selectors.counter_sale_current(shift=shift, clerk=request.user)
     lines = counter_selectors.counter_sale_lines(order=order) if order else []
     scanned = [outcome for outcome in outcomes or [] if not outcome.problem]
+    store = shift.store
     return {
         "shift": shift,
-        "store": shift.store,
-        "currency": shift.store.currency,
+        "store": store,
+        "currency": store.currency,
         "order": order,
         "lines": lines,
-        "units": sum(line.quantity for line in lines),
+        "rows": receipt_rows(order, lines) if order else None,
+        "units": sum(line.quantity for line in lines if line.is_sale),
         "tax_lines": tax_summary(lines),
         "last_product_id": scanned[-1].store_product_id if scanned else None,
         "problems": [outcome for outcome in outcomes or [] if outcome.problem],
         "paid": paid,
         "sale_error": error,
         "tendered": tendered,
+        "search": search,
+        "search_results": _search(store, search) if search else [],
+        "tax_choices": _tax_choices(store),
+        "open_price": open_price or {"tax_class": TaxClass.REDUCED},
+        "discount_limit": counter.discount_limit(merchant=request.merchant, user=request.user),
+        "discount_line": discount_line,
+        "discount": discount or {},
         "cash_suggestions": counter.cash_suggestions(total=order.total, currency=order.currency) if order else [],
     }
 
@@ -97,7 +138,9 @@ def _sale_answer(
     for outcome in kwargs.get("outcomes") or []:
         if outcome.problem:
             messages.error(request, f"{outcome.code}: {outcome.problem}")
-    query = {"paid": paid.order_id} if paid else {}
+    query: dict[str, Any] = {"paid": paid.order_id} if paid else {}
+    if kwargs.get("search"):
+        query["search"] = kwargs["search"]
     return redirect(_counter_url(shift.store_id, request.merchant.slug, **query))
 
 
@@ -116,7 +159,8 @@ def counter_page(request: MerchantRequest) -> HttpResponse:
         paid = counter_selectors.counter_payment_get(
             merchant=request.merchant, order_id=int(request.GET["paid"]), shift=shift
         )
-    context.update(_sale_context(request, shift, paid=paid))
+    search = request.GET.get("search", "").strip()[:MAX_CODE_LENGTH]
+    context.update(_sale_context(request, shift, paid=paid, search=search))
     return render_page(request, "dashboard/counter.html", context, partial="sale")
 
 
@@ -177,22 +221,127 @@ def shift_detail(request: MerchantRequest, shift_id: int) -> HttpResponse:
 @require_POST
 @merchant_view("sell")
 def scan(request: MerchantRequest, shift_id: int) -> HttpResponse:
-    """Add scanned codes (one or a queued batch, in scan order) to the clerk's sale; each scan counts."""
+    """Add scanned codes (one or a queued batch, in scan order) to the clerk's sale; each scan counts.
+
+    Text that is no code (letters) is a product name to search for: the last one typed is searched
+    and its results are offered to pick from; the codes around it still count.
+    """
     shift = _shift(request, shift_id)
-    codes = [code.strip()[:MAX_CODE_LENGTH] for code in request.POST.getlist("code")]
-    codes = [code for code in codes if code]
-    if len(codes) > MAX_CODES_PER_REQUEST:
+    entries = [" ".join(code.split())[:MAX_CODE_LENGTH] for code in request.POST.getlist("code")]
+    entries = [entry for entry in entries if entry]
+    if len(entries) > MAX_CODES_PER_REQUEST:
         return _sale_answer(
             request, shift, status=400, error=f"At most {MAX_CODES_PER_REQUEST} codes at once; nothing was added."
         )
+    codes = [entry for entry in entries if _CODE.match(entry)]
+    names = [entry for entry in entries if not _CODE.match(entry)]
+    search = names[-1] if names else ""
     if not codes:
-        return _sale_answer(request, shift)
+        return _sale_answer(request, shift, search=search)
     try:
         order = counter.counter_sale_start(shift=shift, clerk=request.user)
         outcomes = counter.counter_lines_scan(order=order, codes=codes)
     except ValidationError as error:
         return _sale_answer(request, shift, status=409, error=error_message(error))
-    return _sale_answer(request, shift, outcomes=outcomes)
+    return _sale_answer(request, shift, outcomes=outcomes, search=search)
+
+
+def _posted_id(request: MerchantRequest, name: str) -> int:
+    value = request.POST.get(name, "").strip()
+    if not value.isascii() or not value.isdigit() or len(value) > 18:
+        raise Http404("No such item.")
+    return int(value)
+
+
+@require_POST
+@merchant_view("sell")
+def pick(request: MerchantRequest, shift_id: int) -> HttpResponse:
+    """Add one of a product the clerk picked from the search results (no barcode at hand)."""
+    shift = _shift(request, shift_id)
+    item = store_product_get(merchant=request.merchant, store_product_id=_posted_id(request, "item"))
+    if item is None or item.store_id != shift.store_id:
+        raise Http404("No such product in this store.")
+    try:
+        order = counter.counter_sale_start(shift=shift, clerk=request.user)
+        outcome = counter.counter_line_pick(order=order, store_product_id=item.pk)
+    except ValidationError as error:
+        return _sale_answer(request, shift, status=409, error=error_message(error))
+    return _sale_answer(request, shift, outcomes=[outcome])
+
+
+@require_POST
+@merchant_view("sell")
+def open_price(request: MerchantRequest, shift_id: int) -> HttpResponse:
+    """Sell an item without a barcode at the price and VAT rate the clerk types (a neighbour's cake)."""
+    shift = _shift(request, shift_id)
+    typed = {key: request.POST.get(key, "").strip()[:250] for key in ("name", "amount", "tax_class")}
+    try:
+        if not typed["amount"]:
+            raise AmountError("Enter the item's price.")
+        amount = parse_amount(typed["amount"], shift.store.currency)
+        order = counter.counter_sale_start(shift=shift, clerk=request.user)
+        counter.counter_line_open_price(order=order, name=typed["name"], amount=amount, tax_class=typed["tax_class"])
+    except AmountError as error:
+        return _sale_answer(request, shift, status=400, error=f"Price: {error}", open_price=typed)
+    except ValidationError as error:
+        return _sale_answer(request, shift, status=400, error=error_message(error), open_price=typed)
+    return _sale_answer(request, shift)
+
+
+def _discount_posted(request: MerchantRequest, currency: str) -> counter.Discount:
+    """The discount form: an amount or a percentage (``unit``) and why; CheckoutError or AmountError if unreadable."""
+    value = request.POST.get("value", "").strip()[:20]
+    reason = request.POST.get("reason", "")[:250]
+    if not value:
+        raise AmountError("Enter the discount.")
+    if request.POST.get("unit") == "percent":
+        return counter.Discount.of_percent(value, reason)
+    return counter.Discount(amount=parse_amount(value, currency), reason=reason)
+
+
+def _discount_typed(request: MerchantRequest) -> dict[str, str]:
+    return {key: request.POST.get(key, "").strip()[:250] for key in ("value", "unit", "reason")}
+
+
+@require_POST
+@merchant_view("sell")
+def line_discount(request: MerchantRequest, order_id: int, line_id: int) -> HttpResponse:
+    """Take a discount off one line (an amount or a percentage, with a reason), within the giver's limit."""
+    order = _sale(request, order_id)
+    _line(order, line_id)
+    shift = order.counter_sale.shift
+    try:
+        if request.POST.get("remove"):
+            counter.counter_line_discount_remove(order=order, line_id=line_id)
+        else:
+            discount = _discount_posted(request, order.currency)
+            counter.counter_line_discount(order=order, line_id=line_id, discount=discount, given_by=request.user)
+    except (AmountError, ValidationError) as error:
+        message = str(error) if isinstance(error, AmountError) else error_message(error)
+        return _sale_answer(
+            request, shift, status=400, error=message, discount_line=line_id, discount=_discount_typed(request)
+        )
+    return _sale_answer(request, shift)
+
+
+@require_POST
+@merchant_view("sell")
+def sale_discount(request: MerchantRequest, order_id: int) -> HttpResponse:
+    """Take a discount off the whole sale (an amount or a percentage, with a reason), within the giver's limit."""
+    order = _sale(request, order_id)
+    shift = order.counter_sale.shift
+    try:
+        if request.POST.get("remove"):
+            counter.counter_sale_discount_remove(order=order)
+        else:
+            discount = _discount_posted(request, order.currency)
+            counter.counter_sale_discount(order=order, discount=discount, given_by=request.user)
+    except (AmountError, ValidationError) as error:
+        message = str(error) if isinstance(error, AmountError) else error_message(error)
+        return _sale_answer(
+            request, shift, status=400, error=message, discount_line=0, discount=_discount_typed(request)
+        )
+    return _sale_answer(request, shift)
 
 
 def _line(order: Order, line_id: int) -> None:
@@ -332,6 +481,7 @@ def receipt(request: MerchantRequest, order_id: int) -> HttpResponse:
             "store": order.store,
             "payment": payment,
             "lines": lines,
+            "rows": receipt_rows(order, lines),
             "tax_lines": tax_summary(lines),
             "exit_qr": qr_svg(token) if token else None,
         },

@@ -5,6 +5,8 @@ The list renders whole, or only its ``#results`` partial when htmx asks for it.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
@@ -12,13 +14,16 @@ from django.http import HttpResponse, HttpResponseBase, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from checkout.choices import Channel, OrderStatus
+from checkout.choices import Channel, OrderStatus, RefundMethod
 from checkout.forms import OrderFilterForm
+from checkout.receipts import receipt_order, receipt_rows
+from checkout.selectors.counter import shift_open_get
 from checkout.selectors.orders import (
     order_exit_pass_get,
     order_get,
     order_line_rows,
     order_list,
+    order_list_summary,
     order_tax_rows,
     rate_text,
 )
@@ -35,6 +40,18 @@ REFUND_PERMISSION = "manage_stock"
 REFUND_REFUSED = "Only owners and managers can refund orders."
 
 
+class CountedPaginator(Paginator):
+    """A paginator told its count by the caller, who has it already (the list's summary counts the same rows)."""
+
+    def __init__(self, object_list: Any, per_page: int, *, count: int) -> None:
+        super().__init__(object_list, per_page)
+        self._known_count = count
+
+    @property
+    def count(self) -> int:
+        return self._known_count
+
+
 @merchant_view()
 def orders(request: MerchantRequest) -> HttpResponse:
     """The merchant's orders, newest first, 50 a page, filtered by store, status, channel, dates, number."""
@@ -42,11 +59,16 @@ def orders(request: MerchantRequest) -> HttpResponse:
     stores = list(store_list(merchant=request.merchant))
     filters = OrderFilterForm(request.GET, stores=stores).filters()
     found = order_list(merchant=request.merchant, filters=filters, stores=stores)
-    page = Paginator(found, PAGE_SIZE).get_page(request.GET.get("page"))
+    summary = order_list_summary(merchant=request.merchant, filters=filters, stores=stores)
+    page = CountedPaginator(found, PAGE_SIZE, count=summary.count).get_page(request.GET.get("page"))
     context = {
         "stores": stores,
         "filters": filters,
         "filter_query": filters.as_query(),
+        "summary": summary,
+        # The sum is in one currency only when every store of the list sells in it.
+        "summary_currency": next(iter({store.currency for store in stores}), "EUR"),
+        "summary_one_currency": len({store.currency for store in stores}) <= 1,
         "page": page,
         "statuses": OrderStatus.choices,
         "channels": Channel.choices,
@@ -61,16 +83,25 @@ def order_detail(request: MerchantRequest, order_id: int) -> HttpResponse:
     """One order: lines, taxes per rate, payment, age check, exit pass, oversold, and the refund form."""
     request.dashboard_section = "orders"
     order = order_get(merchant=request.merchant, order_id=order_id)
-    lines = list(order.lines.order_by("pk"))
+    lines = receipt_order(order.lines.select_related("discount_by"))
     exit_pass = order_exit_pass_get(merchant=request.merchant, order=order)
     left = refunds.refundable_amount(order)
+    methods = refunds.refund_methods(order)
     context = {
         "order": order,
         "lines": [(line, rate_text(line.tax_rate)) for line in lines],
+        "rows": receipt_rows(order, lines),
         "taxes": order_tax_rows(order=order, lines=lines),
         "exit_pass": exit_pass,
+        "payment": getattr(order, "counter_payment", None),
         "refundable": left,
         "refundable_input": f"{to_decimal(left, order.currency):f}",
+        "refund_methods": [(method, RefundMethod(method).label) for method in methods],
+        "refund_at_till": RefundMethod.STRIPE not in methods,
+        # Cash goes back out of the drawer of the shift open now at the order's store.
+        "open_shift": shift_open_get(merchant=request.merchant, store=order.store)
+        if RefundMethod.CASH in methods
+        else None,
         "can_refund": request.membership.has_permission(REFUND_PERMISSION),
         "refunds": list(order.refunds.select_related("refunded_by").order_by("created_at")),
         "disputes": list(order.disputes.order_by("created_at")),
@@ -81,18 +112,25 @@ def order_detail(request: MerchantRequest, order_id: int) -> HttpResponse:
 @require_POST
 @merchant_view()
 def order_refund(request: MerchantRequest, order_id: int) -> HttpResponse:
-    """Refund part or all of an order through Stripe; owners and managers only."""
+    """Refund part or all of an order: through Stripe, or, for a counter sale paid in cash or on the shop's own
+    terminal, at the till (``method``); owners and managers only."""
     if not request.membership.has_permission(REFUND_PERMISSION):
         raise PermissionDenied(REFUND_REFUSED)
     order = order_get(merchant=request.merchant, order_id=order_id)
     text = request.POST.get("amount", "").strip()
+    method = request.POST.get("method", RefundMethod.STRIPE)
     try:
         if not text:
             raise AmountError("Enter the amount to refund.")
         amount = parse_amount(text, order.currency, allow_negative=True)
-        refunded = refunds.order_refund(
-            merchant=request.merchant, order_id=order.pk, amount=amount, refunded_by=request.user
-        )
+        if method == RefundMethod.STRIPE:
+            refunded = refunds.order_refund(
+                merchant=request.merchant, order_id=order.pk, amount=amount, refunded_by=request.user
+            )
+        else:
+            refunded = refunds.order_refund_at_till(
+                merchant=request.merchant, order_id=order.pk, amount=amount, method=method, refunded_by=request.user
+            )
     except AmountError as error:
         messages.error(request, str(error))
     except refunds.RefundError as error:
@@ -103,9 +141,14 @@ def order_refund(request: MerchantRequest, order_id: int) -> HttpResponse:
             if refunded.status == OrderStatus.REFUNDED
             else " Put units back in stock yourself if they came back (stock adjustment)."
         )
+        ways: dict[str, str] = {
+            RefundMethod.STRIPE: "to the shopper's card",
+            RefundMethod.CASH: "in cash from the till (it counts in the cash count of the open shift)",
+            RefundMethod.EXTERNAL_CARD: "on the card terminal",
+        }
+        where = ways.get(method, "")
         messages.success(
-            request,
-            f"Refunded {format_amount(amount, order.currency)} of order {order.number} to the shopper's card." + note,
+            request, f"Refunded {format_amount(amount, order.currency)} of order {order.number} {where}." + note
         )
     return redirect("checkout:order_detail", slug=request.merchant.slug, order_id=order.pk)
 

@@ -13,19 +13,19 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from catalog.selectors import looks_like_code
+from catalog.selectors import LookupError_, looks_like_code, store_product_by_code
 from catalog.views.shopper import search_url
 from checkout import gateway
 from checkout.errors import CheckoutError
 from checkout.models import CartLine, Order, OrderStatus, Visit
-from checkout.receipts import cart_totals, order_totals_shown, qr_svg
+from checkout.receipts import cart_totals, order_totals_shown, qr_svg, receipt_order
 from checkout.services import shoppers
 from checkout.services.carts import MAX_LINE_QUANTITY, cart_set, visit_start
 from checkout.services.carts import cart_add as cart_add_service
 from checkout.services.exit_passes import exit_pass_token
 from checkout.services.orders import available_units, order_cancel, order_place
 from checkout.services.payments import payment_start
-from checkout.services.pricing import order_lines_price
+from checkout.services.pricing import Sold, deposit_lines_price, order_lines_price
 from core.csp import payment_element_allow, scanner_csp
 from core.http import is_partial, render_page
 from merchants.models import Device, DeviceKind, Store
@@ -114,6 +114,9 @@ class CartRow:
     lookup_code: str
     available: int
     is_sold: bool  # still in the store's assortment (an owner may have taken it out meanwhile)
+    code: str = ""  # a scale label's code: the label is a line of its own, priced as it reads
+    deposit: int = 0  # the line's deposit (Pfand), all units
+    weight_grams: int | None = None
 
     @property
     def less(self) -> int:
@@ -122,6 +125,39 @@ class CartRow:
     @property
     def more(self) -> int | None:
         return self.quantity + 1 if self.quantity < MAX_LINE_QUANTITY else None
+
+    @property
+    def key(self) -> str:
+        """What tells the line's buttons apart from another line's (a product, or one of its labels)."""
+        return f"{self.item_id}-{self.code}" if self.code else str(self.item_id)
+
+
+def _cart_sold(store: Store, cart: list[CartLine]) -> list[Sold]:
+    """The cart's lines as the order will sell them: a scale label priced as it reads now, or at nothing when
+    it no longer reads (the order refuses it; the cart still shows the line so that it can be removed)."""
+    sold = []
+    for line in cart:
+        item = line.store_product
+        if not line.code:
+            sold.append(Sold(item=item, quantity=line.quantity))
+            continue
+        try:
+            found = store_product_by_code(store=store, code=line.code)
+        except LookupError_:
+            found = None
+        if found is None or found.store_product.pk != item.pk or found.variable is None:
+            sold.append(Sold(item=item, quantity=line.quantity, code=line.code, label_price=0))
+            continue
+        sold.append(
+            Sold(
+                item=item,
+                quantity=line.quantity,
+                code=line.code,
+                label_price=found.label_price,
+                weight_grams=found.weight_grams,
+            )
+        )
+    return sold
 
 
 def _cart_context(store: Store, visit: Visit | None) -> dict[str, object]:
@@ -134,7 +170,10 @@ def _cart_context(store: Store, visit: Visit | None) -> dict[str, object]:
                 CartLine.objects.of_visit(visit).select_related("store_product__product").order_by("added_at", "pk")
             )
             left = available_units(merchant_id=store.merchant_id, items=[line.store_product for line in cart])
-    priced = order_lines_price(store=store, quantities=[(line.store_product, line.quantity) for line in cart])
+    sold = _cart_sold(store, cart)
+    priced = order_lines_price(store=store, sold=sold)
+    deposits = deposit_lines_price(store=store, sold=sold, product_lines=priced)
+    deposit_of = {id(line.deposit_for): line.line_total for line in deposits}
     rows = [
         CartRow(
             name=line.name,
@@ -145,10 +184,13 @@ def _cart_context(store: Store, visit: Visit | None) -> dict[str, object]:
             lookup_code=cart_line.store_product.lookup_code,
             available=left[cart_line.store_product_id],
             is_sold=cart_line.store_product.is_active,
+            code=cart_line.code,
+            deposit=deposit_of.get(id(line), 0),
+            weight_grams=line.weight_grams,
         )
         for cart_line, line in zip(cart, priced, strict=True)
     ]
-    totals = cart_totals(priced, currency=store.currency, prices_include_tax=store.prices_include_tax)
+    totals = cart_totals(priced + deposits, currency=store.currency, prices_include_tax=store.prices_include_tax)
     return {"store": store, "rows": rows, "totals": totals}
 
 
@@ -166,7 +208,9 @@ def cart(request: HttpRequest, store_code: str) -> HttpResponse:
             quantity = int(request.POST.get("quantity", ""))
             if not item_id.isascii() or not item_id.isdigit() or len(item_id) > 18:  # a bigint id at most
                 raise CheckoutError("This product is not sold here.", code="unknown_product")
-            cart_set(visit=visit, store_product_id=int(item_id), quantity=quantity)
+            cart_set(
+                visit=visit, store_product_id=int(item_id), quantity=quantity, code=request.POST.get("code", "")[:14]
+            )
         except ValueError:
             messages.error(request, "Choose a quantity as a whole number.")
             status = 400
@@ -190,6 +234,7 @@ def cart_add(request: HttpRequest, store_code: str) -> HttpResponse:
             visit=visit,
             store_product_id=int(request.POST.get("item", "0")),
             quantity=max(1, int(request.POST.get("quantity", "1"))),
+            code=request.POST.get("code", "")[:14],
         )
     except (ValueError, ValidationError) as error:
         message = error.messages[0] if isinstance(error, ValidationError) else "Choose a quantity as a whole number."
@@ -309,7 +354,7 @@ def pay(request: HttpRequest, store_code: str, token: UUID) -> HttpResponse:
             return _pay_result(request, store, order, intent)
         order = _order(store, token)
     with merchant_context(order.merchant_id):
-        lines = list(order.lines.order_by("pk"))
+        lines = receipt_order(order.lines.all())
     element = None
     if gateway.payment_element_enabled():
         intent_now = gateway.intent_retrieve(intent_id=order.payment_intent, connected_account=account)
@@ -342,7 +387,7 @@ def order_status(request: HttpRequest, store_code: str, token: UUID) -> HttpResp
     store = store_get_by_code(code=store_code)
     order = _order(store, token)
     with merchant_context(order.merchant_id):
-        lines = list(order.lines.order_by("pk"))
+        lines = receipt_order(order.lines.all())
     pass_token = exit_pass_token(order=order) if order.status == OrderStatus.PAID else None
     context = {
         "store": store,

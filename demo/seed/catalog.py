@@ -9,7 +9,16 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
 
-from catalog.models import Barcode, BarcodeKind, Category, MovementKind, PriceChange, Product, StoreProduct
+from catalog.models import (
+    Barcode,
+    BarcodeKind,
+    Category,
+    LocalBarcode,
+    MovementKind,
+    PriceChange,
+    Product,
+    StoreProduct,
+)
 from catalog.services.assortment import local_product_create
 from catalog.services.stock import Move, stock_moves
 from demo.data.catalog import ProductSpec
@@ -22,6 +31,36 @@ from merchants.tenancy import merchant_context, platform_access
 # Share of the catalog each demo store sells, and how its prices sit against the suggested ones.
 STORE_SHARE = {"Lindenstraße": (0.85, 0), "Bahnhof": (0.55, 10), "Am Park": (0.7, 0)}
 SHELVES = "ABCDEFGH"
+# German deposits (Pfand) per unit: single-use cans and plastic bottles 0,25 €; beer in returnable glass 0,08 €.
+DEPOSIT_SINGLE_USE = 25
+DEPOSIT_RETURNABLE_BEER = 8
+# The cake a neighbour bakes is priced by the piece on the shop's scale: labels 21 00001 …
+CAKE_LABEL_KEY = "2100001"
+
+
+def deposit_of(spec: ProductSpec) -> int:
+    """The deposit German law puts on one unit of the product: cans and bottles of drinks, not cartons or cups."""
+    if not spec.category_path.startswith("drinks/") or spec.package not in ("can", "bottle"):
+        return 0
+    if spec.category_path == "drinks/beer" and spec.package == "bottle":
+        return DEPOSIT_RETURNABLE_BEER
+    if spec.category_path in ("drinks/wine", "drinks/spirits", "drinks/juice"):
+        return 0  # wine, spirits and juice carry no deposit
+    return DEPOSIT_SINGLE_USE
+
+
+def counter_goods_make(store: Store) -> None:
+    """What a kiosk sells at the counter without a barcode: bread rolls by PLU, a neighbour's cake by scale label."""
+    local_product_create(
+        merchant=store.merchant, store=store, name="Bread roll", brand="Bäckerei Hansen", price=45, tax_class="reduced"
+    )
+    cake = local_product_create(
+        merchant=store.merchant, store=store, name="Apple cake, a piece", price=250, tax_class="reduced"
+    )
+    with merchant_context(store.merchant.pk):
+        StoreProduct.objects.filter(store=store, local_name="Bread roll").update(plu="1")
+        StoreProduct.objects.filter(pk=cake.pk).update(plu="2")
+        LocalBarcode.objects.create(merchant=store.merchant, store=store, store_product=cake, code=CAKE_LABEL_KEY)
 
 
 def categories_make(wholesaler: Wholesaler, specs: list[ProductSpec]) -> dict[str, Category]:
@@ -102,6 +141,7 @@ def demo_seed() -> bool:
                 if spec.case_gtin
             ]
         )
+        deposits = {product.pk: deposit_of(spec) for product, spec in zip(products, specs, strict=True)}
         rng = random.Random(11)  # noqa: S311 - demo data, not security
         for store in Store.objects.filter(merchant__wholesaler=wholesaler).select_related("merchant").order_by("pk"):
             share, markup = STORE_SHARE.get(store.name, (0.6, 0))
@@ -115,6 +155,7 @@ def demo_seed() -> bool:
                         price=round(product.suggested_retail_price * (100 + markup) / 100),
                         shelf_location=f"{rng.choice(SHELVES)}{rng.randint(1, 6)}",
                         low_stock_threshold=max(2, product.case_pack // 4),
+                        deposit=deposits[product.pk],
                     )
                     for product in chosen
                 )
@@ -145,4 +186,20 @@ def demo_seed() -> bool:
                 price=420,
                 tax_class="reduced",
             )
+    return True
+
+
+def counter_goods_seed() -> bool:
+    """Give each demo store its goods without a barcode once; False (and nothing changed) when they exist.
+
+    Seeded after the sales history, which picks from the assortment at random: these come on top of it.
+    """
+    with transaction.atomic(), platform_access(reason="demo seed: counter goods", actor="command:demo_seed"):
+        stores = list(
+            Store.objects.filter(merchant__wholesaler__slug=WHOLESALER_SLUG).select_related("merchant").order_by("pk")
+        )
+        if StoreProduct.objects.filter(store__in=stores, local_name="Bread roll").exists():
+            return False
+        for store in stores:
+            counter_goods_make(store)
     return True

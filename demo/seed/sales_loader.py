@@ -289,7 +289,8 @@ class SalesLoader:
             order.age_checked_at = sale.at + dt.timedelta(minutes=1) if phone else sale.at - dt.timedelta(seconds=20)
         units: dict[int, int] = defaultdict(int)
         for line in lines:
-            units[line.store_product_id] += line.quantity
+            if line.store_product_id is not None:  # the demo sells products only; typed for the others
+                units[line.store_product_id] += line.quantity
         movements = self._stock(
             kind=MovementKind.SALE,
             moves=[(pk, -quantity) for pk, quantity in units.items()],
@@ -379,7 +380,8 @@ class SalesLoader:
                     lines = list(OrderLine.objects.filter(merchant_id=self.merchant.pk, order_id=order.pk))
             units: dict[int, int] = defaultdict(int)
             for line in lines:
-                units[line.store_product_id] += line.quantity
+                if line.store_product_id is not None:
+                    units[line.store_product_id] += line.quantity
             self._stock(
                 kind=MovementKind.REFUND,
                 moves=list(units.items()),

@@ -357,6 +357,7 @@ def test_closing_a_shift_computes_expected_cash_and_the_difference_exactly(
         reader_sales=0,
         cancelled=1,
         lines_voided=0,
+        cash_refunds=0,
         expected_cash=10946,
     )
     # The unpaid sale ended with the shift, and nothing of it was booked.

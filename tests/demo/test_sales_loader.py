@@ -221,7 +221,7 @@ def _rows(model: type[models.Model], store: Store, filters: dict[str, Any]) -> l
             elif name == "order":
                 value = order_numbers[value]
             elif name == "shift":
-                value = shifts_seen[value]
+                value = None if value is None else shifts_seen[value]  # a refund's shift: cash ones only
             elif name == "visit":
                 value = value is not None
             elif name in {"reference", "payment_intent"}:

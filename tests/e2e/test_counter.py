@@ -59,7 +59,7 @@ def test_forty_scans_at_scanner_speed_are_all_counted_and_the_scan_field_keeps_t
     log_in(watched, live_server.url, clerk)
     page.wait_for_url(f"{live_server.url}/m/{merchant.slug}/")
     page.goto(f"{live_server.url}/m/{merchant.slug}/counter/")
-    scan_field = page.get_by_label("Scan a barcode, or type it and press Enter")
+    scan_field = page.get_by_label("Scan a barcode, or type a PLU or a name and press Enter")
     expect(scan_field).to_be_focused()  # autofocus: the scanner can start at once
     posts: list[str] = []
     page.on("request", lambda r: posts.append(r.url) if r.method == "POST" and r.url.endswith("/scan/") else None)

@@ -13,6 +13,7 @@ SEEDERS: list[tuple[str, Callable[[], bool]]] = [
     ("catalog", catalog.demo_seed),
     ("sensing", cameras.demo_seed),
     ("sales", sales.sales_seed),
+    ("counter goods", catalog.counter_goods_seed),
     ("ordering", restock.demo_seed),
     # Last: the rollups read every sale, refund, lookup and stock-out seeded before.
     ("analytics", rollups.demo_seed),

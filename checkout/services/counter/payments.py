@@ -1,38 +1,22 @@
-"""Counter mode: shifts with a cash count, and sales a clerk rings up with a USB barcode scanner.
+"""Paying a counter sale: cash with the change, a card on the shop's own terminal, or a Stripe card reader.
 
-The rules that keep the drawer, the orders and the ledger in agreement:
-- a counter sale is an ordinary Order (channel COUNTER) without a reservation: the goods are on
-  the counter, so the sale never waits for stock; selling below zero is booked and flagged by
-  the ledger, as for the shopper flow;
-- every change to a sale locks its order row first, so scans that arrive together queue there
-  and none is lost; each scan adds its units (two scans of a can are two cans);
-- payment goes through ``order_mark_paid``, the shopper flow's code: sale movements, exit pass
-  and receipt are written once, and a replayed payment returns the payment already recorded;
-- paying and closing lock the shift row first (then the order), so a shift's expected cash,
-  opening float + cash taken − change given, counts every payment of the shift exactly once
-  (opening and closing a shift: ``checkout.services.shifts``).
-
-Prices and totals come from ``checkout.services.pricing``, the shopper flow's arithmetic; the
-reads (``shift_open_get`` …) are in ``checkout.selectors.counter``.
+Payment goes through ``order_mark_paid``, the shopper flow's code: sale movements, exit pass and
+receipt are written once, and a replayed payment returns the payment already recorded. Paying locks
+the shift row first (then the order), the order closing takes too, so a shift's expected cash,
+opening float + cash taken − change given − cash refunded, counts every payment exactly once.
 """
 
 from __future__ import annotations
 
 import logging
 import uuid
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from django.db.models import F
-
-from catalog.models import StoreProduct
-from catalog.selectors import LookupError_, ScanResult, store_product_by_code
 from checkout import gateway
-from checkout.choices import Channel, OrderStatus
+from checkout.choices import Channel
 from checkout.errors import CheckoutError
 from checkout.models import CounterMethod, CounterPayment, CounterSale, Order, OrderLine, Shift
-from checkout.selectors.counter import counter_sale_current, counter_sale_lines
-from checkout.services import pricing
+from checkout.services.counter.sales import sale_lock
 from checkout.services.orders import order_mark_paid
 from checkout.services.shifts import cash_validate
 from core.money import exponent, format_amount
@@ -44,193 +28,6 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger("lingshou.checkout.counter")
 
-# A counter line may hold more than a shopper's cart line (99): a crate of 24 cans times five.
-MAX_LINE_QUANTITY = 999
-
-
-@dataclass(frozen=True)
-class ScanOutcome:
-    """What one scan did: the units it added to which product, or why it added nothing."""
-
-    code: str
-    store_product_id: int | None = None
-    name: str = ""
-    added: int = 0
-    problem: str = ""
-
-
-# Sales --------------------------------------------------------------------------------------------
-
-
-def counter_sale_start(*, shift: Shift, clerk: User) -> Order:
-    """The clerk's sale in progress in this shift, or a new empty one; atomic, scoped.
-
-    Starting one locks the shift row, so two first scans arriving together start one sale, not
-    two, and no sale starts in a shift that is closing. Continuing one takes no lock: every scan
-    calls this, and the tills of a store should not wait for each other.
-    """
-    with merchant_context(shift.merchant_id):
-        current = counter_sale_current(shift=shift, clerk=clerk)
-        if current is not None:
-            return current
-        locked = (
-            Shift.objects.select_for_update(of=("self",))
-            .select_related("store")
-            .get(merchant_id=shift.merchant_id, pk=shift.pk)
-        )
-        if not locked.is_open:
-            raise CheckoutError("This shift is closed; open a new one to sell.", code="shift_closed")
-        current = counter_sale_current(shift=locked, clerk=clerk)  # started while this one waited
-        if current is not None:
-            return current
-        store = locked.store
-        order = Order.objects.create(
-            merchant_id=locked.merchant_id,
-            store=store,
-            channel=Channel.COUNTER,
-            currency=store.currency,
-            prices_include_tax=store.prices_include_tax,
-            subtotal=0,
-            tax_total=0,
-            total=0,
-        )
-        CounterSale.objects.create(merchant_id=locked.merchant_id, order=order, shift=locked, started_by=clerk)
-    return order
-
-
-def _sale_lock(order: Order, *, allow_card_in_progress: bool = False) -> Order:
-    """The sale's order row, locked for this transaction; refuses a sale that is no longer open."""
-    locked = (
-        Order.objects.select_for_update(of=("self",))
-        .select_related("store", "store__merchant")
-        .counter()
-        .filter(merchant_id=order.merchant_id, pk=order.pk)
-        .first()
-    )
-    if locked is None:
-        raise CheckoutError("This is not a counter sale.", code="not_counter")
-    if locked.status == OrderStatus.PAID:
-        raise CheckoutError("This sale is already paid.", code="paid")
-    if locked.status != OrderStatus.PENDING:
-        raise CheckoutError("This sale was cancelled.", code="cancelled")
-    if locked.payment_intent and not allow_card_in_progress:
-        raise CheckoutError(
-            "A card payment is waiting on the reader: cancel it before changing or paying this sale another way.",
-            code="card_in_progress",
-        )
-    return locked
-
-
-def _quantity_refuse(name: str) -> str:
-    return f"{name}: at most {MAX_LINE_QUANTITY} on one line."
-
-
-def counter_lines_scan(*, order: Order, codes: list[str]) -> list[ScanOutcome]:
-    """Add each scanned code's units (1, or a pack barcode's count) to the sale; atomic, scoped.
-
-    Every scan counts, repeats included. Codes that name no product of the store, or that would
-    take a line past MAX_LINE_QUANTITY, add nothing and say why; the other codes still count.
-    """
-    outcomes: list[ScanOutcome] = []
-    with merchant_context(order.merchant_id):
-        locked = _sale_lock(order)
-        store = locked.store
-        lines = {line.store_product_id: line for line in counter_sale_lines(order=locked)}
-        found_by_code: dict[str, ScanResult] = {}  # a batch often repeats a code (six cans)
-        changed: dict[int, OrderLine] = {}
-        new: dict[int, tuple[StoreProduct, int]] = {}
-        for raw in codes:
-            code = raw.strip()
-            if not code:
-                continue
-            try:
-                found = found_by_code.get(code) or store_product_by_code(store=store, code=code)
-            except LookupError_ as error:
-                outcomes.append(ScanOutcome(code=code, problem=str(error)))
-                continue
-            found_by_code[code] = found
-            item = found.store_product
-            if found.variable is not None:
-                outcomes.append(
-                    ScanOutcome(code=code, problem=f"{item.name}: scale labels cannot be sold at the counter yet.")
-                )
-                continue
-            if not item.is_active:
-                outcomes.append(ScanOutcome(code=code, problem=f"{item.name} is not for sale in this store."))
-                continue
-            line = lines.get(item.pk)
-            if line is not None:
-                if line.quantity + found.quantity > MAX_LINE_QUANTITY:
-                    outcomes.append(ScanOutcome(code=code, problem=_quantity_refuse(item.name)))
-                    continue
-                pricing.order_line_price(
-                    line, quantity=line.quantity + found.quantity, prices_include_tax=locked.prices_include_tax
-                )
-                changed[line.pk] = line
-            else:
-                units = new.get(item.pk, (item, 0))[1] + found.quantity
-                if units > MAX_LINE_QUANTITY:
-                    outcomes.append(ScanOutcome(code=code, problem=_quantity_refuse(item.name)))
-                    continue
-                new[item.pk] = (item, units)
-            outcomes.append(ScanOutcome(code=code, store_product_id=item.pk, name=item.name, added=found.quantity))
-        if changed:
-            OrderLine.objects.bulk_update(changed.values(), ["quantity", "line_total", "tax_amount"])
-        if new:
-            pricing.order_lines_add(order=locked, store=store, quantities=list(new.values()))
-        if changed or new:
-            pricing.order_totals_write(order=locked, lines=counter_sale_lines(order=locked))
-    return outcomes
-
-
-def counter_line_scan(*, order: Order, code: str) -> ScanOutcome:
-    """Add one scan to the sale (see counter_lines_scan); atomic, scoped, never deduplicated."""
-    outcomes = counter_lines_scan(order=order, codes=[code])
-    return outcomes[0] if outcomes else ScanOutcome(code=code, problem="Nothing was scanned.")
-
-
-def counter_line_set_quantity(*, order: Order, line_id: int, quantity: int) -> OrderLine | None:
-    """Set a line's quantity (0 voids it); atomic, scoped. Returns the line, or None once voided."""
-    if not isinstance(quantity, int) or isinstance(quantity, bool) or quantity < 0:
-        raise CheckoutError("Choose a quantity of 0 or more.", code="invalid_quantity")
-    if quantity > MAX_LINE_QUANTITY:
-        raise CheckoutError(f"At most {MAX_LINE_QUANTITY} on one line.", code="invalid_quantity")
-    if quantity == 0:
-        counter_line_void(order=order, line_id=line_id)
-        return None
-    with merchant_context(order.merchant_id):
-        locked = _sale_lock(order)
-        line = OrderLine.objects.of_order(locked).filter(pk=line_id).first()
-        if line is None:
-            raise CheckoutError("This line is no longer on the sale.", code="unknown_line")
-        pricing.order_line_price(line, quantity=quantity, prices_include_tax=locked.prices_include_tax)
-        line.save(update_fields=["quantity", "line_total", "tax_amount"])
-        pricing.order_totals_write(order=locked, lines=counter_sale_lines(order=locked))
-    return line
-
-
-def counter_line_void(*, order: Order, line_id: int) -> None:
-    """Take a line off the unpaid sale and count the void for the shift; atomic, scoped."""
-    with merchant_context(order.merchant_id):
-        locked = _sale_lock(order)
-        deleted, _ = OrderLine.objects.of_order(locked).filter(pk=line_id).delete()
-        if not deleted:
-            raise CheckoutError("This line is no longer on the sale.", code="unknown_line")
-        CounterSale.objects.of_order(locked).update(lines_voided=F("lines_voided") + 1)
-        pricing.order_totals_write(order=locked, lines=counter_sale_lines(order=locked))
-
-
-def counter_sale_cancel(*, order: Order) -> None:
-    """Give up the unpaid sale (the shopper walked away); atomic, scoped; nothing was booked."""
-    with merchant_context(order.merchant_id):
-        locked = _sale_lock(order)
-        locked.status = OrderStatus.CANCELLED
-        locked.payment_error = "Cancelled at the counter."
-        locked.save(update_fields=["status", "payment_error"])
-
-
-# Payments -----------------------------------------------------------------------------------------
-
 
 def _payable_check(locked: Order, shift: Shift) -> None:
     if not shift.is_open:
@@ -239,6 +36,12 @@ def _payable_check(locked: Order, shift: Shift) -> None:
         raise CheckoutError("Scan something before taking payment.", code="empty_sale")
     if locked.requires_age_check and locked.age_checked_at is None:
         raise CheckoutError("This sale has age-restricted items: check the shopper's ID first.", code="age_check")
+    if locked.total < 0:
+        raise CheckoutError(
+            f"The deposit returned is {format_amount(-locked.total, locked.currency)} more than the sale: "
+            "the counter pays deposit back against a purchase only. Add the shopper's goods, or void a slip.",
+            code="negative_total",
+        )
 
 
 def _payment_book(
@@ -289,7 +92,7 @@ def _pay(*, order: Order, method: str, tendered: int | None, recorded_by: User) 
         existing = CounterPayment.objects.of_order(order).first()
         if existing is not None:
             return existing  # a replayed payment (double click, retried request): paid once
-        locked = _sale_lock(order)
+        locked = sale_lock(order)
         _payable_check(locked, shift)
         if method == CounterMethod.CASH:
             assert tendered is not None
@@ -351,7 +154,7 @@ def counter_card_start(*, order: Order) -> Order:
         if sale is None:
             raise CheckoutError("This is not a counter sale.", code="not_counter")
         shift = Shift.objects.select_for_update().get(merchant_id=order.merchant_id, pk=sale.shift_id)
-        locked = _sale_lock(order)
+        locked = sale_lock(order)
         _payable_check(locked, shift)
         reader = locked.store.stripe_reader
         if not reader:
@@ -395,7 +198,7 @@ def counter_card_cancel(*, order: Order) -> bool:
     Cancels at Stripe first: only a PaymentIntent Stripe confirms as cancelled is let go.
     """
     with merchant_context(order.merchant_id):
-        locked = _sale_lock(order, allow_card_in_progress=True)
+        locked = sale_lock(order, allow_card_in_progress=True)
         if not locked.payment_intent:
             return True
         account = locked.stripe_account or None
