@@ -164,13 +164,14 @@ def _cart_context(store: Store, visit: Visit | None) -> dict[str, object]:
     """The cart's lines and totals at the store's prices of now, the figures the order will have."""
     cart: list[CartLine] = []
     left: dict[int, int] = {}
+    sold: list[Sold] = []
     if visit is not None:
         with merchant_context(store.merchant_id):
             cart = list(
                 CartLine.objects.of_visit(visit).select_related("store_product__product").order_by("added_at", "pk")
             )
             left = available_units(merchant_id=store.merchant_id, items=[line.store_product for line in cart])
-    sold = _cart_sold(store, cart)
+            sold = _cart_sold(store, cart)
     priced = order_lines_price(store=store, sold=sold)
     deposits = deposit_lines_price(store=store, sold=sold, product_lines=priced)
     deposit_of = {id(line.deposit_for): line.line_total for line in deposits}

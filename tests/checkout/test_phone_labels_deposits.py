@@ -63,11 +63,11 @@ def test_a_weighed_label_is_bought_on_the_phone_at_its_labels_price(
     )
     assert client.post(f"/s/{store.code}/cart/add/", {"item": cola.pk, "quantity": 2}).status_code == 302
     cart = _text(client.get(f"/s/{store.code}/cart/"))
-    assert "4,98\xa0€ as weighed" in cart
-    assert "2,49\xa0€ each + 0,50\xa0€ deposit" in cart
-    assert "Deposit included: 0,50\xa0€" in cart
+    assert "4,98\xa0€ as weighed · 250 g" in cart
+    assert "2,49\xa0€</span> each · plus 0,50\xa0€ deposit" in cart
+    assert '<dt>Deposit</dt><dd class="num">0,50\xa0€</dd>' in cart
     # 4,98 + 2 × 2,49 + 2 × 0,25.
-    assert "Total <strong>10,46\xa0€</strong>" in cart
+    assert '<dt>Total</dt><dd class="num">10,46\xa0€</dd>' in cart
     with merchant_context(store.merchant_id):
         visit = CartLine.objects.get(store_product=cheese).visit
     order = order_place(visit=visit)
