@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from core.money import format_amount
-from merchants.admin import WholesalerScopedAdmin, wholesaler_of
+from merchants.admin import StoreTimesAdmin, WholesalerScopedAdmin, wholesaler_of
 from merchants.models import Store
 from ordering.admin_forms import LineForm, StoreSupplyForm
 from ordering.admin_scoping import (
@@ -200,8 +200,9 @@ ORDER_FIELDS = (
 
 
 @admin.register(PurchaseOrder)
-class PurchaseOrderAdmin(WholesalerScopedAdmin):
+class PurchaseOrderAdmin(StoreTimesAdmin, WholesalerScopedAdmin):
     wholesaler_path = "depot__wholesaler"
+    store_zone_path = "store__timezone"
     list_display = ["number", "store", "depot", "delivery_date", "state", "line_count", "has_claim", "submitted_at"]
     list_filter = [DepotFilter, "delivery_date", "state"]
     date_hierarchy = "delivery_date"
@@ -420,8 +421,9 @@ class ClaimLineInline(admin.TabularInline):
 
 
 @admin.register(Claim)
-class ClaimAdmin(WholesalerScopedAdmin):
+class ClaimAdmin(StoreTimesAdmin, WholesalerScopedAdmin):
     wholesaler_path = "order__depot__wholesaler"
+    store_zone_path = "order__store__timezone"
     list_display = ["order", "store", "status", "created_at", "note"]
     list_filter = ["status"]
     inlines = [ClaimLineInline]

@@ -29,6 +29,7 @@ from catalog.services.prices import prices_bulk_change
 from catalog.services.stock import stock_adjust
 from core.http import MerchantRequest, error_message, is_partial, render_page
 from core.money import AmountError, format_amount, parse_amount, to_decimal
+from merchants import zones
 from merchants.access import merchant_view
 from merchants.models import Store
 from merchants.selectors import store_list, store_pick
@@ -376,6 +377,7 @@ def stock(request: MerchantRequest) -> HttpResponse:
 def item_stock(request: MerchantRequest, item_id: int) -> HttpResponse:
     """One product's stock: movement history and an adjustment form."""
     item = _item(request, item_id)
+    zones.activate_store(item.store)
     form = AdjustmentForm(request.POST or None)
     status = 200
     if request.method == "POST":
@@ -446,6 +448,7 @@ def count_detail(request: MerchantRequest, session_id: int) -> HttpResponse:
     session = CountSession.objects.for_merchant(request.merchant).filter(pk=session_id).select_related("store").first()
     if session is None:
         raise Http404("No such count.")
+    zones.activate_store(session.store)
     form = CountLineForm(request.POST or None)
     status = 200
     if request.method == "POST":

@@ -12,8 +12,8 @@ from catalog.selectors import LookupError_, store_product_by_code
 from catalog.services.signals import product_lookup_record
 from core.csp import scanner_csp
 from core.money import format_amount
+from merchants.access import shopper_view
 from merchants.models import Store
-from merchants.selectors import store_get_by_code
 from merchants.tenancy import merchant_context
 
 # Larger uploads are refused before decoding (phones send 2-6 MB JPEGs).
@@ -24,9 +24,9 @@ def _wants_json(request: HttpRequest) -> bool:
     return "application/json" in request.headers.get("Accept", "")
 
 
-def product_lookup(request: HttpRequest, code: str, store_code: str) -> HttpResponse:
+@shopper_view
+def product_lookup(request: HttpRequest, store: Store, code: str) -> HttpResponse:
     """Price and details of a product by any of its barcodes or its label QR; every lookup is recorded."""
-    store: Store = store_get_by_code(code=store_code)
     with merchant_context(store.merchant_id):
         try:
             result = store_product_by_code(store=store, code=code)
@@ -72,9 +72,9 @@ def product_lookup(request: HttpRequest, code: str, store_code: str) -> HttpResp
 
 @require_POST
 @scanner_csp
-def photo_scan(request: HttpRequest, store_code: str) -> HttpResponse:
+@shopper_view
+def photo_scan(request: HttpRequest, store: Store) -> HttpResponse:
     """Decode a barcode from an uploaded photo (for browsers without a camera scanner)."""
-    store = store_get_by_code(code=store_code)
     upload = request.FILES.get("photo")
     message = ""
     if upload is None:

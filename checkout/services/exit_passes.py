@@ -11,6 +11,7 @@ from django.utils import timezone
 from checkout import exit_pass
 from checkout.choices import OrderStatus
 from checkout.models import ExitPass, Order
+from merchants import zones
 from merchants.tenancy import merchant_context
 
 if TYPE_CHECKING:
@@ -66,7 +67,7 @@ def exit_pass_use(
         return PassCheck("invalid", "This pass is from another shop.")
     with merchant_context(merchant_id):
         issued = (
-            ExitPass.objects.select_related("order")
+            ExitPass.objects.select_related("order", "order__store")
             .filter(merchant_id=merchant_id, jti=claims.jti, order_id=claims.order_id)
             .first()
         )
@@ -82,5 +83,7 @@ def exit_pass_use(
         )
         if not used:
             issued.refresh_from_db()
-            return PassCheck("used", f"Already used at {timezone.localtime(issued.used_at):%H:%M}.", order)
+            # The door reader's API knows no zone: the time is the store's, as the clerk's page shows it.
+            used_at = timezone.localtime(issued.used_at, zones.store_zone(order.store))
+            return PassCheck("used", f"Already used at {used_at:%H:%M}.", order)
     return PassCheck("ok", "Paid. Have a nice day.", order)

@@ -26,8 +26,8 @@ from checkout.services.orders import available, order_cancel, order_place
 from checkout.services.payments import payment_start
 from core.csp import payment_element_allow, scanner_csp
 from core.http import is_partial, render_page
+from merchants.access import shopper_view
 from merchants.models import Device, DeviceKind, Store
-from merchants.selectors import store_get_by_code
 from merchants.tenancy import lookup_context, merchant_context
 
 logger = logging.getLogger("lingshou.checkout")
@@ -49,9 +49,9 @@ TEST_CARDS = [
 
 
 @scanner_csp
-def store_landing(request: HttpRequest, store_code: str) -> HttpResponse:
+@shopper_view
+def store_landing(request: HttpRequest, store: Store) -> HttpResponse:
     """The store's welcome page: name, address, opening hours and the privacy notice naming its cameras."""
-    store = store_get_by_code(code=store_code)
     typed = request.GET.get("code", "").strip().replace(" ", "")
     if typed:
         if not typed.isalnum() or len(typed) > 32:
@@ -118,9 +118,9 @@ def _cart_context(store: Store, visit: Visit | None) -> dict[str, object]:
     return {"store": store, "rows": rows, "total": total}
 
 
-def cart(request: HttpRequest, store_code: str) -> HttpResponse:
+@shopper_view
+def cart(request: HttpRequest, store: Store) -> HttpResponse:
     """The cart: change quantities, remove lines, pay. Every price is the store's current price."""
-    store = store_get_by_code(code=store_code)
     visit = _visit(request, store, create=request.method == "POST")
     status = 200
     if request.method == "POST" and visit is not None:
@@ -139,9 +139,9 @@ def cart(request: HttpRequest, store_code: str) -> HttpResponse:
 
 
 @require_POST
-def cart_add(request: HttpRequest, store_code: str) -> HttpResponse:
+@shopper_view
+def cart_add(request: HttpRequest, store: Store) -> HttpResponse:
     """Add one (or ``quantity``) of a scanned product to the cart."""
-    store = store_get_by_code(code=store_code)
     visit = _visit(request, store, create=True)
     assert visit is not None
     try:
@@ -159,9 +159,9 @@ def cart_add(request: HttpRequest, store_code: str) -> HttpResponse:
 
 
 @require_POST
-def checkout(request: HttpRequest, store_code: str) -> HttpResponse:
+@shopper_view
+def checkout(request: HttpRequest, store: Store) -> HttpResponse:
     """Place the order at the store's prices, hold its units, and open the payment."""
-    store = store_get_by_code(code=store_code)
     visit = _visit(request, store, create=False)
     if visit is None:
         messages.error(request, "Your cart is empty.")
@@ -211,12 +211,12 @@ def _pay_result(request: HttpRequest, store: Store, order: Order, intent: gatewa
     return redirect("checkout:cart", store_code=store.code)
 
 
-def pay(request: HttpRequest, store_code: str, token: UUID) -> HttpResponse:
+@shopper_view
+def pay(request: HttpRequest, store: Store, token: UUID) -> HttpResponse:
     """Pay an order: Stripe's Payment Element with real keys; saved cards of a signed-in shopper; test cards in test mode.
 
     The browser never marks anything paid: the webhook (or the reconciliation task) does.
     """
-    store = store_get_by_code(code=store_code)
     order = _order(store, token)
     if order.status != OrderStatus.PENDING:
         return redirect("checkout:order_status", store_code=store.code, token=order.token)
@@ -295,9 +295,9 @@ def pay(request: HttpRequest, store_code: str, token: UUID) -> HttpResponse:
     return payment_element_allow(response) if element else response
 
 
-def order_status(request: HttpRequest, store_code: str, token: UUID) -> HttpResponse:
+@shopper_view
+def order_status(request: HttpRequest, store: Store, token: UUID) -> HttpResponse:
     """The order's state; once the webhook marked it paid: the receipt and the exit pass QR code."""
-    store = store_get_by_code(code=store_code)
     order = _order(store, token)
     with merchant_context(order.merchant_id):
         lines = list(order.lines.all())
