@@ -120,6 +120,7 @@ def serve(*, port: int, state: Path, webhook_url: str, webhook_secret: str) -> N
         flush=True,
     )
     web.run_app(server.app, host="127.0.0.1", port=port, access_log=None, print=None)
+    print(f"localstripe stopped; its {len(store)} objects are kept in {state}", flush=True)  # noqa: T201
 
 
 def main(argv: list[str] | None = None) -> int:

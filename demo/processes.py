@@ -120,7 +120,9 @@ class Runner:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline and not self._stop_asked.is_set() and not self.exited():
             try:
-                with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 - our own loopback URL
+                # A long wait: a request sent while the workers boot waits in the listen queue
+                # and is answered once they are up; a short one would pile up retries there.
+                with urllib.request.urlopen(url, timeout=15) as response:  # noqa: S310 - our own loopback URL
                     if response.status == 200:
                         return True
             except (urllib.error.URLError, OSError):

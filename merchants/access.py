@@ -55,7 +55,8 @@ def _render(response: Any) -> Any:
 def merchant_view(
     permission: str = "view",
 ) -> Callable[[Callable[..., HttpResponseBase]], Callable[..., HttpResponseBase]]:
-    """Decorate a view under /m/<slug>/: sets request.merchant and request.membership."""
+    """Decorate a view under /m/<slug>/: sets request.merchant and request.membership, and shows the page's
+    times in the zone of the merchant's stores (``merchants.zones.dashboard_zone``)."""
 
     def decorator(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
         @login_required

@@ -20,6 +20,7 @@ from django.db.models import F, OuterRef, QuerySet, Subquery, Value
 from django.http import HttpRequest, HttpResponse
 from django.template.response import SimpleTemplateResponse
 from django.utils import formats, timezone
+from django.utils.html import format_html
 
 from merchants import zones
 from merchants.models import (
@@ -63,7 +64,9 @@ def _local_column(field: models.DateTimeField[Any, Any]) -> Callable[[Any], str 
         value = getattr(obj, field.name)
         if value is None:
             return None  # the admin's empty value
-        return str(formats.localize(timezone.localtime(value, zones.zone_named(getattr(obj, "row_zone", None)))))
+        local = timezone.localtime(value, zones.zone_named(getattr(obj, "row_zone", None)))
+        # Unbroken, as the admin keeps its own date columns (its "nowrap" cell class).
+        return format_html('<span class="nowrap">{}</span>', formats.localize(local))
 
     # The admin names the column's CSS class after the callable: "field-submitted_at", as for the field.
     column.__name__ = field.name

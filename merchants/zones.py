@@ -82,10 +82,3 @@ def store_time(store: Store) -> Iterator[ZoneInfo]:
     zone = store_zone(store)
     with timezone.override(zone):
         yield zone
-
-
-def zone_label(zone: ZoneInfo, at: object | None = None) -> str:
-    """The zone as people read it next to a time: "Europe/Berlin (CET)"; the abbreviation of ``at`` or now."""
-    moment = at if at is not None else timezone.now()
-    abbreviation = timezone.localtime(moment, zone).tzname()  # type: ignore[arg-type]
-    return f"{zone.key} ({abbreviation})" if abbreviation and abbreviation != zone.key else zone.key

@@ -162,8 +162,8 @@ def test_the_demo_says_where_it_is_once_it_answers_and_stops_cleanly_in_order(
     assert len(warm) == 2, output[-4000:]
     assert web_stopped < min(warm)
     last_worker_line = max(i for i, line in enumerate(run.lines) if re.match(r"^(worker|sensing|beat)\s+\|", line))
-    stripe_lines = [i for i, line in enumerate(run.lines) if line.startswith("stripe")]
-    assert stripe_lines[-1] > last_worker_line
+    stripe_stopped = next(i for i, line in enumerate(run.lines) if re.match(r"^stripe\s+\| localstripe stopped", line))
+    assert stripe_stopped > last_worker_line
 
 
 def test_a_process_that_ignores_the_stop_is_killed_after_the_timeout_and_said_so(

@@ -74,10 +74,11 @@ def test_the_operator_sees_every_shops_times_on_its_own_clock(
     page = watched.page
     _log_in(watched, live_server.url)
 
-    page.get_by_role("link", name="Merchants").first.click()
+    page.locator("#merchants-merchant").get_by_role("link", name="Merchants").click()
     page.wait_for_url(f"{live_server.url}/admin/merchants/merchant/")
     expect(_row(watched, "Kiosk Lindenstraße").locator(".field-created_at")).to_have_text("2025-01-15 12:34 CET")
     expect(_row(watched, "Bodega 5th Ave").locator(".field-created_at")).to_have_text("2025-01-15 06:34 EST")
+    page.screenshot(path=f"{SCREENS}-merchants-desktop.png", full_page=True)
     watched.assert_clean()
 
     page.goto(f"{live_server.url}/admin/merchants/store/")
