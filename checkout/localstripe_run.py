@@ -110,10 +110,8 @@ def serve(*, port: int, state: Path, webhook_url: str, webhook_secret: str) -> N
 
     store.try_load_from_disk()
     register_webhook("lingshou", webhook_url, webhook_secret, None)
-    # localstripe reports webhook deliveries on this logger; the requests themselves are not logged.
-    deliveries = logging.getLogger("aiohttp.access")
-    deliveries.setLevel(logging.INFO)
-    deliveries.addHandler(logging.StreamHandler(sys.stdout))
+    # Webhook deliveries are logged (localstripe's "aiohttp.access" logger, through Django's logging);
+    # the requests themselves are not: the demo's output is for what happens, not every API call.
     print(  # noqa: T201
         f"localstripe on http://127.0.0.1:{port} ({len(store)} objects kept in {state}) "
         f"sends its webhooks to {webhook_url}",

@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from core.money import format_amount
+from merchants import zones
 from merchants.admin import StoreTimesAdmin, WholesalerScopedAdmin, wholesaler_of
 from merchants.models import Store
 from ordering.admin_forms import LineForm, StoreSupplyForm
@@ -282,7 +283,8 @@ class PurchaseOrderAdmin(StoreTimesAdmin, WholesalerScopedAdmin):
         document = invoice_pdf(
             invoice=Invoice(
                 number=f"INV-{order.number}",
-                issued=timezone.localdate(),
+                # The day on the buyer's calendar: an invoice printed at 00:30 in Berlin is of that day.
+                issued=timezone.localdate(timezone=zones.store_zone(order.store)),
                 seller=order.depot.wholesaler.name,
                 seller_address=order.depot.address or order.depot.name,
                 buyer=f"{order.merchant.name}, {order.store.name}",

@@ -64,7 +64,7 @@ def demo_seed() -> bool:
             .order_by("pk")
         )
     # Side by side as on a real shelf: a soft drink, a water, a juice, an energy drink, and again.
-    by_category = [[item for item in drinks if item.product.category.path == path] for path in WATCHED_CATEGORIES]  # type: ignore[union-attr]
+    by_category = [[item for item in drinks if item.product.category.path == path] for path in WATCHED_CATEGORIES]
     products = [item for row in zip_longest(*by_category) for item in row if item is not None]
     folder = demo_folder()
     if not (folder / "cameras.json").exists():

@@ -36,7 +36,7 @@ def test_the_demo_camera_watches_the_cold_drinks_it_is_named_for(
     assert camera.store.name == "Lindenstraße"
     assert "cold drinks shelf" in camera.purpose
     assert len(slots) >= 4
-    categories = [slot.store_product.product.category.path for slot in slots]  # type: ignore[union-attr]
+    categories = [slot.store_product.product.category.path for slot in slots]
     assert set(categories) == set(cameras.WATCHED_CATEGORIES)  # each kind of cold drink, nothing else
     assert len({slot.store_product_id for slot in slots}) == len(slots)  # one slot per product
     assert (tmp_path / "demo-camera" / "token").read_text()

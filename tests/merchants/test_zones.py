@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+import pypdfium2
 import pytest
 from django.core import mail
 from django.test import Client
@@ -326,3 +327,19 @@ def test_admin_rows_of_no_store_say_they_are_utc(operator: Any) -> None:
     ApiToken.objects.filter(pk=token.pk).update(created_at=AT)
     body = _page(_signed_in(operator), "/admin/merchants/apitoken/")
     assert '<td class="field-created_at nowrap">2025-01-15 11:34 UTC</td>' in body
+
+
+def test_an_invoice_is_dated_on_the_buyers_calendar(merchant: Merchant, operator: Any) -> None:
+    # A zone whose date differs from UTC's right now, whatever the hour: +14 from 10:00 UTC, -12 before noon.
+    zone = "Pacific/Kiritimati" if timezone.now().hour >= 10 else "Etc/GMT+12"
+    store = StoreFactory(merchant=merchant, name="Far away", code="FAR1", timezone=zone)
+    depot = Depot.objects.create(wholesaler=merchant.wholesaler, name="Depot Nord")
+    order = _submitted_order(store, depot, "PO-FAR")
+    with merchant_context(merchant.pk):
+        PurchaseOrder.objects.filter(pk=order.pk).update(state=OrderState.SHIPPED)
+    response = _signed_in(operator).get(f"/admin/ordering/purchaseorder/{order.pk}/invoice.pdf")
+    assert response.status_code == 200
+    text = " ".join(pypdfium2.PdfDocument(response.content)[0].get_textpage().get_text_range().split())
+    local, utc = timezone.localdate(timezone=zones.zone_named(zone)), timezone.now().date()
+    assert local != utc
+    assert f"issued {local:%d %b %Y}" in text

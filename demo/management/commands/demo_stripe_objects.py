@@ -1,3 +1,4 @@
+import logging
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
@@ -13,9 +14,12 @@ class Command(BaseCommand):
     )
 
     def handle(self, *args: Any, **options: Any) -> None:  # noqa: ARG002 - BaseCommand.handle's signature
+        # Sixty orders are a few hundred Stripe calls: the demo's output says what was done, not each call.
+        logging.getLogger("stripe").setLevel(logging.WARNING)
         try:
             made = stripe_objects_ensure()
         except GatewayError as error:
             raise CommandError(f"localstripe: {error.message}") from error
         if made:
-            self.stdout.write(f"stripe: {made} seeded orders now have their payment at localstripe")
+            orders = "order now has its" if made == 1 else "orders now have their"
+            self.stdout.write(f"stripe: {made} seeded {orders} payment at localstripe")
