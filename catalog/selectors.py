@@ -35,6 +35,14 @@ def _assortment(store: Store) -> StoreProductQuerySet:
     return StoreProduct.objects.for_store(store).select_related("product")
 
 
+def looks_like_code(text: str) -> bool:
+    """Whether typed text is a code to look up (barcode digits, or a shelf label's L<id>) rather than a name."""
+    code = text.strip().replace(" ", "").replace("-", "")
+    if code[:1] in {"L", "l"}:
+        code = code[1:]
+    return code.isascii() and code.isdigit()
+
+
 def store_product_by_code(*, store: Store, code: str) -> ScanResult:
     """Any of a product's barcodes, its label QR code (GTIN or L<id>), or a variable-measure code.
 

@@ -1,4 +1,4 @@
-"""Catalog's pages: a product looked up by the shopper; assortment, prices, labels, stock and counts in the
+"""Catalog's pages: a product looked up or searched for by the shopper; assortment, prices, labels, stock and counts in the
 dashboard; the catalog and stock API."""
 
 from django.urls import path
@@ -11,6 +11,7 @@ app_name = "catalog"
 
 shopper_pages = [
     path("p/<str:code>/", shopper.product_lookup, name="product_lookup"),
+    path("search/", shopper.product_search, name="product_search"),
     path("scan/photo/", shopper.photo_scan, name="photo_scan"),
 ]
 

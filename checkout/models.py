@@ -399,3 +399,29 @@ class CounterPayment(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.get_method_display()} for order {self.order_id}"
+
+
+class OfflineSale(TenantModel):
+    """A counter sale the till rang up while Lingshou could not be reached, booked once it was sent.
+
+    The till names each sale with an id of its own (``client_id``, a UUID made in the browser),
+    unique per merchant: a sale sent again (a retry after a lost answer, a second tab) finds the
+    order its first send booked and books nothing. ``digest`` is what the till sent, so the same
+    id with other lines is refused instead of answered as if it were the sale booked.
+    """
+
+    order = models.OneToOneField(Order, on_delete=models.PROTECT, related_name="offline_sale")
+    client_id = models.UUIDField()
+    # When the clerk took the cash, by the till's clock, as sent; the order's times are this,
+    # kept within its shift.
+    made_at = models.DateTimeField()
+    received_at = models.DateTimeField(default=timezone.now)
+    digest = models.CharField(max_length=64)
+
+    objects: ClassVar = OrderPartQuerySet.as_manager()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["merchant", "client_id"], name="offlinesale_unique_client_id")]
+
+    def __str__(self) -> str:
+        return f"Offline sale {self.client_id} (order {self.order_id})"

@@ -4,7 +4,7 @@ payment settings in the dashboard; the exit-pass API for door readers; Stripe's 
 from django.urls import path
 
 from checkout import api as apis
-from checkout.views import connect, counter, dashboard, exit_checks, shopper, shopper_account, webhooks
+from checkout.views import connect, counter, counter_offline, dashboard, exit_checks, shopper, shopper_account, webhooks
 from core.urls import audiences
 
 app_name = "checkout"
@@ -45,6 +45,8 @@ dashboard_pages = [
         name="counter_pay_reader_cancel",
     ),
     path("counter/sales/<int:order_id>/receipt/", counter.receipt, name="counter_receipt"),
+    path("counter/prices/", counter_offline.price_list, name="counter_prices"),
+    path("counter/shifts/<int:shift_id>/offline-sales/", counter_offline.offline_sale, name="counter_offline_sale"),
     path("orders/", dashboard.orders, name="section_orders"),
     path("orders/export.csv", dashboard.orders_export, name="orders_export"),
     path("orders/<int:order_id>/", dashboard.order_detail, name="order_detail"),

@@ -93,6 +93,17 @@ vendor_file uplot dist/uPlot.iife.min.js uplot/uPlot.iife.min.js
 vendor_file uplot dist/uPlot.min.css uplot/uPlot.min.css
 vendor_file uplot LICENSE uplot/LICENSE.txt
 
+# idb-keyval keeps the counter's price list and the sales made while Lingshou cannot be reached
+# in the browser's IndexedDB (static/js/counter_offline.js). The UMD build defines window.idbKeyval.
+idb_keyval_version="$(version_of idb-keyval)"
+case "$idb_keyval_version" in
+    6.*) ;;
+    # counter_offline.js uses the 6.x API (createStore, get, set, update, del, values).
+    *) echo "vendor.sh: expected idb-keyval 6.x, found $idb_keyval_version" >&2; exit 1 ;;
+esac
+vendor_file idb-keyval dist/umd.js idb-keyval.js
+vendor_file idb-keyval LICENCE idb-keyval.LICENSE.txt
+
 # Provenance for reviewers: which package version each vendored file came from.
 {
     echo "# Written by scripts/vendor.sh; do not edit by hand."
@@ -101,6 +112,7 @@ vendor_file uplot LICENSE uplot/LICENSE.txt
     echo "zxing_reader.wasm sha256  $actual_sha"
     echo "zxing-cpp.LICENSE.txt  zxing-cpp@$zxing_cpp_commit (Apache-2.0, compiled into zxing_reader.wasm)"
     echo "uplot/uPlot.iife.min.js uplot/uPlot.min.css uplot/LICENSE.txt  uplot@$uplot_version (dist)"
+    echo "idb-keyval.js idb-keyval.LICENSE.txt  idb-keyval@$idb_keyval_version (dist/umd.js)"
 } > "$vendor/VERSIONS.txt"
 
-echo "Vendored into static/vendor/: htmx.org@$htmx_version zxing-wasm@$zxing_version uplot@$uplot_version"
+echo "Vendored into static/vendor/: htmx.org@$htmx_version zxing-wasm@$zxing_version uplot@$uplot_version idb-keyval@$idb_keyval_version"

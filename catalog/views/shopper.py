@@ -1,6 +1,8 @@
-"""Shopper pages of the catalog: price lookup by barcode or label QR, and photo decoding."""
+"""Shopper pages of the catalog: price lookup by barcode or label QR, search by name, and photo decoding."""
 
 from __future__ import annotations
+
+from urllib.parse import urlencode
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
@@ -8,7 +10,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from catalog import presentation, scanning
-from catalog.selectors import LookupError_, store_product_by_code
+from catalog.selectors import LookupError_, assortment_search, looks_like_code, store_product_by_code
 from catalog.services.signals import product_lookup_record
 from core.csp import scanner_csp
 from core.money import format_amount
@@ -18,15 +20,29 @@ from merchants.tenancy import merchant_context
 
 # Larger uploads are refused before decoding (phones send 2-6 MB JPEGs).
 PHOTO_MAX_BYTES = 10 * 1024 * 1024
+# A name is a few words; longer text is a paste gone wrong, refused before it reaches the trigram index.
+SEARCH_MAX_LENGTH = 100
+# What fits on a phone's screen or two; the shopper types more of the name for fewer.
+SEARCH_LIMIT = 20
 
 
 def _wants_json(request: HttpRequest) -> bool:
     return "application/json" in request.headers.get("Accept", "")
 
 
+def search_url(store: Store, query: str) -> str:
+    """The store's search page for ``query``."""
+    return f"{reverse('catalog:product_search', kwargs={'store_code': store.code})}?{urlencode({'q': query})}"
+
+
 @shopper_view
 def product_lookup(request: HttpRequest, store: Store, code: str) -> HttpResponse:
-    """Price and details of a product by any of its barcodes or its label QR; every lookup is recorded."""
+    """Price and details of a product by any of its barcodes or its label QR; every lookup is recorded.
+
+    A name typed where a code belongs is searched for instead (not a lookup, so not recorded as one).
+    """
+    if not looks_like_code(code) and not _wants_json(request):
+        return redirect(search_url(store, code))
     with merchant_context(store.merchant_id):
         try:
             result = store_product_by_code(store=store, code=code)
@@ -68,6 +84,37 @@ def product_lookup(request: HttpRequest, store: Store, code: str) -> HttpRespons
                 }
             )
         return render(request, "shopper/product.html", context)
+
+
+@shopper_view
+def product_search(request: HttpRequest, store: Store) -> HttpResponse:
+    """This store's active products by name or brand, typo tolerant, best first; each opens its product card."""
+    query = request.GET.get("q", "").strip()
+    results: list[dict[str, object]] = []
+    error = ""
+    if len(query) > SEARCH_MAX_LENGTH:
+        error = f"Type at most {SEARCH_MAX_LENGTH} characters: a few letters of the name are enough."
+    elif query:
+        with merchant_context(store.merchant_id):
+            items = assortment_search(store=store, query=query, limit=SEARCH_LIMIT)
+        for item in items:
+            item.store = store  # the store is already loaded; its currency formats the price
+            results.append(
+                {
+                    "item": item,
+                    "price": presentation.price_text(item),
+                    "unit_price": presentation.unit_price_text(item),
+                    "in_stock": item.on_hand > 0,
+                }
+            )
+    context = {
+        "store": store,
+        "query": query,
+        "results": results,
+        "error": error,
+        "is_capped": len(results) == SEARCH_LIMIT,
+    }
+    return render(request, "shopper/search.html", context, status=400 if error else 200)
 
 
 @require_POST

@@ -67,7 +67,7 @@ def exit_pass_use(
         return PassCheck("invalid", "This pass is from another shop.")
     with merchant_context(merchant_id):
         issued = (
-            ExitPass.objects.select_related("order", "order__store")
+            ExitPass.objects.select_related("order__store")
             .filter(merchant_id=merchant_id, jti=claims.jti, order_id=claims.order_id)
             .first()
         )

@@ -50,9 +50,10 @@ def _reserved(*, merchant_id: int, product_ids: list[int]) -> dict[int, int]:
     return {row["store_product_id"]: row["units"] for row in held}
 
 
-def available(*, item: StoreProduct) -> int:
-    """Units a shopper can still buy: on hand minus what pending orders hold."""
-    return item.on_hand - _reserved(merchant_id=item.merchant_id, product_ids=[item.pk]).get(item.pk, 0)
+def available_units(*, merchant_id: int, items: list[StoreProduct]) -> dict[int, int]:
+    """Units a shopper can still buy of each item (by id): on hand minus what pending orders hold; one query."""
+    held = _reserved(merchant_id=merchant_id, product_ids=[item.pk for item in items]) if items else {}
+    return {item.pk: item.on_hand - held.get(item.pk, 0) for item in items}
 
 
 def order_place(*, visit: Visit, email: str = "", shopper: Shopper | None = None) -> Order:

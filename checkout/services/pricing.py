@@ -28,12 +28,17 @@ def order_line_price(line: OrderLine, *, quantity: int, prices_include_tax: bool
     )
 
 
-def order_lines_add(*, order: Order, store: Store, quantities: list[tuple[StoreProduct, int]]) -> list[OrderLine]:
-    """Write new lines on the order at the store's prices, tax rates and average costs of now; one statement."""
+def order_lines_price(
+    *, store: Store, quantities: list[tuple[StoreProduct, int]], order: Order | None = None
+) -> list[OrderLine]:
+    """Lines at the store's prices, tax rates and average costs of now, not saved.
+
+    Without an order they price a cart: the cart page shows the same figures the order will have.
+    """
     order_lines = []
     for item, quantity in quantities:
         line = OrderLine(
-            merchant_id=order.merchant_id,
+            merchant_id=store.merchant_id,
             order=order,
             store_product=item,
             name=item.name[:200],
@@ -48,7 +53,12 @@ def order_lines_add(*, order: Order, store: Store, quantities: list[tuple[StoreP
         )
         order_line_price(line, quantity=quantity, prices_include_tax=store.prices_include_tax)
         order_lines.append(line)
-    return OrderLine.objects.bulk_create(order_lines)
+    return order_lines
+
+
+def order_lines_add(*, order: Order, store: Store, quantities: list[tuple[StoreProduct, int]]) -> list[OrderLine]:
+    """Write new lines on the order at the store's prices, tax rates and average costs of now; one statement."""
+    return OrderLine.objects.bulk_create(order_lines_price(store=store, quantities=quantities, order=order))
 
 
 class Totals(NamedTuple):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from uuid import UUID
 
 from django.contrib import messages
@@ -12,18 +13,19 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from catalog import presentation
-from catalog.models import StoreProduct
+from catalog.selectors import looks_like_code
+from catalog.views.shopper import search_url
 from checkout import gateway
 from checkout.errors import CheckoutError
 from checkout.models import CartLine, Order, OrderStatus, Visit
-from checkout.receipts import qr_svg, tax_summary
+from checkout.receipts import cart_totals, order_totals_shown, qr_svg
 from checkout.services import shoppers
+from checkout.services.carts import MAX_LINE_QUANTITY, cart_set, visit_start
 from checkout.services.carts import cart_add as cart_add_service
-from checkout.services.carts import cart_set, visit_start
 from checkout.services.exit_passes import exit_pass_token
-from checkout.services.orders import available, order_cancel, order_place
+from checkout.services.orders import available_units, order_cancel, order_place
 from checkout.services.payments import payment_start
+from checkout.services.pricing import order_lines_price
 from core.csp import payment_element_allow, scanner_csp
 from core.http import is_partial, render_page
 from merchants.access import shopper_view
@@ -51,13 +53,17 @@ TEST_CARDS = [
 @scanner_csp
 @shopper_view
 def store_landing(request: HttpRequest, store: Store) -> HttpResponse:
-    """The store's welcome page: name, address, opening hours and the privacy notice naming its cameras."""
-    typed = request.GET.get("code", "").strip().replace(" ", "")
+    """The store's welcome page: name, address, opening hours and the privacy notice naming its cameras.
+
+    What is typed into its lookup form opens the product card when it is a code, the search when it is a name.
+    """
+    typed = request.GET.get("code", "").strip()
     if typed:
-        if not typed.isalnum() or len(typed) > 32:
-            messages.error(request, "A barcode number has digits only. Check what you typed.")
-            return redirect("checkout:store_landing", store_code=store.code)
-        return redirect("catalog:product_lookup", store_code=store.code, code=typed)
+        if looks_like_code(typed):
+            return redirect(
+                "catalog:product_lookup", store_code=store.code, code=typed.replace(" ", "").replace("-", "")
+            )
+        return redirect(search_url(store, typed))
     with merchant_context(store.merchant_id):
         cameras = list(
             Device.objects.filter(
@@ -96,37 +102,71 @@ def _cart_count(request: HttpRequest, store: Store) -> int:
         return sum(CartLine.objects.of_visit(visit).values_list("quantity", flat=True))
 
 
+@dataclass(frozen=True)
+class CartRow:
+    """One cart line as the cart shows it: priced as the order will be, with what the shop can still sell."""
+
+    name: str
+    quantity: int
+    unit_price: int
+    line_total: int
+    item_id: int
+    lookup_code: str
+    available: int
+    is_sold: bool  # still in the store's assortment (an owner may have taken it out meanwhile)
+
+    @property
+    def less(self) -> int:
+        return self.quantity - 1
+
+    @property
+    def more(self) -> int | None:
+        return self.quantity + 1 if self.quantity < MAX_LINE_QUANTITY else None
+
+
 def _cart_context(store: Store, visit: Visit | None) -> dict[str, object]:
-    rows = []
-    total = 0
+    """The cart's lines and totals at the store's prices of now, the figures the order will have."""
+    cart: list[CartLine] = []
+    left: dict[int, int] = {}
     if visit is not None:
         with merchant_context(store.merchant_id):
-            for line in CartLine.objects.of_visit(visit).select_related("store_product__product").order_by("added_at"):
-                item: StoreProduct = line.store_product
-                item.store = store
-                line_total = item.price * line.quantity
-                total += line_total
-                rows.append(
-                    {
-                        "line": line,
-                        "item": item,
-                        "price": presentation.price_text(item),
-                        "available": available(item=item),
-                        "line_total": line_total,
-                    }
-                )
-    return {"store": store, "rows": rows, "total": total}
+            cart = list(
+                CartLine.objects.of_visit(visit).select_related("store_product__product").order_by("added_at", "pk")
+            )
+            left = available_units(merchant_id=store.merchant_id, items=[line.store_product for line in cart])
+    priced = order_lines_price(store=store, quantities=[(line.store_product, line.quantity) for line in cart])
+    rows = [
+        CartRow(
+            name=line.name,
+            quantity=line.quantity,
+            unit_price=line.unit_price,
+            line_total=line.line_total,
+            item_id=cart_line.store_product_id,
+            lookup_code=cart_line.store_product.lookup_code,
+            available=left[cart_line.store_product_id],
+            is_sold=cart_line.store_product.is_active,
+        )
+        for cart_line, line in zip(cart, priced, strict=True)
+    ]
+    totals = cart_totals(priced, currency=store.currency, prices_include_tax=store.prices_include_tax)
+    return {"store": store, "rows": rows, "totals": totals}
 
 
 @shopper_view
 def cart(request: HttpRequest, store: Store) -> HttpResponse:
-    """The cart: change quantities, remove lines, pay. Every price is the store's current price."""
+    """The cart: steppers change quantities (htmx swaps the lines and totals; without JS the form posts), pay.
+
+    Every price is the store's current price, computed as the order will compute it.
+    """
     visit = _visit(request, store, create=request.method == "POST")
     status = 200
     if request.method == "POST" and visit is not None:
+        item_id = request.POST.get("item", "")
         try:
             quantity = int(request.POST.get("quantity", ""))
-            cart_set(visit=visit, store_product_id=int(request.POST.get("item", "0")), quantity=quantity)
+            if not item_id.isascii() or not item_id.isdigit() or len(item_id) > 18:  # a bigint id at most
+                raise CheckoutError("This product is not sold here.", code="unknown_product")
+            cart_set(visit=visit, store_product_id=int(item_id), quantity=quantity)
         except ValueError:
             messages.error(request, "Choose a quantity as a whole number.")
             status = 400
@@ -135,7 +175,8 @@ def cart(request: HttpRequest, store: Store) -> HttpResponse:
             status = 400
         if status == 200 and not is_partial(request):
             return redirect("checkout:cart", store_code=store.code)
-    return render_page(request, "shopper/cart.html", _cart_context(store, visit), partial="lines", status=status)
+    context = {**_cart_context(store, visit), "is_swap": is_partial(request)}
+    return render_page(request, "shopper/cart.html", context, partial="cart", status=status)
 
 
 @require_POST
@@ -268,7 +309,7 @@ def pay(request: HttpRequest, store: Store, token: UUID) -> HttpResponse:
             return _pay_result(request, store, order, intent)
         order = _order(store, token)
     with merchant_context(order.merchant_id):
-        lines = list(order.lines.all())
+        lines = list(order.lines.order_by("pk"))
     element = None
     if gateway.payment_element_enabled():
         intent_now = gateway.intent_retrieve(intent_id=order.payment_intent, connected_account=account)
@@ -286,6 +327,7 @@ def pay(request: HttpRequest, store: Store, token: UUID) -> HttpResponse:
             "store": store,
             "order": order,
             "lines": lines,
+            "totals": order_totals_shown(order, lines),
             "test_cards": TEST_CARDS if test_mode else [],
             "saved_cards": cards,
             "element": element,
@@ -300,13 +342,13 @@ def order_status(request: HttpRequest, store: Store, token: UUID) -> HttpRespons
     """The order's state; once the webhook marked it paid: the receipt and the exit pass QR code."""
     order = _order(store, token)
     with merchant_context(order.merchant_id):
-        lines = list(order.lines.all())
+        lines = list(order.lines.order_by("pk"))
     pass_token = exit_pass_token(order=order) if order.status == OrderStatus.PAID else None
     context = {
         "store": store,
         "order": order,
         "lines": lines,
+        "totals": order_totals_shown(order, lines),
         "exit_qr": qr_svg(pass_token) if pass_token else None,
-        "tax_lines": tax_summary(lines),
     }
     return render_page(request, "shopper/order.html", context, partial="status")

@@ -168,6 +168,15 @@
         // No answer at all (network): put the request back in front and try again shortly.
         // Paying again is safe (a replay returns the payment already recorded).
         queue = (batch.length ? batch : [formItem]).concat(queue);
+        // Selling offline (counter_offline.js), when the page has it, may take what is waiting
+        // over instead: it cancels this event, and nothing here is sent again.
+        var unreachable = new CustomEvent("counter:unreachable", { cancelable: true, detail: { queue: queue } });
+        if (!document.dispatchEvent(unreachable)) {
+          queue = [];
+          busy = false;
+          waiting();
+          return;
+        }
         setStatus("No connection to Lingshou. " + queue.length + " waiting, trying again…");
         window.setTimeout(function () {
           busy = false;

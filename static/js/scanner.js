@@ -1,4 +1,7 @@
-// The in-page camera scanner on the store page's lookup card (templates/shopper/_lookup_forms.html).
+// The in-page camera scanner: on the store page's lookup card (templates/shopper/_lookup_forms.html)
+// it opens the product of a barcode or shelf label; on the clerk's exit check
+// (templates/dashboard/exit_check.html, data-scanner-mode="pass") it reads the shopper's exit pass
+// QR code into the pass field and submits that form.
 //
 // Progressive enhancement: the card's typed-number and photo forms work without JavaScript;
 // this script only shows the "Scan with the camera" button where the browser can open a camera
@@ -15,6 +18,7 @@
 //
 // Markup (no inline style: only the hidden attribute and classes change):
 //   <div data-scanner data-store-code data-zxing-script data-zxing-wasm hidden>
+//     (or data-scanner-mode="pass" data-scanner-field="ID of the pass input" instead of data-store-code)
 //     <button data-scanner-open>  <div data-scanner-view hidden><video data-scanner-video>
 //     <p data-scanner-status>  <button data-scanner-close hidden>
 (function () {
@@ -26,14 +30,14 @@
   var MAX_DECODE_ERRORS = 10;
   var VIBRATE_MS = 80;
 
-  var DETECTOR_FORMATS = ["ean_13", "ean_8", "upc_a", "upc_e", "qr_code"];
   var DETECTOR_REQUIRED = ["ean_13", "qr_code"];
-  var ZXING_OPTIONS = {
-    formats: ["EAN13", "EAN8", "UPCA", "UPCE", "QRCode"],
-    maxNumberOfSymbols: 1,
-    // Printed labels are dark on light; skipping inverted codes halves the work per frame.
-    tryInvert: false,
+  // What each mode reads: retail barcodes and label QR codes for products, QR codes only for passes.
+  var FORMATS = {
+    product: { detector: ["ean_13", "ean_8", "upc_a", "upc_e", "qr_code"], zxing: ["EAN13", "EAN8", "UPCA", "UPCE", "QRCode"] },
+    pass: { detector: ["qr_code"], zxing: ["QRCode"] },
   };
+  // An exit pass is a JWT: three base64url parts joined by dots.
+  var PASS_PATTERN = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 
   var TEXT = {
     starting: "Starting the camera…",
@@ -51,6 +55,19 @@
     otherShop: "That label is from another shop.",
     notProduct: "That code is not a product barcode. Scan the barcode on the pack or the shelf label.",
   };
+  // The clerk scans a pass, and has the USB scanner or the pass field when the camera cannot.
+  var PASS_TEXT = {
+    aim: "Hold the exit pass QR code on the shopper’s phone inside the frame.",
+    found: "Pass read. Checking it…",
+    denied:
+      "The camera is blocked for this page. Allow the camera in your browser’s site settings and try again, or use the USB scanner.",
+    noCamera: "No camera was found on this device. Use the USB scanner instead.",
+    failed: "The camera could not be started. Use the USB scanner instead.",
+    noDecoder: "The scanner could not be loaded. Use the USB scanner instead.",
+    decodeFailed: "The scanner stopped working. Use the USB scanner instead.",
+    ended: "The camera was turned off. Tap “Scan with the camera” to scan again.",
+    notPass: "That is not an exit pass. Scan the QR code on the shopper’s receipt.",
+  };
 
   function ScannerLoadError(message) {
     this.name = "ScannerLoadError";
@@ -58,30 +75,30 @@
   }
   ScannerLoadError.prototype = Object.create(Error.prototype);
 
-  function errorText(error) {
+  function errorText(error, text) {
     switch (error && error.name) {
       case "NotAllowedError":
       case "PermissionDeniedError":
       case "SecurityError":
-        return TEXT.denied;
+        return text.denied;
       case "NotFoundError":
       case "DevicesNotFoundError":
       case "OverconstrainedError":
-        return TEXT.noCamera;
+        return text.noCamera;
       case "NotReadableError":
       case "TrackStartError":
       case "AbortError":
-        return TEXT.busy;
+        return text.busy;
       case "ScannerLoadError":
-        return TEXT.noDecoder;
+        return text.noDecoder;
       default:
-        return TEXT.failed;
+        return text.failed;
     }
   }
 
   // ---------- Decoders: function (canvas, context) -> Promise of decoded texts ----------
 
-  function nativeDecoder() {
+  function nativeDecoder(formats) {
     if (!("BarcodeDetector" in window) || typeof window.BarcodeDetector.getSupportedFormats !== "function") {
       return Promise.resolve(null);
     }
@@ -96,7 +113,7 @@
         var detector;
         try {
           detector = new window.BarcodeDetector({
-            formats: DETECTOR_FORMATS.filter(function (format) {
+            formats: formats.filter(function (format) {
               return supported.indexOf(format) >= 0;
             }),
           });
@@ -133,7 +150,30 @@
     });
   }
 
-  function zxingDecoder(scriptUrl, wasmUrl) {
+  function zxingDecoder(scriptUrl, wasmUrl, formats) {
+    var options = {
+      formats: formats,
+      maxNumberOfSymbols: 1,
+      // Printed labels and phone screens are dark on light; skipping inverted codes halves the work per frame.
+      tryInvert: false,
+    };
+    return zxingModule(scriptUrl, wasmUrl).then(function (zxing) {
+      return function (canvas, context) {
+        var image = context.getImageData(0, 0, canvas.width, canvas.height);
+        return zxing.readBarcodes(image, options).then(function (results) {
+          return results
+            .filter(function (result) {
+              return result.isValid;
+            })
+            .map(function (result) {
+              return result.text;
+            });
+        });
+      };
+    });
+  }
+
+  function zxingModule(scriptUrl, wasmUrl) {
     if (!zxingLoading) {
       zxingLoading = (window.ZXingWASM ? Promise.resolve() : loadScript(scriptUrl))
         .then(function () {
@@ -159,20 +199,6 @@
                 throw new ScannerLoadError(String(error));
               }
             );
-        })
-        .then(function (zxing) {
-          return function (canvas, context) {
-            var image = context.getImageData(0, 0, canvas.width, canvas.height);
-            return zxing.readBarcodes(image, ZXING_OPTIONS).then(function (results) {
-              return results
-                .filter(function (result) {
-                  return result.isValid;
-                })
-                .map(function (result) {
-                  return result.text;
-                });
-            });
-          };
         });
       // A failed load may be a dropped connection: let the next tap try again.
       zxingLoading.catch(function () {
@@ -184,7 +210,12 @@
 
   // ---------- What a decoded code means ----------
 
-  // Returns {url} to open, or {note} to show while scanning goes on.
+  // Returns {url} to open, {pass} to submit, or {note} to show while scanning goes on.
+  function interpretPass(text) {
+    var value = String(text).trim();
+    return PASS_PATTERN.test(value) ? { pass: value } : { note: PASS_TEXT.notPass };
+  }
+
   function interpret(text, storeCode) {
     var value = String(text).trim();
     if (/^\d{8,14}$/.test(value)) {
@@ -235,8 +266,14 @@
     var view = root.querySelector("[data-scanner-view]");
     var video = root.querySelector("[data-scanner-video]");
     var status = root.querySelector("[data-scanner-status]");
+    var mode = root.dataset.scannerMode === "pass" ? "pass" : "product";
     var storeCode = root.dataset.storeCode || "";
-    if (!openButton || !closeButton || !view || !video || !status || !storeCode) {
+    var passField = mode === "pass" ? document.getElementById(root.dataset.scannerField || "") : null;
+    var text = mode === "pass" ? Object.assign({}, TEXT, PASS_TEXT) : TEXT;
+    if (!openButton || !closeButton || !view || !video || !status) {
+      return;
+    }
+    if (mode === "product" ? !storeCode : !passField || !passField.form) {
       return;
     }
 
@@ -254,8 +291,8 @@
 
     function decoder() {
       if (!decoderLoading) {
-        decoderLoading = nativeDecoder().then(function (decode) {
-          return decode || zxingDecoder(root.dataset.zxingScript, root.dataset.zxingWasm);
+        decoderLoading = nativeDecoder(FORMATS[mode].detector).then(function (decode) {
+          return decode || zxingDecoder(root.dataset.zxingScript, root.dataset.zxingWasm, FORMATS[mode].zxing);
         });
         decoderLoading.catch(function () {
           decoderLoading = null;
@@ -295,7 +332,7 @@
         return; // closed meanwhile: nothing to report
       }
       close();
-      say(errorText(error), "error");
+      say(errorText(error, text), "error");
     }
 
     function open() {
@@ -304,7 +341,7 @@
       }
       var current = { stream: null, timer: 0, errors: 0, note: "" };
       session = current;
-      say(TEXT.starting);
+      say(text.starting);
       closeButton.hidden = false;
       view.hidden = false;
       closeButton.focus({ preventScroll: true }); // before the focused open button disappears
@@ -329,7 +366,7 @@
             track.addEventListener("ended", function () {
               if (session === current) {
                 close();
-                say(TEXT.ended);
+                say(text.ended);
               }
             });
           });
@@ -340,7 +377,7 @@
         })
         .then(function (decode) {
           if (decode && session === current) {
-            say(TEXT.aim);
+            say(text.aim);
             view.scrollIntoView({ block: "nearest" });
             scan(current, decode);
           }
@@ -386,9 +423,13 @@
           }
           current.errors = 0;
           for (var i = 0; i < texts.length; i++) {
-            var meaning = interpret(texts[i], storeCode);
+            var meaning = mode === "pass" ? interpretPass(texts[i]) : interpret(texts[i], storeCode);
             if (meaning.url) {
               found(meaning.url);
+              return;
+            }
+            if (meaning.pass) {
+              passFound(meaning.pass);
               return;
             }
             if (meaning.note !== current.note) {
@@ -405,7 +446,7 @@
           current.errors += 1;
           if (current.errors >= MAX_DECODE_ERRORS) {
             close();
-            say(TEXT.decodeFailed, "error");
+            say(text.decodeFailed, "error");
             if (window.console) {
               window.console.warn("scanner: decoding failed", error);
             }
@@ -421,8 +462,23 @@
         navigator.vibrate(VIBRATE_MS);
       }
       close();
-      say(TEXT.found);
+      say(text.found);
       window.location.assign(url);
+    }
+
+    // The pass goes through the same form as a USB scanner's, so the server's answer is one page.
+    function passFound(token) {
+      if (typeof navigator.vibrate === "function") {
+        navigator.vibrate(VIBRATE_MS);
+      }
+      close();
+      say(text.found);
+      passField.value = token;
+      if (typeof passField.form.requestSubmit === "function") {
+        passField.form.requestSubmit();
+      } else {
+        passField.form.submit();
+      }
     }
 
     openButton.addEventListener("click", open);

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.test import Client
 from django.urls import reverse
 
 from catalog.models import MovementKind, StoreProduct
@@ -66,6 +67,15 @@ def count_detail_page(rows: int, shop: Shop) -> Request:
     return Request(signed_in(shop.owner), url, [item.product.name for item in items])
 
 
+def shopper_search_page(rows: int, shop: Shop) -> Request:
+    items = [
+        StoreProductFactory(store=shop.store, price=100 + n, product__name=f"Almliebe Vanillemilch {n}")
+        for n in range(rows)
+    ]
+    url = f"{reverse('catalog:product_search', kwargs={'store_code': shop.store.code})}?q=vanillemilch"
+    return Request(Client(), url, [item.product.name for item in items])
+
+
 def product_list_api(rows: int, shop: Shop) -> Request:
     for _ in range(rows):
         ProductFactory(wholesaler=shop.merchant.wholesaler)
@@ -101,6 +111,9 @@ CASES = query_cases(
     Case("item stock movements page", item_stock_page, 17),
     Case("counts page", counts_page, 18),
     Case("count detail page", count_detail_page, 16),
+    # The shopper's search: the store by its code, then in the merchant's context one query for products of
+    # the master catalog and one for the store's own.
+    Case("shopper search page", shopper_search_page, 11),
     Case("product list api", product_list_api, 10),
     Case("assortment list api", assortment_list_api, 11),
     Case("stock list api", stock_list_api, 11),

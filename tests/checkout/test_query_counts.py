@@ -9,7 +9,10 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from catalog.models import MovementKind
+from catalog.services.stock import stock_move
 from checkout.models import Order, OrderLine, OrderStatus, Shopper
+from checkout.services.carts import cart_set, visit_start
 from checkout.services.shoppers import SESSION_KEY
 from merchants.models import Merchant, Store
 from merchants.tenancy import merchant_context
@@ -58,12 +61,29 @@ def shopper_account_receipts_page(rows: int, shop: Shop) -> Request:
     return Request(client, reverse("checkout:shopper_account"), [shop.store.name])
 
 
+def shopper_cart_page(rows: int, shop: Shop) -> Request:
+    store = shop.store
+    visit = visit_start(store=store)
+    items = [StoreProductFactory(store=store, price=100 + n) for n in range(rows)]
+    for item in items:
+        stock_move(merchant=store.merchant, store_product_id=item.pk, kind=MovementKind.RECEIPT, quantity=5)
+        cart_set(visit=visit, store_product_id=item.pk, quantity=2)
+    client = Client()
+    session = client.session
+    session[f"visit:{store.pk}"] = str(visit.token)
+    session.save()
+    return Request(client, reverse("checkout:cart", kwargs={"store_code": store.code}), [item.name for item in items])
+
+
 # Measured. The orders page pays about a dozen for the session, sign-in, merchant, tenancy,
 # membership and navigation; the receipts page five per shop the shopper bought at (the shop's
 # tenancy context around one query for its stores; one shop here), not per receipt.
 CASES = query_cases(
     Case("orders page", orders_page, 17),
     Case("shopper account receipts page", shopper_account_receipts_page, 17),
+    # The cart: the store and the visit (each by its public key), the session, then in the merchant's
+    # context the lines with their products and the units pending orders hold, one query each.
+    Case("shopper cart page", shopper_cart_page, 17),
 )
 
 

@@ -41,7 +41,7 @@ def test_scan_pay_receipt_and_exit_pass_in_chromium(
     page.wait_for_url(f"{live_server.url}/s/{store.code}/cart/")
     expect(page.get_by_text("Quellwerk Cola")).to_be_visible()
     page.get_by_label("E-mail for the receipt (optional)").fill("shopper@example.com")
-    page.get_by_role("button", name="Pay", exact=True).click()
+    page.get_by_role("button", name="Pay 2,49\xa0€").click()
     expect(page.get_by_role("heading", name="Pay 2,49\xa0€")).to_be_visible()
     page.get_by_role("button", name="Visa that pays (4242)").click()
     # The page waits for the webhook (htmx polls) and then shows the receipt and the exit pass.
@@ -106,7 +106,7 @@ def test_a_shopper_signs_in_by_email_link_and_finds_the_receipt_in_chromium(
     page.get_by_label("Barcode number").fill(item.product.gtin[1:])
     page.get_by_role("button", name="Show price").click()
     page.get_by_role("button", name="Add to cart").click()
-    page.get_by_role("button", name="Pay", exact=True).click()
+    page.get_by_role("button", name="Pay 1,20\xa0€").click()
     page.get_by_role("button", name="Visa that pays (4242)").click()
     expect(page.get_by_role("heading", name="Thank you!")).to_be_visible(timeout=20_000)
 

@@ -1,0 +1,267 @@
+"""The counter in a real browser that loses its connection: sales for cash go on, wait on the till, and are booked once back."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import expect
+
+from catalog.models import MovementKind, StockMovement, StoreProduct
+from catalog.services.stock import stock_move
+from checkout.models import CounterPayment, OfflineSale, Order, OrderLine, OrderStatus
+from checkout.services import shifts
+from core.money import format_amount
+from merchants.models import Merchant, Store
+from merchants.tenancy import merchant_context
+from tests.catalog.factories import StoreProductFactory
+from tests.e2e.conftest import WatchedPage
+from tests.e2e.test_shell import assert_no_horizontal_overflow, log_in
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+# Reads what the page keeps in IndexedDB (through the same database and store names the till uses).
+STORED = """
+async (key) => {
+  const db = await new Promise((resolve, reject) => {
+    const request = indexedDB.open("lingshou-counter");
+    request.onsuccess = () => resolve(request.result);
+    request.onerror = () => reject(request.error);
+  });
+  if (!db.objectStoreNames.contains("offline")) { db.close(); return null; }
+  const rows = await new Promise((resolve, reject) => {
+    const request = db.transaction("offline").objectStore("offline").getAll();
+    request.onsuccess = () => resolve(request.result);
+    request.onerror = () => reject(request.error);
+  });
+  const keys = await new Promise((resolve, reject) => {
+    const request = db.transaction("offline").objectStore("offline").getAllKeys();
+    request.onsuccess = () => resolve(request.result);
+    request.onerror = () => reject(request.error);
+  });
+  db.close();
+  return keys.map((k, i) => [k, rows[i]]).filter(([k]) => k.startsWith(key));
+}
+"""
+
+
+def _product(merchant: Merchant, store: Store, name: str, price: int) -> StoreProduct:
+    item: StoreProduct = StoreProductFactory(store=store, price=price, product__name=name)
+    stock_move(merchant=merchant, store_product_id=item.pk, kind="receipt", quantity=50)
+    return item
+
+
+def _code(item: StoreProduct) -> str:
+    return item.product.gtin[1:]  # type: ignore[union-attr]
+
+
+def _eur(minor: int) -> str:
+    return format_amount(minor, "EUR")
+
+
+def _shots(tmp_path: Path) -> Path:
+    # Kept where LINGSHOU_SCREENSHOTS points, to be looked at; in the test's own folder otherwise.
+    return Path(os.environ.get("LINGSHOU_SCREENSHOTS", tmp_path))
+
+
+def _till(watched: WatchedPage, base_url: str, merchant: Merchant, clerk: Any) -> None:
+    """Signed in at the counter, with the store's price list kept in the browser."""
+    page = watched.page
+    log_in(watched, base_url, clerk)
+    page.wait_for_url(f"{base_url}/m/{merchant.slug}/")
+    with page.expect_response(lambda r: "/counter/prices/" in r.url and r.status == 200):
+        page.goto(f"{base_url}/m/{merchant.slug}/counter/")
+    page.wait_for_function(
+        "async (key) => { const rows = await (" + STORED + ")(key); return rows && rows.length === 1; }",
+        arg="prices:",
+    )
+
+
+def test_three_items_sold_for_cash_offline_are_booked_once_as_one_order_when_the_connection_is_back(
+    live_server: Any, open_page: Any, merchant: Merchant, store: Store, clerk: Any, tmp_path: Path
+) -> None:
+    cola = _product(merchant, store, "Quellwerk Cola", 249)
+    crisps = _product(merchant, store, "Knusper Chips", 129)
+    water = _product(merchant, store, "Bergquelle Wasser", 89)
+    shifts.shift_open(store=store, opened_by=clerk, opening_cash=10000)
+
+    watched = open_page()
+    page = watched.page
+    _till(watched, live_server.url, merchant, clerk)
+    sent: list[str] = []
+    page.on("request", lambda r: sent.append(r.post_data or "") if r.url.endswith("/offline-sales/") else None)
+
+    page.context.set_offline(True)
+    banner = page.locator("[data-offline-banner]")
+    expect(banner).to_contain_text("Offline · 0 sales waiting")
+    expect(page.locator("#counter-sale")).to_be_hidden()
+    expect(page.get_by_role("heading", name="Sale offline")).to_be_visible()
+
+    scan_field = page.locator("#counter-scan")
+    expect(scan_field).to_be_focused()
+    page.keyboard.type(f"{_code(cola)}\n{_code(crisps)}\n{_code(water)}\n", delay=0)
+    expect(page.locator("[data-offline-lines] tr")).to_have_count(3)
+    expect(page.locator("#counter-offline-total")).to_have_text(_eur(249 + 129 + 89))
+    expect(page.locator("#counter-offline-units")).to_have_text("3 items")
+    expect(scan_field).to_be_focused()
+    assert_no_horizontal_overflow(watched)
+    page.screenshot(path=_shots(tmp_path) / "counter-offline-desktop.png", full_page=True)
+
+    page.locator("#counter-offline-tendered").fill("5")
+    page.locator("#counter-offline-tendered").press("Enter")
+    expect(page.locator("#counter-offline-change")).to_have_text(f"Change due: {_eur(500 - 467)}")
+    expect(banner).to_contain_text("Offline · 1 sale waiting")
+    waiting = page.locator("[data-offline-item]")
+    expect(waiting).to_have_count(1)
+    expect(waiting).to_contain_text("3 items · 4,67\xa0€ in cash")
+    expect(waiting).to_contain_text("waiting to send")
+    expect(waiting).to_contain_text("1 × Quellwerk Cola, 1 × Knusper Chips, 1 × Bergquelle Wasser")
+    page.screenshot(path=_shots(tmp_path) / "counter-offline-waiting-desktop.png", full_page=True)
+    stored = page.evaluate(STORED, "sale:")
+    assert [row["status"] for _, row in stored] == ["waiting"]
+    with merchant_context(merchant.pk):
+        assert Order.objects.count() == 0  # nothing reached Lingshou yet
+    assert sent == []
+
+    page.context.set_offline(False)
+    expect(banner).to_contain_text("Back online · 1 sale made offline booked", timeout=15_000)
+    expect(page.locator("#counter-sale")).to_be_visible()
+    expect(page.get_by_role("heading", name="New sale")).to_be_visible()
+    expect(page.locator("[data-offline-queue]")).to_be_hidden()
+    assert page.evaluate(STORED, "sale:") == []
+
+    with merchant_context(merchant.pk):
+        order = Order.objects.get()
+        lines = sorted(OrderLine.objects.values_list("store_product_id", "quantity", "unit_price"))
+        movements = sorted(
+            StockMovement.objects.filter(kind=MovementKind.SALE).values_list(
+                "store_product_id", "quantity", "reference"
+            )
+        )
+        payment = CounterPayment.objects.get()
+        offline = OfflineSale.objects.get()
+    assert order.status == OrderStatus.PAID
+    expect(banner).to_contain_text(f"Sales {order.number}.")
+    assert lines == sorted([(cola.pk, 1, 249), (crisps.pk, 1, 129), (water.pk, 1, 89)])
+    reference = f"checkout.order:{order.pk}"
+    assert movements == sorted([(cola.pk, -1, reference), (crisps.pk, -1, reference), (water.pk, -1, reference)])
+    assert (payment.method, payment.amount, payment.amount_tendered, payment.change_given) == ("cash", 467, 500, 33)
+    assert len(sent) == 1
+    assert json.loads(sent[0])["client_id"] == str(offline.client_id)
+
+    # The same sale sent again (a retry whose first answer was lost) books nothing more.
+    replay = page.evaluate(
+        """async ([url, body]) => {
+          const token = document.cookie.split("; ").find((c) => c.startsWith("csrftoken=")).slice(10);
+          const response = await fetch(url, {method: "POST", credentials: "same-origin",
+            headers: {"Content-Type": "application/json", "X-CSRFToken": token}, body});
+          return [response.status, await response.json()];
+        }""",
+        [f"{live_server.url}/m/{merchant.slug}/counter/shifts/{payment.shift_id}/offline-sales/", sent[0]],
+    )
+    assert replay[0] == 200
+    assert (replay[1]["replayed"], replay[1]["order"]["id"]) == (True, order.pk)
+    with merchant_context(merchant.pk):
+        assert (Order.objects.count(), OrderLine.objects.count(), CounterPayment.objects.count()) == (1, 3, 1)
+        assert StockMovement.objects.filter(kind=MovementKind.SALE).count() == 3
+    watched.assert_clean()
+
+
+def test_a_sale_whose_price_changed_offline_needs_attention_and_is_booked_at_the_current_price_on_a_phone(
+    live_server: Any, open_page: Any, merchant: Merchant, store: Store, clerk: Any, tmp_path: Path
+) -> None:
+    cola = _product(merchant, store, "Quellwerk Cola", 249)
+    crisps = _product(merchant, store, "Knusper Chips", 129)
+    shifts.shift_open(store=store, opened_by=clerk, opening_cash=10000)
+
+    watched = open_page(phone=True)
+    page = watched.page
+    _till(watched, live_server.url, merchant, clerk)
+    page.context.set_offline(True)
+    banner = page.locator("[data-offline-banner]")
+    expect(banner).to_contain_text("Offline · 0 sales waiting")
+    page.locator("#counter-scan").fill(_code(cola))
+    page.locator("#counter-scan").press("Enter")
+    page.locator("#counter-scan").fill(_code(cola))
+    page.locator("#counter-scan").press("Enter")
+    page.locator("#counter-scan").fill(_code(crisps))
+    page.locator("#counter-scan").press("Enter")
+    expect(page.locator("#counter-offline-total")).to_have_text(_eur(2 * 249 + 129))
+    assert_no_horizontal_overflow(watched)
+    page.screenshot(path=_shots(tmp_path) / "counter-offline-phone.png", full_page=True)
+    page.get_by_role("button", name="10,00\xa0€", exact=True).click()
+    expect(page.locator("#counter-offline-change")).to_have_text(f"Change due: {_eur(1000 - 627)}")
+    expect(banner).to_contain_text("Offline · 1 sale waiting")
+    page.screenshot(path=_shots(tmp_path) / "counter-offline-waiting-phone.png", full_page=True)
+
+    # Meanwhile the owner raised the price of the crisps.
+    with merchant_context(merchant.pk):
+        StoreProduct.objects.filter(pk=crisps.pk).update(price=149)
+    page.context.set_offline(False)
+    item = page.locator("[data-offline-item]")
+    expect(item).to_contain_text("needs attention", timeout=15_000)
+    expect(item).to_contain_text("Knusper Chips now costs 1,49\xa0€, not 1,29\xa0€ as scanned.")
+    expect(banner).to_contain_text("1 sale needs attention")
+    with merchant_context(merchant.pk):
+        assert Order.objects.count() == 0
+    assert_no_horizontal_overflow(watched)
+    page.screenshot(path=_shots(tmp_path) / "counter-offline-attention-phone.png", full_page=True)
+
+    item.get_by_role("button", name="Book at 1,49\xa0€").click()
+    expect(banner).to_contain_text("Back online · 1 sale made offline booked", timeout=15_000)
+    with merchant_context(merchant.pk):
+        order = Order.objects.get()
+        payment = CounterPayment.objects.get()
+    assert (order.total, payment.amount_tendered, payment.change_given) == (647, 1000, 353)
+    # The Chromium console reports the refused send (409) once: the answer the page acted on.
+    refused = [e for e in watched.console_errors if "status of 409" in e and "/offline-sales/" in e]
+    assert len(refused) == 1, watched.console_errors
+    watched.console_errors.remove(refused[0])
+    watched.assert_clean()
+
+
+def test_when_lingshou_stops_answering_the_sale_in_progress_is_carried_over_and_replaced_once_booked(
+    live_server: Any, open_page: Any, merchant: Merchant, store: Store, clerk: Any
+) -> None:
+    """The browser still thinks it is online (the shop's router is up, its line is not): the counter's own requests fail."""
+    cola = _product(merchant, store, "Quellwerk Cola", 249)
+    crisps = _product(merchant, store, "Knusper Chips", 129)
+    shifts.shift_open(store=store, opened_by=clerk, opening_cash=10000)
+
+    watched = open_page()
+    page = watched.page
+    _till(watched, live_server.url, merchant, clerk)
+    page.keyboard.type(f"{_code(cola)}\n", delay=0)
+    expect(page.locator("#counter-total")).to_have_text(_eur(249))
+    with merchant_context(merchant.pk):
+        online = Order.objects.get()
+
+    page.route("**/*", lambda route: route.abort())
+    page.keyboard.type(f"{_code(crisps)}\n", delay=0)
+    banner = page.locator("[data-offline-banner]")
+    expect(banner).to_contain_text("Offline · 0 sales waiting")
+    expect(page.locator("[data-offline-notes]")).to_contain_text(
+        f"The items of sale {online.number} were carried over; that sale is cancelled when this one is booked."
+    )
+    expect(page.locator("[data-offline-lines] tr")).to_have_count(2)
+    expect(page.locator("#counter-offline-total")).to_have_text(_eur(249 + 129))
+    page.get_by_role("button", name="Exact 3,78\xa0€").click()
+    expect(banner).to_contain_text("Offline · 1 sale waiting")
+
+    page.unroute("**/*")
+    expect(banner).to_contain_text("Back online · 1 sale made offline booked", timeout=20_000)
+    with merchant_context(merchant.pk):
+        booked = Order.objects.exclude(pk=online.pk).get()
+        assert (Order.objects.get(pk=online.pk).status, booked.status) == (OrderStatus.CANCELLED, OrderStatus.PAID)
+        assert sorted(OrderLine.objects.filter(order=booked).values_list("store_product_id", "quantity")) == sorted(
+            [(cola.pk, 1), (crisps.pk, 1)]
+        )
+        sold = StockMovement.objects.filter(kind=MovementKind.SALE).values_list("store_product_id", "quantity")
+        assert sorted(sold) == sorted([(cola.pk, -1), (crisps.pk, -1)])
+    expect(page.get_by_role("heading", name="New sale")).to_be_visible()
+    # The requests refused while "the line was down" are Chromium's console errors, nothing else.
+    watched.console_errors = [e for e in watched.console_errors if "net::ERR_FAILED" not in e]
+    watched.assert_clean()
