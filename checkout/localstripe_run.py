@@ -1,14 +1,27 @@
 """The demo's stand-in for Stripe: localstripe on STRIPE_API_BASE's port, sending its webhooks to this app.
 
-Started by the Procfile. localstripe keeps webhook endpoints in memory only, so they are
-registered again at every start (``localstripe_webhook_register``, which the tests use too).
+Started by the Procfile (``python -m checkout.localstripe_run``). It runs localstripe's own server
+in this process, with two changes:
+
+- Its objects outlive a restart. localstripe already saves its whole store after every write and
+  loads it at start, but always to ``/tmp/localstripe.pickle``, a file every localstripe on the
+  machine shares (each test session's too). Here the same two hooks read and write
+  ``--state`` (``.data/localstripe.pickle``), replaced atomically, so a payment made before a
+  restart can still be refunded after it.
+- Its webhook endpoint is registered in-process before the server answers. localstripe keeps
+  webhooks in memory only; ``localstripe_webhook_register`` does the same over HTTP, for a
+  localstripe started elsewhere (the tests').
+
+SIGINT and SIGTERM stop it cleanly (aiohttp's own handling); the state is on disk after every write.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
+import logging
 import os
-import subprocess
+import pickle
 import sys
 import time
 import urllib.request
@@ -18,6 +31,8 @@ from urllib.parse import urlsplit
 from django.conf import settings
 
 from checkout.gateway import GatewayError, GatewayUnavailable
+
+logger = logging.getLogger("lingshou.localstripe")
 
 
 def localstripe_webhook_register(
@@ -52,28 +67,85 @@ def localstripe_webhook_register(
             time.sleep(0.2)
 
 
-def main() -> int:
-    base = os.environ.get("STRIPE_API_BASE", "")
+def state_keep(path: Path) -> None:
+    """Make localstripe load its objects from ``path`` at start and save them there after every write.
+
+    The file is replaced whole (written aside, then renamed), so a crash mid-write leaves the last
+    good state; a file that cannot be read is set aside and localstripe starts empty.
+    """
+    from localstripe.resources import Store
+
+    def load(store: Store) -> None:
+        try:
+            with path.open("rb") as file:
+                saved = pickle.load(file)  # noqa: S301 - our own file, written by dump below
+        except FileNotFoundError:
+            return
+        except (pickle.UnpicklingError, EOFError, AttributeError, ImportError) as error:
+            broken = path.with_suffix(".unreadable")
+            path.replace(broken)
+            logger.warning("localstripe state unreadable, starting empty (kept as %s): %s", broken, error)
+            return
+        store.clear()
+        store.update(saved)
+
+    def dump(store: Store) -> None:
+        aside = path.with_suffix(".writing")
+        with aside.open("wb") as file:
+            pickle.dump(dict(store), file, protocol=pickle.HIGHEST_PROTOCOL)
+        aside.replace(path)
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Store.try_load_from_disk = load
+    Store.dump_to_disk = dump
+
+
+def serve(*, port: int, state: Path, webhook_url: str, webhook_secret: str) -> None:
+    """Run localstripe on 127.0.0.1:``port`` with its objects kept in ``state``, until SIGINT or SIGTERM."""
+    state_keep(state)
+    from aiohttp import web
+    from localstripe import server
+    from localstripe.resources import store
+    from localstripe.webhooks import register_webhook
+
+    store.try_load_from_disk()
+    register_webhook("lingshou", webhook_url, webhook_secret, None)
+    # Webhook deliveries are logged (localstripe's "aiohttp.access" logger, through Django's logging);
+    # the requests themselves are not: the demo's output is for what happens, not every API call.
+    print(  # noqa: T201
+        f"localstripe on http://127.0.0.1:{port} ({len(store)} objects kept in {state}) "
+        f"sends its webhooks to {webhook_url}",
+        flush=True,
+    )
+    web.run_app(server.app, host="127.0.0.1", port=port, access_log=None, print=None)
+    print(f"localstripe stopped; its {len(store)} objects are kept in {state}", flush=True)  # noqa: T201
+
+
+def main(argv: list[str] | None = None) -> int:
+    import django
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.dev")
+    django.setup()
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument(
+        "--state",
+        type=Path,
+        default=Path(settings.DATA_DIR) / "localstripe.pickle",
+        help="where localstripe keeps its objects between runs (default: .data/localstripe.pickle)",
+    )
+    args = parser.parse_args(argv)
+    base: str = settings.STRIPE_API_BASE
     if not base:
         print("STRIPE_API_BASE is not set: payments go to Stripe itself, no localstripe.", flush=True)  # noqa: T201
         return 0
-    port = urlsplit(base).port or 8420
-    server = subprocess.Popen(  # noqa: S603 - our own executable and a port number
-        [str(Path(sys.executable).parent / "localstripe"), "--port", str(port), "--from-scratch"]
+    site: str = settings.SITE_URL
+    serve(
+        port=urlsplit(base).port or 8420,
+        state=args.state,
+        webhook_url=f"{site.rstrip('/')}/webhooks/stripe/",
+        webhook_secret=settings.STRIPE_WEBHOOK_SECRET,
     )
-    try:
-        import django
-
-        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.dev")
-        django.setup()
-        site = os.environ.get("SITE_URL", "http://127.0.0.1:8000")
-        localstripe_webhook_register(url=f"{site}/webhooks/stripe/", wait_seconds=30)
-        print(f"localstripe on {base} sends its webhooks to {site}/webhooks/stripe/", flush=True)  # noqa: T201
-        return server.wait()
-    finally:
-        if server.poll() is None:
-            server.terminate()
-            server.wait(timeout=10)
+    return 0
 
 
 if __name__ == "__main__":

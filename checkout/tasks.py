@@ -11,6 +11,7 @@ from checkout.models import Order
 from checkout.receipts import receipt_order
 from checkout.services import orders as order_services
 from checkout.services import payments as payment_services
+from merchants import zones
 from merchants.tenancy import merchant_context
 
 
@@ -27,9 +28,11 @@ def receipt_send(merchant_id: int, order_id: int) -> bool:
             return False
         lines = receipt_order(order.lines.all())
     context = {"order": order, "lines": lines, "url": f"{settings.SITE_URL}/s/{order.store.code}/orders/{order.token}/"}
+    with zones.store_time(order.store):
+        message = render_to_string("shopper/receipt_email.txt", context)
     send_mail(
         subject=f"Your receipt from {order.store.name}",
-        message=render_to_string("shopper/receipt_email.txt", context),
+        message=message,
         from_email=None,
         recipient_list=[order.email],
     )

@@ -5,6 +5,9 @@ the URL, answer 404 to non-members (the same answer as "no such merchant"), 403 
 to members whose role lacks the permission, and run the view inside the merchant's row-level
 security context. Responses are rendered inside that context, so lazy querysets evaluated by a
 template see the same rows as the view.
+
+Pages for people also show their times in the store's time zone (merchants.zones): dashboard
+pages in the zone ``merchant_view`` picks, shopper pages (``shopper_view``) in their store's.
 """
 
 from __future__ import annotations
@@ -16,13 +19,14 @@ from typing import Any
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponseBase
+from django.utils import timezone
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from merchants import tenancy
-from merchants.models import Device, Merchant
-from merchants.selectors import membership_get
+from merchants import tenancy, zones
+from merchants.models import Device, Merchant, Store
+from merchants.selectors import membership_get, store_get_by_code
 
 PERMISSION_MESSAGES = {
     "sell": "Your role cannot sell at the counter.",
@@ -51,7 +55,8 @@ def _render(response: Any) -> Any:
 def merchant_view(
     permission: str = "view",
 ) -> Callable[[Callable[..., HttpResponseBase]], Callable[..., HttpResponseBase]]:
-    """Decorate a view under /m/<slug>/: sets request.merchant and request.membership."""
+    """Decorate a view under /m/<slug>/: sets request.merchant and request.membership, and shows the page's
+    times in the zone of the merchant's stores (``merchants.zones.dashboard_zone``)."""
 
     def decorator(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
         @login_required
@@ -66,11 +71,31 @@ def merchant_view(
                     raise PermissionDenied(PERMISSION_MESSAGES.get(permission, "Your role cannot do this."))
                 request.merchant = merchant  # type: ignore[attr-defined]
                 request.membership = membership  # type: ignore[attr-defined]
-                return _render(view(request, *args, **kwargs))
+                zone = zones.dashboard_zone(
+                    stores=list(zip(membership.store_ids, membership.store_timezones, strict=True)),  # type: ignore[attr-defined]
+                    wanted=request.GET.get("store") or request.POST.get("store"),
+                )
+                with timezone.override(zone):
+                    return _render(view(request, *args, **kwargs))
 
         return wrapper
 
     return decorator
+
+
+def shopper_view(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
+    """Decorate a shopper view under /s/<store_code>/: the view gets the store, and its times show in the store's zone.
+
+    An unknown or closed store is 404 before the view runs.
+    """
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, store_code: str, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        store: Store = store_get_by_code(code=store_code)
+        with zones.store_time(store):
+            return _render(view(request, store, *args, **kwargs))
+
+    return wrapper
 
 
 class MerchantApi(APIView):
@@ -124,4 +149,4 @@ class DeviceApi(APIView):
         tenancy.activate(merchant_id=self.device.merchant_id)
 
 
-__all__ = ["DeviceApi", "MerchantApi", "Response", "merchant_view"]
+__all__ = ["DeviceApi", "MerchantApi", "Response", "merchant_view", "shopper_view"]

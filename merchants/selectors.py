@@ -8,7 +8,8 @@ import time
 from typing import TYPE_CHECKING
 
 from django.conf import settings
-from django.db.models import QuerySet
+from django.contrib.postgres.expressions import ArraySubquery
+from django.db.models import OuterRef, QuerySet
 from django.http import Http404
 
 from merchants.models import ApiToken, Device, Invitation, Membership, Merchant, Store
@@ -20,10 +21,22 @@ if TYPE_CHECKING:
 
 
 def membership_get(*, merchant: Merchant, user: User | AnonymousUser) -> Membership | None:
-    """The user's membership of the merchant, or None. Call inside merchant_context(merchant.pk)."""
+    """The user's membership of the merchant, or None. Call inside merchant_context(merchant.pk).
+
+    In the same query: the merchant's store ids and time zones (``store_ids``, ``store_timezones``,
+    by name like ``store_list``), from which the dashboard picks the zone it shows times in.
+    """
     if not user.is_authenticated:
         return None
-    membership = Membership.objects.filter(merchant=merchant, user_id=user.pk).first()
+    stores = Store.objects.filter(merchant_id=OuterRef("merchant_id")).order_by("name", "pk")
+    membership = (
+        Membership.objects.filter(merchant=merchant, user_id=user.pk)
+        .annotate(
+            store_ids=ArraySubquery(stores.values("pk")),
+            store_timezones=ArraySubquery(stores.values("timezone")),
+        )
+        .first()
+    )
     if membership is not None:
         membership.merchant = merchant  # the caller's own instance: permission checks read it without a query
     return membership
@@ -38,7 +51,7 @@ def merchant_list_for_user(*, user: User) -> list[Merchant]:
 
 def store_list(*, merchant: Merchant) -> QuerySet[Store]:
     """The merchant's stores by name; scoped."""
-    return Store.objects.for_merchant(merchant).order_by("name")
+    return Store.objects.for_merchant(merchant).order_by("name", "pk")
 
 
 def store_pick(*, merchant: Merchant, wanted: str | None) -> Store:

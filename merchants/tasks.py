@@ -6,7 +6,9 @@ from celery import shared_task
 from django.conf import settings
 from django.core.mail import send_mail
 from django.template.loader import render_to_string
+from django.utils import timezone
 
+from merchants import zones
 from merchants.models import Invitation
 from merchants.services import invitation_mark_sent, platform_access_prune
 from merchants.tenancy import merchant_context
@@ -28,9 +30,11 @@ def invitation_send(merchant_id: int, invitation_id: int, raw_token: str) -> boo
         "merchant": invitation.merchant,
         "url": f"{settings.SITE_URL}/invite/{raw_token}/",
     }
+    with timezone.override(zones.merchant_zone(invitation.merchant)):
+        message = render_to_string("accounts/invitation_email.txt", context)
     send_mail(
         subject=f"You are invited to {invitation.merchant.name} on Lingshou",
-        message=render_to_string("accounts/invitation_email.txt", context),
+        message=message,
         from_email=None,
         recipient_list=[invitation.email],
     )

@@ -19,7 +19,8 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from core.money import format_amount
-from merchants.admin import WholesalerScopedAdmin, wholesaler_of
+from merchants import zones
+from merchants.admin import StoreTimesAdmin, WholesalerScopedAdmin, wholesaler_of
 from merchants.models import Store
 from ordering.admin_forms import LineForm, StoreSupplyForm
 from ordering.admin_scoping import (
@@ -200,8 +201,9 @@ ORDER_FIELDS = (
 
 
 @admin.register(PurchaseOrder)
-class PurchaseOrderAdmin(WholesalerScopedAdmin):
+class PurchaseOrderAdmin(StoreTimesAdmin, WholesalerScopedAdmin):
     wholesaler_path = "depot__wholesaler"
+    store_zone_path = "store__timezone"
     list_display = ["number", "store", "depot", "delivery_date", "state", "line_count", "has_claim", "submitted_at"]
     list_filter = [DepotFilter, "delivery_date", "state"]
     date_hierarchy = "delivery_date"
@@ -281,7 +283,8 @@ class PurchaseOrderAdmin(WholesalerScopedAdmin):
         document = invoice_pdf(
             invoice=Invoice(
                 number=f"INV-{order.number}",
-                issued=timezone.localdate(),
+                # The day on the buyer's calendar: an invoice printed at 00:30 in Berlin is of that day.
+                issued=timezone.localdate(timezone=zones.store_zone(order.store)),
                 seller=order.depot.wholesaler.name,
                 seller_address=order.depot.address or order.depot.name,
                 buyer=f"{order.merchant.name}, {order.store.name}",
@@ -420,8 +423,9 @@ class ClaimLineInline(admin.TabularInline):
 
 
 @admin.register(Claim)
-class ClaimAdmin(WholesalerScopedAdmin):
+class ClaimAdmin(StoreTimesAdmin, WholesalerScopedAdmin):
     wholesaler_path = "order__depot__wholesaler"
+    store_zone_path = "order__store__timezone"
     list_display = ["order", "store", "status", "created_at", "note"]
     list_filter = ["status"]
     inlines = [ClaimLineInline]

@@ -15,6 +15,7 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from merchants import zones
 from merchants.models import Membership, Role, Store, WholesalerStaff
 from merchants.tenancy import merchant_context, platform_access
 from ordering import selectors
@@ -134,9 +135,11 @@ def purchase_order_mail(merchant_id: int, order_id: int, event: str) -> bool:
     }
     # A suggested order the owner opted to have submitted is not waiting for review: the subject says so.
     subject = _SUBMITTED_FOR_YOU if event == "ready" and order.state != OrderState.DRAFT else _SUBJECT[event]
+    with zones.store_time(order.store):
+        message = render_to_string("ordering/order_email.txt", context)
     send_mail(
         subject=subject.format(number=order.number, store=order.store.name, delivery=order.delivery_date),
-        message=render_to_string("ordering/order_email.txt", context),
+        message=message,
         from_email=None,
         recipient_list=recipients,
     )

@@ -11,10 +11,11 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
+from merchants.admin import StoreTimesAdmin
 from sensing.models import Alert, Camera
 
 
-class PlatformOnlyAdmin(admin.ModelAdmin):
+class PlatformOnlyAdmin(StoreTimesAdmin):
     def has_module_permission(self, request: HttpRequest) -> bool:
         return bool(request.user.is_superuser)
 
@@ -33,6 +34,7 @@ class PlatformOnlyAdmin(admin.ModelAdmin):
 
 @admin.register(Camera)
 class CameraAdmin(PlatformOnlyAdmin):
+    store_zone_path = "store__timezone"
     list_display = [
         "name",
         "store",
@@ -48,5 +50,6 @@ class CameraAdmin(PlatformOnlyAdmin):
 
 @admin.register(Alert)
 class AlertAdmin(PlatformOnlyAdmin):
+    store_zone_path = "camera__store__timezone"
     list_display = ["kind", "camera", "slot", "started_at", "ended_at", "merchant"]
     list_filter = ["kind", "merchant"]

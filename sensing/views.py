@@ -15,6 +15,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from core.http import MerchantRequest, error_message, is_partial, render_page
+from merchants import zones
 from merchants.access import PERMISSION_MESSAGES, merchant_view
 from merchants.selectors import store_list
 from sensing import selectors
@@ -101,6 +102,7 @@ def camera_detail(request: MerchantRequest, camera_id: int) -> HttpResponse:
 
 def _camera_context(request: MerchantRequest, camera: Camera, settings_form: CameraSettingsForm) -> dict[str, object]:
     merchant = request.merchant
+    zones.activate_store(camera.store)
     return {
         "camera": camera,
         "cursor": getattr(camera, "cursor", None),
@@ -146,6 +148,7 @@ def camera_calibrate(request: MerchantRequest, camera_id: int) -> HttpResponse:
     _section(request)
     merchant = request.merchant
     camera = selectors.camera_get(merchant=merchant, camera_id=camera_id)
+    zones.activate_store(camera.store)
     frames = selectors.frames_for_reference(merchant=merchant, camera=camera)
     form = CalibrationForm(request.POST or None, request.FILES or None, frames=frames)
     status = 200

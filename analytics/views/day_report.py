@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from zoneinfo import ZoneInfo
 
 from django.http import HttpResponse
 from django.shortcuts import render
@@ -14,6 +13,7 @@ from analytics.periods import EARLIEST
 from analytics.selectors.day_report import day_report
 from core.exports import tables_export
 from core.http import MerchantRequest
+from merchants import zones
 from merchants.access import merchant_view
 from merchants.models import Store
 from merchants.selectors import store_list, store_pick
@@ -21,7 +21,7 @@ from merchants.selectors import store_list, store_pick
 
 def _day(request: MerchantRequest, store: Store) -> tuple[dt.date, str]:
     """The asked-for day (the store's today when none is) and what is wrong with the asking, if anything."""
-    today = timezone.localtime(timezone=ZoneInfo(store.timezone)).date()
+    today = timezone.localdate(timezone=zones.store_zone(store))
     text = request.GET.get("day", "").strip()
     if not text:
         return today, ""
@@ -42,6 +42,7 @@ def day_report_page(request: MerchantRequest) -> HttpResponse:
     """One store's day: takings, taxes, refunds and voids, the drawer; a bad day says why (400) and shows none."""
     request.dashboard_section = "analytics"
     store = store_pick(merchant=request.merchant, wanted=request.GET.get("store"))
+    zones.activate_store(store)
     day, error = _day(request, store)
     context = {
         "store": store,

@@ -14,8 +14,8 @@ from catalog.selectors import LookupError_, assortment_search, looks_like_code, 
 from catalog.services.signals import product_lookup_record
 from core.csp import scanner_csp
 from core.money import format_amount
+from merchants.access import shopper_view
 from merchants.models import Store
-from merchants.selectors import store_get_by_code
 from merchants.tenancy import merchant_context
 
 # Larger uploads are refused before decoding (phones send 2-6 MB JPEGs).
@@ -35,12 +35,12 @@ def search_url(store: Store, query: str) -> str:
     return f"{reverse('catalog:product_search', kwargs={'store_code': store.code})}?{urlencode({'q': query})}"
 
 
-def product_lookup(request: HttpRequest, code: str, store_code: str) -> HttpResponse:
+@shopper_view
+def product_lookup(request: HttpRequest, store: Store, code: str) -> HttpResponse:
     """Price and details of a product by any of its barcodes or its label QR; every lookup is recorded.
 
     A name typed where a code belongs is searched for instead (not a lookup, so not recorded as one).
     """
-    store: Store = store_get_by_code(code=store_code)
     if not looks_like_code(code) and not _wants_json(request):
         return redirect(search_url(store, code))
     with merchant_context(store.merchant_id):
@@ -95,9 +95,9 @@ def product_lookup(request: HttpRequest, code: str, store_code: str) -> HttpResp
         return render(request, "shopper/product.html", context)
 
 
-def product_search(request: HttpRequest, store_code: str) -> HttpResponse:
+@shopper_view
+def product_search(request: HttpRequest, store: Store) -> HttpResponse:
     """This store's active products by name or brand, typo tolerant, best first; each opens its product card."""
-    store = store_get_by_code(code=store_code)
     query = request.GET.get("q", "").strip()
     results: list[dict[str, object]] = []
     error = ""
@@ -128,9 +128,9 @@ def product_search(request: HttpRequest, store_code: str) -> HttpResponse:
 
 @require_POST
 @scanner_csp
-def photo_scan(request: HttpRequest, store_code: str) -> HttpResponse:
+@shopper_view
+def photo_scan(request: HttpRequest, store: Store) -> HttpResponse:
     """Decode a barcode from an uploaded photo (for browsers without a camera scanner)."""
-    store = store_get_by_code(code=store_code)
     upload = request.FILES.get("photo")
     message = ""
     if upload is None:

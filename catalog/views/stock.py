@@ -27,6 +27,7 @@ from catalog.views.common import store_context as _store_context
 from catalog.views.common import store_of as _store
 from core.http import MerchantRequest, error_message, render_page
 from core.money import AmountError, format_amount, parse_amount
+from merchants import zones
 from merchants.access import merchant_view
 
 
@@ -53,6 +54,7 @@ def stock(request: MerchantRequest) -> HttpResponse:
 def item_stock(request: MerchantRequest, item_id: int) -> HttpResponse:
     """One product's stock: movement history and an adjustment form."""
     item = _item(request, item_id)
+    zones.activate_store(item.store)
     form = AdjustmentForm(request.POST or None)
     status = 200
     if request.method == "POST":
@@ -160,6 +162,7 @@ def count_detail(request: MerchantRequest, session_id: int) -> HttpResponse:
     session = CountSession.objects.for_merchant(request.merchant).filter(pk=session_id).select_related("store").first()
     if session is None:
         raise Http404("No such count.")
+    zones.activate_store(session.store)
     form = CountLineForm(request.POST or None)
     status = 200
     if request.method == "POST":

@@ -5,13 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
-from zoneinfo import ZoneInfo
 
 from django.utils import timezone
 
 from checkout import exit_pass
 from checkout.choices import OrderStatus
 from checkout.models import ExitPass, Order
+from merchants import zones
 from merchants.tenancy import merchant_context
 
 if TYPE_CHECKING:
@@ -83,6 +83,7 @@ def exit_pass_use(
         )
         if not used:
             issued.refresh_from_db()
-            used_at = timezone.localtime(issued.used_at, ZoneInfo(order.store.timezone))
+            # The door reader's API knows no zone: the time is the store's, as the clerk's page shows it.
+            used_at = timezone.localtime(issued.used_at, zones.store_zone(order.store))
             return PassCheck("used", f"Already used at {used_at:%H:%M}.", order)
     return PassCheck("ok", "Paid. Have a nice day.", order)

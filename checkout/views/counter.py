@@ -34,6 +34,7 @@ from checkout.services.exit_passes import exit_pass_token
 from checkout.services.orders import age_check_confirm
 from core.http import MerchantRequest, error_message, is_partial, render_page
 from core.money import AmountError, parse_amount
+from merchants import zones
 from merchants.access import merchant_view
 from merchants.models import Store
 from merchants.selectors import store_list, store_pick
@@ -185,6 +186,7 @@ def shift_detail(request: MerchantRequest, shift_id: int) -> HttpResponse:
     """Close an open shift with a blind cash count; a closed one shows expected, counted and the difference."""
     request.dashboard_section = "counter"
     shift = _shift(request, shift_id)
+    zones.activate_store(shift.store)
     status = 200
     if request.method == "POST":
         try:
@@ -468,6 +470,7 @@ def receipt(request: MerchantRequest, order_id: int) -> HttpResponse:
     """A paid counter sale's printable receipt, with its exit pass as a QR code."""
     request.dashboard_section = "counter"
     order = _sale(request, order_id)
+    zones.activate_store(order.store)
     payment = counter_selectors.counter_payment_get(merchant=request.merchant, order_id=order.pk)
     if payment is None:
         raise Http404("This sale is not paid.")

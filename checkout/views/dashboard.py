@@ -30,6 +30,7 @@ from checkout.selectors.orders import (
 from checkout.services import refunds
 from core.http import MerchantRequest, render_page
 from core.money import AmountError, format_amount, parse_amount, to_decimal
+from merchants import zones
 from merchants.access import merchant_view
 from merchants.selectors import store_list
 
@@ -83,6 +84,7 @@ def order_detail(request: MerchantRequest, order_id: int) -> HttpResponse:
     """One order: lines, taxes per rate, payment, age check, exit pass, oversold, and the refund form."""
     request.dashboard_section = "orders"
     order = order_get(merchant=request.merchant, order_id=order_id)
+    zones.activate_store(order.store)
     lines = receipt_order(order.lines.select_related("discount_by"))
     exit_pass = order_exit_pass_get(merchant=request.merchant, order=order)
     left = refunds.refundable_amount(order)

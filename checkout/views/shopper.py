@@ -28,8 +28,8 @@ from checkout.services.payments import payment_start
 from checkout.services.pricing import Sold, deposit_lines_price, order_lines_price
 from core.csp import payment_element_allow, scanner_csp
 from core.http import is_partial, render_page
+from merchants.access import shopper_view
 from merchants.models import Device, DeviceKind, Store
-from merchants.selectors import store_get_by_code
 from merchants.tenancy import lookup_context, merchant_context
 
 logger = logging.getLogger("lingshou.checkout")
@@ -51,12 +51,12 @@ TEST_CARDS = [
 
 
 @scanner_csp
-def store_landing(request: HttpRequest, store_code: str) -> HttpResponse:
+@shopper_view
+def store_landing(request: HttpRequest, store: Store) -> HttpResponse:
     """The store's welcome page: name, address, opening hours and the privacy notice naming its cameras.
 
     What is typed into its lookup form opens the product card when it is a code, the search when it is a name.
     """
-    store = store_get_by_code(code=store_code)
     typed = request.GET.get("code", "").strip()
     if typed:
         if looks_like_code(typed):
@@ -195,12 +195,12 @@ def _cart_context(store: Store, visit: Visit | None) -> dict[str, object]:
     return {"store": store, "rows": rows, "totals": totals}
 
 
-def cart(request: HttpRequest, store_code: str) -> HttpResponse:
+@shopper_view
+def cart(request: HttpRequest, store: Store) -> HttpResponse:
     """The cart: steppers change quantities (htmx swaps the lines and totals; without JS the form posts), pay.
 
     Every price is the store's current price, computed as the order will compute it.
     """
-    store = store_get_by_code(code=store_code)
     visit = _visit(request, store, create=request.method == "POST")
     status = 200
     if request.method == "POST" and visit is not None:
@@ -225,9 +225,9 @@ def cart(request: HttpRequest, store_code: str) -> HttpResponse:
 
 
 @require_POST
-def cart_add(request: HttpRequest, store_code: str) -> HttpResponse:
+@shopper_view
+def cart_add(request: HttpRequest, store: Store) -> HttpResponse:
     """Add one (or ``quantity``) of a scanned product to the cart."""
-    store = store_get_by_code(code=store_code)
     visit = _visit(request, store, create=True)
     assert visit is not None
     try:
@@ -246,9 +246,9 @@ def cart_add(request: HttpRequest, store_code: str) -> HttpResponse:
 
 
 @require_POST
-def checkout(request: HttpRequest, store_code: str) -> HttpResponse:
+@shopper_view
+def checkout(request: HttpRequest, store: Store) -> HttpResponse:
     """Place the order at the store's prices, hold its units, and open the payment."""
-    store = store_get_by_code(code=store_code)
     visit = _visit(request, store, create=False)
     if visit is None:
         messages.error(request, "Your cart is empty.")
@@ -298,12 +298,12 @@ def _pay_result(request: HttpRequest, store: Store, order: Order, intent: gatewa
     return redirect("checkout:cart", store_code=store.code)
 
 
-def pay(request: HttpRequest, store_code: str, token: UUID) -> HttpResponse:
+@shopper_view
+def pay(request: HttpRequest, store: Store, token: UUID) -> HttpResponse:
     """Pay an order: Stripe's Payment Element with real keys; saved cards of a signed-in shopper; test cards in test mode.
 
     The browser never marks anything paid: the webhook (or the reconciliation task) does.
     """
-    store = store_get_by_code(code=store_code)
     order = _order(store, token)
     if order.status != OrderStatus.PENDING:
         return redirect("checkout:order_status", store_code=store.code, token=order.token)
@@ -383,9 +383,9 @@ def pay(request: HttpRequest, store_code: str, token: UUID) -> HttpResponse:
     return payment_element_allow(response) if element else response
 
 
-def order_status(request: HttpRequest, store_code: str, token: UUID) -> HttpResponse:
+@shopper_view
+def order_status(request: HttpRequest, store: Store, token: UUID) -> HttpResponse:
     """The order's state; once the webhook marked it paid: the receipt and the exit pass QR code."""
-    store = store_get_by_code(code=store_code)
     order = _order(store, token)
     with merchant_context(order.merchant_id):
         lines = receipt_order(order.lines.all())

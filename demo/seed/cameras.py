@@ -3,7 +3,8 @@
 ``demo_seed`` renders a short synthetic recording with the project's scene generator
 (``sensing.vision.simulate``) under ``.data/demo-camera/``, registers a camera for the store,
 calibrates it on the recording's reference frame (each generated slot linked to one of the
-store's products) and leaves the camera's token in ``.data/demo-camera/token``. The Procfile's
+store's cold drinks, so that the camera's name says what it watches) and leaves the camera's
+token in ``.data/demo-camera/token``. The Procfile's
 ``camera`` process then runs ``manage.py camera_agent`` over the recording's frames in a loop,
 through the real device API, so the slot map, events and alerts fill up as the demo runs.
 """
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+from itertools import zip_longest
 from pathlib import Path
 
 from django.conf import settings
@@ -25,6 +27,13 @@ from sensing.services import cameras as services
 
 DEMO_MINUTES = 4.0
 DEMO_SEED = 20261122
+# What the camera watches: the cold drinks shelf. Its slots hold products of these categories
+# only, and its name and the purpose shoppers read say so.
+WATCHED_CATEGORIES = ("drinks/soft-drinks", "drinks/water", "drinks/juice", "drinks/energy-drinks")
+CAMERA_NAME = "Cold drinks shelf"
+CAMERA_PURPOSE = (
+    "Counts the soft drinks, water, juice and energy drinks on the cold drinks shelf so that empty slots are refilled."
+)
 
 
 def demo_folder() -> Path:
@@ -44,11 +53,19 @@ def demo_seed() -> bool:
     with merchant_context(merchant.pk):
         store = Store.objects.filter(merchant=merchant).order_by("pk").first()
         assert store is not None, "the merchants seeder creates the demo stores first"
-        products = list(
-            StoreProduct.objects.filter(merchant=merchant, store=store, is_active=True, product__isnull=False).order_by(
-                "pk"
+        drinks = list(
+            StoreProduct.objects.filter(
+                merchant=merchant,
+                store=store,
+                is_active=True,
+                product__category__path__in=WATCHED_CATEGORIES,
             )
+            .select_related("product__category")
+            .order_by("pk")
         )
+    # Side by side as on a real shelf: a soft drink, a water, a juice, an energy drink, and again.
+    by_category = [[item for item in drinks if item.product.category.path == path] for path in WATCHED_CATEGORIES]
+    products = [item for row in zip_longest(*by_category) for item in row if item is not None]
     folder = demo_folder()
     if not (folder / "cameras.json").exists():
         simulate(folder, minutes=DEMO_MINUTES, seed=DEMO_SEED, cameras=1, fps=2.0)
@@ -56,8 +73,8 @@ def demo_seed() -> bool:
     camera, token = services.camera_register(
         merchant=merchant,
         store_id=store.pk,
-        name="Drinks and snacks shelf",
-        purpose="Counts the products on the drinks and snacks shelf so that empty slots are refilled.",
+        name=CAMERA_NAME,
+        purpose=CAMERA_PURPOSE,
     )
     slots = [
         services.SlotInput(

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import TYPE_CHECKING
-from zoneinfo import ZoneInfo
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
@@ -19,7 +18,7 @@ from django.utils.formats import date_format
 
 from catalog.models import Product
 from core.money import format_amount
-from merchants.models import Merchant, Store
+from merchants.models import Merchant
 from ordering.models import DepotStock, OrderState, PurchaseOrder, PurchaseOrderTransition
 
 if TYPE_CHECKING:
@@ -33,11 +32,6 @@ RECEIVABLE = (OrderState.SHIPPED, OrderState.DELIVERED)
 
 class OrderError(ValidationError):
     """An order change that was refused; nothing was written."""
-
-
-def store_zone(store: Store) -> ZoneInfo:
-    """The store's time zone: days and cut-offs are the store's own."""
-    return ZoneInfo(store.timezone)
 
 
 def day_label(value: dt.date) -> str:

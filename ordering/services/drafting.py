@@ -13,6 +13,7 @@ from django.utils import timezone
 from catalog.models import Product, StoreProduct
 from merchants.models import Store
 from merchants.tenancy import merchant_context
+from merchants.zones import store_zone
 from ordering import forecasting, selectors
 from ordering.models import DepotStock, OrderState, Promotion, PurchaseOrder, PurchaseOrderLine, StoreSupply
 from ordering.services.base import (
@@ -21,7 +22,6 @@ from ordering.services.base import (
     day_label,
     mail_after_commit,
     order_create,
-    store_zone,
     transition_record,
 )
 from ordering.services.forecasts import demand_forecasts_keep

@@ -13,6 +13,7 @@ from django.utils import timezone
 from catalog.models import StoreProduct
 from merchants.models import Merchant
 from merchants.tenancy import merchant_context
+from merchants.zones import store_zone
 from ordering import selectors
 from ordering.models import DepotStock, OrderState, PurchaseOrder, PurchaseOrderLine
 from ordering.services.base import (
@@ -24,7 +25,6 @@ from ordering.services.base import (
     mail_after_commit,
     order_locked,
     order_move,
-    store_zone,
     transition_record,
     whole_cases_check,
 )

@@ -22,6 +22,7 @@ from django.views.decorators.http import require_POST
 
 from catalog.selectors import LookupError_, store_product_by_code
 from core.http import MerchantRequest, error_message, is_partial
+from merchants import zones
 from merchants.access import merchant_view
 from merchants.models import Store
 from merchants.selectors import store_list, store_pick
@@ -54,6 +55,7 @@ def order_url(request: MerchantRequest, order: PurchaseOrder | int) -> str:
 
 def order_context(request: MerchantRequest, order: PurchaseOrder) -> dict[str, object]:
     request.dashboard_section = "restock"
+    zones.activate_store(order.store)
     lines = list(order.lines.all())
     value = order_value(order)
     supply = selectors.supply_get(merchant=request.merchant, store=order.store)
@@ -87,6 +89,7 @@ def restock(request: MerchantRequest) -> HttpResponse:
     drafts = list(selectors.draft_list(merchant=request.merchant))
     wanted = request.GET.get("store") or (str(drafts[0].store_id) if drafts else None)
     store = store_pick(merchant=request.merchant, wanted=wanted)
+    zones.activate_store(store)
     supply = selectors.supply_get(merchant=request.merchant, store=store)
     delivery = selectors.delivery_next(supply=supply, now=timezone.now()) if supply else None
     orders = Paginator(selectors.purchase_order_list(merchant=request.merchant, store=store), PAGE_SIZE).get_page(
