@@ -107,6 +107,7 @@ class StoreForm(forms.Form):
         error_messages={"invalid": "Use the two-letter country code, such as DE."},
     )
     timezone = forms.ChoiceField(
+        label="Time zone",
         choices=_time_zones,
         initial="Europe/Berlin",
         help_text="The store's days, opening hours and reports follow this clock.",
@@ -145,6 +146,8 @@ class StoreForm(forms.Form):
                 **{f"hours_{day}": hours_format(store.opening_hours.get(day, [])) for day in WEEKDAYS},
             }
         super().__init__(*args, **kwargs)
+        if store is not None:
+            self.fields["timezone"].help_text += " Changing it recounts the store's analytics by its new local days."
         for day in WEEKDAYS:
             # One explanation under all seven (the page's), not seven copies of it.
             self.fields[f"hours_{day}"] = forms.CharField(
@@ -210,3 +213,9 @@ class StoreCreateForm(StoreForm):
     """A new store: its settings, and the currency it sells in (fixed afterwards: its sales are kept in it)."""
 
     currency = forms.ChoiceField(choices=CURRENCIES, initial="EUR", help_text="Cannot be changed later.")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # A new store starts with the usual kiosk hours (the model's default), not seven closed days.
+        hours = Store._meta.get_field("opening_hours").get_default()
+        kwargs.setdefault("initial", {f"hours_{day}": hours_format(hours.get(day, [])) for day in WEEKDAYS})
+        super().__init__(*args, **kwargs)

@@ -200,7 +200,7 @@ def invoice_pdf(*, invoice: Invoice) -> bytes:
         table.append(["Net total", "", "", "", "", invoice.net_total])
         table += [[f"VAT {rate.rate} on {rate.net}", "", "", "", "", rate.vat] for rate in invoice.rates]
         totals += 1 + len(invoice.rates)
-    table.append(["Total", "", "", "", "", invoice.total])
+    table.append(["Total incl. VAT" if invoice.rates else "Total", "", "", "", "", invoice.total])
     grid = TableStyle(
         [
             *_GRID.getCommands(),

@@ -284,7 +284,8 @@ def _plain(value: Any) -> Any:
 
 def _events_write(camera: Camera, frame: Frame, slots: dict[str, Slot], result: Any, now: datetime) -> list[ShelfEvent]:
     """The frame's new shelf events with their crops; unsure ones wait for review, once (a repeat is counted)."""
-    events, queued = [], []
+    events: list[ShelfEvent] = []
+    queued: list[ShelfEvent] = []
     for data in result.events:
         slot = slots.get(data.slot)
         if slot is None or data.kind not in EventKind.values:
@@ -318,7 +319,7 @@ def _events_write(camera: Camera, frame: Frame, slots: dict[str, Slot], result: 
         else:
             # Another writer queued the same change first: this one's pictures belong to no row.
             transaction.on_commit(
-                partial(_files_delete, tuple(f.name for f in (event.before_crop, event.after_crop) if f))
+                partial(_files_delete, tuple(f.name for f in (event.before_crop, event.after_crop) if f and f.name))
             )
     return events
 

@@ -15,6 +15,7 @@ from playwright.sync_api import expect
 from merchants.models import Merchant, Store
 from merchants.tenancy import merchant_context
 from sensing.models import ReviewStatus, ShelfEvent, Slot
+from tests.analytics.conftest import code, counter_sale, phone_order, stocked
 from tests.e2e.test_shell import assert_no_horizontal_overflow, log_in
 from tests.sensing import shelf
 from tests.sensing.conftest import camera_make
@@ -79,6 +80,23 @@ def test_the_owner_edits_a_store_and_opens_the_new_store_form_on_phones(
     assert (saved.opening_hours["fri"], saved.opening_hours["sun"]) == ([["07:00", "13:00"], ["15:00", "02:00"]], [])
     watched.assert_clean()
 
+    # A sale at the counter and one on a shopper's phone: both receipts carry the tax ids and the footer.
+    cola = stocked(store, 10, price=249, product__name="Quellwerk Cola")
+    sale = counter_sale(store, owner, [code(cola)], tendered=500)
+    page.goto(f"{live_server.url}/m/{merchant.slug}/counter/sales/{sale.pk}/receipt/")
+    expect(page.locator(".receipt-head")).to_contain_text("VAT id DE298765435 · Tax number 29/123/45678")
+    expect(page.locator(".receipt-foot")).to_have_text("Danke für Ihren Einkauf!")
+    page.screenshot(path=shots / "settings14-counter-receipt-desktop.png", full_page=True)
+    order = phone_order(store, [(cola, 2)])
+    shopper = open_page(phone=True)
+    shopper.page.set_viewport_size({"width": 360, "height": 780})
+    shopper.page.goto(f"{live_server.url}/s/{store.code}/orders/{order.token}/")
+    expect(shopper.page.locator(".receipt-head")).to_contain_text("VAT id DE298765435")
+    expect(shopper.page.locator(".receipt-foot")).to_have_text("Danke für Ihren Einkauf!")
+    assert_no_horizontal_overflow(shopper)
+    shopper.page.screenshot(path=shots / "settings14-shopper-receipt-phone360.png", full_page=True)
+    shopper.assert_clean()
+
     # Adding a store, on a phone of 360 and of 390 pixels.
     for width in (360, 390):
         phone = open_page(phone=True, storage_state=page.context.storage_state())
@@ -130,6 +148,7 @@ def test_a_manager_confirms_the_cameras_doubts_in_one_go(
     expect(cards.nth(0)).to_contain_text("Seen 3 times")
     expect(cards.nth(1).locator(".event-product")).to_have_text(names["s2"])
     expect(page.locator("main")).not_to_contain_text("slot s1")
+    page.wait_for_load_state("networkidle")  # the crops load lazily
     page.screenshot(path=shots / "settings14-review-queue-desktop.png", full_page=True)
 
     page.get_by_label("All").check()
@@ -153,5 +172,6 @@ def test_a_manager_confirms_the_cameras_doubts_in_one_go(
     phone = open_page(phone=True, storage_state=page.context.storage_state())
     phone.page.goto(f"{live_server.url}/m/{merchant.slug}/cameras/review/")
     assert_no_horizontal_overflow(phone)
+    phone.page.wait_for_load_state("networkidle")
     phone.page.screenshot(path=shots / "settings14-review-queue-phone390.png", full_page=True)
     phone.assert_clean()

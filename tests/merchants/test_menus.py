@@ -103,7 +103,7 @@ def test_staff_of_no_shop_land_on_the_admin(kind: str, merchant: Merchant) -> No
 def test_someone_on_no_staff_at_all_is_asked_to_get_an_invitation(outsider: Any) -> None:
     response = _client(outsider).get("/")
     assert response.status_code == 200
-    assert "Ask the shop&#x27;s owner to invite you by e-mail." in response.content.decode()
+    assert "Ask the shop's owner to invite you by e-mail." in response.content.decode()
 
 
 def test_wholesaler_staff_who_also_run_a_shop_land_on_the_shop(merchant: Merchant) -> None:

@@ -276,3 +276,26 @@ def test_the_rebuild_recounts_the_stores_days_in_its_new_time_zone(
     assert "units" not in days[(cola, date(2026, 6, 12))]
     # Another merchant's id pair rebuilds nothing.
     assert store_rollups_rebuild(merchant.pk + 1000, store.pk) == 0
+
+
+@pytest.mark.worker
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_a_new_time_zone_saved_on_the_page_has_a_real_worker_recount_the_days(
+    merchant: Merchant, store: Store, owner: Any, clerk: Any
+) -> None:
+    from analytics.services.facts import facts_sweep
+    from tests.analytics.history import history_make
+    from tests.analytics.test_facts import product_days
+    from tests.worker import celery_worker, wait_for
+
+    history = history_make(store, clerk)
+    facts_sweep(hours=24 * 3650, settle_seconds=0, limit=1000)
+    cola = history.cola.pk
+    assert "units" not in product_days(store).get((cola, date(2026, 6, 11)), {})
+    with celery_worker(queues="analytics") as worker:
+        response = _client(owner).post(f"/m/{merchant.slug}/stores/{store.pk}/", _form(timezone="UTC"), follow=True)
+        assert "Its analytics are being recounted in the new time zone" in response.content.decode()
+        # Order d, paid at 22:30 UTC on 11 June, moves from Berlin's 12th to the 11th.
+        assert wait_for(lambda: product_days(store).get((cola, date(2026, 6, 11)), {}).get("units") == 1), worker.stderr
+    assert "units" not in product_days(store)[(cola, date(2026, 6, 12))]

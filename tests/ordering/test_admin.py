@@ -180,7 +180,7 @@ def test_pick_list_ship_and_invoice(depot_client: Client, submitted: PurchaseOrd
     assert "14,40 €" in text
     assert "Net total 33,60 €" in text
     assert "VAT 19 % on 33,60 € 6,38 €" in text
-    assert "Total 39,98 €" in text
+    assert "Total incl. VAT 39,98 €" in text
 
 
 def test_a_refused_bulk_action_says_why_per_order(depot_client: Client, submitted: PurchaseOrder) -> None:
