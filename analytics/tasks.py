@@ -14,7 +14,9 @@ from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
 from analytics.services import facts
-from merchants.models import Merchant
+from analytics.services.rebuild import rollups_rebuild
+from merchants.models import Merchant, Store
+from merchants.tenancy import merchant_context
 
 _RETRIED: dict[str, Any] = {
     "acks_late": True,
@@ -64,6 +66,20 @@ def stockout_apply(merchant_id: int, movement_id: int) -> bool:
 
 
 @shared_task(**_RETRIED)
+def store_rollups_rebuild(merchant_id: int, store_id: int) -> int:
+    """Recompute all of a store's rollups in its time zone as it is now (after the owner changed it); idempotent,
+    scoped to the merchant, exclusive with fact application on the store. Returns the facts applied (0: no store)."""
+    merchant = Merchant.objects.filter(pk=merchant_id).first()
+    if merchant is None:
+        return 0
+    with merchant_context(merchant_id):
+        store = Store.objects.for_merchant(merchant).filter(pk=store_id).first()
+    if store is None:
+        return 0
+    return rollups_rebuild(merchant=merchant, store=store).facts
+
+
+@shared_task(**_RETRIED)
 def facts_sweep() -> int:
     """Apply the last hours' facts that no task applied (a lost enqueue), at most a batch a run; idempotent."""
     return facts.facts_sweep()
@@ -95,8 +111,7 @@ def day_report_send(merchant_id: int, store_id: int, day: str) -> bool:
     from analytics.pdf import day_report_pdf
     from analytics.selectors.day_report import day_report
     from core.money import format_amount
-    from merchants.models import Membership, Role, Store
-    from merchants.tenancy import merchant_context
+    from merchants.models import Membership, Role
 
     local_day = dt.date.fromisoformat(day)
     merchant = Merchant.objects.filter(pk=merchant_id).first()

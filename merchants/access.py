@@ -12,20 +12,22 @@ pages in the zone ``merchant_view`` picks, shopper pages (``shopper_view``) in t
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import functools
+from collections.abc import Callable, Iterator
 from functools import wraps
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponseBase
+from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from merchants import tenancy, zones
-from merchants.models import Device, Merchant, Store
+from merchants.models import Device, Membership, Merchant, Store
 from merchants.selectors import membership_get, store_get_by_code
 
 PERMISSION_MESSAGES = {
@@ -78,6 +80,8 @@ def merchant_view(
                 with timezone.override(zone):
                     return _render(view(request, *args, **kwargs))
 
+        # Read by view_permission: menus and links ask the view itself what it needs.
+        wrapper.permission = permission  # type: ignore[attr-defined]
         return wrapper
 
     return decorator
@@ -96,6 +100,42 @@ def shopper_view(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpRes
             return _render(view(request, store, *args, **kwargs))
 
     return wrapper
+
+
+def _callbacks(patterns: list[Any], namespace: str = "") -> Iterator[tuple[str, Callable[..., Any]]]:
+    for pattern in patterns:
+        if isinstance(pattern, URLResolver):
+            inner = f"{namespace}{pattern.namespace}:" if pattern.namespace else namespace
+            yield from _callbacks(pattern.url_patterns, inner)
+        elif isinstance(pattern, URLPattern) and pattern.name:
+            yield f"{namespace}{pattern.name}", pattern.callback
+
+
+@functools.cache
+def _permissions() -> dict[str, str]:
+    # Django wraps views in more decorators (require_POST, csrf): each keeps __dict__, so the attribute survives.
+    return {
+        name: permission
+        for name, callback in _callbacks(get_resolver().url_patterns)
+        if (permission := getattr(callback, "permission", None)) is not None
+    }
+
+
+def view_permission(url_name: str) -> str:
+    """The permission the dashboard view named ``url_name`` ("sensing:camera_review") checks; LookupError if none.
+
+    Menus and in-page links show a view only to a member this answers yes for, so a link can never
+    lead to a 403: both read the one ``merchant_view(permission)`` of the view.
+    """
+    try:
+        return _permissions()[url_name]
+    except KeyError:
+        raise LookupError(f"{url_name} is not a dashboard view (merchant_view).") from None
+
+
+def may_open(membership: Membership | None, url_name: str) -> bool:
+    """Whether the member's role passes the check of the dashboard view ``url_name``."""
+    return membership is not None and membership.has_permission(view_permission(url_name))
 
 
 class MerchantApi(APIView):
@@ -149,4 +189,4 @@ class DeviceApi(APIView):
         tenancy.activate(merchant_id=self.device.merchant_id)
 
 
-__all__ = ["DeviceApi", "MerchantApi", "Response", "merchant_view", "shopper_view"]
+__all__ = ["DeviceApi", "MerchantApi", "Response", "may_open", "merchant_view", "shopper_view", "view_permission"]

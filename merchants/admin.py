@@ -130,7 +130,7 @@ class StoreTimesAdmin(admin.ModelAdmin):
 @admin.register(Wholesaler)
 class WholesalerAdmin(WholesalerScopedAdmin):
     wholesaler_path = "pk"
-    list_display = ["name", "slug", "created_at"]
+    list_display = ["name", "slug", "vat_id", "created_at"]
     prepopulated_fields = {"slug": ["name"]}
 
 

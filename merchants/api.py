@@ -37,6 +37,9 @@ class StoreOutput(serializers.Serializer[Any]):
     address = serializers.CharField()
     country = serializers.CharField()
     opening_hours = serializers.JSONField()
+    vat_id = serializers.CharField()
+    tax_number = serializers.CharField()
+    share_with_wholesaler = serializers.BooleanField()
     is_active = serializers.BooleanField()
 
 

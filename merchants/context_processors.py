@@ -1,4 +1,8 @@
-"""The dashboard's navigation, from the request's merchant and the user's role."""
+"""The dashboard's navigation, from the request's merchant and the user's role.
+
+A section is listed only to members its view lets in (merchants.access.may_open reads the view's
+own permission), so no menu link answers 403.
+"""
 
 from __future__ import annotations
 
@@ -29,8 +33,10 @@ def dashboard(request: HttpRequest) -> dict[str, Any]:
     merchant = getattr(request, "merchant", None)
     if merchant is None:
         return {}
+    from merchants.access import may_open
     from merchants.selectors import merchant_list_for_user
 
+    membership = getattr(request, "membership", None)
     match = getattr(request, "resolver_match", None)
     active = getattr(request, "dashboard_section", None) or (match.view_name if match else "")
     nav = [
@@ -42,10 +48,11 @@ def dashboard(request: HttpRequest) -> dict[str, Any]:
             "is_active": active in (key, url_name),
         }
         for key, label, url_name, is_built in SECTIONS
+        if may_open(membership, url_name)
     ]
     return {
         "merchant": merchant,
-        "membership": getattr(request, "membership", None),
+        "membership": membership,
         "dashboard_nav": nav,
         "user_merchants": merchant_list_for_user(user=request.user) if request.user.is_authenticated else [],
     }

@@ -19,6 +19,7 @@ from django.db.models import Q
 from django.utils import timezone as django_timezone
 
 from merchants.querysets import InvitationQuerySet, StoreScopedQuerySet, TenantQuerySet
+from merchants.tax_ids import tax_number_validator, vat_id_validator
 
 slug_validator = RegexValidator(r"^[a-z0-9](?:[a-z0-9-]{0,48}[a-z0-9])?$", "Use lowercase letters, digits and hyphens.")
 currency_validator = RegexValidator(r"^[A-Z]{3}$", "Use a three-letter ISO 4217 currency code, such as EUR.")
@@ -57,6 +58,8 @@ class Wholesaler(models.Model):
     slug = models.SlugField(max_length=50, unique=True, validators=[slug_validator])
     # Wholesale costs and suggested retail prices are in this currency.
     currency = models.CharField(max_length=3, default="EUR", validators=[currency_validator])
+    # Printed on its invoices to the shops, which need it to deduct the VAT they paid.
+    vat_id = models.CharField("VAT id", max_length=20, blank=True, validators=[vat_id_validator])
     created_at = models.DateTimeField(default=django_timezone.now)
 
     def __str__(self) -> str:
@@ -177,6 +180,16 @@ class Store(TenantModel):
     stripe_reader = models.CharField(
         max_length=100, blank=True, validators=[RegexValidator(r"^tmr_[A-Za-z0-9]+$", "A reader id looks like tmr_…")]
     )
+    # Printed on receipts (a German receipt names the shop's tax number or VAT id) and invoices.
+    vat_id = models.CharField("VAT id", max_length=20, blank=True, validators=[vat_id_validator])
+    tax_number = models.CharField(max_length=20, blank=True, validators=[tax_number_validator])
+    receipt_footer = models.CharField(
+        max_length=300,
+        blank=True,
+        help_text="Printed at the foot of every receipt, e.g. a thank-you or returns policy.",
+    )
+    # The owner's consent: the wholesaler's staff see this store's sales rate and stock on its orders.
+    share_with_wholesaler = models.BooleanField(default=False)
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(default=django_timezone.now)
 

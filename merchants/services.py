@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 from typing import TYPE_CHECKING
 
+from celery import current_app
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
@@ -30,6 +33,7 @@ from merchants.models import (
     Wholesaler,
     deposit_slip_prefix_validator,
 )
+from merchants.tax_ids import tax_number_normalize, vat_id_normalize
 from merchants.tenancy import lookup_context, merchant_context
 
 if TYPE_CHECKING:
@@ -59,6 +63,38 @@ def merchant_create(*, name: str, slug: str, wholesaler: Wholesaler, owner: User
     return merchant
 
 
+@dataclass(frozen=True)
+class StoreSettings:
+    """What the owner sets on a store's settings page (its code and currency are fixed once created)."""
+
+    name: str
+    timezone: str = "UTC"
+    street: str = ""
+    postal_code: str = ""
+    city: str = ""
+    country: str = "DE"
+    opening_hours: dict[str, list[list[str]]] | None = None
+    vat_id: str = ""
+    tax_number: str = ""
+    receipt_footer: str = ""
+    share_with_wholesaler: bool = False
+
+
+def _settings_apply(store: Store, settings: StoreSettings) -> None:
+    store.name = settings.name.strip()
+    store.timezone = settings.timezone
+    store.street = settings.street.strip()
+    store.postal_code = settings.postal_code.strip()
+    store.city = settings.city.strip()
+    store.country = settings.country.strip().upper()
+    if settings.opening_hours is not None:
+        store.opening_hours = settings.opening_hours
+    store.vat_id = vat_id_normalize(settings.vat_id)
+    store.tax_number = tax_number_normalize(settings.tax_number)
+    store.receipt_footer = settings.receipt_footer.strip()
+    store.share_with_wholesaler = settings.share_with_wholesaler
+
+
 def store_create(
     *,
     merchant: Merchant,
@@ -70,20 +106,29 @@ def store_create(
     city: str = "",
     country: str = "DE",
     opening_hours: dict[str, list[list[str]]] | None = None,
+    vat_id: str = "",
+    tax_number: str = "",
+    receipt_footer: str = "",
+    share_with_wholesaler: bool = False,
 ) -> Store:
     """Create a store with a fresh public code; validated, atomic, scoped to the merchant."""
-    store = Store(
-        merchant=merchant,
-        name=name,
-        timezone=timezone_name,
-        currency=currency,
-        street=street,
-        postal_code=postal_code,
-        city=city,
-        country=country,
+    store = Store(merchant=merchant, currency=currency)
+    _settings_apply(
+        store,
+        StoreSettings(
+            name=name,
+            timezone=timezone_name,
+            street=street,
+            postal_code=postal_code,
+            city=city,
+            country=country,
+            opening_hours=opening_hours,
+            vat_id=vat_id,
+            tax_number=tax_number,
+            receipt_footer=receipt_footer,
+            share_with_wholesaler=share_with_wholesaler,
+        ),
     )
-    if opening_hours is not None:
-        store.opening_hours = opening_hours
     with merchant_context(merchant.pk):
         for _attempt in range(5):
             store.code = "".join(secrets.choice(_CODE_ALPHABET) for _ in range(6))
@@ -98,6 +143,37 @@ def store_create(
                 # Another merchant's store holds the code: draw again.
                 store.pk = None
         raise ValidationError("Could not draw a free store code; try again.")
+
+
+@dataclass(frozen=True)
+class StoreUpdate:
+    store: Store
+    is_timezone_changed: bool
+
+
+def store_update(*, merchant: Merchant, store_id: int, settings: StoreSettings) -> StoreUpdate:
+    """Save a store's settings; validated, atomic, scoped (another merchant's store: Store.DoesNotExist).
+
+    A store's days are its own local days, so a new time zone rebuilds the store's analytics
+    rollups, enqueued once the change is committed.
+    """
+    with merchant_context(merchant.pk):
+        store = Store.objects.for_merchant(merchant).select_for_update().get(pk=store_id)
+        previous_timezone = store.timezone
+        _settings_apply(store, settings)
+        store.full_clean(validate_unique=False)
+        try:
+            with transaction.atomic():
+                store.save()
+        except IntegrityError as error:
+            raise ValidationError({"name": "This merchant already has a store with that name."}) from error
+        is_timezone_changed = store.timezone != previous_timezone
+        if is_timezone_changed:
+            # By name: analytics sits above merchants and is never imported here.
+            transaction.on_commit(
+                partial(current_app.send_task, "analytics.tasks.store_rollups_rebuild", args=[merchant.pk, store.pk])
+            )
+    return StoreUpdate(store=store, is_timezone_changed=is_timezone_changed)
 
 
 def invitation_create(*, merchant: Merchant, invited_by: User, email: str, role: str) -> tuple[Invitation, str]:

@@ -11,6 +11,8 @@ app_name = "merchants"
 
 dashboard_pages = [
     path("stores/", views.stores, name="stores"),
+    path("stores/new/", views.store_new, name="store_new"),
+    path("stores/<int:store_id>/", views.store_edit, name="store_edit"),
     path("staff/", views.staff, name="staff"),
     path("staff/invite/", views.staff_invite, name="staff_invite"),
     path("staff/analytics/", views.staff_analytics, name="staff_analytics"),

@@ -16,7 +16,15 @@ from django.views.decorators.http import require_POST
 from core.http import AuthenticatedRequest, MerchantRequest, error_message
 from merchants import selectors, services
 from merchants.access import merchant_view
-from merchants.forms import ApiTokenForm, DeviceForm, InvitationForm, RoleForm, SignUpForm
+from merchants.forms import (
+    ApiTokenForm,
+    DeviceForm,
+    InvitationForm,
+    RoleForm,
+    SignUpForm,
+    StoreCreateForm,
+    StoreForm,
+)
 from merchants.models import Membership, Role
 
 if TYPE_CHECKING:
@@ -25,10 +33,14 @@ if TYPE_CHECKING:
 
 @login_required
 def home(request: AuthenticatedRequest) -> HttpResponse:
-    """After login: straight to the only shop, or a choice between several."""
+    """After login: straight to the only shop, or a choice between several; the admin for wholesaler and
+    platform staff who work for no shop."""
     merchants = selectors.merchant_list_for_user(user=request.user)
     if len(merchants) == 1:
         return redirect("analytics:overview", slug=merchants[0].slug)
+    if not merchants and request.user.is_staff:
+        # A wholesaler's staff and the platform's operators work in the admin; no shop will invite them.
+        return redirect("admin:index")
     return render(request, "dashboard/home.html", {"merchants": merchants})
 
 
@@ -37,22 +49,101 @@ def stores(request: MerchantRequest) -> HttpResponse:
     return render(request, "dashboard/stores.html", {"stores": selectors.store_list(merchant=request.merchant)})
 
 
+def _section_stores(request: MerchantRequest) -> None:
+    request.dashboard_section = "stores"
+
+
+@merchant_view("manage_settings")
+def store_edit(request: MerchantRequest, store_id: int) -> HttpResponse:
+    """A store's settings: name, address, time zone, opening hours, tax ids, receipt footer, sharing (owner only)."""
+    _section_stores(request)
+    merchant = request.merchant
+    store = selectors.store_get(merchant=merchant, store_id=store_id)
+    form = StoreForm(request.POST or None, store=store)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                outcome = services.store_update(merchant=merchant, store_id=store.pk, settings=form.settings())
+            except ValidationError as error:
+                _form_errors_add(form, error)
+            else:
+                note = (
+                    " Its analytics are being recounted in the new time zone; reports show the new days in a few minutes."
+                    if outcome.is_timezone_changed
+                    else ""
+                )
+                messages.success(request, f"{outcome.store.name} saved.{note}")
+                return redirect("merchants:stores", slug=merchant.slug)
+        status = 400
+        messages.error(request, "Nothing was saved: correct the fields marked below.")
+    return render(request, "dashboard/store_form.html", {"form": form, "store": store}, status=status)
+
+
+@merchant_view("manage_settings")
+def store_new(request: MerchantRequest) -> HttpResponse:
+    """Add a store (owner only): its settings and currency; it gets its own shopper code."""
+    _section_stores(request)
+    merchant = request.merchant
+    form = StoreCreateForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            data = form.cleaned_data
+            settings = form.settings()
+            try:
+                store = services.store_create(
+                    merchant=merchant,
+                    name=settings.name,
+                    timezone_name=settings.timezone,
+                    currency=data["currency"],
+                    street=settings.street,
+                    postal_code=settings.postal_code,
+                    city=settings.city,
+                    country=settings.country,
+                    opening_hours=settings.opening_hours,
+                    vat_id=settings.vat_id,
+                    tax_number=settings.tax_number,
+                    receipt_footer=settings.receipt_footer,
+                    share_with_wholesaler=settings.share_with_wholesaler,
+                )
+            except ValidationError as error:
+                _form_errors_add(form, error)
+            else:
+                messages.success(request, f"{store.name} added. Its shopper code is {store.code}.")
+                return redirect("merchants:stores", slug=merchant.slug)
+        status = 400
+        messages.error(request, "Nothing was saved: correct the fields marked below.")
+    return render(request, "dashboard/store_form.html", {"form": form, "store": None}, status=status)
+
+
+def _form_errors_add(form: StoreForm, error: ValidationError) -> None:
+    """A service's refusal on the form: per field where it names one the form has, else above the form."""
+    if not hasattr(error, "error_dict"):
+        form.add_error(None, error)
+        return
+    for field, errors in error.error_dict.items():
+        form.add_error(field if field in form.fields else None, errors)
+
+
 @merchant_view()
 def staff(request: MerchantRequest) -> HttpResponse:
-    merchant = request.merchant
     can_manage = request.membership.has_permission("manage_staff")
     form = InvitationForm(request.POST or None) if can_manage else None
-    return render(
-        request,
-        "dashboard/staff.html",
-        {
-            "members": selectors.membership_list(merchant=merchant),
-            "invitations": selectors.invitation_list_pending(merchant=merchant),
-            "form": form,
-            "can_manage": can_manage,
-            "roles": Role.choices,
-        },
-    )
+    return render(request, "dashboard/staff.html", _staff_context(request, form=form, can_manage=can_manage))
+
+
+def _staff_context(request: MerchantRequest, *, form: InvitationForm | None, can_manage: bool) -> dict[str, object]:
+    members = list(selectors.membership_list(merchant=request.merchant))
+    return {
+        "members": members,
+        # The only owner can be neither removed nor demoted; the page says so instead of offering it.
+        "owner_count": sum(1 for member in members if member.role == Role.OWNER),
+        "invitations": selectors.invitation_list_pending(merchant=request.merchant),
+        "form": form,
+        "can_manage": can_manage,
+        "roles": Role.choices,
+    }
 
 
 @require_POST
@@ -87,18 +178,7 @@ def staff_invite(request: MerchantRequest) -> HttpResponse:
             return redirect("merchants:staff", slug=merchant.slug)
     else:
         messages.error(request, "Enter a valid e-mail address and a role.")
-    return render(
-        request,
-        "dashboard/staff.html",
-        {
-            "members": selectors.membership_list(merchant=merchant),
-            "invitations": selectors.invitation_list_pending(merchant=merchant),
-            "form": form,
-            "can_manage": True,
-            "roles": Role.choices,
-        },
-        status=400,
-    )
+    return render(request, "dashboard/staff.html", _staff_context(request, form=form, can_manage=True), status=400)
 
 
 @require_POST

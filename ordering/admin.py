@@ -32,6 +32,7 @@ from ordering.admin_scoping import (
     products_of,
     wholesalers_of,
 )
+from ordering.invoices import invoice_build
 from ordering.models import (
     Claim,
     ClaimLine,
@@ -45,7 +46,7 @@ from ordering.models import (
     PurchaseOrderTransition,
     StoreSupply,
 )
-from ordering.pdf import Invoice, InvoiceLine, PickGroup, PickRow, invoice_pdf, pick_list_pdf
+from ordering.pdf import PickGroup, PickRow, invoice_pdf, pick_list_pdf
 from ordering.querysets import PurchaseOrderQuerySet
 from ordering.services.fulfilment import (
     purchase_order_cancel,
@@ -148,8 +149,20 @@ class StoreSupplyAdmin(WholesalerScopedAdmin):
         super().save_model(request, obj, form, change)
 
 
+NOT_SHARED = "not shared by the shop"
+
+
+def _is_shared(order: PurchaseOrder) -> bool:
+    """The shop's consent, per store: its sales rate and stock are its own business unless it shares them."""
+    return bool(order.store.share_with_wholesaler)
+
+
 class LineInline(admin.TabularInline):
-    """Allocation and substitution per line, while the order waits for confirmation."""
+    """Allocation and substitution per line, while the order waits for confirmation.
+
+    The shop's own figures on a line (stock now, and the sales rate and stock the suggestion was
+    made from) show only when the store shares them with the wholesaler.
+    """
 
     model = PurchaseOrderLine
     form = LineForm
@@ -158,12 +171,28 @@ class LineInline(admin.TabularInline):
     raw_id_fields = ["substitute"]
     fields = [
         "product", "case_pack", "quantity", "allocated_quantity", "substitute", "backordered_quantity",
-        "shipped_quantity", "received_quantity", "damaged_quantity", "is_over_received", "explanation",
+        "shipped_quantity", "received_quantity", "damaged_quantity", "is_over_received", "stock_at_shop",
+        "reason",
     ]  # fmt: skip
     readonly_fields = [
         "product", "case_pack", "quantity", "backordered_quantity", "shipped_quantity", "received_quantity",
-        "damaged_quantity", "is_over_received", "explanation",
+        "damaged_quantity", "is_over_received", "stock_at_shop", "reason",
     ]  # fmt: skip
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        return super().get_queryset(request).select_related("order__store", "store_product", "product")
+
+    @admin.display(description="on hand at the shop")
+    def stock_at_shop(self, obj: PurchaseOrderLine) -> str:
+        if not obj.pk or not _is_shared(obj.order):
+            return NOT_SHARED
+        return str(obj.store_product.on_hand)
+
+    @admin.display(description="why this quantity")
+    def reason(self, obj: PurchaseOrderLine) -> str:
+        if not obj.pk or not _is_shared(obj.order):
+            return NOT_SHARED
+        return obj.explanation or "–"
 
     def has_add_permission(self, _request: HttpRequest, _obj: Any = None) -> bool:
         return False
@@ -195,7 +224,7 @@ ORDER_FIELDS = (
     "backorder_of",
     "submitted_at",
     "received_at",
-    "notes",
+    "suggestion_notes",
     "invoice",
 )
 
@@ -252,6 +281,12 @@ class PurchaseOrderAdmin(StoreTimesAdmin, WholesalerScopedAdmin):
     def has_claim(self, obj: PurchaseOrder) -> bool:
         return hasattr(obj, "claim")
 
+    @admin.display(description="notes of the suggestion")
+    def suggestion_notes(self, obj: PurchaseOrder) -> str:
+        if not _is_shared(obj):
+            return NOT_SHARED
+        return "; ".join(str(note) for note in obj.notes) or "–"
+
     @admin.display(description="invoice")
     def invoice(self, obj: PurchaseOrder) -> str:
         if obj.state not in (OrderState.SHIPPED, OrderState.DELIVERED, OrderState.RECEIVED):
@@ -276,35 +311,9 @@ class PurchaseOrderAdmin(StoreTimesAdmin, WholesalerScopedAdmin):
         order = self.get_queryset(request).filter(pk=order_id).select_related("merchant", "depot__wholesaler").first()
         if order is None or order.state not in (OrderState.SHIPPED, OrderState.DELIVERED, OrderState.RECEIVED):
             raise Http404("No such shipped order.")
-        lines = list(order.lines.select_related("product", "substitute").order_by("product__name"))
-        currency = order.currency
-        shipped = [line for line in lines if line.shipped_quantity]
-        total = sum((line.shipped_quantity or 0) * line.unit_cost for line in shipped)
-        document = invoice_pdf(
-            invoice=Invoice(
-                number=f"INV-{order.number}",
-                # The day on the buyer's calendar: an invoice printed at 00:30 in Berlin is of that day.
-                issued=timezone.localdate(timezone=zones.store_zone(order.store)),
-                seller=order.depot.wholesaler.name,
-                seller_address=order.depot.address or order.depot.name,
-                buyer=f"{order.merchant.name}, {order.store.name}",
-                buyer_address=order.store.address,
-                order_number=order.number,
-                delivery_date=order.delivery_date,
-                lines=[
-                    InvoiceLine(
-                        product=str(line.shipped_product),
-                        gtin=line.shipped_product.gtin,
-                        units=line.shipped_quantity or 0,
-                        unit_price=format_amount(line.unit_cost, currency),
-                        amount=format_amount((line.shipped_quantity or 0) * line.unit_cost, currency),
-                    )
-                    for line in shipped
-                ],
-                total=format_amount(total, currency),
-                note="Substituted products are invoiced at the price of the product ordered.",
-            )
-        )
+        # The day on the buyer's calendar: an invoice printed at 00:30 in Berlin is of that day.
+        issued = timezone.localdate(timezone=zones.store_zone(order.store))
+        document = invoice_pdf(invoice=invoice_build(order=order, issued=issued))
         response = HttpResponse(document, content_type="application/pdf")
         response["Content-Disposition"] = f'inline; filename="invoice-{order.number}.pdf"'
         return response

@@ -126,6 +126,16 @@ class InvoiceLine:
     units: int
     unit_price: str
     amount: str
+    vat_rate: str = ""
+
+
+@dataclass(frozen=True)
+class InvoiceRate:
+    """The VAT of one rate: the net amount it is charged on and the tax."""
+
+    rate: str
+    net: str
+    vat: str
 
 
 @dataclass(frozen=True)
@@ -141,18 +151,35 @@ class Invoice:
     lines: Sequence[InvoiceLine]
     total: str
     note: str = ""
+    seller_vat_id: str = ""
+    buyer_vat_id: str = ""
+    buyer_tax_number: str = ""
+    # Net total, VAT per rate and the gross total (``total``); an invoice without them shows only ``total``.
+    net_total: str = ""
+    rates: Sequence[InvoiceRate] = ()
 
 
 def invoice_pdf(*, invoice: Invoice) -> bytes:
-    """An invoice of what was shipped, at the wholesale prices the order was placed at."""
+    """An invoice of what was shipped, at the wholesale prices the order was placed at: net, VAT per rate, gross."""
     buffer, doc = _document(f"Invoice {invoice.number}")
     body = _STYLES["BodyText"]
+    seller = f"{invoice.seller} · {invoice.seller_address}"
+    buyer_ids = " · ".join(
+        part
+        for part in (
+            f"VAT id {invoice.buyer_vat_id}" if invoice.buyer_vat_id else "",
+            f"Tax number {invoice.buyer_tax_number}" if invoice.buyer_tax_number else "",
+        )
+        if part
+    )
     story: list[object] = [
         Paragraph(_text(f"Invoice {invoice.number}"), _STYLES["Title"]),
-        Paragraph(_text(f"{invoice.seller} · {invoice.seller_address}"), body),
+        Paragraph(_text(seller), body),
+        *([Paragraph(_text(f"VAT id {invoice.seller_vat_id}"), body)] if invoice.seller_vat_id else []),
         Spacer(1, 4 * mm),
         Paragraph(_text(f"To: {invoice.buyer}"), body),
         Paragraph(_text(invoice.buyer_address), body),
+        *([Paragraph(_text(buyer_ids), body)] if buyer_ids else []),
         Spacer(1, 4 * mm),
         Paragraph(
             _text(
@@ -163,14 +190,29 @@ def invoice_pdf(*, invoice: Invoice) -> bytes:
         ),
         Spacer(1, 6 * mm),
     ]
-    table = [["Product", "GTIN", "Units", "Unit price", "Amount"]]
+    table = [["Product", "GTIN", "Units", "Unit price", "VAT", "Net amount" if invoice.rates else "Amount"]]
     table += [
-        [Paragraph(_text(line.product), body), line.gtin, str(line.units), line.unit_price, line.amount]
+        [Paragraph(_text(line.product), body), line.gtin, str(line.units), line.unit_price, line.vat_rate, line.amount]
         for line in invoice.lines
     ]
-    table.append(["Total", "", "", "", invoice.total])
-    grid = TableStyle([*_GRID.getCommands(), ("FONTNAME", (0, -1), (-1, -1), "Helvetica-Bold")])
-    story.append(Table(table, colWidths=[75 * mm, 35 * mm, 18 * mm, 25 * mm, 27 * mm], repeatRows=1, style=grid))
+    totals = 1
+    if invoice.rates:
+        table.append(["Net total", "", "", "", "", invoice.net_total])
+        table += [[f"VAT {rate.rate} on {rate.net}", "", "", "", "", rate.vat] for rate in invoice.rates]
+        totals += 1 + len(invoice.rates)
+    table.append(["Total incl. VAT" if invoice.rates else "Total", "", "", "", "", invoice.total])
+    grid = TableStyle(
+        [
+            *_GRID.getCommands(),
+            ("ALIGN", (-4, 1), (-1, -1), "RIGHT"),
+            ("LINEABOVE", (0, -totals), (-1, -totals), 0.8, colors.black),
+            ("FONTNAME", (0, -1), (-1, -1), "Helvetica-Bold"),
+            # A totals row's label runs across the line columns.
+            *(("SPAN", (0, -row), (-2, -row)) for row in range(1, totals + 1)),
+        ]
+    )
+    widths = [66 * mm, 32 * mm, 14 * mm, 22 * mm, 14 * mm, 32 * mm]
+    story.append(Table(table, colWidths=widths, repeatRows=1, style=grid))
     if invoice.note:
         story += [Spacer(1, 6 * mm), Paragraph(_text(invoice.note), body)]
     doc.build(story)

@@ -144,17 +144,19 @@ class ShelfEventOutput(serializers.ModelSerializer[ShelfEvent]):
         model = ShelfEvent
         fields = [
             "id", "camera_id", "slot", "store_product_id", "product", "kind", "quantity", "confidence",
-            "review", "occurred_at",
+            "review", "occurred_at", "times_seen", "last_seen_at",
         ]  # fmt: skip
 
 
 class AlertOutput(serializers.ModelSerializer[Alert]):
     slot = serializers.CharField(source="slot.key", default=None)
+    store_product_id = serializers.IntegerField(source="slot.store_product_id", default=None)
+    product = serializers.CharField(source="slot.store_product.name", default=None)
     is_open = serializers.BooleanField(source="is_active")
 
     class Meta:
         model = Alert
-        fields = ["id", "camera_id", "slot", "kind", "started_at", "ended_at", "is_open"]
+        fields = ["id", "camera_id", "slot", "store_product_id", "product", "kind", "started_at", "ended_at", "is_open"]
 
 
 class _ListFilter(serializers.Serializer[Any]):
@@ -220,7 +222,7 @@ class AlertListApi(_CameraListApi):
 
     @extend_schema(parameters=[AlertFilter], responses=AlertOutput(many=True))
     def get(self, request: Request, merchant_id: int, store_id: int) -> Response:  # noqa: ARG002 - URL kwargs, passed by keyword; StoreScopedApi resolves them
-        alerts, query = self.rows(request, Alert.objects.select_related("slot"))
+        alerts, query = self.rows(request, Alert.objects.select_related("slot__store_product__product"))
         if query.get("open") is not None:
             alerts = alerts.is_open(query["open"])
         return paginated(self, request, alerts, AlertOutput)

@@ -210,6 +210,10 @@ class ShelfEvent(TenantModel):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     reviewed_at = models.DateTimeField(null=True, blank=True)
+    # A camera that loops or flickers sees the same unsure change again and again: while the first
+    # still waits for review, each repeat counts here instead of queueing another row.
+    times_seen = models.PositiveIntegerField(default=1)
+    last_seen_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     objects: ClassVar[Manager[ShelfEvent]] = ShelfEventQuerySet.as_manager()
@@ -227,6 +231,15 @@ class ShelfEvent(TenantModel):
         indexes = [
             models.Index(fields=["merchant", "camera", "-occurred_at"], name="shelfevent_camera_time"),
             models.Index(fields=["merchant", "review"], name="shelfevent_review"),
+        ]
+        constraints = [
+            # One pending event per slot and change: a repeat bumps times_seen (sensing.services.processing).
+            models.UniqueConstraint(
+                fields=["merchant", "slot", "kind", "quantity"],
+                condition=Q(review="pending"),
+                name="shelfevent_one_pending_per_change",
+            ),
+            models.CheckConstraint(condition=Q(times_seen__gte=1), name="shelfevent_seen_at_least_once"),
         ]
 
     def __str__(self) -> str:

@@ -65,7 +65,9 @@ class ShelfEventQuerySet(CameraRowQuerySet):
 
     def with_product(self) -> Self:
         """With the slot, its product and the camera, as every list of events shows them."""
-        return self.select_related("slot", "slot__store_product", "slot__store_product__product", "camera")
+        return self.select_related(
+            "slot", "slot__store_product", "slot__store_product__product", "camera", "camera__store"
+        )
 
     def occurred_before(self, cutoff: datetime) -> Self:
         return self.filter(occurred_at__lt=cutoff)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 from django.conf import settings
@@ -37,14 +38,19 @@ def camera_is_online(camera: Camera) -> bool:
     return seen is not None and timezone.now() - seen <= timedelta(seconds=settings.SENSING_OFFLINE_AFTER_SECONDS)
 
 
-def slot_list(*, merchant: Merchant, camera: Camera) -> QuerySet[Slot]:
-    """The camera's slots with their products, by key."""
-    return (
+def natural_key(text: str) -> tuple[tuple[int, int | str], ...]:
+    """'s10' sorts after 's2', as people count: digit runs compare as numbers, the rest without case."""
+    return tuple((1, int(part)) if part.isdigit() else (0, part.lower()) for part in re.split(r"(\d+)", text) if part)
+
+
+def slot_list(*, merchant: Merchant, camera: Camera) -> list[Slot]:
+    """The camera's slots with their products, in natural order of their keys (s2 before s10)."""
+    slots = (
         Slot.objects.for_merchant(merchant)
         .for_camera(camera.pk)
         .select_related("store_product", "store_product__product")
-        .order_by("key")
     )
+    return sorted(slots, key=lambda slot: natural_key(slot.key))
 
 
 def event_list(*, merchant: Merchant, camera: Camera | None = None, limit: int = 50) -> list[ShelfEvent]:
@@ -63,8 +69,8 @@ def review_queue(*, merchant: Merchant, limit: int = 100) -> list[ShelfEvent]:
 
 
 def shelf_event_get(*, merchant: Merchant, event_id: int) -> ShelfEvent:
-    """One of the merchant's shelf events; 404 for anyone else's."""
-    event = ShelfEvent.objects.for_merchant(merchant).filter(pk=event_id).first()
+    """One of the merchant's shelf events with its product; 404 for anyone else's."""
+    event = ShelfEvent.objects.for_merchant(merchant).with_product().filter(pk=event_id).first()
     if event is None:
         raise Http404("No such event.")
     return event
@@ -74,7 +80,9 @@ def alert_list(
     *, merchant: Merchant, camera: Camera | None = None, is_active: bool | None = None, limit: int = 100
 ) -> list[Alert]:
     """The latest ``limit`` alerts, newest first."""
-    alerts = Alert.objects.for_merchant(merchant).select_related("slot", "camera")
+    alerts = Alert.objects.for_merchant(merchant).select_related(
+        "slot", "slot__store_product", "slot__store_product__product", "camera", "camera__store"
+    )
     if camera is not None:
         alerts = alerts.for_camera(camera.pk)
     if is_active is not None:

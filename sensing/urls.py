@@ -13,6 +13,7 @@ dashboard_pages = [
     path("cameras/", views.cameras, name="cameras"),
     path("cameras/events/", views.events, name="camera_events"),
     path("cameras/review/", views.review, name="camera_review"),
+    path("cameras/review/decide/", views.events_review, name="camera_events_review"),
     path("cameras/alerts/", views.alerts, name="camera_alerts"),
     path("cameras/events/<int:event_id>/review/", views.event_review, name="camera_event_review"),
     path("cameras/events/<int:event_id>/<str:which>.jpg", views.event_crop, name="camera_event_crop"),

@@ -216,11 +216,16 @@ def events(request: MerchantRequest) -> HttpResponse:
 
 @merchant_view()
 def review(request: MerchantRequest) -> HttpResponse:
-    """Events the pipeline was unsure of, waiting for a person to confirm or reject them."""
+    """Events the pipeline was unsure of, waiting for a person to confirm or reject them (one or many at once)."""
     _section(request)
-    return render(
-        request, "dashboard/sensing/review.html", {"events": selectors.review_queue(merchant=request.merchant)}
-    )
+    return _review_page(request)
+
+
+def _review_page(
+    request: MerchantRequest, *, status: int = 200, selected: frozenset[int] = frozenset()
+) -> HttpResponse:
+    context = {"events": selectors.review_queue(merchant=request.merchant), "selected": selected}
+    return render(request, "dashboard/sensing/review.html", context, status=status)
 
 
 @require_POST
@@ -233,15 +238,44 @@ def event_review(request: MerchantRequest, event_id: int) -> HttpResponse:
     if decision not in ("confirm", "reject"):
         messages.error(request, "Choose confirm or reject.")
         _section(request)
-        return render(
-            request, "dashboard/sensing/review.html", {"events": selectors.review_queue(merchant=merchant)}, status=400
-        )
+        return _review_page(request, status=400)
     event = review_services.shelf_event_review(
         merchant=merchant, event_id=event.pk, user=request.user, is_confirmed=decision == "confirm"
     )
     if is_partial(request):
         return render(request, "dashboard/sensing/review.html#decided", {"event": event})
     messages.success(request, f"Event {event.get_review_display().lower()}.")
+    return redirect("sensing:camera_review", slug=merchant.slug)
+
+
+@require_POST
+@merchant_view("manage_stock")
+def events_review(request: MerchantRequest) -> HttpResponse:
+    """Confirm or reject every ticked event of the review queue in one go: all of them or none."""
+    _section(request)
+    merchant = request.merchant
+    decision = request.POST.get("decision")
+    raw = request.POST.getlist("event")
+    if decision not in ("confirm", "reject") or not all(value.isdigit() for value in raw):
+        messages.error(request, "Tick the events and choose confirm or reject.")
+        return _review_page(request, status=400)
+    ids = [int(value) for value in raw]
+    try:
+        decided = review_services.shelf_events_review(
+            merchant=merchant, event_ids=ids, user=request.user, is_confirmed=decision == "confirm"
+        )
+    except ShelfEvent.DoesNotExist as error:
+        raise Http404("No such event.") from error
+    except ValidationError as error:
+        messages.error(request, error_message(error))
+        # Refused because someone decided first (409), or nothing was ticked (400); the ticks stay.
+        status = 400 if not ids or len(set(ids)) > review_services.BULK_MAX else 409
+        return _review_page(request, status=status, selected=frozenset(ids))
+    verb = "Confirmed" if decision == "confirm" else "Rejected"
+    if decided:
+        messages.success(request, f"{verb} {decided} event{'s' if decided != 1 else ''}.")
+    else:
+        messages.info(request, f"Nothing left to decide: those events were already {verb.lower()}.")
     return redirect("sensing:camera_review", slug=merchant.slug)
 
 

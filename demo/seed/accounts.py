@@ -16,16 +16,26 @@ WHOLESALER_SLUG = "greenline"
 PLATFORM_ADMIN = "admin@lingshou.example"
 WHOLESALER_STAFF = "depot@greenline.example"
 
-# name, slug, stores (name, street, postal code, city), staff e-mail domain
+# name, slug, stores (name, street, postal code, city), staff e-mail domain, VAT id and tax number (made up,
+# with valid check digits)
 MERCHANTS = [
     (
         "Kiosk Lindenstraße",
         "kiosk-linden",
         [("Lindenstraße", "Lindenstraße 5", "10969", "Berlin"), ("Bahnhof", "Bahnhofsplatz 2", "10557", "Berlin")],
         "kiosk-linden.example",
+        ("DE298765435", "29/123/45678"),
     ),
-    ("Späti am Park", "spaeti-park", [("Am Park", "Parkweg 1", "10437", "Berlin")], "spaeti-park.example"),
+    (
+        "Späti am Park",
+        "spaeti-park",
+        [("Am Park", "Parkweg 1", "10437", "Berlin")],
+        "spaeti-park.example",
+        ("DE314159262", "31/415/92653"),
+    ),
 ]
+WHOLESALER_VAT_ID = "DE271828180"
+RECEIPT_FOOTER = "Danke für Ihren Einkauf! Umtausch nur mit Kassenbon."
 
 # What wholesaler staff may do in the admin; later capabilities add their own models.
 WHOLESALER_PERMISSIONS = [
@@ -42,7 +52,7 @@ def logins() -> list[tuple[str, str, str]]:
         ("platform operator", PLATFORM_ADMIN, "/admin/"),
         ("wholesaler staff", WHOLESALER_STAFF, "/admin/"),
     ]
-    for name, slug, _stores, domain in MERCHANTS:
+    for name, slug, _stores, domain, _tax_ids in MERCHANTS:
         for role in Role.values:
             rows.append((f"{role} of {name}", f"{role}@{domain}", f"/m/{slug}/"))
     return rows
@@ -59,7 +69,9 @@ def demo_seed() -> bool:
     with transaction.atomic(), platform_access(reason="demo seed", actor="command:demo_seed"):
         if is_seeded():
             return False
-        wholesaler = Wholesaler.objects.create(name="Greenline Wholesale", slug=WHOLESALER_SLUG)
+        wholesaler = Wholesaler.objects.create(
+            name="Greenline Wholesale", slug=WHOLESALER_SLUG, vat_id=WHOLESALER_VAT_ID
+        )
         User.objects.create_superuser(
             username=PLATFORM_ADMIN, email=PLATFORM_ADMIN, password=PASSWORD, first_name="Ada"
         )
@@ -70,7 +82,7 @@ def demo_seed() -> bool:
         group.permissions.set(Permission.objects.filter(codename__in=WHOLESALER_PERMISSIONS))
         staff_user.groups.add(group)
         WholesalerStaff.objects.create(user=staff_user, wholesaler=wholesaler)
-        for name, slug, stores, domain in MERCHANTS:
+        for name, slug, stores, domain, (vat_id, tax_number) in MERCHANTS:
             people = {
                 role: User.objects.create_user(
                     username=f"{role}@{domain}", email=f"{role}@{domain}", password=PASSWORD, first_name=role.title()
@@ -91,5 +103,8 @@ def demo_seed() -> bool:
                     postal_code=postal_code,
                     city=city,
                     country="DE",
+                    vat_id=vat_id,
+                    tax_number=tax_number,
+                    receipt_footer=RECEIPT_FOOTER,
                 )
     return True

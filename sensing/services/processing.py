@@ -39,6 +39,7 @@ from sensing.models import (
     ShelfEvent,
     Slot,
 )
+from sensing.services.events import shelf_event_queue, shelf_event_repeat
 from sensing.vision.privacy import BACKGROUND_SIZE, uncalibrated_redact
 
 if TYPE_CHECKING:
@@ -282,13 +283,15 @@ def _plain(value: Any) -> Any:
 
 
 def _events_write(camera: Camera, frame: Frame, slots: dict[str, Slot], result: Any, now: datetime) -> list[ShelfEvent]:
-    """The frame's shelf events with their crops; unsure ones wait for review."""
-    events = []
+    """The frame's new shelf events with their crops; unsure ones wait for review, once (a repeat is counted)."""
+    events: list[ShelfEvent] = []
+    queued: list[ShelfEvent] = []
     for data in result.events:
         slot = slots.get(data.slot)
         if slot is None or data.kind not in EventKind.values:
             logger.warning("sensing_event_dropped", extra={"camera": camera.pk, "slot": data.slot, "kind": data.kind})
             continue
+        is_unsure = float(data.confidence) < REVIEW_BELOW_CONFIDENCE
         event = ShelfEvent(
             merchant_id=camera.merchant_id,
             camera=camera,
@@ -299,16 +302,31 @@ def _events_write(camera: Camera, frame: Frame, slots: dict[str, Slot], result: 
             quantity=max(0, int(data.quantity)),
             confidence=min(1.0, max(0.0, float(data.confidence))),
             occurred_at=_at(float(data.t)),
-            review=ReviewStatus.PENDING if float(data.confidence) < REVIEW_BELOW_CONFIDENCE else ReviewStatus.ACCEPTED,
+            review=ReviewStatus.PENDING if is_unsure else ReviewStatus.ACCEPTED,
             created_at=now,
         )
+        if is_unsure and shelf_event_repeat(event=event):
+            continue  # counted on the event already waiting for review: no row, no pictures
         for field, crop in (("before_crop", data.before_crop), ("after_crop", data.after_crop)):
             if crop is not None and crop.size:
                 name = f"{frame.sequence:012d}-{slot.key}-{data.kind}-{field.split('_')[0]}.jpg"
                 _save_replacing(getattr(event, field), name, _encode_jpeg(crop))
-        events.append(event)
+        (queued if is_unsure else events).append(event)
     ShelfEvent.objects.bulk_create(events)
+    for event in queued:
+        if shelf_event_queue(event=event):
+            events.append(event)
+        else:
+            # Another writer queued the same change first: this one's pictures belong to no row.
+            transaction.on_commit(
+                partial(_files_delete, tuple(f.name for f in (event.before_crop, event.after_crop) if f and f.name))
+            )
     return events
+
+
+def _files_delete(names: tuple[str, ...]) -> None:
+    for name in names:
+        default_storage.delete(name)
 
 
 def _alerts_write(camera: Camera, slots: dict[str, Slot], result: Any) -> None:

@@ -174,11 +174,13 @@ def test_pick_list_ship_and_invoice(depot_client: Client, submitted: PurchaseOrd
     invoice = depot_client.get(f"{CHANGELIST}{submitted.pk}/invoice.pdf")
     assert invoice["Content-Type"] == "application/pdf"
     text = pdf_text(invoice.content)
-    # 24 cola at 0.80 and 12 chips at 1.20 (the depot had 12 of the 18 ordered).
+    # 24 cola at 0.80 and 12 chips at 1.20 (the depot had 12 of the 18 ordered), both at 19 % VAT.
     assert f"Invoice INV-{submitted.number}" in text
     assert "19,20 €" in text
     assert "14,40 €" in text
-    assert "Total 33,60 €" in text
+    assert "Net total 33,60 €" in text
+    assert "VAT 19 % on 33,60 € 6,38 €" in text
+    assert "Total incl. VAT 39,98 €" in text
 
 
 def test_a_refused_bulk_action_says_why_per_order(depot_client: Client, submitted: PurchaseOrder) -> None:

@@ -27,7 +27,8 @@ def _slots(shop: Shop) -> list[Slot]:
 
 
 def _events(shop: Shop, rows: int, *, review: str) -> list[str]:
-    """Rows events on the camera's two slots, each with its before and after crop; their ids."""
+    """Rows events on the camera's two slots, each with its before and after crop; their ids. Each is another change
+    (slot and quantity): one change waits for review once."""
     slots = _slots(shop)
     crop = shelf.jpeg(shelf.shelf({"s1": 4})[100:340, 140:620])
     now = timezone.now()
@@ -36,7 +37,7 @@ def _events(shop: Shop, rows: int, *, review: str) -> list[str]:
         for n in range(rows):
             event = ShelfEvent(
                 merchant=shop.merchant, camera=slots[0].camera, slot=slots[n % 2], sequence=n + 1,
-                kind=EventKind.TAKE, quantity=1, confidence=0.4, occurred_at=now - timedelta(minutes=n),
+                kind=EventKind.TAKE, quantity=n // 2 + 1, confidence=0.4, occurred_at=now - timedelta(minutes=n),
                 review=review,
             )  # fmt: skip
             event.before_crop.save("before.jpg", SimpleUploadedFile("b.jpg", crop), save=False)

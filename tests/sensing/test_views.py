@@ -37,10 +37,10 @@ def _snapshot() -> dict[str, list[tuple[object, ...]]]:
         }
 
 
-def _event(registered: Registered, *, review: str = ReviewStatus.PENDING) -> ShelfEvent:
+def _event(registered: Registered, *, review: str = ReviewStatus.PENDING, key: str = "s1") -> ShelfEvent:
     camera = registered.camera
     with merchant_context(camera.merchant_id):
-        slot = Slot.objects.get(camera=camera, key="s1")
+        slot = Slot.objects.get(camera=camera, key=key)
         event = ShelfEvent(
             merchant_id=camera.merchant_id, camera=camera, slot=slot, sequence=5, kind="take", quantity=1,
             confidence=0.4, occurred_at=camera.created_at, review=review,
@@ -188,7 +188,7 @@ def test_a_product_of_another_merchant_cannot_be_put_in_a_slot(
 
 
 def test_review_confirms_and_rejects_with_htmx(merchant: Merchant, registered: Registered, manager) -> None:  # type: ignore[no-untyped-def]
-    first, second = _event(registered), _event(registered)
+    first, second = _event(registered), _event(registered, key="s2")  # one change waits once: two slots
     client = _client(manager)
     page = client.get(f"/m/{merchant.slug}/cameras/review/").content.decode()
     assert page.count('class="event-card"') == 2
