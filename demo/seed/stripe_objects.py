@@ -69,9 +69,7 @@ def stripe_objects_ensure() -> int:
         return 0
     with platform_access(reason="demo seed: stripe objects", actor="command:demo_stripe_objects"):
         merchant_ids = list(
-            Merchant.objects.filter(slug__in=[slug for _name, slug, _stores, _domain in MERCHANTS]).values_list(
-                "pk", flat=True
-            )
+            Merchant.objects.filter(slug__in=[slug for _name, slug, *_rest in MERCHANTS]).values_list("pk", flat=True)
         )
     made = 0
     for merchant_id in merchant_ids:
