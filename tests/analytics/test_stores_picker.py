@@ -162,12 +162,14 @@ def test_side_by_side_and_forecasts_take_stores_of_different_currencies(
     tea = stocked(london, 10, price=238, product__tax_class="standard")  # 2,00 £ net
     phone_order(london, [(tea, 1)])
     facts_sweep(hours=24, settle_seconds=0, limit=100)
-    response = _get(owner, merchant, "stores", [("period", "today")])
+    # The last 7 days: between 23:00 and 24:00 UTC London's today is Berlin's yesterday, and the page's days
+    # are the first store's (Berlin's); a week holds London's sale at any hour.
+    response = _get(owner, merchant, "stores", [("period", "7d")])
     assert response.status_code == 200
     table = response.content.decode().split('id="stores-table"')[1]
     assert format_amount(200, "GBP") in table
     assert format_amount(0, "EUR") in table
-    assert _get(owner, merchant, "forecasts", [("period", "today")]).status_code == 200
+    assert _get(owner, merchant, "forecasts", [("period", "7d")]).status_code == 200
 
 
 def test_a_scope_of_several_currencies_has_no_currency(merchant: Merchant, store: Store, owner: Any) -> None:
