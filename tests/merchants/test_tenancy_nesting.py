@@ -19,6 +19,7 @@ from checkout.models import Shopper, ShopperCustomer
 from merchants.models import Membership, Merchant, PlatformAccess, Store
 from merchants.tenancy import (
     activate,
+    current_merchant_id,
     lookup_context,
     merchant_context,
     platform_access,
@@ -238,6 +239,20 @@ def test_a_nested_context_for_the_same_merchant_costs_only_its_savepoint(world: 
             codes = list(Store.objects.values_list("code", flat=True))
         assert codes == [world.store.code]
         assert _statements(captured) == ["SAVEPOINT", 'SELECT "merchants_store"."code"', "RELEASE SAVEPOINT"]
+
+
+def test_the_current_merchant_is_known_without_a_query_inside_a_context(world: World) -> None:
+    assert current_merchant_id() is None  # outside any context it is read from the database
+    with merchant_context(world.merchant.pk), CaptureQueriesContext(connection) as captured:
+        assert current_merchant_id() == world.merchant.pk
+        with user_context(world.owner.pk):
+            assert current_merchant_id() is None
+    assert _statements(captured) == [
+        "SAVEPOINT",
+        "WITH previous",
+        "SELECT set_config('app.merchant_id',",
+        "RELEASE SAVEPOINT",
+    ]
 
 
 def test_a_nested_platform_access_changes_nothing_but_is_still_audited() -> None:
