@@ -4,23 +4,56 @@
 row-level security settings for it with ``set_config(..., is_local => true)``, the function form
 of SET LOCAL: the value ends with the transaction, so a pooled connection never carries one
 request's merchant into the next. On leaving, the previous values are put back, so contexts nest.
+
+Each connection keeps a stack of the values in force, pushed and popped by these contexts and
+updated by ``activate``, so that the common nesting (a view's merchant context around a
+selector's context for the same merchant) costs only its savepoint: a context whose values are
+already in force neither sets nor restores them. The stack is empty outside any context; a
+savepoint rolled back by an exception undoes the inner context's settings in PostgreSQL and pops
+its entry. Whatever the stack cannot vouch for (a context inside an atomic block that no context
+opened, ``activate`` inside an inner atomic block) is swapped and restored in the database.
 """
 
 from __future__ import annotations
 
 import logging
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
 
 from django.db import connection, transaction
-
-if TYPE_CHECKING:
-    pass
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.transaction import Atomic
 
 logger = logging.getLogger("lingshou.tenancy")
 
 _SETTINGS = ("app.merchant_id", "app.rls_bypass", "app.lookup_key", "app.user_id", "app.shopper_id")
+
+
+@dataclass(eq=False)
+class _Frame:
+    """One open context: the settings in force inside it, known without asking the database."""
+
+    block: Atomic  # the context's own atomic block
+    values: dict[str, str] | None  # every setting, or None when they cannot be vouched for
+
+
+# Keyed by the connection object, which Django keeps per thread.
+_stacks: weakref.WeakKeyDictionary[BaseDatabaseWrapper, list[_Frame]] = weakref.WeakKeyDictionary()
+
+
+def _stack(conn: BaseDatabaseWrapper) -> list[_Frame]:
+    return _stacks.setdefault(conn, [])
+
+
+def _top(conn: BaseDatabaseWrapper) -> _Frame | None:
+    """The innermost open context, or None outside any."""
+    stack = _stack(conn)
+    # An entry whose atomic block has ended belongs to a context that never left: it vouches for nothing.
+    while stack and not any(block is stack[-1].block for block in conn.atomic_blocks):
+        stack.pop()
+    return stack[-1] if stack else None
 
 
 def _read() -> dict[str, str]:
@@ -44,33 +77,62 @@ def _write(values: dict[str, str]) -> None:
 
 
 def _swap(values: dict[str, str]) -> dict[str, str]:
-    """Set ``values`` and return what they were, in one round trip."""
+    """Set ``values`` and return what every setting was, in one round trip."""
     with connection.cursor() as cursor:
         # The materialised CTE reads the old values before the outer query sets the new ones.
         cursor.execute(
             "WITH previous AS MATERIALIZED (SELECT "  # noqa: S608 - only placeholders are joined in
-            + ", ".join(f"COALESCE(current_setting(%s, true), '') AS p{i}" for i in range(len(values)))
+            + ", ".join(f"COALESCE(current_setting(%s, true), '') AS p{i}" for i in range(len(_SETTINGS)))
             + ") SELECT previous.*, "
             + ", ".join("set_config(%s, %s, true)" for _ in values)
             + " FROM previous",
-            [*values, *(item for pair in values.items() for item in pair)],
+            [*_SETTINGS, *(item for pair in values.items() for item in pair)],
         )
         row = cursor.fetchone()
-    return dict(zip(values, row[: len(values)], strict=True))
+    return dict(zip(_SETTINGS, row[: len(_SETTINGS)], strict=True))
+
+
+def _in_force(conn: BaseDatabaseWrapper) -> dict[str, str] | None:
+    top = _top(conn)
+    return None if top is None else top.values
+
+
+@contextmanager
+def _pushed(
+    conn: BaseDatabaseWrapper, *, before: dict[str, str] | None, inside: dict[str, str] | None
+) -> Iterator[None]:
+    """Keep ``inside`` on the stack while the block runs, then put back what it changed of ``before``.
+
+    Entered inside the context's own atomic block. ``before`` is None for the outermost block,
+    whose commit ends SET LOCAL values by itself.
+    """
+    stack = _stack(conn)
+    frame = _Frame(block=conn.atomic_blocks[-1], values=inside)
+    stack.append(frame)
+    try:
+        yield
+    finally:
+        if frame in stack:
+            stack.remove(frame)
+    # Only a normal exit gets here: leaving by an exception rolls the savepoint back, and the
+    # settings with it. After a database error the transaction is doomed; nothing to restore.
+    if before is not None and not conn.needs_rollback:
+        now = frame.values
+        _write(before if now is None else {key: value for key, value in before.items() if now[key] != value})
 
 
 @contextmanager
 def _settings(values: dict[str, str]) -> Iterator[None]:
-    # The outermost block's commit ends SET LOCAL values by itself: only nested blocks restore.
-    nested = transaction.get_connection().in_atomic_block
+    conn = transaction.get_connection()
+    nested = conn.in_atomic_block
+    in_force = _in_force(conn)
     with transaction.atomic():
-        previous = _swap(values)
-        try:
+        if in_force is not None and all(in_force[key] == value for key, value in values.items()):
+            before = in_force
+        else:
+            before = _swap(values)
+        with _pushed(conn, before=before if nested else None, inside=before | values):
             yield
-        finally:
-            # After a database error the transaction is already doomed; nothing to restore.
-            if nested and not transaction.get_connection().needs_rollback:
-                _write(previous)
 
 
 @contextmanager
@@ -80,29 +142,37 @@ def scope() -> Iterator[None]:
     Inside it, ``activate`` may set the merchant once it is known (a DRF view learns it only
     after authentication); ``merchant_context`` is scope plus activate for the common case.
     """
-    nested = transaction.get_connection().in_atomic_block
+    conn = transaction.get_connection()
+    nested = conn.in_atomic_block
+    in_force = _in_force(conn)
     with transaction.atomic():
-        previous = _read() if nested else {}
-        try:
+        before = (in_force if in_force is not None else _read()) if nested else None
+        with _pushed(conn, before=before, inside=before):
             yield
-        finally:
-            if nested and not transaction.get_connection().needs_rollback:
-                _write(previous)
 
 
 def activate(*, merchant_id: int, user_id: int | None = None) -> None:
     """Scope the current transaction to one merchant. Only inside ``scope()`` or another context."""
-    if not transaction.get_connection().in_atomic_block:
+    conn = transaction.get_connection()
+    if not conn.in_atomic_block:
         raise RuntimeError("tenancy.activate outside a transaction would not last past this statement")
-    _write(
-        {
-            "app.merchant_id": str(merchant_id),
-            "app.rls_bypass": "",
-            "app.lookup_key": "",
-            "app.user_id": "" if user_id is None else str(user_id),
-            "app.shopper_id": "",
-        }
-    )
+    values = {
+        "app.merchant_id": str(merchant_id),
+        "app.rls_bypass": "",
+        "app.lookup_key": "",
+        "app.user_id": "" if user_id is None else str(user_id),
+        "app.shopper_id": "",
+    }
+    frame = _top(conn)
+    if frame is not None and frame.block is conn.atomic_blocks[-1]:
+        if frame.values != values:
+            _write(values)
+            frame.values = values
+        return
+    _write(values)
+    if frame is not None:
+        # An inner atomic block may yet roll this back, and the stack would not see it.
+        frame.values = None
 
 
 @contextmanager
@@ -161,7 +231,16 @@ def platform_access(*, reason: str, actor: str) -> Iterator[None]:
         yield
 
 
+def settings_in_force() -> dict[str, str] | None:
+    """Every row-level security setting in force, as the open contexts know it without a query.
+
+    None outside any context, and inside one whose values the stack cannot vouch for.
+    """
+    return _in_force(transaction.get_connection())
+
+
 def current_merchant_id() -> int | None:
     """The merchant the current transaction is scoped to, if any."""
-    value = _read()["app.merchant_id"]
+    known = settings_in_force()
+    value = (_read() if known is None else known)["app.merchant_id"]
     return int(value) if value else None

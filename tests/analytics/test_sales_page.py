@@ -171,3 +171,21 @@ def test_sales_stay_under_the_category_they_were_sold_in(
     # 11-12 June before the move: 7,67 € of drinks; the later sale: two crisps, 3,98 € with 7 % tax, 3,72 € net.
     assert sorted(rows[1:]) == ["Drinks,7.67", "Snacks,3.72"]
     assert rollups_mismatches(merchant=merchant, store=store) == (0, [])
+
+
+def test_the_page_takes_a_pinned_number_of_queries(
+    merchant: Merchant, owner: Any, history: History, django_assert_num_queries: Any
+) -> None:
+    del history
+    client = _client(owner)
+    url = reverse("analytics:sales", kwargs={"slug": merchant.slug})
+    params = {"period": "custom", "start": "2026-06-11", "end": "2026-06-12", "compare": "previous"}
+    client.get(url, params)  # the session and the content types warm up
+    # Session, sign-in, merchant, the view's tenancy context (savepoint, settings, membership, stores), the
+    # category names, the merchant menu (in the user's own context) and leaving the view's context: 16. The
+    # hours, categories and clerks are read in tenancy contexts for the merchant already in force: 3 each, a
+    # savepoint, the query and its release, with no settings read, set or restored.
+    with django_assert_num_queries(25):
+        response = client.get(url, params)
+    assert response.status_code == 200
+    assert "Net sales by hour" in response.content.decode()
