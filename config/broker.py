@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from time import monotonic
+from time import monotonic_ns
 from typing import Any
 
 from kombu.exceptions import ChannelError
@@ -26,7 +26,9 @@ PARTIAL = ".part"
 class Channel(filesystem.Channel):
     def _put(self, queue: str, message: Any, **kwargs: Any) -> None:  # type: ignore[override]  # noqa: ARG002 - kombu types it two ways
         """Put the message on the queue: written in full under a partial name, then renamed to its own."""
-        name = os.path.join(self.data_folder_out, f"{round(monotonic() * 1000)}_{uuid.uuid4()}.{queue}.msg")
+        # Consumers take files in name order: the clock in nanoseconds, zero-padded, so that two messages
+        # put in the same millisecond keep their order and a longer uptime never sorts before a shorter one.
+        name = os.path.join(self.data_folder_out, f"{monotonic_ns():020d}_{uuid.uuid4()}.{queue}.msg")
         try:
             with open(name + PARTIAL, "wb") as file:
                 file.write(str_to_bytes(dumps(message)))
