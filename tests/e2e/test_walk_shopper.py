@@ -12,10 +12,13 @@ import os
 import re
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.sync_api import expect
 
+from catalog import gtin
+from catalog.models import Barcode, BarcodeKind
 from catalog.services.stock import stock_move
 from checkout.models import Order
 from checkout.services.exit_passes import exit_pass_token
@@ -197,3 +200,57 @@ def test_a_shopper_finds_pays_and_leaves_and_the_clerk_tells_the_three_states_ap
     assert len([e for e in door.console_errors if "409" in e]) == 2
     door.console_errors[:] = [e for e in door.console_errors if "409" not in e]
     door.assert_clean()
+
+
+@pytest.mark.usefixtures("localstripe_webhook")
+def test_a_shopper_buys_a_weighed_cheese_and_a_bottle_with_its_deposit_on_the_stores_clock(
+    live_server: Any, open_page: Any, shots: Shots, merchant: Merchant, store: Store
+) -> None:
+    cheese = StoreProductFactory(
+        store=store, price=1990, product__name="Bergkäse", product__tax_class="reduced", product__is_sold_by_weight=True
+    )  # 19,90 € per kg
+    Barcode.objects.create(
+        wholesaler=cheese.product.wholesaler, product=cheese.product, code="2312345", kind=BarcodeKind.VARIABLE
+    )
+    cola = StoreProductFactory(
+        store=store, price=249, deposit=25, product__name="Quellwerk Cola", product__tax_class="standard"
+    )
+    stock_move(merchant=merchant, store_product_id=cheese.pk, kind="receipt", quantity=1000)
+    stock_move(merchant=merchant, store_product_id=cola.pk, kind="receipt", quantity=10)
+    label = gtin.variable_code("2312345", 250)  # 250 g at 19,90 €/kg
+
+    shopper = open_page(phone=True)
+    page = shopper.page
+    page.goto(f"{live_server.url}/s/{store.code}/p/{label}/")
+    expect(page.locator("main")).to_contain_text("250 g, as weighed")
+    page.get_by_role("button", name="Add to cart").click()
+    page.wait_for_url(f"{live_server.url}/s/{store.code}/cart/")
+    page.goto(f"{live_server.url}/s/{store.code}/p/{cola.lookup_code}/")
+    page.get_by_role("button", name="Add to cart").click()
+    page.wait_for_url(f"{live_server.url}/s/{store.code}/cart/")
+    expect(page.locator(".order-line").first).to_contain_text("4,98\xa0€ as weighed · 250 g")
+    expect(page.locator(".order-line").nth(1)).to_contain_text("plus 0,25\xa0€ deposit")
+    # 4,98 + 2,49 + 0,25 deposit; the deposit is taxed at the cola's 19 %.
+    assert _totals(page) == [
+        "Subtotal · 2 items 7,47\xa0€",
+        "Deposit 0,25\xa0€",
+        "incl. 19 % VAT 0,44\xa0€",
+        "incl. 7 % VAT 0,33\xa0€",
+        "Total 7,72\xa0€",
+    ]
+    shots.take(shopper, "cart-weighed-deposit")
+    page.get_by_role("button", name="Pay 7,72\xa0€").click()
+    page.get_by_role("button", name="Visa that pays (4242)").click()
+    expect(page.get_by_role("heading", name="Thank you!")).to_be_visible(timeout=20_000)
+    assert _totals(page)[-1] == "Total 7,72\xa0€"
+
+    with merchant_context(merchant.pk):
+        order = Order.objects.get()
+        weighed = order.lines.get(store_product=cheese)
+    assert (order.total, order.deposit_total, weighed.weight_grams, weighed.line_total) == (772, 25, 250, 498)
+    # The receipt's time is Berlin's, not the server's UTC.
+    local = order.paid_at.astimezone(ZoneInfo("Europe/Berlin")).strftime("%Y-%m-%d %H:%M")
+    assert store.timezone == "Europe/Berlin"
+    expect(page.locator(".receipt-head")).to_contain_text(local)
+    shots.take(shopper, "receipt-weighed-deposit")
+    shopper.assert_clean()
