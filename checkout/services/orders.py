@@ -59,8 +59,28 @@ def available_units(*, merchant_id: int, items: list[StoreProduct]) -> dict[int,
     return {item.pk: item.on_hand - held.get(item.pk, 0) for item in items}
 
 
+def cart_line_sold(store: Store, line: CartLine, item: StoreProduct) -> Sold | str:
+    """One cart line as a product to sell (a scale label read again, never trusted from the cart), or what is
+    wrong with its label. Only inside the store's merchant context."""
+    if not line.code:
+        return Sold(item=item, quantity=line.quantity)
+    try:
+        found = store_product_by_code(store=store, code=line.code)
+    except LookupError_ as error:
+        return f"{item.name}: {error}"
+    if found.store_product.pk != item.pk or found.variable is None:
+        return f"{item.name}: this scale label no longer names it; remove it from your cart."
+    return Sold(
+        item=item,
+        quantity=line.quantity,
+        code=line.code,
+        label_price=found.label_price,
+        weight_grams=found.weight_grams,
+    )
+
+
 def _cart_sold(store: Store, lines: list[CartLine], items: dict[int, StoreProduct]) -> tuple[list[Sold], list[str]]:
-    """The cart's lines as products to sell (a scale label read again, never trusted from the cart), and problems."""
+    """The cart's lines as products to sell, and problems."""
     sold: list[Sold] = []
     problems: list[str] = []
     for line in lines:
@@ -68,26 +88,11 @@ def _cart_sold(store: Store, lines: list[CartLine], items: dict[int, StoreProduc
         if item is None or not item.is_active:
             problems.append("A product in your cart is no longer sold here; remove it.")
             continue
-        if not line.code:
-            sold.append(Sold(item=item, quantity=line.quantity))
-            continue
-        try:
-            found = store_product_by_code(store=store, code=line.code)
-        except LookupError_ as error:
-            problems.append(f"{item.name}: {error}")
-            continue
-        if found.store_product.pk != item.pk or found.variable is None:
-            problems.append(f"{item.name}: this scale label no longer names it; remove it from your cart.")
-            continue
-        sold.append(
-            Sold(
-                item=item,
-                quantity=line.quantity,
-                code=line.code,
-                label_price=found.label_price,
-                weight_grams=found.weight_grams,
-            )
-        )
+        entry = cart_line_sold(store, line, item)
+        if isinstance(entry, str):
+            problems.append(entry)
+        else:
+            sold.append(entry)
     return sold, problems
 
 

@@ -13,7 +13,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from catalog.selectors import LookupError_, looks_like_code, store_product_by_code
+from catalog.selectors import looks_like_code
 from catalog.views.shopper import search_url
 from checkout import gateway
 from checkout.errors import CheckoutError
@@ -23,7 +23,7 @@ from checkout.services import shoppers
 from checkout.services.carts import MAX_LINE_QUANTITY, cart_set, visit_start
 from checkout.services.carts import cart_add as cart_add_service
 from checkout.services.exit_passes import exit_pass_token
-from checkout.services.orders import available_units, order_cancel, order_place
+from checkout.services.orders import available_units, cart_line_sold, order_cancel, order_place
 from checkout.services.payments import payment_start
 from checkout.services.pricing import Sold, deposit_lines_price, order_lines_price
 from core.csp import payment_element_allow, scanner_csp
@@ -137,25 +137,11 @@ def _cart_sold(store: Store, cart: list[CartLine]) -> list[Sold]:
     it no longer reads (the order refuses it; the cart still shows the line so that it can be removed)."""
     sold = []
     for line in cart:
-        item = line.store_product
-        if not line.code:
-            sold.append(Sold(item=item, quantity=line.quantity))
-            continue
-        try:
-            found = store_product_by_code(store=store, code=line.code)
-        except LookupError_:
-            found = None
-        if found is None or found.store_product.pk != item.pk or found.variable is None:
-            sold.append(Sold(item=item, quantity=line.quantity, code=line.code, label_price=0))
-            continue
+        entry = cart_line_sold(store, line, line.store_product)
         sold.append(
-            Sold(
-                item=item,
-                quantity=line.quantity,
-                code=line.code,
-                label_price=found.label_price,
-                weight_grams=found.weight_grams,
-            )
+            Sold(item=line.store_product, quantity=line.quantity, code=line.code, label_price=0)
+            if isinstance(entry, str)
+            else entry
         )
     return sold
 
