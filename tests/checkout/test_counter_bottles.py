@@ -58,7 +58,7 @@ def deposits(store: Store, cola: StoreProduct) -> list[int]:
     _stocked(store, price=99, deposit=8, product__tax_class="standard", product__name="Linden Pils")
     _stocked(store, price=69, deposit=15, product__tax_class="standard", product__name="Quelle Still")
     _stocked(store, price=89, deposit=15, product__tax_class="standard", product__name="Quelle Medium")
-    return [8, 15, 25]
+    return [8, 15, cola.deposit]
 
 
 @pytest.fixture
@@ -71,9 +71,8 @@ def sale(shift: Shift, clerk: Any) -> Order:
     return counter.counter_sale_start(shift=shift, clerk=clerk)
 
 
-def test_the_deposits_offered_are_those_the_stores_products_carry(
-    store: Store, other_store: Store, deposits: list[int]
-) -> None:
+@pytest.mark.usefixtures("deposits")
+def test_the_deposits_offered_are_those_the_stores_products_carry(store: Store, other_store: Store) -> None:
     # Another merchant's 0,33 and a product without deposit are not offered.
     _stocked(other_store, price=100, deposit=33, product__name="Fremdes Bier")
     _stocked(store, price=100, deposit=0, product__name="Kaugummi")
