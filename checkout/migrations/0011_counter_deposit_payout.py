@@ -5,29 +5,36 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('checkout', '0010_kiosk_lines_discounts_cash_refunds'),
-        ('merchants', '0008_store_settings_and_tax_ids'),
+        ("checkout", "0010_kiosk_lines_discounts_cash_refunds"),
+        ("merchants", "0008_store_settings_and_tax_ids"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.RemoveConstraint(
-            model_name='order',
-            name='order_paid_total_nonnegative',
+            model_name="order",
+            name="order_paid_total_nonnegative",
         ),
         migrations.AlterField(
-            model_name='counterpayment',
-            name='amount',
+            model_name="counterpayment",
+            name="amount",
             field=models.IntegerField(help_text="The sale's total, minor units; below zero for a deposit paid out."),
         ),
         migrations.AddConstraint(
-            model_name='counterpayment',
-            constraint=models.CheckConstraint(condition=models.Q(('method', 'cash'), ('amount__gte', 0), _connector='OR'), name='counterpayment_payout_only_cash'),
+            model_name="counterpayment",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("method", "cash"), ("amount__gte", 0), _connector="OR"),
+                name="counterpayment_payout_only_cash",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='order',
-            constraint=models.CheckConstraint(condition=models.Q(('total__gte', 0), ('paid_at__isnull', True), ('channel', 'counter'), _connector='OR'), name='order_paid_total_nonnegative'),
+            model_name="order",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("total__gte", 0), ("paid_at__isnull", True), ("channel", "counter"), _connector="OR"
+                ),
+                name="order_paid_total_nonnegative",
+            ),
         ),
     ]
