@@ -34,6 +34,7 @@ dashboard_pages = [
     path("counter/shifts/<int:shift_id>/scan/", counter.scan, name="counter_scan"),
     path("counter/shifts/<int:shift_id>/pick/", counter.pick, name="counter_pick"),
     path("counter/shifts/<int:shift_id>/open-price/", counter.open_price, name="counter_open_price"),
+    path("counter/shifts/<int:shift_id>/bottles/", counter.bottles_return, name="counter_bottles_return"),
     path("counter/sales/<int:order_id>/lines/<int:line_id>/", counter.line_quantity, name="counter_line_quantity"),
     path("counter/sales/<int:order_id>/lines/<int:line_id>/void/", counter.line_void, name="counter_line_void"),
     path(
@@ -46,6 +47,7 @@ dashboard_pages = [
     path("counter/sales/<int:order_id>/age-checked/", counter.sale_age_checked, name="counter_age_checked"),
     path("counter/sales/<int:order_id>/pay/cash/", counter.pay_cash, name="counter_pay_cash"),
     path("counter/sales/<int:order_id>/pay/card/", counter.pay_external_card, name="counter_pay_card"),
+    path("counter/sales/<int:order_id>/pay/out/", counter.pay_out, name="counter_pay_out"),
     path("counter/sales/<int:order_id>/pay/reader/", counter.pay_stripe_card, name="counter_pay_reader"),
     path(
         "counter/sales/<int:order_id>/pay/reader/cancel/",

@@ -95,12 +95,17 @@ class CounterMethod(models.TextChoices):
 
 
 class CounterPayment(TenantModel):
-    """How a counter sale was paid: cash with the change given, or a card on an external terminal."""
+    """How a counter sale was paid: cash with the change given, or a card on an external terminal.
+
+    A sale whose deposits returned exceed its goods has a negative total, settled only in cash:
+    nothing is tendered and the drawer pays the amount out as ``change_given`` (amount −150,
+    tendered 0, change 150), so the drawer's sum of tendered less change stays exact.
+    """
 
     order = models.OneToOneField(Order, on_delete=models.PROTECT, related_name="counter_payment")
     shift = models.ForeignKey(Shift, on_delete=models.PROTECT, related_name="payments")
     method = models.CharField(max_length=20, choices=CounterMethod.choices)
-    amount = models.PositiveIntegerField(help_text="The sale's total, minor units.")
+    amount = models.IntegerField(help_text="The sale's total, minor units; below zero for a deposit paid out.")
     amount_tendered = models.PositiveIntegerField(help_text="What the shopper handed over, minor units.")
     change_given = models.PositiveIntegerField()
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
@@ -117,6 +122,10 @@ class CounterPayment(TenantModel):
             ),
             models.CheckConstraint(
                 condition=Q(method="cash") | Q(change_given=0), name="counterpayment_change_only_cash"
+            ),
+            # A card cannot pay money out: only the drawer settles a negative total.
+            models.CheckConstraint(
+                condition=Q(method="cash") | Q(amount__gte=0), name="counterpayment_payout_only_cash"
             ),
         ]
         indexes = [models.Index(fields=["merchant", "shift", "method"], name="counterpayment_shift_method")]

@@ -173,8 +173,11 @@ class Order(TenantModel):
 
     class Meta:
         constraints = [
+            # Only a counter sale may be paid below zero: its deposit returned exceeded its goods and the
+            # drawer paid the difference out (a shopper's phone cannot be paid money).
             models.CheckConstraint(
-                condition=Q(total__gte=0) | Q(paid_at__isnull=True), name="order_paid_total_nonnegative"
+                condition=Q(total__gte=0) | Q(paid_at__isnull=True) | Q(channel="counter"),
+                name="order_paid_total_nonnegative",
             ),
             models.CheckConstraint(
                 condition=~Q(status="paid") | Q(paid_at__isnull=False), name="order_paid_has_paid_at"

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from django.db.models import Aggregate, Count, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 
+from catalog.models import StoreProduct
 from checkout.choices import OrderStatus
 from checkout.models import CounterMethod, CounterPayment, CounterSale, Order, OrderLine, Refund, Shift
 from checkout.receipts import receipt_order
@@ -33,6 +34,10 @@ class ShiftTotals:
     # Cash handed back from this shift's drawer for refunds (of sales of this shift or earlier ones).
     cash_refunds: int
     expected_cash: int
+    # Deposit paid out in cash for sales whose returns exceeded their goods, and how many such sales;
+    # neither counts in ``sales``, ``cash_sales`` or ``change_given`` (deposits are not sales).
+    cash_paid_out: int = 0
+    payouts: int = 0
 
 
 def shift_open_get(*, merchant: Merchant, store: Store) -> Shift | None:
@@ -95,6 +100,18 @@ def counter_line_get(*, order: Order, line_id: int) -> OrderLine | None:
     return OrderLine.objects.of_order(order).filter(pk=line_id).first()
 
 
+def deposit_amounts(*, store: Store) -> list[int]:
+    """The deposits (minor units) the store's products carry, smallest first: what a bottle brought back by
+    hand can be worth at this counter; scoped."""
+    with merchant_context(store.merchant_id):
+        return list(
+            StoreProduct.objects.filter(merchant_id=store.merchant_id, store=store, deposit__gt=0)
+            .order_by("deposit")
+            .values_list("deposit", flat=True)
+            .distinct()
+        )
+
+
 def _per_shift(rows: QuerySet[Any], total: Aggregate) -> Coalesce:
     """A scalar subquery: ``total`` over the rows of the outer query's shift (0 when there are none)."""
     of_shift = rows.filter(merchant_id=OuterRef("merchant_id"), shift_id=OuterRef("pk")).values("shift_id")
@@ -104,13 +121,19 @@ def _per_shift(rows: QuerySet[Any], total: Aggregate) -> Coalesce:
 def shift_totals(*, shift: Shift) -> ShiftTotals:
     """Sales, cash and card taken, change given, cash refunded and the cash the drawer should hold; scoped,
     two queries."""
-    cash = Q(method=CounterMethod.CASH)
+    sale = Q(amount__gte=0)
+    cash = Q(method=CounterMethod.CASH) & sale
+    # A payout is cash only (a constraint): nothing tendered, the amount handed out as its change.
+    payout = Q(method=CounterMethod.CASH, amount__lt=0)
     with merchant_context(shift.merchant_id):
         money = CounterPayment.objects.of_shift(shift).aggregate(
-            sales=Count("pk"),
+            sales=Count("pk", filter=sale),
             cash_sales=Coalesce(Sum("amount", filter=cash), 0),
             cash_tendered=Coalesce(Sum("amount_tendered", filter=cash), 0),
             change_given=Coalesce(Sum("change_given", filter=cash), 0),
+            payouts=Count("pk", filter=payout),
+            # A payout's amount is its tendered less its change (a constraint): what left the drawer, below zero.
+            paid_out=Coalesce(Sum("amount", filter=payout), 0),
             card_sales=Coalesce(Sum("amount", filter=Q(method=CounterMethod.EXTERNAL_CARD)), 0),
             reader_sales=Coalesce(Sum("amount", filter=Q(method=CounterMethod.STRIPE_CARD)), 0),
         )
@@ -126,9 +149,11 @@ def shift_totals(*, shift: Shift) -> ShiftTotals:
             .get()
         )
     refunded = sales.pop("refunded_in_cash")
+    paid_out = -money.pop("paid_out")
     return ShiftTotals(
         **money,
         **sales,
         cash_refunds=refunded,
-        expected_cash=shift.opening_cash + money["cash_tendered"] - money["change_given"] - refunded,
+        cash_paid_out=paid_out,
+        expected_cash=shift.opening_cash + money["cash_tendered"] - money["change_given"] - paid_out - refunded,
     )

@@ -28,6 +28,7 @@ from catalog import taxes
 from catalog.models import StoreProduct, TaxClass
 from checkout.choices import DEPOSIT_KINDS, SALE_KINDS, LineKind
 from checkout.models import Order, OrderLine
+from core.money import format_amount
 from merchants.models import Store
 
 DEPOSIT_NAME = "Deposit"
@@ -167,6 +168,22 @@ def return_slip_line(*, order: Order, store: Store, code: str, value: int) -> Or
         tax_rate=taxes.rate(country=store.country, tax_class=TaxClass.STANDARD),
     )
     order_line_price(line, quantity=1, prices_include_tax=store.prices_include_tax)
+    return line
+
+
+def bottles_return_line(*, order: Order, store: Store, bottles: int, deposit: int) -> OrderLine:
+    """Bottles the clerk took back by hand, as a return slip's negative line: ``bottles`` × the ``deposit`` at the
+    standard rate (not saved). Named for the receipt: "Deposit returned: 6 x 0,25 €"."""
+    line = OrderLine(
+        merchant_id=order.merchant_id,
+        order=order,
+        kind=LineKind.DEPOSIT_RETURN,
+        name=f"Deposit returned: {bottles} x {format_amount(deposit, order.currency)}",
+        unit_price=-deposit,
+        tax_class=TaxClass.STANDARD,
+        tax_rate=taxes.rate(country=store.country, tax_class=TaxClass.STANDARD),
+    )
+    order_line_price(line, quantity=bottles, prices_include_tax=store.prices_include_tax)
     return line
 
 

@@ -97,6 +97,7 @@ def _sale_context(
     open_price: dict[str, str] | None = None,
     discount_line: int | None = None,
     discount: dict[str, str] | None = None,
+    bottles: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     order = counter_selectors.counter_sale_current(shift=shift, clerk=request.user)
     lines = counter_selectors.counter_sale_lines(order=order) if order else []
@@ -124,6 +125,10 @@ def _sale_context(
         "discount_line": discount_line,
         "discount": discount or {},
         "cash_suggestions": counter.cash_suggestions(total=order.total, currency=order.currency) if order else [],
+        "payout_due": -order.total if order and order.total < 0 else 0,
+        "deposit_amounts": counter_selectors.deposit_amounts(store=store),
+        "bottles": bottles or {},
+        "max_bottles": counter.MAX_BOTTLES_RETURNED,
     }
 
 
@@ -290,6 +295,29 @@ def open_price(request: MerchantRequest, shift_id: int) -> HttpResponse:
     return _sale_answer(request, shift)
 
 
+@require_POST
+@merchant_view("sell")
+def bottles_return(request: MerchantRequest, shift_id: int) -> HttpResponse:
+    """Pay back the deposit on bottles the clerk took back by hand (no slip): how many, at which deposit."""
+    shift = _shift(request, shift_id)
+    typed = {key: request.POST.get(key, "").strip()[:20] for key in ("bottles", "deposit")}
+    try:
+        if not typed["bottles"].isascii() or not typed["bottles"].isdigit():
+            raise AmountError("Enter how many bottles were returned as a whole number.")
+        if not typed["deposit"].isascii() or not typed["deposit"].isdigit():
+            raise AmountError("Choose the deposit on the bottles.")
+        bottles, deposit = int(typed["bottles"]), int(typed["deposit"])
+        # Checked before a sale is started for it: a refused return leaves no empty sale behind.
+        counter.bottles_return_check(store=shift.store, bottles=bottles, deposit=deposit)
+        order = counter.counter_sale_start(shift=shift, clerk=request.user)
+        counter.counter_bottles_return(order=order, bottles=bottles, deposit=deposit)
+    except AmountError as error:
+        return _sale_answer(request, shift, status=400, error=str(error), bottles=typed)
+    except ValidationError as error:
+        return _sale_answer(request, shift, status=400, error=error_message(error), bottles=typed)
+    return _sale_answer(request, shift)
+
+
 def _discount_posted(request: MerchantRequest, currency: str) -> counter.Discount:
     """The discount form: an amount or a percentage (``unit``) and why; CheckoutError or AmountError if unreadable."""
     value = request.POST.get("value", "").strip()[:20]
@@ -422,6 +450,19 @@ def pay_cash(request: MerchantRequest, order_id: int) -> HttpResponse:
         return _sale_answer(request, shift, status=400, error=str(error), tendered=typed)
     except ValidationError as error:
         return _sale_answer(request, shift, status=400, error=error_message(error), tendered=typed)
+    return _sale_answer(request, shift, paid=paid)
+
+
+@require_POST
+@merchant_view("sell")
+def pay_out(request: MerchantRequest, order_id: int) -> HttpResponse:
+    """The deposit returned is more than the goods: hand the difference out of the drawer and book the sale."""
+    order = _sale(request, order_id)
+    shift = order.counter_sale.shift
+    try:
+        paid = counter.counter_pay_out(order=order, recorded_by=request.user)
+    except ValidationError as error:
+        return _sale_answer(request, shift, status=400, error=error_message(error))
     return _sale_answer(request, shift, paid=paid)
 
 

@@ -93,3 +93,33 @@ def test_a_refund_of_a_sale_with_deposits_counts_only_the_goods_share(
     assert (product["refunds"], product["units"]) == (448, 2)
     assert categories == {cola.product.category_id: 448, 0: 350}  # type: ignore[union-attr]
     assert rollups_mismatches(merchant=store.merchant, store=store) == (0, [])
+
+
+def test_a_deposit_paid_out_is_no_sale_and_goods_beside_bottles_returned_count_alone(
+    store: Store, owner: Any, cola: StoreProduct
+) -> None:
+    shift = shifts.shift_open(store=store, opened_by=owner, opening_cash=5000)
+    # Bottles alone: 6 × 0,25 paid out of the drawer.
+    payout = counter.counter_sale_start(shift=shift, clerk=owner)
+    counter.counter_bottles_return(order=payout, bottles=6, deposit=25)
+    counter.counter_pay_out(order=payout, recorded_by=owner)
+    payout = paid_at_set(order_get(payout), datetime(2026, 6, 10, 10, 15, tzinfo=UTC))
+    assert payout.total == -150
+    assert apply(store.merchant, "order", payout.pk) == [True]
+    with merchant_context(store.merchant_id):
+        assert not SalesHour.objects.filter(store=store).exists()
+        assert not ProductDay.objects.filter(store=store).exists()
+        assert not CategoryDay.objects.filter(store=store).exists()
+    # A cola (2,49 with 0,25 deposit) beside 20 cans back: 2,26 paid out, the cola alone a sale.
+    mixed = counter.counter_sale_start(shift=shift, clerk=owner)
+    counter.counter_lines_scan(order=mixed, codes=[code(cola)])
+    counter.counter_bottles_return(order=mixed, bottles=20, deposit=25)
+    counter.counter_pay_out(order=mixed, recorded_by=owner)
+    mixed = paid_at_set(order_get(mixed), datetime(2026, 6, 10, 10, 20, tzinfo=UTC))
+    assert mixed.total == -226
+    assert apply(store.merchant, "order", mixed.pk) == [True]
+    with merchant_context(store.merchant_id):
+        hour = SalesHour.objects.get(store=store)
+    # 2,49 less its 0,40 VAT (19 % inside); one transaction, one unit, paid in cash.
+    assert (hour.net_sales, hour.tax, hour.units, hour.transactions, hour.payment_method) == (209, 40, 1, 1, "cash")
+    assert rollups_mismatches(merchant=store.merchant, store=store) == (0, [])

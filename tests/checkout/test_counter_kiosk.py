@@ -250,12 +250,14 @@ def test_a_misread_slip_or_a_shop_without_slips_adds_no_deposit(sale: Order, mer
     assert _lines(sale) == []
 
 
-def test_slips_worth_more_than_the_goods_are_not_paid_out(sale: Order, clerk: Any, cola: StoreProduct) -> None:
+def test_slips_worth_more_than_the_goods_are_paid_out_not_taken(sale: Order, clerk: Any, cola: StoreProduct) -> None:
     counter.counter_lines_scan(order=sale, codes=[_slip(1, 300)])
     assert _order(sale).total == -300
     with pytest.raises(CheckoutError) as refused:
         counter.counter_pay_cash(order=sale, tendered=0, recorded_by=clerk)
-    assert "The deposit returned is 3,00\xa0€ more than the sale" in refused.value.messages[0]
+    assert refused.value.messages[0] == (
+        "The deposit returned is 3,00\xa0€ more than the goods: pay 3,00\xa0€ out of the drawer."
+    )
     assert _order(sale).status == OrderStatus.PENDING
     # With the shopper's goods the slip is paid back against them: 4 × (2,49 + 0,25) − 3,00 = 7,96.
     counter.counter_lines_scan(order=sale, codes=[_code(cola)] * 4)

@@ -30,11 +30,15 @@ from checkout.services.counter.payments import (
     counter_card_start,
     counter_pay_cash,
     counter_pay_external_card,
+    counter_pay_out,
 )
 from checkout.services.counter.sales import (
+    MAX_BOTTLES_RETURNED,
     MAX_LINE_QUANTITY,
     MAX_OPEN_PRICE,
     ScanOutcome,
+    bottles_return_check,
+    counter_bottles_return,
     counter_line_open_price,
     counter_line_pick,
     counter_line_scan,
@@ -46,11 +50,14 @@ from checkout.services.counter.sales import (
 )
 
 __all__ = [
+    "MAX_BOTTLES_RETURNED",
     "MAX_LINE_QUANTITY",
     "MAX_OPEN_PRICE",
     "Discount",
     "ScanOutcome",
+    "bottles_return_check",
     "cash_suggestions",
+    "counter_bottles_return",
     "counter_card_cancel",
     "counter_card_paid",
     "counter_card_start",
@@ -64,6 +71,7 @@ __all__ = [
     "counter_lines_scan",
     "counter_pay_cash",
     "counter_pay_external_card",
+    "counter_pay_out",
     "counter_sale_cancel",
     "counter_sale_discount",
     "counter_sale_discount_remove",

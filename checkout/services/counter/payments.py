@@ -4,6 +4,9 @@ Payment goes through ``order_mark_paid``, the shopper flow's code: sale movement
 receipt are written once, and a replayed payment returns the payment already recorded. Paying locks
 the shift row first (then the order), the order closing takes too, so a shift's expected cash,
 opening float + cash taken − change given − cash refunded, counts every payment exactly once.
+
+When the deposit returned is more than the goods the total is negative: only the drawer settles
+that (``counter_pay_out``), nothing tendered and the amount handed out as change; cards refuse it.
 """
 
 from __future__ import annotations
@@ -29,18 +32,29 @@ if TYPE_CHECKING:
 logger = logging.getLogger("lingshou.checkout.counter")
 
 
-def _payable_check(locked: Order, shift: Shift) -> None:
+def _payable_check(locked: Order, shift: Shift, *, method: str, payout: bool = False) -> None:
     if not shift.is_open:
         raise CheckoutError("This shift is closed; open a new one to sell.", code="shift_closed")
     if not OrderLine.objects.of_order(locked).exists():
         raise CheckoutError("Scan something before taking payment.", code="empty_sale")
     if locked.requires_age_check and locked.age_checked_at is None:
         raise CheckoutError("This sale has age-restricted items: check the shopper's ID first.", code="age_check")
-    if locked.total < 0:
+    if locked.total < 0 and not payout:
+        owed = format_amount(-locked.total, locked.currency)
+        if method == CounterMethod.CASH:
+            raise CheckoutError(
+                f"The deposit returned is {owed} more than the goods: pay {owed} out of the drawer.",
+                code="payout_due",
+            )
         raise CheckoutError(
-            f"The deposit returned is {format_amount(-locked.total, locked.currency)} more than the sale: "
-            "the counter pays deposit back against a purchase only. Add the shopper's goods, or void a slip.",
+            f"The deposit returned is {owed} more than the goods: a card cannot pay money out. "
+            f"Pay {owed} out of the drawer in cash, or add the shopper's goods.",
             code="negative_total",
+        )
+    if payout and locked.total >= 0:
+        raise CheckoutError(
+            f"Nothing to pay out: the sale comes to {format_amount(locked.total, locked.currency)}. Take payment.",
+            code="nothing_to_pay_out",
         )
 
 
@@ -81,8 +95,9 @@ def _payment_book(
     )
 
 
-def _pay(*, order: Order, method: str, tendered: int | None, recorded_by: User) -> CounterPayment:
-    """Take a cash or external-card payment: shift lock, then order lock, then book once (a replay returns it)."""
+def _pay(*, order: Order, method: str, tendered: int | None, recorded_by: User, payout: bool = False) -> CounterPayment:
+    """Take a cash or external-card payment, or pay a negative total out in cash: shift lock, then order lock, then
+    book once (a replay returns it)."""
     with merchant_context(order.merchant_id):
         sale = CounterSale.objects.of_order(order).first()
         if sale is None:
@@ -93,8 +108,10 @@ def _pay(*, order: Order, method: str, tendered: int | None, recorded_by: User) 
         if existing is not None:
             return existing  # a replayed payment (double click, retried request): paid once
         locked = sale_lock(order)
-        _payable_check(locked, shift)
-        if method == CounterMethod.CASH:
+        _payable_check(locked, shift, method=method, payout=payout)
+        if payout:
+            tendered = 0  # the shopper hands over nothing; the change given is the deposit paid out
+        elif method == CounterMethod.CASH:
             assert tendered is not None
             cash_validate(tendered, "The cash given")
             if tendered < locked.total:
@@ -130,6 +147,16 @@ def counter_pay_cash(*, order: Order, tendered: int, recorded_by: User) -> Count
     return _pay(order=order, method=CounterMethod.CASH, tendered=tendered, recorded_by=recorded_by)
 
 
+def counter_pay_out(*, order: Order, recorded_by: User) -> CounterPayment:
+    """Settle a sale whose deposit returned exceeds its goods by paying the difference out of the drawer; books it
+    once; atomic, scoped. Refuses (CheckoutError) a sale that does not come to less than zero.
+
+    The payment records amount = the negative total, nothing tendered and the payout as change, so the
+    shift's expected cash goes down by exactly the amount paid out.
+    """
+    return _pay(order=order, method=CounterMethod.CASH, tendered=None, recorded_by=recorded_by, payout=True)
+
+
 def counter_pay_external_card(*, order: Order, recorded_by: User) -> CounterPayment:
     """Record the sale as paid by card on a terminal outside Lingshou; books it once; atomic, scoped."""
     return _pay(order=order, method=CounterMethod.EXTERNAL_CARD, tendered=None, recorded_by=recorded_by)
@@ -155,7 +182,7 @@ def counter_card_start(*, order: Order) -> Order:
             raise CheckoutError("This is not a counter sale.", code="not_counter")
         shift = Shift.objects.select_for_update().get(merchant_id=order.merchant_id, pk=sale.shift_id)
         locked = sale_lock(order)
-        _payable_check(locked, shift)
+        _payable_check(locked, shift, method=CounterMethod.STRIPE_CARD)
         reader = locked.store.stripe_reader
         if not reader:
             raise CheckoutError("No Stripe card reader is set up for this store (Payments settings).", code="no_reader")

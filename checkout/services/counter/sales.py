@@ -22,7 +22,7 @@ from catalog.selectors import LookupError_, ScanResult, store_product_by_code
 from checkout.choices import Channel, LineKind, OrderStatus
 from checkout.errors import CheckoutError
 from checkout.models import CounterSale, Order, OrderLine, Shift
-from checkout.selectors.counter import counter_sale_current, counter_sale_lines
+from checkout.selectors.counter import counter_sale_current, counter_sale_lines, deposit_amounts
 from checkout.services import pricing
 from core.money import format_amount
 from merchants.tenancy import merchant_context
@@ -30,10 +30,14 @@ from merchants.tenancy import merchant_context
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
 
+    from merchants.models import Store
+
 # A counter line may hold more than a shopper's cart line (99): a crate of 24 cans times five.
 MAX_LINE_QUANTITY = 999
 # An open-price item above this is a typing slip at a kiosk's counter (1 000,00 € in cents).
 MAX_OPEN_PRICE = 100_000
+# Bottles a clerk counts back by hand in one go: a crate or a few bags; more wants the machine or a count again.
+MAX_BOTTLES_RETURNED = 200
 # Orders whose return slips count as redeemed: a slip is paid back once (or is waiting on another sale).
 _SLIP_HOLDING = (OrderStatus.PENDING, OrderStatus.PAID, OrderStatus.PARTIALLY_REFUNDED, OrderStatus.REFUNDED)
 
@@ -311,6 +315,36 @@ def counter_line_open_price(*, order: Order, name: str, amount: int, tax_class: 
     return line
 
 
+def bottles_return_check(*, store: Store, bottles: int, deposit: int) -> None:
+    """Refuse (CheckoutError) a count of bottles that is not 1 to MAX_BOTTLES_RETURNED, or a deposit that none of
+    the store's products carries (the clerk picks from those)."""
+    if isinstance(bottles, bool) or not isinstance(bottles, int) or bottles < 1:
+        raise CheckoutError("Enter how many bottles were returned: 1 or more.", code="invalid_bottles")
+    if bottles > MAX_BOTTLES_RETURNED:
+        raise CheckoutError(
+            f"At most {MAX_BOTTLES_RETURNED} bottles at once; count the rest as another return.",
+            code="invalid_bottles",
+        )
+    amounts = deposit_amounts(store=store)
+    if deposit not in amounts:
+        known = ", ".join(format_amount(amount, store.currency) for amount in amounts) or "none"
+        raise CheckoutError(
+            f"Choose one of the deposits this store's products carry ({known}).", code="invalid_deposit"
+        )
+
+
+def counter_bottles_return(*, order: Order, bottles: int, deposit: int) -> OrderLine:
+    """Pay back the deposit on bottles the clerk took back by hand, as one negative line (voidable like a return
+    slip's); atomic, scoped. Refuses (CheckoutError, nothing written) what ``bottles_return_check`` refuses."""
+    with merchant_context(order.merchant_id):
+        locked = sale_lock(order, changes_lines=True)
+        bottles_return_check(store=locked.store, bottles=bottles, deposit=deposit)
+        line = pricing.bottles_return_line(order=locked, store=locked.store, bottles=bottles, deposit=deposit)
+        line.save()
+        pricing.order_totals_write(order=locked, lines=counter_sale_lines(order=locked))
+    return line
+
+
 def _line_of(locked: Order, line_id: int) -> OrderLine:
     line = OrderLine.objects.of_order(locked).filter(pk=line_id).first()
     if line is None:
@@ -337,7 +371,7 @@ def counter_line_set_quantity(*, order: Order, line_id: int, quantity: int) -> O
         if line.kind == LineKind.DEPOSIT:
             raise CheckoutError("The deposit follows its product: change the product's quantity.", code="deposit_line")
         if line.kind == LineKind.DEPOSIT_RETURN:
-            raise CheckoutError("A return slip counts once; void it to take it off.", code="deposit_line")
+            raise CheckoutError("A deposit returned counts once; void it to take it off.", code="deposit_line")
         if line.discount:
             raise CheckoutError(
                 f"{line.name} has a discount: take it off before changing the quantity.", code="line_discounted"
