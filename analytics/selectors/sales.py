@@ -19,7 +19,7 @@ from django.db.models import F, Q, Sum
 from analytics.contributions import PRODUCT_SUMS as _PRODUCT_SUMS
 from analytics.models import ProductDay, SalesHour
 from merchants.models import Merchant, Store
-from merchants.tenancy import merchant_context
+from merchants.tenancy import merchant_reads
 
 
 @dataclass(frozen=True)
@@ -120,7 +120,7 @@ def sales_summaries(
             window &= ~Q(local_date=last, hour__gt=last_hour)
         span |= window
         sums |= {f"{field}_{n}": Sum(field, filter=window) for field in _HOUR_SUMS}
-    with merchant_context(merchant.pk):
+    with merchant_reads(merchant.pk):
         totals = SalesHour.objects.for_stores(merchant, stores).filter(span).aggregate(**sums)
     return [
         SalesSummary(**{field: int(totals[f"{field}_{n}"] or 0) for field in _HOUR_SUMS}) for n in range(len(windows))
@@ -184,7 +184,7 @@ def sales_ranges(
         "ORDER BY r, local_date, hour"
     )
     bounds = [day for first_last in ranges for day in first_last]
-    with merchant_context(merchant.pk), connection.cursor() as cursor:
+    with merchant_reads(merchant.pk), connection.cursor() as cursor:
         cursor.execute(sql, [*bounds, merchant.pk, [store.pk for store in stores], min(bounds), max(bounds)])
         rows = cursor.fetchall()
     found = [
@@ -214,7 +214,7 @@ def sales_by_hour(*, merchant: Merchant, stores: Sequence[Store], first: date, l
 
 def sales_by_product(*, merchant: Merchant, stores: Sequence[Store], first: date, last: date) -> list[ProductSales]:
     """Each store product with any figure in the range, best net sales first; scoped, from the rollups."""
-    with merchant_context(merchant.pk):
+    with merchant_reads(merchant.pk):
         rows = list(
             ProductDay.objects.for_stores(merchant, stores)
             .between(first, last)
