@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.db import connection
@@ -72,7 +73,7 @@ def attention_list(*, merchant: Merchant, stores: list[Store]) -> list[StoreAtte
     whatever the number of stores; scoped."""
     if not stores:
         return []
-    params = {
+    params: dict[str, Any] = {
         "merchant": merchant.pk,
         "stores": [store.pk for store in stores],
         "open": ClaimStatus.OPEN.value,

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Literal
+from typing import Any, Literal
 
 from django.db import connection
 from django.db.models import F, Sum
@@ -126,7 +126,7 @@ def sales_summaries(
         f"SELECT {sums} FROM analytics_saleshour WHERE merchant_id = %s AND store_id = ANY(%s) "  # noqa: S608 - our SQL; values are parameters
         f"AND ({' OR '.join(where for where, _ in conditions)})"
     )
-    params = [value for _, values in conditions for _field in _HOUR_SUMS for value in values]
+    params: list[Any] = [value for _, values in conditions for _field in _HOUR_SUMS for value in values]
     params += [merchant.pk, [store.pk for store in stores]]
     params += [value for _, values in conditions for value in values]
     with merchant_reads(merchant.pk), connection.cursor() as cursor:
