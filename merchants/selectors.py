@@ -14,7 +14,7 @@ from django.http import Http404
 
 from merchants.models import ApiToken, Device, Invitation, Membership, Merchant, Store
 from merchants.services import token_hash
-from merchants.tenancy import lookup_context, merchant_context, user_context
+from merchants.tenancy import lookup_context, merchant_context, settings_in_force, user_context
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser, User
@@ -43,10 +43,17 @@ def membership_get(*, merchant: Merchant, user: User | AnonymousUser) -> Members
 
 
 def merchant_list_for_user(*, user: User) -> list[Merchant]:
-    """The active merchants the user is staff of, by name."""
+    """The active merchants the user is staff of, by name; one query (merchants themselves are not scoped)."""
+    merchants = Merchant.objects.filter(
+        pk__in=Membership.objects.filter(user_id=user.pk).values("merchant_id"), is_active=True
+    ).order_by("name")
+    in_force = settings_in_force()
+    if in_force is not None and in_force["app.user_id"] == str(user.pk):
+        # A dashboard page's context already sees the user's own memberships in every shop (besides its
+        # merchant's other staff, whom the filter leaves out): no context of the user's own is needed.
+        return list(merchants)
     with user_context(user.pk):
-        ids = list(Membership.objects.filter(user_id=user.pk).values_list("merchant_id", flat=True))
-    return list(Merchant.objects.filter(pk__in=ids, is_active=True).order_by("name"))
+        return list(merchants)
 
 
 def store_list(*, merchant: Merchant) -> QuerySet[Store]:

@@ -192,6 +192,27 @@ def merchant_context(merchant_id: int, *, user_id: int | None = None) -> Iterato
 
 
 @contextmanager
+def merchant_reads(merchant_id: int) -> Iterator[None]:
+    """``merchant_context`` for a block that only reads: inside a context that already has the merchant's
+    settings in force it costs nothing, not even a savepoint (a read that fails dooms the caller's transaction
+    as any failed statement in it would, and there is nothing of the block's own to roll back)."""
+    if type(merchant_id) is not int:
+        raise TypeError(f"merchant_reads takes the merchant's id, not {type(merchant_id).__name__}")
+    conn = transaction.get_connection()
+    in_force = _in_force(conn)
+    if (
+        in_force is not None
+        and conn.in_atomic_block
+        and in_force["app.merchant_id"] == str(merchant_id)
+        and not any(in_force[key] for key in ("app.rls_bypass", "app.lookup_key", "app.shopper_id"))
+    ):
+        yield
+        return
+    with merchant_context(merchant_id):
+        yield
+
+
+@contextmanager
 def user_context(user_id: int) -> Iterator[None]:
     """A transaction that sees the user's own rows across merchants (their memberships), nothing else."""
     with _settings({"app.merchant_id": "", "app.rls_bypass": "", "app.lookup_key": "", "app.user_id": str(user_id)}):

@@ -4,14 +4,25 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
+from zoneinfo import ZoneInfo
 
-from django.db.models import Count, F, Q
+from django.db import connection
 
 from catalog.models import StoreProduct
 from merchants.models import Merchant, Store
 from ordering.models import Claim, PurchaseOrder, StoreSupply
-from ordering.selectors import order_deadline
-from sensing.models import Alert
+from ordering.states import ClaimStatus, OrderState
+from sensing.models import Alert, Camera
+
+
+@dataclass(frozen=True)
+class DraftOrder:
+    """The suggested order a store's owner should review next: what its link and label need."""
+
+    pk: int
+    number: str
+    delivery_date: dt.date
 
 
 @dataclass(frozen=True)
@@ -23,7 +34,7 @@ class StoreAttention:
     low_stock: int
     open_alerts: int
     open_claims: int
-    draft: PurchaseOrder | None
+    draft: DraftOrder | None
     draft_deadline: dt.datetime | None
 
     @property
@@ -31,56 +42,62 @@ class StoreAttention:
         return not (self.out_of_stock or self.low_stock or self.open_alerts or self.open_claims or self.draft)
 
 
+def _sql() -> str:
+    """One row per store id of the array: its counts, its next draft and its order rules (NULLs without them)."""
+    products, alerts, cameras = StoreProduct._meta.db_table, Alert._meta.db_table, Camera._meta.db_table
+    claims, orders, supplies = Claim._meta.db_table, PurchaseOrder._meta.db_table, StoreSupply._meta.db_table
+    # Each part repeats merchant_id = %(merchant)s beside row-level security, as the ORM's for_merchant() does.
+    return (
+        "SELECT s.id, "  # noqa: S608 - our SQL; table names from the models, values are parameters
+        f"(SELECT count(*) FROM {products} p WHERE p.merchant_id = %(merchant)s AND p.store_id = s.id "
+        "AND p.is_active AND p.on_hand <= 0), "
+        # Low but not out: each product is counted once; a product without a threshold is never low.
+        f"(SELECT count(*) FROM {products} p WHERE p.merchant_id = %(merchant)s AND p.store_id = s.id "
+        "AND p.is_active AND p.on_hand > 0 AND p.on_hand <= p.low_stock_threshold), "
+        f"(SELECT count(*) FROM {alerts} a JOIN {cameras} c ON c.id = a.camera_id "
+        "WHERE a.merchant_id = %(merchant)s AND c.store_id = s.id AND a.ended_at IS NULL), "
+        f"(SELECT count(*) FROM {claims} cl JOIN {orders} o ON o.id = cl.order_id "
+        "WHERE cl.merchant_id = %(merchant)s AND o.store_id = s.id AND cl.status = %(open)s), "
+        "d.id, d.number, d.delivery_date, ss.cutoff_time, ss.lead_time_days "
+        "FROM unnest(%(stores)s::bigint[]) AS s(id) "
+        f"LEFT JOIN LATERAL (SELECT o.id, o.number, o.delivery_date FROM {orders} o "
+        "WHERE o.merchant_id = %(merchant)s AND o.store_id = s.id AND o.state = %(draft)s "
+        "ORDER BY o.delivery_date, o.id LIMIT 1) d ON true "
+        f"LEFT JOIN {supplies} ss ON ss.merchant_id = %(merchant)s AND ss.store_id = s.id"
+    )
+
+
 def attention_list(*, merchant: Merchant, stores: list[Store]) -> list[StoreAttention]:
     """Per store: products out of stock and low, open camera alerts, open receiving claims, the next draft to
-    review with its order deadline; a fixed number of queries whatever the number of stores; scoped."""
-    ids = [store.pk for store in stores]
-    stock = {
-        row["store_id"]: row
-        for row in StoreProduct.objects.for_merchant(merchant)
-        .filter(store_id__in=ids)
-        .active()
-        .values("store_id")
-        .annotate(
-            out=Count("pk", filter=Q(on_hand__lte=0)),
-            # Low but not out: each product is counted once.
-            low=Count("pk", filter=Q(on_hand__gt=0, on_hand__lte=F("low_stock_threshold"))),
-        )
+    review with its order deadline (the cut-off time, lead-time days before delivery, store time); one query
+    whatever the number of stores; scoped."""
+    if not stores:
+        return []
+    params: dict[str, Any] = {
+        "merchant": merchant.pk,
+        "stores": [store.pk for store in stores],
+        "open": ClaimStatus.OPEN.value,
+        "draft": OrderState.DRAFT.value,
     }
-    alerts = dict(
-        Alert.objects.for_merchant(merchant)
-        .open()
-        .filter(camera__store_id__in=ids)
-        .values_list("camera__store_id")
-        .annotate(n=Count("pk"))
-    )
-    claims = dict(
-        Claim.objects.for_merchant(merchant)
-        .open()
-        .filter(order__store_id__in=ids)
-        .values_list("order__store_id")
-        .annotate(n=Count("pk"))
-    )
-    drafts: dict[int, PurchaseOrder] = {}
-    for order in (
-        PurchaseOrder.objects.for_merchant(merchant).drafts().filter(store_id__in=ids).order_by("delivery_date", "pk")
-    ):
-        drafts.setdefault(order.store_id, order)
-    supplies = {
-        supply.store_id: supply for supply in StoreSupply.objects.for_merchant(merchant).filter(store_id__in=ids)
-    }
+    # In the caller's tenancy context (the dashboard view's): a nested one would cost its savepoint.
+    with connection.cursor() as cursor:
+        cursor.execute(_sql(), params)
+        found = {row[0]: row[1:] for row in cursor.fetchall()}
     rows = []
     for store in stores:
-        draft = drafts.get(store.pk)
-        supply = supplies.get(store.pk)
-        deadline = order_deadline(supply=supply, delivery_date=draft.delivery_date) if draft and supply else None
+        out, low, open_alerts, open_claims, draft_id, number, delivery_date, cutoff, lead_days = found[store.pk]
+        draft = None if draft_id is None else DraftOrder(pk=draft_id, number=number, delivery_date=delivery_date)
+        deadline = None
+        if draft is not None and cutoff is not None:
+            day = delivery_date - dt.timedelta(days=lead_days)
+            deadline = dt.datetime.combine(day, cutoff, tzinfo=ZoneInfo(store.timezone))
         rows.append(
             StoreAttention(
                 store=store,
-                out_of_stock=stock.get(store.pk, {}).get("out", 0),
-                low_stock=stock.get(store.pk, {}).get("low", 0),
-                open_alerts=alerts.get(store.pk, 0),
-                open_claims=claims.get(store.pk, 0),
+                out_of_stock=out,
+                low_stock=low,
+                open_alerts=open_alerts,
+                open_claims=open_claims,
                 draft=draft,
                 draft_deadline=deadline,
             )

@@ -15,7 +15,7 @@ from django.db.models import Q
 
 from catalog.models import Category
 from merchants.models import Merchant, Store
-from merchants.tenancy import merchant_context
+from merchants.tenancy import merchant_reads
 
 # A store's own products (bread rolls, a neighbour's cake) have no wholesaler category.
 UNCATEGORISED = "Own and uncategorised products"
@@ -28,7 +28,7 @@ def category_ranges(
     scoped, two queries for all."""
     which = " ".join(f"WHEN local_date BETWEEN %s AND %s THEN {n}" for n in range(len(ranges)))
     bounds = [day for first_last in ranges for day in first_last]
-    with merchant_context(merchant.pk), connection.cursor() as cursor:
+    with merchant_reads(merchant.pk), connection.cursor() as cursor:
         cursor.execute(
             # A cell fits an int, whose SUM is a fast bigint (a bigint's is a numeric).
             f"SELECT r, category, SUM(net_sales)::bigint FROM (SELECT CASE {which} END AS r, category, "  # noqa: S608 - our SQL; values are parameters

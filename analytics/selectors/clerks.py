@@ -12,7 +12,7 @@ from django.db.models import Count, F, Sum
 from analytics.periods import Period
 from checkout.models import CounterSale
 from merchants.models import Merchant, Store
-from merchants.tenancy import merchant_context
+from merchants.tenancy import merchant_reads
 
 
 @dataclass(frozen=True)
@@ -27,7 +27,7 @@ def sales_by_clerk(*, merchant: Merchant, stores: Sequence[Store], first: dt.dat
     """Per clerk who started them, the counter sales paid in the stores' local days, most net sales first;
     scoped, one grouped query."""
     start, end = Period(first, last).bounds(ZoneInfo(stores[0].timezone))
-    with merchant_context(merchant.pk):
+    with merchant_reads(merchant.pk):
         rows = list(
             CounterSale.objects.for_merchant(merchant)
             .filter(

@@ -30,7 +30,7 @@ def overview(request: MerchantRequest) -> HttpResponse:
     }
     status = 200
     if stores and request.membership.has_permission("view_analytics"):
-        scope = scope_get(request)
+        scope = scope_get(request, every=stores)
         context |= {"scope": scope, "picker": scope.picker}
         if scope.currency_error:
             # The page still lists what needs attention; it only adds up no money across currencies.

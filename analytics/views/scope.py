@@ -46,10 +46,14 @@ class Scope:
         return self.stores[0].currency
 
 
-def stores_chosen(request: MerchantRequest) -> tuple[list[Store], list[Store], list[str]]:
-    """The merchant's stores; those in ``?store=`` (all when none: 404 for any that is not theirs), in the
-    merchant's order whatever the URL's, so that pages and the picker list them alike; and the ids as asked."""
-    every = list(store_list(merchant=request.merchant))
+def stores_chosen(
+    request: MerchantRequest, *, every: list[Store] | None = None
+) -> tuple[list[Store], list[Store], list[str]]:
+    """The merchant's stores (``every``, when the page has read them already); those in ``?store=`` (all when
+    none: 404 for any that is not theirs), in the merchant's order whatever the URL's, so that pages and the
+    picker list them alike; and the ids as asked."""
+    if every is None:
+        every = list(store_list(merchant=request.merchant))
     if not every:
         raise Http404("This shop has no store yet.")
     wanted = list(dict.fromkeys(request.GET.getlist("store")))
@@ -99,14 +103,15 @@ def stores_picker(
     }
 
 
-def scope_get(request: MerchantRequest, *, across_currencies: bool = False) -> Scope:
+def scope_get(request: MerchantRequest, *, across_currencies: bool = False, every: list[Store] | None = None) -> Scope:
     """The stores in ``?store=`` (one or several ids; all of the merchant's when none: 404 for any that is not
     theirs) and the period of the picker's parameters, in the first chosen store's days.
 
     Stores whose currencies differ are refused (``choice`` None, ``currency_error`` says why) unless the page
-    shows each store in its own currency or no money at all (``across_currencies``).
+    shows each store in its own currency or no money at all (``across_currencies``). ``every``: the merchant's
+    stores (store_list), when the page has read them already.
     """
-    every, stores, wanted = stores_chosen(request)
+    every, stores, wanted = stores_chosen(request, every=every)
     # Stores of one merchant share a time zone in practice; the first chosen store's sets "today".
     zone = ZoneInfo(stores[0].timezone)
     today = store_today(zone, now=timezone.now())

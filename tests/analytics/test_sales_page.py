@@ -182,10 +182,9 @@ def test_the_page_takes_a_pinned_number_of_queries(
     params = {"period": "custom", "start": "2026-06-11", "end": "2026-06-12", "compare": "previous"}
     client.get(url, params)  # the session and the content types warm up
     # Session, sign-in, merchant, the view's tenancy context (savepoint, settings, membership, stores), the
-    # category names, the merchant menu (in the user's own context) and leaving the view's context: 16. The
-    # hours, categories and clerks are read in tenancy contexts for the merchant already in force: 3 each, a
-    # savepoint, the query and its release, with no settings read, set or restored.
-    with django_assert_num_queries(25):
+    # category names, the merchant menu (one query, in the view's context) and leaving the view's context: 11.
+    # The hours, categories and clerks are read in the view's context, one query each, with no savepoint.
+    with django_assert_num_queries(14):
         response = client.get(url, params)
     assert response.status_code == 200
     assert "Net sales by hour" in response.content.decode()

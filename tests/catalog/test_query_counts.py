@@ -106,11 +106,11 @@ def movement_list_api(rows: int, shop: Shop) -> Request:
 # navigation; an API call about half as many for the token, the merchant and the store.
 CASES = query_cases(
     # The catalog and counts pages count their rows for the pager ("76 products · showing 1–50").
-    Case("catalog page", catalog_page, 19),
-    Case("stock page", stock_page, 18),
-    Case("item stock movements page", item_stock_page, 17),
-    Case("counts page", counts_page, 18),
-    Case("count detail page", count_detail_page, 16),
+    Case("catalog page", catalog_page, 14),
+    Case("stock page", stock_page, 13),
+    Case("item stock movements page", item_stock_page, 12),
+    Case("counts page", counts_page, 13),
+    Case("count detail page", count_detail_page, 11),
     # The shopper's search: the store by its code, then in the merchant's context one query for products of
     # the master catalog and one for the store's own.
     Case("shopper search page", shopper_search_page, 11),

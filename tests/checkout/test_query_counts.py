@@ -79,7 +79,7 @@ def shopper_cart_page(rows: int, shop: Shop) -> Request:
 # membership and navigation; the receipts page five per shop the shopper bought at (the shop's
 # tenancy context around one query for its stores; one shop here), not per receipt.
 CASES = query_cases(
-    Case("orders page", orders_page, 17),
+    Case("orders page", orders_page, 12),
     Case("shopper account receipts page", shopper_account_receipts_page, 17),
     # The cart: the store and the visit (each by its public key), the session, then in the merchant's
     # context the lines with their products and the units pending orders hold, one query each.

@@ -89,12 +89,12 @@ def device_list_api(rows: int, shop: Shop) -> Request:
 # Measured. A merchant's page pays about a dozen for the session, sign-in, merchant, tenancy,
 # membership and navigation; the tokens page is the user's own (session, user, tokens).
 CASES = query_cases(
-    Case("stores page", stores_page, 15),
-    Case("staff page", staff_page, 16),
-    Case("staff page invitations", staff_page_invitations, 16),
-    Case("devices page", devices_page, 16),
+    Case("stores page", stores_page, 10),
+    Case("staff page", staff_page, 11),
+    Case("staff page invitations", staff_page_invitations, 11),
+    Case("devices page", devices_page, 11),
     Case("api tokens page", api_tokens_page, 3),
-    Case("merchant list api", merchant_list_api, 7),
+    Case("merchant list api", merchant_list_api, 6),
     Case("store list api", store_list_api, 10),
     Case("member list api", member_list_api, 10),
     Case("device list api", device_list_api, 10),

@@ -84,10 +84,10 @@ def restock_order_lines_page(rows: int, shop: Shop) -> Request:
 # Measured; about a dozen are the session, sign-in, merchant, tenancy, membership and navigation.
 CASES = query_cases(
     # The pager counts the orders or claims; a store with none reads no page after the count.
-    Case("restock page", restock_page, 21),
-    Case("restock page other stores drafts", restock_page_other_drafts, 20),
-    Case("restock claims page", restock_claims_page, 17),
-    Case("restock order lines page", restock_order_lines_page, 20),
+    Case("restock page", restock_page, 16),
+    Case("restock page other stores drafts", restock_page_other_drafts, 15),
+    Case("restock claims page", restock_claims_page, 12),
+    Case("restock order lines page", restock_order_lines_page, 15),
 )
 
 

@@ -106,10 +106,10 @@ def alert_list_api(rows: int, shop: Shop) -> Request:
 # Measured. A page pays about a dozen for the session, sign-in, merchant, tenancy, membership and
 # navigation; an API call about half as many for the token, the merchant and the store.
 CASES = query_cases(
-    Case("cameras page", cameras_page, 19),
-    Case("camera events page", camera_events_page, 15),
-    Case("camera review page", camera_review_page, 15),
-    Case("camera alerts page", camera_alerts_page, 16),
+    Case("cameras page", cameras_page, 14),
+    Case("camera events page", camera_events_page, 10),
+    Case("camera review page", camera_review_page, 10),
+    Case("camera alerts page", camera_alerts_page, 11),
     Case("shelf event list api", shelf_event_list_api, 11),
     Case("alert list api", alert_list_api, 11),
 )

@@ -354,4 +354,4 @@ def test_the_camera_list_costs_the_same_queries_for_one_camera_or_many(
 
 
 # Session, user, merchant, tenancy, membership, the cameras with their cursor, review count, alerts.
-QUERIES_CAMERA_LIST = 17
+QUERIES_CAMERA_LIST = 12
