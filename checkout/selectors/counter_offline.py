@@ -2,8 +2,9 @@
 
 Compact on purpose (a kiosk sells a few thousand products): rows are arrays, not objects.
 
-- ``products``: ``[id, name, unit price, tax rate in basis points, age-restricted]`` of every
-  product the store sells now (active);
+- ``products``: ``[id, name, unit price, tax rate in basis points, age-restricted, deposit]`` of
+  every product the store sells now (active); the deposit (Pfand) is per unit, 0 for none, and the
+  counter books it as a line of its own after the product's, taxed at the product's rate;
 - ``codes``: ``[code, product id, units]``: every code the online counter finds such a product
   by, in the form it compares (a GTIN as its 14 digits, a store-local product as ``L<id>``), with
   the units one scan of it adds (a six-pack's barcode: 6). Scale labels, whose price or weight is
@@ -74,6 +75,7 @@ def counter_price_list(*, merchant: Merchant, store: Store) -> PriceList:
                 item.price,
                 taxes.rate(country=store.country, tax_class=item.tax_class),
                 item.is_age_restricted,
+                item.deposit,
             ]
             for item in items
         ],

@@ -6,7 +6,7 @@ arrives later, whole. The rules:
   one transaction: order, lines, the shift's cash payment and the ledger's sale movements are
   all written, or none is;
 - it is booked only as the clerk rang it up: a code that no longer finds an active product, a
-  unit price other than the one the clerk saw, or a total other than the one the clerk charged
+  unit price or deposit other than the one the clerk saw, or a total other than the one the clerk charged
   refuses the whole sale, naming each line and why (``OfflineSaleRefused``), so the till can show
   it to the clerk; stock is no reason, as at the online counter (selling below zero is flagged);
 - the till's id for the sale is unique per merchant (``OfflineSale``): a sale sent again returns
@@ -49,11 +49,16 @@ logger = logging.getLogger("lingshou.checkout.counter")
 
 @dataclass(frozen=True)
 class OfflineLine:
-    """One line as the clerk rang it up: the code scanned, the units, the price of one unit the till showed."""
+    """One line as the clerk rang it up: the code scanned, the units, the price of one unit the till showed.
+
+    ``deposit``: the deposit per unit the till charged with it (the counter adds it as a line of its
+    own); None from a till whose price list knew no deposits, which then leaves it to the total.
+    """
 
     code: str
     quantity: int
     unit_price: int
+    deposit: int | None = None
 
 
 @dataclass(frozen=True)
@@ -72,12 +77,17 @@ class OfflineSaleIn:
         """What identifies this content: a second send with other content under the same id is not a replay."""
         content = asdict(self)
         content.update(client_id=str(self.client_id), made_at=self.made_at.isoformat())
+        for line in content["lines"]:
+            # A sale sent before tills knew deposits keeps the digest it was booked with.
+            if line["deposit"] is None:
+                del line["deposit"]
         return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
 
 
 @dataclass(frozen=True)
 class LineProblem:
-    """Why one line (by its place in the sale) cannot be booked as scanned; ``current_price`` when it is the price."""
+    """Why one line (by its place in the sale) cannot be booked as scanned; ``current_price`` or
+    ``current_deposit`` when it is the price or the deposit."""
 
     index: int
     code: str
@@ -85,6 +95,7 @@ class LineProblem:
     message: str
     name: str = ""
     current_price: int | None = None
+    current_deposit: int | None = None
 
 
 class OfflineSaleRefused(CheckoutError):
@@ -159,6 +170,18 @@ def _problems(*, store: Store, sale: OfflineSaleIn) -> list[LineProblem]:
                     f"not {format_amount(line.unit_price, store.currency)} as scanned.",
                     item.name,
                     current_price=item.price,
+                )
+            )
+        elif line.deposit is not None and item.deposit != line.deposit:
+            problems.append(
+                LineProblem(
+                    index,
+                    line.code,
+                    "deposit_changed",
+                    f"{item.name} now carries a deposit of {format_amount(item.deposit, store.currency)}, "
+                    f"not {format_amount(line.deposit, store.currency)} as charged.",
+                    item.name,
+                    current_deposit=item.deposit,
                 )
             )
     return problems
@@ -250,8 +273,8 @@ def _book(*, shift: Shift, clerk: User, sale: OfflineSaleIn) -> OfflineBooking:
                 )
             wanted[outcome.store_product_id] = wanted.get(outcome.store_product_id, 0) + line.quantity
         for order_line in counter_sale_lines(order=order):
-            # Only the product lines the scans made; a line the counter adds by itself (none yet)
-            # follows its product line.
+            # Only the product lines the scans made: a deposit line (no product of its own) takes
+            # its product line's quantity when that is set, so it is booked once, as the till showed it.
             units = wanted.get(order_line.store_product_id or 0)
             if units is not None and order_line.quantity != units:
                 counter.counter_line_set_quantity(order=order, line_id=order_line.pk, quantity=units)
@@ -313,5 +336,6 @@ def offline_sale_book(*, shift: Shift, clerk: User, sale: OfflineSaleIn) -> Offl
 
 
 def offline_problem_json(problem: LineProblem) -> dict[str, Any]:
-    """A refused line as the till reads it: index, code, reason, message, and name and current price when known."""
+    """A refused line as the till reads it: index, code, reason, message, and name and current price or deposit
+    when known."""
     return {key: value for key, value in asdict(problem).items() if value not in (None, "")}

@@ -192,6 +192,7 @@
       unit_price: product.price,
       tax_rate: product.taxRate,
       age_restricted: product.ageRestricted,
+      deposit: product.deposit,
       quantity: quantity,
     };
   }
@@ -294,6 +295,9 @@
     var lines = [];
     var missing = [];
     Array.prototype.forEach.call(rows, function (row) {
+      if (row.getAttribute("data-line-kind") === "deposit") {
+        return; // it follows its product line, which brings it again offline
+      }
       var product = state.prices.products.get(Number(row.getAttribute("data-product")));
       var field = row.querySelector("[data-counter-quantity]");
       var quantity = field ? parseInt(field.defaultValue, 10) : NaN;
@@ -439,7 +443,13 @@
     return {
       client_id: sale.client_id,
       lines: sale.lines.map(function (line) {
-        return { code: line.code, quantity: line.quantity, unit_price: line.unit_price };
+        // The deposit as the till charged it, so that a deposit changed meanwhile is named on
+        // its line; a line kept from before deposits has none and leaves it to the total.
+        var sent = { code: line.code, quantity: line.quantity, unit_price: line.unit_price };
+        if (line.deposit !== undefined) {
+          sent.deposit = line.deposit;
+        }
+        return sent;
       }),
       total: sale.total,
       tendered: sale.tendered,
@@ -660,6 +670,9 @@
     }
     if (action === "reprice") {
       sale.lines[index].unit_price = Number(button.dataset.price);
+      fixed(sale, index, false);
+    } else if (action === "redeposit") {
+      sale.lines[index].deposit = Number(button.dataset.deposit);
       fixed(sale, index, false);
     } else if (action === "remove") {
       sale.lines.splice(index, 1);

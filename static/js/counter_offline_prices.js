@@ -31,7 +31,14 @@
   function priceListRead(data, fetchedAt) {
     var products = new Map();
     data.products.forEach(function (row) {
-      products.set(row[0], { id: row[0], name: row[1], price: row[2], taxRate: row[3], ageRestricted: row[4] });
+      products.set(row[0], {
+        id: row[0],
+        name: row[1],
+        price: row[2],
+        taxRate: row[3],
+        ageRestricted: row[4],
+        deposit: row[5] || 0, // a price list from before deposits has no sixth column
+      });
     });
     var codes = new Map();
     var primary = new Map(); // a code for each product, one unit first: what a carried-over line is sent with
@@ -58,23 +65,42 @@
     return Math.floor((2 * numerator + denominator) / (2 * denominator));
   }
 
+  // The lines the counter books for one rung-up line: the product's, then its deposit's when it
+  // carries one (pricing.deposit_lines_price: one deposit per unit, at the product's tax rate).
+  function bookedLines(line) {
+    var booked = [{ unit_price: line.unit_price, quantity: line.quantity, tax_rate: line.tax_rate }];
+    if (line.deposit > 0) {
+      booked.push({ unit_price: line.deposit, quantity: line.quantity, tax_rate: line.tax_rate });
+    }
+    return booked;
+  }
+
   // A line's total is its unit price times its quantity; its tax is in that total or on top of it,
-  // per line; the sale costs the lines' totals, plus their tax when prices do not include it.
+  // per line (a deposit line is a line of its own); the sale costs the lines' totals, plus their
+  // tax when prices do not include it. Units are the products' only, as the online counter counts.
   function totals(lines, includeTax) {
     var subtotal = 0;
     var tax = 0;
     var units = 0;
+    var deposit = 0;
     lines.forEach(function (line) {
-      var lineTotal = line.unit_price * line.quantity;
-      subtotal += lineTotal;
       units += line.quantity;
-      if (line.tax_rate) {
-        tax += includeTax
-          ? halfUp(lineTotal * line.tax_rate, 10000 + line.tax_rate)
-          : halfUp(lineTotal * line.tax_rate, 10000);
-      }
+      bookedLines(line).forEach(function (booked, index) {
+        var lineTotal = booked.unit_price * booked.quantity;
+        var lineTax = 0;
+        if (booked.tax_rate) {
+          lineTax = includeTax
+            ? halfUp(lineTotal * booked.tax_rate, 10000 + booked.tax_rate)
+            : halfUp(lineTotal * booked.tax_rate, 10000);
+        }
+        subtotal += lineTotal;
+        tax += lineTax;
+        if (index > 0) {
+          deposit += includeTax ? lineTotal : lineTotal + lineTax;
+        }
+      });
     });
-    return { total: includeTax ? subtotal : subtotal + tax, units: units };
+    return { total: includeTax ? subtotal : subtotal + tax, units: units, deposit: deposit };
   }
 
   function format(currency, locale) {

@@ -122,6 +122,18 @@
         voidCell.appendChild(voidButton);
         row.appendChild(voidCell);
         body.appendChild(row);
+        if (line.deposit > 0) {
+          // As the online counter shows it: under its product, following its quantity, no controls.
+          var deposit = make("tr", "line-deposit");
+          deposit.id = "counter-offline-deposit-" + index;
+          deposit.setAttribute("data-line-kind", "deposit");
+          deposit.appendChild(make("td", "cell-product", "Deposit " + line.name));
+          deposit.appendChild(make("td", "num", String(line.quantity)));
+          deposit.appendChild(make("td", "num nowrap col-price", money(line.deposit)));
+          deposit.appendChild(make("td", "num nowrap", money(line.deposit * line.quantity)));
+          deposit.appendChild(make("td"));
+          body.appendChild(deposit);
+        }
       });
     }
 
@@ -162,6 +174,8 @@
       el("[data-offline-payment]").hidden = !hasLines;
       el("[data-offline-units]").textContent = plural(sums.units, "item", "items");
       el("[data-offline-total]").textContent = money(sums.total);
+      el("[data-offline-deposit-row]").hidden = !sums.deposit;
+      el("[data-offline-deposit]").textContent = money(sums.deposit);
       el("[data-offline-age]").hidden = !(needsAgeCheck(sale) && !sale.age_checked);
       var quick = el("[data-offline-quick]");
       quick.textContent = "";
@@ -186,6 +200,9 @@
       }
       if (extra && extra.price !== undefined) {
         button.dataset.price = String(extra.price);
+      }
+      if (extra && extra.deposit !== undefined) {
+        button.dataset.deposit = String(extra.deposit);
       }
       if (action === "discard" || action === "remove") {
         button.className = "btn btn-small btn-danger";
@@ -234,6 +251,15 @@
             sale.error.lines.forEach(function (problem) {
               var entry = make("li", "cluster");
               entry.appendChild(make("span", "", problem.message));
+              if (problem.reason === "deposit_changed" && problem.current_deposit !== undefined) {
+                entry.appendChild(
+                  actionButton(sale, "redeposit", "Book with deposit " + money(problem.current_deposit), {
+                    index: problem.index,
+                    deposit: problem.current_deposit,
+                    primary: true,
+                  })
+                );
+              }
               if (problem.reason === "price_changed" && problem.current_price !== undefined) {
                 entry.appendChild(
                   actionButton(sale, "reprice", "Book at " + money(problem.current_price), {
