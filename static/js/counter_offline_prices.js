@@ -48,7 +48,12 @@
         primary.set(row[1], row[0]);
       }
     });
+    var scale = new Map(); // a scale label's item key: its product, and whether the label prints a price or grams
+    (data.scale || []).forEach(function (row) {
+      scale.set(row[0], { product: row[1], kind: row[2] });
+    });
     return {
+      scale: scale,
       version: data.version,
       fetchedAt: fetchedAt,
       currency: data.currency,
@@ -63,6 +68,37 @@
   // Rounded half up, in whole numbers only: minor units never pass through a float fraction.
   function halfUp(numerator, denominator) {
     return Math.floor((2 * numerator + denominator) / (2 * denominator));
+  }
+
+  // A scale label as catalog.gtin.parse_variable reads it: a valid GTIN-13 (or its 14-digit form)
+  // with prefix 02 or 20-29, whose first 7 digits are the item key and next 5 the value; null otherwise.
+  function labelRead(raw) {
+    var code = String(raw).trim();
+    if (code.length === 14 && code[0] === "0") {
+      code = code.slice(1);
+    }
+    if (!/^\d{13}$/.test(code) || codeKey(code) === null || !/^(02|2\d)/.test(code)) {
+      return null;
+    }
+    return { key: code.slice(0, 7), value: parseInt(code.slice(7, 12), 10) };
+  }
+
+  // The label's price as catalog.selectors.label_priced works it out: printed, or its grams at the
+  // price per kilogram, rounded half up; a reason instead when it cannot be sold as printed.
+  function labelPrice(product, kind, value) {
+    if (kind === "weight") {
+      if (value <= 0) {
+        return { problem: product.name + ": the scale label shows no weight (0 g). Weigh it again." };
+      }
+      if (product.price <= 0) {
+        return { problem: product.name + " has no price per kilogram in this shop; the owner sets one first." };
+      }
+      return { price: halfUp(product.price * value, 1000), grams: value };
+    }
+    if (value <= 0) {
+      return { problem: product.name + ": the scale label shows no price (0). Weigh it again." };
+    }
+    return { price: value, grams: null };
   }
 
   // The lines the counter books for one rung-up line: the product's, then its deposit's when it
@@ -159,6 +195,8 @@
 
   window.LingshouTill = {
     codeKey: codeKey,
+    labelRead: labelRead,
+    labelPrice: labelPrice,
     priceListRead: priceListRead,
     totals: totals,
     places: places,

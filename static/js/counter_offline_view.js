@@ -18,6 +18,7 @@
     var openSale = app.openSale;
     var waitingSales = app.waitingSales;
     var needsAgeCheck = app.needsAgeCheck;
+    var lineKey = app.lineKey;
     var plural = till.plural;
 
     function el(selector) {
@@ -85,10 +86,18 @@
         var row = make("tr");
         row.id = "counter-offline-line-" + index;
         row.setAttribute("data-product", line.product);
-        if (line.product === state.lastProduct) {
+        if (lineKey(line) === state.lastProduct) {
           row.setAttribute("aria-current", "true");
         }
         var name = make("td", "cell-product", line.name);
+        if (line.weight_grams) {
+          name.appendChild(document.createTextNode(" "));
+          name.appendChild(make("span", "small muted nowrap", line.weight_grams + " g"));
+        }
+        if (line.label) {
+          name.appendChild(make("br"));
+          name.appendChild(make("code", "", line.code));
+        }
         if (line.age_restricted) {
           name.appendChild(document.createTextNode(" "));
           name.appendChild(make("span", "badge badge-warning", "ID check"));
@@ -96,7 +105,7 @@
         row.appendChild(name);
         var quantityCell = make("td", "num");
         var form = make("form", "row-form");
-        form.setAttribute("data-offline-quantity", line.product);
+        form.setAttribute("data-offline-quantity", lineKey(line));
         var label = make("label", "visually-hidden", "Quantity of " + line.name);
         label.htmlFor = "counter-offline-qty-" + index;
         var input = make("input", "input-inline input-count");
@@ -117,7 +126,7 @@
         var voidCell = make("td");
         var voidButton = make("button", "btn btn-small btn-danger", "Void");
         voidButton.type = "button";
-        voidButton.setAttribute("data-offline-void", line.product);
+        voidButton.setAttribute("data-offline-void", lineKey(line));
         voidButton.appendChild(make("span", "visually-hidden", " " + line.name));
         voidCell.appendChild(voidButton);
         row.appendChild(voidCell);

@@ -14,7 +14,8 @@ from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
-from catalog.models import LocalBarcode, MovementKind, StockMovement, StoreProduct
+from catalog import gtin
+from catalog.models import Barcode, BarcodeKind, LocalBarcode, MovementKind, StockMovement, StoreProduct
 from catalog.services.stock import stock_move
 from checkout.models import (
     CounterPayment,
@@ -738,6 +739,7 @@ def test_the_price_list_has_every_active_product_and_every_code_that_finds_it(
                 ["0" + _code(beer), beer.pk, 1],
             ]
         ),
+        "scale": [],
     }
     # Asked again with the version it holds: nothing changed, nothing sent.
     unchanged = client.get(f"/m/{merchant.slug}/counter/prices/?store={store.pk}", HTTP_IF_NONE_MATCH=prices["version"])
@@ -935,3 +937,118 @@ def test_a_sale_kept_from_before_deposits_keeps_its_digest(cola: StoreProduct, c
         "total": 697,
     }
     assert sale.digest() == hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
+
+
+# Scale labels --------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def cheese(store: Store) -> StoreProduct:
+    """Bergkäse at 19,90 €/kg, weighed on the scale that prints labels 23 12345 … (grams)."""
+    item = _stocked(
+        store,
+        5000,
+        price=1990,
+        product__name="Bergkäse",
+        product__tax_class="reduced",
+        product__is_sold_by_weight=True,
+        product__content_unit="kg",
+    )
+    Barcode.objects.create(
+        wholesaler=item.product.wholesaler,  # type: ignore[union-attr]
+        product=item.product,
+        code="2312345",
+        kind=BarcodeKind.VARIABLE,
+    )
+    return item
+
+
+@pytest.fixture
+def cake(store: Store) -> StoreProduct:
+    """Cake by the piece, priced on the scale: labels 21 12345 … carry the price."""
+    item = _stocked(store, 10, price=300, product__name="Apfelkuchen", product__tax_class="reduced")
+    Barcode.objects.create(
+        wholesaler=item.product.wholesaler,  # type: ignore[union-attr]
+        product=item.product,
+        code="2112345",
+        kind=BarcodeKind.VARIABLE,
+    )
+    return item
+
+
+def test_the_price_list_gives_the_scale_label_keys_with_what_their_labels_carry(
+    merchant: Merchant, store: Store, clerk: Any, cheese: StoreProduct, cake: StoreProduct
+) -> None:
+    salad = StoreProductFactory(store=store, product=None, local_name="Salatbar", price=1490, local_tax_class="reduced")
+    with merchant_context(merchant.pk):
+        LocalBarcode.objects.create(merchant=merchant, store=store, store_product=salad, code="2499999")
+    prices = _client(clerk).get(f"/m/{merchant.slug}/counter/prices/?store={store.pk}").json()
+    assert prices["scale"] == [
+        ["2112345", cake.pk, "price"],
+        ["2312345", cheese.pk, "weight"],
+        ["2499999", salad.pk, "weight"],
+    ]
+    assert [row[2] for row in prices["products"]] == [1990, 300, 1490]  # a weighed product's price is per kilogram
+
+
+def test_scale_labels_sold_offline_are_booked_by_the_counters_reading_one_line_per_label(
+    merchant: Merchant, shift: Shift, clerk: Any, cheese: StoreProduct, cake: StoreProduct
+) -> None:
+    quarter = gtin.variable_code("2312345", 250)  # 250 g at 19,90 €/kg: 4,975 → 4,98
+    slice_ = gtin.variable_code("2112345", 349)  # the label's own price
+    other = gtin.variable_code("2312345", 300)  # 300 g: 5,97
+    body = _sale(
+        cheese,
+        cake,
+        lines=[
+            {"code": quarter, "quantity": 2, "unit_price": 498, "deposit": 0},
+            {"code": slice_, "quantity": 1, "unit_price": 349, "deposit": 0},
+            {"code": other, "quantity": 1, "unit_price": 597, "deposit": 0},
+        ],
+        total=2 * 498 + 349 + 597,
+        tendered=2000,
+    )
+    client = _client(clerk)
+    response = _post(client, merchant, shift.pk, body)
+    assert response.status_code == 200, response.content
+    with merchant_context(merchant.pk):
+        order = Order.objects.get()
+        lines = [
+            (line.store_product_id, line.code, line.quantity, line.unit_price, line.weight_grams)
+            for line in counter_sale_lines(order=order)
+        ]
+    assert lines == [
+        (cheese.pk, quarter, 2, 498, 250),
+        (cake.pk, slice_, 1, 349, None),
+        (cheese.pk, other, 1, 597, 300),
+    ]
+    assert (order.total, response.json()["order"]["change_given"]) == (1942, 58)
+    before = _snapshot()
+    again = _post(client, merchant, shift.pk, body)
+    assert (again.status_code, again.json()["replayed"]) == (200, True)
+    assert _snapshot() == before
+
+
+def test_a_scale_label_the_till_read_otherwise_needs_attention_and_books_nothing(
+    merchant: Merchant, shift: Shift, clerk: Any, cheese: StoreProduct, cake: StoreProduct
+) -> None:
+    quarter = gtin.variable_code("2312345", 250)
+    body = _sale(cheese, cake, lines=[{"code": quarter, "quantity": 1, "unit_price": 497}], total=497)
+    before = _snapshot()
+    response = _post(_client(clerk), merchant, shift.pk, body)
+    assert response.status_code == 409
+    assert response.json()["error"] == {
+        "code": "lines_refused",
+        "message": "1 line cannot be booked as scanned; nothing was booked.",
+        "lines": [
+            {
+                "index": 0,
+                "code": quarter,
+                "reason": "scale_label",
+                "message": "Bergkäse: Lingshou reads this scale label as 4,98\xa0€, not 4,97\xa0€ as charged.",
+                "name": "Bergkäse",
+                "current_price": 498,
+            }
+        ],
+    }
+    assert _snapshot() == before
