@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from catalog.models import MovementKind, StockMovement, StoreProduct
+from catalog import gtin
+from catalog.models import Barcode, BarcodeKind, MovementKind, StockMovement, StoreProduct
 from catalog.services.stock import stock_move
 from checkout.models import CounterPayment, OfflineSale, Order, OrderLine, OrderStatus
 from checkout.selectors.counter import counter_sale_lines
@@ -381,4 +382,70 @@ def test_a_sale_in_progress_with_a_deposit_is_carried_over_with_its_deposit_once
         ]
         assert (booked.total, booked.deposit_total) == (548, 50)
     watched.console_errors = [e for e in watched.console_errors if "net::ERR_FAILED" not in e]
+    watched.assert_clean()
+
+
+def test_scale_labels_sold_offline_are_priced_from_the_label_and_booked_by_lingshous_reading(
+    live_server: Any, open_page: Any, merchant: Merchant, store: Store, clerk: Any, tmp_path: Path
+) -> None:
+    cheese: StoreProduct = StoreProductFactory(
+        store=store,
+        price=1990,
+        product__name="Bergkäse",
+        product__tax_class="reduced",
+        product__is_sold_by_weight=True,
+        product__content_unit="kg",
+    )
+    Barcode.objects.create(
+        wholesaler=cheese.product.wholesaler,  # type: ignore[union-attr]
+        product=cheese.product,
+        code="2312345",
+        kind=BarcodeKind.VARIABLE,
+    )
+    cola = _drink(merchant, store, "Quellwerk Dose Cola", 249, deposit=25)
+    shifts.shift_open(store=store, opened_by=clerk, opening_cash=10000)
+    quarter = gtin.variable_code("2312345", 250)  # 250 g at 19,90 €/kg: 4,98
+    half = gtin.variable_code("2312345", 500)  # 9,95
+
+    watched = open_page()
+    page = watched.page
+    _till(watched, live_server.url, merchant, clerk)
+    page.context.set_offline(True)
+    banner = page.locator("[data-offline-banner]")
+    expect(banner).to_contain_text("Offline · 0 sales waiting")
+    for code in (quarter, half, quarter, _code(cola), gtin.variable_code("2312345", 0)):
+        page.locator("#counter-scan").fill(code)
+        page.locator("#counter-scan").press("Enter")
+    expect(page.locator("#counter-scan-log")).to_contain_text(
+        "Bergkäse: the scale label shows no weight (0 g). Weigh it again."
+    )
+    rows = page.locator("[data-offline-lines] tr")
+    expect(rows).to_have_count(4)  # two labels, the cola and its deposit
+    expect(rows.nth(0)).to_contain_text("Bergkäse 250 g")
+    expect(rows.nth(0)).to_contain_text(quarter)
+    expect(page.locator("#counter-offline-qty-0")).to_have_value("2")
+    expect(rows.nth(1)).to_contain_text("Bergkäse 500 g")
+    expect(page.locator("#counter-offline-total")).to_have_text(_eur(2 * 498 + 995 + 249 + 25))
+    page.screenshot(path=_shots(tmp_path) / "counter-offline-scale-desktop.png", full_page=True)
+    # Voiding the half kilo takes that label's line only.
+    rows.nth(1).get_by_role("button", name="Void").click()
+    expect(rows).to_have_count(3)
+    expect(page.locator("#counter-offline-total")).to_have_text(_eur(2 * 498 + 249 + 25))
+    page.get_by_role("button", name="Exact 12,70\xa0€").click()
+    expect(banner).to_contain_text("Offline · 1 sale waiting")
+
+    page.context.set_offline(False)
+    expect(banner).to_contain_text("Back online · 1 sale made offline booked", timeout=15_000)
+    with merchant_context(merchant.pk):
+        order = Order.objects.get()
+        lines = [
+            (line.kind, line.store_product_id, line.code, line.quantity, line.unit_price, line.weight_grams)
+            for line in counter_sale_lines(order=order)
+        ]
+    assert lines == [
+        ("product", cheese.pk, quarter, 2, 498, 250),
+        ("product", cola.pk, "", 1, 249, None),
+        ("deposit", None, "", 1, 25, None),
+    ]
+    assert (order.status, order.total) == (OrderStatus.PAID, 1270)
     watched.assert_clean()
