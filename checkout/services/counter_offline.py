@@ -6,9 +6,11 @@ arrives later, whole. The rules:
   one transaction: order, lines, the shift's cash payment and the ledger's sale movements are
   all written, or none is;
 - it is booked only as the clerk rang it up: a code that no longer finds an active product, a
-  unit price other than the one the clerk saw, or a total other than the one the clerk charged
+  unit price or deposit other than the one the clerk saw, or a total other than the one the clerk charged
   refuses the whole sale, naming each line and why (``OfflineSaleRefused``), so the till can show
   it to the clerk; stock is no reason, as at the online counter (selling below zero is flagged);
+- a scale label is booked through the same scan as online, at Lingshou's reading of it: a till
+  that read it otherwise has the line refused ("scale_label"), never booked at the till's figure;
 - the till's id for the sale is unique per merchant (``OfflineSale``): a sale sent again returns
   the order its first send booked and changes nothing; concurrent sends of a shift queue on the
   shift's row, and the unique constraint settles sends that race through different shifts;
@@ -49,11 +51,16 @@ logger = logging.getLogger("lingshou.checkout.counter")
 
 @dataclass(frozen=True)
 class OfflineLine:
-    """One line as the clerk rang it up: the code scanned, the units, the price of one unit the till showed."""
+    """One line as the clerk rang it up: the code scanned, the units, the price of one unit the till showed.
+
+    ``deposit``: the deposit per unit the till charged with it (the counter adds it as a line of its
+    own); None from a till whose price list knew no deposits, which then leaves it to the total.
+    """
 
     code: str
     quantity: int
     unit_price: int
+    deposit: int | None = None
 
 
 @dataclass(frozen=True)
@@ -72,12 +79,17 @@ class OfflineSaleIn:
         """What identifies this content: a second send with other content under the same id is not a replay."""
         content = asdict(self)
         content.update(client_id=str(self.client_id), made_at=self.made_at.isoformat())
+        for line in content["lines"]:
+            # A sale sent before tills knew deposits keeps the digest it was booked with.
+            if line["deposit"] is None:
+                del line["deposit"]
         return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
 
 
 @dataclass(frozen=True)
 class LineProblem:
-    """Why one line (by its place in the sale) cannot be booked as scanned; ``current_price`` when it is the price."""
+    """Why one line (by its place in the sale) cannot be booked as scanned; ``current_price`` or
+    ``current_deposit`` when it is the price or the deposit."""
 
     index: int
     code: str
@@ -85,6 +97,7 @@ class LineProblem:
     message: str
     name: str = ""
     current_price: int | None = None
+    current_deposit: int | None = None
 
 
 class OfflineSaleRefused(CheckoutError):
@@ -127,9 +140,11 @@ def _replay(*, merchant_id: int, sale: OfflineSaleIn) -> OfflineBooking | None:
     )
 
 
-def _problems(*, store: Store, sale: OfflineSaleIn) -> list[LineProblem]:
-    """Each line that the counter would not book today as the clerk rang it up, and why."""
+def _problems(*, store: Store, sale: OfflineSaleIn) -> tuple[list[LineProblem], set[str]]:
+    """Each line that the counter would not book today as the clerk rang it up, and why; and the codes that are
+    scale labels (the counter keeps each label's line apart)."""
     problems = []
+    labels = set()
     for index, line in enumerate(sale.lines):
         try:
             found = store_product_by_code(store=store, code=line.code)
@@ -138,18 +153,29 @@ def _problems(*, store: Store, sale: OfflineSaleIn) -> list[LineProblem]:
             continue
         item = found.store_product
         if found.variable is not None:
-            problems.append(
-                LineProblem(
-                    index, line.code, "scale_label", f"{item.name}: scale labels cannot be sold offline.", item.name
-                )
-            )
-        elif not item.is_active:
+            labels.add(line.code)
+        # A scale label's price is what Lingshou reads from it (its own, or its weight at the price per kilogram).
+        price = item.price if found.variable is None else found.label_price
+        if not item.is_active:
             problems.append(
                 LineProblem(
                     index, line.code, "inactive", f"{item.name} is no longer for sale in this store.", item.name
                 )
             )
-        elif item.price != line.unit_price:
+        elif found.variable is not None and price != line.unit_price:
+            # The till read the label with the price list it had; Lingshou's reading is the one booked.
+            problems.append(
+                LineProblem(
+                    index,
+                    line.code,
+                    "scale_label",
+                    f"{item.name}: Lingshou reads this scale label as {format_amount(price or 0, store.currency)}, "
+                    f"not {format_amount(line.unit_price, store.currency)} as charged.",
+                    item.name,
+                    current_price=price,
+                )
+            )
+        elif price != line.unit_price:
             problems.append(
                 LineProblem(
                     index,
@@ -161,7 +187,19 @@ def _problems(*, store: Store, sale: OfflineSaleIn) -> list[LineProblem]:
                     current_price=item.price,
                 )
             )
-    return problems
+        elif line.deposit is not None and item.deposit != line.deposit:
+            problems.append(
+                LineProblem(
+                    index,
+                    line.code,
+                    "deposit_changed",
+                    f"{item.name} now carries a deposit of {format_amount(item.deposit, store.currency)}, "
+                    f"not {format_amount(line.deposit, store.currency)} as charged.",
+                    item.name,
+                    current_deposit=item.deposit,
+                )
+            )
+    return problems, labels
 
 
 def _sale_new(*, shift: Shift, clerk: User) -> Order:
@@ -226,7 +264,7 @@ def _book(*, shift: Shift, clerk: User, sale: OfflineSaleIn) -> OfflineBooking:
                 "This shift was closed before the sale reached Lingshou; book it in the shift that is open now.",
                 code="shift_closed",
             )
-        problems = _problems(store=locked.store, sale=sale)
+        problems, labels = _problems(store=locked.store, sale=sale)
         if problems:
             raise OfflineSaleRefused(
                 f"{len(problems)} line{'s' if len(problems) != 1 else ''} cannot be booked as scanned; "
@@ -240,7 +278,8 @@ def _book(*, shift: Shift, clerk: User, sale: OfflineSaleIn) -> OfflineBooking:
         # Each code scanned once adds what one scan adds (a six-pack: six); the quantity the clerk
         # rang up for each product is then set, as a clerk would type it.
         outcomes = counter.counter_lines_scan(order=order, codes=[line.code for line in sale.lines])
-        wanted: dict[int, int] = {}
+        # A product line is the product's scans, or one scale label's (the counter keeps each label apart).
+        wanted: dict[tuple[int, str], int] = {}
         for index, (line, outcome) in enumerate(zip(sale.lines, outcomes, strict=True)):
             if outcome.problem or outcome.store_product_id is None:
                 raise OfflineSaleRefused(
@@ -248,11 +287,12 @@ def _book(*, shift: Shift, clerk: User, sale: OfflineSaleIn) -> OfflineBooking:
                     code="lines_refused",
                     lines=[LineProblem(index, line.code, "refused", outcome.problem, outcome.name)],
                 )
-            wanted[outcome.store_product_id] = wanted.get(outcome.store_product_id, 0) + line.quantity
+            key = (outcome.store_product_id, line.code if line.code in labels else "")
+            wanted[key] = wanted.get(key, 0) + line.quantity
         for order_line in counter_sale_lines(order=order):
-            # Only the product lines the scans made; a line the counter adds by itself (none yet)
-            # follows its product line.
-            units = wanted.get(order_line.store_product_id or 0)
+            # Only the product lines the scans made: a deposit line (no product of its own) takes
+            # its product line's quantity when that is set, so it is booked once, as the till showed it.
+            units = wanted.get((order_line.store_product_id or 0, order_line.code))
             if units is not None and order_line.quantity != units:
                 counter.counter_line_set_quantity(order=order, line_id=order_line.pk, quantity=units)
         order.refresh_from_db()
@@ -313,5 +353,6 @@ def offline_sale_book(*, shift: Shift, clerk: User, sale: OfflineSaleIn) -> Offl
 
 
 def offline_problem_json(problem: LineProblem) -> dict[str, Any]:
-    """A refused line as the till reads it: index, code, reason, message, and name and current price when known."""
+    """A refused line as the till reads it: index, code, reason, message, and name and current price or deposit
+    when known."""
     return {key: value for key, value in asdict(problem).items() if value not in (None, "")}

@@ -87,6 +87,9 @@ def _sale_parse(body: bytes) -> OfflineSaleIn:
                 code=code.strip(),
                 quantity=_whole(line.get("quantity"), f"{where}.quantity", low=1, high=MAX_LINE_QUANTITY),
                 unit_price=_whole(line.get("unit_price"), f"{where}.unit_price", low=0, high=MAX_AMOUNT),
+                deposit=None
+                if line.get("deposit") is None
+                else _whole(line.get("deposit"), f"{where}.deposit", low=0, high=MAX_AMOUNT),
             )
         )
     made_at = parse_datetime(data["made_at"]) if isinstance(data.get("made_at"), str) else None

@@ -192,8 +192,14 @@
       unit_price: product.price,
       tax_rate: product.taxRate,
       age_restricted: product.ageRestricted,
+      deposit: product.deposit,
       quantity: quantity,
     };
+  }
+
+  // What names a line for the quantity and void controls: its product, or its scale label.
+  function lineKey(line) {
+    return line.label ? "label:" + line.code : String(line.product);
   }
 
   function openSale() {
@@ -212,6 +218,11 @@
     var key = till.codeKey(code);
     var found = key && state.prices.codes.get(key);
     var product = found && state.prices.products.get(found.product);
+    // Codes that name a product exactly come first, as in the online lookup; then scale labels.
+    if (!product && labelLine(code, 1)) {
+      labelScan(code);
+      return;
+    }
     if (!product) {
       logProblem(
         code,
@@ -223,7 +234,7 @@
     }
     var sale = openSale();
     var line = sale.lines.find(function (each) {
-      return each.product === product.id;
+      return each.product === product.id && !each.label;
     });
     if (line) {
       if (line.quantity + found.units > MAX_QUANTITY) {
@@ -236,7 +247,56 @@
       sale.lines.push(line);
     }
     state.paid = null;
-    state.lastProduct = product.id;
+    state.lastProduct = lineKey(line);
+    setStatus("Added offline: " + product.name);
+    saleSave(sale);
+    render();
+  }
+
+  // The line of a scale label this till's price list knows, priced from it ({problem} when it
+  // cannot be sold as printed); null for a code that is no such label.
+  function labelLine(code, quantity) {
+    var label = till.labelRead(code);
+    var keyed = label && state.prices.scale && state.prices.scale.get(label.key);
+    var product = keyed && state.prices.products.get(keyed.product);
+    if (!product) {
+      return null;
+    }
+    var priced = till.labelPrice(product, keyed.kind, label.value);
+    if (priced.problem) {
+      return priced;
+    }
+    var line = lineFor(product, code, quantity);
+    line.label = true;
+    line.unit_price = priced.price;
+    line.weight_grams = priced.grams;
+    return line;
+  }
+
+  // One line per label, priced from it; the same label scanned again adds one, as online.
+  function labelScan(code) {
+    var fresh = labelLine(code, 1);
+    if (fresh.problem) {
+      logProblem(code, fresh.problem);
+      return;
+    }
+    var product = state.prices.products.get(fresh.product);
+    var sale = openSale();
+    var line = sale.lines.find(function (each) {
+      return each.label && each.code === code;
+    });
+    if (line) {
+      if (line.quantity + 1 > MAX_QUANTITY) {
+        logProblem(code, product.name + ": at most " + MAX_QUANTITY + " on one line.");
+        return;
+      }
+      line.quantity += 1;
+    } else {
+      line = fresh;
+      sale.lines.push(line);
+    }
+    state.paid = null;
+    state.lastProduct = lineKey(line);
     setStatus("Added offline: " + product.name);
     saleSave(sale);
     render();
@@ -294,9 +354,23 @@
     var lines = [];
     var missing = [];
     Array.prototype.forEach.call(rows, function (row) {
+      if (row.getAttribute("data-line-kind") === "deposit") {
+        return; // it follows its product line, which brings it again offline
+      }
       var product = state.prices.products.get(Number(row.getAttribute("data-product")));
       var field = row.querySelector("[data-counter-quantity]");
       var quantity = field ? parseInt(field.defaultValue, 10) : NaN;
+      var printed = row.querySelector(".cell-product code");
+      if (product && printed) {
+        // A scale label's line goes over as that label, priced from it, never as the product's own code.
+        var labelled = quantity > 0 && labelLine(printed.textContent.trim(), quantity);
+        if (labelled && !labelled.problem) {
+          lines.push(labelled);
+        } else {
+          missing.push(product.name);
+        }
+        return;
+      }
       var code = product && state.prices.primary.get(product.id);
       if (product && code && quantity > 0) {
         lines.push(lineFor(product, code, quantity));
@@ -439,7 +513,13 @@
     return {
       client_id: sale.client_id,
       lines: sale.lines.map(function (line) {
-        return { code: line.code, quantity: line.quantity, unit_price: line.unit_price };
+        // The deposit as the till charged it, so that a deposit changed meanwhile is named on
+        // its line; a line kept from before deposits has none and leaves it to the total.
+        var sent = { code: line.code, quantity: line.quantity, unit_price: line.unit_price };
+        if (line.deposit !== undefined) {
+          sent.deposit = line.deposit;
+        }
+        return sent;
       }),
       total: sale.total,
       tendered: sale.tendered,
@@ -575,10 +655,10 @@
 
   // By product, not by place: a change and a submit of the same field both arrive, and must not
   // take away two lines where one was meant.
-  function quantitySet(product, text) {
+  function quantitySet(key, text) {
     var sale = state.sale;
     var index = sale.lines.findIndex(function (line) {
-      return line.product === product;
+      return lineKey(line) === key;
     });
     if (index < 0) {
       return;
@@ -661,6 +741,9 @@
     if (action === "reprice") {
       sale.lines[index].unit_price = Number(button.dataset.price);
       fixed(sale, index, false);
+    } else if (action === "redeposit") {
+      sale.lines[index].deposit = Number(button.dataset.deposit);
+      fixed(sale, index, false);
     } else if (action === "remove") {
       sale.lines.splice(index, 1);
       if (!sale.lines.length) {
@@ -704,6 +787,7 @@
     openSale: openSale,
     waitingSales: waitingSales,
     needsAgeCheck: needsAgeCheck,
+    lineKey: lineKey,
   });
 
   function render() {
@@ -769,7 +853,7 @@
     } else if (form.hasAttribute("data-offline-cancel")) {
       saleCancel();
     } else if (form.hasAttribute("data-offline-quantity")) {
-      quantitySet(Number(form.getAttribute("data-offline-quantity")), form.querySelector("input").value);
+      quantitySet(form.getAttribute("data-offline-quantity"), form.querySelector("input").value);
       focusScan();
     }
   });
@@ -778,14 +862,14 @@
   root.addEventListener("change", function (event) {
     var form = event.target.closest("[data-offline-quantity]");
     if (form) {
-      quantitySet(Number(form.getAttribute("data-offline-quantity")), event.target.value);
+      quantitySet(form.getAttribute("data-offline-quantity"), event.target.value);
     }
   });
 
   root.addEventListener("click", function (event) {
     var voidButton = event.target.closest("[data-offline-void]");
     if (voidButton) {
-      quantitySet(Number(voidButton.getAttribute("data-offline-void")), "0");
+      quantitySet(voidButton.getAttribute("data-offline-void"), "0");
       focusScan();
       return;
     }

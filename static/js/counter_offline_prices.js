@@ -31,7 +31,14 @@
   function priceListRead(data, fetchedAt) {
     var products = new Map();
     data.products.forEach(function (row) {
-      products.set(row[0], { id: row[0], name: row[1], price: row[2], taxRate: row[3], ageRestricted: row[4] });
+      products.set(row[0], {
+        id: row[0],
+        name: row[1],
+        price: row[2],
+        taxRate: row[3],
+        ageRestricted: row[4],
+        deposit: row[5] || 0, // a price list from before deposits has no sixth column
+      });
     });
     var codes = new Map();
     var primary = new Map(); // a code for each product, one unit first: what a carried-over line is sent with
@@ -41,7 +48,12 @@
         primary.set(row[1], row[0]);
       }
     });
+    var scale = new Map(); // a scale label's item key: its product, and whether the label prints a price or grams
+    (data.scale || []).forEach(function (row) {
+      scale.set(row[0], { product: row[1], kind: row[2] });
+    });
     return {
+      scale: scale,
       version: data.version,
       fetchedAt: fetchedAt,
       currency: data.currency,
@@ -58,23 +70,73 @@
     return Math.floor((2 * numerator + denominator) / (2 * denominator));
   }
 
+  // A scale label as catalog.gtin.parse_variable reads it: a valid GTIN-13 (or its 14-digit form)
+  // with prefix 02 or 20-29, whose first 7 digits are the item key and next 5 the value; null otherwise.
+  function labelRead(raw) {
+    var code = String(raw).trim();
+    if (code.length === 14 && code[0] === "0") {
+      code = code.slice(1);
+    }
+    if (!/^\d{13}$/.test(code) || codeKey(code) === null || !/^(02|2\d)/.test(code)) {
+      return null;
+    }
+    return { key: code.slice(0, 7), value: parseInt(code.slice(7, 12), 10) };
+  }
+
+  // The label's price as catalog.selectors.label_priced works it out: printed, or its grams at the
+  // price per kilogram, rounded half up; a reason instead when it cannot be sold as printed.
+  function labelPrice(product, kind, value) {
+    if (kind === "weight") {
+      if (value <= 0) {
+        return { problem: product.name + ": the scale label shows no weight (0 g). Weigh it again." };
+      }
+      if (product.price <= 0) {
+        return { problem: product.name + " has no price per kilogram in this shop; the owner sets one first." };
+      }
+      return { price: halfUp(product.price * value, 1000), grams: value };
+    }
+    if (value <= 0) {
+      return { problem: product.name + ": the scale label shows no price (0). Weigh it again." };
+    }
+    return { price: value, grams: null };
+  }
+
+  // The lines the counter books for one rung-up line: the product's, then its deposit's when it
+  // carries one (pricing.deposit_lines_price: one deposit per unit, at the product's tax rate).
+  function bookedLines(line) {
+    var booked = [{ unit_price: line.unit_price, quantity: line.quantity, tax_rate: line.tax_rate }];
+    if (line.deposit > 0) {
+      booked.push({ unit_price: line.deposit, quantity: line.quantity, tax_rate: line.tax_rate });
+    }
+    return booked;
+  }
+
   // A line's total is its unit price times its quantity; its tax is in that total or on top of it,
-  // per line; the sale costs the lines' totals, plus their tax when prices do not include it.
+  // per line (a deposit line is a line of its own); the sale costs the lines' totals, plus their
+  // tax when prices do not include it. Units are the products' only, as the online counter counts.
   function totals(lines, includeTax) {
     var subtotal = 0;
     var tax = 0;
     var units = 0;
+    var deposit = 0;
     lines.forEach(function (line) {
-      var lineTotal = line.unit_price * line.quantity;
-      subtotal += lineTotal;
       units += line.quantity;
-      if (line.tax_rate) {
-        tax += includeTax
-          ? halfUp(lineTotal * line.tax_rate, 10000 + line.tax_rate)
-          : halfUp(lineTotal * line.tax_rate, 10000);
-      }
+      bookedLines(line).forEach(function (booked, index) {
+        var lineTotal = booked.unit_price * booked.quantity;
+        var lineTax = 0;
+        if (booked.tax_rate) {
+          lineTax = includeTax
+            ? halfUp(lineTotal * booked.tax_rate, 10000 + booked.tax_rate)
+            : halfUp(lineTotal * booked.tax_rate, 10000);
+        }
+        subtotal += lineTotal;
+        tax += lineTax;
+        if (index > 0) {
+          deposit += includeTax ? lineTotal : lineTotal + lineTax;
+        }
+      });
     });
-    return { total: includeTax ? subtotal : subtotal + tax, units: units };
+    return { total: includeTax ? subtotal : subtotal + tax, units: units, deposit: deposit };
   }
 
   function format(currency, locale) {
@@ -133,6 +195,8 @@
 
   window.LingshouTill = {
     codeKey: codeKey,
+    labelRead: labelRead,
+    labelPrice: labelPrice,
     priceListRead: priceListRead,
     totals: totals,
     places: places,

@@ -18,6 +18,7 @@
     var openSale = app.openSale;
     var waitingSales = app.waitingSales;
     var needsAgeCheck = app.needsAgeCheck;
+    var lineKey = app.lineKey;
     var plural = till.plural;
 
     function el(selector) {
@@ -85,10 +86,18 @@
         var row = make("tr");
         row.id = "counter-offline-line-" + index;
         row.setAttribute("data-product", line.product);
-        if (line.product === state.lastProduct) {
+        if (lineKey(line) === state.lastProduct) {
           row.setAttribute("aria-current", "true");
         }
         var name = make("td", "cell-product", line.name);
+        if (line.weight_grams) {
+          name.appendChild(document.createTextNode(" "));
+          name.appendChild(make("span", "small muted nowrap", line.weight_grams + " g"));
+        }
+        if (line.label) {
+          name.appendChild(make("br"));
+          name.appendChild(make("code", "", line.code));
+        }
         if (line.age_restricted) {
           name.appendChild(document.createTextNode(" "));
           name.appendChild(make("span", "badge badge-warning", "ID check"));
@@ -96,7 +105,7 @@
         row.appendChild(name);
         var quantityCell = make("td", "num");
         var form = make("form", "row-form");
-        form.setAttribute("data-offline-quantity", line.product);
+        form.setAttribute("data-offline-quantity", lineKey(line));
         var label = make("label", "visually-hidden", "Quantity of " + line.name);
         label.htmlFor = "counter-offline-qty-" + index;
         var input = make("input", "input-inline input-count");
@@ -117,11 +126,23 @@
         var voidCell = make("td");
         var voidButton = make("button", "btn btn-small btn-danger", "Void");
         voidButton.type = "button";
-        voidButton.setAttribute("data-offline-void", line.product);
+        voidButton.setAttribute("data-offline-void", lineKey(line));
         voidButton.appendChild(make("span", "visually-hidden", " " + line.name));
         voidCell.appendChild(voidButton);
         row.appendChild(voidCell);
         body.appendChild(row);
+        if (line.deposit > 0) {
+          // As the online counter shows it: under its product, following its quantity, no controls.
+          var deposit = make("tr", "line-deposit");
+          deposit.id = "counter-offline-deposit-" + index;
+          deposit.setAttribute("data-line-kind", "deposit");
+          deposit.appendChild(make("td", "cell-product", "Deposit " + line.name));
+          deposit.appendChild(make("td", "num", String(line.quantity)));
+          deposit.appendChild(make("td", "num nowrap col-price", money(line.deposit)));
+          deposit.appendChild(make("td", "num nowrap", money(line.deposit * line.quantity)));
+          deposit.appendChild(make("td"));
+          body.appendChild(deposit);
+        }
       });
     }
 
@@ -162,6 +183,8 @@
       el("[data-offline-payment]").hidden = !hasLines;
       el("[data-offline-units]").textContent = plural(sums.units, "item", "items");
       el("[data-offline-total]").textContent = money(sums.total);
+      el("[data-offline-deposit-row]").hidden = !sums.deposit;
+      el("[data-offline-deposit]").textContent = money(sums.deposit);
       el("[data-offline-age]").hidden = !(needsAgeCheck(sale) && !sale.age_checked);
       var quick = el("[data-offline-quick]");
       quick.textContent = "";
@@ -186,6 +209,9 @@
       }
       if (extra && extra.price !== undefined) {
         button.dataset.price = String(extra.price);
+      }
+      if (extra && extra.deposit !== undefined) {
+        button.dataset.deposit = String(extra.deposit);
       }
       if (action === "discard" || action === "remove") {
         button.className = "btn btn-small btn-danger";
@@ -234,6 +260,15 @@
             sale.error.lines.forEach(function (problem) {
               var entry = make("li", "cluster");
               entry.appendChild(make("span", "", problem.message));
+              if (problem.reason === "deposit_changed" && problem.current_deposit !== undefined) {
+                entry.appendChild(
+                  actionButton(sale, "redeposit", "Book with deposit " + money(problem.current_deposit), {
+                    index: problem.index,
+                    deposit: problem.current_deposit,
+                    primary: true,
+                  })
+                );
+              }
               if (problem.reason === "price_changed" && problem.current_price !== undefined) {
                 entry.appendChild(
                   actionButton(sale, "reprice", "Book at " + money(problem.current_price), {

@@ -527,6 +527,11 @@ def test_the_sales_time_is_the_tills_kept_within_the_shift(
             "lines[0].unit_price must be a whole number from 0 to 100000000.",
         ),
         (
+            {"lines": [{"code": "4012345678901", "quantity": 1, "unit_price": 249, "deposit": "0,25"}]},
+            "lines[0].deposit",
+            "lines[0].deposit must be a whole number from 0 to 100000000.",
+        ),
+        (
             {"made_at": "2025-03-01T10:00:00"},
             "made_at",
             "made_at must be the time of the sale in ISO 8601 with its offset (…Z).",
@@ -716,10 +721,10 @@ def test_the_price_list_has_every_active_product_and_every_code_that_finds_it(
         "locale": "de-DE",
         "prices_include_tax": True,
         "products": [
-            [cola.pk, "Quellwerk Cola", 249, 1900, False],
-            [water.pk, "Bergquelle Wasser", 89, 1900, False],
-            [bread.pk, "Bäckerbrot", 350, 700, False],
-            [beer.pk, "Pils", 129, 1900, True],
+            [cola.pk, "Quellwerk Cola", 249, 1900, False, 0],
+            [water.pk, "Bergquelle Wasser", 89, 1900, False, 0],
+            [bread.pk, "Bäckerbrot", 350, 700, False, 0],
+            [beer.pk, "Pils", 129, 1900, True, 0],
         ],
         "codes": sorted(
             [
@@ -731,6 +736,7 @@ def test_the_price_list_has_every_active_product_and_every_code_that_finds_it(
                 ["0" + _code(beer), beer.pk, 1],
             ]
         ),
+        "scale": [],
     }
     # Asked again with the version it holds: nothing changed, nothing sent.
     unchanged = client.get(f"/m/{merchant.slug}/counter/prices/?store={store.pk}", HTTP_IF_NONE_MATCH=prices["version"])
@@ -739,4 +745,4 @@ def test_the_price_list_has_every_active_product_and_every_code_that_finds_it(
     changed = client.get(f"/m/{merchant.slug}/counter/prices/?store={store.pk}", HTTP_IF_NONE_MATCH=prices["version"])
     assert changed.status_code == 200
     assert changed.json()["version"] != prices["version"]
-    assert changed.json()["products"][0] == [cola.pk, "Quellwerk Cola", 259, 1900, False]
+    assert changed.json()["products"][0] == [cola.pk, "Quellwerk Cola", 259, 1900, False, 0]

@@ -10,9 +10,11 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from catalog.models import MovementKind, StockMovement, StoreProduct
+from catalog import gtin
+from catalog.models import Barcode, BarcodeKind, MovementKind, StockMovement, StoreProduct
 from catalog.services.stock import stock_move
 from checkout.models import CounterPayment, OfflineSale, Order, OrderLine, OrderStatus
+from checkout.selectors.counter import counter_sale_lines
 from checkout.services import shifts
 from core.money import format_amount
 from merchants.models import Merchant, Store
@@ -264,4 +266,186 @@ def test_when_lingshou_stops_answering_the_sale_in_progress_is_carried_over_and_
     expect(page.get_by_role("heading", name="New sale")).to_be_visible()
     # The requests refused while "the line was down" are Chromium's console errors, nothing else.
     watched.console_errors = [e for e in watched.console_errors if "net::ERR_FAILED" not in e]
+    watched.assert_clean()
+
+
+def _drink(merchant: Merchant, store: Store, name: str, price: int, deposit: int) -> StoreProduct:
+    item: StoreProduct = StoreProductFactory(
+        store=store, price=price, deposit=deposit, product__name=name, product__tax_class="standard"
+    )
+    stock_move(merchant=merchant, store_product_id=item.pk, kind="receipt", quantity=50)
+    return item
+
+
+@pytest.mark.parametrize("phone", [False, True], ids=["desktop", "phone"])
+def test_a_cola_with_its_deposit_sold_for_cash_offline_is_booked_once_with_its_deposit_line(
+    live_server: Any, open_page: Any, merchant: Merchant, store: Store, clerk: Any, tmp_path: Path, phone: bool
+) -> None:
+    cola = _drink(merchant, store, "Quellwerk Dose Cola", 249, deposit=25)
+    crisps = _product(merchant, store, "Knusper Chips", 129)
+    shifts.shift_open(store=store, opened_by=clerk, opening_cash=10000)
+    viewport = "phone" if phone else "desktop"
+
+    watched = open_page(phone=phone)
+    page = watched.page
+    _till(watched, live_server.url, merchant, clerk)
+    page.context.set_offline(True)
+    banner = page.locator("[data-offline-banner]")
+    expect(banner).to_contain_text("Offline · 0 sales waiting")
+    for code in (_code(cola), _code(cola), _code(crisps)):
+        page.locator("#counter-scan").fill(code)
+        page.locator("#counter-scan").press("Enter")
+    rows = page.locator("[data-offline-lines] tr")
+    expect(rows).to_have_count(3)
+    deposit = page.locator("#counter-offline-deposit-0")
+    # Under its product, following its quantity: 2 × 0,25.
+    expect(rows.nth(1)).to_have_id("counter-offline-deposit-0")
+    expect(deposit.locator("td").nth(0)).to_have_text("Deposit Quellwerk Dose Cola")
+    expect(deposit.locator("td").nth(1)).to_have_text("2")
+    expect(deposit.locator("td").nth(3)).to_have_text(_eur(50))
+    expect(page.locator("#counter-offline-deposit")).to_have_text(_eur(50))
+    expect(page.locator("#counter-offline-total")).to_have_text(_eur(2 * 249 + 2 * 25 + 129))
+    expect(page.locator("#counter-offline-units")).to_have_text("3 items")
+    assert_no_horizontal_overflow(watched)
+    page.screenshot(path=_shots(tmp_path) / f"counter-offline-deposit-{viewport}.png", full_page=True)
+    if phone:
+        # The narrowest phones a kiosk's clerk has: the deposit row must not push the Void buttons away.
+        page.set_viewport_size({"width": 360, "height": 780})
+        assert_no_horizontal_overflow(watched)
+        page.screenshot(path=_shots(tmp_path) / "counter-offline-deposit-phone-360.png", full_page=True)
+
+    # The clerk takes one can back off: its deposit goes with it.
+    quantity = page.locator("#counter-offline-qty-0")
+    quantity.fill("1")
+    quantity.press("Enter")
+    expect(deposit.locator("td").nth(1)).to_have_text("1")
+    expect(page.locator("#counter-offline-total")).to_have_text(_eur(249 + 25 + 129))
+    page.locator("#counter-offline-tendered").fill("5")
+    page.locator("#counter-offline-tendered").press("Enter")
+    expect(page.locator("#counter-offline-change")).to_have_text(f"Change due: {_eur(500 - 403)}")
+    item = page.locator("[data-offline-item]")
+    expect(item).to_contain_text("2 items · 4,03\xa0€ in cash")
+
+    page.context.set_offline(False)
+    expect(banner).to_contain_text("Back online · 1 sale made offline booked", timeout=15_000)
+    with merchant_context(merchant.pk):
+        order = Order.objects.get()
+        lines = [
+            (line.kind, line.store_product_id, line.name, line.quantity, line.unit_price, line.line_total)
+            for line in counter_sale_lines(order=order)
+        ]
+        payment = CounterPayment.objects.get()
+    assert order.status == OrderStatus.PAID
+    assert lines == [
+        ("product", cola.pk, "Quellwerk Dose Cola", 1, 249, 249),
+        ("deposit", None, "Deposit Quellwerk Dose Cola", 1, 25, 25),
+        ("product", crisps.pk, "Knusper Chips", 1, 129, 129),
+    ]
+    assert (order.total, order.deposit_total) == (403, 25)
+    assert (payment.method, payment.amount, payment.amount_tendered, payment.change_given) == ("cash", 403, 500, 97)
+    watched.assert_clean()
+
+
+def test_a_sale_in_progress_with_a_deposit_is_carried_over_with_its_deposit_once(
+    live_server: Any, open_page: Any, merchant: Merchant, store: Store, clerk: Any
+) -> None:
+    cola = _drink(merchant, store, "Quellwerk Dose Cola", 249, deposit=25)
+    shifts.shift_open(store=store, opened_by=clerk, opening_cash=10000)
+
+    watched = open_page()
+    page = watched.page
+    _till(watched, live_server.url, merchant, clerk)
+    page.keyboard.type(f"{_code(cola)}\n", delay=0)
+    expect(page.locator("#counter-total")).to_have_text(_eur(274))
+    with merchant_context(merchant.pk):
+        online = Order.objects.get()
+
+    page.route("**/*", lambda route: route.abort())
+    page.keyboard.type(f"{_code(cola)}\n", delay=0)
+    banner = page.locator("[data-offline-banner]")
+    expect(banner).to_contain_text("Offline · 0 sales waiting")
+    expect(page.locator("[data-offline-notes]")).to_contain_text(f"The items of sale {online.number} were carried over")
+    expect(page.locator("[data-offline-lines] tr")).to_have_count(2)
+    expect(page.locator("#counter-offline-deposit-0 td").nth(1)).to_have_text("2")
+    expect(page.locator("#counter-offline-total")).to_have_text(_eur(2 * 274))
+    page.get_by_role("button", name="Exact 5,48\xa0€").click()
+    expect(banner).to_contain_text("Offline · 1 sale waiting")
+
+    page.unroute("**/*")
+    expect(banner).to_contain_text("Back online · 1 sale made offline booked", timeout=20_000)
+    with merchant_context(merchant.pk):
+        booked = Order.objects.exclude(pk=online.pk).get()
+        assert (Order.objects.get(pk=online.pk).status, booked.status) == (OrderStatus.CANCELLED, OrderStatus.PAID)
+        assert [(line.kind, line.quantity) for line in counter_sale_lines(order=booked)] == [
+            ("product", 2),
+            ("deposit", 2),
+        ]
+        assert (booked.total, booked.deposit_total) == (548, 50)
+    watched.console_errors = [e for e in watched.console_errors if "net::ERR_FAILED" not in e]
+    watched.assert_clean()
+
+
+def test_scale_labels_sold_offline_are_priced_from_the_label_and_booked_by_lingshous_reading(
+    live_server: Any, open_page: Any, merchant: Merchant, store: Store, clerk: Any, tmp_path: Path
+) -> None:
+    cheese: StoreProduct = StoreProductFactory(
+        store=store,
+        price=1990,
+        product__name="Bergkäse",
+        product__tax_class="reduced",
+        product__is_sold_by_weight=True,
+        product__content_unit="kg",
+    )
+    Barcode.objects.create(
+        wholesaler=cheese.product.wholesaler,  # type: ignore[union-attr]
+        product=cheese.product,
+        code="2312345",
+        kind=BarcodeKind.VARIABLE,
+    )
+    cola = _drink(merchant, store, "Quellwerk Dose Cola", 249, deposit=25)
+    shifts.shift_open(store=store, opened_by=clerk, opening_cash=10000)
+    quarter = gtin.variable_code("2312345", 250)  # 250 g at 19,90 €/kg: 4,98
+    half = gtin.variable_code("2312345", 500)  # 9,95
+
+    watched = open_page()
+    page = watched.page
+    _till(watched, live_server.url, merchant, clerk)
+    page.context.set_offline(True)
+    banner = page.locator("[data-offline-banner]")
+    expect(banner).to_contain_text("Offline · 0 sales waiting")
+    for code in (quarter, half, quarter, _code(cola), gtin.variable_code("2312345", 0)):
+        page.locator("#counter-scan").fill(code)
+        page.locator("#counter-scan").press("Enter")
+    expect(page.locator("#counter-scan-log")).to_contain_text(
+        "Bergkäse: the scale label shows no weight (0 g). Weigh it again."
+    )
+    rows = page.locator("[data-offline-lines] tr")
+    expect(rows).to_have_count(4)  # two labels, the cola and its deposit
+    expect(rows.nth(0)).to_contain_text("Bergkäse 250 g")
+    expect(rows.nth(0)).to_contain_text(quarter)
+    expect(page.locator("#counter-offline-qty-0")).to_have_value("2")
+    expect(rows.nth(1)).to_contain_text("Bergkäse 500 g")
+    expect(page.locator("#counter-offline-total")).to_have_text(_eur(2 * 498 + 995 + 249 + 25))
+    page.screenshot(path=_shots(tmp_path) / "counter-offline-scale-desktop.png", full_page=True)
+    # Voiding the half kilo takes that label's line only.
+    rows.nth(1).get_by_role("button", name="Void").click()
+    expect(rows).to_have_count(3)
+    expect(page.locator("#counter-offline-total")).to_have_text(_eur(2 * 498 + 249 + 25))
+    page.get_by_role("button", name="Exact 12,70\xa0€").click()
+    expect(banner).to_contain_text("Offline · 1 sale waiting")
+
+    page.context.set_offline(False)
+    expect(banner).to_contain_text("Back online · 1 sale made offline booked", timeout=15_000)
+    with merchant_context(merchant.pk):
+        order = Order.objects.get()
+        lines = [
+            (line.kind, line.store_product_id, line.code, line.quantity, line.unit_price, line.weight_grams)
+            for line in counter_sale_lines(order=order)
+        ]
+    assert lines == [
+        ("product", cheese.pk, quarter, 2, 498, 250),
+        ("product", cola.pk, "", 1, 249, None),
+        ("deposit", None, "", 1, 25, None),
+    ]
+    assert (order.status, order.total) == (OrderStatus.PAID, 1270)
     watched.assert_clean()
