@@ -4,7 +4,17 @@ payment settings in the dashboard; the exit-pass API for door readers; Stripe's 
 from django.urls import path
 
 from checkout import api as apis
-from checkout.views import connect, counter, counter_offline, dashboard, exit_checks, shopper, shopper_account, webhooks
+from checkout.views import (
+    connect,
+    counter,
+    counter_offline,
+    counter_payments,
+    dashboard,
+    exit_checks,
+    shopper,
+    shopper_account,
+    webhooks,
+)
 from core.urls import audiences
 
 app_name = "checkout"
@@ -45,16 +55,16 @@ dashboard_pages = [
     path("counter/sales/<int:order_id>/discount/", counter.sale_discount, name="counter_sale_discount"),
     path("counter/sales/<int:order_id>/cancel/", counter.sale_cancel, name="counter_sale_cancel"),
     path("counter/sales/<int:order_id>/age-checked/", counter.sale_age_checked, name="counter_age_checked"),
-    path("counter/sales/<int:order_id>/pay/cash/", counter.pay_cash, name="counter_pay_cash"),
-    path("counter/sales/<int:order_id>/pay/card/", counter.pay_external_card, name="counter_pay_card"),
-    path("counter/sales/<int:order_id>/pay/out/", counter.pay_out, name="counter_pay_out"),
-    path("counter/sales/<int:order_id>/pay/reader/", counter.pay_stripe_card, name="counter_pay_reader"),
+    path("counter/sales/<int:order_id>/pay/cash/", counter_payments.pay_cash, name="counter_pay_cash"),
+    path("counter/sales/<int:order_id>/pay/card/", counter_payments.pay_external_card, name="counter_pay_card"),
+    path("counter/sales/<int:order_id>/pay/out/", counter_payments.pay_out, name="counter_pay_out"),
+    path("counter/sales/<int:order_id>/pay/reader/", counter_payments.pay_stripe_card, name="counter_pay_reader"),
     path(
         "counter/sales/<int:order_id>/pay/reader/cancel/",
-        counter.stripe_card_cancel,
+        counter_payments.stripe_card_cancel,
         name="counter_pay_reader_cancel",
     ),
-    path("counter/sales/<int:order_id>/receipt/", counter.receipt, name="counter_receipt"),
+    path("counter/sales/<int:order_id>/receipt/", counter_payments.receipt, name="counter_receipt"),
     path("counter/prices/", counter_offline.price_list, name="counter_prices"),
     path("counter/shifts/<int:shift_id>/offline-sales/", counter_offline.offline_sale, name="counter_offline_sale"),
     path("orders/", dashboard.orders, name="section_orders"),

@@ -25,12 +25,11 @@ from django.views.decorators.http import require_POST
 from catalog import taxes
 from catalog.models import StoreProduct, TaxClass
 from catalog.selectors import assortment_search, store_product_get
-from checkout.models import CounterPayment, Order, OrderStatus, Shift
-from checkout.receipts import qr_svg, receipt_rows, tax_summary
+from checkout.models import CounterPayment, Order, Shift
+from checkout.receipts import receipt_rows, tax_summary
 from checkout.selectors import counter as counter_selectors
 from checkout.selectors.orders import rate_text
 from checkout.services import counter, shifts
-from checkout.services.exit_passes import exit_pass_token
 from checkout.services.orders import age_check_confirm
 from core.http import MerchantRequest, error_message, is_partial, render_page
 from core.money import AmountError, parse_amount
@@ -59,7 +58,7 @@ def _shift(request: MerchantRequest, shift_id: int) -> Shift:
     return shift
 
 
-def _sale(request: MerchantRequest, order_id: int) -> Order:
+def sale_get(request: MerchantRequest, order_id: int) -> Order:
     order = counter_selectors.counter_sale_get(merchant=request.merchant, order_id=order_id)
     if order is None:
         raise Http404("No such sale.")
@@ -132,7 +131,7 @@ def _sale_context(
     }
 
 
-def _sale_answer(
+def sale_answer(
     request: MerchantRequest, shift: Shift, *, status: int = 200, paid: CounterPayment | None = None, **kwargs: Any
 ) -> HttpResponse:
     """The sale partial for htmx; otherwise back to the counter page, the error as a message."""
@@ -237,20 +236,20 @@ def scan(request: MerchantRequest, shift_id: int) -> HttpResponse:
     entries = [" ".join(code.split())[:MAX_CODE_LENGTH] for code in request.POST.getlist("code")]
     entries = [entry for entry in entries if entry]
     if len(entries) > MAX_CODES_PER_REQUEST:
-        return _sale_answer(
+        return sale_answer(
             request, shift, status=400, error=f"At most {MAX_CODES_PER_REQUEST} codes at once; nothing was added."
         )
     codes = [entry for entry in entries if _CODE.match(entry)]
     names = [entry for entry in entries if not _CODE.match(entry)]
     search = names[-1] if names else ""
     if not codes:
-        return _sale_answer(request, shift, search=search)
+        return sale_answer(request, shift, search=search)
     try:
         order = counter.counter_sale_start(shift=shift, clerk=request.user)
         outcomes = counter.counter_lines_scan(order=order, codes=codes)
     except ValidationError as error:
-        return _sale_answer(request, shift, status=409, error=error_message(error))
-    return _sale_answer(request, shift, outcomes=outcomes, search=search)
+        return sale_answer(request, shift, status=409, error=error_message(error))
+    return sale_answer(request, shift, outcomes=outcomes, search=search)
 
 
 def _posted_id(request: MerchantRequest, name: str) -> int:
@@ -272,8 +271,8 @@ def pick(request: MerchantRequest, shift_id: int) -> HttpResponse:
         order = counter.counter_sale_start(shift=shift, clerk=request.user)
         outcome = counter.counter_line_pick(order=order, store_product_id=item.pk)
     except ValidationError as error:
-        return _sale_answer(request, shift, status=409, error=error_message(error))
-    return _sale_answer(request, shift, outcomes=[outcome])
+        return sale_answer(request, shift, status=409, error=error_message(error))
+    return sale_answer(request, shift, outcomes=[outcome])
 
 
 @require_POST
@@ -289,10 +288,10 @@ def open_price(request: MerchantRequest, shift_id: int) -> HttpResponse:
         order = counter.counter_sale_start(shift=shift, clerk=request.user)
         counter.counter_line_open_price(order=order, name=typed["name"], amount=amount, tax_class=typed["tax_class"])
     except AmountError as error:
-        return _sale_answer(request, shift, status=400, error=f"Price: {error}", open_price=typed)
+        return sale_answer(request, shift, status=400, error=f"Price: {error}", open_price=typed)
     except ValidationError as error:
-        return _sale_answer(request, shift, status=400, error=error_message(error), open_price=typed)
-    return _sale_answer(request, shift)
+        return sale_answer(request, shift, status=400, error=error_message(error), open_price=typed)
+    return sale_answer(request, shift)
 
 
 @require_POST
@@ -312,10 +311,10 @@ def bottles_return(request: MerchantRequest, shift_id: int) -> HttpResponse:
         order = counter.counter_sale_start(shift=shift, clerk=request.user)
         counter.counter_bottles_return(order=order, bottles=bottles, deposit=deposit)
     except AmountError as error:
-        return _sale_answer(request, shift, status=400, error=str(error), bottles=typed)
+        return sale_answer(request, shift, status=400, error=str(error), bottles=typed)
     except ValidationError as error:
-        return _sale_answer(request, shift, status=400, error=error_message(error), bottles=typed)
-    return _sale_answer(request, shift)
+        return sale_answer(request, shift, status=400, error=error_message(error), bottles=typed)
+    return sale_answer(request, shift)
 
 
 def _discount_posted(request: MerchantRequest, currency: str) -> counter.Discount:
@@ -337,7 +336,7 @@ def _discount_typed(request: MerchantRequest) -> dict[str, str]:
 @merchant_view("sell")
 def line_discount(request: MerchantRequest, order_id: int, line_id: int) -> HttpResponse:
     """Take a discount off one line (an amount or a percentage, with a reason), within the giver's limit."""
-    order = _sale(request, order_id)
+    order = sale_get(request, order_id)
     _line(order, line_id)
     shift = order.counter_sale.shift
     try:
@@ -348,17 +347,17 @@ def line_discount(request: MerchantRequest, order_id: int, line_id: int) -> Http
             counter.counter_line_discount(order=order, line_id=line_id, discount=discount, given_by=request.user)
     except (AmountError, ValidationError) as error:
         message = str(error) if isinstance(error, AmountError) else error_message(error)
-        return _sale_answer(
+        return sale_answer(
             request, shift, status=400, error=message, discount_line=line_id, discount=_discount_typed(request)
         )
-    return _sale_answer(request, shift)
+    return sale_answer(request, shift)
 
 
 @require_POST
 @merchant_view("sell")
 def sale_discount(request: MerchantRequest, order_id: int) -> HttpResponse:
     """Take a discount off the whole sale (an amount or a percentage, with a reason), within the giver's limit."""
-    order = _sale(request, order_id)
+    order = sale_get(request, order_id)
     shift = order.counter_sale.shift
     try:
         if request.POST.get("remove"):
@@ -368,10 +367,10 @@ def sale_discount(request: MerchantRequest, order_id: int) -> HttpResponse:
             counter.counter_sale_discount(order=order, discount=discount, given_by=request.user)
     except (AmountError, ValidationError) as error:
         message = str(error) if isinstance(error, AmountError) else error_message(error)
-        return _sale_answer(
+        return sale_answer(
             request, shift, status=400, error=message, discount_line=0, discount=_discount_typed(request)
         )
-    return _sale_answer(request, shift)
+    return sale_answer(request, shift)
 
 
 def _line(order: Order, line_id: int) -> None:
@@ -382,151 +381,49 @@ def _line(order: Order, line_id: int) -> None:
 @require_POST
 @merchant_view("sell")
 def line_quantity(request: MerchantRequest, order_id: int, line_id: int) -> HttpResponse:
-    order = _sale(request, order_id)
+    order = sale_get(request, order_id)
     _line(order, line_id)
     shift = order.counter_sale.shift
     try:
         quantity = int(request.POST.get("quantity", "").strip())
     except ValueError:
-        return _sale_answer(request, shift, status=400, error="Enter the quantity as a whole number.")
+        return sale_answer(request, shift, status=400, error="Enter the quantity as a whole number.")
     try:
         counter.counter_line_set_quantity(order=order, line_id=line_id, quantity=quantity)
     except ValidationError as error:
-        return _sale_answer(request, shift, status=400, error=error_message(error))
-    return _sale_answer(request, shift)
+        return sale_answer(request, shift, status=400, error=error_message(error))
+    return sale_answer(request, shift)
 
 
 @require_POST
 @merchant_view("sell")
 def line_void(request: MerchantRequest, order_id: int, line_id: int) -> HttpResponse:
-    order = _sale(request, order_id)
+    order = sale_get(request, order_id)
     _line(order, line_id)
     shift = order.counter_sale.shift
     try:
         counter.counter_line_void(order=order, line_id=line_id)
     except ValidationError as error:
-        return _sale_answer(request, shift, status=409, error=error_message(error))
-    return _sale_answer(request, shift)
+        return sale_answer(request, shift, status=409, error=error_message(error))
+    return sale_answer(request, shift)
 
 
 @require_POST
 @merchant_view("sell")
 def sale_cancel(request: MerchantRequest, order_id: int) -> HttpResponse:
-    order = _sale(request, order_id)
+    order = sale_get(request, order_id)
     shift = order.counter_sale.shift
     try:
         counter.counter_sale_cancel(order=order)
     except ValidationError as error:
-        return _sale_answer(request, shift, status=409, error=error_message(error))
-    return _sale_answer(request, shift)
+        return sale_answer(request, shift, status=409, error=error_message(error))
+    return sale_answer(request, shift)
 
 
 @require_POST
 @merchant_view("sell")
 def sale_age_checked(request: MerchantRequest, order_id: int) -> HttpResponse:
     """The clerk has seen the shopper's ID: the sale may be paid and its exit pass is valid."""
-    order = _sale(request, order_id)
+    order = sale_get(request, order_id)
     age_check_confirm(order=order, clerk=request.user)
-    return _sale_answer(request, order.counter_sale.shift)
-
-
-@require_POST
-@merchant_view("sell")
-def pay_cash(request: MerchantRequest, order_id: int) -> HttpResponse:
-    """Take cash: the quick-amount button pressed (minor units), else the amount typed."""
-    order = _sale(request, order_id)
-    shift = order.counter_sale.shift
-    typed = request.POST.get("tendered", "").strip()
-    quick = request.POST.get("quick", "").strip()
-    try:
-        if quick.isdigit():
-            tendered = int(quick)
-        elif typed:
-            tendered = parse_amount(typed, order.currency)
-        else:
-            raise AmountError("Enter the cash the shopper gave.")
-        paid = counter.counter_pay_cash(order=order, tendered=tendered, recorded_by=request.user)
-    except AmountError as error:
-        return _sale_answer(request, shift, status=400, error=str(error), tendered=typed)
-    except ValidationError as error:
-        return _sale_answer(request, shift, status=400, error=error_message(error), tendered=typed)
-    return _sale_answer(request, shift, paid=paid)
-
-
-@require_POST
-@merchant_view("sell")
-def pay_out(request: MerchantRequest, order_id: int) -> HttpResponse:
-    """The deposit returned is more than the goods: hand the difference out of the drawer and book the sale."""
-    order = _sale(request, order_id)
-    shift = order.counter_sale.shift
-    try:
-        paid = counter.counter_pay_out(order=order, recorded_by=request.user)
-    except ValidationError as error:
-        return _sale_answer(request, shift, status=400, error=error_message(error))
-    return _sale_answer(request, shift, paid=paid)
-
-
-@require_POST
-@merchant_view("sell")
-def pay_external_card(request: MerchantRequest, order_id: int) -> HttpResponse:
-    """The shopper paid on the shop's own card terminal: record it and book the sale."""
-    order = _sale(request, order_id)
-    shift = order.counter_sale.shift
-    try:
-        paid = counter.counter_pay_external_card(order=order, recorded_by=request.user)
-    except ValidationError as error:
-        return _sale_answer(request, shift, status=400, error=error_message(error))
-    return _sale_answer(request, shift, paid=paid)
-
-
-@require_POST
-@merchant_view("sell")
-def pay_stripe_card(request: MerchantRequest, order_id: int) -> HttpResponse:
-    """Send the total to the store's Stripe card reader; the page then waits for Stripe's answer."""
-    order = _sale(request, order_id)
-    shift = order.counter_sale.shift
-    try:
-        counter.counter_card_start(order=order)
-    except ValidationError as error:
-        return _sale_answer(request, shift, status=400, error=error_message(error))
-    return _sale_answer(request, shift)
-
-
-@require_POST
-@merchant_view("sell")
-def stripe_card_cancel(request: MerchantRequest, order_id: int) -> HttpResponse:
-    """Stop the card payment waiting on the reader (the shopper pays otherwise or changes the sale)."""
-    order = _sale(request, order_id)
-    shift = order.counter_sale.shift
-    try:
-        if not counter.counter_card_cancel(order=order):
-            return _sale_answer(request, shift, error="Too late to cancel: the card was already charged.")
-    except ValidationError as error:
-        return _sale_answer(request, shift, status=400, error=error_message(error))
-    return _sale_answer(request, shift)
-
-
-@merchant_view("sell")
-def receipt(request: MerchantRequest, order_id: int) -> HttpResponse:
-    """A paid counter sale's printable receipt, with its exit pass as a QR code."""
-    request.dashboard_section = "counter"
-    order = _sale(request, order_id)
-    zones.activate_store(order.store)
-    payment = counter_selectors.counter_payment_get(merchant=request.merchant, order_id=order.pk)
-    if payment is None:
-        raise Http404("This sale is not paid.")
-    lines = counter_selectors.counter_sale_lines(order=order)
-    token = exit_pass_token(order=order) if order.status == OrderStatus.PAID else None
-    return render(
-        request,
-        "dashboard/counter_receipt.html",
-        {
-            "order": order,
-            "store": order.store,
-            "payment": payment,
-            "lines": lines,
-            "rows": receipt_rows(order, lines),
-            "tax_lines": tax_summary(lines),
-            "exit_qr": qr_svg(token) if token else None,
-        },
-    )
+    return sale_answer(request, order.counter_sale.shift)
