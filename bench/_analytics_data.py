@@ -130,12 +130,13 @@ JOIN bench_items i ON i.idx = q.idx
 _INSERT_ORDERS = """
 INSERT INTO checkout_order (id, merchant_id, store_id, channel, token, status, currency, prices_include_tax,
     subtotal, tax_total, total, amount_refunded, payment_intent, stripe_account, payment_error,
-    requires_age_check, is_oversold, email, created_at, paid_at, reserved_until)
+    requires_age_check, is_oversold, email, created_at, paid_at, reserved_until,
+    deposit_total, discount_total, sale_discount, sale_discount_reason)
 SELECT %(base)s + o.n, %(merchant)s, %(store)s, 'shopper', gen_random_uuid(),
        CASE WHEN o.refunded THEN 'refunded' ELSE 'paid' END, 'EUR', TRUE,
        t.subtotal, t.tax_total, t.subtotal, CASE WHEN o.refunded THEN t.subtotal ELSE 0 END,
        'pi_bench_' || (%(base)s + o.n), '', '', t.age, FALSE, '', o.paid_at - INTERVAL '1 minute', o.paid_at,
-       o.paid_at + INTERVAL '9 minutes'
+       o.paid_at + INTERVAL '9 minutes', 0, 0, 0, ''
 FROM bench_orders o
 JOIN (SELECT n, SUM(line_total)::int AS subtotal, SUM(tax_amount)::int AS tax_total, bool_or(is_age_restricted) AS age
       FROM bench_lines GROUP BY n) t ON t.n = o.n
@@ -143,14 +144,15 @@ ORDER BY o.n
 """
 _INSERT_LINES = """
 INSERT INTO checkout_orderline (merchant_id, order_id, store_product_id, name, category_id, quantity, unit_price,
-    tax_class, tax_rate, line_total, tax_amount, unit_cost, is_age_restricted)
+    tax_class, tax_rate, line_total, tax_amount, unit_cost, is_age_restricted,
+    kind, code, discount, discount_reason, sale_discount)
 SELECT %(merchant)s, %(base)s + n, sp_id, name, category_id, quantity, price, tax_class, rate, line_total, tax_amount,
-       cost, is_age_restricted
+       cost, is_age_restricted, 'product', '', 0, '', 0
 FROM bench_lines ORDER BY n
 """
 _INSERT_REFUNDS = """
-INSERT INTO checkout_refund (merchant_id, order_id, amount, stripe_reference, created_at)
-SELECT %(merchant)s, id, total, 're_bench_' || id, paid_at + INTERVAL '2 hours'
+INSERT INTO checkout_refund (merchant_id, order_id, amount, stripe_reference, created_at, method)
+SELECT %(merchant)s, id, total, 're_bench_' || id, paid_at + INTERVAL '2 hours', 'stripe'
 FROM checkout_order WHERE merchant_id = %(merchant)s AND store_id = %(store)s AND id > %(base)s
   AND status = 'refunded'
 """
