@@ -3,12 +3,14 @@ the paid sale's receipt. The sale itself is rung up in ``checkout.views.counter`
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_POST
 
-from checkout.models import OrderStatus
+from checkout.models import CounterPayment, Order, OrderStatus
 from checkout.receipts import qr_svg, receipt_rows, tax_summary
 from checkout.selectors import counter as counter_selectors
 from checkout.services import counter
@@ -43,43 +45,42 @@ def pay_cash(request: MerchantRequest, order_id: int) -> HttpResponse:
     return sale_answer(request, shift, paid=paid)
 
 
+def _settle(request: MerchantRequest, order_id: int, act: Callable[[Order], CounterPayment | None]) -> HttpResponse:
+    """Run one payment step on the sale: the sale as it now is, or the step's refusal as a 400."""
+    order = sale_get(request, order_id)
+    shift = order.counter_sale.shift
+    try:
+        paid = act(order)
+    except ValidationError as error:
+        return sale_answer(request, shift, status=400, error=error_message(error))
+    return sale_answer(request, shift, paid=paid)
+
+
 @require_POST
 @merchant_view("sell")
 def pay_out(request: MerchantRequest, order_id: int) -> HttpResponse:
     """The deposit returned is more than the goods: hand the difference out of the drawer and book the sale."""
-    order = sale_get(request, order_id)
-    shift = order.counter_sale.shift
-    try:
-        paid = counter.counter_pay_out(order=order, recorded_by=request.user)
-    except ValidationError as error:
-        return sale_answer(request, shift, status=400, error=error_message(error))
-    return sale_answer(request, shift, paid=paid)
+    return _settle(request, order_id, lambda order: counter.counter_pay_out(order=order, recorded_by=request.user))
 
 
 @require_POST
 @merchant_view("sell")
 def pay_external_card(request: MerchantRequest, order_id: int) -> HttpResponse:
     """The shopper paid on the shop's own card terminal: record it and book the sale."""
-    order = sale_get(request, order_id)
-    shift = order.counter_sale.shift
-    try:
-        paid = counter.counter_pay_external_card(order=order, recorded_by=request.user)
-    except ValidationError as error:
-        return sale_answer(request, shift, status=400, error=error_message(error))
-    return sale_answer(request, shift, paid=paid)
+    return _settle(
+        request, order_id, lambda order: counter.counter_pay_external_card(order=order, recorded_by=request.user)
+    )
 
 
 @require_POST
 @merchant_view("sell")
 def pay_stripe_card(request: MerchantRequest, order_id: int) -> HttpResponse:
     """Send the total to the store's Stripe card reader; the page then waits for Stripe's answer."""
-    order = sale_get(request, order_id)
-    shift = order.counter_sale.shift
-    try:
+
+    def start(order: Order) -> None:
         counter.counter_card_start(order=order)
-    except ValidationError as error:
-        return sale_answer(request, shift, status=400, error=error_message(error))
-    return sale_answer(request, shift)
+
+    return _settle(request, order_id, start)
 
 
 @require_POST
