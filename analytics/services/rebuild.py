@@ -86,6 +86,11 @@ def rollups_rebuild(*, merchant: Merchant, store: Store, since: date | None = No
     scope = [merchant.pk, store.pk]
     with merchant_context(merchant.pk), connection.cursor() as cursor:
         store_lock(cursor, store.pk, exclusive=True)
+        # Join in the order written: from the range's facts to their rows by key. Left to choose, the
+        # planner misjudges how many orders a store has once the facts have statistics (row-level
+        # security hides the store's selectivity) and hashes every order of the merchant's stores
+        # per batch: a store-year took 19.6 s instead of 6 s at 16 stores.
+        cursor.execute("SET LOCAL join_collapse_limit = 1")
         cursor.execute(
             "DELETE FROM analytics_appliedfact WHERE merchant_id = %s AND store_id = %s AND occurred_at >= %s",
             [*scope, begin],
