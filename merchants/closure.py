@@ -53,7 +53,14 @@ def closure_plan() -> ClosurePlan:
         required = {target for target in owned for model in kept if _refers(model, target, required_only=True)}
         grown = not required <= kept
         kept |= required
-    remaining = [model for model in owned if model not in kept]
+    return ClosurePlan(
+        kept=_referrers_first([model for model in owned if model in kept]),
+        deleted=_referrers_first([model for model in owned if model not in kept]),
+    )
+
+
+def _referrers_first(remaining: list[type[models.Model]]) -> tuple[type[models.Model], ...]:
+    """The models in an order that deletes a table's referring rows before the rows they refer to."""
     ordered: list[type[models.Model]] = []
     while remaining:
         ready = [m for m in remaining if not any(o is not m and _refers(o, m) for o in remaining)]
@@ -61,7 +68,7 @@ def closure_plan() -> ClosurePlan:
             raise RuntimeError(f"the merchant's tables refer to each other in a cycle: {remaining}")
         ordered.extend(ready)
         remaining = [model for model in remaining if model not in ready]
-    return ClosurePlan(kept=tuple(model for model in owned if model in kept), deleted=tuple(ordered))
+    return tuple(ordered)
 
 
 class ClosureError(Exception):
@@ -196,3 +203,37 @@ def _files_delete(names: list[str]) -> None:
             default_storage.delete(name)
         except OSError:
             logger.warning("merchant_close_file_not_deleted", extra={"file": name})
+
+
+def merchant_retained_purge(*, operator: str, today: date | None = None) -> list[int]:
+    """Delete the tax records of every closed merchant whose retention has ended; atomic per merchant,
+    idempotent (a purged closing is not due again), audited. Returns the purged closings' ids."""
+    today = today or timezone.localdate()
+    purged = []
+    plan = closure_plan()
+    with tenancy.platform_access(reason="purge closed shops' tax records past their retention", actor=operator):
+        due = list(
+            MerchantClosure.objects.filter(status=ClosureStatus.EXECUTED, retain_until__lte=today).values_list(
+                "pk", "merchant_id"
+            )
+        )
+    for closure_id, merchant_id in due:
+        with tenancy.platform_access(reason=f"purge tax records: request {closure_id}", actor=operator):
+            closure = MerchantClosure.objects.select_for_update().get(pk=closure_id)
+            if closure.status != ClosureStatus.EXECUTED:
+                continue
+            merchant = Merchant.objects.get(pk=merchant_id)
+            deleted: dict[str, int] = {}
+            with tenancy.merchant_context(merchant.pk):
+                for model in plan.kept:
+                    if model is MerchantClosure:
+                        continue
+                    _count, per_model = merchant_rows(model, merchant).delete()
+                    for label, count in per_model.items():
+                        deleted[label] = deleted.get(label, 0) + count
+            closure.status = ClosureStatus.PURGED
+            closure.summary = {**closure.summary, "purged_at": timezone.now().isoformat(), "purged": deleted}
+            closure.save(update_fields=["status", "summary"])
+        purged.append(closure_id)
+        logger.info("merchant_retained_purged", extra={"merchant_id": merchant_id, "closure_id": closure_id})
+    return purged

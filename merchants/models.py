@@ -390,6 +390,7 @@ class ClosureStatus(models.TextChoices):
     REQUESTED = "requested", "Requested by the owner"
     WITHDRAWN = "withdrawn", "Withdrawn"
     EXECUTED = "executed", "Closed by the platform"
+    PURGED = "purged", "Tax records deleted after their retention"
 
 
 class MerchantClosure(models.Model):
@@ -424,7 +425,8 @@ class MerchantClosure(models.Model):
                 violation_error_message="This shop already has an open request to close it.",
             ),
             models.CheckConstraint(
-                condition=Q(status="executed", executed_at__isnull=False) | ~Q(status="executed"),
+                condition=Q(status__in=["executed", "purged"], executed_at__isnull=False)
+                | ~Q(status__in=["executed", "purged"]),
                 name="merchant_closure_executed_has_time",
             ),
         ]

@@ -4,7 +4,7 @@ for tax law, and nothing of another shop changes (marker rows in every table of 
 from __future__ import annotations
 
 import io
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +15,7 @@ from django.core.management import CommandError, call_command
 from django.test import Client
 
 from checkout.models import Order
-from merchants.closure import closure_plan
+from merchants.closure import closure_plan, merchant_retained_purge
 from merchants.data_export import merchant_field, merchant_models
 from merchants.models import ClosureStatus, Merchant, MerchantClosure, PlatformAccess, Role
 from merchants.tenancy import platform_access
@@ -208,3 +208,31 @@ def test_the_operator_must_name_themself_and_a_request_runs_once(
     with pytest.raises(CommandError, match="There is no request 999999"):
         call_command("merchant_close", "999999", "--yes", "--operator", "ops")
     del other_merchant
+
+
+def test_the_tax_records_go_when_their_retention_ends_and_not_a_day_before(
+    merchant: Merchant, other_merchant: Merchant, owner: Any
+) -> None:
+    shop_fill(merchant, marker="Linden")
+    shop_fill(other_merchant, marker="Parkweg")
+    other_before = _rows(other_merchant)
+    assert _ask(_client(owner), merchant, merchant.slug).status_code == 302
+    closure = _closure(merchant)
+    assert closure is not None
+    call_command("merchant_close", str(closure.pk), "--yes", "--operator", "ops", stdout=io.StringIO())
+    closure = _closure(merchant)
+    assert closure is not None
+    assert closure.retain_until is not None
+    kept = _rows(merchant)
+
+    assert merchant_retained_purge(operator="ops", today=closure.retain_until - timedelta(days=1)) == []
+    assert _rows(merchant) == kept
+    assert merchant_retained_purge(operator="ops", today=closure.retain_until) == [closure.pk]
+
+    after = _rows(merchant)
+    assert {label: rows for label, rows in after.items() if rows} == {
+        "merchants.MerchantClosure": after["merchants.MerchantClosure"]
+    }
+    assert after["merchants.MerchantClosure"][0]["status"] == ClosureStatus.PURGED
+    assert merchant_retained_purge(operator="ops", today=closure.retain_until) == []
+    assert _rows(other_merchant) == other_before

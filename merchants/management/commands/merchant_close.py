@@ -3,7 +3,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from merchants import tenancy
-from merchants.closure import ClosureError, closure_plan, merchant_close_execute
+from merchants.closure import ClosureError, closure_plan, merchant_close_execute, merchant_retained_purge
 from merchants.models import ClosureStatus, MerchantClosure
 
 
@@ -19,8 +19,19 @@ class Command(BaseCommand):
             "--operator", default="", help="who confirms; written to the audit log (required with --yes)"
         )
         parser.add_argument("--yes", action="store_true", help="execute the request: this cannot be undone")
+        parser.add_argument(
+            "--purge-expired",
+            action="store_true",
+            help="delete the tax records of closed shops whose retention has ended (a daily job)",
+        )
 
     def handle(self, *_args: Any, **options: Any) -> None:
+        if options["purge_expired"]:
+            if not options["operator"].strip():
+                raise CommandError("Name the operator (--operator); it goes into the audit log.")
+            purged = merchant_retained_purge(operator=options["operator"])
+            self.stdout.write(f"{len(purged)} closed shops' tax records deleted: {purged}")
+            return
         if options["request"] is None:
             self._list(options["operator"] or "manage.py merchant_close")
             return
