@@ -151,8 +151,8 @@ def _apply(plan: ClosurePlan, merchant: Merchant) -> tuple[dict[str, dict[str, i
             if field.is_relation and field.related_model in deleted and field.null:
                 cleared[field.name] = None
         for name in getattr(model, "personal_columns", ()):
-            field = model._meta.get_field(name)
-            cleared[name] = None if field.null else ""
+            personal = model._meta.get_field(name)
+            cleared[name] = None if personal.null else ""
         if cleared:
             rows.update(**cleared)
         summary[model._meta.label] = {"kept": rows.count()}

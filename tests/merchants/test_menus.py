@@ -79,6 +79,7 @@ def test_the_menu_reads_each_sections_permission_from_its_view() -> None:
         "merchants:devices": "manage_devices",
         "merchants:staff": "view",
         "checkout:payments_settings": "manage_settings",
+        "merchants:data": "manage_settings",
     }
     # Decorators around merchant_view (require_POST) keep what it needs.
     assert view_permission("sensing:camera_events_review") == "manage_stock"
