@@ -19,7 +19,7 @@ from psycopg import sql
 from catalog.models import MovementKind
 from catalog.services.stock import stock_move
 from config.database import url_with
-from core.backups import DATABASE_FILE, LEDGER_TABLE, database_figures
+from core.backups import DATABASE_FILE, LEDGER_TABLE, BackupError, client_for, database_figures
 from merchants.models import Merchant
 from tests.catalog.factories import StoreProductFactory
 from tests.factories import StoreFactory
@@ -145,3 +145,12 @@ def test_a_damaged_backup_is_refused_before_anything_is_restored(
 
     with psycopg.connect(admin_url) as conn:
         assert conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [restored_database]).fetchone() is None
+
+
+def test_the_client_programs_match_the_server_or_are_refused_by_name() -> None:
+    with psycopg.connect(os.environ["DATABASE_ADMIN_URL"]) as conn:
+        server = int(str(conn.execute("SHOW server_version_num").fetchone()[0])) // 10000  # type: ignore[index]
+    # pg_dump refuses a newer server: the one picked is never older than the server.
+    assert client_for("pg_dump", minimum_major=server).major >= server
+    with pytest.raises(BackupError, match="no pg_dump of PostgreSQL 99 or newer on this machine"):
+        client_for("pg_dump", minimum_major=99)
