@@ -18,7 +18,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from catalog.querysets import ProductQuerySet, ShelfEmptyPeriodQuerySet, StoreProductQuerySet
-from merchants.models import Store, TenantModel, Wholesaler
+from merchants.models import TAX_RETENTION_YEARS, Store, TenantModel, Wholesaler
 from merchants.querysets import StoreScopedQuerySet
 
 # A PLU has at most this many digits: never as long as a barcode (8 or more), so a typed number is one or the other.
@@ -281,6 +281,8 @@ class AdjustmentReason(models.TextChoices):
 class StockMovement(TenantModel):
     """One append-only line of the stock ledger. on_hand of its StoreProduct is the sum of these."""
 
+    retention_years = TAX_RETENTION_YEARS
+
     store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="+")
     store_product = models.ForeignKey(StoreProduct, on_delete=models.PROTECT, related_name="movements")
     kind = models.CharField(max_length=20, choices=MovementKind.choices)
@@ -354,6 +356,8 @@ class ShelfEmptyPeriod(TenantModel):
 class CountSession(TenantModel):
     """A clerk counting shelves; on closing, each difference becomes a count movement."""
 
+    retention_years = TAX_RETENTION_YEARS
+
     class Status(models.TextChoices):
         OPEN = "open", "Open"
         CLOSED = "closed", "Closed"
@@ -374,6 +378,8 @@ class CountSession(TenantModel):
 
 class CountLine(TenantModel):
     """What was counted of one product in a session; ``expected`` is fixed when the session closes."""
+
+    retention_years = TAX_RETENTION_YEARS
 
     session = models.ForeignKey(CountSession, on_delete=models.CASCADE, related_name="lines")
     store_product = models.ForeignKey(StoreProduct, on_delete=models.PROTECT, related_name="+")

@@ -26,6 +26,7 @@ SECTIONS: list[tuple[str, str, str, bool]] = [
     ("devices", "Devices", "merchants:devices", True),
     ("staff", "Staff", "merchants:staff", True),
     ("payments", "Payments", "checkout:payments_settings", True),
+    ("data", "Your data", "merchants:data", True),
 ]
 
 

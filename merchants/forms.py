@@ -219,3 +219,30 @@ class StoreCreateForm(StoreForm):
         hours = Store._meta.get_field("opening_hours").get_default()
         kwargs.setdefault("initial", {f"hours_{day}": hours_format(hours.get(day, [])) for day in WEEKDAYS})
         super().__init__(*args, **kwargs)
+
+
+class CloseRequestForm(forms.Form):
+    """The owner's request to close the shop: the shop's web name typed out, so that no stray click closes it."""
+
+    confirm = forms.CharField(
+        label="Type the shop's web name to confirm",
+        max_length=50,
+        error_messages={"required": "Type the shop's web name, as it is in the address bar."},
+    )
+    reason = forms.CharField(label="Why are you closing? (optional)", max_length=500, required=False)
+
+    def __init__(self, *args: Any, slug: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.slug = slug
+
+    def clean_confirm(self) -> str:
+        value = str(self.cleaned_data["confirm"])
+        if value != self.slug:
+            raise forms.ValidationError(f"Type {self.slug} exactly, to show that you mean this shop.", code="mismatch")
+        return value
+
+    def clean_reason(self) -> str:
+        value = str(self.cleaned_data["reason"])
+        if any(ord(ch) < 32 and ch not in "\n\r\t" for ch in value):
+            raise forms.ValidationError("The reason holds control characters; write it as plain text.", code="control")
+        return value

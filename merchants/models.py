@@ -114,6 +114,11 @@ class Merchant(models.Model):
         return self.name
 
 
+# German tax law (AO §147, GoBD) keeps books, inventories, receipts and invoices ten years: closing a
+# merchant keeps the rows of a model that names this, stripped of personal data (merchants/closure.py).
+TAX_RETENTION_YEARS = 10
+
+
 class TenantModel(models.Model):
     """Base of every tenant-owned table: the merchant column row-level security keys on."""
 
@@ -126,6 +131,10 @@ class TenantModel(models.Model):
     rls_lookup_column: ClassVar[str | None] = None
     # A user column whose rows the signed-in user may see across merchants (their memberships).
     rls_user_column: ClassVar[str | None] = None
+    # When the merchant is closed: years its rows are kept (0: deleted at once), and the columns of kept
+    # rows that name a person, emptied (text) or cleared (nullable) when they are kept.
+    retention_years: ClassVar[int] = 0
+    personal_columns: ClassVar[tuple[str, ...]] = ()
 
     class Meta:
         abstract = True
@@ -375,3 +384,52 @@ class PlatformAccess(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.actor}: {self.reason}"
+
+
+class ClosureStatus(models.TextChoices):
+    REQUESTED = "requested", "Requested by the owner"
+    WITHDRAWN = "withdrawn", "Withdrawn"
+    EXECUTED = "executed", "Closed by the platform"
+    PURGED = "purged", "Tax records deleted after their retention"
+
+
+class MerchantClosure(models.Model):
+    """An owner's request to close the merchant, and the platform operator's execution of it (audited).
+
+    Kept as long as the rows the closure kept, so that what happened to the shop's data can be shown.
+    """
+
+    merchant = models.ForeignKey(Merchant, on_delete=models.PROTECT, related_name="closures")
+    status = models.CharField(max_length=10, choices=ClosureStatus.choices, default=ClosureStatus.REQUESTED)
+    reason = models.CharField(max_length=500, blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    requested_at = models.DateTimeField(default=django_timezone.now)
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+    # The operator as the audit log (PlatformAccess) names them: a management command has no signed-in user.
+    executed_by = models.CharField(max_length=200, blank=True)
+    executed_at = models.DateTimeField(null=True, blank=True)
+    retain_until = models.DateField(null=True, blank=True)
+    # Per table: rows deleted, rows kept (and anonymised), files deleted.
+    summary = models.JSONField(default=dict, blank=True)
+
+    retention_years: ClassVar[int] = TAX_RETENTION_YEARS
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["merchant"],
+                condition=Q(status="requested"),
+                name="merchant_closure_one_open_request",
+                violation_error_message="This shop already has an open request to close it.",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["executed", "purged"], executed_at__isnull=False)
+                | ~Q(status__in=["executed", "purged"]),
+                name="merchant_closure_executed_has_time",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Closing of merchant {self.merchant_id} ({self.status})"

@@ -5,7 +5,7 @@ from django.urls import path
 
 from core.urls import audiences
 from merchants import api as apis
-from merchants import views
+from merchants import data_views, views
 
 app_name = "merchants"
 
@@ -22,6 +22,10 @@ dashboard_pages = [
     path("staff/<int:membership_id>/", views.staff_member_update, name="staff_member_update"),
     path("devices/", views.devices, name="devices"),
     path("devices/<int:device_id>/revoke/", views.device_revoke, name="device_revoke"),
+    path("data/", data_views.data, name="data"),
+    path("data/export.zip", data_views.data_export, name="data_export"),
+    path("data/close/", data_views.data_close_request, name="data_close_request"),
+    path("data/close/<int:closure_id>/withdraw/", data_views.data_close_withdraw, name="data_close_withdraw"),
 ]
 
 # The signed-in person's own pages, across merchants.

@@ -17,7 +17,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from catalog.models import Product, StoreProduct
-from merchants.models import WEEKDAYS, Store, TenantModel, Wholesaler
+from merchants.models import TAX_RETENTION_YEARS, WEEKDAYS, Store, TenantModel, Wholesaler
 from ordering.querysets import ClaimQuerySet, PurchaseOrderLineQuerySet, PurchaseOrderQuerySet, StoreSupplyQuerySet
 from ordering.states import OPEN_STATES, ClaimStatus, OrderState
 
@@ -172,6 +172,8 @@ class StoreSupply(TenantModel):
 class PurchaseOrder(TenantModel):
     """A store's order to its depot for one delivery date."""
 
+    retention_years = TAX_RETENTION_YEARS
+
     # This model's read vocabulary in place of TenantModel's plain manager (mypy cannot see the narrowing).
     objects = PurchaseOrderQuerySet.as_manager()  # type: ignore[misc]
 
@@ -233,6 +235,8 @@ class PurchaseOrder(TenantModel):
 
 class PurchaseOrderLine(TenantModel):
     """One product of an order and what became of it at each step (units; ordered in whole cases)."""
+
+    retention_years = TAX_RETENTION_YEARS
 
     # This model's read vocabulary in place of TenantModel's plain manager (mypy cannot see the narrowing).
     objects = PurchaseOrderLineQuerySet.as_manager()  # type: ignore[misc]
@@ -299,6 +303,8 @@ class PurchaseOrderTransition(TenantModel):
 class Claim(TenantModel):
     """What was missing, extra or damaged on receiving; the wholesaler sees it in the admin."""
 
+    retention_years = TAX_RETENTION_YEARS
+
     # This model's read vocabulary in place of TenantModel's plain manager (mypy cannot see the narrowing).
     objects = ClaimQuerySet.as_manager()  # type: ignore[misc]
 
@@ -321,6 +327,8 @@ class Claim(TenantModel):
 
 class ClaimLine(TenantModel):
     """One product's difference: shipped vs counted, and units that arrived damaged."""
+
+    retention_years = TAX_RETENTION_YEARS
 
     claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="lines")
     line = models.ForeignKey(PurchaseOrderLine, on_delete=models.CASCADE, related_name="+")

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from checkout.models.orders import Order
 from checkout.querysets import OrderPartQuerySet, ShiftPartQuerySet, ShiftQuerySet
-from merchants.models import Store, TenantModel
+from merchants.models import TAX_RETENTION_YEARS, Store, TenantModel
 
 
 class Shift(TenantModel):
@@ -20,6 +20,8 @@ class Shift(TenantModel):
     At most one shift per store is open at a time: every counter sale and every cash payment of
     the store belongs to it, so its expected cash is exact.
     """
+
+    retention_years = TAX_RETENTION_YEARS
 
     store = models.ForeignKey(Store, on_delete=models.PROTECT, related_name="+")
     opened_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
@@ -72,6 +74,8 @@ class Shift(TenantModel):
 class CounterSale(TenantModel):
     """Binds a counter order to the shift it was rung up in and the clerk who rang it up."""
 
+    retention_years = TAX_RETENTION_YEARS
+
     order = models.OneToOneField(Order, on_delete=models.CASCADE, related_name="counter_sale")
     shift = models.ForeignKey(Shift, on_delete=models.PROTECT, related_name="sales")
     started_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
@@ -101,6 +105,8 @@ class CounterPayment(TenantModel):
     nothing is tendered and the drawer pays the amount out as ``change_given`` (amount −150,
     tendered 0, change 150), so the drawer's sum of tendered less change stays exact.
     """
+
+    retention_years = TAX_RETENTION_YEARS
 
     order = models.OneToOneField(Order, on_delete=models.PROTECT, related_name="counter_payment")
     shift = models.ForeignKey(Shift, on_delete=models.PROTECT, related_name="payments")
@@ -142,6 +148,8 @@ class OfflineSale(TenantModel):
     order its first send booked and books nothing. ``digest`` is what the till sent, so the same
     id with other lines is refused instead of answered as if it were the sale booked.
     """
+
+    retention_years = TAX_RETENTION_YEARS
 
     order = models.OneToOneField(Order, on_delete=models.PROTECT, related_name="offline_sale")
     client_id = models.UUIDField()

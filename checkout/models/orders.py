@@ -23,7 +23,7 @@ from checkout.querysets import (
     OrderPartQuerySet,
     OrderQuerySet,
 )
-from merchants.models import Store, TenantModel
+from merchants.models import TAX_RETENTION_YEARS, Store, TenantModel
 
 
 class Shopper(models.Model):
@@ -114,6 +114,9 @@ class CartLine(TenantModel):
 
 class Order(TenantModel):
     """A sale: placed from a cart (or at the counter), paid through Stripe, then a receipt."""
+
+    retention_years = TAX_RETENTION_YEARS
+    personal_columns = ("email", "shopper")
 
     store = models.ForeignKey(Store, on_delete=models.PROTECT, related_name="+")
     visit = models.ForeignKey(Visit, null=True, blank=True, on_delete=models.SET_NULL, related_name="orders")
@@ -212,6 +215,8 @@ class OrderLine(TenantModel):
     clerk's discount of this line and its share of a discount on the whole sale.
     """
 
+    retention_years = TAX_RETENTION_YEARS
+
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
     kind = models.CharField(max_length=16, choices=LineKind.choices, default=LineKind.PRODUCT)
     # Set on product lines only: the other kinds take nothing from stock.
@@ -299,6 +304,8 @@ class OrderLine(TenantModel):
 class Refund(TenantModel):
     """Money given back on an order: how much, when, by whom (empty: done in Stripe's own dashboard)."""
 
+    retention_years = TAX_RETENTION_YEARS
+
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="refunds")
     amount = models.PositiveIntegerField(help_text="Minor units.")
     method = models.CharField(max_length=20, choices=RefundMethod.choices, default=RefundMethod.STRIPE)
@@ -334,6 +341,8 @@ class Refund(TenantModel):
 
 class Dispute(TenantModel):
     """A chargeback the shopper's bank opened on an order (Stripe's charge.dispute.* events)."""
+
+    retention_years = TAX_RETENTION_YEARS
 
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="disputes")
     stripe_dispute = models.CharField(max_length=100)

@@ -143,6 +143,8 @@ MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env("MEDIA_ROOT", default=str(DATA_DIR / "media")))
 # Only the demo and tests serve uploaded media from Django; production puts a storage or CDN in front.
 SERVE_MEDIA = env.bool("SERVE_MEDIA", default=False)
+# Where `manage.py backup` makes its folders unless told otherwise (production: a mounted volume or a synced folder).
+BACKUP_DIR = Path(env("BACKUP_DIR", default=str(DATA_DIR / "backups")))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},

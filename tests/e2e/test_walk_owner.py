@@ -23,7 +23,7 @@ from tests.sensing.conftest import camera_make
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 OWNER_MENU = ["Overview", "Catalog", "Stock", "Counter", "Exit passes", "Orders", "Cameras", "Restock", "Analytics",
-              "Stores", "Devices", "Staff", "Payments"]  # fmt: skip
+              "Stores", "Devices", "Staff", "Payments", "Your data"]  # fmt: skip
 
 
 def _shots(tmp_path: Path) -> Path:
@@ -136,7 +136,7 @@ def test_a_manager_confirms_the_cameras_doubts_in_one_go(
     watched = _signed_in(open_page, live_server.url, merchant, manager)
     page = watched.page
     # A manager runs the shop but not its payments or store settings.
-    assert _menu(page) == [label for label in OWNER_MENU if label != "Payments"]
+    assert _menu(page) == [label for label in OWNER_MENU if label not in ("Payments", "Your data")]
     page.get_by_role("navigation", name="Dashboard").get_by_role("link", name="Stores").click()
     expect(page.get_by_role("link", name="Add a store")).to_have_count(0)
     expect(page.get_by_role("link", name=f"Settings of {store.name}")).to_have_count(0)

@@ -18,7 +18,7 @@ from tests.factories import MembershipFactory, UserFactory
 pytestmark = pytest.mark.django_db
 
 ALL = ["Overview", "Catalog", "Stock", "Counter", "Exit passes", "Orders", "Cameras", "Restock", "Analytics",
-       "Stores", "Devices", "Staff", "Payments"]  # fmt: skip
+       "Stores", "Devices", "Staff", "Payments", "Your data"]  # fmt: skip
 
 
 def _client(user: Any) -> Client:
@@ -38,8 +38,8 @@ def _menu(client: Client, merchant: Merchant) -> dict[str, str]:
     ("role", "shown"),
     [
         ("owner", ALL),
-        ("manager", [label for label in ALL if label != "Payments"]),
-        ("clerk", [label for label in ALL if label not in ("Analytics", "Devices", "Payments")]),
+        ("manager", [label for label in ALL if label not in ("Payments", "Your data")]),
+        ("clerk", [label for label in ALL if label not in ("Analytics", "Devices", "Payments", "Your data")]),
     ],
 )
 def test_each_role_sees_the_menu_links_it_may_open_and_every_one_answers_200(
@@ -79,6 +79,7 @@ def test_the_menu_reads_each_sections_permission_from_its_view() -> None:
         "merchants:devices": "manage_devices",
         "merchants:staff": "view",
         "checkout:payments_settings": "manage_settings",
+        "merchants:data": "manage_settings",
     }
     # Decorators around merchant_view (require_POST) keep what it needs.
     assert view_permission("sensing:camera_events_review") == "manage_stock"

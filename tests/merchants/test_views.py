@@ -11,7 +11,8 @@ from tests.factories import DeviceFactory, MembershipFactory
 
 pytestmark = pytest.mark.django_db
 
-SECTIONS = ["catalog", "stock", "counter", "orders", "cameras", "restock", "analytics", "exit", "settings/payments"]
+SECTIONS = ["catalog", "stock", "counter", "orders", "cameras", "restock", "analytics", "exit", "settings/payments",
+            "data"]  # fmt: skip
 
 
 def _client(user) -> Client:  # type: ignore[no-untyped-def]
