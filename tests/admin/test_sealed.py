@@ -1,0 +1,313 @@
+"""The wholesaler admin is sealed between wholesalers: per admin model, as our staff, the rival's and the operator.
+
+Every rival row carries RIVAL in its name, so "RIVAL not in the page" catches a list, a filter, a
+choice, a raw-id label or an error message that names one.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from django.db.models import Model
+from django.test import Client
+
+from catalog import gtin
+from catalog.models import Category, Product
+from merchants.tenancy import platform_access
+from ordering.models import DepotStock, Promotion, StoreSupply
+from tests.admin.conftest import RIVAL, World
+
+pytestmark = pytest.mark.django_db
+
+LABELS = [
+    "merchants.wholesaler",
+    "merchants.wholesalerstaff",
+    "merchants.merchant",
+    "merchants.store",
+    "catalog.category",
+    "catalog.product",
+    "ordering.depot",
+    "ordering.depotstock",
+    "ordering.promotion",
+    "ordering.storesupply",
+    "ordering.purchaseorder",
+    "ordering.claim",
+]
+
+
+def url_of(label: str, suffix: str = "") -> str:
+    return f"/admin/{label.replace('.', '/')}/{suffix}"
+
+
+def counts() -> dict[str, int]:
+    """Rows per admin model, to show that a refused request changed nothing."""
+    with platform_access(reason="test", actor="test"):
+        return {
+            model.__name__: model.objects.count() for model in (Category, Product, DepotStock, Promotion, StoreSupply)
+        }
+
+
+def text(response: object) -> str:
+    return response.content.decode()  # type: ignore[attr-defined]
+
+
+def shown(row: Model) -> str:
+    from django.utils.html import escape
+
+    with platform_access(reason="test", actor="test"):
+        return escape(str(row))
+
+
+@pytest.mark.parametrize("label", LABELS)
+def test_the_changelist_lists_own_rows_only(label: str, our_client: Client, ours: World) -> None:
+    page = our_client.get(url_of(label))
+    assert page.status_code == 200
+    assert shown(ours.rows()[label]) in text(page)
+    assert RIVAL not in text(page)  # neither a row nor a filter choice names the rival
+
+
+@pytest.mark.parametrize("label", LABELS)
+def test_the_operator_sees_both_wholesalers_rows(
+    label: str, operator_client: Client, ours: World, rival: World
+) -> None:
+    page = text(operator_client.get(url_of(label)))
+    assert shown(ours.rows()[label]) in page
+    assert shown(rival.rows()[label]) in page
+
+
+@pytest.mark.parametrize("label", LABELS)
+def test_own_change_page_opens_and_the_rivals_does_not(
+    label: str, our_client: Client, ours: World, rival: World
+) -> None:
+    own = our_client.get(url_of(label, f"{ours.rows()[label].pk}/change/"))
+    assert own.status_code == 200
+    assert RIVAL not in text(own)
+    theirs = our_client.get(url_of(label, f"{rival.rows()[label].pk}/change/"), follow=True)
+    assert theirs.redirect_chain[0][1] == 302  # the admin's "does not exist": back to its index
+    assert RIVAL not in text(theirs)
+    for suffix in ("history/", "delete/"):
+        other = our_client.get(url_of(label, f"{rival.rows()[label].pk}/{suffix}"))
+        assert other.status_code in (302, 403, 404)
+        assert RIVAL not in text(other)
+
+
+@pytest.mark.parametrize("label", LABELS)
+def test_the_add_page_offers_no_rival_choice(label: str, our_client: Client) -> None:
+    page = our_client.get(url_of(label, "add/"))
+    assert page.status_code in (200, 403)
+    assert RIVAL not in text(page)
+
+
+def test_the_wholesaler_pages_answer_their_own_staff(our_client: Client, ours: World, rival: World) -> None:
+    # Were 500 (TypeError: the wholesaler compared to its own id).
+    assert our_client.get("/admin/merchants/wholesaler/").status_code == 200
+    assert our_client.get(f"/admin/merchants/wholesaler/{ours.wholesaler.pk}/change/").status_code == 200
+    assert our_client.get(f"/admin/merchants/wholesaler/{rival.wholesaler.pk}/change/").status_code == 302
+
+
+@pytest.mark.parametrize("label", ["catalog.product", "catalog.category"])
+def test_staff_cannot_write_into_another_wholesalers_catalog(
+    label: str, our_client: Client, ours: World, rival: World
+) -> None:
+    before = counts()
+    form = {
+        "wholesaler": rival.wholesaler.pk,
+        "name": "Forged",
+        "path": "forged",
+        "gtin": gtin.make("400000000091"),
+        "category": rival.category.pk,
+        "case_pack": 1,
+        "wholesale_cost": 0,
+        "suggested_retail_price": 0,
+        "content_unit": "piece",
+        "tax_class": "standard",
+        "barcodes-TOTAL_FORMS": 0,
+        "barcodes-INITIAL_FORMS": 0,
+    }
+    our_client.post(url_of(label, "add/"), form)
+    with platform_access(reason="test", actor="test"):
+        assert not Product.objects.filter(wholesaler=rival.wholesaler, name="Forged").exists()
+        assert not Category.objects.filter(wholesaler=rival.wholesaler, name="Forged").exists()
+        assert not Product.objects.filter(category=rival.category).exclude(wholesaler=rival.wholesaler).exists()
+    after = counts()
+    assert after["Product"] - before["Product"] + after["Category"] - before["Category"] <= 1
+    # Whatever was written is in our own catalog: the wholesaler is fixed to the staff member's own.
+    with platform_access(reason="test", actor="test"):
+        assert set(Product.objects.filter(name="Forged").values_list("wholesaler_id", flat=True)) <= {
+            ours.wholesaler.pk
+        }
+        assert set(Category.objects.filter(name="Forged").values_list("wholesaler_id", flat=True)) <= {
+            ours.wholesaler.pk
+        }
+
+
+def test_a_category_post_with_a_rivals_parent_is_a_form_error(our_client: Client, rival: World) -> None:
+    before = counts()
+    page = our_client.post(
+        url_of("catalog.category", "add/"), {"name": "Sub", "path": "sub", "parent": rival.category.pk}
+    )
+    assert page.status_code == 200
+    assert "Select a valid choice" in text(page)
+    assert RIVAL not in text(page)
+    assert counts() == before
+
+
+def test_the_wholesaler_field_is_fixed_to_their_own(our_client: Client, ours: World) -> None:
+    page = text(our_client.get(url_of("catalog.product", "add/")))
+    assert f'<option value="{ours.wholesaler.pk}" selected>' in page
+    [select] = re.findall(r'<select[^>]*name="wholesaler"[^>]*>', page)
+    assert "disabled" in select
+    response = our_client.post(
+        url_of("catalog.product", "add/"),
+        {
+            "name": "Own Lemonade",
+            "gtin": gtin.make("400000000092"),
+            "case_pack": 1,
+            "wholesale_cost": 0,
+            "suggested_retail_price": 0,
+            "content_unit": "piece",
+            "tax_class": "standard",
+            "barcodes-TOTAL_FORMS": 0,
+            "barcodes-INITIAL_FORMS": 0,
+        },
+    )
+    assert response.status_code == 302, text(response)[:2000]
+    with platform_access(reason="test", actor="test"):
+        assert Product.objects.get(name="Own Lemonade").wholesaler_id == ours.wholesaler.pk
+
+
+def test_the_promotion_raw_id_never_names_a_rivals_product(our_client: Client, ours: World, rival: World) -> None:
+    page = our_client.get(url_of("ordering.promotion", "add/"), {"product": rival.product.pk})
+    assert page.status_code == 200
+    assert RIVAL not in text(page)
+    before = counts()
+    forged = our_client.post(
+        url_of("ordering.promotion", "add/"),
+        {
+            "wholesaler": ours.wholesaler.pk,
+            "product": rival.product.pk,
+            "starts_on": "2026-12-01",
+            "ends_on": "2026-12-02",
+            "expected_lift": "2",
+        },
+    )
+    assert forged.status_code == 200
+    assert "Select a valid choice" in text(forged)
+    assert RIVAL not in text(forged)
+    assert counts() == before
+    # The own product is named beside the raw id, as before.
+    own = text(our_client.get(url_of("ordering.promotion", f"{ours.promotion.pk}/change/")))
+    assert shown(ours.product) in own
+
+
+@pytest.mark.parametrize(
+    ("label", "field", "row"),
+    [
+        ("ordering.depotstock", "depot", "depot"),
+        ("ordering.depotstock", "product", "product"),
+        ("ordering.storesupply", "depot", "depot"),
+        ("ordering.storesupply", "store", "store"),
+        ("catalog.product", "category", "category"),
+    ],
+)
+def test_a_forged_foreign_key_of_the_rival_is_a_form_error(
+    label: str, field: str, row: str, our_client: Client, ours: World, rival: World
+) -> None:
+    form = {
+        "depot": ours.depot.pk,
+        "product": ours.substitute.pk,
+        "on_hand": 5,
+        "store": ours.store.pk,
+        "delivery_weekdays": '["tue"]',
+        "cutoff_time": "18:00",
+        "lead_time_days": 1,
+        "default_service_level": "0.95",
+        "service_levels": "{}",
+        "name": "Forged",
+        "gtin": gtin.make("400000000093"),
+        "case_pack": 1,
+        "wholesale_cost": 0,
+        "suggested_retail_price": 0,
+        "content_unit": "piece",
+        "tax_class": "standard",
+        "barcodes-TOTAL_FORMS": 0,
+        "barcodes-INITIAL_FORMS": 0,
+        field: getattr(rival, row).pk,
+    }
+    before = counts()
+    page = our_client.post(url_of(label, "add/"), form)
+    assert page.status_code == 200
+    assert "Select a valid choice" in text(page)
+    assert RIVAL not in text(page)
+    assert counts() == before
+
+
+@pytest.mark.parametrize("label", ["ordering.promotion", "ordering.depotstock", "catalog.product", "ordering.depot"])
+def test_a_post_to_a_rivals_row_changes_nothing(label: str, our_client: Client, rival: World) -> None:
+    row = rival.rows()[label]
+    with platform_access(reason="test", actor="test"):
+        before = {f.attname: getattr(row, f.attname) for f in type(row)._meta.concrete_fields}
+    response = our_client.post(url_of(label, f"{row.pk}/change/"), {"name": "Taken", "note": "Taken", "on_hand": 1})
+    assert response.status_code in (302, 403, 404)
+    with platform_access(reason="test", actor="test"):
+        row.refresh_from_db()
+        assert {f.attname: getattr(row, f.attname) for f in type(row)._meta.concrete_fields} == before
+
+
+def test_a_rivals_promotion_cannot_be_deleted(our_client: Client, rival: World) -> None:
+    our_client.post(url_of("ordering.promotion", f"{rival.promotion.pk}/delete/"), {"post": "yes"})
+    our_client.post(
+        url_of("ordering.promotion"),
+        {"action": "delete_selected", "_selected_action": [rival.promotion.pk], "post": "yes"},
+    )
+    with platform_access(reason="test", actor="test"):
+        assert Promotion.objects.filter(pk=rival.promotion.pk).exists()
+
+
+def test_raw_id_popups_list_own_rows_only(our_client: Client, ours: World) -> None:
+    page = our_client.get(url_of("catalog.product"), {"_to_field": "id", "_popup": "1"})
+    assert page.status_code == 200
+    assert shown(ours.product) in text(page)
+    assert RIVAL not in text(page)
+
+
+@pytest.mark.parametrize(
+    ("source", "field"),
+    [("ordering.promotion", "product"), ("catalog.product", "category"), ("ordering.storesupply", "depot")],
+)
+def test_autocomplete_lists_own_rows_only(source: str, field: str, our_client: Client, operator_client: Client) -> None:
+    app_label, model_name = source.split(".")
+    query = {"app_label": app_label, "model_name": model_name, "field_name": field, "term": ""}
+    response = our_client.get("/admin/autocomplete/", query)
+    if response.status_code == 404:
+        pytest.skip("the related admin has no search fields: no autocomplete for it")
+    names = [row["text"] for row in json.loads(response.content)["results"]]
+    assert names
+    assert not [name for name in names if RIVAL in name]
+    everyone = [
+        row["text"] for row in json.loads(operator_client.get("/admin/autocomplete/", query).content)["results"]
+    ]
+    assert [name for name in everyone if RIVAL in name]
+
+
+def test_a_forged_substitute_of_the_rival_is_a_form_error(our_client: Client, ours: World, rival: World) -> None:
+    from merchants.tenancy import merchant_context
+
+    order = ours.submitted
+    with merchant_context(order.merchant_id):
+        line = order.lines.get()
+    form = {
+        "lines-TOTAL_FORMS": "1", "lines-INITIAL_FORMS": "1", "lines-MIN_NUM_FORMS": "0", "lines-MAX_NUM_FORMS": "1000",
+        "transitions-TOTAL_FORMS": "0", "transitions-INITIAL_FORMS": "0",
+        "transitions-MIN_NUM_FORMS": "0", "transitions-MAX_NUM_FORMS": "1000",
+        "lines-0-id": str(line.pk), "lines-0-order": str(order.pk), "lines-0-allocated_quantity": "",
+        "lines-0-substitute": str(rival.substitute.pk),
+    }  # fmt: skip
+    page = our_client.post(url_of("ordering.purchaseorder", f"{order.pk}/change/"), form)
+    assert page.status_code == 200
+    assert "Select a valid choice" in text(page)
+    assert RIVAL not in text(page)
+    with merchant_context(order.merchant_id):
+        assert order.lines.get().substitute_id is None
