@@ -103,7 +103,7 @@ class ScopedRelatedFieldListFilter(admin.RelatedFieldListFilter):
         return field.get_choices(include_blank=False, ordering=ordering, limit_choices_to={"pk__in": rows.values("pk")})
 
 
-class WholesalerSealed(BaseModelAdmin):  # type: ignore[type-arg]  # a mixin over any model
+class WholesalerSealed(BaseModelAdmin):
     """The mechanism, shared by scoped admins and their inlines (see the module's docstring)."""
 
     # How a row of this admin's model leads to its wholesaler; "" for an inline, which its parent scopes.
@@ -186,7 +186,7 @@ class WholesalerSealed(BaseModelAdmin):  # type: ignore[type-arg]  # a mixin ove
         return not isinstance(obj, self.model) or self.is_own(request, obj)
 
 
-class WholesalerScopedAdmin(WholesalerSealed, admin.ModelAdmin):  # type: ignore[type-arg]  # any model
+class WholesalerScopedAdmin(WholesalerSealed, admin.ModelAdmin):
     """An admin wholesaler staff may open: their own wholesaler's rows only, in every list, form, filter and action."""
 
     wholesaler_path = "merchant__wholesaler"
@@ -218,7 +218,7 @@ class WholesalerScopedAdmin(WholesalerSealed, admin.ModelAdmin):  # type: ignore
         super().delete_queryset(request, narrowed(request, queryset, self.wholesaler_path))
 
 
-class WholesalerScopedInline(WholesalerSealed, admin.TabularInline):  # type: ignore[type-arg]  # any model
+class WholesalerScopedInline(WholesalerSealed, admin.TabularInline):
     """An inline of a scoped admin: its choices, raw ids and filters are scoped like its parent's."""
 
 
@@ -235,7 +235,7 @@ def _owned_form(form: type[ModelForm[Any]], fields: list[str], own: Wholesaler) 
     return OwnedForm
 
 
-class PlatformOnlyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]  # any model
+class PlatformOnlyAdmin(admin.ModelAdmin):
     """An admin only the platform operator opens: to anybody else it does not exist, whatever their permissions."""
 
     def has_module_permission(self, request: HttpRequest) -> bool:
