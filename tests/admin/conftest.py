@@ -28,7 +28,7 @@ RIVAL = "Zanzibar"
 OURS = "Greenline"
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, repr=False)
 class World:
     """One wholesaler's rows: what its staff may see and change, and nobody else's staff may."""
 

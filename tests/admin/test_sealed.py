@@ -264,6 +264,7 @@ def test_a_forged_foreign_key_of_the_rival_is_a_form_error(
 def test_a_post_to_a_rivals_row_changes_nothing(label: str, our_client: Client, rival: World) -> None:
     row = rival.rows()[label]
     with platform_access(reason="test", actor="test"):
+        row.refresh_from_db()  # the world's orders moved the depot's stock since it was built
         before = {f.attname: getattr(row, f.attname) for f in type(row)._meta.concrete_fields}
     response = our_client.post(url_of(label, f"{row.pk}/change/"), {"name": "Taken", "note": "Taken", "on_hand": 1})
     assert response.status_code in (302, 403, 404)
@@ -285,7 +286,7 @@ def test_a_rivals_promotion_cannot_be_deleted(our_client: Client, rival: World) 
 def test_raw_id_popups_list_own_rows_only(our_client: Client, ours: World) -> None:
     page = our_client.get(url_of("catalog.product"), {"_to_field": "id", "_popup": "1"})
     assert page.status_code == 200
-    assert shown(ours.product) in text(page)
+    assert f">{ours.product.name}<" in text(page)
     assert not mentions(RIVAL, text(page))
 
 
@@ -301,11 +302,11 @@ def test_autocomplete_lists_own_rows_only(source: str, field: str, our_client: C
         pytest.skip("the related admin has no search fields: no autocomplete for it")
     names = [row["text"] for row in json.loads(response.content)["results"]]
     assert names
-    assert not [name for name in names if RIVAL in name]
+    assert not [name for name in names if mentions(RIVAL, name)]
     everyone = [
         row["text"] for row in json.loads(operator_client.get("/admin/autocomplete/", query).content)["results"]
     ]
-    assert [name for name in everyone if RIVAL in name]
+    assert [name for name in everyone if mentions(RIVAL, name)]
 
 
 def test_a_forged_substitute_of_the_rival_is_a_form_error(our_client: Client, ours: World, rival: World) -> None:
