@@ -168,7 +168,8 @@ class WholesalerSealed(BaseModelAdmin):
         return own is not None and owner_id(obj, self.wholesaler_path) == own.pk
 
     def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
-        return super().has_add_permission(request, *args) and (  # type: ignore[call-arg]  # inlines take obj too
+        # ``*args``: an inline is asked with the parent object too.
+        return super().has_add_permission(request, *args) and (
             _is_operator(request) or wholesaler_of(request) is not None
         )
 

@@ -26,7 +26,7 @@ from tests.factories import UserFactory
 pytestmark = pytest.mark.django_db
 
 
-def registry() -> list[tuple[type[Model], admin.ModelAdmin]]:  # type: ignore[type-arg]  # any model
+def registry() -> list[tuple[type[Model], admin.ModelAdmin]]:
     return sorted(admin.site._registry.items(), key=lambda item: item[0]._meta.label)
 
 
