@@ -125,3 +125,30 @@ def test_a_staff_member_of_no_wholesaler_sees_no_row(ours: World) -> None:
             base = f"/admin/{model._meta.app_label}/{model._meta.model_name}/"
             assert client.get(f"{base}{row.pk}/change/").status_code == 302, base  # type: ignore[attr-defined]
             assert client.get(f"{base}add/").status_code == 403, base
+
+
+def test_autocomplete_over_an_operators_admin_is_refused(our_client: Client) -> None:
+    query = {"app_label": "merchants", "model_name": "wholesalerstaff", "field_name": "user", "term": ""}
+    assert our_client.get("/admin/autocomplete/", query).status_code == 403
+
+
+def test_the_last_line_refuses_a_rivals_row_on_save_and_delete(ours: World, rival: World) -> None:
+    from django.core.exceptions import PermissionDenied
+    from django.test import RequestFactory
+
+    from ordering.models import Promotion
+
+    request = RequestFactory().post("/admin/ordering/promotion/")
+    request.user = ours.staff
+    promotion_admin = admin.site.get_model_admin(Promotion)
+    with platform_access(reason="test", actor="test"):
+        forged = Promotion.objects.get(pk=rival.promotion.pk)
+        forged.note = "Taken"
+        with pytest.raises(PermissionDenied):
+            promotion_admin.save_model(request, forged, form=None, change=True)
+        with pytest.raises(PermissionDenied):
+            promotion_admin.delete_model(request, forged)
+        promotion_admin.delete_queryset(request, Promotion.objects.filter(pk=rival.promotion.pk))
+        assert Promotion.objects.get(pk=rival.promotion.pk).note == rival.promotion.note
+        assert not promotion_admin.has_change_permission(request, forged)
+        assert promotion_admin.has_change_permission(request, Promotion.objects.get(pk=ours.promotion.pk))
