@@ -220,7 +220,19 @@ class WholesalerScopedAdmin(WholesalerSealed, admin.ModelAdmin):
 
 
 class WholesalerScopedInline(WholesalerSealed, admin.TabularInline):
-    """An inline of a scoped admin: its choices, raw ids and filters are scoped like its parent's."""
+    """An inline of a scoped admin: its choices and raw ids are scoped like its parent's, its wholesaler is the parent's."""
+
+    def get_formset(self, request: HttpRequest, obj: Any = None, **kwargs: Any) -> Any:
+        formset: Any = super().get_formset(request, obj, **kwargs)
+        fixed = [
+            field
+            for field in self.model._meta.concrete_fields
+            if field.related_model is Wholesaler and field.name not in formset.form.base_fields
+        ]
+        path = path_of(self.admin_site, self.parent_model)
+        if fixed and path:
+            formset.form = _parents_wholesaler_form(formset.form, fixed, formset.fk.name, path)
+        return formset
 
 
 def _owned_form(form: type[ModelForm[Any]], fields: list[str], own: Wholesaler) -> type[ModelForm[Any]]:
@@ -234,6 +246,35 @@ def _owned_form(form: type[ModelForm[Any]], fields: list[str], own: Wholesaler) 
 
     OwnedForm.__name__ = form.__name__
     return OwnedForm
+
+
+def _parents_wholesaler_form(
+    form: type[ModelForm[Any]], fields: list[Any], parent_name: str, parent_path: str
+) -> type[ModelForm[Any]]:
+    """An inline ``form`` whose row takes its parent's wholesaler before the constraints naming it are checked.
+
+    The wholesaler is not a field of the inline's form, so Django would skip those constraints (a
+    barcode unique per wholesaler) and the database would refuse the row with a server error.
+    """
+
+    class ParentsWholesalerForm(form):  # type: ignore[valid-type, misc]  # a form class made at run time
+        def validate_unique(self) -> None:
+            super().validate_unique()
+            parent = getattr(self.instance, parent_name, None)
+            if parent is None:
+                return
+            for field in fields:
+                setattr(self.instance, field.attname, owner_id(parent, parent_path))
+            checked = {field.name for field in fields} | set(self.fields) | {parent_name}
+            try:
+                self.instance.validate_constraints(
+                    exclude={field.name for field in self.instance._meta.fields} - checked
+                )
+            except ValidationError as error:
+                self.add_error(None, ValidationError(error.messages))
+
+    ParentsWholesalerForm.__name__ = form.__name__
+    return ParentsWholesalerForm
 
 
 class PlatformOnlyAdmin(admin.ModelAdmin):

@@ -14,7 +14,7 @@ from django.db.models import Model
 from django.test import Client
 
 from catalog import gtin
-from catalog.models import Category, Product
+from catalog.models import Barcode, Category, Product
 from merchants.tenancy import platform_access
 from ordering.models import DepotStock, Promotion, StoreSupply
 from tests.admin.conftest import OURS, RIVAL, World
@@ -349,3 +349,25 @@ def test_a_filter_forged_with_a_rivals_id_lists_nothing_and_names_nothing(our_cl
         page = our_client.get(url_of(url), query)
         assert page.status_code < 500
         assert not mentions(RIVAL, text(page))
+
+
+def test_a_barcode_another_of_our_products_has_is_a_form_error(our_client: Client, ours: World) -> None:
+    with platform_access(reason="test", actor="test"):
+        product = Product.objects.get(pk=ours.substitute.pk)
+        before = list(Barcode.objects.order_by("pk").values_list("pk", "product_id", "code"))
+    form = {
+        "name": product.name, "gtin": product.gtin, "case_pack": 6, "wholesale_cost": 0, "suggested_retail_price": 0,
+        "content_unit": "piece", "tax_class": "standard", "created_at_0": "2026-12-01", "created_at_1": "10:00:00",
+        "barcodes-TOTAL_FORMS": 1, "barcodes-INITIAL_FORMS": 0,
+        "barcodes-0-code": ours.barcode.code, "barcodes-0-kind": "unit", "barcodes-0-quantity": 1,
+    }  # fmt: skip
+    page = our_client.post(url_of("catalog.product", f"{product.pk}/change/"), form)
+    # Was a server error: the barcode's wholesaler is not on the form, so its constraint went unchecked.
+    assert page.status_code == 200
+    assert "Another product already has this barcode." in text(page)
+    with platform_access(reason="test", actor="test"):
+        assert list(Barcode.objects.order_by("pk").values_list("pk", "product_id", "code")) == before
+    fresh = {**form, "barcodes-0-code": gtin.make("400000000099").zfill(14)}
+    assert our_client.post(url_of("catalog.product", f"{product.pk}/change/"), fresh).status_code == 302
+    with platform_access(reason="test", actor="test"):
+        assert Barcode.objects.get(product=product).wholesaler_id == ours.wholesaler.pk
