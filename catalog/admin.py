@@ -16,11 +16,11 @@ from django.urls import path, reverse
 from catalog.csv_io import CATALOG_COLUMNS, catalog_import
 from catalog.models import Barcode, Category, Product
 from core.money import format_amount
-from merchants.admin import WholesalerScopedAdmin, wholesaler_of
+from merchants.admin_sealing import WholesalerScopedAdmin, WholesalerScopedInline
 from merchants.models import Wholesaler
 
 
-class BarcodeInline(admin.TabularInline):
+class BarcodeInline(WholesalerScopedInline):
     model = Barcode
     extra = 1
     fields = ["code", "kind", "quantity"]
@@ -78,11 +78,7 @@ class ProductAdmin(WholesalerScopedAdmin):
         """Upload a CSV: every row is checked first; nothing is imported if one row is wrong."""
         if not self.has_add_permission(request):
             raise PermissionDenied
-        wholesalers: QuerySet[Wholesaler] = (
-            Wholesaler.objects.all()
-            if request.user.is_superuser
-            else Wholesaler.objects.filter(pk=getattr(wholesaler_of(request), "pk", 0))
-        )
+        wholesalers: QuerySet[Wholesaler] = self.rows_of(request, Wholesaler.objects.all())
         report = None
         if request.method == "POST":
             wholesaler = wholesalers.filter(pk=request.POST.get("wholesaler") or 0).first()

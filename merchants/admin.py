@@ -1,8 +1,8 @@
 """Admin for the platform operator and wholesaler staff.
 
 Admin requests run through the audited platform bypass (merchants.middleware); what each admin
-user may see is narrowed here: a wholesaler's staff see only the merchants their wholesaler
-supplies, and never shoppers or payments.
+user may see is narrowed by one mechanism (merchants.admin_sealing): a wholesaler's staff see only
+their wholesaler and the merchants it supplies, and never shoppers, devices or payments.
 
 Times are shown with their zone ("2025-01-15 11:00 CET", config.formats): a row of a store in
 its store's zone (``StoreTimesAdmin``), a row of no store (a wholesaler, an API token) in UTC.
@@ -23,6 +23,7 @@ from django.utils import formats, timezone
 from django.utils.html import format_html
 
 from merchants import zones
+from merchants.admin_sealing import PlatformOnlyAdmin, WholesalerScopedAdmin
 from merchants.models import (
     ApiToken,
     Device,
@@ -34,26 +35,6 @@ from merchants.models import (
     Wholesaler,
     WholesalerStaff,
 )
-
-
-def wholesaler_of(request: HttpRequest) -> Wholesaler | None:
-    staff = getattr(request.user, "wholesaler_staff", None)
-    return staff.wholesaler if staff else None
-
-
-class WholesalerScopedAdmin(admin.ModelAdmin):
-    """Platform superusers see everything; a wholesaler's staff see their own merchants' rows."""
-
-    wholesaler_path = "merchant__wholesaler"
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
-        queryset = super().get_queryset(request)
-        if request.user.is_superuser:
-            return queryset
-        wholesaler = wholesaler_of(request)
-        if wholesaler is None:
-            return queryset.none()
-        return queryset.filter(**{self.wholesaler_path: wholesaler})
 
 
 def _local_column(field: models.DateTimeField[Any, Any]) -> Callable[[Any], str | None]:
@@ -160,61 +141,46 @@ class StoreAdmin(StoreTimesAdmin, WholesalerScopedAdmin):
 
 
 @admin.register(Membership)
-class MembershipAdmin(StoreTimesAdmin):
+class MembershipAdmin(StoreTimesAdmin, PlatformOnlyAdmin):
     merchant_path = "merchant_id"
     list_display = ["user", "merchant", "role", "created_at"]
     list_filter = ["role"]
     raw_id_fields = ["user"]
 
-    def has_module_permission(self, request: HttpRequest) -> bool:
-        return bool(request.user.is_superuser)
-
 
 @admin.register(Invitation)
-class InvitationAdmin(StoreTimesAdmin):
+class InvitationAdmin(StoreTimesAdmin, PlatformOnlyAdmin):
     merchant_path = "merchant_id"
     list_display = ["email", "merchant", "role", "created_at", "expires_at", "accepted_at", "revoked_at"]
     exclude = ["token_hash"]
-
-    def has_module_permission(self, request: HttpRequest) -> bool:
-        return bool(request.user.is_superuser)
 
     def has_add_permission(self, request: HttpRequest) -> bool:  # noqa: ARG002 - ModelAdmin's signature
         return False
 
 
 @admin.register(Device)
-class DeviceAdmin(StoreTimesAdmin):
+class DeviceAdmin(StoreTimesAdmin, PlatformOnlyAdmin):
     store_zone_path = "store__timezone"
     list_display = ["name", "kind", "store", "merchant", "prefix", "last_seen_at", "revoked_at"]
     exclude = ["token_hash"]
-
-    def has_module_permission(self, request: HttpRequest) -> bool:
-        return bool(request.user.is_superuser)
 
     def has_add_permission(self, request: HttpRequest) -> bool:  # noqa: ARG002 - ModelAdmin's signature
         return False  # devices get their token from the dashboard, where it is shown once
 
 
 @admin.register(ApiToken)
-class ApiTokenAdmin(admin.ModelAdmin):
+class ApiTokenAdmin(PlatformOnlyAdmin):
     list_display = ["name", "user", "prefix", "created_at", "last_used_at", "revoked_at"]
     exclude = ["token_hash"]
-
-    def has_module_permission(self, request: HttpRequest) -> bool:
-        return bool(request.user.is_superuser)
 
     def has_add_permission(self, request: HttpRequest) -> bool:  # noqa: ARG002 - ModelAdmin's signature
         return False
 
 
 @admin.register(PlatformAccess)
-class PlatformAccessAdmin(admin.ModelAdmin):
+class PlatformAccessAdmin(PlatformOnlyAdmin):
     list_display = ["at", "actor", "reason"]
     search_fields = ["actor", "reason"]
-
-    def has_module_permission(self, request: HttpRequest) -> bool:
-        return bool(request.user.is_superuser)
 
     def has_add_permission(self, request: HttpRequest) -> bool:  # noqa: ARG002 - ModelAdmin's signature
         return False

@@ -6,10 +6,15 @@ class MerchantsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from django.contrib import admin
         from django.db.models.signals import post_migrate
 
         from merchants import rls
+        from merchants.admin_sealing import platform_only_seal
 
         # Row-level security is schema, not domain logic: after every migrate, every table
         # with a merchant_id column gets its policy (idempotent), whichever app added it.
         post_migrate.connect(rls.policies_apply, dispatch_uid="lingshou-rls")
+        # The admin has discovered every app's admin by now (it is the first installed app): any admin
+        # that is not sealed to a wholesaler, a library's included, becomes the platform operator's.
+        platform_only_seal(admin.site)

@@ -1,9 +1,9 @@
 """The wholesaler's fulfilment in the Django admin: depots, store supply, orders, pick lists, invoices, claims.
 
-Admin requests run through the audited platform bypass (merchants.middleware); each ModelAdmin
-narrows the rows to the signed-in staff member's wholesaler (its depots), so a wholesaler's staff
-neither see nor act on another wholesaler's orders: list, change page, bulk actions and PDFs all
-start from ``get_queryset``. Every state change goes through ordering.services (CAS, atomic, kept).
+Admin requests run through the audited platform bypass (merchants.middleware); each ModelAdmin is
+sealed to the signed-in staff member's wholesaler (its depots) by merchants.admin_sealing, so a
+wholesaler's staff neither see, pick nor act on another wholesaler's rows: list, change page,
+choices, bulk actions and PDFs all start from ``get_queryset``. Every state change goes through ordering.services (CAS, atomic, kept).
 """
 
 from __future__ import annotations
@@ -20,18 +20,10 @@ from django.utils.html import format_html
 
 from core.money import format_amount
 from merchants import zones
-from merchants.admin import StoreTimesAdmin, WholesalerScopedAdmin, wholesaler_of
-from merchants.models import Store
+from merchants.admin import StoreTimesAdmin
+from merchants.admin_sealing import WholesalerScopedAdmin, WholesalerScopedInline
 from ordering.admin_forms import LineForm, StoreSupplyForm
-from ordering.admin_scoping import (
-    DepotFilter,
-    actor_of,
-    depots_of,
-    line_change_note,
-    orders_run,
-    products_of,
-    wholesalers_of,
-)
+from ordering.admin_scoping import DepotFilter, actor_of, line_change_note, orders_run
 from ordering.invoices import invoice_build
 from ordering.models import (
     Claim,
@@ -64,11 +56,6 @@ class DepotAdmin(WholesalerScopedAdmin):
     list_display = ["name", "wholesaler", "address"]
     search_fields = ["name"]
 
-    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
-        if db_field.name == "wholesaler":
-            kwargs["queryset"] = wholesalers_of(request)
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
-
 
 @admin.register(Promotion)
 class PromotionAdmin(WholesalerScopedAdmin):
@@ -81,13 +68,6 @@ class PromotionAdmin(WholesalerScopedAdmin):
     search_fields = ["product__name", "product__gtin"]
     list_select_related = ["product"]
     raw_id_fields = ["product"]
-
-    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
-        if db_field.name == "product":
-            kwargs["queryset"] = products_of(request)
-        if db_field.name == "wholesaler":
-            kwargs["queryset"] = wholesalers_of(request)
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
 @admin.register(DepotStock)
@@ -103,13 +83,6 @@ class DepotStockAdmin(WholesalerScopedAdmin):
     @admin.display(description="allocatable")
     def allocatable(self, obj: DepotStock) -> int:
         return obj.allocatable
-
-    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
-        if db_field.name == "depot":
-            kwargs["queryset"] = depots_of(request)
-        if db_field.name == "product":
-            kwargs["queryset"] = products_of(request)
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
 def _supply_amount(name: str, label: str) -> Any:
@@ -137,13 +110,6 @@ class StoreSupplyAdmin(WholesalerScopedAdmin):
     def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
         return super().get_queryset(request).select_related("store", "depot__wholesaler")
 
-    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
-        if db_field.name == "depot":
-            kwargs["queryset"] = depots_of(request)
-        if db_field.name == "store" and not request.user.is_superuser:
-            kwargs["queryset"] = Store.objects.filter(merchant__wholesaler=wholesaler_of(request))
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
-
     def save_model(self, request: HttpRequest, obj: StoreSupply, form: Any, change: bool) -> None:
         obj.merchant_id = obj.store.merchant_id  # the tenant of the row is the store's
         super().save_model(request, obj, form, change)
@@ -157,7 +123,7 @@ def _is_shared(order: PurchaseOrder) -> bool:
     return bool(order.store.share_with_wholesaler)
 
 
-class LineInline(admin.TabularInline):
+class LineInline(WholesalerScopedInline):
     """Allocation and substitution per line, while the order waits for confirmation.
 
     The shop's own figures on a line (stock now, and the sales rate and stock the suggestion was
@@ -201,7 +167,7 @@ class LineInline(admin.TabularInline):
         return obj is not None and obj.state == OrderState.SUBMITTED and super().has_change_permission(request, obj)
 
 
-class TransitionInline(admin.TabularInline):
+class TransitionInline(WholesalerScopedInline):
     model = PurchaseOrderTransition
     extra = 0
     can_delete = False
@@ -420,7 +386,7 @@ class PurchaseOrderAdmin(StoreTimesAdmin, WholesalerScopedAdmin):
         )
 
 
-class ClaimLineInline(admin.TabularInline):
+class ClaimLineInline(WholesalerScopedInline):
     model = ClaimLine
     extra = 0
     can_delete = False

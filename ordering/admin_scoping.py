@@ -1,5 +1,5 @@
-"""Helpers of the wholesaler's admin: the rows a signed-in wholesaler may pick from, who acts, and
-how a bulk action over orders reports what it did and what it refused."""
+"""Helpers of the wholesaler's admin: the depot filter, who acts, and how a bulk action over orders
+reports what it did and what it refused."""
 
 from __future__ import annotations
 
@@ -13,33 +13,7 @@ from django.http import HttpRequest
 
 from catalog.models import Product
 from core.http import error_message
-from merchants.admin import wholesaler_of
-from merchants.models import Wholesaler
 from ordering.models import Depot, PurchaseOrder
-
-
-def depots_of(request: HttpRequest) -> QuerySet[Depot]:
-    """The depots the signed-in staff member may see: their wholesaler's (all for a superuser)."""
-    if request.user.is_superuser:
-        return Depot.objects.all()
-    wholesaler = wholesaler_of(request)
-    return Depot.objects.filter(wholesaler=wholesaler) if wholesaler else Depot.objects.none()
-
-
-def wholesalers_of(request: HttpRequest) -> QuerySet[Wholesaler]:
-    """The signed-in staff member's own wholesaler (all for a superuser)."""
-    if request.user.is_superuser:
-        return Wholesaler.objects.all()
-    wholesaler = wholesaler_of(request)
-    return Wholesaler.objects.filter(pk=wholesaler.pk) if wholesaler else Wholesaler.objects.none()
-
-
-def products_of(request: HttpRequest) -> QuerySet[Product]:
-    """The catalog of the signed-in staff member's wholesaler (all for a superuser)."""
-    if request.user.is_superuser:
-        return Product.objects.all()
-    wholesaler = wholesaler_of(request)
-    return Product.objects.filter(wholesaler=wholesaler) if wholesaler else Product.objects.none()
 
 
 class DepotFilter(admin.SimpleListFilter):
@@ -48,8 +22,8 @@ class DepotFilter(admin.SimpleListFilter):
     title = "depot"
     parameter_name = "depot"
 
-    def lookups(self, request: HttpRequest, _model_admin: Any) -> list[tuple[Any, str]]:
-        return [(depot.pk, depot.name) for depot in depots_of(request).order_by("name")]
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[Any, str]]:
+        return [(depot.pk, depot.name) for depot in model_admin.rows_of(request, Depot.objects.order_by("name"))]
 
     def queryset(self, _request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
         return queryset.filter(depot_id=self.value()) if self.value() else queryset

@@ -12,17 +12,14 @@ from django.contrib import admin
 from django.http import HttpRequest
 
 from merchants.admin import StoreTimesAdmin
+from merchants.admin_sealing import PlatformOnlyAdmin
 from sensing.models import Alert, Camera
 
 
-class PlatformOnlyAdmin(StoreTimesAdmin):
-    def has_module_permission(self, request: HttpRequest) -> bool:
-        return bool(request.user.is_superuser)
+class SupportAdmin(StoreTimesAdmin, PlatformOnlyAdmin):
+    """The platform operator's, and read-only even to them."""
 
-    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:  # noqa: ARG002 - Django admin hook: Django may pass obj by keyword
-        return bool(request.user.is_superuser)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:  # noqa: ARG002 - Django admin hook: Django may pass obj by keyword
+    def has_add_permission(self, request: HttpRequest) -> bool:  # noqa: ARG002 - Django admin hook
         return False
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:  # noqa: ARG002 - Django admin hook: Django may pass obj by keyword
@@ -33,7 +30,7 @@ class PlatformOnlyAdmin(StoreTimesAdmin):
 
 
 @admin.register(Camera)
-class CameraAdmin(PlatformOnlyAdmin):
+class CameraAdmin(SupportAdmin):
     store_zone_path = "store__timezone"
     list_display = [
         "name",
@@ -49,7 +46,7 @@ class CameraAdmin(PlatformOnlyAdmin):
 
 
 @admin.register(Alert)
-class AlertAdmin(PlatformOnlyAdmin):
+class AlertAdmin(SupportAdmin):
     store_zone_path = "camera__store__timezone"
     list_display = ["kind", "camera", "slot", "started_at", "ended_at", "merchant"]
     list_filter = ["kind", "merchant"]
