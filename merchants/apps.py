@@ -6,10 +6,14 @@ class MerchantsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from django.contrib.auth.signals import user_logged_in
         from django.db.models.signals import post_migrate
 
-        from merchants import rls
+        from merchants import rls, sign_in
 
         # Row-level security is schema, not domain logic: after every migrate, every table
         # with a merchant_id column gets its policy (idempotent), whichever app added it.
         post_migrate.connect(rls.policies_apply, dispatch_uid="lingshou-rls")
+        # Session bookkeeping, not domain logic: every way of signing in (the sign-in page, an accepted
+        # invitation, a test's force_login) records which second step the new session owes.
+        user_logged_in.connect(sign_in.session_two_step_receive, dispatch_uid="lingshou-two-step")
