@@ -236,7 +236,7 @@ def two_step_disable(request: AuthenticatedRequest) -> HttpResponse:
             messages.success(request, "Two-step sign-in is off: you sign in with your password alone.")
             return redirect("merchants:two_step")
     else:
-        messages.error(request, error_message(ValidationError(form.errors["code"])))
+        messages.error(request, " ".join(str(message) for message in form.errors["code"]))
     return render(request, "accounts/two_step.html", _account_context(request), status=400)
 
 
@@ -257,5 +257,5 @@ def recovery_codes_renew(request: AuthenticatedRequest) -> HttpResponse:
             messages.success(request, "New recovery codes made; the old ones no longer work.")
             return _codes_shown(request, codes)
     else:
-        messages.error(request, error_message(ValidationError(form.errors["code"])))
+        messages.error(request, " ".join(str(message) for message in form.errors["code"]))
     return render(request, "accounts/two_step.html", _account_context(request), status=400)

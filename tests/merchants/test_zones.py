@@ -337,7 +337,7 @@ def test_an_invoice_is_dated_on_the_buyers_calendar(merchant: Merchant, operator
     order = _submitted_order(store, depot, "PO-FAR")
     with merchant_context(merchant.pk):
         PurchaseOrder.objects.filter(pk=order.pk).update(state=OrderState.SHIPPED)
-    response = _signed_in(operator).get(f"/admin/ordering/purchaseorder/{order.pk}/invoice.pdf")
+    response = signed_in_two_step(operator).get(f"/admin/ordering/purchaseorder/{order.pk}/invoice.pdf")
     assert response.status_code == 200
     text = " ".join(pypdfium2.PdfDocument(response.content)[0].get_textpage().get_text_range().split())
     local, utc = timezone.localdate(timezone=zones.zone_named(zone)), timezone.now().date()
