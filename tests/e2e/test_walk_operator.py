@@ -58,7 +58,9 @@ def _log_in(watched: WatchedPage, base: str) -> None:
     operator = UserFactory(username="admin@lingshou.example", is_staff=True, is_superuser=True)
     device = two_step_on(operator)
     page = watched.page
-    page.goto(f"{base}/admin/login/?next=/admin/")
+    # The live server's first request loads every app's URLs and views: on a busy machine it takes past
+    # the 10 s a step is otherwise given (it failed so before two-step sign-in too).
+    page.goto(f"{base}/admin/login/?next=/admin/", timeout=30_000)
     page.wait_for_url(f"{base}/accounts/login/?next=/admin/")
     page.fill("input[name=username]", operator.username)
     page.fill("input[name=password]", PASSWORD)
