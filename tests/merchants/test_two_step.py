@@ -157,6 +157,16 @@ def test_the_code_page_without_the_password_step_sends_back_to_the_password(owne
     assert not _is_signed_in(client)
 
 
+def test_the_password_step_is_remembered_only_for_a_few_minutes(settings: Any, owner: Any) -> None:
+    device = two_step_on(owner)
+    client = Client()
+    _password(client, owner)
+    settings.TWO_STEP_PENDING_SECONDS = 0  # as if the five minutes had passed
+    response = client.post(CODE, {"code": totp_code(device)})
+    assert (response.status_code, response["Location"]) == (302, LOGIN)
+    assert not _is_signed_in(client)
+
+
 def test_a_code_is_good_once(owner: Any) -> None:
     device = two_step_on(owner)
     code = totp_code(device)
