@@ -25,6 +25,7 @@ from django.utils.html import format_html
 from merchants import zones
 from merchants.admin_sealing import PlatformOnlyAdmin, WholesalerScopedAdmin
 from merchants.models import (
+    AccountEvent,
     ApiToken,
     Device,
     Invitation,
@@ -181,6 +182,30 @@ class ApiTokenAdmin(PlatformOnlyAdmin):
 class PlatformAccessAdmin(PlatformOnlyAdmin):
     list_display = ["at", "actor", "reason"]
     search_fields = ["actor", "reason"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:  # noqa: ARG002 - ModelAdmin's signature
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:  # noqa: ARG002 - ModelAdmin's signature
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:  # noqa: ARG002 - ModelAdmin's signature
+        return False
+
+
+@admin.register(AccountEvent)
+class AccountEventAdmin(admin.ModelAdmin):
+    """The audit log of two-step sign-in: read only, for the platform operator."""
+
+    list_display = ["at", "username", "kind", "ip_address", "detail"]
+    list_filter = ["kind"]
+    search_fields = ["username", "detail"]
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return bool(request.user.is_superuser)
+
+    def has_view_permission(self, request: HttpRequest, obj: object = None) -> bool:  # noqa: ARG002 - ModelAdmin's signature
+        return bool(request.user.is_superuser)
 
     def has_add_permission(self, request: HttpRequest) -> bool:  # noqa: ARG002 - ModelAdmin's signature
         return False

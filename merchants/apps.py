@@ -7,9 +7,10 @@ class MerchantsConfig(AppConfig):
 
     def ready(self) -> None:
         from django.contrib import admin
+        from django.contrib.auth.signals import user_logged_in
         from django.db.models.signals import post_migrate
 
-        from merchants import rls
+        from merchants import rls, sign_in
         from merchants.admin_sealing import platform_only_seal
 
         # Row-level security is schema, not domain logic: after every migrate, every table
@@ -18,3 +19,6 @@ class MerchantsConfig(AppConfig):
         # The admin has discovered every app's admin by now (it is the first installed app): any admin
         # that is not sealed to a wholesaler, a library's included, becomes the platform operator's.
         platform_only_seal(admin.site)
+        # Session bookkeeping, not domain logic: every way of signing in (the sign-in page, an accepted
+        # invitation, a test's force_login) records which second step the new session owes.
+        user_logged_in.connect(sign_in.session_two_step_receive, dispatch_uid="lingshou-two-step")

@@ -12,6 +12,7 @@ from django.contrib.auth import get_user_model, password_validation
 from merchants.models import WEEKDAYS, DeviceKind, Role, Store
 from merchants.services import StoreSettings
 from merchants.tax_ids import tax_number_normalize, tax_number_validator, vat_id_normalize, vat_id_validator
+from merchants.two_step import code_normalize
 
 
 class InvitationForm(forms.Form):
@@ -25,6 +26,25 @@ class RoleForm(forms.Form):
 
 class ApiTokenForm(forms.Form):
     name = forms.CharField(max_length=100, help_text="What will use it, e.g. 'stock export script'.")
+
+
+class TwoStepCodeForm(forms.Form):
+    """A code of the second sign-in step: six digits from the app, or a recovery code."""
+
+    code = forms.CharField(
+        label="Code",
+        max_length=20,
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "autocapitalize": "none", "spellcheck": "false", "autofocus": True}
+        ),
+        help_text="The six digits your authenticator app shows now, or one of your recovery codes.",
+    )
+
+    def clean_code(self) -> str:
+        code = code_normalize(self.cleaned_data["code"])
+        if not code:
+            raise forms.ValidationError("A code is six digits, such as 492 039, or a recovery code such as k7dq-3mwa.")
+        return code
 
 
 class DeviceForm(forms.Form):

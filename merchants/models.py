@@ -102,6 +102,8 @@ class Merchant(models.Model):
         validators=[deposit_slip_prefix_validator],
         help_text="Return slips are EAN-13 codes starting with these digits; empty: none are taken.",
     )
+    # The owner's choice: every member signs in with a second factor; whoever has none is sent to set one up.
+    staff_two_step_required = models.BooleanField(default=False)
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(default=django_timezone.now)
 
@@ -433,3 +435,35 @@ class MerchantClosure(models.Model):
 
     def __str__(self) -> str:
         return f"Closing of merchant {self.merchant_id} ({self.status})"
+
+
+class AccountEventKind(models.TextChoices):
+    TWO_STEP_ON = "two_step_on", "Two-step sign-in turned on"
+    TWO_STEP_OFF = "two_step_off", "Two-step sign-in turned off"
+    RECOVERY_CODE_USED = "recovery_code_used", "Recovery code used to sign in"
+    RECOVERY_CODES_RENEWED = "recovery_codes_renewed", "Recovery codes renewed"
+    STAFF_TWO_STEP_REQUIRED = "staff_two_step_required", "Two-step sign-in required of a shop's staff"
+    STAFF_TWO_STEP_OPTIONAL = "staff_two_step_optional", "Two-step sign-in no longer required of a shop's staff"
+
+
+class AccountEvent(models.Model):
+    """Audit log of changes to how an account signs in: its second factor, its recovery codes, a shop's rule.
+
+    Not a tenant table: an account belongs to a person, who may work for several shops or for none.
+    """
+
+    at = models.DateTimeField(default=django_timezone.now)
+    # Kept when the account is deleted: the log outlives it, with the name it had.
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="account_events"
+    )
+    username = models.CharField(max_length=150)
+    kind = models.CharField(max_length=30, choices=AccountEventKind.choices)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    detail = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "at"], name="account_event_user_at")]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.username}: {self.get_kind_display()}"

@@ -9,8 +9,9 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.contrib.postgres.expressions import ArraySubquery
-from django.db.models import OuterRef, QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 from django.http import Http404
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from merchants.models import ApiToken, Device, Invitation, Membership, Merchant, Store
 from merchants.services import token_hash
@@ -114,6 +115,12 @@ def store_get_by_code(*, code: str) -> Store:
 def membership_list(*, merchant: Merchant) -> QuerySet[Membership]:
     """The merchant's staff with their users, by role then e-mail; scoped."""
     return Membership.objects.for_merchant(merchant).select_related("user").order_by("role", "user__email")
+
+
+def membership_list_with_two_step(*, merchant: Merchant) -> QuerySet[Membership]:
+    """``membership_list`` with ``has_two_step`` on each: whether the member signs in with a second factor; one query."""
+    apps = TOTPDevice.objects.filter(user_id=OuterRef("user_id"), confirmed=True)
+    return membership_list(merchant=merchant).annotate(has_two_step=Exists(apps))
 
 
 def invitation_list_pending(*, merchant: Merchant) -> list[Invitation]:

@@ -1,11 +1,11 @@
-"""Merchants' pages: the dashboard's home, stores, staff and devices; the signed-in person's API tokens and
-invitations; the merchant, store, member and device API."""
+"""Merchants' pages: the dashboard's home, stores, staff and devices; the signed-in person's API tokens,
+two-step sign-in and invitations; the merchant, store, member and device API."""
 
 from django.urls import path
 
 from core.urls import audiences
 from merchants import api as apis
-from merchants import data_views, views
+from merchants import data_views, sign_in, views
 
 app_name = "merchants"
 
@@ -16,6 +16,7 @@ dashboard_pages = [
     path("staff/", views.staff, name="staff"),
     path("staff/invite/", views.staff_invite, name="staff_invite"),
     path("staff/analytics/", views.staff_analytics, name="staff_analytics"),
+    path("staff/two-step/", views.staff_two_step, name="staff_two_step"),
     path(
         "staff/invitations/<int:invitation_id>/revoke/", views.staff_invitation_revoke, name="staff_invitation_revoke"
     ),
@@ -33,6 +34,10 @@ account_pages = [
     path("", views.home, name="home"),
     path("account/tokens/", views.api_tokens, name="api_tokens"),
     path("account/tokens/<int:token_id>/revoke/", views.api_token_revoke, name="api_token_revoke"),
+    path("account/two-step/", sign_in.two_step_page, name="two_step"),
+    path("account/two-step/enrol/", sign_in.two_step_enrol, name="two_step_enrol"),
+    path("account/two-step/off/", sign_in.two_step_disable, name="two_step_disable"),
+    path("account/two-step/recovery-codes/", sign_in.recovery_codes_renew, name="recovery_codes_renew"),
     path("invite/<str:token>/", views.invitation_accept, name="invitation_accept"),
 ]
 

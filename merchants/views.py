@@ -14,7 +14,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from core.http import AuthenticatedRequest, MerchantRequest, error_message
-from merchants import selectors, services
+from merchants import selectors, services, sign_in, two_step
 from merchants.access import merchant_view
 from merchants.forms import (
     ApiTokenForm,
@@ -134,7 +134,7 @@ def staff(request: MerchantRequest) -> HttpResponse:
 
 
 def _staff_context(request: MerchantRequest, *, form: InvitationForm | None, can_manage: bool) -> dict[str, object]:
-    members = list(selectors.membership_list(merchant=request.merchant))
+    members = list(selectors.membership_list_with_two_step(merchant=request.merchant))
     return {
         "members": members,
         # The only owner can be neither removed nor demoted; the page says so instead of offering it.
@@ -155,6 +155,30 @@ def staff_analytics(request: MerchantRequest) -> HttpResponse:
     messages.success(
         request, "Managers now see analytics." if allowed else "Managers no longer see analytics; owners still do."
     )
+    return redirect("merchants:staff", slug=request.merchant.slug)
+
+
+@require_POST
+@merchant_view("manage_staff")
+def staff_two_step(request: MerchantRequest) -> HttpResponse:
+    """The owner requires two-step sign-in of every member, or leaves it to each (a checkbox: absent means no)."""
+    required = request.POST.get("staff_two_step_required") == "on"
+    try:
+        changed = two_step.staff_two_step_require(
+            merchant=request.merchant, required=required, by=request.user, ip_address=sign_in.ip_address(request)
+        )
+    except ValidationError as error:
+        messages.error(request, error_message(error))
+    else:
+        if not changed:
+            messages.info(request, "Nothing changed.")
+        elif required:
+            messages.success(
+                request,
+                "Two-step sign-in is now required: staff without it are asked to set it up when they next sign in.",
+            )
+        else:
+            messages.success(request, "Two-step sign-in is now each member's own choice.")
     return redirect("merchants:staff", slug=request.merchant.slug)
 
 

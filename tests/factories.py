@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import factory
 from django.contrib.auth import get_user_model
+from django.test import Client
+from django_otp.oath import TOTP
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from merchants.models import Device, Membership, Merchant, Role, Store, Wholesaler
 from merchants.tenancy import merchant_context
@@ -87,3 +91,29 @@ class DeviceFactory(TenantFactory):
     name = factory.Sequence(lambda n: f"Camera {n}")
     prefix = "lsd_test"
     token_hash = factory.Sequence(lambda n: f"{n:064x}")
+
+
+def two_step_on(user: Any) -> TOTPDevice:
+    """The user's confirmed authenticator app (a random key), made if they have none."""
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    return device or TOTPDevice.objects.create(user=user, name="Authenticator app", confirmed=True)
+
+
+def totp_code(device: TOTPDevice, *, steps_ahead: int = 0) -> str:
+    """The code the app shows now, or ``steps_ahead`` steps of 30 s later (the device accepts the next one too,
+    and each step's code only once, so a second sign-in in the same step types the next)."""
+    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    totp.time = time.time() + steps_ahead * device.step
+    return f"{totp.token():0{device.digits}d}"
+
+
+def signed_in_two_step(user: Any, client: Client | None = None) -> Client:
+    """A client signed in as the user past the second step, as the platform operator must be; the user gets an
+    authenticator app if they have none."""
+    client = client or Client()
+    user.otp_device = two_step_on(user)  # django-otp marks the session verified by it at login
+    try:
+        client.force_login(user)
+    finally:
+        del user.otp_device
+    return client

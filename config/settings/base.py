@@ -31,6 +31,10 @@ INSTALLED_APPS = [
     "django_htmx",
     "template_partials",
     "axes",
+    # Two-step sign-in: TOTP devices, and static devices that hold the recovery codes.
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "csp",
     "core",
     "merchants",
@@ -50,10 +54,14 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # request.user.is_verified(): the session passed the second step with one of the user's devices.
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Before the admin's bypass: a session that still owes its second step reaches no page but the step.
+    "merchants.middleware.TwoStepMiddleware",
     "merchants.middleware.PlatformAdminMiddleware",
     # Last, so that a lock-out answers before any view runs.
     "axes.middleware.AxesMiddleware",
@@ -128,6 +136,16 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_LOCKOUT_TEMPLATE = "accounts/locked.html"
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
+# A wrong second-step code is a failed sign-in too (merchants.sign_in); what was typed is never logged.
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "code"]
+
+# Two-step sign-in (django-otp): the name authenticator apps show above the code. Each wrong code also
+# makes the device wait before the next try (1 s, 2 s, 4 s ...), on top of the lock-out above.
+OTP_TOTP_ISSUER = "Lingshou"
+# The admin's device pages never show a key or a recovery code, not even to the platform operator.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
+# How long the password step is remembered while the code is asked for.
+TWO_STEP_PENDING_SECONDS = 300
 
 LANGUAGE_CODE = "en"
 # Stored and computed in UTC; shown in the store's zone, which merchants.zones activates per request.

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import base64
+
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.db import transaction
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from merchants.models import Membership, Merchant, Role, Wholesaler, WholesalerStaff
 from merchants.services import merchant_create, store_create
@@ -15,6 +18,10 @@ WHOLESALER_SLUG = "greenline"
 
 PLATFORM_ADMIN = "admin@lingshou.example"
 WHOLESALER_STAFF = "depot@greenline.example"
+# The platform operator always signs in with a second step; in the demo with this published key, so that
+# anyone can add it to an authenticator app (base32 NRUW 4Z3T NBXX KLLE MVWW 6LLU N52H AIJB) or get the
+# current code from `manage.py totp_code admin@lingshou.example`. No real account has it.
+DEMO_TOTP_KEY = "6c696e6773686f752d64656d6f2d746f74702121"  # b"lingshou-demo-totp!!"
 
 # name, slug, stores (name, street, postal code, city), staff e-mail domain, VAT id and tax number (made up,
 # with valid check digits)
@@ -58,6 +65,11 @@ def logins() -> list[tuple[str, str, str]]:
     return rows
 
 
+def demo_totp_secret() -> str:
+    """The demo operator's key as an authenticator app takes it (base32)."""
+    return base64.b32encode(bytes.fromhex(DEMO_TOTP_KEY)).decode()
+
+
 def is_seeded() -> bool:
     """The demo's wholesaler exists: the accounts were seeded before."""
     return Wholesaler.objects.filter(slug=WHOLESALER_SLUG).exists()
@@ -72,9 +84,10 @@ def demo_seed() -> bool:
         wholesaler = Wholesaler.objects.create(
             name="Greenline Wholesale", slug=WHOLESALER_SLUG, vat_id=WHOLESALER_VAT_ID
         )
-        User.objects.create_superuser(
+        operator = User.objects.create_superuser(
             username=PLATFORM_ADMIN, email=PLATFORM_ADMIN, password=PASSWORD, first_name="Ada"
         )
+        TOTPDevice.objects.create(user=operator, name="Authenticator app", key=DEMO_TOTP_KEY, confirmed=True)
         staff_user = User.objects.create_user(
             username=WHOLESALER_STAFF, email=WHOLESALER_STAFF, password=PASSWORD, first_name="Grete", is_staff=True
         )

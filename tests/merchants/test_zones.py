@@ -33,7 +33,7 @@ from ordering.models import Depot, OrderState, PurchaseOrder, PurchaseOrderTrans
 from sensing.choices import AlertKind, EventKind
 from sensing.models import Alert, Camera, ShelfEvent, Slot
 from tests.catalog.factories import StoreProductFactory
-from tests.factories import MerchantFactory, StoreFactory, UserFactory
+from tests.factories import MerchantFactory, StoreFactory, UserFactory, signed_in_two_step
 from tests.sensing.conftest import camera_make
 
 pytestmark = pytest.mark.django_db
@@ -304,7 +304,7 @@ def test_the_admin_shows_each_rows_time_in_its_stores_zone_with_the_zone(merchan
         Merchant.objects.filter(pk=merchant.pk).update(created_at=dt.datetime(2025, 7, 1, 9, 0, tzinfo=dt.UTC))
         Merchant.objects.filter(pk=other.pk).update(created_at=AT)
         Store.objects.filter(pk__in=[berlin.pk, new_york.pk]).update(created_at=AT)
-    client = _signed_in(operator)
+    client = signed_in_two_step(operator)
 
     orders = _page(client, "/admin/ordering/purchaseorder/")
     assert '<td class="field-submitted_at"><span class="nowrap">2025-01-15 12:34 CET</span></td>' in orders
@@ -325,7 +325,7 @@ def test_the_admin_shows_each_rows_time_in_its_stores_zone_with_the_zone(merchan
 def test_admin_rows_of_no_store_say_they_are_utc(operator: Any) -> None:
     token, _raw = api_token_create(user=UserFactory(username="script@example.com"), name="script")
     ApiToken.objects.filter(pk=token.pk).update(created_at=AT)
-    body = _page(_signed_in(operator), "/admin/merchants/apitoken/")
+    body = _page(signed_in_two_step(operator), "/admin/merchants/apitoken/")
     assert '<td class="field-created_at nowrap">2025-01-15 11:34 UTC</td>' in body
 
 
@@ -337,7 +337,7 @@ def test_an_invoice_is_dated_on_the_buyers_calendar(merchant: Merchant, operator
     order = _submitted_order(store, depot, "PO-FAR")
     with merchant_context(merchant.pk):
         PurchaseOrder.objects.filter(pk=order.pk).update(state=OrderState.SHIPPED)
-    response = _signed_in(operator).get(f"/admin/ordering/purchaseorder/{order.pk}/invoice.pdf")
+    response = signed_in_two_step(operator).get(f"/admin/ordering/purchaseorder/{order.pk}/invoice.pdf")
     assert response.status_code == 200
     text = " ".join(pypdfium2.PdfDocument(response.content)[0].get_textpage().get_text_range().split())
     local, utc = timezone.localdate(timezone=zones.zone_named(zone)), timezone.now().date()

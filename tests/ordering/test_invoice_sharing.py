@@ -162,11 +162,10 @@ def test_the_notes_of_a_suggestion_are_the_shops_own_too(
 
 
 def test_a_superuser_sees_the_same_as_the_wholesaler(two_shops: tuple[PurchaseOrder, PurchaseOrder]) -> None:
-    from tests.factories import UserFactory
+    from tests.factories import UserFactory, signed_in_two_step
 
     mine, _theirs = two_shops
     admin: Any = UserFactory(username="ops@lingshou.example", is_staff=True, is_superuser=True)
-    client = Client()
-    client.force_login(admin)
+    client = signed_in_two_step(admin)
     [line] = _lines(mine)
     assert line.explanation not in _page(client, mine)

@@ -32,3 +32,7 @@ class Command(BaseCommand):
         self.stdout.write(f"\nLogins (password for all: {accounts.PASSWORD}):")
         for who, email, where in accounts.logins():
             self.stdout.write(f"  {who:<32} {email:<34} {where}")
+        self.stdout.write(
+            f"\nThe platform operator also types a code after the password: run `manage.py totp_code "
+            f"{accounts.PLATFORM_ADMIN}`, or add the key {accounts.demo_totp_secret()} to an authenticator app."
+        )
