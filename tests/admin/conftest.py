@@ -21,7 +21,7 @@ from merchants.tenancy import merchant_context
 from ordering.models import Claim, Depot, DepotStock, Promotion, PurchaseOrder, StoreSupply
 from ordering.services import drafting, editing, fulfilment, receiving
 from tests.catalog.factories import CategoryFactory, ProductFactory
-from tests.factories import MerchantFactory, StoreFactory, UserFactory, WholesalerFactory
+from tests.factories import MerchantFactory, StoreFactory, UserFactory, WholesalerFactory, signed_in_two_step
 from tests.ordering.conftest import MONDAY_NOON, item_for
 
 RIVAL = "Zanzibar"
@@ -180,4 +180,5 @@ def rival_client(rival: World) -> Client:
 @pytest.fixture
 def operator_client(ours: World, rival: World) -> Client:
     del ours, rival
-    return client_of(UserFactory(username="operator@lingshou.example", is_staff=True, is_superuser=True))
+    # The platform operator always signs in with two steps.
+    return signed_in_two_step(UserFactory(username="operator@lingshou.example", is_staff=True, is_superuser=True))
