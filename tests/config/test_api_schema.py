@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -17,6 +18,7 @@ from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
 from django.test import Client
 from django.urls import Resolver404, resolve
+from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.config import SchemathesisConfig
 from schemathesis.specs.openapi.checks import (
@@ -36,7 +38,33 @@ from tests.catalog.factories import StoreProductFactory
 EXAMPLES = 12
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 
-schema = schemathesis.pytest.from_fixture("api_schema")
+
+@contextmanager
+def _connection_kept() -> Iterator[None]:
+    # As Django's test client does: the WSGI handler would otherwise close the connection at the
+    # end of every request, and with it a test's transaction.
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    try:
+        yield
+    finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
+
+
+# Read when the tests are collected (one test per operation); reading the schema touches no table.
+with _connection_kept():
+    schema = schemathesis.openapi.from_wsgi(
+        "/api/schema/",
+        application,
+        config=SchemathesisConfig.from_dict(
+            {
+                "seed": 15,
+                "generation": {"mode": "all", "max-examples": EXAMPLES, "with-security-parameters": False},
+                "phases": {"stateful": {"enabled": False}},
+            }
+        ),
+    )
 
 
 def test_the_schema_documents_the_pages_and_the_error_answers() -> None:
@@ -75,29 +103,14 @@ def credentials(merchant: Merchant, store: Store, owner: Any) -> dict[str, str]:
     _token, personal = api_token_create(user=owner, name="schemathesis")
     _door, door = device_create(merchant=merchant, store_id=store.pk, name="Exit door", kind=DeviceKind.DOOR)
     _camera, camera = camera_register(merchant=merchant, store_id=store.pk, name="Drinks shelf")
+    StoreProductFactory(store=store, merchant=merchant)
     return {"person": f"Bearer {personal}", DeviceKind.DOOR: f"Device {door}", DeviceKind.CAMERA: f"Device {camera}"}
 
 
 @pytest.fixture
-def api_schema(merchant: Merchant, store: Store, credentials: dict[str, str]) -> Iterator[Any]:  # noqa: ARG001 - the tokens exist before the schema is read
-    StoreProductFactory(store=store, merchant=merchant)
-    # As Django's test client does: the WSGI handler would otherwise close the test's connection
-    # (and with it the test's transaction) at the end of every request.
-    request_started.disconnect(close_old_connections)
-    request_finished.disconnect(close_old_connections)
-    config = SchemathesisConfig.from_dict(
-        {
-            "seed": 15,
-            "parameters": {"merchant_id": merchant.pk, "store_id": store.pk},
-            "generation": {"mode": "all", "max-examples": EXAMPLES, "with-security-parameters": False},
-            "phases": {"stateful": {"enabled": False}},
-        }
-    )
-    try:
-        yield schemathesis.openapi.from_wsgi("/api/schema/", application, config=config)
-    finally:
-        request_started.connect(close_old_connections)
-        request_finished.connect(close_old_connections)
+def wsgi_calls() -> Iterator[None]:
+    with _connection_kept():
+        yield
 
 
 @pytest.fixture(scope="module")
@@ -105,13 +118,18 @@ def tally(request: pytest.FixtureRequest) -> Iterator[Counter[str]]:
     """Counts the requests per operation and status; the figures are written after the run."""
     counts: Counter[str] = Counter()
     yield counts
-    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
-    statuses = Counter({status: n for key, n in counts.items() for status in [key.rsplit(" ", 1)[-1]]})
-    if reporter is not None:
+    plugins = request.config.pluginmanager
+    reporter, capture = plugins.get_plugin("terminalreporter"), plugins.get_plugin("capturemanager")
+    statuses: Counter[str] = Counter()
+    for key, n in counts.items():
+        statuses[key.rsplit(" ", 1)[-1]] += n
+    if reporter is not None and capture is not None and counts:
         operations = len({key.rsplit(" ", 1)[0] for key in counts})
-        reporter.write_line(
-            f"schemathesis: {operations} operations, {counts.total()} requests, by status {dict(sorted(statuses.items()))}"
-        )
+        with capture.global_and_fixture_disabled():
+            reporter.write_line(
+                f"\nschemathesis: {operations} operations, {counts.total()} requests, "
+                f"by status {dict(sorted(statuses.items()))}"
+            )
 
 
 def _authorization(path: str, credentials: dict[str, str]) -> str:
@@ -126,10 +144,17 @@ def _authorization(path: str, credentials: dict[str, str]) -> str:
 
 @pytest.mark.slow
 @pytest.mark.django_db
+@pytest.mark.usefixtures("wsgi_calls")
 @schema.parametrize()
+# The examples of one operation share its fixtures on purpose: one merchant, its tokens, one transaction.
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture], deadline=None)
 def test_every_operation_answers_as_its_schema_says(
-    case: Any, credentials: dict[str, str], tally: Counter[str]
+    case: Any, merchant: Merchant, store: Store, credentials: dict[str, str], tally: Counter[str]
 ) -> None:
+    # The merchant's own objects: other ids answer 404, which tells nothing more about the operation.
+    for name, value in (("merchant_id", merchant.pk), ("store_id", store.pk)):
+        if name in (case.path_parameters or {}):
+            case.path_parameters[name] = value
     headers = {"Authorization": _authorization(case.operation.path, credentials)}
     response = case.call_and_validate(headers=headers, checks=CHECKS)
     tally[f"{case.operation.method.upper()} {case.operation.path} {response.status_code}"] += 1
