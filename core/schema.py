@@ -12,30 +12,28 @@ from __future__ import annotations
 from typing import Any
 
 from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
-from drf_spectacular.utils import OpenApiResponse
+from drf_spectacular.utils import OpenApiResponse, inline_serializer
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 
-
-class ErrorDetailOutput(serializers.Serializer[Any]):
-    class Meta:
-        ref_name = "ErrorDetail"
-
-    code = serializers.CharField(help_text="Stable and machine-readable, e.g. invalid, not_found, throttled.")
-    message = serializers.CharField(help_text="For people.")
-    fields = serializers.DictField(
-        child=serializers.ListField(child=serializers.CharField()),
-        required=False,
-        help_text="Validation errors only: each field's messages.",
-    )
-
-
-class ErrorOutput(serializers.Serializer[Any]):
-    error = ErrorDetailOutput()
-
-    class Meta:
-        ref_name = "Error"
-
+# Built with inline_serializer because one output field is named "fields", the name of a serializer's own attribute.
+ErrorOutput = inline_serializer(
+    "Error",
+    {
+        "error": inline_serializer(
+            "ErrorDetail",
+            {
+                "code": serializers.CharField(help_text="Stable and machine-readable, e.g. invalid, not_found."),
+                "message": serializers.CharField(help_text="For people."),
+                "fields": serializers.DictField(
+                    child=serializers.ListField(child=serializers.CharField()),
+                    required=False,
+                    help_text="Validation errors only: each field's messages.",
+                ),
+            },
+        )
+    },
+)
 
 ERROR_DESCRIPTIONS = {
     400: "The input is not valid; `error.fields` names each field that is not.",
