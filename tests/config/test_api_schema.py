@@ -35,7 +35,7 @@ from sensing.services.cameras import camera_register
 from tests.catalog.factories import StoreProductFactory
 
 # Examples per operation in the fuzzing phase; the coverage phase adds its boundary cases to them.
-EXAMPLES = 12
+EXAMPLES = 8
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 
 
