@@ -27,10 +27,12 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from catalog.services.counts import count_session_start
 from config.wsgi import application
 from merchants.access import DeviceApi
-from merchants.models import DeviceKind, Merchant, Store
+from merchants.models import Device, DeviceKind, Merchant, Store
 from merchants.services import api_token_create, device_create
+from merchants.tenancy import merchant_context
 from sensing.services.cameras import camera_register
 from tests.catalog.factories import StoreProductFactory
 
@@ -103,8 +105,23 @@ def credentials(merchant: Merchant, store: Store, owner: Any) -> dict[str, str]:
     _token, personal = api_token_create(user=owner, name="schemathesis")
     _door, door = device_create(merchant=merchant, store_id=store.pk, name="Exit door", kind=DeviceKind.DOOR)
     _camera, camera = camera_register(merchant=merchant, store_id=store.pk, name="Drinks shelf")
-    StoreProductFactory(store=store, merchant=merchant)
     return {"person": f"Bearer {personal}", DeviceKind.DOOR: f"Device {door}", DeviceKind.CAMERA: f"Device {camera}"}
+
+
+@pytest.fixture
+def path_objects(merchant: Merchant, store: Store, credentials: dict[str, str]) -> dict[str, int]:  # noqa: ARG001 - the devices exist first
+    """The merchant's own objects for the path: another id only answers 404, which tells nothing more."""
+    item = StoreProductFactory(store=store, merchant=merchant)
+    count = count_session_start(merchant=merchant, store=store)
+    with merchant_context(merchant.pk):
+        device = Device.objects.filter(merchant=merchant, kind=DeviceKind.CAMERA).get()
+    return {
+        "merchant_id": merchant.pk,
+        "store_id": store.pk,
+        "item_id": item.pk,
+        "count_id": count.pk,
+        "device_id": device.pk,
+    }
 
 
 @pytest.fixture
@@ -149,12 +166,10 @@ def _authorization(path: str, credentials: dict[str, str]) -> str:
 # The examples of one operation share its fixtures on purpose: one merchant, its tokens, one transaction.
 @settings(suppress_health_check=[HealthCheck.function_scoped_fixture], deadline=None)
 def test_every_operation_answers_as_its_schema_says(
-    case: Any, merchant: Merchant, store: Store, credentials: dict[str, str], tally: Counter[str]
+    case: Any, path_objects: dict[str, int], credentials: dict[str, str], tally: Counter[str]
 ) -> None:
-    # The merchant's own objects: other ids answer 404, which tells nothing more about the operation.
-    for name, value in (("merchant_id", merchant.pk), ("store_id", store.pk)):
-        if name in (case.path_parameters or {}):
-            case.path_parameters[name] = value
+    for name in case.path_parameters or {}:
+        case.path_parameters[name] = path_objects[name]
     headers = {"Authorization": _authorization(case.operation.path, credentials)}
     response = case.call_and_validate(headers=headers, checks=CHECKS)
     tally[f"{case.operation.method.upper()} {case.operation.path} {response.status_code}"] += 1
