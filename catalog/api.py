@@ -18,7 +18,7 @@ from catalog.models import AdjustmentReason, CountSession, Product, StockMovemen
 from catalog.services.counts import count_line_set, count_session_close, count_session_start
 from catalog.services.prices import price_set
 from catalog.services.stock import stock_adjust
-from core.api import paginated
+from core.api import Pagination, paginated
 from core.money import AmountError, parse_amount, to_decimal
 from merchants.access import MerchantApi
 from merchants.models import Store
@@ -95,6 +95,8 @@ class StoreScopedApi(MerchantApi):
 
 
 class ProductListApi(MerchantApi):
+    pagination_class = Pagination
+
     @extend_schema(
         parameters=[OpenApiParameter("q", str, description="Name, brand or barcode; typo tolerant.")],
         responses=ProductOutput(many=True),
@@ -110,6 +112,8 @@ class ProductListApi(MerchantApi):
 
 
 class AssortmentListApi(StoreScopedApi):
+    pagination_class = Pagination
+
     @extend_schema(
         parameters=[OpenApiParameter("q", str, description="Name, brand or barcode; typo tolerant.")],
         responses=AssortmentOutput(many=True),
@@ -154,6 +158,8 @@ class PriceSetApi(StoreScopedApi):
 
 
 class StockListApi(StoreScopedApi):
+    pagination_class = Pagination
+
     @extend_schema(
         parameters=[
             OpenApiParameter("status", str, enum=["low", "negative"], description="Only low or below-zero stock.")
@@ -170,6 +176,8 @@ class StockListApi(StoreScopedApi):
 
 
 class MovementListApi(StoreScopedApi):
+    pagination_class = Pagination
+
     @extend_schema(responses=MovementOutput(many=True), summary="A product's stock movements, newest first")
     def get(self, request: Request, merchant_id: int, store_id: int, item_id: int) -> Response:  # noqa: ARG002 - DRF passes the URL kwargs by name
         item = self.item(item_id)

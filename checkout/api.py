@@ -14,6 +14,7 @@ from rest_framework.views import APIView
 from checkout import exit_pass
 from checkout.services.exit_passes import exit_pass_use
 from merchants.access import DeviceApi
+from merchants.models import DeviceKind
 
 
 class PassCheckOutput(serializers.Serializer[Any]):
@@ -23,6 +24,8 @@ class PassCheckOutput(serializers.Serializer[Any]):
 
 
 class ExitPassCheckApi(DeviceApi):
+    device_kind = DeviceKind.DOOR
+
     class PassInput(serializers.Serializer[Any]):
         token = serializers.CharField(max_length=2000)
 
@@ -30,11 +33,15 @@ class ExitPassCheckApi(DeviceApi):
     def post(self, request: Request) -> Response:
         data = self.PassInput(data=request.data)
         data.is_valid(raise_exception=True)
-        result = exit_pass_use(merchant_id=self.device.merchant_id, token=data.validated_data["token"])
+        result = exit_pass_use(
+            merchant_id=self.device.merchant_id, store_id=self.device.store_id, token=data.validated_data["token"]
+        )
         return Response(PassCheckOutput(result).data)
 
 
 class ExitPassUsedApi(DeviceApi):
+    device_kind = DeviceKind.DOOR
+
     class UsedInput(serializers.Serializer[Any]):
         token = serializers.CharField(max_length=2000)
         used_at = serializers.DateTimeField()
@@ -48,7 +55,12 @@ class ExitPassUsedApi(DeviceApi):
         data = self.UsedInput(data=request.data, many=True)
         data.is_valid(raise_exception=True)
         results = [
-            exit_pass_use(merchant_id=self.device.merchant_id, token=row["token"], at=row["used_at"])
+            exit_pass_use(
+                merchant_id=self.device.merchant_id,
+                store_id=self.device.store_id,
+                token=row["token"],
+                at=row["used_at"],
+            )
             for row in data.validated_data
         ]
         return Response(PassCheckOutput(results, many=True).data)

@@ -24,8 +24,11 @@ class Pagination(PageNumberPagination):
 
 
 def paginated(view: Any, request: Any, items: Any, serializer: Any) -> Response:
-    """One page of ``items`` through ``serializer``, with count, next and previous."""
-    paginator = Pagination()
+    """One page of ``items`` through ``serializer``, with count, next and previous.
+
+    The view names its ``pagination_class``: the schema documents the page from that same attribute.
+    """
+    paginator = view.pagination_class()
     page: Any = paginator.paginate_queryset(items, request, view=view)
     return paginator.get_paginated_response(serializer(page, many=True).data)
 

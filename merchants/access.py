@@ -22,12 +22,13 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponseBase
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
+from rest_framework import exceptions
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from merchants import tenancy, zones
-from merchants.models import Device, Membership, Merchant, Store
+from merchants.models import Device, DeviceKind, Membership, Merchant, Store
 from merchants.selectors import membership_get, store_get_by_code
 
 PERMISSION_MESSAGES = {
@@ -173,7 +174,13 @@ class MerchantApi(APIView):
 
 
 class DeviceApi(APIView):
-    """Base of API views that only a device calls (Authorization: Device <token>)."""
+    """Base of API views that only a device calls (Authorization: Device <token>).
+
+    ``device_kind`` names the one kind of device the view serves (a door reader, a camera); a device
+    of another kind is refused (403, ``not_a_<kind>``), so a camera cannot use up shoppers' exit passes.
+    """
+
+    device_kind: DeviceKind | None = None
 
     device: Device
 
@@ -185,6 +192,13 @@ class DeviceApi(APIView):
         super().initial(request, *args, **kwargs)
         if not isinstance(request.auth, Device):
             raise PermissionDenied("This endpoint takes a device token (Authorization: Device <token>).")
+        kind = self.device_kind
+        if kind is not None and request.auth.kind != kind:
+            raise exceptions.PermissionDenied(
+                f"Only devices of the kind '{kind.label}' may use this endpoint; "
+                f"this one is of the kind '{DeviceKind(request.auth.kind).label}'.",
+                code=f"not_a_{kind.value}",
+            )
         self.device = request.auth
         tenancy.activate(merchant_id=self.device.merchant_id)
 

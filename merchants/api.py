@@ -16,7 +16,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.api import paginated
+from core.api import Pagination, paginated
 from merchants import selectors, services
 from merchants.access import DeviceApi, MerchantApi
 from merchants.models import Device, DeviceKind, Membership, Merchant, Role
@@ -87,6 +87,8 @@ class MeApi(UserApi):
 
 
 class MerchantListApi(UserApi):
+    pagination_class = Pagination
+
     @extend_schema(responses=MerchantOutput(many=True), summary="Merchants the user works for")
     def get(self, request: Request) -> Response:
         return paginated(self, request, selectors.merchant_list_for_user(user=cast(User, request.user)), MerchantOutput)
@@ -99,6 +101,8 @@ class MerchantDetailApi(MerchantApi):
 
 
 class StoreListApi(MerchantApi):
+    pagination_class = Pagination
+
     @extend_schema(responses=StoreOutput(many=True), summary="The merchant's stores")
     def get(self, request: Request, merchant_id: int) -> Response:  # noqa: ARG002 - DRF passes the URL kwargs by name
         return paginated(self, request, selectors.store_list(merchant=self.merchant), StoreOutput)
@@ -111,6 +115,8 @@ class StoreDetailApi(MerchantApi):
 
 
 class MemberListApi(MerchantApi):
+    pagination_class = Pagination
+
     class MemberOutput(serializers.Serializer[Any]):
         id = serializers.IntegerField()
         user_id = serializers.IntegerField()
@@ -149,6 +155,8 @@ class InvitationCreateApi(MerchantApi):
 
 
 class DeviceListApi(MerchantApi):
+    pagination_class = Pagination
+
     permission = "manage_devices"
 
     @extend_schema(responses=DeviceOutput(many=True), summary="Cameras and door readers")

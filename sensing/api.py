@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import APIException, NotFound
 from rest_framework.parsers import MultiPartParser
@@ -19,8 +19,10 @@ from rest_framework.response import Response
 from rest_framework.throttling import SimpleRateThrottle
 
 from catalog.api import StoreScopedApi
-from core.api import error_body, paginated
+from core.api import Pagination, error_body, paginated
+from core.schema import ErrorOutput
 from merchants.access import DeviceApi
+from merchants.models import DeviceKind
 from sensing.models import Alert, AlertKind, Camera, EventKind, Frame, FrameStatus, ReviewStatus, ShelfEvent
 from sensing.querysets import CameraRowQuerySet
 from sensing.services.ingest import FrameRejected, camera_heartbeat, frame_ingest
@@ -63,6 +65,7 @@ class FrameOutput(serializers.Serializer[Any]):
 class FrameUploadApi(DeviceApi):
     """POST /api/v1/sensing/frames: one JPEG from the camera the token belongs to."""
 
+    device_kind = DeviceKind.CAMERA
     parser_classes = [MultiPartParser]
     throttle_classes = [DeviceRateThrottle]
 
@@ -73,7 +76,11 @@ class FrameUploadApi(DeviceApi):
 
     @extend_schema(
         request=FrameInput,
-        responses={202: FrameOutput, 200: FrameOutput},
+        responses={
+            202: FrameOutput,
+            200: FrameOutput,
+            413: OpenApiResponse(ErrorOutput, description="The frame is larger than the server accepts."),
+        },
         summary="Upload a shelf frame (202 when new, 200 with the same frame when repeated)",
     )
     def post(self, request: Request) -> Response:
@@ -103,6 +110,7 @@ class FrameUploadApi(DeviceApi):
 class HeartbeatApi(DeviceApi):
     """POST /api/v1/sensing/heartbeat: the camera is alive; answers where its frames stand."""
 
+    device_kind = DeviceKind.CAMERA
     throttle_classes = [DeviceRateThrottle]
 
     class HeartbeatOutput(serializers.Serializer[Any]):
@@ -180,6 +188,8 @@ _Rows = TypeVar("_Rows", bound=CameraRowQuerySet)
 
 class _CameraListApi(StoreScopedApi):
     """A list of one kind of camera record in the store, filtered by the query parameters."""
+
+    pagination_class = Pagination
 
     filter_class: type[_ListFilter]
     time_field: str

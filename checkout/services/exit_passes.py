@@ -52,12 +52,18 @@ def exit_pass_token(*, order: Order) -> str | None:
 
 
 def exit_pass_use(
-    *, merchant_id: int, token: str, used_by: User | None = None, at: datetime | None = None
+    *,
+    merchant_id: int,
+    token: str,
+    store_id: int | None = None,
+    used_by: User | None = None,
+    at: datetime | None = None,
 ) -> PassCheck:
     """Check a pass and use it up: valid once, for a paid order, after any age check. Atomic (CAS).
 
-    ``at`` is when an offline door reader let the shopper out; a second use of the same pass,
-    online or reported later, answers 'used'.
+    ``store_id`` is the store whose door checks the pass: a pass of another store is invalid there
+    and stays unused. ``at`` is when an offline door reader let the shopper out; a second use of the
+    same pass, online or reported later, answers 'used'.
     """
     try:
         claims = exit_pass.verify(token)
@@ -74,6 +80,8 @@ def exit_pass_use(
         if issued is None:
             return PassCheck("invalid", "This is not a valid exit pass.")
         order = issued.order
+        if store_id is not None and order.store_id != store_id:
+            return PassCheck("invalid", f"This pass is for the store {order.store.name}, not this one.")
         if order.status != OrderStatus.PAID:
             return PassCheck("not_paid", "Not paid: this order has no completed payment.", order)
         if order.requires_age_check and order.age_checked_at is None:

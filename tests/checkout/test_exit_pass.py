@@ -18,10 +18,11 @@ from checkout.services.carts import cart_add, visit_start
 from checkout.services.exit_passes import exit_pass_token, exit_pass_use
 from checkout.services.orders import order_place
 from checkout.services.payments import webhook_event_process
-from merchants.models import Merchant, Store
+from merchants.models import DeviceKind, Merchant, Store
 from merchants.services import device_create
 from merchants.tenancy import merchant_context
 from tests.catalog.factories import StoreProductFactory
+from tests.factories import StoreFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -150,3 +151,51 @@ def test_a_door_reader_checks_passes_and_reports_offline_uses(
     with merchant_context(other_store.merchant.pk):
         assert ExitPass.objects.get(order=foreign).used_at is None
     assert door.pk
+
+
+def test_a_door_opens_only_for_passes_of_its_own_store(merchant: Merchant, store: Store) -> None:
+    second_store = StoreFactory(merchant=merchant, name="Lindenstraße 7", code="LINDEN7")
+    _, raw = device_create(merchant=merchant, store_id=second_store.pk, name="Door", kind=DeviceKind.DOOR)
+    door = APIClient()
+    door.credentials(HTTP_AUTHORIZATION=f"Device {raw}")
+    online, offline = _paid_order(store), _paid_order(store)
+    check = door.post("/api/v1/devices/exit-passes/check/", {"token": exit_pass_token(order=online)}, format="json")
+    assert check.status_code == 200
+    assert check.json() == {
+        "status": "invalid",
+        "message": "This pass is for the store Lindenstraße 5, not this one.",
+        "order_id": None,
+    }
+    reports = [{"token": exit_pass_token(order=offline), "used_at": "2026-11-22T10:00:00Z"}]
+    answers = door.post("/api/v1/devices/exit-passes/used/", reports, format="json").json()
+    assert [a["status"] for a in answers] == ["invalid"]
+    with merchant_context(merchant.pk):
+        assert list(ExitPass.objects.filter(order__in=[online, offline]).values_list("used_at", flat=True)) == [
+            None,
+            None,
+        ]
+    # The passes still open their own store's door.
+    assert (
+        exit_pass_use(merchant_id=merchant.pk, store_id=store.pk, token=exit_pass_token(order=online) or "").status
+        == "ok"
+    )
+
+
+def test_a_camera_token_is_refused_on_the_door_endpoints(merchant: Merchant, store: Store) -> None:
+    _, raw = device_create(merchant=merchant, store_id=store.pk, name="Shelf", kind=DeviceKind.CAMERA)
+    camera = APIClient()
+    camera.credentials(HTTP_AUTHORIZATION=f"Device {raw}")
+    order = _paid_order(store)
+    token = exit_pass_token(order=order)
+    check = camera.post("/api/v1/devices/exit-passes/check/", {"token": token}, format="json")
+    used = camera.post(
+        "/api/v1/devices/exit-passes/used/", [{"token": token, "used_at": "2026-11-22T10:00:00Z"}], format="json"
+    )
+    message = (
+        "Only devices of the kind 'Exit door reader' may use this endpoint; this one is of the kind 'Shelf camera'."
+    )
+    for response in (check, used):
+        assert response.status_code == 403
+        assert response.json() == {"error": {"code": "not_a_door", "message": message}}
+    with merchant_context(merchant.pk):
+        assert ExitPass.objects.get(order=order).used_at is None
