@@ -10,6 +10,7 @@ from django.urls import include, path, re_path
 from django.views.static import serve
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from config.metrics import metrics_view
 from core import ops
 
 admin.site.site_header = "Lingshou administration"
@@ -21,6 +22,7 @@ account_pages = [pattern for pattern in auth_urls.urlpatterns if getattr(pattern
 urlpatterns = [
     path("healthz", ops.healthz, name="healthz"),
     path("readyz", ops.readyz, name="readyz"),
+    path("metrics", metrics_view, name="metrics"),
     path("admin/", admin.site.urls),
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("accounts/", include(account_pages)),
