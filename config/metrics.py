@@ -11,6 +11,7 @@ import hmac
 import logging
 import os
 from collections.abc import Iterable, Iterator
+from typing import Any
 
 from celery import current_app
 from django.conf import settings
@@ -41,7 +42,7 @@ def celery_queue_lengths() -> dict[str, int]:
     lengths: dict[str, int] = {}
     with current_app.connection_for_read() as conn:
         conn.ensure_connection(max_retries=1, timeout=2)
-        channel = conn.default_channel
+        channel: Any = conn.default_channel  # kombu's stub types it without queue_declare
         for queue in celery_queues():
             try:
                 lengths[queue] = int(channel.queue_declare(queue=queue, passive=True).message_count)

@@ -70,8 +70,9 @@ def gunicorn(
     )  # fmt: skip
     served = Served(url=f"http://127.0.0.1:{port}", process=process, log=log)
     try:
-        wait_for(lambda: _answers(served.url) or process.poll() is not None, timeout=60)
-        if process.poll() is not None or not _answers(served.url):
+        # Every worker imports the whole project (OpenCV, statsforecast): on a busy machine that takes a while.
+        started = wait_for(lambda: process.poll() is not None or _answers(served.url), timeout=180)
+        if not started or process.poll() is not None:
             raise RuntimeError(f"gunicorn did not start:\n{served.output()}")
         yield served
     finally:

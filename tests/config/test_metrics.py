@@ -8,6 +8,7 @@ import time
 import urllib.request
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 import stripe
@@ -77,9 +78,7 @@ def test_metrics_do_not_exist_without_a_token(settings: Settings) -> None:
 )
 def test_metrics_refuse_a_missing_or_wrong_token(settings: Settings, header: str | None) -> None:
     settings.METRICS_TOKEN = TOKEN
-    extra = {} if header is None else {"HTTP_AUTHORIZATION": header}
-
-    response = Client().get("/metrics", **extra)
+    response = Client().get("/metrics", headers={} if header is None else {"Authorization": header})
 
     assert response.status_code == 401
     assert response.json()["error"]["code"] == "unauthorized"
@@ -144,7 +143,7 @@ def test_frames_waiting_are_counted_per_camera_across_merchants(
         },
         format="multipart",
     )
-    assert response.status_code == 201, response.content
+    assert response.status_code == 202, response.content
     after = scrape()
 
     assert value(before, "lingshou_sensing_frames_waiting", **labels_mine) == 0
@@ -158,8 +157,8 @@ def test_frames_waiting_are_counted_per_camera_across_merchants(
 
 @pytest.mark.django_db
 def test_webhook_lag_is_the_time_from_the_events_creation_to_its_effect(
-    scrape: Callable[[], Samples], settings: Settings, django_capture_on_commit_callbacks
-) -> None:  # type: ignore[no-untyped-def]
+    scrape: Callable[[], Samples], settings: Settings, django_capture_on_commit_callbacks: Any
+) -> None:
     event = {
         "id": "evt_metrics_lag_1",
         "object": "event",
@@ -221,7 +220,7 @@ def test_a_failed_task_on_a_worker_is_counted_through_the_multiprocess_directory
     before = scrape()
     with celery_worker(extra_env={"PROMETHEUS_MULTIPROC_DIR": str(shared)}) as worker:
         # A merchant id that is no number: the task fails at once (TypeError), and is not retried.
-        invitation_send.delay("not-a-merchant", 1, "token")
+        invitation_send.apply_async(args=("not-a-merchant", 1, "token"))
         counted = wait_for(lambda: value(scrape(), "lingshou_celery_task_failures_total", **failures) == 1)
         assert counted, worker.stderr
 
@@ -236,9 +235,9 @@ def test_a_scrape_of_gunicorn_adds_up_every_worker_process(tmp_path: Path) -> No
     shared.mkdir()
     healthz = {"route": "healthz", "method": "GET", "status": "2xx"}
     # Each worker is replaced after 10 requests: 40 requests are served by at least four processes,
-    # live and gone, whose files one scrape must add up.
+    # live and gone, whose files one scrape must add up. Preloaded, so that a replacement starts at once.
     env = {"PROMETHEUS_MULTIPROC_DIR": str(shared), "METRICS_TOKEN": TOKEN}
-    with gunicorn(extra_env=env, workers=2, extra_args=("--max-requests", "10")) as served:
+    with gunicorn(extra_env=env, workers=2, extra_args=("--max-requests", "10", "--preload")) as served:
 
         def read() -> Samples:
             request = urllib.request.Request(f"{served.url}/metrics", headers={"Authorization": f"Bearer {TOKEN}"})  # noqa: S310 - loopback

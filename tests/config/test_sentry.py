@@ -9,6 +9,7 @@ import queue
 import subprocess
 import sys
 import threading
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -30,16 +31,22 @@ class _Sentry(ThreadingHTTPServer):
     def __init__(self) -> None:
         super().__init__(("127.0.0.1", 0), _EnvelopeHandler)
         self.envelopes: queue.Queue[tuple[str, str]] = queue.Queue()
+        self.seen: list[str] = []
 
     @property
     def dsn(self) -> str:
         return f"http://public-key@127.0.0.1:{self.server_address[1]}/4242"
 
-    def envelope_with(self, text: str, *, timeout: float = 30.0) -> str | None:
-        """The first envelope received that contains ``text``; None when none arrives in time."""
+    def envelope_with(self, text: str, *, timeout: float = 120.0) -> str | None:
+        """The first envelope received that contains ``text``; None when none arrives in time.
+
+        The time covers a worker's start on a busy machine (it imports the whole project first).
+        """
+        deadline = time.monotonic() + timeout
         try:
             while True:
-                _, body = self.envelopes.get(timeout=timeout)
+                _, body = self.envelopes.get(timeout=max(0.1, deadline - time.monotonic()))
+                self.seen.append(body)
                 if text in body:
                     return body
         except queue.Empty:
@@ -120,9 +127,9 @@ def test_a_failed_task_on_a_worker_is_delivered_to_sentry(sentry: _Sentry) -> No
     from merchants.tasks import invitation_send
 
     with celery_worker(extra_env={"SENTRY_DSN": sentry.dsn}) as worker:
-        invitation_send.delay("not-a-merchant", 1, "token")
+        invitation_send.apply_async(args=("not-a-merchant", 1, "token"))
         envelope = sentry.envelope_with("merchant_context takes the merchant's id")
-        assert envelope is not None, worker.stderr
+        assert envelope is not None, sentry.seen or worker.stderr
 
     assert "TypeError" in envelope
     assert "merchants.tasks.invitation_send" in envelope
