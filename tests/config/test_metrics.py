@@ -20,7 +20,9 @@ from prometheus_client.parser import text_string_to_metric_families
 from pytest_django import Settings
 
 from merchants.models import Merchant, PlatformAccess, Store
+from merchants.services import api_token_create
 from merchants.tenancy import platform_access
+from tests.factories import UserFactory
 from tests.gunicorn import gunicorn
 from tests.sensing import shelf
 from tests.sensing.conftest import camera_make
@@ -84,6 +86,27 @@ def test_metrics_refuse_a_missing_or_wrong_token(settings: Settings, header: str
     assert response.json()["error"]["code"] == "unauthorized"
     assert response["WWW-Authenticate"] == 'Bearer realm="metrics"'
     assert b"lingshou_" not in response.content
+
+
+@pytest.mark.django_db
+def test_a_merchants_staff_cannot_read_the_metrics_with_their_session_or_api_token(
+    settings: Settings, owner: Any
+) -> None:
+    settings.METRICS_TOKEN = TOKEN
+    platform_operator = UserFactory(username="ops@lingshou.example", is_staff=True, is_superuser=True)
+    _, api_token = api_token_create(user=owner, name="scripts")
+    signed_in, operator = Client(), Client()
+    signed_in.force_login(owner)
+    operator.force_login(platform_operator)
+
+    answers = [
+        signed_in.get("/metrics").status_code,
+        Client().get("/metrics", headers={"Authorization": f"Bearer {api_token}"}).status_code,
+        # Not even the platform operator's session: a scraper has the token, people do not need one.
+        operator.get("/metrics").status_code,
+    ]
+
+    assert answers == [401, 401, 401]
 
 
 @pytest.mark.django_db
