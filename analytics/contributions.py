@@ -145,7 +145,7 @@ refund_shares AS (
            END AS share
     FROM refund_floors rf
 )
-"""  # noqa: S608 - our SQL; the only value put in is SALE_LINES, a constant
+"""  # noqa: S608 - our SQL; the only value put in is SALE_LINES, a constant  # nosec B608
 
 
 def hour_cells_sql(facts: str) -> str:
@@ -171,7 +171,7 @@ SELECT x.merchant_id, x.store_id, {local}::date AS local_date, EXTRACT(HOUR FROM
        COUNT(DISTINCT x.order_id)::bigint AS transactions, SUM(x.units)::bigint AS units
 FROM parts x JOIN merchants_store s ON s.id = x.store_id
 GROUP BY 1, 2, 3, 4, 5, 6
-"""  # noqa: S608 - our SQL; values are parameters
+"""  # noqa: S608 - our SQL; values are parameters  # nosec B608
 
 
 def product_cells_sql(facts: str) -> str:
@@ -240,7 +240,7 @@ SELECT merchant_id, store_id, store_product_id, local_date,
        {", ".join(f"SUM({column})::bigint AS {column}" for column in PRODUCT_SUMS)}
 FROM parts
 GROUP BY 1, 2, 3, 4
-"""  # noqa: S608 - our SQL; values are parameters
+"""  # noqa: S608 - our SQL; values are parameters  # nosec B608
 
 
 CATEGORY_KEY = ["merchant_id", "store_id", "local_date", "category"]
@@ -265,7 +265,7 @@ SELECT x.merchant_id, x.store_id, {local}::date AS local_date, x.category,
        {", ".join(f"SUM(x.{column})::bigint AS {column}" for column in CATEGORY_SUMS)}
 FROM parts x JOIN merchants_store s ON s.id = x.store_id
 GROUP BY 1, 2, 3, 4
-"""  # noqa: S608 - our SQL; values are parameters
+"""  # noqa: S608 - our SQL; values are parameters  # nosec B608
 
 
 def upsert_sql(*, table: str, cells: str, key: list[str], sums: list[str], where: str = "TRUE") -> str:
@@ -277,7 +277,7 @@ def upsert_sql(*, table: str, cells: str, key: list[str], sums: list[str], where
     names = ", ".join(columns)
     increments = ", ".join(f"{column} = {table}.{column} + EXCLUDED.{column}" for column in sums)
     return (
-        f"INSERT INTO {table} ({names}) "  # noqa: S608 - table and column names are ours, values are parameters
+        f"INSERT INTO {table} ({names}) "  # noqa: S608 - table and column names are ours, values are parameters  # nosec B608
         f"SELECT {names} FROM ({cells}) cells WHERE {where} ORDER BY {', '.join(key)} "
         f"ON CONFLICT ({', '.join(key)}) DO UPDATE SET {increments}"
     )

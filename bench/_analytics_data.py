@@ -223,7 +223,7 @@ SELECT {_LOCAL_PAID}::date, EXTRACT(HOUR FROM {_LOCAL_PAID})::int, SUM({_NET}), 
        COUNT(DISTINCT o.id), SUM(l.quantity)
 {_PAID_IN}
 GROUP BY 1, 2 ORDER BY 1, 2
-"""  # noqa: S608
+"""  # noqa: S608  # nosec B608
 _BY_CHANNEL = f"SELECT o.channel, SUM({_NET}) {_PAID_IN} GROUP BY 1"
 _BY_METHOD = f"""
 SELECT COALESCE(cp.method, 'online_card'), SUM({_NET})

@@ -62,9 +62,9 @@ PRODUCTS = 500
 STOCK_LEVEL = 5_000  # units of every product before each phase that sells
 STORE_CODE = "BENCHCHK"
 SLUG = "bench-checkout"
-SECRET_KEY = "bench-checkout-not-secret-0123456789abcdefghijklmnopqrstuvwxyz"  # noqa: S105
-STRIPE_SECRET_KEY = "sk_test_bench"  # noqa: S105
-WEBHOOK_SECRET = "whsec_bench"  # noqa: S105
+SECRET_KEY = "bench-checkout-not-secret-0123456789abcdefghijklmnopqrstuvwxyz"  # noqa: S105  # nosec B105
+STRIPE_SECRET_KEY = "sk_test_bench"  # noqa: S105  # nosec B105
+WEBHOOK_SECRET = "whsec_bench"  # noqa: S105  # nosec B105
 PAYING_CARD = "4242424242424242"
 REPLAYS = 100
 
@@ -258,7 +258,7 @@ def _wait_http(
     deadline = time.monotonic() + timeout
     while True:
         try:
-            with urllib.request.urlopen(urllib.request.Request(url, headers=headers or {}), timeout=2) as answer:  # noqa: S310 - loopback
+            with urllib.request.urlopen(urllib.request.Request(url, headers=headers or {}), timeout=2) as answer:  # noqa: S310 - loopback  # nosec B310
                 if answer.status == 200:
                     return
         except (urllib.error.URLError, OSError):
@@ -293,7 +293,7 @@ class Servers:
             "STRIPE_SECRET_KEY": STRIPE_SECRET_KEY,
             "STRIPE_PUBLISHABLE_KEY": "pk_test_bench",
             "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
-            "STRIPE_CONNECT_WEBHOOK_SECRET": "",
+            "STRIPE_CONNECT_WEBHOOK_SECRET": "",  # nosec B105 # empty: the bench runs without a Connect endpoint
             "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
         }
         env.pop("DATABASE_ADMIN_URL", None)
@@ -361,7 +361,7 @@ class Servers:
             f"{self.stripe_url}/_config/webhooks/bench", data=body, method="POST",
             headers={"Content-Type": "application/json"},
         )  # fmt: skip
-        with urllib.request.urlopen(request, timeout=10):  # noqa: S310 - loopback
+        with urllib.request.urlopen(request, timeout=10):  # noqa: S310 - loopback  # nosec B310
             pass
 
     def stop(self) -> None:
@@ -706,7 +706,7 @@ def _serial(shop: Shop, stripe_url: str, repeat: int = 30) -> dict[str, Serial]:
     found: dict[str, Serial] = {}
     stripe = {
         "STRIPE_API_BASE": stripe_url, "STRIPE_SECRET_KEY": STRIPE_SECRET_KEY, "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
-        "STRIPE_CONNECT_WEBHOOK_SECRET": "", "ALLOWED_HOSTS": ["127.0.0.1"],
+        "STRIPE_CONNECT_WEBHOOK_SECRET": "", "ALLOWED_HOSTS": ["127.0.0.1"],  # nosec B105 # empty: the bench runs without a Connect endpoint
     }  # fmt: skip
 
     def measure(name: str, calls: list[Callable[[], Any]], expect: int) -> list[Any]:

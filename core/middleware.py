@@ -1,4 +1,5 @@
-"""Structured request logging: one JSON line per request with its id, status and duration."""
+"""Structured request logging: one JSON line per request with its id, status and duration, and the
+duration in the latency histogram of its route (core.metrics)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ import uuid
 from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
+
+from core import metrics
 
 logger = logging.getLogger("lingshou.request")
 
@@ -22,8 +25,11 @@ class RequestLogMiddleware:
         request.request_id = request_id  # type: ignore[attr-defined]
         started = time.perf_counter()
         response = self.get_response(request)
+        seconds = time.perf_counter() - started
+        metrics.request_observe(request, status=response.status_code, seconds=seconds)
         response["X-Request-ID"] = request_id
-        if request.path not in ("/healthz", "/readyz"):
+        # Probes and scrapes come every few seconds; their lines would drown the shop's own.
+        if request.path not in ("/healthz", "/readyz", "/metrics"):
             merchant = getattr(request, "merchant", None)
             logger.info(
                 "request",
@@ -32,7 +38,7 @@ class RequestLogMiddleware:
                     "method": request.method,
                     "path": request.path,
                     "status": response.status_code,
-                    "ms": round((time.perf_counter() - started) * 1000, 1),
+                    "ms": round(seconds * 1000, 1),
                     "user_id": getattr(getattr(request, "user", None), "pk", None),
                     "merchant_id": getattr(merchant, "pk", None),
                 },

@@ -96,7 +96,7 @@ class Runner:
     def start(self) -> None:
         for process in self.processes:
             command = shlex.split(string.Template(process.command).safe_substitute(self.env))
-            popen = subprocess.Popen(  # noqa: S603 - the project's own Procfile
+            popen = subprocess.Popen(  # noqa: S603 - the project's own Procfile  # nosec B603
                 command,
                 env=dict(self.env),
                 cwd=self.cwd,
@@ -122,7 +122,7 @@ class Runner:
             try:
                 # A long wait: a request sent while the workers boot waits in the listen queue
                 # and is answered once they are up; a short one would pile up retries there.
-                with urllib.request.urlopen(url, timeout=15) as response:  # noqa: S310 - our own loopback URL
+                with urllib.request.urlopen(url, timeout=15) as response:  # noqa: S310 - our own loopback URL  # nosec B310
                     if response.status == 200:
                         return True
             except (urllib.error.URLError, OSError):

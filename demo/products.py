@@ -109,7 +109,7 @@ def product_specs(*, count: int = 320, seed: int = 7) -> list[ProductSpec]:
     """``count`` distinct products spread over all categories; the same list for the same seed."""
     if count < 0:
         raise ValueError("count cannot be negative.")
-    rng = random.Random(seed)  # noqa: S311 - demo data, not secrets
+    rng = random.Random(seed)  # noqa: S311 - demo data, not secrets  # nosec B311
     prefixes = _Prefixes(rng, 400, 429)
     picked: list[tuple[Line, str, Variant, Size]] = []
     for line, quota in zip(LINES, _allocate(count, LINES), strict=True):
@@ -175,7 +175,7 @@ def product_specs_bulk(*, count: int, seed: int = 1) -> Iterator[ProductSpec]:
     """``count`` products named '<Brand> <Edition> <Product>' with unique GTINs, lazily, for benchmarks."""
     if count < 0:
         raise ValueError("count cannot be negative.")
-    rng = random.Random(seed)  # noqa: S311 - benchmark data, not secrets
+    rng = random.Random(seed)  # noqa: S311 - benchmark data, not secrets  # nosec B311
     brands = len(BULK_BRANDS)
     # Weighted round robin over the lines; within a line an affine permutation of its
     # (brand, edition, product, size) space visits each combination once, in scattered order.

@@ -33,7 +33,7 @@ def _interrupt(_signum: int, _frame: object) -> None:
 def _manage(*args: str, env: dict[str, str]) -> None:
     # A session of its own: the terminal's Ctrl-C reaches this runner, which decides what stops.
     command = [sys.executable, str(BASE_DIR / "manage.py"), *args]
-    process = subprocess.Popen(command, env=env, cwd=BASE_DIR, start_new_session=True)
+    process = subprocess.Popen(command, env=env, cwd=BASE_DIR, start_new_session=True)  # nosec B603 # this checkout's manage.py
     try:
         returncode = process.wait()
     except Interrupted:

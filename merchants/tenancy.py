@@ -81,7 +81,7 @@ def _swap(values: dict[str, str]) -> dict[str, str]:
     with connection.cursor() as cursor:
         # The materialised CTE reads the old values before the outer query sets the new ones.
         cursor.execute(
-            "WITH previous AS MATERIALIZED (SELECT "  # noqa: S608 - only placeholders are joined in
+            "WITH previous AS MATERIALIZED (SELECT "  # noqa: S608 - only placeholders are joined in  # nosec B608
             + ", ".join(f"COALESCE(current_setting(%s, true), '') AS p{i}" for i in range(len(_SETTINGS)))
             + ") SELECT previous.*, "
             + ", ".join("set_config(%s, %s, true)" for _ in values)

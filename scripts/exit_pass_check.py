@@ -182,7 +182,7 @@ def fetch_key(args: argparse.Namespace) -> int:
         return 2
     url = f"{args.site.rstrip('/')}{KEY_PATH}"
     try:
-        with urllib.request.urlopen(url, timeout=10) as response:  # noqa: S310 - the scheme is checked above
+        with urllib.request.urlopen(url, timeout=10) as response:  # noqa: S310 - the scheme is checked above  # nosec B310
             published = json.load(response)
     except (OSError, ValueError) as error:
         sys.stderr.write(f"cannot fetch the key from {url}: {error}\n")

@@ -341,7 +341,7 @@ class Agent:
             outcome = self.uploader.frame(sequence, captured_at, jpeg)
             if outcome is Outcome.RETRY:
                 # Full jitter keeps many cameras of one shop from retrying in step.
-                self.stop.wait(random.uniform(0, backoff))  # noqa: S311 - jitter, not security
+                self.stop.wait(random.uniform(0, backoff))  # noqa: S311 - jitter, not security  # nosec B311
                 backoff = min(backoff * 2, self.config.backoff_max)
                 continue
             backoff = self.config.backoff_start

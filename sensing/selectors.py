@@ -1,4 +1,5 @@
-"""Reads of sensing, always for one merchant: cameras, slots, events, the review queue, alerts."""
+"""Reads of sensing, always for one merchant: cameras, slots, events, the review queue, alerts; and one
+read across merchants, audited, for the operations metrics (frames waiting per camera)."""
 
 from __future__ import annotations
 
@@ -6,12 +7,15 @@ import re
 from datetime import timedelta
 
 from django.conf import settings
-from django.db.models import QuerySet
+from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
 
 from catalog.models import StoreProduct
 from merchants.models import Device, DeviceKind, Merchant, Store
+from merchants.tenancy import platform_access
+from sensing.choices import FrameStatus
 from sensing.models import DEFAULT_RETENTION_HOURS, Alert, Camera, Frame, ShelfEvent, Slot
 
 
@@ -143,3 +147,23 @@ def cameras_for_store(*, store: Store) -> list[dict[str, object]]:
             }
         )
     return cameras
+
+
+def frames_waiting_per_camera() -> list[tuple[int, int, int, int]]:
+    """(merchant_id, store_id, camera_id, frames waiting) of every camera of every merchant, through the audited bypass."""
+    # One index lookup per camera (merchant, camera, status lead frame_camera_status_seq), not a scan of
+    # every frame ever kept: the count is a correlated subquery, not a join.
+    waiting = (
+        Frame.objects.filter(merchant_id=OuterRef("merchant_id"), camera_id=OuterRef("pk"), status=FrameStatus.RECEIVED)
+        .order_by()
+        .values("camera_id")
+        .annotate(count=Count("*"))
+        .values("count")
+    )
+    with platform_access(reason="metrics: frames waiting per camera", actor="metrics"):
+        rows = (
+            Camera.objects.annotate(waiting=Coalesce(Subquery(waiting, output_field=IntegerField()), 0))
+            .order_by("pk")
+            .values_list("merchant_id", "store_id", "pk", "waiting")
+        )
+        return list(rows)

@@ -48,7 +48,7 @@ def _sql() -> str:
     claims, orders, supplies = Claim._meta.db_table, PurchaseOrder._meta.db_table, StoreSupply._meta.db_table
     # Each part repeats merchant_id = %(merchant)s beside row-level security, as the ORM's for_merchant() does.
     return (
-        "SELECT s.id, "  # noqa: S608 - our SQL; table names from the models, values are parameters
+        "SELECT s.id, "  # noqa: S608 - our SQL; table names from the models, values are parameters  # nosec B608
         f"(SELECT count(*) FROM {products} p WHERE p.merchant_id = %(merchant)s AND p.store_id = s.id "
         "AND p.is_active AND p.on_hand <= 0), "
         # Low but not out: each product is counted once; a product without a threshold is never low.

@@ -31,7 +31,7 @@ def category_ranges(
     with merchant_reads(merchant.pk), connection.cursor() as cursor:
         cursor.execute(
             # A cell fits an int, whose SUM is a fast bigint (a bigint's is a numeric).
-            f"SELECT r, category, SUM(net_sales)::bigint FROM (SELECT CASE {which} END AS r, category, "  # noqa: S608 - our SQL; values are parameters
+            f"SELECT r, category, SUM(net_sales)::bigint FROM (SELECT CASE {which} END AS r, category, "  # noqa: S608 - our SQL; values are parameters  # nosec B608
             "SUM(net_sales::int) AS net_sales FROM analytics_categoryday "
             "WHERE merchant_id = %s AND store_id = ANY(%s) AND local_date BETWEEN %s AND %s "
             "GROUP BY 1, 2) cells WHERE r IS NOT NULL GROUP BY 1, 2",

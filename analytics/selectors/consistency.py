@@ -40,7 +40,7 @@ def _compare(
     on = " AND ".join(f"e.{column} = a.{column}" for column in key)
     differs = " OR ".join(f"COALESCE(e.{column}, 0) <> COALESCE(a.{column}, 0)" for column in sums)
     sql = (
-        f"WITH e AS (SELECT * FROM ({cells}) cells WHERE local_date >= %s), "  # noqa: S608 - our SQL; values are parameters
+        f"WITH e AS (SELECT * FROM ({cells}) cells WHERE local_date >= %s), "  # noqa: S608 - our SQL; values are parameters  # nosec B608
         f"a AS (SELECT * FROM {table} WHERE merchant_id = %s AND store_id = %s AND local_date >= %s) "
         f"SELECT COUNT(*) OVER (), {', '.join(f'COALESCE(e.{c}, a.{c})' for c in key)}, "
         f"{', '.join(f'COALESCE(e.{c}, 0)' for c in sums)}, {', '.join(f'COALESCE(a.{c}, 0)' for c in sums)} "
@@ -71,7 +71,7 @@ def rollups_mismatches(
     facts imply, is a mismatch too. Facts not applied yet (a task still queued) show up here.
     """
     first_day = since or date(1, 1, 1)
-    facts = f"SELECT kind, key FROM ({all_facts_sql()}) f WHERE f.merchant_id = %s AND f.store_id = %s"  # noqa: S608 - our SQL
+    facts = f"SELECT kind, key FROM ({all_facts_sql()}) f WHERE f.merchant_id = %s AND f.store_id = %s"  # noqa: S608 - our SQL  # nosec B608
     total = 0
     found: list[Mismatch] = []
     with merchant_context(merchant.pk), connection.cursor() as cursor:

@@ -123,7 +123,7 @@ def sales_summaries(
     # filtered aggregates cost more than running them. A cell fits an int, whose SUM is a fast bigint.
     sums = ", ".join(f"SUM({field}::int) FILTER (WHERE {where})" for where, _ in conditions for field in _HOUR_SUMS)
     sql = (
-        f"SELECT {sums} FROM analytics_saleshour WHERE merchant_id = %s AND store_id = ANY(%s) "  # noqa: S608 - our SQL; values are parameters
+        f"SELECT {sums} FROM analytics_saleshour WHERE merchant_id = %s AND store_id = ANY(%s) "  # noqa: S608 - our SQL; values are parameters  # nosec B608
         f"AND ({' OR '.join(where for where, _ in conditions)})"
     )
     params: list[Any] = [value for _, values in conditions for _field in _HOUR_SUMS for value in values]
@@ -185,7 +185,7 @@ def sales_ranges(
     inner = ", ".join(f"SUM({field}::int) AS {field}" for field in _HOUR_SUMS)
     outer = ", ".join(f"SUM({field})::bigint" for field in _HOUR_SUMS)
     sql = (
-        f"SELECT r, local_date, hour, channel, payment_method, GROUPING(local_date, hour, channel, payment_method), "  # noqa: S608 - our SQL; values are parameters
+        f"SELECT r, local_date, hour, channel, payment_method, GROUPING(local_date, hour, channel, payment_method), "  # noqa: S608 - our SQL; values are parameters  # nosec B608
         f"{outer} FROM (SELECT CASE {which} END AS r, local_date, hour, channel, payment_method, {inner} "
         "FROM analytics_saleshour WHERE merchant_id = %s AND store_id = ANY(%s) AND local_date BETWEEN %s AND %s "
         "GROUP BY local_date, hour, channel, payment_method) cells WHERE r IS NOT NULL "

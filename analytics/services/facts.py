@@ -54,13 +54,13 @@ def fact_apply(*, merchant: Merchant, kind: str, key: int) -> bool:
         raise ValueError(f"Unknown kind of fact {kind!r}.")
     source = FACT_SOURCES[kind]
     with merchant_context(merchant.pk), connection.cursor() as cursor:
-        cursor.execute(f"SELECT store_id FROM ({source}) f WHERE f.key = %s", [key])  # noqa: S608 - our SQL
+        cursor.execute(f"SELECT store_id FROM ({source}) f WHERE f.key = %s", [key])  # noqa: S608 - our SQL  # nosec B608
         row = cursor.fetchone()
         if row is None:
             return False
         store_lock(cursor, row[0], exclusive=False)
         cursor.execute(
-            "INSERT INTO analytics_appliedfact (merchant_id, store_id, kind, key, occurred_at, applied_at) "  # noqa: S608 - our SQL
+            "INSERT INTO analytics_appliedfact (merchant_id, store_id, kind, key, occurred_at, applied_at) "  # noqa: S608 - our SQL  # nosec B608
             f"SELECT merchant_id, store_id, kind, key, occurred_at, now() FROM ({source}) f WHERE f.key = %s "
             "ON CONFLICT (merchant_id, kind, key) DO NOTHING RETURNING id",
             [key],
@@ -83,7 +83,7 @@ def facts_missing(*, hours: int, limit: int, settle_seconds: int = 0) -> list[tu
         connection.cursor() as cursor,
     ):
         cursor.execute(
-            f"SELECT f.merchant_id, f.kind, f.key FROM ({all_facts_sql()}) f "  # noqa: S608 - our SQL
+            f"SELECT f.merchant_id, f.kind, f.key FROM ({all_facts_sql()}) f "  # noqa: S608 - our SQL  # nosec B608
             "WHERE f.occurred_at >= %s AND f.occurred_at <= %s AND NOT EXISTS ("
             "  SELECT 1 FROM analytics_appliedfact a"
             "  WHERE a.merchant_id = f.merchant_id AND a.kind = f.kind AND a.key = f.key"

@@ -58,7 +58,7 @@ def _batch(
 ) -> list[int]:
     """Recompute the cells of local days [low, upto) from the applied facts that reach them."""
     facts = (
-        "SELECT kind, key FROM analytics_appliedfact "  # noqa: S608 - our SQL; values are parameters
+        "SELECT kind, key FROM analytics_appliedfact "  # noqa: S608 - our SQL; values are parameters  # nosec B608
         "WHERE merchant_id = %s AND store_id = %s AND occurred_at >= %s "
         f"AND (kind IN {_PERIOD_KINDS} OR occurred_at < %s)"
     )
@@ -97,11 +97,11 @@ def rollups_rebuild(*, merchant: Merchant, store: Store, since: date | None = No
         )
         for grain in GRAINS:
             cursor.execute(
-                f"DELETE FROM {grain.table} WHERE merchant_id = %s AND store_id = %s AND local_date >= %s",  # noqa: S608 - our table names
+                f"DELETE FROM {grain.table} WHERE merchant_id = %s AND store_id = %s AND local_date >= %s",  # noqa: S608 - our table names  # nosec B608
                 [*scope, first_day],
             )
         cursor.execute(
-            "INSERT INTO analytics_appliedfact (merchant_id, store_id, kind, key, occurred_at, applied_at) "  # noqa: S608 - our SQL
+            "INSERT INTO analytics_appliedfact (merchant_id, store_id, kind, key, occurred_at, applied_at) "  # noqa: S608 - our SQL  # nosec B608
             f"SELECT merchant_id, store_id, kind, key, occurred_at, now() FROM ({all_facts_sql()}) f "
             "WHERE f.merchant_id = %s AND f.store_id = %s AND f.occurred_at >= %s",
             [*scope, begin],

@@ -8,7 +8,9 @@ or as the shopper's order; refunds and disputes land on their order.
 from __future__ import annotations
 
 import logging
+import time
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 from django.db import connection, transaction
@@ -21,6 +23,7 @@ from checkout.models import Dispute, Order, Shopper, WebhookEvent
 from checkout.services.counter import counter_card_paid
 from checkout.services.orders import order_mark_paid, order_payment_failed, order_refunded
 from checkout.services.shoppers import shopper_customer_get
+from core.metrics import WEBHOOK_LAG_SECONDS
 from merchants.models import Merchant
 from merchants.tenancy import merchant_context, platform_access
 
@@ -133,7 +136,15 @@ def webhook_event_process(*, event: dict[str, Any]) -> bool:
                 f"dispute {obj.get('id')} on {obj.get('payment_intent')}: {'recorded' if recorded else 'no order'}"
             )
         WebhookEvent.objects.filter(pk=event_id).update(processed_at=timezone.now(), summary=summary[:300])
+        transaction.on_commit(partial(_webhook_lag_observe, event.get("created")))
     return True
+
+
+def _webhook_lag_observe(created: object) -> None:
+    """How long the event took from Stripe creating it to its effect being committed (a backlog shows here)."""
+    if isinstance(created, int | float) and not isinstance(created, bool):
+        # Stripe's clock may run a little ahead of ours: a negative lag is no lag.
+        WEBHOOK_LAG_SECONDS.observe(max(0.0, time.time() - created))
 
 
 def payment_succeeded(

@@ -6,7 +6,7 @@ from config.settings.base import *  # noqa: F403
 from config.settings.base import CELERY_BROKER_URL, DATA_DIR, env
 
 DEBUG = False
-SECRET_KEY = "lingshou-test-only-not-secret-0123456789abcdefghijklmnopqrstuvwxyz"  # noqa: S105
+SECRET_KEY = "lingshou-test-only-not-secret-0123456789abcdefghijklmnopqrstuvwxyz"  # noqa: S105  # nosec B105
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 # In memory for the test process; a Celery worker started by a test writes files it can read.

@@ -13,7 +13,7 @@ from merchants.models import Membership, Merchant, Role, Wholesaler, WholesalerS
 from merchants.services import merchant_create, store_create
 from merchants.tenancy import merchant_context, platform_access
 
-PASSWORD = "lingshou-demo"  # noqa: S105 - the demo prints it; no real shop uses it
+PASSWORD = "lingshou-demo"  # noqa: S105 - the demo prints it; no real shop uses it  # nosec B105
 WHOLESALER_SLUG = "greenline"
 
 PLATFORM_ADMIN = "admin@lingshou.example"

@@ -142,7 +142,7 @@ def demo_seed() -> bool:
             ]
         )
         deposits = {product.pk: deposit_of(spec) for product, spec in zip(products, specs, strict=True)}
-        rng = random.Random(11)  # noqa: S311 - demo data, not security
+        rng = random.Random(11)  # noqa: S311 - demo data, not security  # nosec B311
         for store in Store.objects.filter(merchant__wholesaler=wholesaler).select_related("merchant").order_by("pk"):
             share, markup = STORE_SHARE.get(store.name, (0.6, 0))
             chosen = [p for p in products if rng.random() < share]

@@ -98,7 +98,7 @@ def demo_seed() -> bool:
         if wholesaler is None or Depot.objects.filter(wholesaler=wholesaler).exists():
             return False
         wholesaler_permissions_grant()
-        rng = random.Random(6)  # noqa: S311 - demo data, not security
+        rng = random.Random(6)  # noqa: S311 - demo data, not security  # nosec B311
         depot = Depot.objects.create(
             wholesaler=wholesaler, name="Greenline Depot Tempelhof", address="Ordensmeisterstraße 15, 12099 Berlin"
         )

@@ -331,7 +331,7 @@ def sales_seed(*, days: int = DAYS, now: dt.datetime | None = None) -> bool:
             return False
         for number, store in enumerate(sorted(stores, key=lambda s: s.pk)):
             with merchant_context(store.merchant_id):
-                _StoreHistory(store=store, rng=random.Random(2024 + number), days=days, now=now).run()  # noqa: S311 - demo data, not security
+                _StoreHistory(store=store, rng=random.Random(2024 + number), days=days, now=now).run()  # noqa: S311 - demo data, not security  # nosec B311
         # The tables just grew from nothing to a few hundred thousand rows: without fresh statistics
         # the planner still takes them for empty, and the seeders and pages after this crawl (ANALYZE
         # counts this transaction's own rows).

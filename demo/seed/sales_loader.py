@@ -444,7 +444,7 @@ def _insert(model: type[models.Model], rows: Sequence[models.Model]) -> None:
     types = [re.sub(r"\(.*\)", "", f.db_type(connection) or "text").replace("varchar", "text") for f in fields]
     arrays = ", ".join(f"%s::{kind}[]" for kind in types)
     statement = (
-        f"INSERT INTO {connection.ops.quote_name(model._meta.db_table)} ({columns}) "  # noqa: S608 - names from the model
+        f"INSERT INTO {connection.ops.quote_name(model._meta.db_table)} ({columns}) "  # noqa: S608 - names from the model  # nosec B608
         f"SELECT * FROM unnest({arrays})"
     )
     connection.ensure_connection()

@@ -318,7 +318,7 @@ def simulate(out: Path, *, minutes: float, seed: int, cameras: int = 1, fps: flo
     truth: dict[str, list] = {"events": [], "units": [], "wrong_product": [], "alerts": [], "faces": []}
     for index in range(cameras):
         camera = f"cam{index + 1}"
-        rng = random.Random(seed * 1000 + index)  # noqa: S311 - synthetic scenes, not secrets
+        rng = random.Random(seed * 1000 + index)  # noqa: S311 - synthetic scenes, not secrets  # nosec B311
         scene = Scene(rng, camera)
         calibrations.append(
             {
@@ -354,7 +354,7 @@ def simulate(out: Path, *, minutes: float, seed: int, cameras: int = 1, fps: flo
 
 def scene_make(seed: int, *, seconds: float = 60.0, fps: float = 2.0) -> Recorder:
     """One camera's shelf and timeline without writing anything (tests render frames from it)."""
-    rng = random.Random(seed * 1000)  # noqa: S311 - synthetic scenes, not secrets
+    rng = random.Random(seed * 1000)  # noqa: S311 - synthetic scenes, not secrets  # nosec B311
     return Recorder(rng, Scene(rng, "cam1"), seconds, fps)
 
 
