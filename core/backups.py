@@ -76,7 +76,7 @@ def client_for(name: str, *, minimum_major: int) -> Client:
         if not os.access(path, os.X_OK):
             continue
         try:
-            shown = subprocess.run([path, "--version"], capture_output=True, text=True, check=True, timeout=30)  # noqa: S603 - a PostgreSQL program found on this machine
+            shown = subprocess.run([path, "--version"], capture_output=True, text=True, check=True, timeout=30)  # noqa: S603 # nosec B603 - a PostgreSQL program found on this machine
         except (OSError, subprocess.SubprocessError):
             continue
         clients.append(Client(path=path, major=_major(shown.stdout)))
@@ -99,7 +99,7 @@ def _connect(url: str) -> psycopg.Connection[Any]:
 def _safe(url: str) -> str:
     """The URL without its password, for messages."""
     parts = urlsplit(url)
-    return url_with(url, password="") if parts.password else url
+    return url_with(url, password="") if parts.password else url  # nosec B106 - removes the password
 
 
 def _client_env(url: str) -> tuple[str, dict[str, str]]:
@@ -229,7 +229,7 @@ def backup_create(*, destination: Path, admin_url: str, database: str, storage: 
         figures = database_figures(conn)
         safe_url, env = _client_env(url)
         # The transaction stays open while pg_dump runs, so that its snapshot stays importable.
-        done = subprocess.run(  # noqa: S603 - our own arguments; the password goes in the environment
+        done = subprocess.run(  # noqa: S603 # nosec B603 - our own arguments; the password goes in the environment
             [pg_dump.path, "--format=custom", "--no-password", f"--snapshot={snapshot}",
              f"--file={folder / DATABASE_FILE}", f"--dbname={safe_url}"],
             env=env, capture_output=True, text=True, check=False,
@@ -305,7 +305,7 @@ def backup_restore(
         server_major = int(str(conn.execute("SHOW server_version_num").fetchone()[0])) // 10000  # type: ignore[index]
     pg_restore = client_for("pg_restore", minimum_major=max(server_major, int(manifest["pg_dump_major"])))
     safe_url, env = _client_env(url)
-    done = subprocess.run(  # noqa: S603 - our own arguments; the password goes in the environment
+    done = subprocess.run(  # noqa: S603 # nosec B603 - our own arguments; the password goes in the environment
         [pg_restore.path, "--exit-on-error", "--single-transaction", "--no-password",
          f"--dbname={safe_url}", str(folder / DATABASE_FILE)],
         env=env, capture_output=True, text=True, check=False,
