@@ -12,6 +12,11 @@ from functools import lru_cache
 
 from babel.numbers import format_currency, get_currency_precision
 
+from core.inputs import INTEGER
+
+# Every amount column is an integer column of minor units: no amount a person types may exceed it.
+AMOUNT_MAX_MINOR = INTEGER[1]
+
 
 class AmountError(ValueError):
     """An amount a person typed that cannot be a price in this currency; says why."""
@@ -22,7 +27,7 @@ def exponent(currency: str) -> int:
 
 
 def parse_amount(text: str | Decimal | int, currency: str, *, allow_negative: bool = False) -> int:
-    """'2.49' in EUR -> 249. Refuses more decimals than the currency has, and negatives."""
+    """'2.49' in EUR -> 249. Refuses more decimals than the currency has, negatives, and more than a column holds."""
     try:
         value = Decimal(str(text).strip().replace(",", "."))
     except InvalidOperation as error:
@@ -33,6 +38,10 @@ def parse_amount(text: str | Decimal | int, currency: str, *, allow_negative: bo
         raise AmountError("A price cannot be negative.")
     places = exponent(currency)
     scaled = value.scaleb(places)
+    # Compared as a Decimal: int() of "1e999999999" would build a number of a billion digits first.
+    if abs(scaled) > AMOUNT_MAX_MINOR:
+        largest = to_decimal(AMOUNT_MAX_MINOR, currency)
+        raise AmountError(f"{str(text).strip()[:24]!r} is more than the largest amount Lingshou keeps ({largest}).")
     if scaled != scaled.to_integral_value():
         raise AmountError(f"{currency} amounts have {places} decimal{'s' if places != 1 else ''} at most.")
     return int(scaled)

@@ -9,25 +9,26 @@ from typing import Any
 from django import forms
 from django.contrib.auth import get_user_model, password_validation
 
+from core.forms import Form
 from merchants.models import WEEKDAYS, DeviceKind, Role, Store
 from merchants.services import StoreSettings
 from merchants.tax_ids import tax_number_normalize, tax_number_validator, vat_id_normalize, vat_id_validator
 
 
-class InvitationForm(forms.Form):
+class InvitationForm(Form):
     email = forms.EmailField(label="E-mail")
     role = forms.ChoiceField(choices=Role.choices, initial=Role.CLERK)
 
 
-class RoleForm(forms.Form):
+class RoleForm(Form):
     role = forms.ChoiceField(choices=Role.choices)
 
 
-class ApiTokenForm(forms.Form):
+class ApiTokenForm(Form):
     name = forms.CharField(max_length=100, help_text="What will use it, e.g. 'stock export script'.")
 
 
-class DeviceForm(forms.Form):
+class DeviceForm(Form):
     name = forms.CharField(max_length=100)
     kind = forms.ChoiceField(choices=DeviceKind.choices)
     store = forms.ModelChoiceField(queryset=Store.objects.none())
@@ -37,7 +38,7 @@ class DeviceForm(forms.Form):
         self.fields["store"].queryset = stores  # type: ignore[attr-defined]
 
 
-class SignUpForm(forms.Form):
+class SignUpForm(Form):
     """For someone who follows an invitation and has no account yet."""
 
     first_name = forms.CharField(max_length=150, label="Your name")
@@ -92,7 +93,7 @@ def _time_zones() -> list[tuple[str, str]]:
     return [(zone, zone.replace("_", " ")) for zone in [*zones, "UTC"]]
 
 
-class StoreForm(forms.Form):
+class StoreForm(Form):
     """A store's settings as the owner writes them: address, time zone, opening hours per day, tax ids, receipt."""
 
     name = forms.CharField(max_length=200)

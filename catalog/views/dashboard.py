@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import io
 import re
-from typing import IO, Any, cast
+from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -29,6 +29,7 @@ from catalog.views.common import amount_input as _amount_input
 from catalog.views.common import item_of as _item
 from catalog.views.common import store_context as _store_context
 from catalog.views.common import store_of as _store
+from core import inputs
 from core.http import MerchantRequest, error_message, is_partial, render_page
 from core.money import AmountError, parse_amount
 from merchants.access import merchant_view
@@ -269,12 +270,17 @@ def assortment_import(request: MerchantRequest) -> HttpResponse:
         if upload is None:
             messages.error(request, "Choose a CSV file.")
         else:
-            text = io.TextIOWrapper(cast(IO[bytes], upload.file), encoding="utf-8-sig", newline="")
-            report = csv_io.assortment_import(
-                merchant=request.merchant, store=store, lines=text, changed_by=request.user
-            )
-            if report.ok:
-                messages.success(request, f"Imported {report.applied} rows.")
+            try:
+                text = inputs.csv_upload(upload)
+            except inputs.UploadError as error:
+                report = csv_io.ImportReport()
+                report.add(0, "file", str(error))
+            else:
+                report = csv_io.assortment_import(
+                    merchant=request.merchant, store=store, lines=io.StringIO(text, newline=""), changed_by=request.user
+                )
+                if report.ok:
+                    messages.success(request, f"Imported {report.applied} rows.")
     return render(
         request,
         "dashboard/catalog_import.html",
