@@ -7,7 +7,6 @@ edited row), from the same template.
 from __future__ import annotations
 
 import io
-import re
 from typing import Any
 from urllib.parse import urlencode
 
@@ -171,11 +170,14 @@ def _row_changes(request: MerchantRequest, item: StoreProduct) -> dict[str, Any]
     except AmountError as error:
         raise ValidationError({"price": str(error)}) from error
     threshold_text = post.get("low_stock_threshold", "").strip()
-    if threshold_text and not re.fullmatch(r"-?[0-9]+", threshold_text):
-        raise ValidationError({"low_stock_threshold": "The threshold is a whole number."})
-    if len(threshold_text.lstrip("-")) > 9:
-        raise ValidationError({"low_stock_threshold": "That threshold is too large."})
-    changes["low_stock_threshold"] = int(threshold_text) if threshold_text else None
+    try:
+        changes["low_stock_threshold"] = (
+            inputs.whole_number(threshold_text, label="The threshold", high=csv_io.THRESHOLD_MAX)
+            if threshold_text
+            else None
+        )
+    except ValidationError as error:
+        raise ValidationError({"low_stock_threshold": error.messages[0]}) from error
     # Only a local product's row has a cost field; a wholesaler's product is costed by its deliveries,
     # so a cost posted for one is refused by the service rather than ignored.
     if "cost" in post and (item.product_id is None or post["cost"].strip()):
