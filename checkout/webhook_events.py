@@ -8,10 +8,13 @@ with that reason and the event is not marked processed.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
 from core.inputs import BIGINT, INTEGER
+
+_WHOLE = re.compile(r"-?[0-9]{1,20}")
 
 
 class EventPayloadError(ValueError):
@@ -33,7 +36,7 @@ def _whole(value: object, name: str, low: int, high: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int | str):
         raise EventPayloadError(f"{name} is not a whole number.")
     text = str(value).strip()
-    if not (text.isascii() and text.lstrip("-").isdigit() and len(text) <= 20):
+    if not _WHOLE.fullmatch(text):
         raise EventPayloadError(f"{name} {text[:30]!r} is not a whole number.")
     number = int(text)
     if not low <= number <= high:

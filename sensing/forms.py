@@ -68,7 +68,7 @@ class CalibrationForm(Form):
             try:
                 slots.append(
                     SlotInput(
-                        key=str(item["key"]).strip()[:30] or f"s{number}",
+                        key=str(item["key"]).strip() or f"s{number}",
                         store_product_id=_whole(item["store_product"], *inputs.BIGINT),
                         polygon=[[_coordinate(x), _coordinate(y)] for x, y in item["polygon"]],
                         capacity=_whole(item["capacity"], *inputs.column_range(Slot, "capacity")),

@@ -76,6 +76,16 @@ def test_a_stock_adjustment_beyond_the_column_is_refused(owner, merchant: Mercha
     assert _snapshot() == before
 
 
+def test_an_adjustment_that_would_take_on_hand_past_its_column_is_refused(owner, merchant: Merchant, item: StoreProduct) -> None:  # type: ignore[no-untyped-def]  # fmt: skip
+    before = _snapshot()
+    response = _client(owner).post(
+        f"/m/{merchant.slug}/stock/{item.pk}/", {"quantity": "2147483647", "reason": "found", "note": ""}
+    )
+    assert response.status_code == 400
+    assert "+2147483647 would leave 2147483657 on hand, beyond what Lingshou can count." in response.content.decode()
+    assert _snapshot() == before
+
+
 def test_a_count_of_1e12_is_refused_naming_the_field(owner, merchant: Merchant, store: Store, item: StoreProduct) -> None:  # type: ignore[no-untyped-def]  # fmt: skip
     client = _client(owner)
     started = client.post(f"/m/{merchant.slug}/stock/counts/", {"store": store.pk})

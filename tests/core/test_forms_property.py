@@ -23,6 +23,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from psycopg import sql
 
 from catalog import gtin
 from catalog.models import Product
@@ -178,12 +179,10 @@ def _world(merchant: Merchant, store: Store, owner: Any) -> World:
 def _fingerprint() -> dict[str, str]:
     """A digest of every row of every table but the noise, read past row-level security."""
     tables = sorted(set(connection.introspection.table_names()) - NOISE)
-    digests = ", ".join(
-        f"(SELECT md5(coalesce(string_agg(md5(x::text), '' ORDER BY md5(x::text)), '')) FROM \"{t}\" x)" for t in tables
-    )
+    digest = sql.SQL("(SELECT md5(coalesce(string_agg(md5(x::text), '' ORDER BY md5(x::text)), '')) FROM {} x)")
+    query = sql.SQL("SELECT {}").format(sql.SQL(", ").join(digest.format(sql.Identifier(t)) for t in tables))
     with platform_access(reason="test: fingerprint", actor="test"), connection.cursor() as cursor:
-        # Table names from the database's own catalog, nothing typed.
-        cursor.execute(f"SELECT {digests}")
+        cursor.execute(query.as_string(connection.connection))
         return dict(zip(tables, cursor.fetchone(), strict=True))
 
 
