@@ -5,19 +5,20 @@ Each case was answered 500 (or wrongly accepted) before the validation layer (co
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
-from catalog import gtin
-from catalog.models import CountSession, MovementKind, PriceChange, StockMovement, StoreProduct
+from catalog import csv_io, gtin
+from catalog.models import CountSession, MovementKind, PriceChange, Product, StockMovement, StoreProduct
 from catalog.services.stock import stock_move
 from checkout.models import Order
 from merchants.models import Merchant, Store
 from merchants.tenancy import platform_access
-from tests.catalog.factories import StoreProductFactory
+from tests.catalog.factories import StoreProductFactory, next_gtin
 from tests.checkout.test_shopper_pages import _shopper
 from tests.core.test_inputs import _jpeg_claiming
 from tests.sensing.conftest import Registered, camera_make
@@ -221,3 +222,24 @@ def test_a_reference_picture_claiming_20000_pixels_square_is_refused(owner, merc
     picture = SimpleUploadedFile("shelf.jpg", _jpeg_claiming(20000, 20000), content_type="image/jpeg")
     response = _client(owner).post(url, {"slots": "[]", "reference": picture})
     assert response.status_code == 400
+
+
+def test_a_catalog_import_with_numbers_beyond_their_columns_names_each_and_writes_nothing(merchant: Merchant) -> None:
+    codes = [next_gtin() for _ in range(5)]
+    rows = [
+        "gtin,name,case_pack,minimum_age,age_restricted,barcodes",
+        f"{codes[0]},Cola,{2**63},,no,",
+        f"{codes[1]},Chips,1e20,,no,",
+        f"{codes[2]},Bier,6,18²,yes,",
+        f"{codes[3]},Wasser,6,,no,{codes[4]}:case:{10**20}",
+    ]
+    report = csv_io.catalog_import(wholesaler=merchant.wholesaler, open_file=lambda: io.StringIO("\n".join(rows)))
+    assert [(e.row, e.column, e.reason) for e in report.errors] == [
+        (1, "case_pack", "Units per case must be at most 2147483647."),
+        (2, "case_pack", "Units per case: '1e20' is not a whole number."),
+        (3, "minimum_age", "An age is a whole number, e.g. 18."),
+        (3, "minimum_age", "Give the minimum age of an age-restricted product."),
+        (4, "barcodes", f"'{codes[4]}:case:{10**20}': write code:kind:quantity, e.g. 14012345000013:case:24."),
+    ]  # fmt: skip
+    with platform_access(reason="test", actor="test"):
+        assert not Product.objects.filter(wholesaler=merchant.wholesaler).exists()
