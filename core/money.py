@@ -37,12 +37,15 @@ def parse_amount(text: str | Decimal | int, currency: str, *, allow_negative: bo
     if value < 0 and not allow_negative:
         raise AmountError("A price cannot be negative.")
     places = exponent(currency)
-    scaled = value.scaleb(places)
-    # Compared as a Decimal: int() of "1e999999999" would build a number of a billion digits first.
-    if abs(scaled) > AMOUNT_MAX_MINOR:
-        largest = to_decimal(AMOUNT_MAX_MINOR, currency)
+    largest = to_decimal(AMOUNT_MAX_MINOR, currency)
+    # Compared before scaling: "1e999999999" would overflow the decimal context, and int() of it would build
+    # a number of a billion digits.
+    if value.copy_abs() > largest:
         raise AmountError(f"{str(text).strip()[:24]!r} is more than the largest amount Lingshou keeps ({largest}).")
-    if scaled != scaled.to_integral_value():
+    # "1e-999999999" would underflow to 0 when scaled: a value below the smallest unit is too many decimals.
+    tiny = value and value.adjusted() < -places
+    scaled = value.scaleb(places)
+    if tiny or scaled != scaled.to_integral_value():
         raise AmountError(f"{currency} amounts have {places} decimal{'s' if places != 1 else ''} at most.")
     return int(scaled)
 

@@ -161,6 +161,7 @@ def _pushed(
 
 @contextmanager
 def _settings(values: dict[str, str]) -> Iterator[None]:
+    _refuse_if_failed()  # before the savepoint, the first statement a failed transaction would refuse
     conn = transaction.get_connection()
     nested = conn.in_atomic_block
     in_force = _in_force(conn)
@@ -180,6 +181,7 @@ def scope() -> Iterator[None]:
     Inside it, ``activate`` may set the merchant once it is known (a DRF view learns it only
     after authentication); ``merchant_context`` is scope plus activate for the common case.
     """
+    _refuse_if_failed()
     conn = transaction.get_connection()
     nested = conn.in_atomic_block
     in_force = _in_force(conn)

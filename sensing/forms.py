@@ -54,15 +54,9 @@ class CalibrationForm(Form):
         self.fields["reference_frame"].queryset = Frame.objects.filter(pk__in=[f.pk for f in frames])  # type: ignore[attr-defined]
 
     def clean_slots(self) -> list[SlotInput]:
-        raw = self.cleaned_data.get("slots") or "[]"
-        unreadable = forms.ValidationError("The slots could not be read; draw them again.")
-        try:
-            items = json.loads(raw, parse_constant=_no_constant)
-        except (ValueError, RecursionError) as error:
-            # ValueError: not JSON, or NaN/Infinity (no coordinate); RecursionError: nested past Python's stack.
-            raise unreadable from error
-        if not isinstance(items, list) or len(items) > SLOTS_MAX:
-            raise unreadable
+        items = slots_read(self.cleaned_data.get("slots") or "[]")
+        if items is None:
+            raise forms.ValidationError("The slots could not be read; draw them again.")
         slots = []
         for number, item in enumerate(items, start=1):
             try:
@@ -87,6 +81,16 @@ class CalibrationForm(Form):
 SLOTS_MAX = 200
 # Far beyond any camera's picture, in pixels; a coordinate outside is a drawing gone wrong.
 COORDINATE_MAX = 100_000.0
+
+
+def slots_read(raw: str) -> list[Any] | None:
+    """The slots as calibrate.js posts them (a JSON list of at most SLOTS_MAX), or None when they are not that."""
+    try:
+        items = json.loads(raw, parse_constant=_no_constant)
+    except (ValueError, RecursionError):
+        # ValueError: not JSON, or NaN/Infinity (no coordinate); RecursionError: nested past Python's stack.
+        return None
+    return items if isinstance(items, list) and len(items) <= SLOTS_MAX else None
 
 
 def _no_constant(name: str) -> float:

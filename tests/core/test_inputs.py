@@ -89,6 +89,13 @@ def test_an_amount_beyond_the_money_column_is_refused_with_the_largest_there_is(
     assert parse_amount("21474836.47", "EUR") == 2_147_483_647
 
 
+@pytest.mark.parametrize("typed", ["1e-999999999", "0.001", "1e-3"])
+def test_an_amount_below_the_smallest_unit_is_refused(typed: str) -> None:
+    with pytest.raises(AmountError, match=r"EUR amounts have 2 decimals at most\."):
+        parse_amount(typed, "EUR")
+    assert parse_amount("2.500", "EUR") == 250
+
+
 def test_a_form_of_the_layer_bounds_numbers_and_cleans_text() -> None:
     class Sample(core.forms.Form):
         quantity = forms.IntegerField()
@@ -159,7 +166,7 @@ def test_a_csv_upload_is_read_as_utf8_or_windows_1252(data: bytes, text: str) ->
     ("data", "message"),
     [
         (b"code,price\n1,2\n3,\x004\n", "row 2 holds a NUL byte"),
-        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "the header holds a NUL byte"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "row 2 holds a NUL byte"),
         (b"code,price\n1," + b"9" * 200_000 + b"\n", "Row 1: the file is not valid CSV (field larger than field limit"),
         (
             b"code,price\n1," + b"9" * 20_000 + b"\n",
@@ -175,5 +182,5 @@ def test_a_csv_upload_that_is_no_text_or_too_long_is_refused_with_its_row(data: 
 
 def test_every_csv_cell_that_starts_like_a_formula_is_escaped_and_numbers_stay_numbers() -> None:
     line = CsvLines().row(["=cmd|' /C calc'!A0", "+1+1", "-1+2", "@SUM(A1)", "\tx", "\rx", "-2.50", -3, "Cola"])
-    assert line == "\"'=cmd|' /C calc'!A0\",'+1+1,'-1+2,'@SUM(A1),'\tx,\"'\rx\",-2.50,-3,Cola\r\n"
+    assert line == "'=cmd|' /C calc'!A0,'+1+1,'-1+2,'@SUM(A1),'\tx,\"'\rx\",-2.50,-3,Cola\r\n"
     assert csv_cell("-2") == "-2"
