@@ -86,7 +86,7 @@ class ProductAdmin(WholesalerScopedAdmin):
         )
         report = None
         if request.method == "POST":
-            wholesaler = wholesalers.filter(pk=request.POST.get("wholesaler") or 0).first()
+            wholesaler = wholesalers.filter(pk=inputs.id_or_none(request.POST.get("wholesaler")) or 0).first()
             upload = request.FILES.get("file")
             if wholesaler is None or upload is None:
                 messages.error(request, "Choose the wholesaler and a CSV file.")

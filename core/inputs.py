@@ -75,6 +75,15 @@ def whole_number(text: str, *, label: str, low: int = INTEGER[0], high: int = IN
     return number_check(int(text), label=label, low=low, high=high)
 
 
+def id_or_none(value: object) -> int | None:
+    """An id a page posted or put in its query string ("17"), or None for anything that cannot be one."""
+    text = str(value or "").strip()
+    if not text.isascii() or not text.isdigit() or len(text) > NUMBER_MAX_LENGTH:
+        return None
+    number = int(text)
+    return number if number <= BIGINT[1] else None
+
+
 def text_clean(value: str) -> str:
     """The text without control characters (tab and line breaks stay); a NUL byte is one of them."""
     return _CONTROL.sub("", value) if _CONTROL.search(value) else value

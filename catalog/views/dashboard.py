@@ -100,7 +100,11 @@ def catalog(request: MerchantRequest) -> HttpResponse:
 @merchant_view("manage_catalog")
 def assortment_add(request: MerchantRequest) -> HttpResponse:
     store = _store(request)
-    product = Product.objects.for_merchant(request.merchant).filter(pk=request.POST.get("product") or 0).first()
+    product = (
+        Product.objects.for_merchant(request.merchant)
+        .filter(pk=inputs.id_or_none(request.POST.get("product")) or 0)
+        .first()
+    )
     if product is None:
         raise Http404("No such product in your wholesaler's catalog.")
     try:
