@@ -90,7 +90,8 @@ def json_not_found(request: HttpRequest, exception: Exception | None = None) -> 
 def json_bad_request(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:  # noqa: ARG001 - Django's error handler signature
     """A request Django refused before any view ran, in the API's error shape."""
     code, message, status_code = _REFUSED_BODIES.get(
-        type(exception), ("bad_request", "The request could not be read.", status.HTTP_400_BAD_REQUEST)
+        type(exception) if exception is not None else Exception,
+        ("bad_request", "The request could not be read.", status.HTTP_400_BAD_REQUEST),
     )
     return JsonResponse(error_body(code, message), status=status_code)
 

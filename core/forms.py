@@ -50,7 +50,7 @@ def bound_fields(form: forms.BaseForm) -> None:
         ):
             field.validators.extend(inputs.range_validators(label, *_column(form, name)))
         elif isinstance(field, forms.CharField):
-            field.to_python = _clean_text(field.to_python)  # type: ignore[method-assign]
+            field.to_python = _clean_text(field.to_python)  # type: ignore[method-assign,assignment]
             if field.max_length is None:
                 field.max_length = inputs.TEXT_MAX_LENGTH
                 field.validators.append(MaxLengthValidator(inputs.TEXT_MAX_LENGTH))
@@ -67,7 +67,7 @@ class Form(forms.Form):
         super().full_clean()
 
 
-class ModelForm(forms.ModelForm):  # type: ignore[type-arg]
+class ModelForm(forms.ModelForm):
     """``Form`` for a model: each integer field is bounded by the model's own column."""
 
     columns: ClassVar[dict[str, tuple[type[Model], str]]] = {}

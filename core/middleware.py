@@ -70,14 +70,14 @@ class InputCleanMiddleware:
                 status=400,
             )
         if _has_control(request.GET):
-            request.GET = _cleaned(request.GET)
+            request.GET = _cleaned(request.GET)  # type: ignore[assignment]
         if (
             request.method == "POST"
             and not request.path.startswith("/api/")
             and request.content_type in ("application/x-www-form-urlencoded", "multipart/form-data")
             and _has_control(request.POST)
         ):
-            request.POST = _cleaned(request.POST)  # type: ignore[misc]
+            request.POST = _cleaned(request.POST)  # type: ignore[assignment]
         return self.get_response(request)
 
 

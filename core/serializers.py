@@ -43,7 +43,7 @@ def _bound(field: drf_fields.Field, name: str, columns: dict[str, tuple[type[Mod
         label = name.replace("_", " ").capitalize()
         field.validators.extend(inputs.range_validators(label, low, high))
     elif isinstance(field, drf_fields.CharField):
-        field.to_internal_value = _clean_text(field.to_internal_value)  # type: ignore[method-assign]
+        field.to_internal_value = _clean_text(field.to_internal_value)  # type: ignore[method-assign,assignment]
         if field.max_length is None:
             field.max_length = inputs.TEXT_MAX_LENGTH
             field.validators.append(MaxLengthValidator(inputs.TEXT_MAX_LENGTH))

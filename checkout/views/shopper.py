@@ -243,7 +243,7 @@ def checkout(request: HttpRequest, store: Store) -> HttpResponse:
     form = CheckoutForm(request.POST)
     if not form.is_valid():
         for message in form.errors.get("email", []):
-            messages.error(request, message)
+            messages.error(request, str(message))
         return render(request, "shopper/cart.html", _cart_context(store, visit), status=400)
     try:
         order = order_place(
