@@ -7,6 +7,7 @@ import datetime as dt
 from django import forms
 
 from analytics.periods import EARLIEST, Period, custom_period, iso_date_field
+from core.forms import Form
 
 # As templates/components/daily_figures.html offers them.
 DAILY_ROWS = {
@@ -15,7 +16,7 @@ DAILY_ROWS = {
 }
 
 
-class DailyFiguresForm(forms.Form):
+class DailyFiguresForm(Form):
     """The daily figures download: ``?rows=products&start=2024-01-01&end=2026-06-30``, any number of days.
 
     An empty start is all history (from analytics.periods.EARLIEST), an empty end today; valid, ``period`` holds

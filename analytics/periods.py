@@ -18,6 +18,8 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.dateformat import format as date_format
 
+from core.forms import Form
+
 # 400 days: a whole year can be compared with the year before, with a month to spare across the
 # turn of the year, while a chart of the period's days stays at 400 rows, which a phone-sized
 # page lays out and draws in 0.15 s (0.65 s with the CPU throttled 4x; bench/charts.md). Longer
@@ -241,7 +243,7 @@ def iso_date_field(*, example: str) -> forms.DateField:
     )
 
 
-class PeriodForm(forms.Form):
+class PeriodForm(Form):
     """The picker's query string: ``?period=7d&compare=previous`` or ``?period=custom&start=…&end=…``.
 
     Unbound or empty, it chooses the default (the last 7 days against the 7 before). Bound, it is

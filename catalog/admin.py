@@ -13,8 +13,9 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 
-from catalog.csv_io import CATALOG_COLUMNS, catalog_import
+from catalog.csv_io import CATALOG_COLUMNS, ImportReport, catalog_import
 from catalog.models import Barcode, Category, Product
+from core import inputs
 from core.money import format_amount
 from merchants.admin_sealing import WholesalerScopedAdmin, WholesalerScopedInline
 from merchants.models import Wholesaler
@@ -81,20 +82,25 @@ class ProductAdmin(WholesalerScopedAdmin):
         wholesalers: QuerySet[Wholesaler] = self.rows_of(request, Wholesaler.objects.all())
         report = None
         if request.method == "POST":
-            wholesaler = wholesalers.filter(pk=request.POST.get("wholesaler") or 0).first()
+            wholesaler = wholesalers.filter(pk=inputs.id_or_none(request.POST.get("wholesaler")) or 0).first()
             upload = request.FILES.get("file")
             if wholesaler is None or upload is None:
                 messages.error(request, "Choose the wholesaler and a CSV file.")
             else:
-                # Spooled to disk: the importer reads the file twice (check, then apply).
-                with tempfile.NamedTemporaryFile(suffix=".csv") as spool:
-                    for chunk in upload.chunks():
-                        spool.write(chunk)
-                    spool.flush()
-                    report = catalog_import(
-                        wholesaler=wholesaler,
-                        open_file=functools.partial(open, spool.name, encoding="utf-8-sig", newline=""),
-                    )
+                try:
+                    text = inputs.csv_upload(upload)
+                except inputs.UploadError as error:
+                    report = ImportReport()
+                    report.add(0, "file", str(error))
+                else:
+                    # Spooled to disk as UTF-8: the importer reads the file twice (check, then apply).
+                    with tempfile.NamedTemporaryFile(suffix=".csv") as spool:
+                        spool.write(text.encode())
+                        spool.flush()
+                        report = catalog_import(
+                            wholesaler=wholesaler,
+                            open_file=functools.partial(open, spool.name, encoding="utf-8", newline=""),
+                        )
                 if report.ok:
                     messages.success(
                         request, f"Imported {report.applied} products ({report.rows_per_second:.0f} rows/s)."

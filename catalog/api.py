@@ -20,12 +20,13 @@ from catalog.services.prices import price_set
 from catalog.services.stock import stock_adjust
 from core.api import Pagination, paginated
 from core.money import AmountError, parse_amount, to_decimal
+from core.serializers import ModelSerializer, Serializer
 from merchants.access import MerchantApi
 from merchants.models import Store
 from merchants.selectors import store_get
 
 
-class ProductOutput(serializers.ModelSerializer[Product]):
+class ProductOutput(ModelSerializer[Product]):
     gtin = serializers.SerializerMethodField(
         help_text="GTIN-13 or GTIN-8 where the leading digits are zeros, else GTIN-14."
     )
@@ -42,7 +43,7 @@ class ProductOutput(serializers.ModelSerializer[Product]):
         return gtin.display(product.gtin)
 
 
-class AssortmentOutput(serializers.Serializer[Any]):
+class AssortmentOutput(Serializer):
     id = serializers.IntegerField()
     product_id = serializers.IntegerField(allow_null=True, help_text="Null for a store-local product.")
     code = serializers.CharField(source="lookup_code")
@@ -60,7 +61,7 @@ class AssortmentOutput(serializers.Serializer[Any]):
         return f"{to_decimal(item.price, item.store.currency):f}"
 
 
-class MovementOutput(serializers.ModelSerializer[StockMovement]):
+class MovementOutput(ModelSerializer[StockMovement]):
     class Meta:
         model = StockMovement
         fields = [
@@ -139,7 +140,7 @@ class AssortmentDetailApi(StoreScopedApi):
 class PriceSetApi(StoreScopedApi):
     permission = "manage_catalog"
 
-    class PriceInput(serializers.Serializer[Any]):
+    class PriceInput(Serializer):
         price = serializers.CharField(help_text="A decimal amount in the store's currency, e.g. '2.49'.")
 
     @extend_schema(
@@ -189,7 +190,7 @@ class MovementListApi(StoreScopedApi):
 class AdjustmentCreateApi(StoreScopedApi):
     permission = "manage_stock"
 
-    class AdjustmentInput(serializers.Serializer[Any]):
+    class AdjustmentInput(Serializer):
         item_id = serializers.IntegerField()
         quantity = serializers.IntegerField(help_text="Signed; negative removes stock.")
         reason = serializers.ChoiceField(choices=AdjustmentReason.choices)
@@ -211,7 +212,7 @@ class AdjustmentCreateApi(StoreScopedApi):
         return Response(MovementOutput(movement).data, status=status.HTTP_201_CREATED)
 
 
-class CountOutput(serializers.ModelSerializer[CountSession]):
+class CountOutput(ModelSerializer[CountSession]):
     class Meta:
         model = CountSession
         fields = ["id", "status", "note", "started_at", "closed_at"]
@@ -220,7 +221,7 @@ class CountOutput(serializers.ModelSerializer[CountSession]):
 class CountCreateApi(StoreScopedApi):
     permission = "sell"
 
-    class CountInput(serializers.Serializer[Any]):
+    class CountInput(Serializer):
         note = serializers.CharField(max_length=200, required=False, default="")
 
     @extend_schema(request=CountInput, responses={201: CountOutput}, summary="Start a stock count")
@@ -239,12 +240,12 @@ class CountCreateApi(StoreScopedApi):
 class CountLineSetApi(StoreScopedApi):
     permission = "sell"
 
-    class CountLineInput(serializers.Serializer[Any]):
+    class CountLineInput(Serializer):
         code = serializers.CharField(required=False, help_text="A barcode or label code; or give item_id.")
         item_id = serializers.IntegerField(required=False)
         counted = serializers.IntegerField(min_value=0)
 
-    class CountLineOutput(serializers.Serializer[Any]):
+    class CountLineOutput(Serializer):
         item_id = serializers.IntegerField(source="store_product_id")
         counted = serializers.IntegerField()
 

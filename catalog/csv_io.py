@@ -14,11 +14,14 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import IO, TYPE_CHECKING, Any
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from catalog import gtin
 from catalog.models import Barcode, BarcodeKind, Category, ContentUnit, PriceChange, Product, StoreProduct, TaxClass
 from catalog.services.costs import average_cost_initial
+from core.exports import CsvLines
+from core.inputs import column_range, text_clean, whole_number
 from core.money import AmountError, parse_amount, to_decimal
 from merchants.models import Merchant, Store, Wholesaler
 from merchants.tenancy import merchant_context
@@ -28,6 +31,8 @@ if TYPE_CHECKING:
 
 MAX_ERRORS = 200  # a report lists this many problems, then counts the rest
 BATCH = 2000
+THRESHOLD_MAX = column_range(StoreProduct, "low_stock_threshold")[1]
+_BARCODE_QUANTITY_MAX = column_range(Barcode, "quantity")[1]
 
 CATALOG_COLUMNS = [
     "gtin", "name", "brand", "category", "unit_size", "content_amount", "content_unit", "case_pack",
@@ -75,15 +80,25 @@ def _boolean(value: str) -> bool | None:
 
 def _reader(lines: Iterable[str], required: list[str], report: ImportReport) -> Iterator[tuple[int, dict[str, str]]]:
     reader = csv.DictReader(lines)
-    missing = [c for c in required if c not in (reader.fieldnames or [])]
+    try:
+        header = reader.fieldnames or []
+    except csv.Error as error:
+        report.add(0, "", f"The header is not valid CSV ({error}).")
+        return
+    missing = [c for c in required if c not in header]
     if missing:
         report.add(0, ",".join(missing), "Missing column(s); the header must name: " + ", ".join(required) + ".")
         return
-    for number, row in enumerate(reader, start=1):
-        if None in row:
-            report.add(number, "", "More fields than the header has.")
-            continue
-        yield number, {k: (v or "").strip() for k, v in row.items()}
+    number = 0
+    try:
+        for number, row in enumerate(reader, start=1):
+            if None in row:
+                report.add(number, "", "More fields than the header has.")
+                continue
+            yield number, {k: text_clean(v or "").strip() for k, v in row.items()}
+    except csv.Error as error:
+        # A file read from an open handle was not checked by csv_text: csv's own limits end the reading.
+        report.add(number + 1, "", f"The file is not valid CSV here ({error}).")
 
 
 # Master catalog (the wholesaler's admin) ----------------------------------------------------
@@ -123,11 +138,11 @@ def _catalog_row(number: int, row: dict[str, str], wholesaler: Wholesaler, repor
         report.add(number, "content_unit", f"Use one of: {', '.join(ContentUnit.values)}.")
     values["content_unit"] = unit
     try:
-        values["case_pack"] = int(row.get("case_pack") or 1)
-        if values["case_pack"] < 1:
-            raise ValueError
-    except ValueError:
-        report.add(number, "case_pack", "Units per case is a whole number of at least 1.")
+        values["case_pack"] = whole_number(
+            row.get("case_pack") or "1", label="Units per case", low=1, high=column_range(Product, "case_pack")[1]
+        )
+    except ValidationError as error:
+        report.add(number, "case_pack", error.messages[0])
     for column in ("wholesale_cost", "suggested_retail_price"):
         try:
             values[column] = parse_amount(row.get(column) or "0", wholesaler.currency)
@@ -138,9 +153,12 @@ def _catalog_row(number: int, row: dict[str, str], wholesaler: Wholesaler, repor
         report.add(number, "age_restricted", "Use yes or no.")
     values["is_age_restricted"] = bool(restricted)
     age = row.get("minimum_age", "")
-    values["minimum_age"] = int(age) if age.isdigit() else None
-    if age and not age.isdigit():
-        report.add(number, "minimum_age", "An age is a whole number, e.g. 18.")
+    values["minimum_age"] = None
+    if age:
+        try:
+            values["minimum_age"] = whole_number(age, label="Minimum age", low=0, high=150)
+        except ValidationError:
+            report.add(number, "minimum_age", "An age is a whole number, e.g. 18.")
     if restricted and values["minimum_age"] is None:
         report.add(number, "minimum_age", "Give the minimum age of an age-restricted product.")
     tax = row.get("tax_class", "") or TaxClass.STANDARD
@@ -157,13 +175,15 @@ def _catalog_row(number: int, row: dict[str, str], wholesaler: Wholesaler, repor
         try:
             code = gtin.normalize(pieces[0])
             kind = pieces[1] if len(pieces) > 1 else BarcodeKind.UNIT
-            quantity = int(pieces[2]) if len(pieces) > 2 else 1
-            if kind not in BarcodeKind.values or quantity < 1:
+            quantity = (
+                whole_number(pieces[2], label="Quantity", low=1, high=_BARCODE_QUANTITY_MAX) if len(pieces) > 2 else 1
+            )
+            if kind not in BarcodeKind.values:
                 raise ValueError
             barcodes.append((code, kind, quantity))
         except gtin.GtinError as error:
             report.add(number, "barcodes", f"{pieces[0]}: {error}")
-        except (ValueError, IndexError):
+        except (ValueError, IndexError, ValidationError):
             report.add(number, "barcodes", f"{part!r}: write code:kind:quantity, e.g. 14012345000013:case:24.")
     if len(report.errors) + report.more_errors > before:
         return None
@@ -268,17 +288,13 @@ def _catalog_apply(wholesaler: Wholesaler, batch: list[_ProductRow], categories:
 def assortment_rows(*, store: Store) -> Iterator[str]:
     """The store's assortment as CSV lines, streamed; reads inside the store's merchant context."""
 
-    class _Line:
-        def write(self, value: str) -> str:
-            return value
-
-    writer = csv.writer(_Line())
-    yield writer.writerow(ASSORTMENT_COLUMNS)
+    writer = CsvLines()
+    yield writer.row(ASSORTMENT_COLUMNS)
     with merchant_context(store.merchant_id):
         items = StoreProduct.objects.for_store(store).select_related("product").order_by("pk").iterator(chunk_size=2000)
         for item in items:
             price = to_decimal(item.price, store.currency)
-            yield writer.writerow(
+            yield writer.row(
                 [
                     gtin.display(item.product.gtin) if item.product else item.lookup_code,
                     item.name,
@@ -346,9 +362,14 @@ def assortment_import(
             change["is_active"] = bool(active)
             change["shelf_location"] = row.get("shelf_location", "")[:50]
             threshold = row.get("low_stock_threshold", "")
-            if threshold and not threshold.isdigit():
-                report.add(number, "low_stock_threshold", "A threshold is a whole number, or empty for none.")
-            change["low_stock_threshold"] = int(threshold) if threshold.isdigit() else None
+            change["low_stock_threshold"] = None
+            if threshold:
+                try:
+                    change["low_stock_threshold"] = whole_number(
+                        threshold, label="Low stock threshold", low=0, high=THRESHOLD_MAX
+                    )
+                except ValidationError as error:
+                    report.add(number, "low_stock_threshold", error.messages[0])
             planned.append((key, change))
         if not report.ok:
             report.seconds = time.perf_counter() - started

@@ -8,6 +8,7 @@ from typing import Any
 from django import forms
 
 from catalog.models import AdjustmentReason, Category, TaxClass
+from core.forms import Form
 from core.money import AmountError, parse_amount
 from merchants.models import Merchant
 
@@ -32,7 +33,7 @@ def cost_parse(text: str, currency: str) -> int | None:
     return cost
 
 
-class LocalProductForm(forms.Form):
+class LocalProductForm(Form):
     name = forms.CharField(max_length=200)
     brand = forms.CharField(max_length=100, required=False)
     price = forms.CharField(max_length=AMOUNT_MAX_LENGTH, help_text="e.g. 2.49")
@@ -47,7 +48,7 @@ class LocalProductForm(forms.Form):
     barcode = forms.CharField(max_length=200, required=False, help_text="Optional; several separated by spaces.")
 
 
-class BulkPriceForm(forms.Form):
+class BulkPriceForm(Form):
     percent = forms.DecimalField(max_digits=6, decimal_places=2, min_value=Decimal("-90"), max_value=Decimal("500"))
     category = forms.ModelChoiceField(queryset=Category.objects.none(), required=False, empty_label="All products")
 
@@ -56,7 +57,7 @@ class BulkPriceForm(forms.Form):
         self.fields["category"].queryset = Category.objects.filter(wholesaler_id=merchant.wholesaler_id)  # type: ignore[attr-defined]
 
 
-class AdjustmentForm(forms.Form):
+class AdjustmentForm(Form):
     quantity = forms.IntegerField(help_text="Negative removes stock, e.g. -2.")
     reason = forms.ChoiceField(choices=[("", "Choose a reason"), *AdjustmentReason.choices])
     note = forms.CharField(max_length=200, required=False)
@@ -68,7 +69,7 @@ class AdjustmentForm(forms.Form):
         return quantity
 
 
-class CountLineForm(forms.Form):
+class CountLineForm(Form):
     code = forms.CharField(
         max_length=64, label="Barcode", widget=forms.TextInput(attrs={"autofocus": True, "autocomplete": "off"})
     )

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
@@ -13,11 +11,12 @@ from rest_framework.views import APIView
 
 from checkout import exit_pass
 from checkout.services.exit_passes import exit_pass_use
+from core.serializers import Serializer
 from merchants.access import DeviceApi
 from merchants.models import DeviceKind
 
 
-class PassCheckOutput(serializers.Serializer[Any]):
+class PassCheckOutput(Serializer):
     status = serializers.ChoiceField(choices=["ok", "not_paid", "used", "age_check", "invalid"])
     message = serializers.CharField()
     order_id = serializers.IntegerField(allow_null=True, source="order.pk", default=None)
@@ -26,7 +25,7 @@ class PassCheckOutput(serializers.Serializer[Any]):
 class ExitPassCheckApi(DeviceApi):
     device_kind = DeviceKind.DOOR
 
-    class PassInput(serializers.Serializer[Any]):
+    class PassInput(Serializer):
         token = serializers.CharField(max_length=2000)
 
     @extend_schema(request=PassInput, responses=PassCheckOutput, summary="Check and use an exit pass (door reader)")
@@ -42,7 +41,7 @@ class ExitPassCheckApi(DeviceApi):
 class ExitPassUsedApi(DeviceApi):
     device_kind = DeviceKind.DOOR
 
-    class UsedInput(serializers.Serializer[Any]):
+    class UsedInput(Serializer):
         token = serializers.CharField(max_length=2000)
         used_at = serializers.DateTimeField()
 
@@ -70,7 +69,7 @@ class ExitPassKeyApi(APIView):
     authentication_classes: list[type] = []
     permission_classes = [AllowAny]
 
-    class KeyOutput(serializers.Serializer[Any]):
+    class KeyOutput(Serializer):
         algorithm = serializers.CharField()
         public_key_pem = serializers.CharField()
 

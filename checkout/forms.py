@@ -1,4 +1,4 @@
-"""Forms of checkout's pages: the owner's order filters."""
+"""Forms of checkout's pages: the shopper's checkout, the owner's order filters."""
 
 from __future__ import annotations
 
@@ -11,7 +11,18 @@ from django.utils.dateparse import parse_date
 
 from checkout.choices import Channel, OrderStatus
 from checkout.selectors.orders import OrderFilters
+from core.forms import Form
 from merchants.models import Store
+
+
+class CheckoutForm(Form):
+    """The shopper's checkout: an e-mail address for the receipt is optional, and when given it is one."""
+
+    email = forms.EmailField(
+        required=False,
+        max_length=254,
+        error_messages={"invalid": "Enter an e-mail address like name@example.com, or leave it empty."},
+    )
 
 
 class _TextField(forms.CharField):
@@ -22,7 +33,7 @@ class _TextField(forms.CharField):
         self.validators = []
 
 
-class OrderFilterForm(forms.Form):
+class OrderFilterForm(Form):
     """The order list's query string. What cannot be understood is named in an error and ignored.
 
     Another merchant's store id is 404, as everywhere.

@@ -49,5 +49,6 @@ if settings.SERVE_MEDIA:
     # Product images in the demo and tests; production serves media from its storage (S3, a CDN).
     urlpatterns += [re_path(r"^media/(?P<path>.*)$", serve, {"document_root": settings.MEDIA_ROOT})]
 
+handler400 = "core.errors.bad_request"
 handler404 = "core.errors.not_found"
 handler500 = "core.errors.server_error"

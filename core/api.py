@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpRequest, JsonResponse
 from rest_framework import exceptions, status
@@ -49,7 +50,20 @@ def _from_django(exc: Exception) -> Exception:
         return exceptions.NotFound(str(exc) or "Not found.")
     if isinstance(exc, DjangoPermissionDenied):
         return exceptions.PermissionDenied(str(exc) or "You may not do this.")
+    if isinstance(exc, TooManyFieldsSent | TooManyFilesSent | RequestDataTooBig):
+        code, message, status_code = _REFUSED_BODIES[type(exc)]
+        refused = exceptions.APIException(message, code=code)
+        refused.status_code = status_code
+        return refused
     return exc
+
+
+# Django refuses these bodies while parsing them (DATA_UPLOAD_MAX_NUMBER_FIELDS, ..._FILES, ..._MEMORY_SIZE).
+_REFUSED_BODIES: dict[type[Exception], tuple[str, str, int]] = {
+    TooManyFieldsSent: ("too_many_fields", "The request has more form fields than the server accepts.", 400),
+    TooManyFilesSent: ("too_many_files", "The request has more files than the server accepts.", 400),
+    RequestDataTooBig: ("too_large", "The request body is larger than the server accepts.", 413),
+}
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
@@ -74,6 +88,15 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
 
 def json_not_found(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:  # noqa: ARG001 - Django's error handler signature
     return JsonResponse(error_body("not_found", "No such API endpoint."), status=status.HTTP_404_NOT_FOUND)
+
+
+def json_bad_request(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:  # noqa: ARG001 - Django's error handler signature
+    """A request Django refused before any view ran, in the API's error shape."""
+    code, message, status_code = _REFUSED_BODIES.get(
+        type(exception) if exception is not None else Exception,
+        ("bad_request", "The request could not be read.", status.HTTP_400_BAD_REQUEST),
+    )
+    return JsonResponse(error_body(code, message), status=status_code)
 
 
 def json_server_error(request: HttpRequest) -> JsonResponse:  # noqa: ARG001 - Django's error handler signature

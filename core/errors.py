@@ -5,7 +5,14 @@ from __future__ import annotations
 from django.http import HttpRequest, HttpResponse
 from django.views import defaults
 
-from core.api import json_not_found, json_server_error
+from core.api import json_bad_request, json_not_found, json_server_error
+
+
+def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """Django's refusals of a request it could not read (too many fields, too large, a bad Host) in our shapes."""
+    if request.path.startswith("/api/"):
+        return json_bad_request(request, exception)
+    return defaults.bad_request(request, exception)
 
 
 def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:

@@ -1,24 +1,49 @@
-"""Every table on a page downloads as CSV: the page is rendered as usual and the table with the asked-for id is
-read back out of it, so the CSV always holds exactly what the page shows (cells whose number is in ``data-value``
-give that number, for spreadsheets to sum)."""
+"""Every CSV Lingshou writes goes through here, so no cell a spreadsheet opens can run as a formula.
+
+``CsvLines`` writes the streamed exports (orders, assortment, daily figures); ``tables_export`` downloads any table
+of a page: the page is rendered as usual and the table with the asked-for id is read back out of it, so the CSV
+always holds exactly what the page shows (cells whose number is in ``data-value`` give that number, for
+spreadsheets to sum)."""
 
 from __future__ import annotations
 
 import csv
-import io
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Iterable
 from functools import wraps
 from html.parser import HTMLParser
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 
+# OWASP's list for CSV injection: a spreadsheet runs a cell starting with one of these as a formula.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# A plain number ("-2.50") is no formula and must stay a number that a spreadsheet sums.
+_NUMBER = re.compile(r"-?[0-9]+(\.[0-9]+)?")
 
 
-def csv_cell(text: str) -> str:
+def csv_cell(value: object) -> object:
     """A cell a spreadsheet shows and never runs: text that starts like a formula gets a leading apostrophe."""
-    return f"'{text}" if text.startswith(FORMULA_STARTS) else text
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS) and not _NUMBER.fullmatch(value):
+        return f"'{value}"
+    return value
+
+
+class _Line:
+    """A file for csv.writer that hands each line back instead of keeping it."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+class CsvLines:
+    """CSV lines for a streamed export, every cell through ``csv_cell``."""
+
+    def __init__(self) -> None:
+        self._writer = csv.writer(_Line())
+
+    def row(self, cells: Iterable[object]) -> str:
+        return str(self._writer.writerow([csv_cell(cell) for cell in cells]))
 
 
 class _Table(HTMLParser):
@@ -89,9 +114,8 @@ def tables_export(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpRe
             return HttpResponse(
                 f"This page has no table {table_id[:40]!r} to download.", status=400, content_type="text/plain"
             )
-        out = io.StringIO()
-        csv.writer(out).writerows([[csv_cell(cell) for cell in row] for row in rows])
-        download = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
+        lines = CsvLines()
+        download = HttpResponse("".join(lines.row(row) for row in rows), content_type="text/csv; charset=utf-8")
         name = "".join(ch for ch in table_id if ch.isalnum() or ch == "-")[:40]
         download["Content-Disposition"] = f'attachment; filename="{name}.csv"'
         return download

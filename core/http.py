@@ -49,6 +49,14 @@ def render_page(
     return render(request, name, context, status=status)
 
 
+def content_length(request: HttpRequest) -> int:
+    """The body's declared length; 0 when the header is missing or no number, as Django itself reads it."""
+    try:
+        return max(int(request.META.get("CONTENT_LENGTH") or 0), 0)
+    except ValueError:
+        return 0
+
+
 def error_message(error: ValidationError) -> str:
     """A validation error as one line for a flash message or a form."""
     if hasattr(error, "error_dict"):

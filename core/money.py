@@ -12,6 +12,11 @@ from functools import lru_cache
 
 from babel.numbers import format_currency, get_currency_precision
 
+from core.inputs import INTEGER
+
+# Every amount column is an integer column of minor units: no amount a person types may exceed it.
+AMOUNT_MAX_MINOR = INTEGER[1]
+
 
 class AmountError(ValueError):
     """An amount a person typed that cannot be a price in this currency; says why."""
@@ -22,7 +27,7 @@ def exponent(currency: str) -> int:
 
 
 def parse_amount(text: str | Decimal | int, currency: str, *, allow_negative: bool = False) -> int:
-    """'2.49' in EUR -> 249. Refuses more decimals than the currency has, and negatives."""
+    """'2.49' in EUR -> 249. Refuses more decimals than the currency has, negatives, and more than a column holds."""
     try:
         value = Decimal(str(text).strip().replace(",", "."))
     except InvalidOperation as error:
@@ -32,8 +37,15 @@ def parse_amount(text: str | Decimal | int, currency: str, *, allow_negative: bo
     if value < 0 and not allow_negative:
         raise AmountError("A price cannot be negative.")
     places = exponent(currency)
+    largest = to_decimal(AMOUNT_MAX_MINOR, currency)
+    # Compared before scaling: "1e999999999" would overflow the decimal context, and int() of it would build
+    # a number of a billion digits.
+    if value.copy_abs() > largest:
+        raise AmountError(f"{str(text).strip()[:24]!r} is more than the largest amount Lingshou keeps ({largest}).")
+    # "1e-999999999" would underflow to 0 when scaled: a value below the smallest unit is too many decimals.
+    tiny = value and value.adjusted() < -places
     scaled = value.scaleb(places)
-    if scaled != scaled.to_integral_value():
+    if tiny or scaled != scaled.to_integral_value():
         raise AmountError(f"{currency} amounts have {places} decimal{'s' if places != 1 else ''} at most.")
     return int(scaled)
 

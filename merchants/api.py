@@ -5,7 +5,7 @@ One view per operation; input and output serializers live inside their view.
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import cast
 
 from django.contrib.auth.models import User
 from django.db.models import QuerySet
@@ -17,18 +17,19 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.api import Pagination, paginated
+from core.serializers import ModelSerializer, Serializer
 from merchants import selectors, services
 from merchants.access import DeviceApi, MerchantApi
 from merchants.models import Device, DeviceKind, Membership, Merchant, Role
 
 
-class MerchantOutput(serializers.ModelSerializer[Merchant]):
+class MerchantOutput(ModelSerializer[Merchant]):
     class Meta:
         model = Merchant
         fields = ["id", "name", "slug"]
 
 
-class StoreOutput(serializers.Serializer[Any]):
+class StoreOutput(Serializer):
     id = serializers.IntegerField()
     name = serializers.CharField()
     code = serializers.CharField()
@@ -43,7 +44,7 @@ class StoreOutput(serializers.Serializer[Any]):
     is_active = serializers.BooleanField()
 
 
-class DeviceOutput(serializers.Serializer[Any]):
+class DeviceOutput(Serializer):
     id = serializers.IntegerField()
     name = serializers.CharField()
     kind = serializers.ChoiceField(choices=DeviceKind.choices)
@@ -68,7 +69,7 @@ class UserApi(APIView):
 
 
 class MeApi(UserApi):
-    class MeOutput(serializers.Serializer[Any]):
+    class MeOutput(Serializer):
         id = serializers.IntegerField()
         email = serializers.EmailField()
         name = serializers.CharField()
@@ -117,7 +118,7 @@ class StoreDetailApi(MerchantApi):
 class MemberListApi(MerchantApi):
     pagination_class = Pagination
 
-    class MemberOutput(serializers.Serializer[Any]):
+    class MemberOutput(Serializer):
         id = serializers.IntegerField()
         user_id = serializers.IntegerField()
         email = serializers.EmailField(source="user.email")
@@ -132,11 +133,11 @@ class MemberListApi(MerchantApi):
 class InvitationCreateApi(MerchantApi):
     permission = "manage_staff"
 
-    class InvitationInput(serializers.Serializer[Any]):
+    class InvitationInput(Serializer):
         email = serializers.EmailField()
         role = serializers.ChoiceField(choices=Role.choices)
 
-    class InvitationOutput(serializers.Serializer[Any]):
+    class InvitationOutput(Serializer):
         id = serializers.IntegerField()
         email = serializers.EmailField()
         role = serializers.CharField()
@@ -167,7 +168,7 @@ class DeviceListApi(MerchantApi):
 class DeviceCreateApi(MerchantApi):
     permission = "manage_devices"
 
-    class DeviceCreateInput(serializers.Serializer[Any]):
+    class DeviceCreateInput(Serializer):
         store_id = serializers.IntegerField()
         name = serializers.CharField(max_length=100)
         kind = serializers.ChoiceField(choices=DeviceKind.choices, default=DeviceKind.CAMERA)
@@ -204,7 +205,7 @@ class DeviceRevokeApi(MerchantApi):
 
 
 class DeviceMeApi(DeviceApi):
-    class DeviceMeOutput(serializers.Serializer[Any]):
+    class DeviceMeOutput(Serializer):
         device = DeviceOutput()
         merchant_id = serializers.IntegerField()
         store = StoreOutput()

@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.apps import AppConfig
 
 
@@ -8,6 +10,7 @@ class MerchantsConfig(AppConfig):
     def ready(self) -> None:
         from django.contrib import admin
         from django.contrib.auth.signals import user_logged_in
+        from django.db.backends.signals import connection_created
         from django.db.models.signals import post_migrate
 
         from merchants import rls, sign_in
@@ -22,3 +25,12 @@ class MerchantsConfig(AppConfig):
         # Session bookkeeping, not domain logic: every way of signing in (the sign-in page, an accepted
         # invitation, a test's force_login) records which second step the new session owes.
         user_logged_in.connect(sign_in.session_two_step_receive, dispatch_uid="lingshou-two-step")
+        connection_created.connect(_first_error_install, dispatch_uid="lingshou-first-error")
+
+
+def _first_error_install(sender: object, connection: Any, **kwargs: Any) -> None:  # noqa: ARG001 - signal signature
+    from merchants import tenancy
+
+    # A reconnection of the same wrapper must not stack a second wrapper.
+    if tenancy.first_error_record not in connection.execute_wrappers:
+        connection.execute_wrappers.append(tenancy.first_error_record)

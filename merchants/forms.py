@@ -9,26 +9,27 @@ from typing import Any
 from django import forms
 from django.contrib.auth import get_user_model, password_validation
 
+from core.forms import Form
 from merchants.models import WEEKDAYS, DeviceKind, Role, Store
 from merchants.services import StoreSettings
 from merchants.tax_ids import tax_number_normalize, tax_number_validator, vat_id_normalize, vat_id_validator
 from merchants.two_step import code_normalize
 
 
-class InvitationForm(forms.Form):
+class InvitationForm(Form):
     email = forms.EmailField(label="E-mail")
     role = forms.ChoiceField(choices=Role.choices, initial=Role.CLERK)
 
 
-class RoleForm(forms.Form):
+class RoleForm(Form):
     role = forms.ChoiceField(choices=Role.choices)
 
 
-class ApiTokenForm(forms.Form):
+class ApiTokenForm(Form):
     name = forms.CharField(max_length=100, help_text="What will use it, e.g. 'stock export script'.")
 
 
-class TwoStepCodeForm(forms.Form):
+class TwoStepCodeForm(Form):
     """A code of the second sign-in step: six digits from the app, or a recovery code."""
 
     code = forms.CharField(
@@ -47,7 +48,7 @@ class TwoStepCodeForm(forms.Form):
         return code
 
 
-class DeviceForm(forms.Form):
+class DeviceForm(Form):
     name = forms.CharField(max_length=100)
     kind = forms.ChoiceField(choices=DeviceKind.choices)
     store = forms.ModelChoiceField(queryset=Store.objects.none())
@@ -57,7 +58,7 @@ class DeviceForm(forms.Form):
         self.fields["store"].queryset = stores  # type: ignore[attr-defined]
 
 
-class SignUpForm(forms.Form):
+class SignUpForm(Form):
     """For someone who follows an invitation and has no account yet."""
 
     first_name = forms.CharField(max_length=150, label="Your name")
@@ -112,7 +113,7 @@ def _time_zones() -> list[tuple[str, str]]:
     return [(zone, zone.replace("_", " ")) for zone in [*zones, "UTC"]]
 
 
-class StoreForm(forms.Form):
+class StoreForm(Form):
     """A store's settings as the owner writes them: address, time zone, opening hours per day, tax ids, receipt."""
 
     name = forms.CharField(max_length=200)
@@ -241,7 +242,7 @@ class StoreCreateForm(StoreForm):
         super().__init__(*args, **kwargs)
 
 
-class CloseRequestForm(forms.Form):
+class CloseRequestForm(Form):
     """The owner's request to close the shop: the shop's web name typed out, so that no stray click closes it."""
 
     confirm = forms.CharField(

@@ -18,13 +18,15 @@ from __future__ import annotations
 
 import logging
 import weakref
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.transaction import Atomic
+from psycopg.pq import TransactionStatus
 
 logger = logging.getLogger("lingshou.tenancy")
 
@@ -43,6 +45,39 @@ class _Frame:
 _stacks: weakref.WeakKeyDictionary[BaseDatabaseWrapper, list[_Frame]] = weakref.WeakKeyDictionary()
 
 
+# The error of the statement that failed each connection's transaction. A context's own statements (restoring
+# the settings on leaving, swapping them on entering) can only fail after it, with "current transaction is
+# aborted", which says nothing: they raise this one instead.
+_first_errors: weakref.WeakKeyDictionary[BaseDatabaseWrapper, DatabaseError] = weakref.WeakKeyDictionary()
+
+
+def _is_failed(conn: BaseDatabaseWrapper) -> bool:
+    raw = conn.connection
+    return raw is not None and raw.info.transaction_status == TransactionStatus.INERROR
+
+
+def first_error_record(execute: Callable[..., Any], sql: str, params: Any, many: bool, context: dict[str, Any]) -> Any:
+    """Execute wrapper on every connection (merchants.apps): keeps the error of the statement that failed the
+    transaction, so that the first database error is the one raised and logged, not the noise after it."""
+    conn = context["connection"]
+    was_healthy = not _is_failed(conn)
+    try:
+        return execute(sql, params, many, context)
+    except DatabaseError as error:
+        if was_healthy and _is_failed(conn):
+            _first_errors[conn] = error
+        raise
+
+
+def _refuse_if_failed() -> None:
+    """Raise the transaction's first error when it has failed: a context's statement would only hide it."""
+    conn = transaction.get_connection()
+    if _is_failed(conn):
+        error = _first_errors.get(conn)
+        if error is not None:
+            raise error
+
+
 def _stack(conn: BaseDatabaseWrapper) -> list[_Frame]:
     return _stacks.setdefault(conn, [])
 
@@ -57,6 +92,7 @@ def _top(conn: BaseDatabaseWrapper) -> _Frame | None:
 
 
 def _read() -> dict[str, str]:
+    _refuse_if_failed()
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT " + ", ".join("COALESCE(current_setting(%s, true), '')" for _ in _SETTINGS),
@@ -69,6 +105,7 @@ def _read() -> dict[str, str]:
 def _write(values: dict[str, str]) -> None:
     if not values:
         return
+    _refuse_if_failed()
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT " + ", ".join("set_config(%s, %s, true)" for _ in values),
@@ -78,6 +115,7 @@ def _write(values: dict[str, str]) -> None:
 
 def _swap(values: dict[str, str]) -> dict[str, str]:
     """Set ``values`` and return what every setting was, in one round trip."""
+    _refuse_if_failed()
     with connection.cursor() as cursor:
         # The materialised CTE reads the old values before the outer query sets the new ones.
         cursor.execute(
@@ -123,6 +161,7 @@ def _pushed(
 
 @contextmanager
 def _settings(values: dict[str, str]) -> Iterator[None]:
+    _refuse_if_failed()  # before the savepoint, the first statement a failed transaction would refuse
     conn = transaction.get_connection()
     nested = conn.in_atomic_block
     in_force = _in_force(conn)
@@ -142,6 +181,7 @@ def scope() -> Iterator[None]:
     Inside it, ``activate`` may set the merchant once it is known (a DRF view learns it only
     after authentication); ``merchant_context`` is scope plus activate for the common case.
     """
+    _refuse_if_failed()
     conn = transaction.get_connection()
     nested = conn.in_atomic_block
     in_force = _in_force(conn)

@@ -7,10 +7,11 @@ from typing import Any
 
 from django import forms
 
+from core.forms import Form
 from ordering.services.editing import MAX_CASE_STEP
 
 
-class QuantityForm(forms.Form):
+class QuantityForm(Form):
     quantity = forms.IntegerField(
         min_value=0,
         max_value=100_000,
@@ -23,7 +24,7 @@ class QuantityForm(forms.Form):
     )
 
 
-class StepForm(forms.Form):
+class StepForm(Form):
     step = forms.IntegerField(
         min_value=-MAX_CASE_STEP,
         max_value=MAX_CASE_STEP,
@@ -40,7 +41,7 @@ class LineAddForm(QuantityForm):
     code = forms.CharField(max_length=32, error_messages={"required": "Scan or type the product's barcode."})
 
 
-class ScanForm(forms.Form):
+class ScanForm(Form):
     code = forms.CharField(max_length=32, error_messages={"required": "Scan or type a barcode."})
 
 
@@ -61,7 +62,7 @@ def _level_field(*, required: bool, label: str = "") -> forms.DecimalField:
     )
 
 
-class SupplyPreferencesForm(forms.Form):
+class SupplyPreferencesForm(Form):
     """A store's restock choices, levels in percent; ``rows`` are the categories shown (path, label)."""
 
     auto_submit = forms.BooleanField(required=False)

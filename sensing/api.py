@@ -20,7 +20,9 @@ from rest_framework.throttling import SimpleRateThrottle
 
 from catalog.api import StoreScopedApi
 from core.api import Pagination, error_body, paginated
+from core.http import content_length
 from core.schema import ErrorOutput
+from core.serializers import ModelSerializer, Serializer
 from merchants.access import DeviceApi
 from merchants.models import DeviceKind
 from sensing.models import Alert, AlertKind, Camera, EventKind, Frame, FrameStatus, ReviewStatus, ShelfEvent
@@ -53,7 +55,7 @@ def _not_a_camera(error: ValidationError) -> Response:
     return Response(error_body("not_a_camera", error.messages[0]), status=status.HTTP_403_FORBIDDEN)
 
 
-class FrameOutput(serializers.Serializer[Any]):
+class FrameOutput(Serializer):
     id = serializers.IntegerField()
     camera_id = serializers.IntegerField()
     sequence = serializers.IntegerField()
@@ -69,7 +71,9 @@ class FrameUploadApi(DeviceApi):
     parser_classes = [MultiPartParser]
     throttle_classes = [DeviceRateThrottle]
 
-    class FrameInput(serializers.Serializer[Any]):
+    class FrameInput(Serializer):
+        columns = {"sequence": (Frame, "sequence")}
+
         sequence = serializers.IntegerField(min_value=0, help_text="The camera's frame counter; unique per camera.")
         captured_at = serializers.DateTimeField(help_text="When the camera took the picture (ISO 8601 with offset).")
         image = serializers.FileField(help_text="The frame as a JPEG.")
@@ -86,7 +90,7 @@ class FrameUploadApi(DeviceApi):
     def post(self, request: Request) -> Response:
         limit = settings.SENSING_FRAME_MAX_BYTES
         # Refuse before the body is parsed: the multipart overhead is small against the limit.
-        if int(request.META.get("CONTENT_LENGTH") or 0) > limit + 64 * 1024:
+        if content_length(request) > limit + 64 * 1024:
             raise PayloadTooLarge(f"A frame may have at most {limit} bytes.")
         data = self.FrameInput(data=request.data)
         data.is_valid(raise_exception=True)
@@ -113,7 +117,7 @@ class HeartbeatApi(DeviceApi):
     device_kind = DeviceKind.CAMERA
     throttle_classes = [DeviceRateThrottle]
 
-    class HeartbeatOutput(serializers.Serializer[Any]):
+    class HeartbeatOutput(Serializer):
         camera_id = serializers.IntegerField()
         last_sequence = serializers.IntegerField(allow_null=True, help_text="The highest sequence received.")
         is_calibrated = serializers.BooleanField()
@@ -143,7 +147,7 @@ class HeartbeatApi(DeviceApi):
 # --- owners' read API: what the shelf cameras saw ----------------------------------------------
 
 
-class ShelfEventOutput(serializers.ModelSerializer[ShelfEvent]):
+class ShelfEventOutput(ModelSerializer[ShelfEvent]):
     slot = serializers.CharField(source="slot.key")
     store_product_id = serializers.IntegerField(source="slot.store_product_id")
     product = serializers.CharField(source="slot.store_product.name")
@@ -156,7 +160,7 @@ class ShelfEventOutput(serializers.ModelSerializer[ShelfEvent]):
         ]  # fmt: skip
 
 
-class AlertOutput(serializers.ModelSerializer[Alert]):
+class AlertOutput(ModelSerializer[Alert]):
     slot = serializers.CharField(source="slot.key", default=None)
     store_product_id = serializers.IntegerField(source="slot.store_product_id", default=None)
     product = serializers.CharField(source="slot.store_product.name", default=None)
@@ -167,7 +171,7 @@ class AlertOutput(serializers.ModelSerializer[Alert]):
         fields = ["id", "camera_id", "slot", "store_product_id", "product", "kind", "started_at", "ended_at", "is_open"]
 
 
-class _ListFilter(serializers.Serializer[Any]):
+class _ListFilter(Serializer):
     camera = serializers.IntegerField(required=False, min_value=1, help_text="Only this camera of the store.")
     since = serializers.DateTimeField(required=False, help_text="Only what happened at or after this time.")
 

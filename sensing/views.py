@@ -6,8 +6,6 @@ public media URLs: they show the inside of a shop.
 
 from __future__ import annotations
 
-import json
-
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404, HttpResponse
@@ -19,7 +17,7 @@ from merchants import zones
 from merchants.access import PERMISSION_MESSAGES, merchant_view
 from merchants.selectors import store_list
 from sensing import selectors
-from sensing.forms import CalibrationForm, CameraRegisterForm, CameraSettingsForm
+from sensing.forms import CalibrationForm, CameraRegisterForm, CameraSettingsForm, slots_read
 from sensing.models import Camera, ShelfEvent
 from sensing.services import cameras as camera_services
 from sensing.services import review as review_services
@@ -195,11 +193,7 @@ def camera_calibrate(request: MerchantRequest, camera_id: int) -> HttpResponse:
 
 def _posted_slots(raw: str) -> list[object]:
     """What the owner drew, handed back to calibrate.js after a refused save (so nothing is redrawn)."""
-    try:
-        value = json.loads(raw or "[]")
-    except json.JSONDecodeError:
-        return []
-    return value if isinstance(value, list) else []
+    return slots_read(raw or "[]") or []
 
 
 # The event feed and the ended alerts show the latest this many, and say so when there are more.

@@ -18,6 +18,7 @@ from rest_framework.request import Request
 from analytics.periods import PeriodChoice, PeriodForm, store_today
 from analytics.selectors.sales import SalesSummary
 from analytics.views.scope import currency_problem
+from core.serializers import Serializer
 from merchants.access import MerchantApi
 from merchants.models import Store
 from merchants.selectors import store_list
@@ -104,12 +105,12 @@ class AnalyticsApi(MerchantApi):
         return AnalyticsScope(stores=stores, zone=zone, now=now, today=today, choice=form.choice)
 
 
-class AnalyticsPeriodOutput(serializers.Serializer[Any]):
+class AnalyticsPeriodOutput(Serializer):
     start = serializers.DateField()
     end = serializers.DateField(help_text="Included.")
 
 
-class AnalyticsReportOutput(serializers.Serializer[Any]):
+class AnalyticsReportOutput(Serializer):
     stores = serializers.ListField(child=serializers.IntegerField(), help_text="The store ids the figures cover.")
     currency = serializers.CharField(help_text="ISO 4217; every amount is in its minor units (cents).")
     period = AnalyticsPeriodOutput(help_text="Local days of the first store's time zone.")
@@ -119,7 +120,7 @@ class AnalyticsComparedOutput(AnalyticsReportOutput):
     comparison = AnalyticsPeriodOutput(allow_null=True, help_text="Null with ?compare=none.")
 
 
-class AnalyticsSummaryOutput(serializers.Serializer[Any]):
+class AnalyticsSummaryOutput(Serializer):
     net_sales = serializers.IntegerField(help_text="Without tax.")
     tax = serializers.IntegerField()
     refunds = serializers.IntegerField(help_text="Money given back, tax included, on the day it was given.")

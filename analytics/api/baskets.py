@@ -11,16 +11,17 @@ from rest_framework.response import Response
 
 from analytics.api.base import PERIOD_PARAMETERS, AnalyticsApi, AnalyticsReportOutput, rate
 from analytics.selectors.baskets import MIN_PAIR_BASKETS, SIZE_BUCKETS, baskets_of, look_to_buy, value_buckets
+from core.serializers import Serializer
 
 
-class BasketBucketOutput(serializers.Serializer[Any]):
+class BasketBucketOutput(Serializer):
     name = serializers.CharField(help_text="What the Baskets page calls it.")
     low = serializers.IntegerField(help_text="Included.")
     high = serializers.IntegerField(allow_null=True, help_text="Included; null: no upper bound.")
     baskets = serializers.IntegerField()
 
 
-class PairOutput(serializers.Serializer[Any]):
+class PairOutput(Serializer):
     first = serializers.CharField(help_text="A product's name.")
     second = serializers.CharField()
     baskets = serializers.IntegerField(help_text="Baskets holding both.")
@@ -29,7 +30,7 @@ class PairOutput(serializers.Serializer[Any]):
     lift = rate(2, "How much likelier together than if bought independently (1 = no link).", allow_null=False)
 
 
-class LookToBuyOutput(serializers.Serializer[Any]):
+class LookToBuyOutput(Serializer):
     name = serializers.CharField()
     lookups = serializers.IntegerField(help_text="Times shoppers scanned it for its price.")
     units = serializers.IntegerField(help_text="Units sold.")

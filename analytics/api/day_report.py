@@ -17,31 +17,32 @@ from rest_framework.response import Response
 from analytics.api.base import AnalyticsApi
 from analytics.periods import EARLIEST
 from analytics.selectors.day_report import day_report
+from core.serializers import Serializer
 from merchants.models import Store
 from merchants.selectors import store_list
 
 
-class DayStoreOutput(serializers.Serializer[Any]):
+class DayStoreOutput(Serializer):
     id = serializers.IntegerField()
     name = serializers.CharField()
     code = serializers.CharField()
     timezone = serializers.CharField(help_text="The day's hours and every time below are this zone's.")
 
 
-class DayMethodOutput(serializers.Serializer[Any]):
+class DayMethodOutput(Serializer):
     method = serializers.CharField(source="label", help_text="'Scan and pay (card, online)' or 'Counter: <method>'.")
     sales = serializers.IntegerField()
     amount = serializers.IntegerField(help_text="Paid, tax included.")
 
 
-class DayTaxOutput(serializers.Serializer[Any]):
+class DayTaxOutput(Serializer):
     rate = serializers.IntegerField(help_text="Basis points: 1900 is 19 %.")
     net = serializers.IntegerField()
     tax = serializers.IntegerField()
     gross = serializers.IntegerField()
 
 
-class DayShiftOutput(serializers.Serializer[Any]):
+class DayShiftOutput(Serializer):
     id = serializers.IntegerField(source="shift.pk")
     opened_at = serializers.DateTimeField(source="shift.opened_at")
     closed_at = serializers.DateTimeField(source="shift.closed_at", allow_null=True, help_text="Null: still open.")
@@ -59,7 +60,7 @@ class DayShiftOutput(serializers.Serializer[Any]):
         return str(user.get_full_name() or user.username)
 
 
-class DayReportOutput(serializers.Serializer[Any]):
+class DayReportOutput(Serializer):
     store = DayStoreOutput()
     currency = serializers.CharField(source="store.currency", help_text="Every amount is in its minor units.")
     day = serializers.DateField()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
@@ -12,9 +11,10 @@ from rest_framework.response import Response
 
 from analytics.api.base import PERIOD_PARAMETERS, AnalyticsApi, AnalyticsPeriodOutput, rate
 from analytics.selectors.forecasts import forecast_accuracy
+from core.serializers import Serializer
 
 
-class ForecastRowOutput(serializers.Serializer[Any]):
+class ForecastRowOutput(Serializer):
     category = serializers.CharField(help_text="A top-level category; the last row, 'All', sums every category.")
     product_days = serializers.IntegerField(help_text="Product-days that had a forecast.")
     forecast = rate(1, "Units forecast.", allow_null=False)
@@ -24,7 +24,7 @@ class ForecastRowOutput(serializers.Serializer[Any]):
     bias = rate(3, "forecast / actual − 1: above zero the forecast expected more than sold; null when nothing sold.")
 
 
-class ForecastAccuracyOutput(serializers.Serializer[Any]):
+class ForecastAccuracyOutput(Serializer):
     stores = serializers.ListField(child=serializers.IntegerField(), help_text="The store ids the figures cover.")
     period = AnalyticsPeriodOutput(help_text="Local days of the first store's time zone.")
     through = serializers.DateField(

@@ -3,8 +3,6 @@ sales they lost, shrinkage by reason, and shelf takes no sale explains."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
@@ -12,15 +10,16 @@ from rest_framework.response import Response
 
 from analytics.api.base import PERIOD_PARAMETERS, AnalyticsApi, AnalyticsReportOutput, rate
 from analytics.selectors.losses import out_of_stock, shrinkage, stock_value, unexplained_takes
+from core.serializers import Serializer
 
 
-class StockValueOutput(serializers.Serializer[Any]):
+class StockValueOutput(Serializer):
     value = serializers.IntegerField(help_text="On hand now at moving-average cost, over the products with a cost.")
     products = serializers.IntegerField(help_text="Products on hand.")
     unknown_cost = serializers.IntegerField(source="unknown", help_text="Products on hand whose cost is unknown.")
 
 
-class OutOfStockOutput(serializers.Serializer[Any]):
+class OutOfStockOutput(Serializer):
     store_id = serializers.IntegerField(source="item.store_id")
     store_product_id = serializers.IntegerField(source="item.pk")
     name = serializers.CharField(source="item.name")
@@ -35,14 +34,14 @@ class OutOfStockOutput(serializers.Serializer[Any]):
     lost_sales = serializers.IntegerField(help_text="The lost units at today's price.")
 
 
-class ShrinkageOutput(serializers.Serializer[Any]):
+class ShrinkageOutput(Serializer):
     reason = serializers.CharField(help_text="The reason given, or 'Stock count difference' for counts.")
     movements = serializers.IntegerField()
     units = serializers.IntegerField(help_text="Signed: negative left the books, positive was found.")
     value = serializers.IntegerField(help_text="The units at today's average cost, over products whose cost is known.")
 
 
-class UnexplainedTakesOutput(serializers.Serializer[Any]):
+class UnexplainedTakesOutput(Serializer):
     store_id = serializers.IntegerField(source="item.store_id")
     store_product_id = serializers.IntegerField(source="item.pk")
     name = serializers.CharField(source="item.name")

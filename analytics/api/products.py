@@ -15,11 +15,12 @@ from rest_framework.response import Response
 
 from analytics.api.base import PERIOD_PARAMETERS, AnalyticsApi, AnalyticsReportOutput, rate
 from analytics.selectors.products import ProductRow, last_sold, price_effects, product_rows
+from core.serializers import Serializer
 
 DEAD_DAYS = (14, 30, 60, 90)  # the Products page's choices
 
 
-class ProductRowOutput(serializers.Serializer[Any]):
+class ProductRowOutput(Serializer):
     store_id = serializers.IntegerField()
     store_product_id = serializers.IntegerField()
     name = serializers.CharField()
@@ -50,7 +51,7 @@ class ProductRowOutput(serializers.Serializer[Any]):
     last_sold = serializers.DateField(allow_null=True, help_text="The last local day it sold, ever; null: never.")
 
 
-class DeadStockOutput(serializers.Serializer[Any]):
+class DeadStockOutput(Serializer):
     store_id = serializers.IntegerField()
     store_product_id = serializers.IntegerField()
     name = serializers.CharField()
@@ -59,7 +60,7 @@ class DeadStockOutput(serializers.Serializer[Any]):
     last_sold = serializers.DateField(allow_null=True, help_text="Null: never sold.")
 
 
-class PriceEffectOutput(serializers.Serializer[Any]):
+class PriceEffectOutput(Serializer):
     store_id = serializers.IntegerField(source="change.store_product.store_id")
     store_product_id = serializers.IntegerField(source="change.store_product_id")
     name = serializers.CharField(source="change.store_product.name")

@@ -25,6 +25,7 @@ from analytics.selectors.categories import category_ranges
 from analytics.selectors.clerks import sales_by_clerk
 from analytics.selectors.sales import SalesCells, sales_by_hour, sales_by_product, sales_ranges, sales_summaries
 from checkout.models import Channel
+from core.serializers import Serializer
 
 
 class SalesSummaryOutput(AnalyticsComparedOutput):
@@ -51,7 +52,7 @@ class SalesSummaryApi(AnalyticsApi):
         return Response(SalesSummaryOutput(scope.report() | {"current": current, "previous": previous}).data)
 
 
-class AnalyticsHourOutput(serializers.Serializer[Any]):
+class AnalyticsHourOutput(Serializer):
     local_date = serializers.DateField()
     hour = serializers.IntegerField(min_value=0, max_value=23)
     net_sales = serializers.IntegerField()
@@ -72,7 +73,7 @@ class SalesByHourApi(AnalyticsApi):
         return Response(AnalyticsHourOutput([asdict(row) for row in rows], many=True).data)
 
 
-class AnalyticsProductOutput(serializers.Serializer[Any]):
+class AnalyticsProductOutput(Serializer):
     store_id = serializers.IntegerField()
     store_product_id = serializers.IntegerField()
     name = serializers.CharField()
@@ -104,21 +105,21 @@ class BreakdownRowOutput(AnalyticsSummaryOutput):
     name = serializers.CharField(help_text="What the Sales page calls it.")
 
 
-class CategorySalesOutput(serializers.Serializer[Any]):
+class CategorySalesOutput(Serializer):
     category = serializers.CharField(
         help_text="The wholesaler's top-level category; 'Own and uncategorised products' for the rest."
     )
     net_sales = serializers.IntegerField(help_text="Without tax.")
 
 
-class ClerkSalesOutput(serializers.Serializer[Any]):
+class ClerkSalesOutput(Serializer):
     clerk = serializers.CharField(help_text="The name of the clerk who started the sales (their e-mail without one).")
     sales = serializers.IntegerField(help_text="Counter sales paid in the period.")
     net_sales = serializers.IntegerField(help_text="Without tax.")
     lines_voided = serializers.IntegerField()
 
 
-class BreakdownOutput(serializers.Serializer[Any]):
+class BreakdownOutput(Serializer):
     channels = BreakdownRowOutput(many=True, help_text="Largest net sales first.")
     payment_methods = BreakdownRowOutput(many=True, help_text="Largest net sales first.")
     categories = CategorySalesOutput(many=True, help_text="Largest net sales first.")

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
@@ -11,9 +9,10 @@ from rest_framework.response import Response
 
 from analytics.api.base import PERIOD_PARAMETERS, AnalyticsApi, AnalyticsComparedOutput, AnalyticsSummaryOutput
 from analytics.selectors.stores import sales_by_store
+from core.serializers import Serializer
 
 
-class StoreRowOutput(serializers.Serializer[Any]):
+class StoreRowOutput(Serializer):
     store_id = serializers.IntegerField(source="store.pk")
     name = serializers.CharField(source="store.name")
     code = serializers.CharField(source="store.code")

@@ -7,7 +7,6 @@ cursor and written out a few hundred lines at a time, and memory stays the same 
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
@@ -16,7 +15,7 @@ from django.db.models import QuerySet
 from django.db.models.functions import Coalesce
 
 from analytics.models import ProductDay, SalesHour
-from core.exports import csv_cell
+from core.exports import CsvLines
 from core.money import to_decimal
 from merchants.models import Merchant, Store
 from merchants.tenancy import merchant_context
@@ -44,21 +43,14 @@ HOUR_FIELDS = [
 ]  # fmt: skip
 
 
-class _Line:
-    """A file for csv.writer that hands each line back instead of keeping it."""
-
-    def write(self, value: str) -> str:
-        return value
-
-
 def _streamed(header: list[str], cells: QuerySet[Any], row: Callable[[tuple[Any, ...]], list[object]]) -> Iterator[str]:
     """The header, then the cells as CSV lines: read ``CHUNK_ROWS`` at a time, written ``LINES_PER_WRITE`` at a time
     (a write a line would cost a system call each)."""
-    writer = csv.writer(_Line())
-    yield writer.writerow(header)
+    writer = CsvLines()
+    yield writer.row(header)
     lines: list[str] = []
     for cell in cells.iterator(chunk_size=CHUNK_ROWS):
-        lines.append(writer.writerow(row(cell)))
+        lines.append(writer.row(row(cell)))
         if len(lines) == LINES_PER_WRITE:
             yield "".join(lines)
             lines = []
@@ -88,7 +80,7 @@ def product_day_rows(*, merchant: Merchant, stores: Sequence[Store], first: dt.d
         def row(cell: tuple[Any, ...]) -> list[object]:
             day, store, product, gtin, units, *amounts, minutes, lookups, currency = cell
             money = [_money(amount, currency) for amount in amounts]
-            return [day.isoformat(), csv_cell(store), csv_cell(product), gtin or "", units, *money, minutes, lookups, currency]  # fmt: skip
+            return [day.isoformat(), store, product, gtin or "", units, *money, minutes, lookups, currency]  # fmt: skip
 
         yield from _streamed(PRODUCT_COLUMNS, cells, row)
 
@@ -107,6 +99,6 @@ def sales_hour_rows(*, merchant: Merchant, stores: Sequence[Store], first: dt.da
         def row(cell: tuple[Any, ...]) -> list[object]:
             day, hour, store, channel, method, transactions, units, *amounts, currency = cell
             money = [_money(amount, currency) for amount in amounts]
-            return [day.isoformat(), f"{hour:02d}:00", csv_cell(store), channel, method, transactions, units, *money, currency]  # fmt: skip
+            return [day.isoformat(), f"{hour:02d}:00", store, channel, method, transactions, units, *money, currency]  # fmt: skip
 
         yield from _streamed(HOUR_COLUMNS, cells, row)

@@ -24,6 +24,7 @@ from catalog.models import (
     StockMovement,
     StoreProduct,
 )
+from core.inputs import column_range
 from merchants.models import Merchant
 from merchants.tenancy import merchant_context
 
@@ -43,6 +44,9 @@ _DIRECTION: dict[str, int] = {
 # A sale may take on-hand below zero (the shelf had what the books did not); it is flagged.
 _MAY_GO_NEGATIVE: set[str] = {MovementKind.SALE, MovementKind.SHELF_CORRECTION}
 _NEEDS_REASON: set[str] = {MovementKind.ADJUSTMENT, MovementKind.WRITE_OFF}
+
+
+_ON_HAND = column_range(StoreProduct, "on_hand")
 
 
 class StockError(ValidationError):
@@ -80,9 +84,11 @@ def _apply(*, merchant_id: int, store_product_id: int, quantity: int, may_go_neg
             # Adding stock is always allowed (even while on hand is still below zero); taking it
             # away may not go below zero unless the kind allows it. Checked under the row lock.
             "UPDATE catalog_storeproduct SET on_hand = on_hand + %s "
-            "WHERE id = %s AND merchant_id = %s AND (%s OR %s > 0 OR on_hand + %s >= 0) "
+            "WHERE id = %s AND merchant_id = %s AND (%s OR %s > 0 OR on_hand::bigint + %s >= 0) "
+            # Summed as bigint: the column's own type would overflow ("integer out of range") before the check.
+            "AND on_hand::bigint + %s BETWEEN %s AND %s "
             "RETURNING on_hand, store_id",
-            [quantity, store_product_id, merchant_id, may_go_negative, quantity, quantity],
+            [quantity, store_product_id, merchant_id, may_go_negative, quantity, quantity, quantity, *_ON_HAND],
         )
         row = cursor.fetchone()
     if row is not None:
@@ -94,6 +100,11 @@ def _apply(*, merchant_id: int, store_product_id: int, quantity: int, may_go_neg
     )
     if current is None:
         raise StockError("No such product in this shop.", code="not_found")
+    if not _ON_HAND[0] <= current + quantity <= _ON_HAND[1]:
+        raise StockError(
+            f"{quantity:+} would leave {current + quantity} on hand, beyond what Lingshou can count.",
+            code="out_of_range",
+        )
     raise StockError(
         f"Only {current} on hand: removing {-quantity} would leave {current + quantity}. Count the shelf first.",
         code="negative_stock",

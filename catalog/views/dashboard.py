@@ -7,8 +7,7 @@ edited row), from the same template.
 from __future__ import annotations
 
 import io
-import re
-from typing import IO, Any, cast
+from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -29,6 +28,7 @@ from catalog.views.common import amount_input as _amount_input
 from catalog.views.common import item_of as _item
 from catalog.views.common import store_context as _store_context
 from catalog.views.common import store_of as _store
+from core import inputs
 from core.http import MerchantRequest, error_message, is_partial, render_page
 from core.money import AmountError, parse_amount
 from merchants.access import merchant_view
@@ -100,7 +100,11 @@ def catalog(request: MerchantRequest) -> HttpResponse:
 @merchant_view("manage_catalog")
 def assortment_add(request: MerchantRequest) -> HttpResponse:
     store = _store(request)
-    product = Product.objects.for_merchant(request.merchant).filter(pk=request.POST.get("product") or 0).first()
+    product = (
+        Product.objects.for_merchant(request.merchant)
+        .filter(pk=inputs.id_or_none(request.POST.get("product")) or 0)
+        .first()
+    )
     if product is None:
         raise Http404("No such product in your wholesaler's catalog.")
     try:
@@ -170,11 +174,14 @@ def _row_changes(request: MerchantRequest, item: StoreProduct) -> dict[str, Any]
     except AmountError as error:
         raise ValidationError({"price": str(error)}) from error
     threshold_text = post.get("low_stock_threshold", "").strip()
-    if threshold_text and not re.fullmatch(r"-?[0-9]+", threshold_text):
-        raise ValidationError({"low_stock_threshold": "The threshold is a whole number."})
-    if len(threshold_text.lstrip("-")) > 9:
-        raise ValidationError({"low_stock_threshold": "That threshold is too large."})
-    changes["low_stock_threshold"] = int(threshold_text) if threshold_text else None
+    try:
+        changes["low_stock_threshold"] = (
+            inputs.whole_number(threshold_text, label="The threshold", high=csv_io.THRESHOLD_MAX)
+            if threshold_text
+            else None
+        )
+    except ValidationError as error:
+        raise ValidationError({"low_stock_threshold": error.messages[0]}) from error
     # Only a local product's row has a cost field; a wholesaler's product is costed by its deliveries,
     # so a cost posted for one is refused by the service rather than ignored.
     if "cost" in post and (item.product_id is None or post["cost"].strip()):
@@ -269,12 +276,17 @@ def assortment_import(request: MerchantRequest) -> HttpResponse:
         if upload is None:
             messages.error(request, "Choose a CSV file.")
         else:
-            text = io.TextIOWrapper(cast(IO[bytes], upload.file), encoding="utf-8-sig", newline="")
-            report = csv_io.assortment_import(
-                merchant=request.merchant, store=store, lines=text, changed_by=request.user
-            )
-            if report.ok:
-                messages.success(request, f"Imported {report.applied} rows.")
+            try:
+                text = inputs.csv_upload(upload)
+            except inputs.UploadError as error:
+                report = csv_io.ImportReport()
+                report.add(0, "file", str(error))
+            else:
+                report = csv_io.assortment_import(
+                    merchant=request.merchant, store=store, lines=io.StringIO(text, newline=""), changed_by=request.user
+                )
+                if report.ok:
+                    messages.success(request, f"Imported {report.applied} rows.")
     return render(
         request,
         "dashboard/catalog_import.html",

@@ -6,7 +6,6 @@ belongs to that day there, whatever UTC says.
 
 from __future__ import annotations
 
-import csv
 import operator
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
@@ -25,6 +24,7 @@ from django.utils import timezone
 
 from checkout.choices import SALE_KINDS
 from checkout.models import ExitPass, Order, OrderLine
+from core.exports import CsvLines
 from core.money import to_decimal
 from merchants.models import Merchant, Store
 from merchants.tenancy import merchant_context
@@ -199,12 +199,8 @@ def order_line_rows(*, merchant: Merchant, filters: OrderFilters, stores: list[S
     it opens its own.
     """
 
-    class _Line:
-        def write(self, value: str) -> str:
-            return value
-
-    writer = csv.writer(_Line())
-    yield writer.writerow(CSV_COLUMNS)
+    writer = CsvLines()
+    yield writer.row(CSV_COLUMNS)
     with merchant_context(merchant.pk):
         orders = order_search(merchant=merchant, filters=filters, stores=stores)
         lines = (
@@ -218,7 +214,7 @@ def order_line_rows(*, merchant: Merchant, filters: OrderFilters, stores: list[S
             order = line.order
             currency = order.currency
             placed = timezone.localtime(order.created_at, ZoneInfo(order.store.timezone))
-            yield writer.writerow(
+            yield writer.row(
                 [
                     order.number,
                     f"{placed:%Y-%m-%d %H:%M}",

@@ -23,6 +23,7 @@ from checkout.models import Dispute, Order, Shopper, WebhookEvent
 from checkout.services.counter import counter_card_paid
 from checkout.services.orders import order_mark_paid, order_payment_failed, order_refunded
 from checkout.services.shoppers import shopper_customer_get
+from checkout.webhook_events import event_read
 from core.metrics import WEBHOOK_LAG_SECONDS
 from merchants.models import Merchant
 from merchants.tenancy import merchant_context, platform_access
@@ -85,10 +86,10 @@ def webhook_event_process(*, event: dict[str, Any]) -> bool:
 
     The event id is recorded and its effect applied in the same transaction: a replay finds the
     id and does nothing; a crash half-way leaves neither, so Stripe's redelivery applies it.
-    Returns True when this call applied it.
+    Returns True when this call applied it. EventPayloadError (nothing recorded) when the body has the wrong shape.
     """
-    event_id, kind = str(event["id"]), str(event["type"])
-    obj = event.get("data", {}).get("object", {}) or {}
+    read = event_read(event)
+    event_id, kind, obj = read.id, read.type, read.object
     with transaction.atomic():
         # One statement claims the event: a concurrent delivery of the same id waits for this
         # transaction and then inserts nothing (no error, no second effect).
@@ -100,28 +101,31 @@ def webhook_event_process(*, event: dict[str, Any]) -> bool:
             )
             if cursor.fetchone() is None:
                 return False
-        metadata = obj.get("metadata") or {}
+        metadata = read.metadata
         summary = ""
-        if kind == "payment_intent.succeeded" and metadata.get("order_id"):
-            merchant = _merchant_get(int(metadata["merchant_id"]))
+        if kind == "payment_intent.succeeded" and read.order_id is not None:
+            merchant = None if read.merchant_id is None else _merchant_get(read.merchant_id)
             applied = merchant is not None and payment_succeeded(
                 channel=str(metadata.get("channel") or Channel.SHOPPER),
                 merchant=merchant,
-                order_id=int(metadata["order_id"]),
+                order_id=read.order_id,
                 payment_intent=str(obj["id"]),
                 amount_received=int(obj.get("amount_received") or obj.get("amount") or 0),
                 currency=str(obj.get("currency", "")),
             )
-            summary = f"order {metadata['order_id']} {'paid' if applied else 'unchanged'}"
-        elif kind == "payment_intent.payment_failed" and metadata.get("order_id"):
-            error = (obj.get("last_payment_error") or {}).get("message") or "The payment did not go through."
-            merchant = _merchant_get(int(metadata["merchant_id"]))
+            summary = f"order {read.order_id} {'paid' if applied else 'unchanged'}"
+        elif kind == "payment_intent.payment_failed" and read.order_id is not None:
+            last_error = obj.get("last_payment_error")
+            error = (last_error.get("message") if isinstance(last_error, dict) else None) or (
+                "The payment did not go through."
+            )
+            merchant = None if read.merchant_id is None else _merchant_get(read.merchant_id)
             if merchant is not None:
-                order_payment_failed(merchant=merchant, order_id=int(metadata["order_id"]), message=error)
-            summary = f"order {metadata['order_id']} payment failed"
+                order_payment_failed(merchant=merchant, order_id=read.order_id, message=str(error)[:500])
+            summary = f"order {read.order_id} payment failed"
         elif kind == "charge.refunded":
-            merchant_id = metadata.get("merchant_id") or _merchant_of_intent(str(obj.get("payment_intent") or ""))
-            merchant = _merchant_get(int(merchant_id)) if merchant_id else None
+            merchant_id = read.merchant_id or _merchant_of_intent(str(obj.get("payment_intent") or ""))
+            merchant = _merchant_get(merchant_id) if merchant_id else None
             if merchant is not None and obj.get("payment_intent"):
                 order_refunded(
                     merchant=merchant,

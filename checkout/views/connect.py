@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 
 from checkout import gateway
 from checkout.services.connect import merchant_stripe_account_ensure
+from core import inputs
 from core.http import MerchantRequest, error_message
 from merchants.access import merchant_view
 from merchants.selectors import store_list
@@ -48,7 +49,7 @@ def payments_settings(request: MerchantRequest) -> HttpResponse:
 def stripe_reader_set(request: MerchantRequest) -> HttpResponse:
     """Set (or clear) the Stripe Terminal reader of one of the merchant's stores; validated, scoped."""
     back = reverse("checkout:payments_settings", kwargs={"slug": request.merchant.slug})
-    store = store_list(merchant=request.merchant).filter(pk=request.POST.get("store") or 0).first()
+    store = store_list(merchant=request.merchant).filter(pk=inputs.id_or_none(request.POST.get("store")) or 0).first()
     if store is None:
         raise Http404("No such store.")
     store.stripe_reader = request.POST.get("reader", "").strip()

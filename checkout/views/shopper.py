@@ -17,6 +17,7 @@ from catalog.selectors import looks_like_code
 from catalog.views.shopper import search_url
 from checkout import gateway
 from checkout.errors import CheckoutError
+from checkout.forms import CheckoutForm
 from checkout.models import CartLine, Order, OrderStatus, Visit
 from checkout.receipts import cart_totals, order_totals_shown, qr_svg, receipt_order
 from checkout.services import shoppers
@@ -239,11 +240,14 @@ def checkout(request: HttpRequest, store: Store) -> HttpResponse:
     if visit is None:
         messages.error(request, "Your cart is empty.")
         return redirect("checkout:cart", store_code=store.code)
+    form = CheckoutForm(request.POST)
+    if not form.is_valid():
+        for message in form.errors.get("email", []):
+            messages.error(request, str(message))
+        return render(request, "shopper/cart.html", _cart_context(store, visit), status=400)
     try:
         order = order_place(
-            visit=visit,
-            email=request.POST.get("email", "").strip()[:254],
-            shopper=shoppers.shopper_from_request(request),
+            visit=visit, email=form.cleaned_data["email"], shopper=shoppers.shopper_from_request(request)
         )
         order = payment_start(order=order)
     except CheckoutError as error:

@@ -13,6 +13,7 @@ from django.utils import timezone
 from PIL import Image, UnidentifiedImageError
 
 from catalog.models import StoreProduct
+from core import inputs
 from merchants import services as merchant_services
 from merchants.models import DeviceKind, Merchant
 from merchants.tenancy import merchant_context
@@ -92,6 +93,10 @@ def camera_settings_save(
     return camera
 
 
+# A shelf picture from a camera or a phone; a header claiming more is refused before decoding.
+REFERENCE_MAX_PIXELS = 40_000_000
+
+
 @dataclass(frozen=True)
 class SlotInput:
     """One slot as the calibration form drew it."""
@@ -105,13 +110,21 @@ class SlotInput:
 
 def _image_size(data: bytes) -> tuple[int, int]:
     try:
+        # The header first: verify() below reads the whole file, which a bomb's header must not get to.
+        size = inputs.image_size(data, max_pixels=REFERENCE_MAX_PIXELS)
         with Image.open(io.BytesIO(data)) as image:
             image.verify()
-            return int(image.size[0]), int(image.size[1])
+    except inputs.UploadError as error:
+        if error.code == "too_many_pixels":
+            raise ValidationError({"reference": str(error)}) from error
+        raise ValidationError(
+            {"reference": "The reference is not a picture we can read (use a JPEG or PNG)."}
+        ) from error
     except (UnidentifiedImageError, OSError, SyntaxError) as error:
         raise ValidationError(
             {"reference": "The reference is not a picture we can read (use a JPEG or PNG)."}
         ) from error
+    return size
 
 
 def camera_calibrate(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import logging
 from datetime import datetime, timedelta
 from functools import partial
@@ -17,8 +16,8 @@ from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django.db.models import F, Max
 from django.utils import timezone
-from PIL import Image, UnidentifiedImageError
 
+from core import inputs
 from merchants.models import Device, Merchant
 from merchants.tenancy import merchant_context
 from sensing.models import (
@@ -30,6 +29,10 @@ from sensing.models import (
 )
 
 logger = logging.getLogger("lingshou.sensing")
+
+
+# A camera's frame is a few megapixels; a header claiming more is refused before decoding.
+FRAME_MAX_PIXELS = 40_000_000
 
 
 class FrameRejected(ValidationError):
@@ -56,15 +59,18 @@ def jpeg_check(data: bytes) -> tuple[int, int]:
     # A JPEG ends with the EOI marker; a cut-off upload does not (decoders pad it silently).
     if not data.rstrip(b"\x00\r\n")[-2:] == b"\xff\xd9":
         raise FrameRejected("The JPEG is truncated.", code="truncated_jpeg")
+    # The header first: a few bytes may claim 20000 × 20000 pixels, which no decoder may be asked to allocate.
+    try:
+        size = inputs.image_size(data, max_pixels=FRAME_MAX_PIXELS, formats=("JPEG",))
+    except inputs.UploadError as error:
+        if error.code == "too_many_pixels":
+            raise FrameRejected(str(error), code=error.code) from error
+        raise FrameRejected("The JPEG cannot be decoded.", code="corrupt_jpeg") from error
     # The reduced decode still walks every entropy-coded segment, at an eighth of the cost.
     image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_REDUCED_GRAYSCALE_8)
     if image is None:
         raise FrameRejected("The JPEG cannot be decoded.", code="corrupt_jpeg")
-    try:
-        with Image.open(io.BytesIO(data)) as header:
-            return int(header.size[0]), int(header.size[1])
-    except (UnidentifiedImageError, OSError) as error:
-        raise FrameRejected("The JPEG cannot be decoded.", code="corrupt_jpeg") from error
+    return size
 
 
 def _check_time(camera: Camera, captured_at: datetime, now: datetime) -> None:

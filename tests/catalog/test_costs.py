@@ -233,7 +233,7 @@ def test_an_emptied_cost_field_makes_the_cost_unknown_again(
     [
         ("-0.10", "A cost cannot be negative."),
         ("1.205", "EUR amounts have 2 decimals at most."),
-        ("21474836.48", "This cost is too large for Lingshou to keep."),
+        ("21474836.48", "&#x27;21474836.48&#x27; is more than the largest amount Lingshou keeps (21474836.47)."),
         ("a euro", "&#x27;a euro&#x27; is not an amount."),
         ("9" * 5000, "That is too long to be a cost."),
         ("NaN", "&#x27;NaN&#x27; is not an amount."),
@@ -318,7 +318,7 @@ def test_the_owner_creates_a_local_product_with_its_cost(merchant: Merchant, sto
     [
         ("-1", "cost: A cost cannot be negative."),
         ("1.405", "cost: EUR amounts have 2 decimals at most."),
-        ("99999999.99", "This cost is too large for Lingshou to keep."),
+        ("99999999.99", "&#x27;99999999.99&#x27; is more than the largest amount Lingshou keeps (21474836.47)."),
         ("viel", "cost: &#x27;viel&#x27; is not an amount."),
     ],
 )

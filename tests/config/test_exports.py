@@ -24,7 +24,9 @@ def test_the_table_is_read_from_the_page_with_numbers_and_defused_formulas() -> 
     # Cells read as people see them, white space folded (a no-break space too).
     assert rows == [["Product", "Net"], ["=cmd|' /C calc'!A0", "7.67"], ["Quellwerk Cola", "–"]]
     assert [csv_cell(cell) for cell in rows[1]] == ["'=cmd|' /C calc'!A0", "7.67"]
-    assert csv_cell("-2") == "'-2"
+    # A plain number is no formula: it stays a number a spreadsheet sums; "-2+3" is a formula.
+    assert csv_cell("-2") == "-2"
+    assert csv_cell("-2+3") == "'-2+3"
     assert table_rows(PAGE, "missing") is None
 
 
