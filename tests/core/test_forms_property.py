@@ -170,7 +170,7 @@ def _world(merchant: Merchant, store: Store, owner: Any) -> World:
         "session_id": count.pk, "shift_id": shift.pk, "order_id": order.pk, "counter.order_id": sale.pk,
         "counter.line_id": sale_line.pk, "restock.order_id": draft.pk, "restock.line_id": line.pk,
         "line_id": line.pk, "camera_id": camera.camera.pk, "event_id": 0, "frame_id": 0, "which": "crop",
-        "membership_id": clerk.pk, "invitation_id": 0, "device_id": device.pk,
+        "membership_id": clerk.pk, "invitation_id": 0, "closure_id": 0, "device_id": device.pk,
         "token_id": token.pk, "token": order.token, "code": gtin.display(product.gtin),
     }  # fmt: skip
     return World(merchant=merchant, store=store, ids=ids, shopper=shopper)
