@@ -70,8 +70,11 @@ def embedded_port(pgdata: Path = PGDATA) -> int | None:
     return port
 
 
-def embedded_start(pgdata: Path = PGDATA) -> tuple[str, bool]:
-    """Start the embedded server if it is not running; returns (admin URL, started by this call)."""
+def embedded_start(pgdata: Path = PGDATA, *, options: str = "") -> tuple[str, bool]:
+    """Start the embedded server if it is not running; returns (admin URL, started by this call).
+
+    ``options`` are more server options (``-c name=value``), after the defaults so they win.
+    """
     port = embedded_port(pgdata)
     if port:
         return f"postgresql://postgres@127.0.0.1:{port}/postgres", False
@@ -116,7 +119,7 @@ def embedded_start(pgdata: Path = PGDATA) -> tuple[str, bool]:
             "-D", str(pgdata),
             "-w", "-t", "60",
             "-l", str(pgdata / "server.log"),
-            "-o", f"-h 127.0.0.1 -p {port} -k {pgdata} -c max_connections=200",
+            "-o", f"-h 127.0.0.1 -p {port} -k {pgdata} -c max_connections=200 {options}".strip(),
             "start",
         ],
         check=True,
