@@ -20,7 +20,6 @@ def people(shop: Any) -> tuple[str, int]:
     Returns the merchant's slug and the open shift's id.
     """
     from axes.models import AccessAttempt
-    from django.contrib.auth import get_user_model
 
     from checkout.models import Shift
     from checkout.services import shifts
@@ -29,12 +28,9 @@ def people(shop: Any) -> tuple[str, int]:
 
     users = {}
     for username, role in ((OWNER, Role.OWNER), (CLERK, Role.CLERK)):
-        user, _ = get_user_model().objects.get_or_create(username=username, defaults={"email": username})
-        user.set_password(PASSWORD)
-        user.save()
-        users[role] = user
+        users[role] = user(username)
         with merchant_context(shop.merchant_id):
-            Membership.objects.get_or_create(merchant_id=shop.merchant_id, user=user, defaults={"role": role})
+            Membership.objects.get_or_create(merchant_id=shop.merchant_id, user=users[role], defaults={"role": role})
     AccessAttempt.objects.all().delete()
     with merchant_context(shop.merchant_id):
         merchant = Merchant.objects.get(pk=shop.merchant_id)
@@ -43,6 +39,16 @@ def people(shop: Any) -> tuple[str, int]:
     if shift is None:
         shift = shifts.shift_open(store=store, opened_by=users[Role.OWNER], opening_cash=0)
     return merchant.slug, shift.pk
+
+
+def user(username: str) -> Any:
+    """A user with the bench password (no merchant needed to be locked out)."""
+    from django.contrib.auth import get_user_model
+
+    found, _ = get_user_model().objects.get_or_create(username=username, defaults={"email": username})
+    found.set_password(PASSWORD)
+    found.save()
+    return found
 
 
 def cameras(count: int, fps: float, scratch: Path) -> tuple[int, list[tuple[int, str]], list[bytes]]:

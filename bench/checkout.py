@@ -271,8 +271,9 @@ def _wait_http(
 class Servers:
     """localstripe and gunicorn, each in a session of its own; stopped on exit, error or Ctrl-C."""
 
-    def __init__(self, *, database_url: str, workers: int, threads: int) -> None:
+    def __init__(self, *, database_url: str, workers: int, threads: int, web: bool = True) -> None:
         self.database_url = database_url
+        self.web = web  # False: localstripe only (the caller runs its own web servers)
         self.workers = workers
         self.threads = threads
         self.processes: list[subprocess.Popen[bytes]] = []
@@ -337,6 +338,8 @@ class Servers:
         )  # fmt: skip
         if collected.returncode:
             raise RuntimeError(f"collectstatic failed:\n{collected.stderr[-3000:]}")
+        if not self.web:
+            return
         port = _free_port()
         self.base_url = f"http://127.0.0.1:{port}"
         process, log = self._start(
@@ -349,10 +352,13 @@ class Servers:
             env,
         )  # fmt: skip
         _wait_http(f"{self.base_url}/healthz", process=process, log=log)
-        # localstripe posts its signed events to the server, as Stripe would.
+        self.webhooks_to(self.base_url)
+
+    def webhooks_to(self, base_url: str) -> None:
+        """localstripe posts its signed events to the server at ``base_url``, as Stripe would."""
         body = json.dumps(
             {
-                "url": f"{self.base_url}/webhooks/stripe/",
+                "url": f"{base_url}/webhooks/stripe/",
                 "secret": WEBHOOK_SECRET,
                 "events": ["payment_intent.succeeded", "payment_intent.payment_failed"],
             }

@@ -160,6 +160,7 @@ async def soak(
         },
         "faults": rows,
         "requests": dict(Counter(s.kind for s in log.samples)),
+        "requests_ok": dict(Counter(s.kind for s in log.samples if s.how in {"ok", "slow"})),
         "failed_examples": log.examples,
         "slices": _slices(log.samples, args.slice, ended),
     }  # fmt: skip
