@@ -293,7 +293,7 @@ def run(args: Any, bench: Any, world: dict[str, Any], scratch: Path) -> dict[str
                     args.faults, workers=workers, servers=servers, redis=redis, media=media,
                     database=world["database_url"].rsplit("/", 1)[-1],
                 )  # fmt: skip
-                result = asyncio.run(soak.soak(args, bench, bases, world, plan))
+                result = asyncio.run(soak.soak(args, bench, bases, world, plan, servers))
                 drained, left = checks.drain(
                     world["shop"], world["after_id"], world["camera_merchant"], f"{redis_url}/0", args.drain
                 )

@@ -54,6 +54,7 @@ import _soak_load as load
 from _common import bench_module, redis_server, report
 
 DATABASE = "lingshou_soak"
+_SALES = {"purchase", "counter_pay", "webhook"}
 FAULTS = ["worker_child", "worker", "redis", "pg_backends", "pg_restart", "disk_full", "stripe"]
 
 
@@ -106,7 +107,12 @@ def schedule(minutes: float, plan: list[faults.Fault], slice_s: float) -> tuple[
 
 
 async def soak(
-    args: argparse.Namespace, bench: Any, bases: list[str], world: dict[str, Any], plan: list[faults.Fault]
+    args: argparse.Namespace,
+    bench: Any,
+    bases: list[str],
+    world: dict[str, Any],
+    plan: list[faults.Fault],
+    servers: Any,
 ) -> dict[str, Any]:
     """The load, the faults in turn, and each fault's figures from the samples."""
     t0 = time.perf_counter()
@@ -125,7 +131,10 @@ async def soak(
     runner = asyncio.create_task(load.run_actors(bench, bases, log, actors, timeout=args.timeout, stop=stop))
     warm, baseline_s, gap = schedule(args.minutes, plan, args.slice)
     _say(f"warm-up {warm:g} s, baseline {baseline_s:g} s, then {len(plan)} faults {gap:.0f} s apart")
-    await asyncio.sleep(warm + baseline_s)
+    await asyncio.sleep(warm)
+    ticks = bench._process_ticks(servers)
+    await asyncio.sleep(baseline_s)
+    cpu = bench._cpu_split(ticks, bench._process_ticks(servers))
     base = load.window(log.samples, warm, warm + baseline_s)
     done = []
     for name, _, fault in plan:
@@ -153,10 +162,17 @@ async def soak(
                 "note": note,
             }
         )
+    hz = os.sysconf("SC_CLK_TCK")
+    # What the database's backends cost per paid order (shopper, counter and webhook), the figure
+    # docs/scaling.md sizes a primary with.
+    sold = sum(1 for s in log.samples if warm <= s.started < warm + baseline_s and s.kind in _SALES and not s.failed)
     return {
         "baseline": {
             "seconds": baseline_s, "requests": base.requests, "error_rate": round(base.error_rate, 4),
             "p95_ms": round(base.p95_ms, 1), "requests_per_s": round(base.requests / baseline_s, 1),
+            "paid_orders_per_s": round(sold / baseline_s, 2),
+            "frames_per_s": round(sum(1 for s in log.samples if warm <= s.started < warm + baseline_s and s.kind == "frame") / baseline_s, 1),
+            "cpu_cores_busy": {role: round(ticks / hz / baseline_s, 2) for role, ticks in cpu.items()},
         },
         "faults": rows,
         "requests": dict(Counter(s.kind for s in log.samples)),
@@ -206,7 +222,7 @@ def single_node(args: argparse.Namespace, bench: Any, world: dict[str, Any], scr
                 args.faults, workers=workers, servers=servers, redis=redis, media=media,
                 database=world["database_url"].rsplit("/", 1)[-1],
             )  # fmt: skip
-            result = asyncio.run(soak(args, bench, [servers.base_url], world, plan))
+            result = asyncio.run(soak(args, bench, [servers.base_url], world, plan, servers))
             _say("load over; draining")
             drained, left = checks.drain(
                 world["shop"], world["after_id"], world["camera_merchant"], f"{redis_url}/0", args.drain
