@@ -44,9 +44,12 @@ def people(shop: Any) -> tuple[str, int]:
 def user(username: str) -> Any:
     """A user with the bench password (no merchant needed to be locked out)."""
     from django.contrib.auth import get_user_model
+    from django.contrib.auth.hashers import PBKDF2PasswordHasher
 
     found, _ = get_user_model().objects.get_or_create(username=username, defaults={"email": username})
-    found.set_password(PASSWORD)
+    # Hashed as production hashes (the bench's own process has the test settings' fast hasher).
+    hasher = PBKDF2PasswordHasher()
+    found.password = hasher.encode(PASSWORD, hasher.salt())
     found.save()
     return found
 

@@ -93,6 +93,18 @@ class Workers:
                     os.killpg(process.pid, signal.SIGKILL)
                 process.wait()
 
+    def wait_ready(self, timeout: float = 180) -> None:
+        """Until every worker has its prefork children (booted, connected, consuming)."""
+        deadline = time.monotonic() + timeout
+        for name, words in self.commands.items():
+            if words[3] != "worker":
+                continue
+            wanted = int(words[words.index("--concurrency") + 1]) if "--concurrency" in words else 1
+            while len(_children(self.worker_pid(name))) < wanted:
+                if time.monotonic() > deadline or self.processes[name].poll() is not None:
+                    raise RuntimeError(f"the {name} worker did not start its pool: see {self.logs}")
+                time.sleep(0.5)
+
     def worker_pid(self, name: str) -> int:
         """The celery parent's pid (under ``ip netns exec`` it is the exec'd process itself)."""
         return self.processes[name].pid

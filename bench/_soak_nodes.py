@@ -288,6 +288,7 @@ def run(args: Any, bench: Any, world: dict[str, Any], scratch: Path) -> dict[str
                 faults.Workers(workers_env, servers.logs, netns="lsoak-work1") as workers,
                 faults.Workers(workers_env, servers.logs, netns="lsoak-work2", only={"worker", "sensing", "ordering", "analytics"}),
             ):  # fmt: skip
+                workers.wait_ready()
                 before = access_counts(servers.logs)
                 plan = faults.faults_plan(
                     args.faults, workers=workers, servers=servers, redis=redis, media=media,

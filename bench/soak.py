@@ -72,6 +72,10 @@ def servers_class(bench: Any) -> Any:
         def env(self) -> dict[str, str]:
             return {**super().env(), **self.extra}
 
+        def __exit__(self, *_: object) -> None:
+            self.stop()  # the logs are kept: the evidence of what failed
+            _say(f"server and worker logs in {self.logs}")
+
     return SoakServers
 
 
@@ -193,24 +197,31 @@ def _slices(samples: list[load.Sample], slice_s: float, ended: float) -> list[li
     return found
 
 
-def prepare(bench: Any, args: argparse.Namespace, scratch: Path) -> dict[str, Any]:
-    """The scratch database, the shop, its people and till, the cameras; in this process."""
+def prepare(bench: Any) -> dict[str, Any]:
+    """The scratch database, the shop, its people and till; in this process."""
     database_url = bench._setup(DATABASE)
     shop = bench._data()
     bench._restock(shop)
     slug, shift = checks.people(shop)
-    camera_merchant, cameras, frames = checks.cameras(args.cameras, args.fps, scratch)
     return {
-        "database_url": database_url, "shop": shop, "slug": slug, "shift": shift, "camera_merchant": camera_merchant,
-        "cameras": cameras, "frames": frames, "after_id": bench._last_order_id(), "tally": load.Tally(),
-        "outcomes": Counter(),
+        "database_url": database_url, "shop": shop, "slug": slug, "shift": shift, "after_id": bench._last_order_id(),
+        "tally": load.Tally(), "outcomes": Counter(),
     }  # fmt: skip
+
+
+def cameras_add(args: argparse.Namespace, world: dict[str, Any], scratch: Path, media: Path) -> None:
+    """The cameras, calibrated with their references in the run's frame storage (mounted by now)."""
+    from django.conf import settings
+
+    settings.MEDIA_ROOT = str(media)
+    world["camera_merchant"], world["cameras"], world["frames"] = checks.cameras(args.cameras, args.fps, scratch)
 
 
 def single_node(args: argparse.Namespace, bench: Any, world: dict[str, Any], scratch: Path) -> dict[str, Any]:
     """One web node and the Procfile's workers on loopback, the load and the faults."""
     media = scratch / "media"
     with redis_server() as (redis, port), faults.Tmpfs(media):
+        cameras_add(args, world, scratch, media)
         redis_url = f"redis://127.0.0.1:{port}"
         servers_type = servers_class(bench)
         servers_type.extra = run_env(redis_url, media)
@@ -218,6 +229,7 @@ def single_node(args: argparse.Namespace, bench: Any, world: dict[str, Any], scr
             servers_type(database_url=world["database_url"], workers=2, threads=4) as servers,
             faults.Workers(servers.env(), servers.logs) as workers,
         ):
+            workers.wait_ready()
             plan = faults.faults_plan(
                 args.faults, workers=workers, servers=servers, redis=redis, media=media,
                 database=world["database_url"].rsplit("/", 1)[-1],
@@ -243,7 +255,7 @@ def main() -> None:
     parser.add_argument("--clerks", type=int, default=2)
     parser.add_argument("--readers", type=int, default=2)
     parser.add_argument("--cameras", type=int, default=20)
-    parser.add_argument("--fps", type=float, default=0.5, help="frames a second per camera (default 0.5)")
+    parser.add_argument("--fps", type=float, default=0.25, help="frames a second per camera (default 0.25)")
     parser.add_argument("--webhook-rate", type=float, default=2, help="harness webhooks a second (default 2)")
     parser.add_argument("--think", type=float, default=1.5, help="mean pause of people between steps (s)")
     parser.add_argument("--slice", type=float, default=10, help="window judged for recovery (s, default 10)")
@@ -257,7 +269,7 @@ def main() -> None:
     started = time.monotonic()
     bench = bench_module("checkout")
     with _signals(), tempfile.TemporaryDirectory(prefix="lingshou-soak-") as scratch:
-        world = prepare(bench, args, Path(scratch))
+        world = prepare(bench)
         _say("data ready")
         if args.nodes == 2:
             import _soak_nodes
