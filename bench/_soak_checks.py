@@ -11,13 +11,23 @@ from typing import Any
 
 PASSWORD = "soak-Passw0rd-not-secret"  # noqa: S105 - a scratch database's bench users
 OWNER = "soak-owner@example.com"
-CLERK = "soak-clerk@example.com"
+CLERKS = [f"soak-clerk{n}@example.com" for n in range(1, 9)]
 
 
-def people(shop: Any) -> tuple[str, int]:
-    """The bench merchant's owner and clerk (with passwords, lock-outs cleared) and an open till.
+def last_order_id() -> int:
+    """The last order id handed out (the run's orders are above it), even when those orders were deleted."""
+    from django.db import connection
 
-    Returns the merchant's slug and the open shift's id.
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT last_value FROM checkout_order_id_seq")
+        row = cursor.fetchone()
+    return int(row[0]) if row else 0
+
+
+def people(shop: Any) -> tuple[str, int, list[str]]:
+    """The bench merchant's owner and clerks (with passwords, lock-outs cleared) and an open till.
+
+    Returns the merchant's slug, the open shift's id and the clerks' user names.
     """
     from axes.models import AccessAttempt
 
@@ -27,7 +37,7 @@ def people(shop: Any) -> tuple[str, int]:
     from merchants.tenancy import merchant_context
 
     users = {}
-    for username, role in ((OWNER, Role.OWNER), (CLERK, Role.CLERK)):
+    for username, role in ((OWNER, Role.OWNER), *((clerk, Role.CLERK) for clerk in CLERKS)):
         users[role] = user(username)
         with merchant_context(shop.merchant_id):
             Membership.objects.get_or_create(merchant_id=shop.merchant_id, user=users[role], defaults={"role": role})
@@ -38,7 +48,7 @@ def people(shop: Any) -> tuple[str, int]:
         shift = Shift.objects.open().filter(merchant_id=shop.merchant_id, store=store).first()
     if shift is None:
         shift = shifts.shift_open(store=store, opened_by=users[Role.OWNER], opening_cash=0)
-    return merchant.slug, shift.pk
+    return merchant.slug, shift.pk, CLERKS
 
 
 def user(username: str) -> Any:

@@ -31,11 +31,16 @@ class Sample:
     kind: str
     started: float  # seconds since the run's start
     seconds: float
-    how: str  # ok | slow | fast_4xx | fast_5xx | fast_refused | hung_4xx | hung_5xx | hung_refused | timeout
+    how: str  # ok | slow (a success after hung_s) | fast_4xx | fast_5xx | fast_refused | hung_4xx | hung_5xx | hung_refused | timeout
 
     @property
     def failed(self) -> bool:
-        return self.how != "ok"
+        """Answered with an error or not at all (a slow success is not a failure, only hung)."""
+        return self.how not in {"ok", "slow"}
+
+    @property
+    def hung(self) -> bool:
+        return self.how == "slow" or self.how.startswith("hung") or self.how == "timeout"
 
 
 def _how(status: int | None, seconds: float, detail: str, hung_s: float) -> str:
@@ -303,12 +308,13 @@ def recovery(samples: list[Sample], base: Window, fault_end: float, slice_s: flo
 
 
 def failures(samples: list[Sample], start: float, end: float) -> dict[str, Any]:
-    """The requests started in [start, end) that failed, by how and by kind, and the slowest answer."""
+    """The requests started in [start, end) that failed or hung, by how and by kind, and the slowest answer."""
     inside = [s for s in samples if start <= s.started < end]
-    bad = [s for s in inside if s.failed]
+    bad = [s for s in inside if s.failed or s.hung]
     return {
         "requests": len(inside),
-        "failed": len(bad),
+        "failed": sum(s.failed for s in inside),
+        "hung": sum(s.hung for s in inside),
         "how": dict(Counter(s.how for s in bad)),
         "by_kind": {
             kind: dict(Counter(s.how for s in bad if s.kind == kind)) for kind in sorted({s.kind for s in bad})

@@ -271,6 +271,8 @@ def _wait_http(
 class Servers:
     """localstripe and gunicorn, each in a session of its own; stopped on exit, error or Ctrl-C."""
 
+    boot_timeout = 60.0  # seconds for a server to answer after it was started
+
     def __init__(self, *, database_url: str, workers: int, threads: int, web: bool = True) -> None:
         self.database_url = database_url
         self.web = web  # False: localstripe only (the caller runs its own web servers)
@@ -351,7 +353,7 @@ class Servers:
             ],
             env,
         )  # fmt: skip
-        _wait_http(f"{self.base_url}/healthz", process=process, log=log)
+        _wait_http(f"{self.base_url}/healthz", process=process, log=log, timeout=self.boot_timeout)
         self.webhooks_to(self.base_url)
 
     def webhooks_to(self, base_url: str) -> None:

@@ -67,6 +67,7 @@ def servers_class(bench: Any) -> Any:
 
     class SoakServers(bench.Servers):  # type: ignore[misc,name-defined]
         extra: dict[str, str] = {}  # set once per run, before the servers start
+        boot_timeout = 240.0  # the machine is shared: under others' load, gunicorn took over a minute to boot
         pg_options = ""
 
         def env(self) -> dict[str, str]:
@@ -103,7 +104,7 @@ def _signals() -> Iterator[None]:
 def schedule(minutes: float, plan: list[faults.Fault], slice_s: float) -> tuple[float, float, float]:
     """(warm-up, baseline, gap after each fault) in seconds, filling ``minutes``."""
     total = minutes * 60
-    warm = 15.0
+    warm = 30.0  # gunicorn's first requests (imports, templates, connections) are not the baseline
     baseline = max(20.0, min(60.0, 0.12 * total))
     busy = sum(length for _, length, _ in plan)
     gap = max(slice_s + 5, (total - warm - baseline - busy) / max(len(plan), 1))
@@ -123,11 +124,21 @@ async def soak(
     log = load.Log(t0, args.hung)
     tally, outcomes = world["tally"], world["outcomes"]
     shop, think = world["shop"], args.think
-    credentials = {"owner": (checks.OWNER, checks.PASSWORD), "clerk": (checks.CLERK, checks.PASSWORD)}
+    owner = (checks.OWNER, checks.PASSWORD)
+    # Each till has its own clerk: a clerk's sale in progress is one per shift, whichever till they use.
+    clerks = [
+        (
+            1,
+            load.paced(
+                load.counter_sales(shop, world["slug"], world["shift"], tally, (clerk, checks.PASSWORD)), think, 2 + n
+            ),
+        )
+        for n, clerk in enumerate(world["clerks"][: args.clerks])
+    ]
     actors = [
         (args.shoppers, load.paced(bench._purchase(shop, outcomes), think, 1)),
-        (args.clerks, load.paced(load.counter_sales(shop, world["slug"], world["shift"], tally, credentials["clerk"]), think, 2)),
-        (args.readers, load.paced(load.dashboard_reader(world["slug"], credentials["owner"]), 2 * think, 3)),
+        *clerks,
+        (args.readers, load.paced(load.dashboard_reader(world["slug"], owner), 2 * think, 3)),
         (len(world["cameras"]), load.camera(world["cameras"], world["frames"], tally, args.fps)),
         (1, load.webhooks(bench, shop, tally, rate=args.webhook_rate)),
     ]  # fmt: skip
@@ -202,9 +213,10 @@ def prepare(bench: Any) -> dict[str, Any]:
     database_url = bench._setup(DATABASE)
     shop = bench._data()
     bench._restock(shop)
-    slug, shift = checks.people(shop)
+    slug, shift, clerks = checks.people(shop)
     return {
-        "database_url": database_url, "shop": shop, "slug": slug, "shift": shift, "after_id": bench._last_order_id(),
+        "database_url": database_url, "shop": shop, "slug": slug, "shift": shift, "clerks": clerks,
+        "after_id": checks.last_order_id(),
         "tally": load.Tally(), "outcomes": Counter(),
     }  # fmt: skip
 
