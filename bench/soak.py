@@ -211,6 +211,7 @@ def _slices(samples: list[load.Sample], slice_s: float, ended: float) -> list[li
 def prepare(bench: Any) -> dict[str, Any]:
     """The scratch database, the shop, its people and till; in this process."""
     database_url = bench._setup(DATABASE)
+    checks.counter_clear(bench.SLUG)
     shop = bench._data()
     bench._restock(shop)
     slug, shift, clerks = checks.people(shop)
