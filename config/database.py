@@ -48,6 +48,9 @@ def _bin(name: str) -> str:
 def _free_port(preferred: int | None) -> int:
     for port in ([preferred] if preferred else []) + [0]:
         with socket.socket() as sock:
+            # As PostgreSQL binds: the connections a server just stopped leave its port in TIME_WAIT,
+            # and without this a restart would move to another port under every client's URL.
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             try:
                 sock.bind(("127.0.0.1", port))
             except OSError:
