@@ -205,8 +205,12 @@ def storage_fill(path: Path, seconds: float) -> str:
     filler = path / "filler.bin"
     stats = os.statvfs(path)
     free = stats.f_bavail * stats.f_frsize
-    with filler.open("wb") as handle, contextlib.suppress(OSError):
-        os.posix_fallocate(handle.fileno(), 0, free)
+    # Written until the file system refuses (fallocate of the free space fails whole when uploads take
+    # a few blocks meanwhile, and then fills nothing).
+    block = b"\0" * 2**20
+    with filler.open("wb", buffering=0) as handle, contextlib.suppress(OSError):
+        while handle.write(block):
+            pass
     left = os.statvfs(path).f_bavail * stats.f_frsize
     try:
         time.sleep(seconds)
