@@ -282,9 +282,13 @@ class Window:
     p95_ms: float
 
 
+# A shopper's whole purchase (six requests) is timed as one sample too; the windows judge requests.
+COMPOSITE = {"purchase"}
+
+
 def window(samples: list[Sample], start: float, end: float) -> Window:
     """Requests started in [start, end): how many, the share that failed, and the p95 of their times."""
-    inside = [s for s in samples if start <= s.started < end]
+    inside = [s for s in samples if start <= s.started < end and s.kind not in COMPOSITE]
     if not inside:
         return Window(0, 0.0, 0.0)
     failed = sum(s.failed for s in inside)
@@ -309,7 +313,7 @@ def recovery(samples: list[Sample], base: Window, fault_end: float, slice_s: flo
 
 def failures(samples: list[Sample], start: float, end: float) -> dict[str, Any]:
     """The requests started in [start, end) that failed or hung, by how and by kind, and the slowest answer."""
-    inside = [s for s in samples if start <= s.started < end]
+    inside = [s for s in samples if start <= s.started < end and s.kind not in COMPOSITE]
     bad = [s for s in inside if s.failed or s.hung]
     return {
         "requests": len(inside),

@@ -173,7 +173,10 @@ async def soak(
                 "at_s": round(start, 1),
                 "length_s": round(end - start, 1),
                 "recovery_s": back if back is not None else f"not within {until - end:.0f} s",
-                **load.failures(log.samples, start, end + (back if back is not None else until - end) + args.slice),
+                # Up to the end of the recovery (and its window), never into the next fault.
+                **load.failures(
+                    log.samples, start, min(until, end + (back if back is not None else until - end) + args.slice)
+                ),
                 "note": note,
             }
         )
