@@ -265,6 +265,10 @@ def run(args: Any, bench: Any, world: dict[str, Any], scratch: Path) -> dict[str
         redis_server(bind=("127.0.0.1", HOST)) as (redis, port),
         faults.Tmpfs(media),
     ):
+        from django.db import connections
+
+        connections.close_all()  # PostgreSQL was restarted under them
+        soak.cameras_add(args, world, scratch, media)
         redis_url = f"redis://{HOST}:{port}"
         servers_type = soak.servers_class(bench)
         servers_type.extra = soak.run_env(redis_url, media)
