@@ -30,10 +30,8 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import importlib.util
 import io
 import os
-import shutil
 import statistics
 import sys
 import time
@@ -44,7 +42,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import django_setup, p, report, timed
+from _common import bench_module, django_setup, p, redis_server, report, timed
 
 ROOT = Path(__file__).resolve().parent.parent
 LINES_PER_STORE_DAY = 550
@@ -77,37 +75,14 @@ def _broker(*, redis: bool) -> Iterator[None]:
     if not redis:
         yield
         return
-    import socket
-    import subprocess
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = int(sock.getsockname()[1])
-    executable = shutil.which("redis-server")
-    if executable is None:
-        sys.exit("--redis needs redis-server on the PATH.")
-    server = subprocess.Popen(
-        [executable, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-        stdout=subprocess.DEVNULL,
-    )
-    os.environ["CELERY_BROKER_URL"] = f"redis://127.0.0.1:{port}/0"
-    time.sleep(0.5)
-    try:
+    with redis_server() as (_, port):
+        os.environ["CELERY_BROKER_URL"] = f"redis://127.0.0.1:{port}/0"
         yield
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
 
 
 def _checkout_bench() -> Any:
     """bench/checkout.py as a module (its name would shadow the checkout app's)."""
-    spec = importlib.util.spec_from_file_location("bench_checkout", Path(__file__).with_name("checkout.py"))
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["bench_checkout"] = module
-    spec.loader.exec_module(module)
-    return module
+    return bench_module("checkout")
 
 
 def _history(args: argparse.Namespace) -> tuple[Any, dict[str, Any], list[dict[str, object]]]:

@@ -72,14 +72,14 @@ REPLAYS = 100
 # --- the database and its data (in this process, test settings, the app's role) ---
 
 
-def _setup() -> str:
-    """Migrated scratch database; returns its URL for the server."""
+def _setup(database: str = "lingshou_bench") -> str:
+    """Migrated scratch database (test_<database>); returns its URL for the server."""
     from config.database import url_with
 
     url = os.environ.get("DATABASE_URL")
     if not url:
         sys.exit("DATABASE_URL is not set: run through `python -m config.database run -- ...`.")
-    os.environ["DATABASE_URL"] = url_with(url, database="lingshou_bench")
+    os.environ["DATABASE_URL"] = url_with(url, database=database)
     django_setup("config.settings.test")
     from django.db import connection
     from django.test.utils import setup_databases
@@ -271,8 +271,11 @@ def _wait_http(
 class Servers:
     """localstripe and gunicorn, each in a session of its own; stopped on exit, error or Ctrl-C."""
 
-    def __init__(self, *, database_url: str, workers: int, threads: int) -> None:
+    boot_timeout = 60.0  # seconds for a server to answer after it was started
+
+    def __init__(self, *, database_url: str, workers: int, threads: int, web: bool = True) -> None:
         self.database_url = database_url
+        self.web = web  # False: localstripe only (the caller runs its own web servers)
         self.workers = workers
         self.threads = threads
         self.processes: list[subprocess.Popen[bytes]] = []
@@ -308,7 +311,7 @@ class Servers:
                 command, stdout=handle, stderr=subprocess.STDOUT, cwd=ROOT, env=env, start_new_session=True
             )
         self.processes.append(process)
-        self.named["app" if name == "gunicorn" else "stripe"] = process
+        self.named[{"gunicorn": "app", "localstripe": "stripe"}.get(name, name)] = process
         return process, log
 
     def __enter__(self) -> Servers:
@@ -337,6 +340,8 @@ class Servers:
         )  # fmt: skip
         if collected.returncode:
             raise RuntimeError(f"collectstatic failed:\n{collected.stderr[-3000:]}")
+        if not self.web:
+            return
         port = _free_port()
         self.base_url = f"http://127.0.0.1:{port}"
         process, log = self._start(
@@ -348,11 +353,14 @@ class Servers:
             ],
             env,
         )  # fmt: skip
-        _wait_http(f"{self.base_url}/healthz", process=process, log=log)
-        # localstripe posts its signed events to the server, as Stripe would.
+        _wait_http(f"{self.base_url}/healthz", process=process, log=log, timeout=self.boot_timeout)
+        self.webhooks_to(self.base_url)
+
+    def webhooks_to(self, base_url: str) -> None:
+        """localstripe posts its signed events to the server at ``base_url``, as Stripe would."""
         body = json.dumps(
             {
-                "url": f"{self.base_url}/webhooks/stripe/",
+                "url": f"{base_url}/webhooks/stripe/",
                 "secret": WEBHOOK_SECRET,
                 "events": ["payment_intent.succeeded", "payment_intent.payment_failed"],
             }
@@ -449,7 +457,7 @@ class Recorder:
         if ended <= self.deadline:
             self.in_time[name] += 1
 
-    def fail(self, name: str, detail: str) -> None:
+    def fail(self, name: str, detail: str, *, status: int | None = None, seconds: float = 0.0) -> None:  # noqa: ARG002 - for recorders that classify failures
         self.errors[name] += 1
         self.error_examples.setdefault(name, detail[:300])
 
@@ -465,7 +473,7 @@ class Phase:
 class Client:
     """One shopper's browser: its own connection and cookie jar (Secure cookies sent over loopback)."""
 
-    def __init__(self, base: str, recorder: Recorder) -> None:
+    def __init__(self, base: str, recorder: Recorder, *, timeout: float = 60) -> None:
         import aiohttp
 
         self.base = base
@@ -474,7 +482,7 @@ class Client:
         self.http = aiohttp.ClientSession(
             cookie_jar=jar,
             connector=aiohttp.TCPConnector(limit=1, force_close=False),
-            timeout=aiohttp.ClientTimeout(total=60),
+            timeout=aiohttp.ClientTimeout(total=timeout),
         )
         origin = base.replace("http://", "https://")
         # Behind the TLS proxy: production settings trust X-Forwarded-Proto.
@@ -492,7 +500,7 @@ class Client:
         self.http.cookie_jar.clear(lambda morsel: morsel.key != "csrftoken")
 
     async def call(
-        self, name: str, method: str, path: str, *, data: dict[str, str] | bytes | None = None,
+        self, name: str, method: str, path: str, *, data: Any = None,
         expect: tuple[int, ...] = (200,), location: str = "", headers: dict[str, str] | None = None,
     ) -> tuple[int, str, bytes] | None:  # fmt: skip
         import aiohttp
@@ -508,11 +516,13 @@ class Client:
                 body = await r.read()
                 status, where = r.status, r.headers.get("Location", "")
         except (aiohttp.ClientError, TimeoutError) as error:
-            self.recorder.fail(name, f"{type(error).__name__}: {error}")
+            self.recorder.fail(name, f"{type(error).__name__}: {error}", seconds=time.perf_counter() - started)
             return None
         ended = time.perf_counter()
         if status not in expect or (location and location not in where):
-            self.recorder.fail(name, f"{status} {method} {path} -> {where} {_text(body)}")
+            self.recorder.fail(
+                name, f"{status} {method} {path} -> {where} {_text(body)}", status=status, seconds=ended - started
+            )
             return None
         self.recorder.ok(name, started, ended)
         return status, where, body

@@ -48,6 +48,9 @@ def _bin(name: str) -> str:
 def _free_port(preferred: int | None) -> int:
     for port in ([preferred] if preferred else []) + [0]:
         with socket.socket() as sock:
+            # As PostgreSQL binds: the connections a server just stopped leave its port in TIME_WAIT,
+            # and without this a restart would move to another port under every client's URL.
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             try:
                 sock.bind(("127.0.0.1", port))
             except OSError:
@@ -70,8 +73,11 @@ def embedded_port(pgdata: Path = PGDATA) -> int | None:
     return port
 
 
-def embedded_start(pgdata: Path = PGDATA) -> tuple[str, bool]:
-    """Start the embedded server if it is not running; returns (admin URL, started by this call)."""
+def embedded_start(pgdata: Path = PGDATA, *, options: str = "") -> tuple[str, bool]:
+    """Start the embedded server if it is not running; returns (admin URL, started by this call).
+
+    ``options`` are more server options (``-c name=value``), after the defaults so they win.
+    """
     port = embedded_port(pgdata)
     if port:
         return f"postgresql://postgres@127.0.0.1:{port}/postgres", False
@@ -116,7 +122,7 @@ def embedded_start(pgdata: Path = PGDATA) -> tuple[str, bool]:
             "-D", str(pgdata),
             "-w", "-t", "60",
             "-l", str(pgdata / "server.log"),
-            "-o", f"-h 127.0.0.1 -p {port} -k {pgdata} -c max_connections=200",
+            "-o", f"-h 127.0.0.1 -p {port} -k {pgdata} -c max_connections=200 {options}".strip(),
             "start",
         ],
         check=True,

@@ -35,8 +35,10 @@ def shelf_empty_record(*, merchant: Merchant, store_product_id: int, at: datetim
                 return False
             for period_id in closed:
                 # Analytics adds the period's minutes once it is closed, after commit, by task name.
+                # robust: with the broker away the request still answers; analytics' facts_sweep applies it later.
                 transaction.on_commit(
-                    partial(current_app.send_task, "analytics.tasks.shelf_empty_apply", args=[merchant_id, period_id])
+                    partial(current_app.send_task, "analytics.tasks.shelf_empty_apply", args=[merchant_id, period_id]),
+                    robust=True,
                 )
             return True
         if open_periods.exists():
@@ -66,6 +68,8 @@ def product_lookup_record(*, store: Store, code: str, store_product: StoreProduc
             merchant_id=store.merchant_id, store=store, store_product=store_product, code=code[:32]
         )
         if store_product is not None:
+            # robust: a price lookup never fails for the broker; analytics' facts_sweep applies a lost one.
             transaction.on_commit(
-                lambda: current_app.send_task("analytics.tasks.lookup_apply", args=[store.merchant_id, lookup.pk])
+                lambda: current_app.send_task("analytics.tasks.lookup_apply", args=[store.merchant_id, lookup.pk]),
+                robust=True,
             )

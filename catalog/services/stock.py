@@ -159,8 +159,10 @@ def stock_moves(
         # A movement that lifts on hand from zero (or below) ends a stock-out: analytics counts its minutes.
         restocked = [m.pk for m in movements if m.on_hand_after > 0 and m.on_hand_after - m.quantity <= 0]
         for movement_id in restocked:
+            # robust: the movement is booked whatever the broker does; analytics' facts_sweep applies a lost task.
             transaction.on_commit(
-                partial(current_app.send_task, "analytics.tasks.stockout_apply", args=[merchant_id, movement_id])
+                partial(current_app.send_task, "analytics.tasks.stockout_apply", args=[merchant_id, movement_id]),
+                robust=True,
             )
     return movements
 

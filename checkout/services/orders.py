@@ -199,9 +199,11 @@ def order_mark_paid(
                 order=order,
                 bought={(line.store_product_id, line.code): line.quantity for line in lines},
             )
-        # Analytics hears of the sale after commit, by task name (nothing here imports it).
+        # Analytics hears of the sale after commit, by task name (nothing here imports it). robust: the
+        # payment is committed, so a broker outage must not turn its answer into an error; facts_sweep heals it.
         transaction.on_commit(
-            lambda: current_app.send_task("analytics.tasks.order_paid_apply", args=[merchant.pk, order_id])
+            lambda: current_app.send_task("analytics.tasks.order_paid_apply", args=[merchant.pk, order_id]),
+            robust=True,
         )
     if order.email:
         from checkout.tasks import receipt_send
@@ -257,7 +259,10 @@ def refund_record(
     order.amount_refunded = min(amount_refunded, order.total)
     order.status = OrderStatus.REFUNDED if order.amount_refunded >= order.total else OrderStatus.PARTIALLY_REFUNDED
     order.save(update_fields=["amount_refunded", "status"])
-    transaction.on_commit(lambda: current_app.send_task("analytics.tasks.refund_apply", args=[merchant.pk, refund.pk]))
+    # robust: the refund is committed; analytics' facts_sweep applies it if the broker lost the task.
+    transaction.on_commit(
+        lambda: current_app.send_task("analytics.tasks.refund_apply", args=[merchant.pk, refund.pk]), robust=True
+    )
     if order.status == OrderStatus.REFUNDED:
         units: dict[int, int] = defaultdict(int)
         for line in order.lines.filter(kind=LineKind.PRODUCT):

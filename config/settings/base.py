@@ -179,11 +179,23 @@ if AWS_STORAGE_BUCKET_NAME:
     AWS_QUERYSTRING_AUTH = True
     AWS_S3_FILE_OVERWRITE = False
 
+# A Redis that stops answering with its connections open (a failover, a paused process) makes redis-py
+# wait forever by default: every request that enqueues a task or reads a throttle would hang with it.
+# Bounded, the call fails within seconds and the request answers (see the callers' on_commit).
+REDIS_SOCKET_TIMEOUT = env.float("REDIS_SOCKET_TIMEOUT", default=2.0)
+REDIS_SOCKET_OPTIONS = {"socket_timeout": REDIS_SOCKET_TIMEOUT, "socket_connect_timeout": REDIS_SOCKET_TIMEOUT}
+
 # Redis when configured; otherwise a cache on disk that every local process shares
 # (throttling and lock-out counters must agree across gunicorn workers).
 REDIS_URL = env("REDIS_URL", default="")
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": dict(REDIS_SOCKET_OPTIONS),
+        }
+    }
 else:
     CACHES = {
         "default": {
@@ -196,7 +208,9 @@ else:
 # worker process runs everywhere without a server; production sets CELERY_BROKER_URL to Redis.
 CELERY_DATA_DIR = Path(env("CELERY_DATA_DIR", default=str(DATA_DIR / "broker")))
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="filesystem://")
-CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {"visibility_timeout": 3600}
+CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {"visibility_timeout": 3600, **REDIS_SOCKET_OPTIONS}
+# One quick retry of a publish that failed, not Celery's default three (with the timeout above: 4 x 2 s).
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
 if CELERY_BROKER_URL.startswith("filesystem"):
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(CELERY_DATA_DIR / "queue"),
