@@ -78,7 +78,7 @@ def _text(value: object) -> str:
         return json.dumps(value, ensure_ascii=False, cls=DjangoJSONEncoder)
     if isinstance(value, Decimal | int | float):
         return str(value)
-    return csv_cell(str(value))
+    return str(csv_cell(str(value)))
 
 
 def _csv(header: list[str], rows: Iterable[tuple[Any, ...]]) -> Iterator[bytes]:
