@@ -9,7 +9,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-PASSWORD = "soak-Passw0rd-not-secret"  # noqa: S105 - a scratch database's bench users
+PASSWORD = "soak-Passw0rd-not-secret"  # noqa: S105 # nosec B105 - a scratch database's bench users
 OWNER = "soak-owner@example.com"
 CLERKS = [f"soak-clerk{n}@example.com" for n in range(1, 9)]
 
