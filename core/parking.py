@@ -56,16 +56,20 @@ ON CONFLICT (fingerprint) DO UPDATE SET
     exception_message = EXCLUDED.exception_message, traceback = EXCLUDED.traceback,
     last_failed_at = EXCLUDED.last_failed_at, times_parked = core_parkedtask.times_parked + 1,
     status = EXCLUDED.status, resolved_at = NULL, resolved_by = ''
+-- The same delivery reported twice (Celery signals a hard time limit from the worker and again from the pool)
+-- is parked once: no row comes back.
+WHERE NOT (core_parkedtask.task_id = EXCLUDED.task_id AND core_parkedtask.status = 'parked')
 RETURNING id, times_parked
 """
 
 
-def _upsert(values: list[object]) -> tuple[int, int]:
+def _upsert(values: list[object]) -> tuple[int, int] | None:
+    """(id, times parked) of the row written; None when this delivery was parked already."""
     # One statement: two pool children parking the same task at once cannot both insert.
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(_UPSERT, values)
         row = cursor.fetchone()
-    return int(row[0]), int(row[1])
+    return None if row is None else (int(row[0]), int(row[1]))
 
 
 def task_park(
@@ -79,7 +83,8 @@ def task_park(
     traceback: str,
 ) -> int | None:
     """Park a task that failed for good: one row per task and arguments (upserted in its own transaction),
-    counted and logged at ERROR. Returns the row's id; None when the database would not take it (logged)."""
+    counted and logged at ERROR. Returns the row's id; None when the database would not take it (logged) or
+    this delivery (its task id) was parked already."""
     now = timezone.now()
     exception_type = f"{type(exception).__module__}.{type(exception).__qualname__}"
     values: list[object] = [
@@ -96,7 +101,6 @@ def task_park(
         now,
         ParkedStatus.PARKED,
     ]
-    TASKS_PARKED.labels(task=task).inc()
     parked: tuple[int, int] | None = None
     for attempt in (1, 2):
         if not connection.in_atomic_block:
@@ -104,7 +108,6 @@ def task_park(
             connection.close_if_unusable_or_obsolete()
         try:
             parked = _upsert(values)
-            break
         except DatabaseError:
             if attempt == 2 or connection.in_atomic_block:
                 # The alert still goes out, with what is needed to send the task again by hand.
@@ -115,6 +118,11 @@ def task_park(
                 )
                 break
             connection.close()
+        else:
+            if parked is None:
+                return None  # this delivery is parked already, and was counted and logged then
+            break
+    TASKS_PARKED.labels(task=task).inc()
     extra = {"task": task, "task_id": task_id, "queue": queue, "exception_type": exception_type}
     if parked is not None:
         extra |= {"parked_id": parked[0], "times_parked": parked[1]}
