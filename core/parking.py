@@ -44,7 +44,7 @@ def task_fingerprint(task: str, args: Sequence[object], kwargs: Mapping[str, obj
 
 def task_queue(task: str, args: Sequence[object], kwargs: Mapping[str, object]) -> str:
     """The queue the task's routes send it to (where a failure seen outside the task does not say)."""
-    return str(current_app.amqp.router.route({}, task, args, kwargs)["queue"].name)
+    return str(current_app.amqp.router.route({}, task, tuple(args), dict(kwargs))["queue"].name)
 
 
 _UPSERT = """
@@ -63,7 +63,7 @@ RETURNING id, times_parked
 """
 
 
-def _upsert(values: list[object]) -> tuple[int, int] | None:
+def _upsert(values: list[Any]) -> tuple[int, int] | None:
     """(id, times parked) of the row written; None when this delivery was parked already."""
     # One statement: two pool children parking the same task at once cannot both insert.
     with transaction.atomic(), connection.cursor() as cursor:
@@ -87,7 +87,7 @@ def task_park(
     this delivery (its task id) was parked already."""
     now = timezone.now()
     exception_type = f"{type(exception).__module__}.{type(exception).__qualname__}"
-    values: list[object] = [
+    values: list[Any] = [
         task[:200],
         queue[:100],
         json.dumps(_json(list(args))),
@@ -123,7 +123,7 @@ def task_park(
                 return None  # this delivery is parked already, and was counted and logged then
             break
     TASKS_PARKED.labels(task=task).inc()
-    extra = {"task": task, "task_id": task_id, "queue": queue, "exception_type": exception_type}
+    extra: dict[str, object] = {"task": task, "task_id": task_id, "queue": queue, "exception_type": exception_type}
     if parked is not None:
         extra |= {"parked_id": parked[0], "times_parked": parked[1]}
     logger.error("task parked: %s raised %s: %s", task, exception_type, str(exception)[:200], extra=extra)
