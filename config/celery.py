@@ -1,6 +1,7 @@
 """The Celery app: tasks are found in every app's tasks.py; settings come from CELERY_* in Django settings."""
 
 import os
+from typing import Any
 
 from celery import Celery, Task
 from celery.signals import task_failure
@@ -30,3 +31,38 @@ def _broker_folders(sender: Celery, **kwargs: object) -> None:  # noqa: ARG001 -
 def _task_failure_count(sender: Task | None = None, **kwargs: object) -> None:  # noqa: ARG001 - signal receivers take **kwargs
     """A task that failed for good (Celery sends no failure for a retry) counts once, by its registered name."""
     TASK_FAILURES.labels(task=getattr(sender, "name", None) or "unknown").inc()
+
+
+@task_failure.connect
+def _task_failure_park(
+    sender: Task | None = None,
+    task_id: str = "",
+    exception: BaseException | None = None,
+    args: Any = None,
+    kwargs: Any = None,
+    einfo: Any = None,
+    **_: object,
+) -> None:
+    """Every task that failed for good is parked (core.parking), by this one receiver; none has code of its own."""
+    # Imported here: this module is loaded with the settings, before the models are.
+    from core.parking import task_park, task_queue
+
+    if sender is None or exception is None:
+        return
+    request = sender.request
+    if getattr(request, "is_eager", False):
+        return  # run in the caller's process: the caller has the exception, there is no message to park
+    name = sender.name
+    args, kwargs = list(args or ()), dict(kwargs or {})
+    # The queue the message came from; a failure seen by the worker's main process (a hard time limit)
+    # has no request of the task at hand, and the task's routes say where it goes.
+    delivered = (getattr(request, "delivery_info", None) or {}).get("routing_key")
+    task_park(
+        task=name,
+        queue=delivered or task_queue(name, args, kwargs),
+        task_id=task_id or "",
+        args=args,
+        kwargs=kwargs,
+        exception=exception,
+        traceback=str(getattr(einfo, "traceback", "") or ""),
+    )

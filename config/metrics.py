@@ -25,6 +25,7 @@ from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 
 from core.api import error_body
+from core.parking import parked_counts
 from sensing.selectors import frames_waiting_per_camera
 
 logger = logging.getLogger("lingshou.metrics")
@@ -60,7 +61,7 @@ class _ThisProcess(Collector):
 
 
 class _SharedState(Collector):
-    """Queue lengths and frames waiting, read when Prometheus asks; a source that cannot answer is left out."""
+    """Queue lengths, frames waiting and parked tasks, read when Prometheus asks; a source that cannot answer is left out."""
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
         try:
@@ -87,6 +88,20 @@ class _SharedState(Collector):
             )
             for merchant_id, store_id, camera_id, waiting in cameras:
                 family.add_metric([str(merchant_id), str(store_id), str(camera_id)], waiting)
+            yield family
+        try:
+            parked = parked_counts()
+        except Exception:
+            logger.warning("metrics: the database did not answer", exc_info=True)
+        else:
+            # Alert on this being above 0: the counter says a task was parked, this that it still waits.
+            family = GaugeMetricFamily(
+                "lingshou_tasks_parked_waiting",
+                "Parked tasks that nobody has run again or discarded yet, by task name.",
+                labels=["task"],
+            )
+            for task, waiting in parked.items():
+                family.add_metric([task], waiting)
             yield family
 
 

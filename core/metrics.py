@@ -24,6 +24,11 @@ TASK_FAILURES = Counter(
     "Celery tasks that ended in an exception (after their retries), by task name.",
     ["task"],
 )
+TASKS_PARKED = Counter(
+    "lingshou_tasks_parked",
+    "Celery tasks parked after failing for good (out of retries, or an error not retried), by task name.",
+    ["task"],
+)
 WEBHOOK_LAG_SECONDS = Histogram(
     "lingshou_stripe_webhook_lag_seconds",
     "Time from a Stripe event's creation to its effect being committed here.",

@@ -208,7 +208,20 @@ else:
 # worker process runs everywhere without a server; production sets CELERY_BROKER_URL to Redis.
 CELERY_DATA_DIR = Path(env("CELERY_DATA_DIR", default=str(DATA_DIR / "broker")))
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="filesystem://")
-CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {"visibility_timeout": 3600, **REDIS_SOCKET_OPTIONS}
+# A message a worker took and never acknowledged (the whole worker SIGKILLed, its host gone) goes back to
+# its queue this many seconds after it was delivered: the time a killed worker's task waits (a killed pool
+# child's comes back at once: reject_on_worker_lost). A task still running then is delivered a second
+# time, so every task's hard time limit plus its longest retry wait stays below it (tests/config/
+# test_task_limits.py; tasks are idempotent all the same).
+CELERY_BROKER_VISIBILITY_TIMEOUT = env.int("CELERY_BROKER_VISIBILITY_TIMEOUT", default=300)
+CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {
+    "visibility_timeout": CELERY_BROKER_VISIBILITY_TIMEOUT,
+    # Each worker looks for such messages every 10 s; kombu's default looks every 10th time (100 s), which
+    # added up to 100 s to the wait (measured: a 10 s timeout's task not back after 50 s).
+    "unacked_restore_interval": 10,
+    "unacked_restore_throttle": 1,
+    **REDIS_SOCKET_OPTIONS,
+}
 # One quick retry of a publish that failed, not Celery's default three (with the timeout above: 4 x 2 s).
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
 if CELERY_BROKER_URL.startswith("filesystem"):
@@ -222,6 +235,23 @@ if CELERY_BROKER_URL.startswith("filesystem"):
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
+# Half the visibility timeout by default (150 s of 300): the other half covers the longest retry wait
+# (sensing's backoff, 128 s), which a message also spends delivered and unacknowledged. A task past its
+# soft limit gets SoftTimeLimitExceeded (rolls back, is parked); past the hard one its process is killed.
+CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=CELERY_BROKER_VISIBILITY_TIMEOUT // 2)
+CELERY_TASK_SOFT_TIME_LIMIT = CELERY_TASK_TIME_LIMIT - max(1, CELERY_TASK_TIME_LIMIT // 10)
+# Rebuilding a large store's rollups takes minutes: it gets the visibility timeout less its longest retry
+# wait (analytics' retry_backoff_max, 60 s) and 20 s of margin, 220 s of 300. The trade-off: a longer
+# rebuild cannot finish (it is parked, and run again from the admin, still too long); a longer visibility
+# timeout would let it, and keep a killed worker's tasks away as long. Such a store is rebuilt with
+# `manage.py analytics_rebuild --store`, which has no limit.
+_REBUILD_LIMIT = max(CELERY_BROKER_VISIBILITY_TIMEOUT - 80, CELERY_TASK_TIME_LIMIT)
+CELERY_TASK_ANNOTATIONS = {
+    "analytics.tasks.store_rollups_rebuild": {
+        "time_limit": _REBUILD_LIMIT,
+        "soft_time_limit": _REBUILD_LIMIT - max(1, _REBUILD_LIMIT // 10),
+    }
+}
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"

@@ -31,7 +31,6 @@ def test_a_minute_of_load_through_a_killed_worker_child_and_a_stopped_redis_lose
     # Every kind of load got through: the invariants below are about real traffic.
     for kind in ("purchase", "counter_pay", "frame", "webhook", "overview"):
         assert result["requests_ok"].get(kind, 0) > 0, (kind, result["requests_ok"], result["failed_examples"])
-    # Known and reported, not yet fixed: after a worker child is killed a message can stay in Redis's
-    # "unacked" set (redelivered after the visibility timeout); every effect was applied all the same.
-    broken = [row for row in result["invariants"] if not row["ok"] and "unacked" not in row["check"]]
+    # "unacked" included: the run's visibility timeout (30 s) is shorter than the drain, which waits for it.
+    broken = [row for row in result["invariants"] if not row["ok"]]
     assert not broken, json.dumps(broken, indent=1)
