@@ -50,6 +50,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "core.middleware.RequestLogMiddleware",
+    # A view that failed because PostgreSQL, Redis or the frame storage is down answers 503 + Retry-After.
+    "core.outages.OutageMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "core.middleware.InputCleanMiddleware",
@@ -191,7 +193,8 @@ REDIS_URL = env("REDIS_URL", default="")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Django's, behind the Redis breaker: a stopped Redis reads as misses (throttles fail open).
+            "BACKEND": "core.cache.RedisCache",
             "LOCATION": REDIS_URL,
             "OPTIONS": dict(REDIS_SOCKET_OPTIONS),
         }
@@ -209,8 +212,10 @@ else:
 CELERY_DATA_DIR = Path(env("CELERY_DATA_DIR", default=str(DATA_DIR / "broker")))
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="filesystem://")
 CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {"visibility_timeout": 3600, **REDIS_SOCKET_OPTIONS}
-# One quick retry of a publish that failed, not Celery's default three (with the timeout above: 4 x 2 s).
-CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
+# No retry of a publish that failed: with the timeout above each one costs the request 2 s more, and a task
+# not sent is sent again by the sweeps (or, where none would, the request answers 503 for the client to retry).
+# A stale connection after a Redis restart is caught before use by kombu's health check, not by a retry.
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 0, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
 if CELERY_BROKER_URL.startswith("filesystem"):
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(CELERY_DATA_DIR / "queue"),
