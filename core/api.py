@@ -83,6 +83,8 @@ def _from_outage(exc: Exception, context: dict[str, Any]) -> Exception:
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     exc = _from_outage(_from_django(exc), context)
     response = drf_exception_handler(exc, context)
+    if response is not None and response.status_code == status.HTTP_503_SERVICE_UNAVAILABLE:
+        response._has_been_logged = True  # type: ignore[attr-defined]  # core.outages logged it, not as a crash
     if response is None or not isinstance(exc, exceptions.APIException):
         return response
     if isinstance(exc, exceptions.ValidationError):
