@@ -103,7 +103,14 @@ def outage_of(error: BaseException | None) -> Unavailable | None:
 
 
 def outage_log(request: HttpRequest, outage: Unavailable, error: BaseException) -> None:
-    """One warning line naming the part and the cause: an outage is not a crash, and it has no traceback."""
+    """One warning line naming the part and the cause: an outage is not a crash, and it has no traceback.
+
+    Once per request: a middleware that touches the database again on the way out fails the same way.
+    """
+    request = getattr(request, "_request", request)  # DRF's Request wraps Django's
+    if getattr(request, "outage_logged", False):
+        return
+    request.outage_logged = True  # type: ignore[attr-defined]
     logger.warning(
         "unavailable",
         extra={
