@@ -110,7 +110,7 @@ def outage_log(request: HttpRequest, outage: Unavailable, error: BaseException) 
     request = getattr(request, "_request", request)  # DRF's Request wraps Django's
     if getattr(request, "outage_logged", False):
         return
-    request.outage_logged = True  # type: ignore[attr-defined]
+    request.outage_logged = True  # type: ignore[union-attr]
     logger.warning(
         "unavailable",
         extra={
