@@ -2,7 +2,7 @@
 
 Each actor is an asyncio task with its own browser (bench/checkout.py's Client: cookies, CSRF);
 every request lands in a ``Log`` with when it started, how long it took and how it failed, so the
-faults can be judged from the same samples: fast (a 4xx/5xx or a refused connection within
+faults can be judged from the same samples: fast (a 4xx/5xx, a 503 with Retry-After told apart, or a refused connection within
 ``hung_s``), hung (any answer, even a success, after more than ``hung_s``) or timed out (no answer
 within the client's timeout).
 """
@@ -31,7 +31,9 @@ class Sample:
     kind: str
     started: float  # seconds since the run's start
     seconds: float
-    how: str  # ok | slow (a success after hung_s) | fast_4xx | fast_5xx | fast_refused | hung_4xx | hung_5xx | hung_refused | timeout
+    # ok | slow (a success after hung_s) | fast_4xx | fast_5xx | fast_503_retry (503 with Retry-After: the outage
+    # answered as designed) | fast_refused | hung_4xx | hung_5xx | hung_503_retry | hung_refused | timeout
+    how: str
 
     @property
     def failed(self) -> bool:
@@ -49,6 +51,8 @@ def _how(status: int | None, seconds: float, detail: str, hung_s: float) -> str:
     speed = "fast" if seconds <= hung_s else "hung"
     if status is None:
         return f"{speed}_refused"  # reset, refused, closed without an answer
+    if status == 503 and "[Retry-After " in detail:
+        return f"{speed}_503_retry"
     return f"{speed}_{status // 100}xx"
 
 

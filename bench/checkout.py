@@ -470,6 +470,11 @@ class Phase:
     cpu_split: dict[str, float]  # share of the machine's CPUs by app server, database, localstripe, client
 
 
+def _retry_after(value: str) -> str:
+    """The detail's mark of an answer that asked to be retried later (a 503 from core.outages)."""
+    return f"[Retry-After {value}] " if value else ""
+
+
 class Client:
     """One shopper's browser: its own connection and cookie jar (Secure cookies sent over loopback)."""
 
@@ -515,13 +520,17 @@ class Client:
             async with self.http.request(method, self.base + path, data=data, headers=sent, allow_redirects=False) as r:
                 body = await r.read()
                 status, where = r.status, r.headers.get("Location", "")
+                retry_after = r.headers.get("Retry-After", "")
         except (aiohttp.ClientError, TimeoutError) as error:
             self.recorder.fail(name, f"{type(error).__name__}: {error}", seconds=time.perf_counter() - started)
             return None
         ended = time.perf_counter()
         if status not in expect or (location and location not in where):
             self.recorder.fail(
-                name, f"{status} {method} {path} -> {where} {_text(body)}", status=status, seconds=ended - started
+                name,
+                f"{status} {method} {path} -> {where} {_retry_after(retry_after)}{_text(body)}",
+                status=status,
+                seconds=ended - started,
             )
             return None
         self.recorder.ok(name, started, ended)

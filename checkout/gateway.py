@@ -8,13 +8,15 @@ Framework-light: Django settings are the only Django import, read on every call 
 - ``STRIPE_CONNECT_WEBHOOK_SECRET`` (optional): the Connect endpoint's, for connected accounts' events
 - ``STRIPE_API_BASE``: empty for api.stripe.com, ``http://127.0.0.1:8420`` for localstripe
 - ``PLATFORM_FEE_BASIS_POINTS``: the platform's cut of a direct charge (150 = 1.5 %)
-- ``STRIPE_TIMEOUT_SECONDS`` (optional, 10): per attempt; two retries follow a timeout
+- ``STRIPE_TIMEOUT_SECONDS`` (optional, 6): waiting for an answer; ``STRIPE_CONNECT_TIMEOUT_SECONDS`` (3):
+  for the connection, retried twice; a timed-out read is not retried, and Stripe is then not asked for
+  30 s (checkout.stripe_http)
 
 Every write carries the caller's idempotency key and the client reuses it on its own retries,
 so a call that timed out after Stripe acted is answered with the first result, not done twice.
 
 Errors: ``GatewayError`` (a human-readable ``message``; Stripe refused: do not retry),
-``GatewayUnavailable`` (network, 429 or 5xx after the retries: retry later with the same key),
+``GatewayUnavailable`` (network, 429 or 5xx after the retries: retry later with the same key; ``retry_after``),
 ``WebhookSignatureError`` (answer 400). A declined card is not an exception: the returned
 ``Intent`` has a status other than "succeeded" and ``last_error`` set.
 
@@ -28,7 +30,6 @@ is the demo's business (``checkout.localstripe_run``); the test card tables are 
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -46,6 +47,7 @@ from stripe.params import (
     RefundCreateParams,
 )
 
+from checkout import stripe_http
 from checkout.stripe_test_cards import (
     LOCALSTRIPE_CHARGE_DECLINE,
     LOCALSTRIPE_DECLINES_ONLY_ON_ATTACH,
@@ -72,6 +74,8 @@ class GatewayError(Exception):
 
 class GatewayUnavailable(GatewayError):
     """Stripe could not be reached or failed (network, 429, 5xx) even after the retries."""
+
+    retry_after = stripe_http.PAUSE_SECONDS
 
 
 class WebhookSignatureError(GatewayError):
@@ -107,22 +111,15 @@ def _secret_key() -> str:
     return key
 
 
-@functools.cache
-def _http_client(timeout: float, pid: int) -> stripe.HTTPClient:
-    # One per process (pid): a forked worker must not share its parent's keep-alive sockets.
-    # RequestsClient keeps a session per thread, so gunicorn's threads may share this object.
-    del pid  # only the cache key
-    return stripe.RequestsClient(timeout=timeout)
-
-
 def _client() -> stripe.StripeClient:
     base = _setting("STRIPE_API_BASE", "")
-    timeout = float(_setting("STRIPE_TIMEOUT_SECONDS", 10))
+    connect = float(_setting("STRIPE_CONNECT_TIMEOUT_SECONDS", stripe_http.CONNECT_TIMEOUT_SECONDS))
+    read = float(_setting("STRIPE_TIMEOUT_SECONDS", stripe_http.READ_TIMEOUT_SECONDS))
     return stripe.StripeClient(
         _secret_key(),
         base_addresses={"api": base} if base else None,
         max_network_retries=MAX_NETWORK_RETRIES,
-        http_client=_http_client(timeout, os.getpid()),
+        http_client=stripe_http.http_client(connect, read, os.getpid()),
     )
 
 
@@ -141,9 +138,12 @@ def _options(*, idempotency_key: str | None = None, connected_account: str | Non
 
 @contextmanager
 def _stripe_errors() -> Iterator[None]:
-    """Turns the stripe library's exceptions into the gateway's two kinds."""
+    """Turns the stripe library's exceptions into the gateway's two kinds; at once while Stripe is unreachable."""
+    if stripe_http.breaker.opened:
+        raise GatewayUnavailable("Payments are not answering; please try again in a minute.", code="unreachable")
     try:
-        yield
+        with stripe_http.breaker:
+            yield
     except (stripe.APIConnectionError, stripe.RateLimitError, stripe.APIError) as error:
         raise GatewayUnavailable(f"Stripe is unavailable: {error.user_message or error}", code=error.code) from error
     except stripe.StripeError as error:

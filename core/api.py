@@ -18,6 +18,8 @@ from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from core import outages
+
 
 class Pagination(PageNumberPagination):
     page_size_query_param = "page_size"
@@ -66,9 +68,23 @@ _REFUSED_BODIES: dict[type[Exception], tuple[str, str, int]] = {
 }
 
 
+def _from_outage(exc: Exception, context: dict[str, Any]) -> Exception:
+    """A part that is down (core.outages) is a 503 with Retry-After, logged once as a warning, not a crash."""
+    outage = outages.outage_of(exc)
+    if outage is None:
+        return exc
+    outages.outage_log(context["request"], outage, exc)
+    unavailable = exceptions.APIException(outage.message, code="unavailable")
+    unavailable.status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    unavailable.wait = outage.retry_after  # type: ignore[attr-defined]  # DRF's handler sends it as Retry-After
+    return unavailable
+
+
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
-    exc = _from_django(exc)
+    exc = _from_outage(_from_django(exc), context)
     response = drf_exception_handler(exc, context)
+    if response is not None and response.status_code == status.HTTP_503_SERVICE_UNAVAILABLE:
+        response._has_been_logged = True  # type: ignore[attr-defined]  # core.outages logged it, not as a crash
     if response is None or not isinstance(exc, exceptions.APIException):
         return response
     if isinstance(exc, exceptions.ValidationError):

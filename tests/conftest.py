@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 from rest_framework.test import APIClient
 
+from checkout import stripe_http
+from core import outages
 from merchants.models import Merchant, Role, Store
 from tests.factories import MembershipFactory, MerchantFactory, StoreFactory, UserFactory
+
+
+@pytest.fixture(autouse=True)
+def _breakers_closed() -> Iterator[None]:
+    """Each test starts with Redis and Stripe trusted again: a breaker one test opened is not the next one's."""
+    yield
+    outages.redis_breaker.reset()
+    stripe_http.breaker.reset()
 
 
 @pytest.fixture

@@ -254,11 +254,12 @@ def checkout(request: HttpRequest, store: Store) -> HttpResponse:
         for message in error.messages:
             messages.error(request, message)
         return render(request, "shopper/cart.html", _cart_context(store, visit), status=409)
-    except gateway.GatewayError:
-        messages.error(
-            request, "Payments are not reachable right now. Please try again in a moment or pay at the counter."
-        )
-        return render(request, "shopper/cart.html", _cart_context(store, visit), status=503)
+    except gateway.GatewayError as error:
+        # The order stays pending with its idempotency key: trying again never charges twice.
+        messages.error(request, "Payments are not answering right now. Please try again in a minute.")
+        response = render(request, "shopper/cart.html", _cart_context(store, visit), status=503)
+        response["Retry-After"] = str(getattr(error, "retry_after", 60))
+        return response
     return redirect("checkout:pay", store_code=store.code, token=order.token)
 
 
@@ -307,6 +308,7 @@ def pay(request: HttpRequest, store: Store, token: UUID) -> HttpResponse:
         if shopper is not None
         else []
     )
+    unavailable: gateway.GatewayUnavailable | None = None
     if request.method == "POST":
         saved = request.POST.get("saved_card", "")
         card = request.POST.get("card", "")
@@ -338,6 +340,10 @@ def pay(request: HttpRequest, store: Store, token: UUID) -> HttpResponse:
             else:
                 messages.error(request, "Choose one of the cards shown.")
                 intent = None
+        except gateway.GatewayUnavailable as error:
+            messages.error(request, "Payments are not answering right now. Please try again in a minute.")
+            unavailable = error
+            intent = None
         except gateway.GatewayError as error:
             messages.error(request, str(error))
             intent = None
@@ -369,7 +375,10 @@ def pay(request: HttpRequest, store: Store, token: UUID) -> HttpResponse:
             "element": element,
             "shopper": shopper,
         },
+        status=503 if unavailable is not None else 200,
     )
+    if unavailable is not None:
+        response["Retry-After"] = str(unavailable.retry_after)
     return payment_element_allow(response) if element else response
 
 

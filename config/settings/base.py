@@ -50,6 +50,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "core.middleware.RequestLogMiddleware",
+    # A view that failed because PostgreSQL, Redis or the frame storage is down answers 503 + Retry-After.
+    "core.outages.OutageMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "core.middleware.InputCleanMiddleware",
@@ -191,7 +193,8 @@ REDIS_URL = env("REDIS_URL", default="")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Django's, behind the Redis breaker: a stopped Redis reads as misses (throttles fail open).
+            "BACKEND": "core.cache.RedisCache",
             "LOCATION": REDIS_URL,
             "OPTIONS": dict(REDIS_SOCKET_OPTIONS),
         }
@@ -222,7 +225,9 @@ CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {
     "unacked_restore_throttle": 1,
     **REDIS_SOCKET_OPTIONS,
 }
-# One quick retry of a publish that failed, not Celery's default three (with the timeout above: 4 x 2 s).
+# One quick retry of a publish that failed, not Celery's default three (with the timeout above: 4 x 2 s): it
+# reconnects a connection that a Redis restart left stale. While Redis stays down, the breaker
+# (core/outages.py) makes the next publishes fail at once; a task not sent is sent again by the sweeps.
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
 if CELERY_BROKER_URL.startswith("filesystem"):
     CELERY_BROKER_TRANSPORT_OPTIONS = {
@@ -339,7 +344,9 @@ STRIPE_PUBLISHABLE_KEY = env("STRIPE_PUBLISHABLE_KEY", default="pk_test_lingshou
 STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", default="whsec_lingshou_demo")
 STRIPE_API_BASE = env("STRIPE_API_BASE", default="")
 STRIPE_CONNECT_WEBHOOK_SECRET = env("STRIPE_CONNECT_WEBHOOK_SECRET", default="")
-STRIPE_TIMEOUT_SECONDS = env.int("STRIPE_TIMEOUT_SECONDS", default=10)
+# Waiting for Stripe's answer, and for the connection (checkout.stripe_http): a shopper waits seconds, not 30.
+STRIPE_TIMEOUT_SECONDS = env.float("STRIPE_TIMEOUT_SECONDS", default=6.0)
+STRIPE_CONNECT_TIMEOUT_SECONDS = env.float("STRIPE_CONNECT_TIMEOUT_SECONDS", default=3.0)
 PLATFORM_FEE_BASIS_POINTS = env.int("PLATFORM_FEE_BASIS_POINTS", default=150)
 
 # Content-Security-Policy: no inline script or style anywhere; every asset is served from here.

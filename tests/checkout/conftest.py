@@ -21,7 +21,7 @@ import pytest
 import stripe
 from pytest_django import Settings
 
-from checkout import gateway
+from checkout import stripe_http
 from checkout.localstripe_run import localstripe_webhook_register
 
 SECRET_KEY = "sk_test_lingshou"
@@ -190,5 +190,5 @@ def fake_stripe(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> FakeStri
     settings.STRIPE_CONNECT_WEBHOOK_SECRET = ""
     settings.PLATFORM_FEE_BASIS_POINTS = 150
     client = FakeStripeHTTPClient()
-    monkeypatch.setattr(gateway, "_http_client", lambda _timeout, _pid: client)
+    monkeypatch.setattr(stripe_http, "http_client", lambda _connect, _read, _pid: client)
     return client

@@ -19,7 +19,7 @@ import pytest
 import stripe
 from pytest_django import Settings
 
-from checkout import gateway
+from checkout import gateway, stripe_http
 from checkout.gateway import GatewayError, GatewayUnavailable, Intent, WebhookSignatureError
 from checkout.localstripe_run import localstripe_webhook_register
 from tests.checkout.conftest import SECRET_KEY, WEBHOOK_SECRET, FakeStripeHTTPClient
@@ -231,20 +231,31 @@ def stripe_like_proxy(stripe_settings: Settings, localstripe_url: str) -> Iterat
     proxy.server_close()
 
 
-def test_timed_out_create_is_retried_with_the_same_key_and_creates_one_intent(
+def test_timed_out_create_fails_at_once_and_its_retry_with_the_same_key_creates_one_intent(
     stripe_like_proxy: _StripeLikeProxy, stripe_settings: Settings, localstripe: stripe.StripeClient
 ) -> None:
+    # A read that timed out is not retried within the request (Stripe may be acting on it); the caller's
+    # next attempt carries the same key once Stripe answers again.
     stripe_settings.STRIPE_TIMEOUT_SECONDS = 1
     stripe_like_proxy.stall_first_post = 2.0
     marker = str(uuid.uuid4())
 
-    intent = gateway.intent_create(
-        amount=700,
-        currency="eur",
-        idempotency_key=f"order-{marker}",
-        metadata={"marker": marker},
-        connected_account=None,
-    )
+    def create() -> Intent:
+        return gateway.intent_create(
+            amount=700,
+            currency="eur",
+            idempotency_key=f"order-{marker}",
+            metadata={"marker": marker},
+            connected_account=None,
+        )
+
+    with pytest.raises(GatewayUnavailable):
+        create()
+    with pytest.raises(GatewayUnavailable, match="not answering"):
+        create()  # the breaker: not even sent
+    stripe_http.breaker.reset()
+    time.sleep(1.5)  # the stalled first request reaches Stripe meanwhile
+    intent = create()
 
     attempts = [seen for seen in stripe_like_proxy.seen if seen[:2] == ("POST", "/v1/payment_intents")]
     assert attempts == [("POST", "/v1/payment_intents", f"order-{marker}")] * 2
