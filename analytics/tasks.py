@@ -14,7 +14,7 @@ from datetime import timedelta
 from typing import Any
 
 from celery import shared_task
-from django.db import InterfaceError, OperationalError
+from django.db import IntegrityError, InterfaceError, OperationalError
 
 from analytics.services import batches, facts
 from analytics.services.rebuild import rollups_rebuild
@@ -36,10 +36,11 @@ _RETRIED: dict[str, Any] = {
 
 
 def _pend(merchant_id: int, kind: str, key: int) -> bool:
-    merchant = Merchant.objects.filter(pk=merchant_id).first()
-    if merchant is None:
-        return False
-    if batches.fact_pend(merchant=merchant, kind=kind, key=key):
+    try:
+        marked = batches.fact_pend(merchant_id=merchant_id, kind=kind, key=key)
+    except IntegrityError:
+        return False  # the merchant is gone (closed), and its facts with it
+    if marked:
         facts_drain.delay(merchant_id)
     return True
 

@@ -8,9 +8,9 @@ only the rows that inserted added with one upsert per grain (the cells' SELECT s
 upsert touches a row twice). A batch rolled back puts its pending rows back; a fact counts once
 because of its ``AppliedFact`` row, whoever applies it (a drain, the sweep, a rebuild).
 
-Why the mark is deleted before the pending facts are read, and a fact's pending row committed before
-it tries to mark: a fact either was committed before the drain read (and is read), or tries to mark
-after the mark was deleted (and marks, enqueuing the next drain). Nothing waits for a sweep.
+Why the mark is deleted before the pending facts are read, and a fact's transaction holds the mark's
+row lock: a fact either was committed before the drain's delete (and is read), or marks after the
+mark was deleted (and enqueues the next drain). Nothing waits for a sweep.
 """
 
 from __future__ import annotations
@@ -37,15 +37,28 @@ class Drained(NamedTuple):
     applied: int  # of which this call applied (the others were applied already, or are not facts)
 
 
-def fact_pend(*, merchant: Merchant, kind: str, key: int) -> bool:
-    """Record a fact for the merchant's next batch; idempotent, scoped. True when this call marked the merchant
-    due, and the caller must enqueue its drain (``analytics.tasks.facts_drain``)."""
+def fact_pend(*, merchant_id: int, kind: str, key: int) -> bool:
+    """Record a fact for the merchant's next batch; atomic, idempotent, scoped. True when this call marked the
+    merchant due, and the caller must enqueue its drain (``analytics.tasks.facts_drain``).
+
+    By id, with no lookup of the merchant: it runs once per fact, and the foreign key refuses an unknown one.
+    """
     if kind not in FACT_SOURCES:
         raise ValueError(f"Unknown kind of fact {kind!r}.")
-    with merchant_context(merchant.pk):
-        PendingFact.objects.bulk_create([PendingFact(merchant=merchant, kind=kind, key=key)], ignore_conflicts=True)
-    # A transaction of its own, after the pending row is committed (the module's docstring says why).
-    return facts_due_mark(merchant=merchant)
+    with merchant_context(merchant_id), connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO analytics_pendingfact (merchant_id, kind, key, created_at) VALUES (%s, %s, %s, now()) "
+            "ON CONFLICT (merchant_id, kind, key) DO NOTHING",
+            [merchant_id, kind, key],
+        )
+        # DO UPDATE, not DO NOTHING: it locks a mark already there until this commits, so a drain deleting the
+        # mark meanwhile waits, and reads this fact after. xmax is 0 on a row this statement inserted.
+        cursor.execute(
+            "INSERT INTO analytics_factsdue (merchant_id, marked_at) VALUES (%s, now()) ON CONFLICT (merchant_id) "
+            "DO UPDATE SET marked_at = analytics_factsdue.marked_at RETURNING xmax = 0",
+            [merchant_id],
+        )
+        return bool(cursor.fetchone()[0])
 
 
 def facts_due_mark(*, merchant: Merchant) -> bool:
@@ -65,10 +78,12 @@ def facts_drain(*, merchant: Merchant, limit: int = BATCH_FACTS) -> Drained:
     with merchant_context(merchant.pk):
         FactsDue.objects.filter(merchant=merchant).delete()
     with merchant_context(merchant.pk), connection.cursor() as cursor:
+        # Materialized: as an IN (subquery) the planner may scan it again per row deleted, and each scan
+        # skips the rows just deleted, so the LIMIT would bound nothing.
         cursor.execute(
-            "DELETE FROM analytics_pendingfact WHERE id IN ("
+            "WITH taken AS MATERIALIZED ("
             "  SELECT id FROM analytics_pendingfact WHERE merchant_id = %s ORDER BY id LIMIT %s FOR UPDATE SKIP LOCKED"
-            ") RETURNING kind, key",
+            ") DELETE FROM analytics_pendingfact p USING taken WHERE p.id = taken.id RETURNING p.kind, p.key",
             [merchant.pk, limit],
         )
         taken = cursor.fetchall()

@@ -89,17 +89,17 @@ def test_pending_facts_mark_the_merchant_once_and_a_drain_applies_them_and_clear
     store: Store, cola: StoreProduct, crisps: StoreProduct
 ) -> None:
     facts = facts_of(store, cola, crisps)
-    marks = [fact_pend(merchant=store.merchant, kind=kind, key=key) for kind, key in facts]
+    marks = [fact_pend(merchant_id=store.merchant_id, kind=kind, key=key) for kind, key in facts]
     # Only the first marks (and enqueues a drain); a duplicate delivery records nothing new.
     assert marks == [True] + [False] * 6
-    assert fact_pend(merchant=store.merchant, kind="order", key=facts[0][1]) is False
+    assert fact_pend(merchant_id=store.merchant_id, kind="order", key=facts[0][1]) is False
     with merchant_context(store.merchant_id):
         assert PendingFact.objects.count() == 7
     assert facts_drain(merchant=store.merchant, limit=4) == (4, 4)
     with merchant_context(store.merchant_id):
         assert not FactsDue.objects.exists()  # deleted before the read: the next fact marks anew
         assert PendingFact.objects.count() == 3
-    assert fact_pend(merchant=store.merchant, kind="order", key=facts[0][1]) is True
+    assert fact_pend(merchant_id=store.merchant_id, kind="order", key=facts[0][1]) is True
     assert facts_drain(merchant=store.merchant) == (4, 3)  # the fact delivered again is already applied
     assert facts_drain(merchant=store.merchant) == (0, 0)
     assert rollups_mismatches(merchant=store.merchant, store=store)[0] == 0
@@ -113,7 +113,7 @@ def test_a_batch_applies_only_its_own_merchants_facts_in_that_merchants_context(
     foreign = phone_order(other_store, [(foreign_item, 2)])
     # The other merchant's order, slipped into this merchant's batch: invisible in its context, not applied.
     assert facts_apply(merchant=store.merchant, facts=[*mine, ("order", foreign.pk)]) == 7
-    assert fact_pend(merchant=store.merchant, kind="order", key=foreign.pk) is True
+    assert fact_pend(merchant_id=store.merchant_id, kind="order", key=foreign.pk) is True
     assert facts_drain(merchant=store.merchant) == (1, 0)
     with merchant_context(other_store.merchant_id):
         assert not AppliedFact.objects.exists()
@@ -122,7 +122,7 @@ def test_a_batch_applies_only_its_own_merchants_facts_in_that_merchants_context(
     with merchant_context(store.merchant_id):
         assert not AppliedFact.objects.filter(key=foreign.pk, kind="order").exists()
     # Its own merchant's drain does not see this merchant's pending facts either.
-    fact_pend(merchant=store.merchant, kind="order", key=mine[0][1])
+    fact_pend(merchant_id=store.merchant_id, kind="order", key=mine[0][1])
     assert facts_drain(merchant=other_store.merchant) == (0, 0)
     with merchant_context(store.merchant_id):
         assert PendingFact.objects.count() == 1
@@ -137,7 +137,7 @@ def test_concurrent_drains_of_the_same_facts_apply_each_once(
     facts = facts_of(store, cola, crisps)
     merchant = Merchant.objects.get(pk=store.merchant_id)
     for kind, key in facts:
-        fact_pend(merchant=merchant, kind=kind, key=key)
+        fact_pend(merchant_id=merchant.pk, kind=kind, key=key)
     results: list[Any] = []
     start = threading.Barrier(4)
 
@@ -203,3 +203,47 @@ def test_a_batch_waits_for_a_rebuild_of_its_store_and_then_adds_nothing_the_rebu
         assert rollups_rebuild(merchant=merchant, store=store).facts == 7
     assert facts_apply(merchant=merchant, facts=facts) == 0
     assert rollups_mismatches(merchant=store.merchant, store=store)[0] == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_fact_recorded_while_a_drain_deletes_the_mark_is_read_by_that_drain(
+    store: Store, cola: StoreProduct, crisps: StoreProduct
+) -> None:
+    from django.db import transaction
+
+    facts = facts_of(store, cola, crisps)
+    merchant = Merchant.objects.get(pk=store.merchant_id)
+    assert fact_pend(merchant_id=merchant.pk, kind=facts[0][0], key=facts[0][1]) is True
+    recorded, release = threading.Event(), threading.Event()
+    marks: list[bool] = []
+
+    def record() -> None:
+        try:
+            with transaction.atomic():  # the fact's transaction, held open after it found the mark there
+                marks.append(fact_pend(merchant_id=merchant.pk, kind=facts[1][0], key=facts[1][1]))
+                recorded.set()
+                release.wait(timeout=30)
+        finally:
+            connection.close()
+
+    fact = threading.Thread(target=record)
+    fact.start()
+    assert recorded.wait(timeout=30)
+    drained: list[Any] = []
+
+    def drain() -> None:
+        try:
+            drained.append(facts_drain(merchant=merchant))
+        finally:
+            connection.close()
+
+    drainer = threading.Thread(target=drain)
+    drainer.start()
+    drainer.join(timeout=2)
+    assert drainer.is_alive()  # deleting the mark waits for the fact's transaction
+    release.set()
+    fact.join(timeout=30)
+    drainer.join(timeout=30)
+    # The fact found the mark (no drain of its own enqueued), and the drain under way read it.
+    assert marks == [False]
+    assert drained == [(2, 2)]
