@@ -14,6 +14,9 @@ runs it (prefork, concurrency 1, queue analytics), timed from its start until ev
   batched     each task records its fact as pending, and one drain per merchant applies up to 500 a
               transaction (``analytics.services.batches``).
 
+``--busy N`` runs N CPU-bound processes beside the worker throughout, as the web, the cameras and the
+other workers share the 2 cores in bench/soak.py.
+
 For each: the worker's boot (until it takes the first message), seconds and facts/s from then until every
 fact is applied, the transactions that applied them (distinct ``applied_at``: a transaction's now()),
 and the ratio to the baseline. Every store's cells are checked equal to the raw facts after each. The
@@ -24,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -158,6 +162,9 @@ def _mode(name: str, settings: str, merchants: dict[int, list[int]], facts: list
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--facts", type=int, default=1500)
+    parser.add_argument(
+        "--busy", type=int, default=0, help="CPU-bound processes running beside the worker (shared cores)"
+    )
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     with redis_server() as (_, port):
@@ -167,13 +174,20 @@ def main() -> None:
         merchants, facts = _facts(args.facts)
         _say(f"{len(facts)} facts; {_load()}")
         rows: list[dict[str, Any]] = []
-        for name, settings in MODES.items():
-            rows.append(_mode(name, settings, merchants, facts))
-            _say(str(rows[-1]))
+        burners = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(args.busy)]
+        try:
+            for name, settings in MODES.items():
+                rows.append(_mode(name, settings, merchants, facts))
+                _say(str(rows[-1]))
+        finally:
+            for burner in burners:
+                burner.kill()
+                burner.wait()
         base = rows[0]["facts_per_s"]
         for row in rows:
             row["x_baseline"] = "1.00 (baseline)" if row is rows[0] else f"{row['facts_per_s'] / base:.2f}"
-    report(f"analytics worker ({len(facts)} facts, 2 merchants x 3 stores)", rows, as_json=args.json)
+    title = f"analytics worker ({len(facts)} facts, 2 merchants x 3 stores, {args.busy} busy processes beside it)"
+    report(title, rows, as_json=args.json)
 
 
 if __name__ == "__main__":
