@@ -247,3 +247,28 @@ def test_a_fact_recorded_while_a_drain_deletes_the_mark_is_read_by_that_drain(
     # The fact found the mark (no drain of its own enqueued), and the drain under way read it.
     assert marks == [False]
     assert drained == [(2, 2)]
+
+
+def test_the_sweep_drains_a_merchant_whose_drain_was_lost_and_the_next_fact_marks_again(
+    store: Store, cola: StoreProduct, crisps: StoreProduct
+) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from analytics.tasks import PENDING_STALE, facts_sweep
+
+    facts = facts_of(store, cola, crisps)
+    for kind, key in facts:
+        fact_pend(merchant_id=store.merchant_id, kind=kind, key=key)
+    # The drain enqueued by the first fact never ran (a broker that lost it): the mark stays, so no fact enqueues.
+    assert fact_pend(merchant_id=store.merchant_id, kind="order", key=facts[0][1]) is False
+    with merchant_context(store.merchant_id):
+        PendingFact.objects.update(created_at=timezone.now() - PENDING_STALE - timedelta(seconds=1))
+    assert facts_sweep() == 7
+    with merchant_context(store.merchant_id):
+        assert not PendingFact.objects.exists()
+        assert not FactsDue.objects.exists()
+        assert AppliedFact.objects.count() == 7
+    assert fact_pend(merchant_id=store.merchant_id, kind="order", key=facts[0][1]) is True
+    assert rollups_mismatches(merchant=store.merchant, store=store)[0] == 0
