@@ -10,7 +10,8 @@ because of its ``AppliedFact`` row, whoever applies it (a drain, the sweep, a re
 
 Why the mark is deleted before the pending facts are read, and a fact's transaction holds the mark's
 row lock: a fact either was committed before the drain's delete (and is read), or marks after the
-mark was deleted (and enqueues the next drain). Nothing waits for a sweep.
+mark was deleted (and enqueues the next drain). Only a drain lost on its way (a broker that dropped
+it) leaves facts to the sweep, which drains a merchant whose facts have waited too long.
 """
 
 from __future__ import annotations
