@@ -56,6 +56,37 @@ class AppliedFact(TenantModel):
         return f"{self.kind} {self.key}"
 
 
+class PendingFact(TenantModel):
+    """A fact whose task has run but whose increments wait for the merchant's next batch (``facts_drain``).
+
+    Written and consumed in PostgreSQL, so a batch rolled back (a worker killed, a deadlock) leaves its
+    facts pending; the ``AppliedFact`` row, not this one, is what makes a fact count once.
+    """
+
+    kind = models.CharField(max_length=20, choices=FactKind.choices)
+    key = models.BigIntegerField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["merchant", "kind", "key"], name="pendingfact_unique")]
+
+    def __str__(self) -> str:
+        return f"pending {self.kind} {self.key}"
+
+
+class FactsDue(TenantModel):
+    """The merchant's mark that a ``facts_drain`` task is queued: inserted once (the enqueue), deleted by the drain
+    before it reads the pending facts, so a fact made meanwhile either is read or marks (and enqueues) anew."""
+
+    marked_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["merchant"], name="factsdue_once")]
+
+    def __str__(self) -> str:
+        return f"facts due {self.merchant_id}"
+
+
 class SalesHour(TenantModel):
     """Store x local hour x channel x payment method. Money in minor units of the store's currency.
 

@@ -1,22 +1,29 @@
-"""Celery tasks of analytics: each fact applied to the rollups once, and a sweep for facts whose task was lost.
+"""Celery tasks of analytics: facts applied to the rollups once, in batches, and a sweep for facts whose task was lost.
 
 Enqueued by name (``analytics.tasks.<fact>_apply``) after commit by the service that owns the
-write, so no app imports analytics. All are idempotent (``analytics.services.facts``), so they
-are ``acks_late`` and come back when their worker dies; a deadlock or a dropped connection rolls
-the fact back and the task is retried.
+write, so no app imports analytics. A fact's task records it as pending and enqueues the
+merchant's ``facts_drain`` unless one is queued already; the drain applies the merchant's pending
+facts many per transaction (``analytics.services.batches``), so a backlog costs a statement per
+grain and batch rather than per fact. All are idempotent, so they are ``acks_late`` and come back
+when their worker dies; a deadlock or a dropped connection rolls the batch back and the task is retried.
 """
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from celery import shared_task
-from django.db import InterfaceError, OperationalError
+from django.db import IntegrityError, InterfaceError, OperationalError
 
-from analytics.services import facts
+from analytics.services import batches, facts
 from analytics.services.rebuild import rollups_rebuild
 from merchants.models import Merchant, Store
 from merchants.tenancy import merchant_context
+
+# A pending fact older than this has lost its drain (a worker killed outright returns its message only after
+# the broker's visibility timeout): the sweep drains its merchant.
+PENDING_STALE = timedelta(minutes=5)
 
 _RETRIED: dict[str, Any] = {
     "acks_late": True,
@@ -28,41 +35,58 @@ _RETRIED: dict[str, Any] = {
 }
 
 
-def _apply(merchant_id: int, kind: str, key: int) -> bool:
-    merchant = Merchant.objects.filter(pk=merchant_id).first()
-    if merchant is None:
-        return False
-    return facts.fact_apply(merchant=merchant, kind=kind, key=key)
+def _pend(merchant_id: int, kind: str, key: int) -> bool:
+    try:
+        marked = batches.fact_pend(merchant_id=merchant_id, kind=kind, key=key)
+    except IntegrityError:
+        return False  # the merchant is gone (closed), and its facts with it
+    if marked:
+        facts_drain.delay(merchant_id)
+    return True
 
 
 @shared_task(**_RETRIED)
 def order_paid_apply(merchant_id: int, order_id: int) -> bool:
-    """Add a paid order (phone or counter) to the rollups once; idempotent, scoped to the merchant."""
-    return _apply(merchant_id, "order", order_id)
+    """Have a paid order (phone or counter) added to the rollups once, with the merchant's next batch; idempotent,
+    scoped to the merchant."""
+    return _pend(merchant_id, "order", order_id)
 
 
 @shared_task(**_RETRIED)
 def refund_apply(merchant_id: int, refund_id: int) -> bool:
-    """Add a refund, shared over the lines it refunds, to the rollups once; idempotent, scoped."""
-    return _apply(merchant_id, "refund", refund_id)
+    """Have a refund, shared over the lines it refunds, added to the rollups once, in a batch; idempotent, scoped."""
+    return _pend(merchant_id, "refund", refund_id)
 
 
 @shared_task(**_RETRIED)
 def lookup_apply(merchant_id: int, lookup_id: int) -> bool:
-    """Count a shopper's price lookup once; idempotent, scoped."""
-    return _apply(merchant_id, "lookup", lookup_id)
+    """Have a shopper's price lookup counted once, in a batch; idempotent, scoped."""
+    return _pend(merchant_id, "lookup", lookup_id)
 
 
 @shared_task(**_RETRIED)
 def shelf_empty_apply(merchant_id: int, period_id: int) -> bool:
-    """Add a closed shelf-empty period's minutes to its days once; idempotent, scoped."""
-    return _apply(merchant_id, "shelf_empty", period_id)
+    """Have a closed shelf-empty period's minutes added to its days once, in a batch; idempotent, scoped."""
+    return _pend(merchant_id, "shelf_empty", period_id)
 
 
 @shared_task(**_RETRIED)
 def stockout_apply(merchant_id: int, movement_id: int) -> bool:
-    """Add the minutes at zero that the movement ended to their days once; idempotent, scoped."""
-    return _apply(merchant_id, "stockout", movement_id)
+    """Have the minutes at zero that the movement ended added to their days once, in a batch; idempotent, scoped."""
+    return _pend(merchant_id, "stockout", movement_id)
+
+
+@shared_task(**_RETRIED)
+def facts_drain(merchant_id: int) -> int:
+    """Apply a batch of the merchant's pending facts, each exactly once, in one transaction; idempotent, scoped.
+    A full batch enqueues the next drain (behind other merchants' work). Returns the facts applied."""
+    merchant = Merchant.objects.filter(pk=merchant_id).first()
+    if merchant is None:
+        return 0
+    drained = batches.facts_drain(merchant=merchant)
+    if drained.taken >= batches.BATCH_FACTS and batches.facts_due_mark(merchant=merchant):
+        facts_drain.delay(merchant_id)
+    return drained.applied
 
 
 @shared_task(**_RETRIED)
@@ -81,8 +105,12 @@ def store_rollups_rebuild(merchant_id: int, store_id: int) -> int:
 
 @shared_task(**_RETRIED)
 def facts_sweep() -> int:
-    """Apply the last hours' facts that no task applied (a lost enqueue), at most a batch a run; idempotent."""
-    return facts.facts_sweep()
+    """Drain the merchants whose drain was lost, then apply the last hours' facts that no task recorded (a lost
+    enqueue), at most a batch a run; idempotent. Returns the facts applied."""
+    applied = 0
+    for merchant in Merchant.objects.filter(pk__in=batches.pending_stale(older_than=PENDING_STALE)):
+        applied += batches.facts_drain(merchant=merchant).applied
+    return applied + facts.facts_sweep()
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True)

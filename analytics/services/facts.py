@@ -1,6 +1,7 @@
 """Applying facts to the rollups: each exactly once, all of its increments or none.
 
-One transaction per fact: the fact's ``AppliedFact`` row is inserted with ON CONFLICT DO NOTHING,
+One transaction per fact (``fact_apply``) or per batch of a merchant's facts (``facts_apply``, the
+worker's path through ``analytics.services.batches``): the fact's ``AppliedFact`` row is inserted with ON CONFLICT DO NOTHING,
 and only if that inserted a row are the cells incremented (``INSERT … ON CONFLICT DO UPDATE SET
 x = x + EXCLUDED.x``, one statement per grain). A second delivery of the same fact finds its row
 and does nothing; a worker killed in between rolls the whole transaction back, and the task,
@@ -10,6 +11,7 @@ store an exclusive one, so a rebuild never sees a fact half-applied nor has one 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
@@ -29,6 +31,8 @@ LOCK_NAMESPACE = 7113
 HOUR_KINDS = frozenset({"order", "refund"})
 
 _ONE_FACT = "SELECT %s::text AS kind, %s::bigint AS key"
+# Many facts (those a batch just inserted), as the same (kind, key) relation.
+_NEW_FACTS = "SELECT * FROM unnest(%s::text[], %s::bigint[]) AS f(kind, key)"
 
 
 def store_lock(cursor: CursorWrapper, store_id: int, *, exclusive: bool) -> None:
@@ -71,6 +75,61 @@ def fact_apply(*, merchant: Merchant, kind: str, key: int) -> bool:
     return True
 
 
+def _chosen(facts: Iterable[tuple[str, int]]) -> dict[str, list[int]]:
+    """The facts by kind, keys sorted: every batch takes its rows' locks in the same order."""
+    keys: dict[str, set[int]] = {}
+    for kind, key in facts:
+        if kind not in FACT_SOURCES:
+            raise ValueError(f"Unknown kind of fact {kind!r}.")
+        keys.setdefault(kind, set()).add(int(key))
+    return {kind: sorted(keys[kind]) for kind in sorted(keys)}
+
+
+def _sources(chosen: dict[str, list[int]]) -> tuple[str, list[list[int]]]:
+    """The raw facts of ``chosen`` (those that are facts, and visible to the merchant in force), and its params."""
+    parts = [f"SELECT * FROM ({FACT_SOURCES[kind]}) s WHERE s.key = ANY(%s)" for kind in chosen]  # noqa: S608 - our SQL  # nosec B608
+    return " UNION ALL ".join(parts), list(chosen.values())
+
+
+def cells_add_many(cursor: CursorWrapper, *, kinds: list[str], keys: list[int]) -> None:
+    """Add the increments of many facts to their cells (inside the caller's transaction): one upsert per grain."""
+    if HOUR_KINDS.intersection(kinds):
+        for grain in SALE_GRAINS:
+            cursor.execute(grain.upsert(_NEW_FACTS), [kinds, keys])
+    cursor.execute(PRODUCT_DAYS.upsert(_NEW_FACTS), [kinds, keys])
+
+
+def facts_add(cursor: CursorWrapper, facts: Iterable[tuple[str, int]]) -> int:
+    """Apply many facts inside the caller's transaction and merchant context; how many were new."""
+    chosen = _chosen(facts)
+    if not chosen:
+        return 0
+    sources, params = _sources(chosen)
+    cursor.execute(f"SELECT DISTINCT store_id FROM ({sources}) f ORDER BY store_id", params)  # noqa: S608 - our SQL  # nosec B608
+    # Shared locks in store order, before any row lock: a rebuild holds one store's, exclusively.
+    for (store_id,) in cursor.fetchall():
+        store_lock(cursor, store_id, exclusive=False)
+    cursor.execute(
+        "INSERT INTO analytics_appliedfact (merchant_id, store_id, kind, key, occurred_at, applied_at) "  # noqa: S608 - our SQL  # nosec B608
+        f"SELECT merchant_id, store_id, kind, key, occurred_at, now() FROM ({sources}) f ORDER BY kind, key "
+        "ON CONFLICT (merchant_id, kind, key) DO NOTHING RETURNING kind, key",
+        params,
+    )
+    new = cursor.fetchall()
+    if new:
+        cells_add_many(cursor, kinds=[kind for kind, _ in new], keys=[key for _, key in new])
+    return len(new)
+
+
+def facts_apply(*, merchant: Merchant, facts: Iterable[tuple[str, int]]) -> int:
+    """Add many facts of the merchant to the rollups, each exactly once; atomic (all or none), idempotent, scoped.
+
+    How many this call applied. Facts of another merchant are not visible in its context and are not applied.
+    """
+    with merchant_context(merchant.pk), connection.cursor() as cursor:
+        return facts_add(cursor, facts)
+
+
 def facts_missing(*, hours: int, limit: int, settle_seconds: int = 0) -> list[tuple[int, str, int]]:
     """(merchant id, kind, key) of facts of the last ``hours`` not applied yet, oldest first, at most ``limit``.
 
@@ -94,12 +153,11 @@ def facts_missing(*, hours: int, limit: int, settle_seconds: int = 0) -> list[tu
 
 
 def facts_sweep(*, hours: int = 6, limit: int = 500, settle_seconds: int = 30) -> int:
-    """Apply the recent facts whose task never ran (a lost enqueue); bounded by ``limit``, idempotent. How many."""
+    """Apply the recent facts whose task never ran (a lost enqueue); bounded by ``limit``, idempotent, one
+    transaction per merchant, each in its own context. How many."""
     missing = facts_missing(hours=hours, limit=limit, settle_seconds=settle_seconds)
-    merchants: dict[int, Merchant] = Merchant.objects.in_bulk({merchant_id for merchant_id, _, _ in missing})
-    applied = 0
+    by_merchant: dict[int, list[tuple[str, int]]] = {}
     for merchant_id, kind, key in missing:
-        merchant = merchants.get(merchant_id)
-        if merchant is not None and fact_apply(merchant=merchant, kind=kind, key=key):
-            applied += 1
-    return applied
+        by_merchant.setdefault(merchant_id, []).append((kind, key))
+    merchants: dict[int, Merchant] = Merchant.objects.in_bulk(by_merchant)
+    return sum(facts_apply(merchant=merchants[pk], facts=facts) for pk, facts in by_merchant.items() if pk in merchants)
