@@ -108,11 +108,13 @@ def _signals() -> Iterator[None]:
     yield
 
 
-def schedule(minutes: float, plan: list[faults.Fault], slice_s: float) -> tuple[float, float, float]:
-    """(warm-up, baseline, gap after each fault) in seconds, filling ``minutes``."""
+def schedule(
+    minutes: float, plan: list[faults.Fault], slice_s: float, warm: float = 30.0
+) -> tuple[float, float, float]:
+    """(warm-up, baseline, gap after each fault) in seconds, filling ``minutes``. The warm-up keeps gunicorn's
+    first requests (imports, templates, connections) out of the baseline."""
     total = minutes * 60
-    warm = 30.0  # gunicorn's first requests (imports, templates, connections) are not the baseline
-    baseline = max(20.0, min(60.0, 0.12 * total))
+    baseline = max(15.0, min(60.0, 0.12 * total))
     busy = sum(length for _, length, _ in plan)
     gap = max(slice_s + 5, (total - warm - baseline - busy) / max(len(plan), 1))
     return warm, baseline, gap
@@ -151,7 +153,7 @@ async def soak(
     ]  # fmt: skip
     stop = asyncio.Event()
     runner = asyncio.create_task(load.run_actors(bench, bases, log, actors, timeout=args.timeout, stop=stop))
-    warm, baseline_s, gap = schedule(args.minutes, plan, args.slice)
+    warm, baseline_s, gap = schedule(args.minutes, plan, args.slice, args.warm)
     _say(f"warm-up {warm:g} s, baseline {baseline_s:g} s, then {len(plan)} faults {gap:.0f} s apart")
     await asyncio.sleep(warm)
     ticks = bench._process_ticks(servers)
@@ -281,6 +283,7 @@ def main() -> None:
     parser.add_argument("--fps", type=float, default=0.25, help="frames a second per camera (default 0.25)")
     parser.add_argument("--webhook-rate", type=float, default=2, help="harness webhooks a second (default 2)")
     parser.add_argument("--think", type=float, default=1.5, help="mean pause of people between steps (s)")
+    parser.add_argument("--warm", type=float, default=30, help="warm-up before the baseline (s, default 30)")
     parser.add_argument("--slice", type=float, default=10, help="window judged for recovery (s, default 10)")
     parser.add_argument("--hung", type=float, default=load.HUNG_S, help="an answer after this is hung (s)")
     parser.add_argument("--timeout", type=float, default=30, help="client timeout (s, default 30)")

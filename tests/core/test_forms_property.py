@@ -34,11 +34,11 @@ from merchants.models import Device, Merchant, Role, Store
 from merchants.services import api_token_create
 from merchants.tenancy import merchant_context, platform_access
 from ordering.models import Depot, DepotStock, StoreSupply
-from ordering.services import drafting, editing
+from ordering.services import drafting, editing, fulfilment
 from tests.catalog.factories import ProductFactory
 from tests.checkout.test_exit_check_page import paid_order
 from tests.checkout.test_shopper_pages import _shopper, _stocked
-from tests.factories import MembershipFactory
+from tests.factories import MembershipFactory, StoreFactory
 from tests.sensing.conftest import camera_make
 
 pytestmark = pytest.mark.django_db
@@ -264,3 +264,42 @@ def test_the_form_walk_reaches_the_forms_that_were_answered_500(merchant: Mercha
     slug, code = merchant.slug, store.code
     for wanted in (f"/m/{slug}/stock/{world.ids['item_id']}/", f"/m/{slug}/catalog/import/", f"/s/{code}/checkout/"):
         assert any(action.split("?")[0] == wanted for action in actions), wanted
+
+
+def _forms_on(client: Client, url: str, action: str) -> list[Form]:
+    response = client.get(url)
+    assert response.status_code == 200, (url, response.status_code)
+    parser = _Forms(url)
+    parser.feed(response.content.decode())
+    return [form for form in parser.forms if form.action.split("?")[0].endswith(action)]
+
+
+def test_the_forms_a_state_brings_get_the_same_walk(merchant: Merchant, store: Store, owner: Any) -> None:  # type: ignore[no-untyped-def]  # fmt: skip
+    """Forms that only a state shows, which the walk above does not reach: receiving a shipped order, opening a
+    shift at a store with none open, and paying a deposit out when the bottles come to more than the goods."""
+    world = _world(merchant, store, owner)
+    second = StoreFactory(merchant=merchant, name="Bahnhof", code="BAHNHOF1")
+    staff = Client()
+    staff.force_login(owner)
+    slug = merchant.slug
+    # A suggested order sent, confirmed and shipped: the owner receives it.
+    order_id = world.ids["restock.order_id"]
+    editing.purchase_order_submit(merchant=merchant, order_id=order_id, by=owner)
+    fulfilment.purchase_order_confirm(merchant=merchant, order_id=order_id, by=None)
+    fulfilment.purchase_order_ship(merchant=merchant, order_id=order_id, by=None)
+    receive = _forms_on(staff, f"/m/{slug}/restock/orders/{order_id}/receive/", "/receive/")
+    # The second store has no shift open: its counter page offers to open one.
+    open_shift = _forms_on(staff, f"/m/{slug}/counter/?store={second.pk}", "/counter/shifts/open/")
+    # Six cans back at 0,25 and nothing bought: the sale pays 1,50 out.
+    _stocked(second, "Quellwerk Cola", 249, deposit=25)
+    sale = counter.counter_sale_start(shift=shift_open(store=second, opened_by=owner, opening_cash=5000), clerk=owner)
+    counter.counter_bottles_return(order=sale, bottles=6, deposit=25)
+    pay_out = _forms_on(staff, f"/m/{slug}/counter/?store={second.pk}", f"/counter/sales/{sale.pk}/pay/out/")
+    assert receive, receive
+    assert open_shift, open_shift
+    assert pay_out, pay_out
+    seen: list[tuple[str, int]] = []
+    for form in [*receive, *open_shift, *pay_out]:
+        _filled_in(form, staff, seen)()
+    posted = {action.split("?")[0] for action, _status in seen}
+    assert {form.action.split("?")[0] for form in [*receive, *open_shift, *pay_out]} <= posted
