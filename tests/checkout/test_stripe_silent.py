@@ -22,8 +22,9 @@ from catalog.models import MovementKind, StoreProduct
 from catalog.services.stock import stock_move
 from checkout import stripe_http
 from checkout.models import Order, OrderStatus, Visit
+from checkout.services import counter, shifts
 from checkout.services.carts import cart_set, visit_start
-from merchants.models import Store
+from merchants.models import Merchant, Store
 from merchants.tenancy import merchant_context
 from tests.catalog.factories import StoreProductFactory
 
@@ -217,3 +218,34 @@ def test_the_pay_page_against_a_silent_stripe_answers_503_then_at_once_and_pays_
     assert paid["Location"] == f"/s/{store.code}/orders/{order.token}/"
     assert _intents_of(localstripe, order) == [order.payment_intent]
     assert localstripe.v1.payment_intents.retrieve(order.payment_intent).status == "succeeded"
+
+
+@pytest.mark.usefixtures("silent_stripe")
+def test_the_counters_card_reader_against_a_silent_stripe_says_payments_are_not_answering(
+    merchant: Merchant, store: Store, clerk: Any
+) -> None:
+    with merchant_context(store.merchant_id):
+        Store.objects.filter(pk=store.pk).update(stripe_reader="tmr_till1")
+    item = StoreProductFactory(store=store, price=249, product__name="Quellwerk Cola")
+    stock_move(merchant=merchant, store_product_id=item.pk, kind=MovementKind.RECEIPT, quantity=5)
+    sale = counter.counter_sale_start(
+        shift=shifts.shift_open(store=store, opened_by=clerk, opening_cash=0), clerk=clerk
+    )
+    counter.counter_line_scan(order=sale, code=item.product.gtin[1:])  # type: ignore[union-attr]
+    client = Client()
+    client.force_login(clerk)
+    reader = f"/m/{merchant.slug}/counter/sales/{sale.pk}/pay/reader/"
+
+    first, waited = _timed(lambda: client.post(reader, **HTMX))
+    again, at_once = _timed(lambda: client.post(reader, **HTMX))
+
+    for answer in (first, again):
+        assert answer.status_code == 503
+        assert answer["Retry-After"] == "30"
+        assert "Payments are not answering; please try again in a minute." in answer.content.decode()
+    assert READ_TIMEOUT_S - 0.2 < waited < 2 * READ_TIMEOUT_S, waited
+    assert at_once < AT_ONCE_S, at_once
+    with merchant_context(merchant.pk):
+        assert Order.objects.get(pk=sale.pk).payment_intent == ""  # nothing kept: the sale can be paid otherwise
+    _figures("counter card reader while Stripe is silent: first", [waited])
+    _figures("counter card reader while Stripe is silent: next (breaker open)", [at_once])
