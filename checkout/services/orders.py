@@ -153,6 +153,32 @@ def order_place(*, visit: Visit, email: str = "", shopper: Shopper | None = None
     return order
 
 
+@transaction.atomic
+def order_place_or_resume(*, visit: Visit, email: str = "", shopper: Shopper | None = None) -> Order:
+    """The visit's order whose payment never started, when it holds the cart as it is now; else a new order.
+
+    Atomic. A checkout retried after Stripe did not answer takes up the same order (so the same
+    idempotency key: one PaymentIntent) instead of placing a second one whose units the first
+    still holds (the last unit would read as sold out to its own buyer). Earlier unstarted orders
+    of the visit that no longer match the cart are cancelled before the new one is placed.
+    """
+    with merchant_context(visit.merchant_id):
+        waiting = list(
+            Order.objects.awaiting_payment(timezone.now())
+            .filter(merchant_id=visit.merchant_id, visit=visit, channel=Channel.SHOPPER, payment_intent="")
+            .select_related("store__merchant")
+            .select_for_update(of=("self",))
+            .order_by("-pk")
+        )
+        cart = sorted(CartLine.objects.of_visit(visit).values_list("store_product_id", "code", "quantity"))
+        for order in waiting:
+            held = OrderLine.objects.filter(order=order, kind=LineKind.PRODUCT)
+            if sorted(held.values_list("store_product_id", "code", "quantity")) == cart:
+                return order
+            order_cancel(order=order, reason="The cart changed before the payment started.")
+    return order_place(visit=visit, email=email, shopper=shopper)
+
+
 def order_mark_paid(
     *, merchant: Merchant, order_id: int, payment_intent: str, amount_received: int, currency: str
 ) -> bool:

@@ -18,6 +18,7 @@ from checkout.services.exit_passes import exit_pass_token
 from checkout.views.counter import sale_answer, sale_get
 from core.http import MerchantRequest, error_message
 from core.money import AmountError, parse_amount
+from core.outages import Unavailable
 from merchants import zones
 from merchants.access import merchant_view
 
@@ -53,6 +54,11 @@ def _settle(request: MerchantRequest, order_id: int, act: Callable[[Order], Coun
         paid = act(order)
     except ValidationError as error:
         return sale_answer(request, shift, status=400, error=error_message(error))
+    except Unavailable as outage:
+        # The sale as it was, with the outage's message: the clerk tries again or takes another payment.
+        response = sale_answer(request, shift, status=503, error=outage.message)
+        response["Retry-After"] = str(outage.retry_after)
+        return response
     return sale_answer(request, shift, paid=paid)
 
 

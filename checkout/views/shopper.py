@@ -24,7 +24,7 @@ from checkout.services import shoppers
 from checkout.services.carts import MAX_LINE_QUANTITY, cart_set, visit_start
 from checkout.services.carts import cart_add as cart_add_service
 from checkout.services.exit_passes import exit_pass_token
-from checkout.services.orders import available_units, cart_line_sold, order_cancel, order_place
+from checkout.services.orders import available_units, cart_line_sold, order_cancel, order_place_or_resume
 from checkout.services.payments import payment_start
 from checkout.services.pricing import Sold, deposit_lines_price, order_lines_price
 from core.csp import payment_element_allow, scanner_csp
@@ -246,7 +246,8 @@ def checkout(request: HttpRequest, store: Store) -> HttpResponse:
             messages.error(request, str(message))
         return render(request, "shopper/cart.html", _cart_context(store, visit), status=400)
     try:
-        order = order_place(
+        # A retry after Stripe did not answer takes up the order it placed (one PaymentIntent, one hold).
+        order = order_place_or_resume(
             visit=visit, email=form.cleaned_data["email"], shopper=shoppers.shopper_from_request(request)
         )
         order = payment_start(order=order)

@@ -23,6 +23,7 @@ from checkout.services.counter.sales import sale_lock
 from checkout.services.orders import order_mark_paid
 from checkout.services.shifts import cash_validate
 from core.money import exponent, format_amount
+from core.outages import Unavailable
 from merchants.models import Merchant
 from merchants.tenancy import merchant_context
 
@@ -202,6 +203,9 @@ def counter_card_start(*, order: Order) -> Order:
                 },
                 connected_account=account,
             )
+        except gateway.GatewayUnavailable as error:
+            # Nothing written and nothing on the reader: the clerk hears "try again in a minute", not a refusal.
+            raise Unavailable("payments", retry_after=error.retry_after) from error
         except gateway.GatewayError as error:
             raise CheckoutError(f"The card reader could not start: {error.message}", code="reader_error") from error
         # Kept (and committed) before the reader asks for the card: whatever happens next, the sale
