@@ -25,6 +25,7 @@ from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 
 from core.api import error_body
+from core.outbox import outbox_waiting
 from core.parking import parked_counts
 from sensing.selectors import frames_waiting_per_camera
 
@@ -61,7 +62,8 @@ class _ThisProcess(Collector):
 
 
 class _SharedState(Collector):
-    """Queue lengths, frames waiting and parked tasks, read when Prometheus asks; a source that cannot answer is left out."""
+    """Queue lengths, frames waiting, parked tasks and the outbox, read when Prometheus asks; a source that cannot
+    answer is left out."""
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
         try:
@@ -103,6 +105,21 @@ class _SharedState(Collector):
             for task, waiting in parked.items():
                 family.add_metric([task], waiting)
             yield family
+        try:
+            waiting, oldest = outbox_waiting()
+        except Exception:
+            logger.warning("metrics: the database did not answer", exc_info=True)
+        else:
+            # Counts only, no arguments: the rows' ids belong to merchants and the scrape to the operator.
+            yield GaugeMetricFamily(
+                "lingshou_outbox_waiting", "Outbox messages committed and not yet published to the broker.", waiting
+            )
+            # Alert on this above a minute or two: the relay runs every 30 s, so the broker has been away that long.
+            yield GaugeMetricFamily(
+                "lingshou_outbox_oldest_seconds",
+                "Seconds the oldest outbox message has waited to be published (0 when none waits).",
+                oldest,
+            )
 
 
 def metrics_registry() -> CollectorRegistry:

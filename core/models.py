@@ -1,8 +1,10 @@
 """Platform tables of the ground floor: what belongs to no merchant and every process may write.
 
 A parked task is a Celery task that failed for good (out of retries, or an error it does not retry).
-It has no ``merchant`` column, so row-level security (merchants/rls.py) leaves it alone; the ids in
-its arguments are the only tenant data it holds, and only the platform operator's admin shows it.
+An outbox message is a task written in the transaction of the change that sends it, until it is
+published (core.outbox). Neither has a ``merchant`` column, so row-level security (merchants/rls.py)
+leaves them alone; the ids in their arguments are the only tenant data they hold, and only the
+platform operator sees them (the parked tasks' admin; the outbox only as counts in /metrics).
 """
 
 from __future__ import annotations
@@ -53,3 +55,22 @@ class ParkedTask(models.Model):
 
     def __str__(self) -> str:
         return f"{self.task}{tuple(self.args)} {self.exception_type} ({self.status})"
+
+
+class OutboxMessage(models.Model):
+    """A task to publish, written in the same transaction as the change it follows; deleted once published.
+
+    A row that outlives its commit by a few seconds was not published (the broker was away, or the
+    process died between commit and publish): core.outbox's relay publishes it.
+    """
+
+    task = models.CharField(max_length=200)
+    args = models.JSONField(default=list)
+    kwargs = models.JSONField(default=dict)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    # Failed publishes, and the last one's error: what the relay ran into, for the operator.
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.CharField(max_length=300, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.task}{tuple(self.args)} since {self.created_at:%Y-%m-%d %H:%M:%S}"

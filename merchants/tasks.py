@@ -8,6 +8,7 @@ from django.core.mail import send_mail
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from core.outbox import delivery_exclusive
 from merchants import zones
 from merchants.models import Invitation
 from merchants.services import invitation_mark_sent, platform_access_prune
@@ -16,7 +17,13 @@ from merchants.tenancy import merchant_context
 
 @shared_task(acks_late=True, autoretry_for=(ConnectionError, TimeoutError), retry_backoff=True, max_retries=5)
 def invitation_send(merchant_id: int, invitation_id: int, raw_token: str) -> bool:
-    """E-mail the invitation link once; a redelivered task finds it sent and does nothing."""
+    """E-mail the invitation link once: the sent mark is checked and set under the invitation's delivery lock, so a
+    redelivered task, or two deliveries at once (the outbox's relay), find it sent and do nothing."""
+    with delivery_exclusive(f"invitation:{invitation_id}"):
+        return _invitation_send(merchant_id, invitation_id, raw_token)
+
+
+def _invitation_send(merchant_id: int, invitation_id: int, raw_token: str) -> bool:
     with merchant_context(merchant_id):
         invitation = (
             Invitation.objects.select_related("merchant", "invited_by")

@@ -15,6 +15,7 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from core.outbox import delivery_exclusive
 from merchants import zones
 from merchants.models import Membership, Role, Store, WholesalerStaff
 from merchants.tenancy import merchant_context, platform_access
@@ -108,7 +109,13 @@ _SUBMITTED_FOR_YOU = "Your suggested order {number} was submitted for you"
 
 @shared_task(acks_late=True, autoretry_for=(ConnectionError, TimeoutError), retry_backoff=True, max_retries=5)
 def purchase_order_mail(merchant_id: int, order_id: int, event: str) -> bool:
-    """E-mail the owner (ready, shipped) or the wholesaler's staff (submitted) once per order and event."""
+    """E-mail the owner (ready, shipped) or the wholesaler's staff (submitted) once per order and event: the sent
+    mark is checked and set under the order's delivery lock, so a delivery twice (the outbox's relay) sends one."""
+    with delivery_exclusive(f"purchase-order:{order_id}:{event}"):
+        return _purchase_order_mail(merchant_id, order_id, event)
+
+
+def _purchase_order_mail(merchant_id: int, order_id: int, event: str) -> bool:
     mailed = _MAILED_FIELD[event]
     with merchant_context(merchant_id):
         order = (

@@ -158,6 +158,8 @@ class Order(TenantModel):
     shopper = models.ForeignKey(Shopper, null=True, blank=True, on_delete=models.SET_NULL, related_name="orders")
     created_at = models.DateTimeField(default=timezone.now)
     paid_at = models.DateTimeField(null=True, blank=True)
+    # When the receipt mail went out: a task delivered twice (a redelivery, the outbox's relay) sends one.
+    receipt_sent_at = models.DateTimeField(null=True, blank=True)
 
     objects: ClassVar = OrderQuerySet.as_manager()
 

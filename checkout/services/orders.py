@@ -31,6 +31,7 @@ from checkout.services import pricing
 from checkout.services.carts import cart_take_out
 from checkout.services.exit_passes import exit_pass_issue
 from checkout.services.pricing import Sold
+from core.outbox import send_on_commit
 from merchants.models import Merchant, Store
 from merchants.tenancy import merchant_context, platform_access
 
@@ -231,10 +232,10 @@ def order_mark_paid(
             lambda: current_app.send_task("analytics.tasks.order_paid_apply", args=[merchant.pk, order_id]),
             robust=True,
         )
-    if order.email:
-        from checkout.tasks import receipt_send
-
-        transaction.on_commit(lambda: receipt_send.delay(merchant.pk, order_id))
+        if order.email:
+            # Through the outbox: nothing else would send the receipt again, and the payment's webhook must
+            # answer 200 whatever the broker does (a 503 makes Stripe redeliver an event already applied).
+            send_on_commit("checkout.tasks.receipt_send", [merchant.pk, order_id])
     return True
 
 

@@ -87,6 +87,10 @@ def shopper_sign_in_request(*, email: str, next_url: str = "") -> str:
             next_url=next_url_clean(next_url),
             expires_at=timezone.now() + SIGN_IN_VALID_FOR,
         )
+        # Not through the outbox, on purpose: with the broker away the publish raises after the commit and the
+        # request answers 503, which is right here: the shopper asks for a link again (the unsent one counts
+        # towards the hourly limit, which is why it is a few). A relayed link would arrive late, and keeping
+        # the raw token in a table until then would save nothing the shopper cannot redo.
         transaction.on_commit(lambda: shopper_sign_in_send.delay(sign_in.pk, raw))
     return raw
 

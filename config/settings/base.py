@@ -274,6 +274,9 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "analytics-facts-sweep": {"task": "analytics.tasks.facts_sweep", "schedule": 60.0},
     # Every store's end-of-day report to its owners, once, soon after it closes in its own time zone.
     "analytics-day-reports": {"task": "analytics.tasks.day_reports_mail", "schedule": 600.0},
+    # Publishes the outbox's messages that a broker outage or a dead process kept from leaving (core.outbox).
+    # A relay still queued when the next is due is dropped: the next one does the same work.
+    "outbox-relay": {"task": "core.tasks.outbox_relay", "schedule": 30.0, "options": {"expires": 30.0}},
 }
 CELERY_TIMEZONE = "UTC"
 # Camera frames have their own queue and workers, so OpenCV work never delays payments or e-mail.

@@ -13,11 +13,12 @@ import datetime as dt
 from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import connection
 from django.utils.formats import date_format
 
 from catalog.models import Product
 from core.money import format_amount
+from core.outbox import send_on_commit
 from merchants.models import Merchant
 from ordering.models import DepotStock, OrderState, PurchaseOrder, PurchaseOrderTransition
 
@@ -92,11 +93,9 @@ def order_locked(merchant: Merchant, order_id: int) -> PurchaseOrder:
 
 
 def mail_after_commit(event: str, order: PurchaseOrder) -> None:
-    """Queue the order's e-mail for ``event`` once the transaction commits (never for a rolled-back change)."""
-    from ordering.tasks import purchase_order_mail  # the task module imports the services
-
-    merchant_id, order_id = order.merchant_id, order.pk
-    transaction.on_commit(lambda: purchase_order_mail.delay(merchant_id, order_id, event))
+    """Queue the order's e-mail for ``event`` once the transaction commits (never for a rolled-back change), through
+    the outbox: a publish lost to a broker outage is sent by its relay."""
+    send_on_commit("ordering.tasks.purchase_order_mail", [order.merchant_id, order.pk, event])
 
 
 def carried_check(order: PurchaseOrder, product: Product) -> None:
