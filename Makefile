@@ -13,9 +13,11 @@ STAMP  := $(VENV)/.installed
 
 .PHONY: install demo test lint audit check pytest db db-stop format vendor clean
 
+# The virtualenv's own setuptools (65.5 with Python 3.11) has published advisories (CVE-2022-40897,
+# CVE-2024-6345, CVE-2025-47273), and pip-audit audits the whole environment: it is upgraded with pip.
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --disable-pip-version-check --upgrade pip uv
+	$(BIN)/pip install --quiet --disable-pip-version-check --upgrade pip uv "setuptools>=78.1.1"
 	$(BIN)/uv pip install --quiet --python $(PY) -r pyproject.toml --extra dev
 	touch $@
 
