@@ -83,3 +83,34 @@ def test_a_cache_read_from_a_stopped_redis_fails_within_seconds(stopped_redis: s
     seconds, error = _seconds(lambda: cache.get("throttle_user_1"), 3 * FAST_S)
     assert seconds < FAST_S, f"the cache read was still waiting after {seconds:.1f} s"
     assert isinstance(error, RedisError), repr(error)
+
+
+def test_an_ack_that_redis_does_not_answer_still_frees_the_workers_prefetch_slot() -> None:
+    """A worker with one slot (concurrency 1, prefetch 1) whose ack met a stopped Redis took no task ever again
+    (kombu frees the slot only after Redis answers); the slot is freed and the message waits in Redis's unacked
+    index for its visibility timeout."""
+    from kombu import Connection
+
+    options = {"visibility_timeout": 300, **getattr(settings, "REDIS_SOCKET_OPTIONS", {})}
+    with (
+        common.redis_server() as (server, port),
+        Connection(f"redis://127.0.0.1:{port}/0", transport_options=options) as conn,
+    ):
+        queue = conn.SimpleQueue("slots")
+        queue.consumer.qos(prefetch_count=1)
+        queue.put({"n": 1})
+        queue.put({"n": 2})
+        first = queue.get(timeout=5)
+        assert first.payload == {"n": 1}
+        assert not queue.channel.qos.can_consume()  # the one slot is taken
+        server.send_signal(signal.SIGSTOP)
+        try:
+            seconds, error = _seconds(first.ack, 3 * FAST_S)
+        finally:
+            server.send_signal(signal.SIGCONT)
+        assert seconds < FAST_S
+        assert isinstance(error, RedisError | OSError), repr(error)
+        assert queue.channel.qos.can_consume()
+        assert queue.get(timeout=5).payload == {"n": 2}
+        assert queue.channel.client.hlen("unacked") >= 1  # the first is delivered again after the timeout
+        queue.close()
