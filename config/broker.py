@@ -54,7 +54,7 @@ class RedisQoS(redis.QoS):
     def ack(self, delivery_tag: Any) -> None:
         """Remove the message from Redis's unacked index, and free its prefetch slot even if Redis fails."""
         try:
-            self._remove_from_indices(delivery_tag).execute()
+            self._remove_from_indices(delivery_tag).execute()  # type: ignore[attr-defined]  # kombu's, untyped
         finally:
             virtual.QoS.ack(self, delivery_tag)
 
