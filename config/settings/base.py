@@ -225,10 +225,13 @@ CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {
     "unacked_restore_throttle": 1,
     **REDIS_SOCKET_OPTIONS,
 }
-# One quick retry of a publish that failed, not Celery's default three (with the timeout above: 4 x 2 s): it
-# reconnects a connection that a Redis restart left stale. While Redis stays down, the breaker
-# (core/outages.py) makes the next publishes fail at once; a task not sent is sent again by the sweeps.
-CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
+# No retry of a publish that failed: each attempt against a Redis that stopped answering costs the request a
+# socket timeout, and a retry adds a reconnect and a second one (bench/soak.py saw 6 s answers when Redis
+# stopped, with one retry); the breaker
+# (core/outages.py) then fails the next ones at once. A task not sent is sent again: by the outbox (core/outbox.py)
+# or a sweep (analytics facts, frames). A connection a Redis restart left stale is found by kombu's health
+# check when it was idle; a busy one fails one publish, which the same paths send again.
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 0, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
 if CELERY_BROKER_URL.startswith("filesystem"):
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(CELERY_DATA_DIR / "queue"),
