@@ -15,8 +15,9 @@
   var MAX_BATCH = 50;
   var RETRY_MS = 2000;
   var LOG_KEEP = 8;
-  // Answers with the sale partial: ok, refused input (400) and a closed shift or sale (409).
-  var SWAPPED = [200, 400, 409];
+  // Answers with the sale partial: ok, refused input (400), a closed shift or sale (409), and a part
+  // Lingshou needs that is down (503: Stripe not answering), each with its message.
+  var SWAPPED = [200, 400, 409, 503];
 
   var queue = [];
   var busy = false;
@@ -157,7 +158,11 @@
             return scan.code;
           });
           logText(
-            (answer.status === 403 ? "You are not allowed to do that." : "That did not work (error " + answer.status + ").") +
+            (answer.status === 403
+              ? "You are not allowed to do that."
+              : answer.status === 503
+                ? "A service Lingshou needs is not answering right now."
+                : "That did not work (error " + answer.status + ").") +
               (codes.length ? " Not counted, scan again: " + codes.join(", ") : " Reload the page.")
           );
         }

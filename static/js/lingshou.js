@@ -78,7 +78,9 @@
   // with the form's own partial, error message included, and that partial should replace the
   // form just as a 200 would. A whole page (such as Django's 400.html) is not swapped in:
   // it would nest a document inside the target; the generic error message below shows instead.
-  var VALIDATION_STATUSES = [400, 422];
+  // A 503 is swapped the same way: a part Lingshou needs is down (Stripe, the database) and the
+  // view answers its own partial saying so, such as the counter's "Payments are not answering".
+  var VALIDATION_STATUSES = [400, 422, 503];
 
   document.addEventListener("htmx:beforeSwap", function (event) {
     var xhr = event.detail.xhr;
@@ -116,12 +118,19 @@
   }
 
   document.addEventListener("htmx:responseError", function (event) {
-    var status = event.detail.xhr ? event.detail.xhr.status : 0;
-    showRequestError(
-      status === 403
-        ? "You are not allowed to do that."
-        : "That did not work (error " + status + "). Reload the page and try again."
-    );
+    var xhr = event.detail.xhr;
+    var status = xhr ? xhr.status : 0;
+    var wait = status === 503 ? parseInt(xhr.getResponseHeader("Retry-After") || "", 10) : NaN;
+    if (status === 403) {
+      showRequestError("You are not allowed to do that.");
+    } else if (status === 503) {
+      showRequestError(
+        "A service Lingshou needs is not answering right now. Try again" +
+          (wait > 0 ? " in " + wait + " seconds." : " in a moment.")
+      );
+    } else {
+      showRequestError("That did not work (error " + status + "). Reload the page and try again.");
+    }
   });
 
   document.addEventListener("htmx:sendError", function () {

@@ -108,3 +108,43 @@ def test_forty_scans_at_scanner_speed_are_all_counted_and_the_scan_field_keeps_t
         payment = CounterPayment.objects.get()
     assert (payment.amount, payment.amount_tendered, payment.change_given) == (due, given, given - due)
     watched.assert_clean()
+
+
+def test_a_card_on_the_reader_while_stripe_is_silent_tells_the_clerk_in_the_sale(
+    live_server: Any, open_page: Any, merchant: Merchant, store: Store, clerk: Any, settings: Any, monkeypatch: Any
+) -> None:
+    # htmx swaps the sale's own 503 partial (its message and the other ways to pay) instead of a generic error.
+    from checkout import stripe_http
+    from tests.checkout.test_stripe_silent import SilentStripe
+
+    silent = SilentStripe()
+    settings.STRIPE_API_BASE = silent.url
+    settings.STRIPE_SECRET_KEY = "sk_test_lingshou"
+    settings.STRIPE_TIMEOUT_SECONDS = 1.0
+    monkeypatch.setattr(stripe_http.breaker, "_recovery_timeout", 1)
+    with merchant_context(merchant.pk):
+        Store.objects.filter(pk=store.pk).update(stripe_reader="tmr_till1")
+    cola = _product(merchant, store, "Quellwerk Cola", 249)
+    shifts.shift_open(store=store, opened_by=clerk, opening_cash=10000)
+    try:
+        watched = open_page()
+        page = watched.page
+        log_in(watched, live_server.url, clerk)
+        page.wait_for_url(f"{live_server.url}/m/{merchant.slug}/")
+        page.goto(f"{live_server.url}/m/{merchant.slug}/counter/")
+        page.get_by_label("Scan a barcode, or type a PLU or a name and press Enter").fill(_code(cola))
+        page.keyboard.press("Enter")
+        expect(page.locator("#counter-units")).to_have_text("1")
+        page.get_by_role("button", name="Card on the Stripe reader").click()
+        expect(page.locator("#main")).to_contain_text("Payments are not answering; please try again in a minute.")
+        expect(page.get_by_role("button", name="Card on the Stripe reader")).to_be_visible()  # the sale, still open
+        expect(page.locator("#main")).not_to_contain_text("That did not work")
+        with merchant_context(merchant.pk):
+            assert CounterPayment.objects.count() == 0
+        # Chromium logs the 503 as a console error: exactly that one.
+        failed = [e for e in watched.console_errors if "status of 503" in e and "/pay/reader/" in e]
+        assert len(failed) == 1, watched.console_errors
+        watched.console_errors.remove(failed[0])
+        watched.assert_clean()
+    finally:
+        silent.close()
