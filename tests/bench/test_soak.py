@@ -21,7 +21,7 @@ def test_a_minute_of_load_through_a_killed_worker_child_and_a_stopped_redis_lose
     run = subprocess.run(
         # A lighter load than the harness's default, which the single analytics worker cannot carry on 2
         # shared cores (its queue grows: bench/soak.py reports it); here every fact must be applied.
-        [sys.executable, "bench/soak.py", "--minutes", "1", "--faults", "worker_child,redis", "--shoppers", "3",
+        [sys.executable, "bench/soak.py", "--minutes", "0.75", "--faults", "worker_child,redis", "--shoppers", "3",
          "--webhook-rate", "0.5", "--drain", "90", "--warm", "10", "--slice", "5", "--json"],
         cwd=ROOT, capture_output=True, text=True, timeout=280, check=False,
     )  # fmt: skip
