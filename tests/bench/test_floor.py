@@ -102,9 +102,9 @@ def test_the_add_floor_is_the_upsert_alone_once_the_visit_is_known(
     assert answer["Location"] == f"/s/{store.code}/cart/"
     with CaptureQueriesContext(connection) as captured:
         assert client.post(add, {"item": first.pk}).status_code == 302
-    # The merchant set once, then the cart line's upsert.
-    assert [query["sql"].split()[0] for query in captured.captured_queries] == ["SELECT", "WITH"]
-    assert "set_config('app.merchant_id'" in captured.captured_queries[0]["sql"]
+    # In one transaction: the merchant set once, then the cart line's upsert.
+    assert [query["sql"].split()[0] for query in captured.captured_queries] == ["BEGIN", "SELECT", "WITH", "COMMIT"]
+    assert "set_config('app.merchant_id'" in captured.captured_queries[1]["sql"]
     assert client.post(add, {"item": second.pk}).status_code == 302
     assert _lines(merchant) == [(first.pk, 2), (second.pk, 1)]
     # Another merchant's product id: refused, nothing written in either shop.
@@ -136,7 +136,10 @@ def _post(client: Client, payload: bytes, secret: str = SECRET) -> Any:
     stamp = str(int(time.time()))
     digest = hmac.new(secret.encode(), stamp.encode() + b"." + payload, hashlib.sha256).hexdigest()
     return client.post(
-        "/floor/webhooks/stripe/", payload, content_type="application/json", HTTP_STRIPE_SIGNATURE=f"t={stamp},v1={digest}"
+        "/floor/webhooks/stripe/",
+        payload,
+        content_type="application/json",
+        HTTP_STRIPE_SIGNATURE=f"t={stamp},v1={digest}",
     )
 
 

@@ -1,9 +1,10 @@
 """SQL statements per request on the hot paths, pinned: the "before" of the hot-path work (issue #16).
 
 Each path runs once to warm up (the session, the sign-in, the content types), then once more on a
-scene of its own built the same way, and that request's statements are counted: all of them, and how
-many are tenancy bookkeeping (savepoints, ``set_config`` and ``current_setting`` round trips) rather
-than the path's own SQL. Both numbers are pinned exactly, so a change either way fails until the pin
+scene of its own built the same way, and that request's statements are counted: all of them (every
+round trip Django sends, BEGIN and COMMIT included), how many open or end a transaction, and how many
+are tenancy bookkeeping (savepoints, ``set_config`` and ``current_setting`` round trips) rather than
+the path's own SQL. The numbers are pinned exactly, so a change either way fails until the pin
 moves with it (down, we hope) and says why.
 
 Requests run as in production, each view opening its own transaction (``transaction=True``: no test
@@ -53,6 +54,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 __all__ = ["localstripe_url", "stripe_settings"]  # fixtures of the checkout tests, used here
 
+_TRANSACTION = re.compile(r"^\s*(BEGIN|COMMIT|ROLLBACK)\s*;?\s*$", re.IGNORECASE)
 # A statement that only moves the tenancy settings or the transaction's savepoints, not the path's data.
 _BOOKKEEPING = re.compile(
     r"^\s*(SAVEPOINT|RELEASE SAVEPOINT|ROLLBACK TO SAVEPOINT|SELECT set_config\(|SELECT COALESCE\(current_setting\("
@@ -66,14 +68,20 @@ def is_bookkeeping(sql: str) -> bool:
     return _BOOKKEEPING.match(sql) is not None
 
 
+def is_transaction(sql: str) -> bool:
+    """Whether a captured statement opens or ends the transaction itself."""
+    return _TRANSACTION.match(sql) is not None
+
+
 @dataclass(frozen=True)
 class Counted:
     total: int
-    bookkeeping: int
+    transaction: int  # BEGIN, COMMIT
+    bookkeeping: int  # tenancy: savepoints, set_config, current_setting
 
     @property
     def own(self) -> int:
-        return self.total - self.bookkeeping
+        return self.total - self.transaction - self.bookkeeping
 
 
 def counted(request: Callable[[], Any], *, expect: int) -> tuple[Counted, list[str]]:
@@ -84,8 +92,9 @@ def counted(request: Callable[[], Any], *, expect: int) -> tuple[Counted, list[s
         response = request()
     assert response.status_code == expect, response.content[:500]
     sqls = [query["sql"] for query in captured.captured_queries]
-    listing = [("T " if is_bookkeeping(sql) else "  ") + " ".join(sql.split())[:110] for sql in sqls]
-    return Counted(len(sqls), sum(map(is_bookkeeping, sqls))), listing
+    marks = [("x " if is_transaction(sql) else "T " if is_bookkeeping(sql) else "  ") for sql in sqls]
+    listing = [mark + " ".join(sql.split())[:110] for mark, sql in zip(marks, sqls, strict=True)]
+    return Counted(len(sqls), marks.count("x "), marks.count("T ")), listing
 
 
 def _stocked(store: Store, **kwargs: Any) -> StoreProduct:
@@ -239,14 +248,14 @@ class HotPath:
 
 
 PATHS = [
-    HotPath("product page", product_page, 200, Counted(0, 0), "<= 5"),
-    HotPath("add to cart", add_to_cart, 302, Counted(0, 0), "<= 5"),
-    HotPath("cart page", cart_page, 200, Counted(0, 0), "no more"),
-    HotPath("checkout", checkout, 302, Counted(0, 0), "no more"),
-    HotPath("webhook payment_intent.succeeded", webhook_succeeded, 200, Counted(0, 0), "<= 12"),
-    HotPath("frame ingest", frame_ingest, 202, Counted(0, 0), "<= 4"),
-    HotPath("counter scan", counter_scan, 200, Counted(0, 0), "no more"),
-    HotPath("dashboard home (Overview)", overview, 200, Counted(0, 0), "no more"),
+    HotPath("product page", product_page, 200, Counted(0, 0, 0), "<= 5"),
+    HotPath("add to cart", add_to_cart, 302, Counted(0, 0, 0), "<= 5"),
+    HotPath("cart page", cart_page, 200, Counted(0, 0, 0), "no more"),
+    HotPath("checkout", checkout, 302, Counted(0, 0, 0), "no more"),
+    HotPath("webhook payment_intent.succeeded", webhook_succeeded, 200, Counted(0, 0, 0), "<= 12"),
+    HotPath("frame ingest", frame_ingest, 202, Counted(0, 0, 0), "<= 4"),
+    HotPath("counter scan", counter_scan, 200, Counted(0, 0, 0), "no more"),
+    HotPath("dashboard home (Overview)", overview, 200, Counted(0, 0, 0), "no more"),
 ]
 
 
@@ -265,5 +274,8 @@ def test_statements_per_request(path: HotPath, world: World, request: pytest.Fix
     # The warm-up: the same request on a scene of its own, so the counted one meets warm caches.
     assert path.build(world)().status_code == path.expect
     found, listing = counted(path.build(world), expect=path.expect)
-    summary = f"{path.name}: {found.total} statements, {found.bookkeeping} tenancy bookkeeping, {found.own} own"
+    summary = (
+        f"{path.name}: {found.total} statements, {found.transaction} BEGIN/COMMIT, "
+        f"{found.bookkeeping} tenancy bookkeeping, {found.own} own"
+    )
     assert found == path.pinned, "\n".join([summary, *listing])
