@@ -278,6 +278,8 @@ class Servers:
     """localstripe and gunicorn, each in a session of its own; stopped on exit, error or Ctrl-C."""
 
     boot_timeout = 60.0  # seconds for a server to answer after it was started
+    # Production's settings with the floor endpoints mounted after its own routes (bench/floor_settings.py).
+    settings_module = "bench.floor_settings"
 
     def __init__(self, *, database_url: str, workers: int, threads: int, web: bool = True) -> None:
         self.database_url = database_url
@@ -293,8 +295,7 @@ class Servers:
     def env(self) -> dict[str, str]:
         env = {
             **os.environ,
-            # Production's settings with the floor endpoints mounted after its own routes.
-            "DJANGO_SETTINGS_MODULE": "bench.floor_settings",
+            "DJANGO_SETTINGS_MODULE": self.settings_module,
             "SECRET_KEY": SECRET_KEY,
             "ALLOWED_HOSTS": "127.0.0.1",
             "DATABASE_URL": self.database_url,
