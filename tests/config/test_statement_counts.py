@@ -288,6 +288,6 @@ def test_statements_per_request(path: HotPath, world: World, request: pytest.Fix
     found, listing = counted(path.build(world), expect=path.expect)
     summary = (
         f"{path.name}: {found.total} statements, {found.transaction} BEGIN/COMMIT, "
-        f"{found.bookkeeping} tenancy bookkeeping, {found.own} own"
+        f"{found.bookkeeping} tenancy bookkeeping, {found.own} own (target: {path.target})"
     )
     assert found == path.pinned, "\n".join([summary, *listing])
