@@ -67,6 +67,11 @@ def test_production_mounts_no_floor_route(monkeypatch: pytest.MonkeyPatch) -> No
     assert resolve("/floor/webhooks/stripe/", urlconf="bench.floor_urls").func.__module__ == "bench.floor_views"
 
 
+def _words(captured: CaptureQueriesContext) -> list[str]:
+    """Each captured statement's first word."""
+    return [query["sql"].split()[0] for query in captured.captured_queries]
+
+
 def _stocked(store: Store, units: int = 20) -> StoreProduct:
     item = StoreProductFactory(store=store)
     stock_move(merchant=store.merchant, store_product_id=item.pk, kind=MovementKind.RECEIPT, quantity=units)
@@ -83,8 +88,11 @@ def test_the_product_floor_renders_the_real_card_and_sees_only_the_stores_mercha
 ) -> None:
     mine, theirs = _stocked(store), _stocked(other_store)
     client = Client()
-    page = client.get(f"/floor/s/{store.code}/p/{mine.product.gtin}/")  # type: ignore[union-attr]
+    with CaptureQueriesContext(connection) as captured:
+        page = client.get(f"/floor/s/{store.code}/p/{mine.product.gtin}/")  # type: ignore[union-attr]
     assert page.status_code == 200
+    # The store by its code (kept in the process in production, not in tests), then the product's row.
+    assert _words(captured) == ["BEGIN", "WITH", "SELECT", "COMMIT", "BEGIN", "SELECT", "SELECT", "COMMIT"]
     assert mine.name in page.content.decode()
     assert 'class="price"' in page.content.decode()
     # Another merchant's product is not in this store.
@@ -103,7 +111,7 @@ def test_the_add_floor_is_the_upsert_alone_once_the_visit_is_known(
     with CaptureQueriesContext(connection) as captured:
         assert client.post(add, {"item": first.pk}).status_code == 302
     # In one transaction: the merchant set once, then the cart line's upsert.
-    assert [query["sql"].split()[0] for query in captured.captured_queries] == ["BEGIN", "SELECT", "WITH", "COMMIT"]
+    assert _words(captured) == ["BEGIN", "SELECT", "WITH", "COMMIT"]
     assert "set_config('app.merchant_id'" in captured.captured_queries[1]["sql"]
     assert client.post(add, {"item": second.pk}).status_code == 302
     assert _lines(merchant) == [(first.pk, 2), (second.pk, 1)]
@@ -171,8 +179,11 @@ def test_the_webhook_floor_pays_once_with_its_movements_and_only_in_the_events_m
     order, other_order = _pending(store, one, two), _pending(other_store, theirs)
     client = Client()
     assert _post(client, _event(order, event_id="evt_bad"), secret="whsec_wrong").status_code == 400
-    answer = _post(client, _event(order))
+    with CaptureQueriesContext(connection) as captured:
+        answer = _post(client, _event(order))
     assert answer.status_code == 200
+    # The event claimed, the merchant set, the order paid with its movements in one statement.
+    assert _words(captured) == ["BEGIN", "INSERT", "SELECT", "WITH", "COMMIT"]
     assert answer.json() == {"received": True, "applied": True}
     assert _state(order) == (OrderStatus.PAID, [18, 18], [(one.pk, -2), (two.pk, -2)])
     # Redelivered: nothing more.
@@ -205,7 +216,10 @@ def test_the_ingest_floor_stores_the_frame_once_for_the_devices_own_camera(
             HTTP_AUTHORIZATION=f"Device {token}",
         )
 
-    assert upload(registered.token, 7).status_code == 202
+    with CaptureQueriesContext(connection) as captured:
+        assert upload(registered.token, 7).status_code == 202
+    # The token's row revealed, the device read, the merchant set, the frame inserted for the device's camera.
+    assert _words(captured) == ["BEGIN", "SELECT", "SELECT", "SELECT", "INSERT", "COMMIT"]
     assert upload(registered.token, 7).status_code == 200  # the same frame again: stored once
     assert upload("lsd_unknown", 8).status_code == 401
     with platform_access(reason="test: frames stored", actor="test"):
