@@ -1033,7 +1033,7 @@ def main() -> None:
             raise
     config = {
         "shoppers": args.shoppers, "workers": args.workers, "threads": args.threads, "worker_class": "gthread",
-        "settings": "config.settings.production", "cpus": os.cpu_count(), "products": len(shop.items),
+        "settings": Servers.settings_module, "cpus": os.cpu_count(), "products": len(shop.items),
         "seconds": args.seconds, "think_s": args.think, "pay_seconds": args.pay_seconds, "events": args.events,
         "runtime_s": round(time.monotonic() - started, 1),
     }  # fmt: skip
