@@ -13,7 +13,11 @@
 * throughput = frames processed per second while the cameras send; ``drain_s`` = how long the
   workers still needed after the last upload (a machine that keeps up drains in about a frame time);
 * baseline, measured in this run on the same frames: the bare pipeline (``frame_process``) in
-  this process, one thread, and a bare JPEG decode.
+  this process, one thread, and a bare JPEG decode;
+* the ingest floor, in the same run on the same server: the cameras then send the same frames to a
+  minimal view that only finds the device, checks and stores the JPEG, inserts its row and enqueues
+  its task (bench/floor_views.py, mounted by bench/floor_settings.py's URL conf and nowhere else);
+  ``x_floor_ingest_p95`` is the floor's p95 over the real endpoint's (1.0: at the floor).
 
 Needs DATABASE_URL (the app's role; run through ``python -m config.database run --``) and
 CELERY_BROKER_URL pointing at Redis.
@@ -88,7 +92,11 @@ def _web(media_root: str, port: int) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
         [str(gunicorn), "config.wsgi", "--bind", f"127.0.0.1:{port}", "--worker-class", "gthread",
          "--workers", "2", "--threads", "4", "--timeout", "60"],
-        env={**_env(media_root), "API_THROTTLE_USER": "100000/min"},
+        # The test settings, with the floor endpoints mounted after the real routes.
+        env={
+            **_env(media_root), "API_THROTTLE_USER": "100000/min", "DJANGO_SETTINGS_MODULE": "bench.floor_settings",
+            "FLOOR_BASE_SETTINGS": "config.settings.test",
+        },
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )  # fmt: skip
@@ -181,8 +189,13 @@ def _baseline(recording: Path, frames: list[bytes]) -> dict[str, float]:
     }
 
 
-def run(*, cameras: int = 20, seconds: int = 60, fps: float = 1.0, concurrency: int = 2) -> dict[str, Any]:
-    """Send ``cameras`` × ``fps`` frames a second for ``seconds`` s through API, Redis and workers; return the figures."""
+def run(
+    *, cameras: int = 20, seconds: int = 60, fps: float = 1.0, concurrency: int = 2, floor: bool = True
+) -> dict[str, Any]:
+    """Send ``cameras`` × ``fps`` frames a second for ``seconds`` s through API, Redis and workers; return the figures.
+
+    ``floor``: then the same frames to the ingest floor, for its figures in the same run.
+    """
     _setup()
     from django.conf import settings
     from django.utils import timezone
@@ -207,21 +220,22 @@ def run(*, cameras: int = 20, seconds: int = 60, fps: float = 1.0, concurrency: 
         web = _web(media_root, port)
         workers = _worker(media_root, concurrency)
         ingest_ms: list[float] = []
+        floor_ms: list[float] = []
         sessions = {token: requests.Session() for _, token in registered}
         for token, session in sessions.items():
             session.headers["Authorization"] = f"Device {token}"
 
-        def upload(token: str, sequence: int, data: bytes) -> None:
+        def upload(token: str, sequence: int, data: bytes, *, path: str = "/api/v1/sensing/frames") -> None:
             started = time.perf_counter()
             response = sessions[token].post(
-                f"http://127.0.0.1:{port}/api/v1/sensing/frames",
+                f"http://127.0.0.1:{port}{path}",
                 data={"sequence": str(sequence), "captured_at": timezone.now().isoformat()},
                 files={"image": ("f.jpg", data, "image/jpeg")},
                 timeout=30,
             )
             elapsed = (time.perf_counter() - started) * 1000
             assert response.status_code == 202, response.text[:500]
-            ingest_ms.append(elapsed)
+            (ingest_ms if path.startswith("/api/") else floor_ms).append(elapsed)
 
         try:
             _wait_http(f"http://127.0.0.1:{port}/healthz")
@@ -231,25 +245,29 @@ def run(*, cameras: int = 20, seconds: int = 60, fps: float = 1.0, concurrency: 
                     session.post(f"http://127.0.0.1:{port}/api/v1/sensing/heartbeat", timeout=30)
             time.sleep(2)  # let the worker connect before the clock starts
             started = time.monotonic()
-            # One thread per camera, sending its frames in order like an agent; cameras are not
-            # synchronised: camera i sends i/20 of a second after camera 0.
-            failures: list[BaseException] = []
 
-            def camera_loop(index: int, token: str) -> None:
-                try:
-                    for sequence, data in enumerate(frames):
-                        time.sleep(max(0.0, started + (sequence + index / cameras) / fps - time.monotonic()))
-                        upload(token, sequence, data)
-                except BaseException as error:  # noqa: BLE001 - reported below
-                    failures.append(error)
+            def send_all(start: float, *, first: int = 0, path: str = "/api/v1/sensing/frames") -> None:
+                """One thread per camera, sending its frames in order like an agent; cameras are not
+                synchronised: camera i sends i/20 of a second after camera 0."""
+                failures: list[BaseException] = []
 
-            threads = [threading.Thread(target=camera_loop, args=item) for item in enumerate(sessions)]
-            for thread in threads:
-                thread.start()
-            for thread in threads:
-                thread.join()
-            if failures:
-                raise failures[0]
+                def camera_loop(index: int, token: str) -> None:
+                    try:
+                        for sequence, data in enumerate(frames):
+                            time.sleep(max(0.0, start + (sequence + index / cameras) / fps - time.monotonic()))
+                            upload(token, first + sequence, data, path=path)
+                    except BaseException as error:  # noqa: BLE001 - reported below
+                        failures.append(error)
+
+                threads = [threading.Thread(target=camera_loop, args=item) for item in enumerate(sessions)]
+                for thread in threads:
+                    thread.start()
+                for thread in threads:
+                    thread.join()
+                if failures:
+                    raise failures[0]
+
+            send_all(started)
             sent_at = time.monotonic()
             last = len(frames) - 1
 
@@ -261,6 +279,9 @@ def run(*, cameras: int = 20, seconds: int = 60, fps: float = 1.0, concurrency: 
             while behind() and time.monotonic() < deadline:
                 time.sleep(0.1)
             drained_at = time.monotonic()
+            if floor:
+                # The same frames again, as later sequences, to the floor; the workers process them as well.
+                send_all(time.monotonic() + 0.5, first=len(frames), path="/floor/sensing/frames")
         finally:
             for process in (workers, web):
                 process.terminate()
@@ -270,7 +291,12 @@ def run(*, cameras: int = 20, seconds: int = 60, fps: float = 1.0, concurrency: 
                     process.kill()
                     process.wait()
         with merchant_context(merchant.pk):
-            rows = list(Frame.objects.filter(merchant=merchant).values_list("received_at", "processed_at", "pk"))
+            # The real endpoint's frames; the floor's came after them (their sequences follow).
+            rows = list(
+                Frame.objects.filter(merchant=merchant, sequence__lt=len(frames)).values_list(
+                    "received_at", "processed_at", "pk"
+                )
+            )
             event_frames = set(ShelfEvent.objects.filter(merchant=merchant).values_list("frame_id", flat=True))
         processed = [(done - received).total_seconds() for received, done, _ in rows if done is not None]
         events = [(done - received).total_seconds() for received, done, pk in rows if done and pk in event_frames]
@@ -284,6 +310,9 @@ def run(*, cameras: int = 20, seconds: int = 60, fps: float = 1.0, concurrency: 
             "events": len(events),
             "ingest_ms_p50": round(statistics.median(ingest_ms), 1),
             "ingest_ms_p95": round(p(ingest_ms, 95), 1),
+            "ingest_floor_ms_p50": round(statistics.median(floor_ms), 1) if floor_ms else None,
+            "ingest_floor_ms_p95": round(p(floor_ms, 95), 1) if floor_ms else None,
+            "x_floor_ingest_p95": round(p(floor_ms, 95) / p(ingest_ms, 95), 3) if floor_ms else None,
             "frame_latency_s_p50": round(statistics.median(processed), 3) if processed else None,
             "frame_latency_s_p95": round(p(processed, 95), 3) if processed else None,
             "event_latency_s_p50": round(statistics.median(events), 3) if events else None,

@@ -16,9 +16,14 @@ cookies like a phone's browser. Phases:
   D  webhooks: signed payment_intent.succeeded events for pending orders, posted concurrently,
      then one event replayed 100 times (it must pay its order exactly once).
 
+  F  the floor of B and D: the same load on minimal views that run only each path's necessary SQL
+     under the same row-level security (bench/floor_views.py, mounted by bench/floor_urls.py, which
+     only this bench's settings name: bench/floor_settings.py is production's but for the URL conf).
+
 Throughput and latency are also given as ratios to phase A (x_tput, x_p50, x_p99), measured
-in the same run against the same server. Closed-loop latency is concurrency / throughput
-(Little's law), so p99 at 50 clients is mostly queueing. Two columns need no load: "queries",
+in the same run against the same server; x_floor is a path's throughput as a ratio to its floor's
+in the same run. Closed-loop latency is concurrency / throughput (Little's law), so p99 at 50
+clients is mostly queueing. Two columns need no load: "queries",
 the SQL statements one such request runs, and "alone_ms", its median time one at a time, both
 measured in this process with the same views (test settings); x_alone is that time as a ratio
 to /healthz's. The last column splits the machine's CPU during the phase between the app
@@ -67,6 +72,7 @@ STRIPE_SECRET_KEY = "sk_test_bench"  # noqa: S105  # nosec B105
 WEBHOOK_SECRET = "whsec_bench"  # noqa: S105  # nosec B105
 PAYING_CARD = "4242424242424242"
 REPLAYS = 100
+FLOOR = "/floor"  # the prefix of the floor endpoints (bench/floor_urls.py)
 
 
 # --- the database and its data (in this process, test settings, the app's role) ---
@@ -272,6 +278,8 @@ class Servers:
     """localstripe and gunicorn, each in a session of its own; stopped on exit, error or Ctrl-C."""
 
     boot_timeout = 60.0  # seconds for a server to answer after it was started
+    # Production's settings with the floor endpoints mounted after its own routes (bench/floor_settings.py).
+    settings_module = "bench.floor_settings"
 
     def __init__(self, *, database_url: str, workers: int, threads: int, web: bool = True) -> None:
         self.database_url = database_url
@@ -287,7 +295,7 @@ class Servers:
     def env(self) -> dict[str, str]:
         env = {
             **os.environ,
-            "DJANGO_SETTINGS_MODULE": "config.settings.production",
+            "DJANGO_SETTINGS_MODULE": self.settings_module,
             "SECRET_KEY": SECRET_KEY,
             "ALLOWED_HOSTS": "127.0.0.1",
             "DATABASE_URL": self.database_url,
@@ -587,9 +595,12 @@ def _healthz() -> Callable[[Client, int], Awaitable[bool]]:
 
 
 def _scan_add(
-    shop: Shop, *, lookups: bool, items_per_visit: int, think: float = 0.0
+    shop: Shop, *, lookups: bool, items_per_visit: int, think: float = 0.0, prefix: str = ""
 ) -> Callable[[Client, int], Awaitable[bool]]:
-    """Scan a product and add it; a new visit every ``items_per_visit``; ``think`` s (mean) between requests."""
+    """Scan a product and add it; a new visit every ``items_per_visit``; ``think`` s (mean) between requests.
+
+    ``prefix``: FLOOR for the same requests to the floor endpoints.
+    """
     rng = random.Random(7)
     count: Counter[int] = Counter()
 
@@ -604,10 +615,10 @@ def _scan_add(
         pk, gtin, _ = rng.choice(shop.items)
         if lookups or not client.csrf():
             await pause()
-            await client.call("lookup", "GET", f"/s/{STORE_CODE}/p/{gtin}/")
+            await client.call("lookup", "GET", f"{prefix}/s/{STORE_CODE}/p/{gtin}/")
         await pause()
         await client.call(
-            "add", "POST", f"/s/{STORE_CODE}/cart/add/", data={"item": str(pk), "quantity": "1"},
+            "add", "POST", f"{prefix}/s/{STORE_CODE}/cart/add/", data={"item": str(pk), "quantity": "1"},
             expect=(302,), location="/cart/",
         )  # fmt: skip
         return True
@@ -644,7 +655,9 @@ def _purchase(shop: Shop, outcomes: Counter[str]) -> Callable[[Client, int], Awa
     return step
 
 
-def _webhooks(events: list[bytes], answers: Counter[str]) -> Callable[[Client, int], Awaitable[bool]]:
+def _webhooks(
+    events: list[bytes], answers: Counter[str], *, prefix: str = ""
+) -> Callable[[Client, int], Awaitable[bool]]:
     queue = iter(events)
 
     async def step(client: Client, _: int) -> bool:
@@ -652,7 +665,7 @@ def _webhooks(events: list[bytes], answers: Counter[str]) -> Callable[[Client, i
         if payload is None:
             return False
         answer = await client.call(
-            "webhook", "POST", "/webhooks/stripe/", data=payload,
+            "webhook", "POST", f"{prefix}/webhooks/stripe/", data=payload,
             headers={"Content-Type": "application/json", "Stripe-Signature": _sign(payload)},
         )  # fmt: skip
         if answer:
@@ -742,9 +755,9 @@ def _serial(shop: Shop, stripe_url: str, repeat: int = 30) -> dict[str, Serial]:
         found[name] = Serial(max(counts), statistics.median(times))
         return answers
 
-    def webhook(browser: DjangoClient, payload: bytes) -> Callable[[], Any]:
+    def webhook(browser: DjangoClient, payload: bytes, prefix: str = "") -> Callable[[], Any]:
         return lambda: browser.post(
-            "/webhooks/stripe/", payload, content_type="application/json", HTTP_STRIPE_SIGNATURE=_sign(payload)
+            f"{prefix}/webhooks/stripe/", payload, content_type="application/json", HTTP_STRIPE_SIGNATURE=_sign(payload)
         )
 
     items = shop.items[:repeat]
@@ -768,6 +781,15 @@ def _serial(shop: Shop, stripe_url: str, repeat: int = 30) -> dict[str, Serial]:
         events = [_event(shop, o, i, t, f"evt_bench_serial_{run}_{o}") for o, i, t in _pending_orders(shop, repeat)]
         measure("webhook", [webhook(browser, e) for e in events], 200)
         measure("webhook (replay)", [webhook(browser, events[0])] * repeat, 200)
+    # The floors, with their URL conf mounted here as the server's settings mount it.
+    with override_settings(**stripe, ROOT_URLCONF="bench.floor_urls"):
+        floor = DjangoClient(HTTP_HOST="127.0.0.1")
+        measure("floor lookup", [lambda g=g: floor.get(f"{FLOOR}/s/{STORE_CODE}/p/{g}/") for _, g, _ in items], 200)
+        add = f"{FLOOR}/s/{STORE_CODE}/cart/add/"
+        measure("floor add (new visit)", [lambda: floor.post(add, {"item": items[0][0]})], 302)
+        measure("floor add", [lambda i=i: floor.post(add, {"item": i}) for i, _, _ in items], 302)
+        events = [_event(shop, o, i, t, f"evt_bench_floor_{run}_{o}") for o, i, t in _pending_orders(shop, repeat)]
+        measure("floor webhook", [webhook(floor, e, prefix=FLOOR) for e in events], 200)
     return found
 
 
@@ -780,12 +802,18 @@ def _text(body: bytes) -> str:
     return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page)).strip()[:300]
 
 
+def _rate(phase: Phase, name: str) -> float:
+    """Requests of ``name`` answered within the phase, per second."""
+    return phase.recorder.in_time[name] / phase.seconds if phase.seconds else 0.0
+
+
 def _row(
     case: str, phase: Phase, name: str, base: dict[str, float], serial: dict[str, Serial], *, kind: str = "",
-    target: str = "",
+    target: str = "", floor: float | None = None,
 ) -> dict[str, object]:  # fmt: skip
+    """One line of the table; ``floor``: the throughput of the path's floor in this run (x_floor)."""
     samples = phase.recorder.samples.get(name) or []
-    rate = phase.recorder.in_time[name] / phase.seconds if phase.seconds else 0.0
+    rate = _rate(phase, name)
     p50, p99 = (p(samples, 50), p(samples, 99)) if samples else (None, None)
     return {
         "case": case,
@@ -797,6 +825,7 @@ def _row(
         "x_tput": round(rate / base["rate"], 3) if base["rate"] else "-",
         "x_p50": round(p50 / base["p50"], 1) if p50 is not None else "-",
         "x_p99": round(p99 / base["p99"], 1) if p99 is not None else "-",
+        "x_floor": round(rate / floor, 3) if floor else "-",
         "queries": serial[kind or name].queries if (kind or name) in serial else "-",
         "alone_ms": round(serial[kind or name].ms, 1) if (kind or name) in serial else "-",
         "x_alone": round(serial[kind or name].ms / serial["healthz"].ms, 1) if (kind or name) in serial else "-",
@@ -816,6 +845,7 @@ async def _bench(args: argparse.Namespace, shop: Shop, servers: Servers, serial:
     # Warm up: every worker thread opens its database connection and compiles its templates.
     await _load(servers, clients=n, seconds=2, step=_healthz())
     await _load(servers, clients=n, seconds=3, step=_scan_add(shop, lookups=True, items_per_visit=5))
+    await _load(servers, clients=n, seconds=2, step=_scan_add(shop, lookups=True, items_per_visit=5, prefix=FLOOR))
 
     a = await _load(servers, clients=n, seconds=args.seconds, step=_healthz())
     if not a.recorder.samples["healthz"]:
@@ -826,10 +856,16 @@ async def _bench(args: argparse.Namespace, shop: Shop, servers: Servers, serial:
         "p99": p(a.recorder.samples["healthz"], 99),
     }
     b = await _load(servers, clients=n, seconds=args.seconds, step=_scan_add(shop, lookups=True, items_per_visit=5))
+    fb = await _load(
+        servers, clients=n, seconds=args.seconds, step=_scan_add(shop, lookups=True, items_per_visit=5, prefix=FLOOR)
+    )
     paced = _scan_add(shop, lookups=True, items_per_visit=5, think=args.think)
     b_paced = await _load(servers, clients=n, seconds=args.seconds, step=paced)
     b_add = await _load(
         servers, clients=n, seconds=args.seconds, step=_scan_add(shop, lookups=False, items_per_visit=8)
+    )
+    fb_add = await _load(
+        servers, clients=n, seconds=args.seconds, step=_scan_add(shop, lookups=False, items_per_visit=8, prefix=FLOOR)
     )
 
     await asyncio.to_thread(_restock, shop)
@@ -857,15 +893,36 @@ async def _bench(args: argparse.Namespace, shop: Shop, servers: Servers, serial:
     r = await _load(servers, clients=n, seconds=0, step=_webhooks([replay] * REPLAYS, replay_answers))
     r_check = await asyncio.to_thread(_integrity, shop, before_r)
 
+    # The webhook's floor: as many events for as many fresh pending orders, after the same restock.
+    await asyncio.to_thread(_restock, shop)
+    before_f = await asyncio.to_thread(_last_order_id)
+    floor_pending = await asyncio.to_thread(_pending_orders, shop, args.events)
+    floor_events = [_event(shop, o, i, t, f"evt_bench_floor_{run}_{o}") for o, i, t in floor_pending]
+    floor_answers: Counter[str] = Counter()
+    fd = await _load(servers, clients=n, seconds=0, step=_webhooks(floor_events, floor_answers, prefix=FLOOR))
+    fd_check = await asyncio.to_thread(_integrity, shop, before_f)
+
     add = b_add.recorder
     paced_p99 = p(b_paced.recorder.samples["add"], 99) if b_paced.recorder.samples["add"] else float("inf")
     add_rate = add.in_time["add"] / b_add.seconds
     add_p99 = p(add.samples["add"], 99) if add.samples["add"] else float("inf")
     hook_rate = len(d.recorder.samples["webhook"]) / d.seconds if d.seconds else 0.0
+    floors = {"lookup": _rate(fb, "lookup"), "add": _rate(fb, "add"), "add alone": _rate(fb_add, "add")}
+    floors["webhook"] = _rate(fd, "webhook")
     rows = [
         _row("A  bare endpoint GET /healthz (baseline)", a, "healthz", base, serial),
-        _row("B  product page (scan), mixed with add", b, "lookup", base, serial),
-        _row("B  add to cart, mixed with scan", b, "add", base, serial),
+        _row(
+            "B  product page (scan), mixed with add",
+            b,
+            "lookup",
+            base,
+            serial,
+            floor=floors["lookup"],
+            target=f">=0.6x floor: {_verdict(_rate(b, 'lookup') >= 0.6 * floors['lookup'])}",
+        ),
+        _row("B  add to cart, mixed with scan", b, "add", base, serial, floor=floors["add"]),
+        _row("F  floor: product page, mixed with add", fb, "lookup", base, serial, kind="floor lookup"),
+        _row("F  floor: add to cart, mixed with scan", fb, "add", base, serial, kind="floor add"),
         _row(f"B' product page, shoppers pausing {args.think:g} s (mean)", b_paced, "lookup", base, serial),
         _row(
             f"B' add to cart, shoppers pausing {args.think:g} s (mean)",
@@ -881,8 +938,11 @@ async def _bench(args: argparse.Namespace, shop: Shop, servers: Servers, serial:
             "add",
             base,
             serial,
-            target=f">=0.5x tput: {_verdict(add_rate >= 0.5 * base['rate'])}; p99<100ms: {_verdict(add_p99 < 100)}",
+            target=f">=0.5x tput: {_verdict(add_rate >= 0.5 * base['rate'])}; p99<100ms: {_verdict(add_p99 < 100)}; "
+            f">=0.6x floor: {_verdict(add_rate >= 0.6 * floors['add alone'])}",
+            floor=floors["add alone"],
         ),
+        _row("F  floor: add to cart alone", fb_add, "add", base, serial, kind="floor add"),
         _row("C  product page (scan)", c, "lookup", base, serial),
         _row("C  add to cart", c, "add", base, serial),
         _row("C  checkout (order + PaymentIntent)", c, "checkout", base, serial),
@@ -894,7 +954,17 @@ async def _bench(args: argparse.Namespace, shop: Shop, servers: Servers, serial:
             "webhook",
             base,
             serial,
-            target=f">=200 events/s: {_verdict(hook_rate >= 200)}",
+            target=f">=200 events/s: {_verdict(hook_rate >= 200)}; "
+            f">=0.5x floor: {_verdict(_rate(d, 'webhook') >= 0.5 * floors['webhook'])}",
+            floor=floors["webhook"],
+        ),
+        _row(
+            f"F  floor: webhook payment_intent.succeeded x{args.events}",
+            fd,
+            "webhook",
+            base,
+            serial,
+            kind="floor webhook",
         ),
         _row(f"D  one webhook event replayed x{REPLAYS}", r, "webhook", base, serial, kind="webhook (replay)"),
     ]
@@ -916,10 +986,16 @@ async def _bench(args: argparse.Namespace, shop: Shop, servers: Servers, serial:
          "expected": f"1/{REPLAYS}", "ok": replay_answers["applied"] == 1 and sum(replay_answers.values()) == REPLAYS
          and r_check["paid"] == 1 and r_check["exit_passes"] == 1 and r_check["units_ledger"] == r_check["units_paid"],
          "note": f"orders paid {r_check['paid']}, exit passes {r_check['exit_passes']}, ledger {r_check['units_ledger']}={r_check['units_paid']} units"},
+        {"check": "F  floor webhooks applied / sent", "result": f"{floor_answers['applied']}/{len(floor_events)}",
+         "expected": f"{len(floor_events)}/{len(floor_events)}",
+         "ok": floor_answers["applied"] == len(floor_events) == fd_check["paid"]
+         and fd_check["units_ledger"] == fd_check["units_paid"],
+         "note": f"orders paid {fd_check['paid']}, ledger {fd_check['units_ledger']}={fd_check['units_paid']} units (no exit passes: not in the floor)"},
     ]  # fmt: skip
     errors = {
         f"{phase}:{name}": example
-        for phase, rec in (("A", a.recorder), ("B", b.recorder), ("B'", b_paced.recorder), ("B-add", add), ("C", c.recorder), ("D", d.recorder), ("replay", r.recorder))
+        for phase, rec in (("A", a.recorder), ("B", b.recorder), ("B'", b_paced.recorder), ("B-add", add), ("C", c.recorder), ("D", d.recorder), ("replay", r.recorder),
+                              ("F-B", fb.recorder), ("F-add", fb_add.recorder), ("F-D", fd.recorder))
         for name, example in rec.error_examples.items()
     }  # fmt: skip
     return {"rows": rows, "checks": checks, "errors": errors}
@@ -957,7 +1033,7 @@ def main() -> None:
             raise
     config = {
         "shoppers": args.shoppers, "workers": args.workers, "threads": args.threads, "worker_class": "gthread",
-        "settings": "config.settings.production", "cpus": os.cpu_count(), "products": len(shop.items),
+        "settings": Servers.settings_module, "cpus": os.cpu_count(), "products": len(shop.items),
         "seconds": args.seconds, "think_s": args.think, "pay_seconds": args.pay_seconds, "events": args.events,
         "runtime_s": round(time.monotonic() - started, 1),
     }  # fmt: skip

@@ -8,7 +8,9 @@ both with ``cv2.setNumThreads(1)``. A worker's cost per frame is decode + pipeli
 the redacted frame + state round trip; cameras at one frame a second are measured by running one
 and two worker processes flat out over the frames (not derived from a single timing). If
 ``bench/_sensing_latency.py`` is present, its frame-to-event latency through the real API, Redis
-and Celery workers is included; otherwise that part is reported as not measured.
+and Celery workers is included, with the ingest floor measured in the same run (the same frames
+to a minimal view doing only the necessary SQL: bench/floor_views.py); otherwise that part is
+reported as not measured.
 """
 
 from __future__ import annotations

@@ -70,6 +70,7 @@ def servers_class(bench: Any) -> Any:
     class SoakServers(bench.Servers):  # type: ignore[misc,name-defined]
         extra: dict[str, str] = {}  # set once per run, before the servers start
         boot_timeout = 240.0  # the machine is shared: under others' load, gunicorn took over a minute to boot
+        settings_module = "config.settings.production"  # production's own URL conf: no floor endpoints here
         pg_options = ""
 
         def env(self) -> dict[str, str]:
