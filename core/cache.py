@@ -17,15 +17,13 @@ from typing import Any, TypeVar
 
 from circuitbreaker import CircuitBreakerError
 from django.core.cache.backends.redis import RedisCache as DjangoRedisCache
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from core.outages import redis_call
+from core.outages import REDIS_AWAY, redis_call
 
 logger = logging.getLogger("lingshou.outages")
 
 T = TypeVar("T")
-_AWAY = (RedisConnectionError, RedisTimeoutError, CircuitBreakerError)
+_AWAY = (*REDIS_AWAY, CircuitBreakerError)
 
 
 def _or(fallback: T, call: Callable[[], T], what: str) -> T:

@@ -50,6 +50,9 @@ MESSAGES = {
 # 57P02 crash shutdown, 57P03 cannot connect now). 40001/40P01 are left to the code that retries them.
 _AWAY_STATES = ("08", "53", "57P")
 
+# What redis-py raises for a Redis that is away (refused, reset, silent past the socket timeout).
+REDIS_AWAY = (RedisConnectionError, RedisTimeoutError)
+
 # A process stops calling Redis for this long after a failure; a Redis that is back is used again after it.
 REDIS_PAUSE_SECONDS = 5
 
@@ -84,7 +87,7 @@ def _disk_full(error: BaseException) -> bool:
 _KINDS = (
     _Away("database", (OperationalError, InterfaceError), _database_away),
     _Away("storage", (OSError,), _disk_full),
-    _Away("redis", (RedisConnectionError, RedisTimeoutError, BrokerError, CircuitBreakerError), lambda _: True),
+    _Away("redis", (*REDIS_AWAY, BrokerError, CircuitBreakerError), lambda _: True),
 )
 
 
@@ -155,7 +158,7 @@ class OutageMiddleware:
 
 
 def _redis_failed(kind: type[BaseException], error: BaseException) -> bool:  # noqa: ARG001 - circuitbreaker's predicate
-    return issubclass(kind, RedisConnectionError | RedisTimeoutError | BrokerError | ConnectionError | TimeoutError)
+    return issubclass(kind, (*REDIS_AWAY, BrokerError, ConnectionError, TimeoutError))
 
 
 redis_breaker = CircuitBreaker(
