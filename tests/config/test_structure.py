@@ -93,3 +93,19 @@ def test_no_module_of_code_past_the_limit() -> None:
         and (length := len(path.read_text().splitlines())) > LIMIT
     }
     assert long == {}
+
+
+def test_every_browser_wait_is_a_function_the_pages_csp_lets_run() -> None:
+    """Playwright evaluates a `wait_for_function` expression again on every poll, and from the second poll on that
+    runs under the page's CSP, which has no 'unsafe-eval': a wait that is not true at once then fails. A function
+    is evaluated once and called on each poll."""
+    import re
+
+    waits = re.compile(r"wait_for_function\(\s*\"([^\"]*)")
+    found = {
+        f"{path.relative_to(ROOT)}: {expression[:40]}"
+        for path in (ROOT / "tests").rglob("*.py")
+        for expression in waits.findall(path.read_text())
+        if not re.match(r"\s*(async\s*)?(\([^)]*\)|\w+)\s*=>", expression)
+    }
+    assert found == set()

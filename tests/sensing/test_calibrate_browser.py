@@ -40,7 +40,7 @@ def test_an_owner_draws_a_slot_on_the_reference_and_saves_it(
     page = watched.page
     page.goto(f"{live_server.url}/m/{merchant.slug}/cameras/{bare.camera.pk}/calibrate/")
     page.set_input_files("input[name=reference]", str(reference))
-    page.wait_for_function("document.getElementById('calibrate-image').getAttribute('href')")
+    page.wait_for_function("() => document.getElementById('calibrate-image').getAttribute('href')")
     svg = page.locator("#calibrate-svg")
     box = svg.bounding_box()
     assert box is not None
