@@ -48,8 +48,11 @@ audit: install
 	$(BIN)/bandit -r bench -s B101,B311,B403,B404,B603 -q 2>&1 | { grep -v "nosec encountered" || true; }
 	$(BIN)/pip-audit --progress-spinner off $(PIP_AUDIT_ARGS)
 
+# Two test processes (pytest-xdist), each with its own test database and broker database (tests/conftest.py),
+# a file to one process at a time; PYTEST_PROCESSES=0 runs the suite in this process.
+PYTEST_PROCESSES ?= 2
 pytest: install
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest $(if $(filter-out 0,$(PYTEST_PROCESSES)),-n $(PYTEST_PROCESSES) --dist loadfile) $(PYTEST_ARGS)
 
 db: install
 	$(PY) -m config.database start

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import re
 from collections.abc import Iterator
 
 import pytest
@@ -11,6 +13,32 @@ from checkout import stripe_http
 from core import outages
 from merchants.models import Merchant, Role, Store
 from tests.factories import MembershipFactory, MerchantFactory, StoreFactory, UserFactory
+
+
+def pytest_configure(config: pytest.Config) -> None:  # noqa: ARG001 - pytest's hook signature
+    """Under pytest-xdist (`make test` runs two), each test process has a Redis broker database of its own, so a
+    Celery worker one process starts never takes the other's tasks. The environment is what changes: Celery
+    reads CELERY_BROKER_URL from it before its settings, and the workers tests start inherit it. pytest-django
+    gives each process its own test database; the filesystem broker's folder follows the process in settings."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    broker = os.environ.get("CELERY_BROKER_URL", "")
+    found = re.fullmatch(r"(redis://[^/]+/)(\d+)", broker)
+    if not worker or not found:
+        return
+    from django.conf import settings
+
+    from config.celery import app
+
+    database = (int(found.group(2)) + int(worker.removeprefix("gw"))) % 16  # CI's 14 -> 14, 15, 0, ...
+    os.environ["CELERY_BROKER_URL"] = settings.CELERY_BROKER_URL = app.conf.broker_url = (
+        f"{found.group(1)}{database}"
+    )
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The slow tests first: under pytest-xdist the longest files start at once, beside the rest, instead
+    of running on alone at the end."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
 
 
 @pytest.fixture(autouse=True)

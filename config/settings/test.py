@@ -30,7 +30,8 @@ WHITENOISE_AUTOREFRESH = True
 
 # The suite's own filesystem broker, apart from the demo's, when no broker URL is set.
 if CELERY_BROKER_URL.startswith("filesystem"):
-    _queue = DATA_DIR / "test-broker"
+    # One folder per pytest-xdist process (its workers inherit PYTEST_XDIST_WORKER).
+    _queue = DATA_DIR / f"test-broker{env('PYTEST_XDIST_WORKER', default='')}"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_queue / "queue"),
         "data_folder_out": str(_queue / "queue"),
