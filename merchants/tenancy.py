@@ -7,8 +7,10 @@ request's merchant into the next. On leaving, the previous values are put back, 
 
 Each connection keeps a stack of the values in force, pushed and popped by these contexts and
 updated by ``activate``, so that the common nesting (a view's merchant context around a
-selector's context for the same merchant) costs only its savepoint: a context whose values are
-already in force neither sets nor restores them. The stack is empty outside any context; a
+selector's context for the same merchant) costs no round trip: a context whose values are already
+in force neither sets nor restores them, and opens its savepoint only before its first write
+(``first_error_record`` sees every statement), so a block that only reads costs nothing and a block
+that fails still undoes exactly its own writes. The stack is empty outside any context; a
 savepoint rolled back by an exception undoes the inner context's settings in PostgreSQL and pops
 its entry. Whatever the stack cannot vouch for (a context inside an atomic block that no context
 opened, ``activate`` inside an inner atomic block) is swapped and restored in the database.
@@ -37,8 +39,10 @@ _SETTINGS = ("app.merchant_id", "app.rls_bypass", "app.lookup_key", "app.user_id
 class _Frame:
     """One open context: the settings in force inside it, known without asking the database."""
 
-    block: Atomic  # the context's own atomic block
+    block: Atomic  # the context's own atomic block (for a lazy one, the enclosing block)
     values: dict[str, str] | None  # every setting, or None when they cannot be vouched for
+    lazy: bool = False  # opens its savepoint only before its first write
+    savepoint: str | None = None  # a lazy context's savepoint once opened ("" while it is being opened)
 
 
 # Keyed by the connection object, which Django keeps per thread.
@@ -60,6 +64,9 @@ def first_error_record(execute: Callable[..., Any], sql: str, params: Any, many:
     """Execute wrapper on every connection (merchants.apps): keeps the error of the statement that failed the
     transaction, so that the first database error is the one raised and logged, not the noise after it."""
     conn = context["connection"]
+    stack = _stacks.get(conn)
+    if stack and _writes(sql):
+        _lazy_savepoints_open(conn, stack)
     was_healthy = not _is_failed(conn)
     try:
         return execute(sql, params, many, context)
@@ -67,6 +74,22 @@ def first_error_record(execute: Callable[..., Any], sql: str, params: Any, many:
         if was_healthy and _is_failed(conn):
             _first_errors[conn] = error
         raise
+
+
+def _writes(sql: str) -> bool:
+    """Whether a statement may change something a savepoint would undo: anything but a plain SELECT (a SELECT
+    that calls set_config changes the tenancy settings)."""
+    return sql.lstrip()[:6].upper() != "SELECT" or "set_config(" in sql
+
+
+def _lazy_savepoints_open(conn: BaseDatabaseWrapper, stack: list[_Frame]) -> None:
+    """Open the savepoint of every lazy context that has none yet, outermost first, before a write."""
+    pending = [frame for frame in stack if frame.lazy and frame.savepoint is None]
+    for frame in pending:
+        # The SAVEPOINT statements pass through the wrapper that called this: marked, none opens another.
+        frame.savepoint = ""
+    for frame in pending:
+        frame.savepoint = conn.savepoint()
 
 
 def _refuse_if_failed() -> None:
@@ -160,11 +183,52 @@ def _pushed(
 
 
 @contextmanager
+def _lazy(conn: BaseDatabaseWrapper, in_force: dict[str, str]) -> Iterator[None]:
+    """A context whose settings are all in force already: nothing to set and, until the block writes, no
+    savepoint, so a block that only reads costs no round trip. Its first write (or an ``activate``) opens the
+    savepoint first, so an exception still undoes exactly what the block did, as a savepoint always has."""
+    stack = _stack(conn)
+    doomed_before = conn.needs_rollback
+    frame = _Frame(block=conn.atomic_blocks[-1], values=in_force, lazy=True)
+    stack.append(frame)
+    try:
+        yield
+    except BaseException:
+        if frame in stack:
+            stack.remove(frame)
+        if frame.savepoint:
+            conn.needs_rollback = False  # Django refuses any statement, this one too, while it is set
+            conn.savepoint_rollback(frame.savepoint)
+        elif _is_failed(conn):
+            conn.needs_rollback = True  # a read failed in the database: the transaction cannot go on
+        raise
+    if frame in stack:
+        stack.remove(frame)
+    if frame.savepoint and conn.needs_rollback:  # an inner block without a savepoint failed and was caught
+        conn.needs_rollback = False
+        conn.savepoint_rollback(frame.savepoint)
+        return
+    if conn.needs_rollback and not doomed_before and not frame.savepoint and not _is_failed(conn):
+        conn.needs_rollback = False  # only reads ran in this block: there is nothing to undo
+    if conn.needs_rollback:
+        return
+    now = frame.values
+    changed = in_force if now is None else {key: value for key, value in in_force.items() if now[key] != value}
+    _write(changed)  # what an ``activate`` inside changed
+    if frame.savepoint:
+        conn.savepoint_commit(frame.savepoint)
+
+
+@contextmanager
 def _settings(values: dict[str, str]) -> Iterator[None]:
     _refuse_if_failed()  # before the savepoint, the first statement a failed transaction would refuse
     conn = transaction.get_connection()
     nested = conn.in_atomic_block
     in_force = _in_force(conn)
+    if nested and in_force is not None and all(in_force[key] == value for key, value in values.items()):
+        with _lazy(conn, in_force):
+            yield
+        return
     with transaction.atomic():
         if in_force is not None and all(in_force[key] == value for key, value in values.items()):
             before = in_force

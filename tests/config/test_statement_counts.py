@@ -265,7 +265,7 @@ PATHS = [
     # inserted, the camera's last frame time. Target: <= 4.
     HotPath("frame ingest", frame_ingest, 202, Counted(21, 2, 13), "<= 4"),
     # The clerk's session, user, merchant, membership and shift; the sale, the scanned line, the sale again.
-    HotPath("counter scan", counter_scan, 200, Counted(29, 2, 9), "no more"),
+    HotPath("counter scan", counter_scan, 200, Counted(23, 2, 3), "no more"),
     # The session, user, merchant, membership, stores, attention list, staff, sales, the menu's shops.
     HotPath("dashboard home (Overview)", overview, 200, Counted(12, 2, 1), "no more"),
 ]

@@ -1,6 +1,6 @@
 """Nested tenancy contexts: what the connection's stack says is in force is what PostgreSQL has in force,
 row-level security shows exactly the rows those settings admit, and a context that changes nothing costs
-only its savepoint."""
+no round trip until it writes (then its savepoint)."""
 
 from __future__ import annotations
 
@@ -191,6 +191,25 @@ def _fails_inside(context: AbstractContextManager[None], before_failing: Callabl
         raise Boom
 
 
+def _opens_no_savepoint(world: World, inner: Kind, outer_expected: dict[str, str]) -> bool:
+    """A context whose settings are all in force already opens no savepoint before it writes (``scope`` always
+    opens one; ``platform_access`` writes its audit row first)."""
+    lazy = not inner.name.startswith("scope") and inner.name != "platform access"
+    return lazy and inner.inside(world, outer_expected) == outer_expected
+
+
+@contextmanager
+def _callers_block(doomed: bool) -> Iterator[None]:
+    """Around a failure that no savepoint of the context's own can undo: the caller's atomic block, which the
+    failure dooms and which rolls back to its own savepoint when it ends."""
+    if not doomed:
+        yield
+        return
+    with transaction.atomic():
+        yield
+        assert connection.needs_rollback
+
+
 @pytest.mark.parametrize("outer", KINDS, ids=[kind.name for kind in KINDS])
 def test_an_exception_in_an_inner_context_caught_by_the_outer_block_leaves_the_outer_settings(
     world: World, outer: Kind
@@ -202,8 +221,11 @@ def test_an_exception_in_an_inner_context_caught_by_the_outer_block_leaves_the_o
             with pytest.raises(Boom):
                 _fails_inside(inner.enter(world), partial(_check, world, inner.inside(world, outer_expected), where))
             _check(world, outer_expected, f"after an exception in {where}")
-            # A database error (not through the ORM, so nothing marks the transaction for rollback).
+            # A database error (not through the ORM, so nothing marks the transaction for rollback). In a
+            # context with nothing to set that has not written, there is no savepoint to go back to: a read
+            # that fails in the database dooms the caller's block (whose own savepoint then undoes it).
             with (
+                _callers_block(_opens_no_savepoint(world, inner, outer_expected)),
                 pytest.raises(DatabaseError, match="division by zero"),
                 inner.enter(world),
                 connection.cursor() as cursor,
@@ -222,20 +244,54 @@ def _statements(captured: CaptureQueriesContext) -> list[str]:
     return [" ".join(re.sub(r'"s\d+_x\d+"', "", query["sql"]).split()[:2]) for query in captured.captured_queries]
 
 
-def test_a_nested_context_for_the_same_merchant_costs_only_its_savepoint(world: World) -> None:
+def test_a_nested_context_for_the_same_merchant_costs_no_round_trip_until_it_writes(world: World) -> None:
     with merchant_context(world.merchant.pk, user_id=world.owner.pk):
-        for same in (
-            lambda: merchant_context(world.merchant.pk),
-            lambda: merchant_context(world.merchant.pk, user_id=world.owner.pk),
-            lambda: _scope_activated(world.merchant.pk, world.owner.pk),
+        for same, expected in (
+            (lambda: merchant_context(world.merchant.pk), []),
+            (lambda: merchant_context(world.merchant.pk, user_id=world.owner.pk), []),
+            # scope() opens its savepoint: it promises to put back whatever an activate inside it changes.
+            (lambda: _scope_activated(world.merchant.pk, world.owner.pk), ["SAVEPOINT", "RELEASE SAVEPOINT"]),
         ):
             with CaptureQueriesContext(connection) as captured, same():
                 pass
-            assert _statements(captured) == ["SAVEPOINT", "RELEASE SAVEPOINT"]
+            assert _statements(captured) == expected
         with CaptureQueriesContext(connection) as captured, merchant_context(world.merchant.pk):
             codes = list(Store.objects.values_list("code", flat=True))
         assert codes == [world.store.code]
-        assert _statements(captured) == ["SAVEPOINT", 'SELECT "merchants_store"."code"', "RELEASE SAVEPOINT"]
+        assert _statements(captured) == ['SELECT "merchants_store"."code"']
+        # The first write opens the savepoint, so that a failure after it undoes the block's writes alone.
+        with CaptureQueriesContext(connection) as captured, merchant_context(world.merchant.pk):
+            list(Store.objects.values_list("code", flat=True))
+            Store.objects.filter(pk=world.store.pk).update(name="Renamed")
+            Store.objects.filter(pk=world.store.pk).update(name="Renamed again")
+        assert _statements(captured) == [
+            'SELECT "merchants_store"."code"',
+            "SAVEPOINT",
+            'UPDATE "merchants_store"',
+            'UPDATE "merchants_store"',
+            "RELEASE SAVEPOINT",
+        ]
+
+
+def test_a_failure_after_a_write_in_a_context_that_changed_nothing_undoes_its_writes_alone(
+    world: World,
+) -> None:
+    with merchant_context(world.merchant.pk):
+        Store.objects.filter(pk=world.store.pk).update(name="Outer write")
+
+        def write_and_activate() -> None:
+            list(Store.objects.all())
+            Store.objects.filter(pk=world.store.pk).update(name="Inner write")
+            activate(merchant_id=world.other_merchant.pk)
+
+        with pytest.raises(Boom):
+            _fails_inside(merchant_context(world.merchant.pk), write_and_activate)
+        # The caller caught it and goes on: its own write stands, the block's and its activate are undone.
+        _check(world, NOTHING | {"app.merchant_id": str(world.merchant.pk)}, "after the failed block")
+        assert Store.objects.get(pk=world.store.pk).name == "Outer write"
+        with pytest.raises(Boom):  # only reads: nothing to undo, and the transaction goes on
+            _fails_inside(merchant_context(world.merchant.pk), lambda: list(Store.objects.all()))
+        assert Store.objects.get(pk=world.store.pk).name == "Outer write"
 
 
 def test_the_current_merchant_is_known_without_a_query_inside_a_context(world: World) -> None:
@@ -319,7 +375,7 @@ def test_outside_any_transaction_the_stack_is_empty_and_the_outermost_context_se
         assert settings_in_force() == NOTHING | {"app.merchant_id": str(merchant.pk)}
         with CaptureQueriesContext(connection) as captured, merchant_context(merchant.pk):
             assert list(Store.objects.values_list("code", flat=True)) == ["MINE1"]
-        assert _statements(captured) == ["SAVEPOINT", 'SELECT "merchants_store"."code"', "RELEASE SAVEPOINT"]
+        assert _statements(captured) == ['SELECT "merchants_store"."code"']
         with merchant_context(other_merchant.pk):
             assert list(Store.objects.values_list("code", flat=True)) == ["THEIRS1"]
         assert _database() == NOTHING | {"app.merchant_id": str(merchant.pk)}
@@ -328,3 +384,18 @@ def test_outside_any_transaction_the_stack_is_empty_and_the_outermost_context_se
         assert settings_in_force() is None  # a new transaction: nothing of the last one is in force
         assert _database()["app.merchant_id"] == ""
         assert Store.objects.count() == 0
+
+
+def test_nested_contexts_that_changed_nothing_open_their_savepoints_outermost_first(world: World) -> None:
+    """A write two lazy contexts deep opens both savepoints, the outer first: releasing the inner one then
+    leaves the outer one, whose rollback still undoes the write."""
+    with merchant_context(world.merchant.pk):
+
+        def write_two_deep() -> None:
+            with merchant_context(world.merchant.pk):
+                Store.objects.filter(pk=world.store.pk).update(name="Inner write")
+            assert Store.objects.get(pk=world.store.pk).name == "Inner write"
+
+        with pytest.raises(Boom):
+            _fails_inside(merchant_context(world.merchant.pk), write_two_deep)
+        assert Store.objects.get(pk=world.store.pk).name == world.store.name
