@@ -30,9 +30,7 @@ def pytest_configure(config: pytest.Config) -> None:  # noqa: ARG001 - pytest's 
     from config.celery import app
 
     database = (int(found.group(2)) + int(worker.removeprefix("gw"))) % 16  # CI's 14 -> 14, 15, 0, ...
-    os.environ["CELERY_BROKER_URL"] = settings.CELERY_BROKER_URL = app.conf.broker_url = (
-        f"{found.group(1)}{database}"
-    )
+    os.environ["CELERY_BROKER_URL"] = settings.CELERY_BROKER_URL = app.conf.broker_url = f"{found.group(1)}{database}"
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -75,7 +75,9 @@ def test_the_owner_steps_types_and_removes_lines_of_a_suggested_order_in_chromiu
     # (a page load, as without JavaScript), which a busy machine showed now and then.
     # A function, not an expression: Playwright evaluates an expression again on each poll, and from the second
     # poll on that runs under the page's CSP (no 'unsafe-eval'); a function is evaluated once.
-    page.wait_for_function("() => !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling, .htmx-added')")
+    page.wait_for_function(
+        "() => !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling, .htmx-added')"
+    )
     page.fill(f"#qty-{cola_line.pk}", "120")
     page.keyboard.press("Enter")
     expect(summary).to_contain_text("103,20\xa0€")  # 120 × 0,80 + 7,20
