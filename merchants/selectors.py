@@ -13,6 +13,7 @@ from django.db.models import Exists, OuterRef, QuerySet
 from django.http import Http404
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from merchants import tenancy
 from merchants.models import ApiToken, Device, Invitation, Membership, Merchant, Store
 from merchants.services import token_hash
 from merchants.tenancy import lookup_context, merchant_context, settings_in_force, user_context
@@ -145,6 +146,8 @@ def device_get(*, merchant: Merchant, device_id: int) -> Device:
 def device_get_by_token(*, raw: str) -> Device | None:
     """The active device a token belongs to, whatever the merchant; None if unknown or revoked."""
     digest = token_hash(raw)
+    if tenancy.activatable():
+        return _device_in_scope(digest)
     with lookup_context(digest):
         merchant_id = Device.objects.filter(token_hash=digest).values_list("merchant_id", flat=True).first()
     if merchant_id is None:
@@ -155,6 +158,21 @@ def device_get_by_token(*, raw: str) -> Device | None:
     if device is None or not device.is_active or not device.merchant.is_active:
         return None
     return device
+
+
+def _device_in_scope(digest: str) -> Device | None:
+    """``device_get_by_token`` directly inside an API request's ``scope()``: the token's row is found and its
+    merchant set in the request's own settings, which the view sets next anyway (two statements and two
+    ``set_config``, no savepoint). Nothing stays set when the token is unknown or revoked."""
+    tenancy.activate_lookup(digest)
+    merchant_id = Device.objects.filter(token_hash=digest).values_list("merchant_id", flat=True).first()
+    if merchant_id is not None:
+        tenancy.activate(merchant_id=merchant_id)
+        device = Device.objects.select_related("merchant", "store").filter(token_hash=digest).first()
+        if device is not None and device.is_active and device.merchant.is_active:
+            return device
+    tenancy.activate_lookup("")
+    return None
 
 
 def api_token_get_by_token(*, raw: str) -> ApiToken | None:

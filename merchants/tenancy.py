@@ -257,16 +257,37 @@ def scope() -> Iterator[None]:
 
 def activate(*, merchant_id: int, user_id: int | None = None) -> None:
     """Scope the current transaction to one merchant. Only inside ``scope()`` or another context."""
+    _activate(
+        {
+            "app.merchant_id": str(merchant_id),
+            "app.rls_bypass": "",
+            "app.lookup_key": "",
+            "app.user_id": "" if user_id is None else str(user_id),
+            "app.shopper_id": "",
+        }
+    )
+
+
+def activate_lookup(key: str) -> None:
+    """Scope the current transaction to the one row whose public code or token hash is ``key`` and nothing else
+    (a request that learns its merchant from a device's token). Only inside ``scope()`` or another context."""
+    _activate(dict.fromkeys(_SETTINGS, "") | {"app.lookup_key": key})
+
+
+def activatable() -> bool:
+    """Whether ``activate`` here changes the innermost context's own settings (which it keeps until it ends),
+    without a context of its own: directly inside ``scope()``, as an API request's authentication runs."""
+    conn = transaction.get_connection()
+    if not conn.in_atomic_block:
+        return False
+    frame = _top(conn)
+    return frame is not None and frame.block is conn.atomic_blocks[-1]
+
+
+def _activate(values: dict[str, str]) -> None:
     conn = transaction.get_connection()
     if not conn.in_atomic_block:
         raise RuntimeError("tenancy.activate outside a transaction would not last past this statement")
-    values = {
-        "app.merchant_id": str(merchant_id),
-        "app.rls_bypass": "",
-        "app.lookup_key": "",
-        "app.user_id": "" if user_id is None else str(user_id),
-        "app.shopper_id": "",
-    }
     frame = _top(conn)
     if frame is not None and frame.block is conn.atomic_blocks[-1]:
         if frame.values != values:

@@ -5,9 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from django.db import connection
 from rest_framework.test import APIClient
 
+from merchants import tenancy
 from merchants.models import ApiToken, Device, Invitation, Membership, Merchant, Store
+from merchants.selectors import device_get_by_token
 from merchants.services import api_token_create, api_token_revoke, device_create, device_revoke
 from merchants.tenancy import merchant_context, platform_access
 from tests.factories import DeviceFactory
@@ -233,3 +236,35 @@ def test_the_api_throttles_with_the_same_error_shape(owner) -> None:  # type: ig
     assert statuses == [200, 200, 200, 429]
     assert response.json()["error"]["code"] == "throttled"
     assert "Retry-After" in response
+
+
+def test_a_device_token_read_in_an_api_scope_sets_its_merchant_there_and_an_unknown_one_sets_nothing(
+    merchant: Merchant, store: Store, other_merchant: Merchant, other_store: Store
+) -> None:
+    """Inside an API request's ``scope()`` the token's merchant is set in the request's own settings (no
+    context of its own); an unknown or revoked token leaves nothing set, so nothing of any shop is seen."""
+    device, raw = device_create(merchant=merchant, store_id=store.pk, name="Shelf 1")
+    revoked, revoked_raw = device_create(merchant=other_merchant, store_id=other_store.pk, name="Shelf 2")
+    device_revoke(merchant=other_merchant, device_id=revoked.pk)
+
+    def seen() -> tuple[dict[str, str] | None, set[str]]:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT code FROM merchants_store")
+            return tenancy.settings_in_force(), {row[0] for row in cursor.fetchall()}
+
+    with tenancy.scope():
+        found = device_get_by_token(raw=raw)
+        assert found is not None
+        assert found.pk == device.pk
+        assert found.store.pk == store.pk
+        in_force, stores = seen()
+        assert in_force is not None
+        assert in_force["app.merchant_id"] == str(merchant.pk)
+        assert stores == {store.code}
+    for unknown in (revoked_raw, "lsd_" + "x" * 40):
+        with tenancy.scope():
+            assert device_get_by_token(raw=unknown) is None
+            in_force, stores = seen()
+            assert in_force is not None
+            assert not any(in_force.values())
+            assert stores == set()
