@@ -43,6 +43,7 @@ class _Frame:
     values: dict[str, str] | None  # every setting, or None when they cannot be vouched for
     lazy: bool = False  # opens its savepoint only before its first write
     savepoint: str | None = None  # a lazy context's savepoint once opened ("" while it is being opened)
+    wrote: bool = False  # a statement that may change something ran inside it
 
 
 # Keyed by the connection object, which Django keeps per thread.
@@ -67,6 +68,8 @@ def first_error_record(execute: Callable[..., Any], sql: str, params: Any, many:
     stack = _stacks.get(conn)
     if stack and _writes(sql):
         _lazy_savepoints_open(conn, stack)
+        for frame in stack:
+            frame.wrote = True
     was_healthy = not _is_failed(conn)
     try:
         return execute(sql, params, many, context)
@@ -183,13 +186,18 @@ def _pushed(
 
 
 @contextmanager
-def _lazy(conn: BaseDatabaseWrapper, in_force: dict[str, str]) -> Iterator[None]:
+def _lazy(conn: BaseDatabaseWrapper, in_force: dict[str, str], *, savepoint: bool) -> Iterator[None]:
     """A context whose settings are all in force already: nothing to set and, until the block writes, no
     savepoint, so a block that only reads costs no round trip. Its first write (or an ``activate``) opens the
-    savepoint first, so an exception still undoes exactly what the block did, as a savepoint always has."""
+    savepoint first, so an exception still undoes exactly what the block did, as a savepoint always has.
+
+    Without ``savepoint`` it never opens one: an exception leaving the block after it wrote dooms the
+    enclosing transaction instead, as Django's ``atomic(savepoint=False)`` does (for a block whose one write
+    comes last; an exception before it leaves nothing to undo).
+    """
     stack = _stack(conn)
     doomed_before = conn.needs_rollback
-    frame = _Frame(block=conn.atomic_blocks[-1], values=in_force, lazy=True)
+    frame = _Frame(block=conn.atomic_blocks[-1], values=in_force, lazy=savepoint)
     stack.append(frame)
     try:
         yield
@@ -199,8 +207,8 @@ def _lazy(conn: BaseDatabaseWrapper, in_force: dict[str, str]) -> Iterator[None]
         if frame.savepoint:
             conn.needs_rollback = False  # Django refuses any statement, this one too, while it is set
             conn.savepoint_rollback(frame.savepoint)
-        elif _is_failed(conn):
-            conn.needs_rollback = True  # a read failed in the database: the transaction cannot go on
+        elif frame.wrote or _is_failed(conn):
+            conn.needs_rollback = True  # a write nothing can undo, or a failed read: the transaction cannot go on
         raise
     if frame in stack:
         stack.remove(frame)
@@ -208,7 +216,7 @@ def _lazy(conn: BaseDatabaseWrapper, in_force: dict[str, str]) -> Iterator[None]
         conn.needs_rollback = False
         conn.savepoint_rollback(frame.savepoint)
         return
-    if conn.needs_rollback and not doomed_before and not frame.savepoint and not _is_failed(conn):
+    if conn.needs_rollback and not (doomed_before or frame.savepoint or frame.wrote or _is_failed(conn)):
         conn.needs_rollback = False  # only reads ran in this block: there is nothing to undo
     if conn.needs_rollback:
         return
@@ -220,13 +228,13 @@ def _lazy(conn: BaseDatabaseWrapper, in_force: dict[str, str]) -> Iterator[None]
 
 
 @contextmanager
-def _settings(values: dict[str, str]) -> Iterator[None]:
+def _settings(values: dict[str, str], *, savepoint: bool = True) -> Iterator[None]:
     _refuse_if_failed()  # before the savepoint, the first statement a failed transaction would refuse
     conn = transaction.get_connection()
     nested = conn.in_atomic_block
     in_force = _in_force(conn)
     if nested and in_force is not None and all(in_force[key] == value for key, value in values.items()):
-        with _lazy(conn, in_force):
+        with _lazy(conn, in_force, savepoint=savepoint):
             yield
         return
     with transaction.atomic():
@@ -301,10 +309,13 @@ def _activate(values: dict[str, str]) -> None:
 
 
 @contextmanager
-def merchant_context(merchant_id: int, *, user_id: int | None = None) -> Iterator[None]:
+def merchant_context(merchant_id: int, *, user_id: int | None = None, savepoint: bool = True) -> Iterator[None]:
     """Run the block in a transaction that sees the merchant's rows and only those.
 
-    Like every tenancy context it takes the id the database setting holds (``merchant.pk``).
+    Like every tenancy context it takes the id the database setting holds (``merchant.pk``). Nested in a
+    context with the same settings, ``savepoint=False`` never opens a savepoint: an exception after the block
+    wrote then dooms the enclosing transaction, as Django's ``atomic(savepoint=False)`` (for a block whose one
+    write comes last, and raises what it finds after it leaves).
     """
     if type(merchant_id) is not int:
         # A model instance here would be written as its name and match no rows: refuse it loudly.
@@ -312,7 +323,7 @@ def merchant_context(merchant_id: int, *, user_id: int | None = None) -> Iterato
     values = {"app.merchant_id": str(merchant_id), "app.rls_bypass": "", "app.lookup_key": "", "app.shopper_id": ""}
     if user_id is not None:
         values["app.user_id"] = str(user_id)
-    with _settings(values):
+    with _settings(values, savepoint=savepoint):
         yield
 
 

@@ -63,7 +63,7 @@ def shelf_empty_record(*, merchant: Merchant, store_product_id: int, at: datetim
 
 def product_lookup_record(*, store: Store, code: str, store_product: StoreProduct | None) -> None:
     """Remember that a shopper looked a product up here (store, product, time; nothing personal)."""
-    with merchant_context(store.merchant_id):
+    with merchant_context(store.merchant_id, savepoint=False):  # one insert: nothing before it to undo
         lookup = ProductLookup.objects.create(
             merchant_id=store.merchant_id, store=store, store_product=store_product, code=code[:32]
         )

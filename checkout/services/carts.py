@@ -20,7 +20,7 @@ MAX_LINE_QUANTITY = 99
 
 def visit_start(*, store: Store) -> Visit:
     """A new anonymous visit (cart) in a store."""
-    with merchant_context(store.merchant_id):
+    with merchant_context(store.merchant_id, savepoint=False):  # one insert: nothing before it to undo
         return Visit.objects.create(merchant_id=store.merchant_id, store=store)
 
 
@@ -66,33 +66,37 @@ def _cart_write(*, visit: Visit, store_product_id: int, quantity: int, add: bool
     if quantity > MAX_LINE_QUANTITY:
         raise too_many
     code = code.strip()
-    with merchant_context(visit.merchant_id):
+    # No savepoint: the one write comes last, and what it finds is raised after the block.
+    with merchant_context(visit.merchant_id, savepoint=False):
         if code and quantity:
             _label_check(visit=visit, store_product_id=store_product_id, code=code)
         if quantity == 0:
             deleted, _ = CartLine.objects.of_visit(visit).filter(store_product_id=store_product_id, code=code).delete()
-            if (
-                not deleted
-                and not StoreProduct.objects.filter(
+            sold_here = (
+                deleted
+                or StoreProduct.objects.filter(
                     merchant_id=visit.merchant_id, store_id=visit.store_id, pk=store_product_id
                 ).exists()
-            ):
-                raise CheckoutError("This product is not sold here.", code="unknown_product")
-            return None
-        with connection.cursor() as cursor:
-            cursor.execute(
-                _CART_ADD if add else _CART_SET,
-                {
-                    "merchant": visit.merchant_id,
-                    "store": visit.store_id,
-                    "visit": visit.pk,
-                    "item": store_product_id,
-                    "code": code,
-                    "quantity": quantity,
-                    "maximum": MAX_LINE_QUANTITY,
-                },
             )
-            item_id, line_id, line_quantity = cursor.fetchone()
+        else:
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    _CART_ADD if add else _CART_SET,
+                    {
+                        "merchant": visit.merchant_id,
+                        "store": visit.store_id,
+                        "visit": visit.pk,
+                        "item": store_product_id,
+                        "code": code,
+                        "quantity": quantity,
+                        "maximum": MAX_LINE_QUANTITY,
+                    },
+                )
+                item_id, line_id, line_quantity = cursor.fetchone()
+    if quantity == 0:
+        if not sold_here:
+            raise CheckoutError("This product is not sold here.", code="unknown_product")
+        return None
     if item_id is None:
         raise CheckoutError("This product is not sold here.", code="unknown_product")
     if line_id is None:

@@ -31,7 +31,7 @@ from core.csp import payment_element_allow, scanner_csp
 from core.http import is_partial, render_page
 from merchants.access import shopper_view
 from merchants.models import Device, DeviceKind, Store
-from merchants.tenancy import lookup_context, merchant_context
+from merchants.tenancy import lookup_context, merchant_context, merchant_reads
 
 logger = logging.getLogger("lingshou.checkout")
 
@@ -84,7 +84,8 @@ def _visit(request: HttpRequest, store: Store, *, create: bool) -> Visit | None:
     key = f"visit:{store.pk}"
     token = request.session.get(key)
     if token:
-        with lookup_context(str(token)):
+        # The store's merchant's rows: inside the view's own context for that merchant, only this SELECT.
+        with merchant_reads(store.merchant_id):
             visit = Visit.objects.filter(token=token, store=store).first()
         if visit is not None:
             return visit
@@ -186,8 +187,13 @@ def _cart_context(store: Store, visit: Visit | None) -> dict[str, object]:
 def cart(request: HttpRequest, store: Store) -> HttpResponse:
     """The cart: steppers change quantities (htmx swaps the lines and totals; without JS the form posts), pay.
 
-    Every price is the store's current price, computed as the order will compute it.
+    Every price is the store's current price, computed as the order will compute it. One transaction.
     """
+    with merchant_context(store.merchant_id):
+        return _cart(request, store)
+
+
+def _cart(request: HttpRequest, store: Store) -> HttpResponse:
     visit = _visit(request, store, create=request.method == "POST")
     status = 200
     if request.method == "POST" and visit is not None:
@@ -214,16 +220,17 @@ def cart(request: HttpRequest, store: Store) -> HttpResponse:
 @require_POST
 @shopper_view
 def cart_add(request: HttpRequest, store: Store) -> HttpResponse:
-    """Add one (or ``quantity``) of a scanned product to the cart."""
-    visit = _visit(request, store, create=True)
-    assert visit is not None
+    """Add one (or ``quantity``) of a scanned product to the cart (one transaction: the visit, the line)."""
     try:
-        cart_add_service(
-            visit=visit,
-            store_product_id=int(request.POST.get("item", "0")),
-            quantity=max(1, int(request.POST.get("quantity", "1"))),
-            code=request.POST.get("code", "")[:14],
-        )
+        with merchant_context(store.merchant_id):
+            visit = _visit(request, store, create=True)
+            assert visit is not None
+            cart_add_service(
+                visit=visit,
+                store_product_id=int(request.POST.get("item", "0")),
+                quantity=max(1, int(request.POST.get("quantity", "1"))),
+                code=request.POST.get("code", "")[:14],
+            )
     except (ValueError, ValidationError) as error:
         message = error.messages[0] if isinstance(error, ValidationError) else "Choose a quantity as a whole number."
         messages.error(request, message)

@@ -31,21 +31,20 @@ from tests.query_counts import ROWS, bearer
 pytestmark = pytest.mark.django_db
 WEEK = {"period": "7d", "compare": "previous"}
 # Per endpoint, the queries of one request after a warm-up: the request's own 9 (its savepoint and tenancy settings,
-# the token, the merchant, the membership, the stores), then 1 for each sales, category or clerk query (read in the
-# request's context, with no savepoint of its own), 3 for each other selector query run in its own tenancy context
-# (its savepoint and release: the merchant is already in force, so nothing is set or restored) and 1 for each
-# outside one (category names).
+# the token, the merchant, the membership, the stores), then 1 for each query of a selector, whether read in the
+# request's context or in a tenancy context of its own (the merchant is already in force: nothing is set, and a
+# context that only reads opens no savepoint), and 1 for each outside one (category names).
 QUERIES = {
     "api_sales_summary": 10,
     "api_sales_hours": 10,
     "api_sales_products": 10,
     "api_sales_breakdown": 14,
-    "api_products": 20,
-    "api_stores": 15,
-    "api_losses": 25,
-    "api_baskets": 19,
-    "api_forecasts": 14,
-    "api_day_report": 20,
+    "api_products": 14,
+    "api_stores": 11,
+    "api_losses": 17,
+    "api_baskets": 15,
+    "api_forecasts": 12,
+    "api_day_report": 16,
 }
 
 

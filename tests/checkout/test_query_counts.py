@@ -81,9 +81,9 @@ def shopper_cart_page(rows: int, shop: Shop) -> Request:
 CASES = query_cases(
     Case("orders page", orders_page, 12),
     Case("shopper account receipts page", shopper_account_receipts_page, 17),
-    # The cart: the store and the visit (each by its public key), the session, then in the merchant's
-    # context the lines with their products and the units pending orders hold, one query each.
-    Case("shopper cart page", shopper_cart_page, 17),
+    # The cart: the store by its public key, the session, then in one merchant's context the visit, the
+    # lines with their products and the units pending orders hold, one query each.
+    Case("shopper cart page", shopper_cart_page, 13),
 )
 
 

@@ -251,11 +251,11 @@ class HotPath:
 # issue #16 for the total stands beside each: a pin that moves down toward it is the work showing.
 PATHS = [
     # The session; the store by its code; the product by its code, the row, the lookup recorded. Target: <= 5.
-    HotPath("product page", product_page, 200, Counted(13, 4, 4), "<= 5"),
+    HotPath("product page", product_page, 200, Counted(11, 4, 2), "<= 5"),
     # The session; the store; the visit by its token; the cart line's upsert. Target: <= 5.
-    HotPath("add to cart", add_to_cart, 302, Counted(13, 6, 3), "<= 5"),
+    HotPath("add to cart", add_to_cart, 302, Counted(10, 4, 2), "<= 5"),
     # The session; the store; the visit; the lines with their products and the units pending orders hold.
-    HotPath("cart page", cart_page, 200, Counted(14, 6, 3), "no more"),
+    HotPath("cart page", cart_page, 200, Counted(11, 4, 2), "no more"),
     # The store, the visit, an unstarted order looked for, the order placed, its PaymentIntent stored.
     HotPath("checkout", checkout, 302, Counted(33, 8, 11), "no more"),
     # The event claimed, the merchant, the order locked with its lines, stock moved, paid, exit pass,

@@ -399,3 +399,22 @@ def test_nested_contexts_that_changed_nothing_open_their_savepoints_outermost_fi
         with pytest.raises(Boom):
             _fails_inside(merchant_context(world.merchant.pk), write_two_deep)
         assert Store.objects.get(pk=world.store.pk).name == world.store.name
+
+
+def test_a_context_without_a_savepoint_dooms_the_transaction_only_when_it_fails_after_writing(world: World) -> None:
+    def write() -> None:
+        Store.objects.filter(pk=world.store.pk).update(name="Inner write")
+
+    with merchant_context(world.merchant.pk):
+        with CaptureQueriesContext(connection) as captured, merchant_context(world.merchant.pk, savepoint=False):
+            write()
+        assert _statements(captured) == ['UPDATE "merchants_store"']  # no savepoint around the write
+        with pytest.raises(Boom):  # failing before any write: nothing to undo, the transaction goes on
+            _fails_inside(merchant_context(world.merchant.pk, savepoint=False), lambda: list(Store.objects.all()))
+        assert Store.objects.get(pk=world.store.pk).name == "Inner write"
+        with transaction.atomic():  # the caller's block, which a failure after a write dooms
+            with pytest.raises(Boom):
+                _fails_inside(merchant_context(world.merchant.pk, savepoint=False), write)
+            assert connection.needs_rollback
+            with pytest.raises(transaction.TransactionManagementError):
+                Store.objects.count()
