@@ -27,6 +27,8 @@ from typing import Any
 
 from django.db import DatabaseError, connection, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.models import Func, QuerySet, TextField, Value
+from django.db.models.functions import Concat
 from django.db.transaction import Atomic
 from psycopg.pq import TransactionStatus
 
@@ -44,6 +46,7 @@ class _Frame:
     lazy: bool = False  # opens its savepoint only before its first write
     savepoint: str | None = None  # a lazy context's savepoint once opened ("" while it is being opened)
     wrote: bool = False  # a statement that may change something ran inside it
+    savepoints: bool = True  # False: contexts nested in it with nothing to set open no savepoint
 
 
 # Keyed by the connection object, which Django keeps per thread.
@@ -163,7 +166,7 @@ def _in_force(conn: BaseDatabaseWrapper) -> dict[str, str] | None:
 
 @contextmanager
 def _pushed(
-    conn: BaseDatabaseWrapper, *, before: dict[str, str] | None, inside: dict[str, str] | None
+    conn: BaseDatabaseWrapper, *, before: dict[str, str] | None, inside: dict[str, str] | None, savepoints: bool = True
 ) -> Iterator[None]:
     """Keep ``inside`` on the stack while the block runs, then put back what it changed of ``before``.
 
@@ -171,7 +174,7 @@ def _pushed(
     whose commit ends SET LOCAL values by itself.
     """
     stack = _stack(conn)
-    frame = _Frame(block=conn.atomic_blocks[-1], values=inside)
+    frame = _Frame(block=conn.atomic_blocks[-1], values=inside, savepoints=savepoints)
     stack.append(frame)
     try:
         yield
@@ -234,7 +237,7 @@ def _settings(values: dict[str, str], *, savepoint: bool = True) -> Iterator[Non
     nested = conn.in_atomic_block
     in_force = _in_force(conn)
     if nested and in_force is not None and all(in_force[key] == value for key, value in values.items()):
-        with _lazy(conn, in_force, savepoint=savepoint):
+        with _lazy(conn, in_force, savepoint=savepoint and all(frame.savepoints for frame in _stack(conn))):
             yield
         return
     with transaction.atomic():
@@ -247,11 +250,15 @@ def _settings(values: dict[str, str], *, savepoint: bool = True) -> Iterator[Non
 
 
 @contextmanager
-def scope() -> Iterator[None]:
+def scope(*, savepoints: bool = True) -> Iterator[None]:
     """A transaction whose row-level security settings are put back as they were when it ends.
 
     Inside it, ``activate`` may set the merchant once it is known (a DRF view learns it only
     after authentication); ``merchant_context`` is scope plus activate for the common case.
+
+    ``savepoints=False`` is for a transaction that is one unit, whose every failure ends it (a webhook that
+    Stripe delivers again): the contexts nested in it with nothing to set open no savepoint before they write,
+    and a failure after a write dooms the whole transaction (``merchant_context(savepoint=False)``).
     """
     _refuse_if_failed()
     conn = transaction.get_connection()
@@ -259,7 +266,7 @@ def scope() -> Iterator[None]:
     in_force = _in_force(conn)
     with transaction.atomic():
         before = (in_force if in_force is not None else _read()) if nested else None
-        with _pushed(conn, before=before, inside=before):
+        with _pushed(conn, before=before, inside=before, savepoints=savepoints):
             yield
 
 
@@ -280,6 +287,37 @@ def activate_lookup(key: str) -> None:
     """Scope the current transaction to the one row whose public code or token hash is ``key`` and nothing else
     (a request that learns its merchant from a device's token). Only inside ``scope()`` or another context."""
     _activate(dict.fromkeys(_SETTINGS, "") | {"app.lookup_key": key})
+
+
+def activate_with(queryset: QuerySet[Any], *, merchant_id: int) -> Any:
+    """The first row of ``queryset`` (a table without row-level security, such as the merchants'), read by the
+    statement that also scopes the transaction to ``merchant_id``: the settings piggy-back on the query, with no
+    round trip of their own, and are set only when the row comes back. Where ``activate`` could not set them in
+    place (not directly inside ``scope()``), the row is read and then activated."""
+    values = {
+        "app.merchant_id": str(merchant_id),
+        "app.rls_bypass": "",
+        "app.lookup_key": "",
+        "app.user_id": "",
+        "app.shopper_id": "",
+    }
+    if not activatable():
+        row = queryset.first()
+        if row is not None:
+            activate(merchant_id=merchant_id)
+        return row
+    sets = Concat(
+        *(
+            Func(Value(key), Value(value), Value(True), function="set_config", output_field=TextField())
+            for key, value in values.items()
+        )
+    )
+    row = queryset.annotate(tenancy_set=sets).first()
+    if row is not None:
+        frame = _top(transaction.get_connection())
+        assert frame is not None  # activatable() said so
+        frame.values = values
+    return row
 
 
 def activatable() -> bool:

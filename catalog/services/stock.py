@@ -1,9 +1,9 @@
 """Writes of the stock ledger: every change of on-hand stock, as movements.
 
 The ledger's one rule: a StoreProduct's ``on_hand`` always equals the sum of its movements.
-``stock_move`` is the only code that changes ``on_hand``; it adds the movement's quantity with
-a single ``UPDATE … SET on_hand = on_hand + q … RETURNING`` (the row lock makes concurrent
-movements queue, none is lost) and inserts the movement in the same transaction.
+``stock_moves`` is the only code that changes ``on_hand``; it adds the movements' quantities with
+a single ``UPDATE … SET on_hand = on_hand + q … RETURNING`` (the row locks make concurrent
+movements queue, none is lost) and inserts the movements in the same transaction.
 """
 
 from __future__ import annotations
@@ -111,6 +111,75 @@ def _apply(*, merchant_id: int, store_product_id: int, quantity: int, may_go_neg
     )
 
 
+# Every movement of a change in one statement, all or none: the rows are locked in id order (two changes over
+# the same products cannot deadlock), every check passes on the locked values, or nothing is written and no row
+# comes back. Summed as bigint: the column's own type would overflow before the range check.
+_MOVE_ALL = """
+WITH move AS (
+    SELECT * FROM unnest(%(ids)s::bigint[], %(quantities)s::bigint[]) AS move(id, quantity)
+), locked AS (
+    SELECT sp.id, move.quantity, sp.on_hand::bigint + move.quantity AS after
+      FROM catalog_storeproduct sp JOIN move ON move.id = sp.id
+     WHERE sp.merchant_id = %(merchant)s
+     ORDER BY sp.id
+       FOR UPDATE OF sp
+), verdict AS (
+    SELECT count(*) = %(count)s AND coalesce(bool_and(
+               (%(may_go_negative)s OR quantity > 0 OR after >= 0) AND after BETWEEN %(lowest)s AND %(highest)s
+           ), true) AS ok
+      FROM locked
+)
+UPDATE catalog_storeproduct sp SET on_hand = sp.on_hand + locked.quantity
+  FROM locked, verdict
+ WHERE verdict.ok AND sp.id = locked.id
+RETURNING sp.id, sp.on_hand, sp.store_id
+"""
+
+
+def _apply_all(
+    *, merchant_id: int, moves: Sequence[Move], may_go_negative: bool
+) -> dict[int, tuple[int, int]] | StockError:
+    """Apply moves of distinct products in one statement: (on hand after, store id) by product, or why nothing was
+    applied (returned, not raised, so that the caller leaves its context first: nothing was written)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _MOVE_ALL,
+            {
+                "ids": [move.store_product_id for move in moves],
+                "quantities": [move.quantity for move in moves],
+                "merchant": merchant_id,
+                "count": len(moves),
+                "may_go_negative": may_go_negative,
+                "lowest": _ON_HAND[0],
+                "highest": _ON_HAND[1],
+            },
+        )
+        rows = cursor.fetchall()
+    if len(rows) == len(moves):
+        return {int(row[0]): (int(row[1]), int(row[2])) for row in rows}
+    on_hand = dict(
+        StoreProduct.objects.filter(
+            pk__in=[move.store_product_id for move in moves], merchant_id=merchant_id
+        ).values_list("pk", "on_hand")
+    )
+    for move in sorted(moves, key=lambda m: m.store_product_id):
+        if move.store_product_id not in on_hand:
+            return StockError("No such product in this shop.", code="not_found")
+        current, quantity = on_hand[move.store_product_id], move.quantity
+        if not _ON_HAND[0] <= current + quantity <= _ON_HAND[1]:
+            return StockError(
+                f"{quantity:+} would leave {current + quantity} on hand, beyond what Lingshou can count.",
+                code="out_of_range",
+            )
+        if not may_go_negative and quantity < 0 and current + quantity < 0:
+            return StockError(
+                f"Only {current} on hand: removing {-quantity} would leave {current + quantity}. Count the shelf "
+                "first.",
+                code="negative_stock",
+            )
+    return StockError("The stock changed meanwhile: try again.", code="conflict")
+
+
 def stock_moves(
     *,
     merchant: Merchant,
@@ -131,13 +200,21 @@ def stock_moves(
         _validate_move(kind, move.quantity, reason)
     movements = []
     now = timezone.now()
-    with merchant_context(merchant_id):
-        for move in sorted(moves, key=lambda m: m.store_product_id):
-            after, store_id = _apply(
+    may_go_negative = kind in _MAY_GO_NEGATIVE
+    distinct = len({move.store_product_id for move in moves}) == len(moves)
+    refused: StockError | None = None
+    # Distinct products: one statement changes all or none, so the block needs no savepoint of its own (a
+    # refusal is raised after it); the same product twice is moved one row at a time, inside a savepoint.
+    with merchant_context(merchant_id, savepoint=not distinct):
+        applied = _apply_all(merchant_id=merchant_id, moves=moves, may_go_negative=may_go_negative) if distinct else {}
+        if isinstance(applied, StockError):
+            refused, applied = applied, {}
+        for move in sorted(moves, key=lambda m: m.store_product_id) if refused is None else []:
+            after, store_id = applied.get(move.store_product_id) or _apply(
                 merchant_id=merchant_id,
                 store_product_id=move.store_product_id,
                 quantity=move.quantity,
-                may_go_negative=kind in _MAY_GO_NEGATIVE,
+                may_go_negative=may_go_negative,
             )
             movements.append(
                 StockMovement(
@@ -155,7 +232,7 @@ def stock_moves(
                     created_at=now,
                 )
             )
-        StockMovement.objects.bulk_create(movements)
+        StockMovement.objects.bulk_create(movements)  # none when refused
         # A movement that lifts on hand from zero (or below) ends a stock-out: analytics counts its minutes.
         restocked = [m.pk for m in movements if m.on_hand_after > 0 and m.on_hand_after - m.quantity <= 0]
         for movement_id in restocked:
@@ -164,6 +241,8 @@ def stock_moves(
                 partial(current_app.send_task, "analytics.tasks.stockout_apply", args=[merchant_id, movement_id]),
                 robust=True,
             )
+    if refused is not None:
+        raise refused
     return movements
 
 

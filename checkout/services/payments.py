@@ -25,6 +25,7 @@ from checkout.services.orders import order_mark_paid, order_payment_failed, orde
 from checkout.services.shoppers import shopper_customer_get
 from checkout.webhook_events import event_read
 from core.metrics import WEBHOOK_LAG_SECONDS
+from merchants import tenancy
 from merchants.models import Merchant
 from merchants.tenancy import merchant_context, platform_access
 
@@ -81,6 +82,11 @@ def _merchant_get(merchant_id: int) -> Merchant | None:
     return Merchant.objects.filter(pk=merchant_id).first()
 
 
+def _merchant_activate(merchant_id: int) -> Merchant | None:
+    """``_merchant_get``, in the statement that also scopes the webhook's transaction to the merchant."""
+    return tenancy.activate_with(Merchant.objects.filter(pk=merchant_id), merchant_id=merchant_id)
+
+
 def webhook_event_process(*, event: dict[str, Any]) -> bool:
     """Apply one verified Stripe event exactly once, whatever the order of arrival.
 
@@ -90,7 +96,9 @@ def webhook_event_process(*, event: dict[str, Any]) -> bool:
     """
     read = event_read(event)
     event_id, kind, obj = read.id, read.type, read.object
-    with transaction.atomic():
+    # One unit: any failure rolls the whole event back for Stripe to deliver again, so the contexts inside it
+    # need no savepoints of their own.
+    with tenancy.scope(savepoints=False):
         # One statement claims the event: a concurrent delivery of the same id waits for this
         # transaction and then inserts nothing (no error, no second effect).
         with connection.cursor() as cursor:
@@ -104,7 +112,7 @@ def webhook_event_process(*, event: dict[str, Any]) -> bool:
         metadata = read.metadata
         summary = ""
         if kind == "payment_intent.succeeded" and read.order_id is not None:
-            merchant = None if read.merchant_id is None else _merchant_get(read.merchant_id)
+            merchant = None if read.merchant_id is None else _merchant_activate(read.merchant_id)
             applied = merchant is not None and payment_succeeded(
                 channel=str(metadata.get("channel") or Channel.SHOPPER),
                 merchant=merchant,
@@ -119,7 +127,7 @@ def webhook_event_process(*, event: dict[str, Any]) -> bool:
             error = (last_error.get("message") if isinstance(last_error, dict) else None) or (
                 "The payment did not go through."
             )
-            merchant = None if read.merchant_id is None else _merchant_get(read.merchant_id)
+            merchant = None if read.merchant_id is None else _merchant_activate(read.merchant_id)
             if merchant is not None:
                 order_payment_failed(merchant=merchant, order_id=read.order_id, message=str(error)[:500])
             summary = f"order {read.order_id} payment failed"

@@ -19,6 +19,7 @@ from checkout.models import Shopper, ShopperCustomer
 from merchants.models import Membership, Merchant, PlatformAccess, Store
 from merchants.tenancy import (
     activate,
+    activate_with,
     current_merchant_id,
     lookup_context,
     merchant_context,
@@ -418,3 +419,30 @@ def test_a_context_without_a_savepoint_dooms_the_transaction_only_when_it_fails_
             assert connection.needs_rollback
             with pytest.raises(transaction.TransactionManagementError):
                 Store.objects.count()
+
+
+def test_a_merchant_read_with_its_settings_piggy_backed_scopes_the_transaction_in_that_one_statement(
+    world: World,
+) -> None:
+    with scope():
+        with CaptureQueriesContext(connection) as captured:
+            found = activate_with(Merchant.objects.filter(pk=world.merchant.pk), merchant_id=world.merchant.pk)
+        assert found == world.merchant
+        assert len(captured.captured_queries) == 1
+        _check(world, NOTHING | {"app.merchant_id": str(world.merchant.pk)}, "after the piggy-backed read")
+    with scope():  # no such merchant: no row, and nothing set
+        assert activate_with(Merchant.objects.filter(pk=0), merchant_id=0) is None
+        assert _database() == NOTHING
+        assert _rows_seen() == _rows_admitted(world, NOTHING)
+
+
+def test_contexts_inside_a_scope_without_savepoints_write_without_one(world: World) -> None:
+    with scope(savepoints=False):
+        activate(merchant_id=world.merchant.pk)
+        with CaptureQueriesContext(connection) as captured, merchant_context(world.merchant.pk):
+            Store.objects.filter(pk=world.store.pk).update(name="Renamed")
+        assert _statements(captured) == ['UPDATE "merchants_store"']
+        # Another merchant's context still swaps its settings inside a savepoint, and puts them back.
+        with merchant_context(world.other_merchant.pk):
+            _check(world, NOTHING | {"app.merchant_id": str(world.other_merchant.pk)}, "other merchant")
+        _check(world, NOTHING | {"app.merchant_id": str(world.merchant.pk)}, "back")
