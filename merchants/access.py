@@ -185,7 +185,9 @@ class DeviceApi(APIView):
     device: Device
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
-        with tenancy.scope():
+        # A device's request is one unit: no view catches a failure after a write to go on, so the contexts
+        # inside need no savepoints (a failure answers an error and rolls all of it back).
+        with tenancy.scope(savepoints=False):
             return _render(super().dispatch(request, *args, **kwargs))
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 import threading
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from django.conf import settings
 from django.contrib.postgres.expressions import ArraySubquery
@@ -165,12 +165,11 @@ def _device_in_scope(digest: str) -> Device | None:
     merchant set in the request's own settings, which the view sets next anyway (two statements and two
     ``set_config``, no savepoint). Nothing stays set when the token is unknown or revoked."""
     tenancy.activate_lookup(digest)
-    merchant_id = Device.objects.filter(token_hash=digest).values_list("merchant_id", flat=True).first()
-    if merchant_id is not None:
-        tenancy.activate(merchant_id=merchant_id)
-        device = Device.objects.select_related("merchant", "store").filter(token_hash=digest).first()
-        if device is not None and device.is_active and device.merchant.is_active:
-            return device
+    # The key admits the device row, and the merchants' table has no row-level security: the same statement
+    # sets the device's merchant (its store is read as that merchant's when it is needed).
+    device = tenancy.activate_with(Device.objects.select_related("merchant").filter(token_hash=digest))
+    if device is not None and device.is_active and device.merchant.is_active:
+        return cast(Device, device)
     tenancy.activate_lookup("")
     return None
 

@@ -28,7 +28,7 @@ from typing import Any
 from django.db import DatabaseError, connection, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Func, QuerySet, TextField, Value
-from django.db.models.functions import Concat
+from django.db.models.functions import Cast, Concat
 from django.db.transaction import Atomic
 from psycopg.pq import TransactionStatus
 
@@ -289,34 +289,37 @@ def activate_lookup(key: str) -> None:
     _activate(dict.fromkeys(_SETTINGS, "") | {"app.lookup_key": key})
 
 
-def activate_with(queryset: QuerySet[Any], *, merchant_id: int) -> Any:
-    """The first row of ``queryset`` (a table without row-level security, such as the merchants'), read by the
-    statement that also scopes the transaction to ``merchant_id``: the settings piggy-back on the query, with no
-    round trip of their own, and are set only when the row comes back. Where ``activate`` could not set them in
-    place (not directly inside ``scope()``), the row is read and then activated."""
-    values = {
-        "app.merchant_id": str(merchant_id),
-        "app.rls_bypass": "",
-        "app.lookup_key": "",
-        "app.user_id": "",
-        "app.shopper_id": "",
-    }
+def activate_with(queryset: QuerySet[Any], *, merchant_id: int | None = None) -> Any:
+    """The first row of ``queryset``, read by the statement that also scopes the transaction to ``merchant_id``
+    (None: to the row's own ``merchant_id``): the settings piggy-back on the query, with no round trip of their
+    own, and are set only when a row comes back. The row must be visible under the settings in force before
+    (a table without row-level security, such as the merchants', or a row the lookup key admits). Where
+    ``activate`` could not set them in place (not directly inside ``scope()``), the row is read, then activated."""
     if not activatable():
         row = queryset.first()
         if row is not None:
-            activate(merchant_id=merchant_id)
+            activate(merchant_id=row.merchant_id if merchant_id is None else merchant_id)
         return row
+    merchant = Cast("merchant_id", TextField()) if merchant_id is None else Value(str(merchant_id))
     sets = Concat(
         *(
-            Func(Value(key), Value(value), Value(True), function="set_config", output_field=TextField())
-            for key, value in values.items()
+            Func(Value(key), value, Value(True), function="set_config", output_field=TextField())
+            for key, value in {
+                "app.merchant_id": merchant,
+                "app.rls_bypass": Value(""),
+                "app.lookup_key": Value(""),
+                "app.user_id": Value(""),
+                "app.shopper_id": Value(""),
+            }.items()
         )
     )
     row = queryset.annotate(tenancy_set=sets).first()
     if row is not None:
         frame = _top(transaction.get_connection())
         assert frame is not None  # activatable() said so
-        frame.values = values
+        frame.values = dict.fromkeys(_SETTINGS, "") | {
+            "app.merchant_id": str(row.merchant_id if merchant_id is None else merchant_id)
+        }
     return row
 
 

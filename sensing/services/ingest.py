@@ -14,7 +14,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
-from django.db.models import F, Max
+from django.db.models import F, Max, OuterRef, Subquery
 from django.utils import timezone
 
 from core import inputs
@@ -39,14 +39,25 @@ class FrameRejected(ValidationError):
     """An upload the ingest endpoint refuses with 400; ``code`` says why."""
 
 
-def camera_for_device(*, device: Device) -> Camera:
-    """The camera a device token belongs to; ValidationError when the device is not a camera."""
+def camera_for_device(*, device: Device, sequence: int | None = None) -> Camera:
+    """The camera a device token belongs to; ValidationError when the device is not a camera.
+
+    With ``sequence``, the camera's ``repeat_of`` is the id of the frame it already has with that sequence, if
+    any: read in the same statement.
+    """
     # The cursor's position comes along: ingest flags a frame older than what was processed.
-    camera = (
-        Camera.objects.filter(merchant_id=device.merchant_id, device_id=device.pk)
-        .annotate(processed_up_to=F("cursor__sequence"))
-        .first()
+    cameras = Camera.objects.filter(merchant_id=device.merchant_id, device_id=device.pk).annotate(
+        processed_up_to=F("cursor__sequence")
     )
+    if sequence is not None:
+        cameras = cameras.annotate(
+            repeat_of=Subquery(
+                Frame.objects.filter(
+                    merchant_id=device.merchant_id, camera_id=OuterRef("pk"), sequence=sequence
+                ).values("pk")[:1]
+            )
+        )
+    camera = cameras.first()
     if camera is None:
         raise ValidationError("This device is not registered as a camera.", code="not_a_camera")
     return camera
@@ -109,11 +120,11 @@ def _frame_store(
 ) -> tuple[Frame, bool]:
     """frame_ingest's transaction; every picture it writes is listed in ``written`` so a failure can remove it."""
     with merchant_context(device.merchant_id):
-        camera = camera_for_device(device=device)
+        camera = camera_for_device(device=device, sequence=sequence)
         frames = Frame.objects.for_merchant_camera(merchant_id=camera.merchant_id, camera_id=camera.pk)
-        existing = frames.filter(sequence=sequence).first()
-        if existing is not None:
-            return existing, False
+        repeat_of = getattr(camera, "repeat_of", None)
+        if repeat_of is not None:
+            return frames.get(pk=repeat_of), False
         now = timezone.now()
         _check_time(camera, captured_at, now)
         jpeg_check(data)

@@ -266,7 +266,7 @@ PATHS = [
     HotPath("webhook payment_intent.succeeded", webhook_succeeded, 200, Counted(12, 2, 0), "<= 12"),
     # The device by its token twice (its merchant, then the row), the camera, the frame looked for,
     # inserted, the camera's last frame time. Target: <= 4.
-    HotPath("frame ingest", frame_ingest, 202, Counted(14, 2, 6), "<= 4"),
+    HotPath("frame ingest", frame_ingest, 202, Counted(9, 2, 3), "<= 4"),
     # The clerk's session, user, merchant, membership and shift; the sale, the scanned line, the sale again.
     HotPath("counter scan", counter_scan, 200, Counted(23, 2, 3), "no more"),
     # The session, user, merchant, membership, stores, attention list, staff, sales, the menu's shops.
