@@ -16,6 +16,10 @@ cookies like a phone's browser. Phases:
   D  webhooks: signed payment_intent.succeeded events for pending orders, posted concurrently,
      then one event replayed 100 times (it must pay its order exactly once).
 
+  O  open loop: the product page and add-to-cart alone at fixed arrival rates, half and four fifths
+     of the capacity each showed closed-loop (B), p50 and p99 from each request's scheduled time
+     (bench/_open_loop.py); the latency a shop sees at a load it carries.
+
   F  the floor of B and D: the same load on minimal views that run only each path's necessary SQL
      under the same row-level security (bench/floor_views.py, mounted by bench/floor_urls.py, which
      only this bench's settings name: bench/floor_settings.py is production's but for the URL conf).
@@ -61,6 +65,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import django_setup, p, report
+from _open_loop import open_loop
 
 ROOT = Path(__file__).resolve().parent.parent
 PRODUCTS = 500
@@ -902,6 +907,20 @@ async def _bench(args: argparse.Namespace, shop: Shop, servers: Servers, serial:
     fd = await _load(servers, clients=n, seconds=0, step=_webhooks(floor_events, floor_answers, prefix=FLOOR))
     fd_check = await asyncio.to_thread(_integrity, shop, before_f)
 
+    # O: open loop at half and four fifths of the capacity each path showed alone, closed-loop.
+    b_look = await _load(servers, clients=n, seconds=args.seconds, step=_lookups(shop))
+    capacity = {"lookup": _rate(b_look, "lookup"), "add": _rate(b_add, "add")}
+    open_rows = []
+    for name in ("lookup", "add"):
+        for share in (0.5, 0.8):
+            measured = await _open(servers, shop, name, rate=share * capacity[name], seconds=args.seconds)
+            label = "product page" if name == "lookup" else "add to cart"
+            open_rows.append(measured.row(f"O  {label}, open loop", capacity[name], share))
+    for row in open_rows:
+        if row["share_of_capacity"] == "80%":
+            p99 = row["p99_ms"]
+            row["aim"] = f"p99<100ms: {_verdict(isinstance(p99, float) and p99 < 100)}"
+
     add = b_add.recorder
     paced_p99 = p(b_paced.recorder.samples["add"], 99) if b_paced.recorder.samples["add"] else float("inf")
     add_rate = add.in_time["add"] / b_add.seconds
@@ -998,7 +1017,48 @@ async def _bench(args: argparse.Namespace, shop: Shop, servers: Servers, serial:
                               ("F-B", fb.recorder), ("F-add", fb_add.recorder), ("F-D", fd.recorder))
         for name, example in rec.error_examples.items()
     }  # fmt: skip
-    return {"rows": rows, "checks": checks, "errors": errors}
+    return {"rows": rows, "open_loop": open_rows, "checks": checks, "errors": errors}
+
+
+def _lookups(shop: Shop) -> Callable[[Client, int], Awaitable[bool]]:
+    """Product pages alone (a shopper scanning and not adding)."""
+    rng = random.Random(13)
+
+    async def step(client: Client, _: int) -> bool:
+        _pk, gtin, _price = rng.choice(shop.items)
+        await client.call("lookup", "GET", f"/s/{STORE_CODE}/p/{gtin}/")
+        return True
+
+    return step
+
+
+async def _open(servers: Servers, shop: Shop, name: str, *, rate: float, seconds: float) -> Any:
+    """One path at a fixed arrival rate (bench/_open_loop.py), on 64 browsers that each scanned once (so that
+    they hold the CSRF cookie an add needs) and start a new visit every eight adds."""
+    recorder = Recorder()
+    recorder.deadline = float("inf")
+    clients = [Client(servers.base_url, recorder) for _ in range(64)]
+    adds: Counter[int] = Counter()
+    try:
+        for client in clients:
+            await client.call("lookup", "GET", f"/s/{STORE_CODE}/p/{shop.items[0][1]}/")
+
+        async def request(client: Client, rng: random.Random) -> bool:
+            pk, gtin, _price = rng.choice(shop.items)
+            if name == "lookup":
+                return await client.call("lookup", "GET", f"/s/{STORE_CODE}/p/{gtin}/") is not None
+            if adds[id(client)] % 8 == 7:
+                client.new_visit()
+            adds[id(client)] += 1
+            answer = await client.call(
+                "add", "POST", f"/s/{STORE_CODE}/cart/add/", data={"item": str(pk), "quantity": "1"},
+                expect=(302,), location="/cart/",
+            )  # fmt: skip
+            return answer is not None
+
+        return await open_loop(clients, request, rate=rate, seconds=seconds)
+    finally:
+        await asyncio.gather(*(c.close() for c in clients))
 
 
 def main() -> None:
@@ -1046,6 +1106,9 @@ def main() -> None:
         result["rows"],
         as_json=False,
     )
+    print()
+    report("Open loop: fixed arrival rates, latency from each request's scheduled time", result["open_loop"],
+           as_json=False)  # fmt: skip
     print()
     report("Correctness under load", result["checks"], as_json=False)
     if result["errors"]:
