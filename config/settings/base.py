@@ -113,8 +113,22 @@ def _database_url() -> str:
 
 DATABASES = {"default": env.db_url_config(_database_url())}
 DATABASES["default"].setdefault("OPTIONS", {})
-DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
-DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# Connections: by default each thread keeps its own for DATABASE_CONN_MAX_AGE seconds and checks that it still
+# answers before a request uses it (DATABASE_CONN_HEALTH_CHECKS, one SELECT 1 per request, so that a request
+# after a database restart gets a fresh connection instead of an error). DATABASE_POOL=1 takes connections
+# from psycopg's pool instead (Django's OPTIONS["pool"], sized by DATABASE_POOL_MIN and DATABASE_POOL_MAX per
+# process). bench/checkout.py measures the three (README, "Connections"). Behind PgBouncer in transaction
+# mode either works: the tenancy settings are transaction-local and Django prepares no statements.
+if env.bool("DATABASE_POOL", default=False):
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"]["OPTIONS"]["pool"] = {
+        "min_size": env.int("DATABASE_POOL_MIN", default=2),
+        "max_size": env.int("DATABASE_POOL_MAX", default=8),
+        "timeout": 10,
+    }
+else:
+    DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = env.bool("DATABASE_CONN_HEALTH_CHECKS", default=True)
 DATABASES["default"]["OPTIONS"].setdefault("connect_timeout", 5)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
