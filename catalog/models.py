@@ -11,10 +11,11 @@ units (grams for products sold by weight).
 from __future__ import annotations
 
 from django.conf import settings
-from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.core.validators import MinValueValidator
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import F, Q, TextField, Value
+from django.db.models.functions import Concat
 from django.utils import timezone
 
 from catalog.querysets import ProductQuerySet, ShelfEmptyPeriodQuerySet, StoreProductQuerySet
@@ -57,6 +58,14 @@ class Category(models.Model):
         return self.path.replace("/", " › ")
 
 
+def search_text(prefix: str = "") -> Concat:
+    """A product's brand and name in one text, what typed words are matched against (``prefix``: the path to the
+    product, "product__" from a store product). One trigram index covers it: matching brand and name apart is
+    an OR of two indexes, which PostgreSQL plans as a scan of every product when the brands' index looks dear
+    (few brands, long lists per trigram), 400 ms on 50,000 products."""
+    return Concat(f"{prefix}brand", Value(" "), f"{prefix}name", output_field=TextField())
+
+
 class Product(models.Model):
     """A master product of the wholesaler's catalog."""
 
@@ -94,7 +103,8 @@ class Product(models.Model):
         ]
         indexes = [
             GinIndex(fields=["name"], opclasses=["gin_trgm_ops"], name="product_name_trgm"),
-            GinIndex(fields=["brand"], opclasses=["gin_trgm_ops"], name="product_brand_trgm"),
+            # Typed words are matched against brand and name at once (search_text), through this one index.
+            GinIndex(OpClass(search_text(), name="gin_trgm_ops"), name="product_search_trgm"),
         ]
 
     def __str__(self) -> str:

@@ -11,7 +11,7 @@ from django.db.models import F, Q, QuerySet
 from django.db.models.functions import Greatest
 
 from catalog import gtin
-from catalog.models import PLU_MAX_LENGTH, Barcode, LocalBarcode, Product, StockMovement, StoreProduct
+from catalog.models import PLU_MAX_LENGTH, Barcode, LocalBarcode, Product, StockMovement, StoreProduct, search_text
 from catalog.querysets import StoreProductQuerySet
 from merchants.models import Merchant, Store
 
@@ -171,18 +171,11 @@ def assortment_search(
         by_plu = list(items.filter(plu=query)[:1])
         if by_plu:
             return by_plu
-    # Candidates come from the trigram indexes (master names and brands, local names); only
+    # Candidates come from the trigram indexes (master brands and names, local names); only
     # those are scored, so a store of thousands of products is not scored row by row.
-    master = Product.objects.for_merchant(store.merchant).filter(
-        Q(name__trigram_word_similar=query) | Q(brand__trigram_word_similar=query)
-    )
     found: list[StoreProduct] = list(
-        items.filter(product_id__in=master.values("id"))
-        .annotate(
-            score=Greatest(
-                TrigramWordSimilarity(query, "product__name"), TrigramWordSimilarity(query, "product__brand")
-            )
-        )
+        items.filter(product_id__in=_master_matches(store.merchant, query).values("id"))
+        .annotate(score=TrigramWordSimilarity(query, search_text("product__")))
         .order_by("-score", "product__name")[:limit]
     )
     found.extend(
@@ -213,9 +206,7 @@ def assortment_list(*, store: Store, query: str = "", include_inactive: bool = F
         return items.filter(pk=found.pk)
     if query.isascii() and query.isdigit() and len(query) <= PLU_MAX_LENGTH and items.filter(plu=query).exists():
         return items.filter(plu=query)
-    master = Product.objects.for_merchant(store.merchant).filter(
-        Q(name__trigram_word_similar=query) | Q(brand__trigram_word_similar=query)
-    )
+    master = _master_matches(store.merchant, query)
     # A local product has no master row: its similarity is NULL there, and GREATEST skips NULLs.
     return (
         items.filter(
@@ -223,9 +214,7 @@ def assortment_list(*, store: Store, query: str = "", include_inactive: bool = F
         )
         .annotate(
             score=Greatest(
-                TrigramWordSimilarity(query, "product__name"),
-                TrigramWordSimilarity(query, "product__brand"),
-                TrigramWordSimilarity(query, "local_name"),
+                TrigramWordSimilarity(query, search_text("product__")), TrigramWordSimilarity(query, "local_name")
             )
         )
         .order_by("-score", "product__name", "local_name", "pk")
@@ -243,10 +232,17 @@ def product_search(*, merchant: Merchant, query: str, limit: int = 20) -> list[P
             return []
         return list(products.filter(Q(gtin=code) | Q(barcodes__code=code)).distinct()[:limit])
     return list(
-        products.annotate(score=Greatest(TrigramWordSimilarity(query, "name"), TrigramWordSimilarity(query, "brand")))
-        .filter(Q(name__trigram_word_similar=query) | Q(brand__trigram_word_similar=query))
+        _master_matches(merchant, query, products)
+        .annotate(score=TrigramWordSimilarity(query, search_text()))
         .order_by("-score", "name")[:limit]
     )
+
+
+def _master_matches(merchant: Merchant, query: str, products: QuerySet[Product] | None = None) -> QuerySet[Product]:
+    """The merchant's master products whose brand and name hold words like ``query`` (the trigram index on
+    ``catalog.models.search_text``)."""
+    products = Product.objects.for_merchant(merchant) if products is None else products
+    return products.alias(search=search_text()).filter(search__trigram_word_similar=query)
 
 
 def stock_list(*, store: Store, status: str = "", query: str = "") -> QuerySet[StoreProduct]:
