@@ -6,19 +6,26 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('catalog', '0006_plu_and_deposit'),
-        ('merchants', '0010_two_step'),
+        ("catalog", "0006_plu_and_deposit"),
+        ("merchants", "0010_two_step"),
     ]
 
     operations = [
         migrations.RemoveIndex(
-            model_name='product',
-            name='product_brand_trgm',
+            model_name="product",
+            name="product_brand_trgm",
         ),
         migrations.AddIndex(
-            model_name='product',
-            index=django.contrib.postgres.indexes.GinIndex(django.contrib.postgres.indexes.OpClass(django.db.models.functions.text.Concat('brand', models.Value(' '), 'name', output_field=models.TextField()), name='gin_trgm_ops'), name='product_search_trgm'),
+            model_name="product",
+            index=django.contrib.postgres.indexes.GinIndex(
+                django.contrib.postgres.indexes.OpClass(
+                    django.db.models.functions.text.Concat(
+                        "brand", models.Value(" "), "name", output_field=models.TextField()
+                    ),
+                    name="gin_trgm_ops",
+                ),
+                name="product_search_trgm",
+            ),
         ),
     ]
