@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.contrib.postgres.search import TrigramWordSimilarity
-from django.db import connection
 from django.db.models import F, Q, QuerySet
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Greatest
 
 from catalog import gtin
@@ -76,6 +76,27 @@ def looks_like_code(text: str) -> bool:
     return code.isascii() and code.isdigit()
 
 
+# The store product a scanned code names (``column``: its id, or the units the code stands for), best match first.
+# Only placeholders are filled in, and ``column`` is one of those two names.
+_CODE_FOUND = """
+SELECT {column} FROM (
+    SELECT lb.store_product_id, lb.quantity, 0 AS rank
+      FROM catalog_localbarcode lb
+     WHERE lb.merchant_id = %s AND lb.store_id = %s AND lb.code = %s
+    UNION ALL
+    SELECT sp.id, 1, 1
+      FROM catalog_product p
+      JOIN catalog_storeproduct sp ON sp.product_id = p.id AND sp.merchant_id = %s AND sp.store_id = %s
+     WHERE p.wholesaler_id = %s AND p.gtin = %s
+    UNION ALL
+    SELECT sp.id, b.quantity, 2
+      FROM catalog_barcode b
+      JOIN catalog_storeproduct sp ON sp.product_id = b.product_id AND sp.merchant_id = %s AND sp.store_id = %s
+     WHERE b.wholesaler_id = %s AND b.code = %s
+) found ORDER BY rank LIMIT 1
+"""
+
+
 def store_product_by_code(*, store: Store, code: str) -> ScanResult:
     """Any of a product's barcodes, its label QR code (GTIN or L<id>), or a variable-measure code.
 
@@ -96,41 +117,22 @@ def store_product_by_code(*, store: Store, code: str) -> ScanResult:
         normalized = gtin.normalize(code)
     except gtin.GtinError as error:
         raise LookupError_(str(error)) from error
-    # One round trip finds the store product and the units the code stands for: a store's own
-    # barcode first, then the product's GTIN, then its other barcodes (multipack, case).
-    with connection.cursor() as cursor:
-        cursor.execute(
-            """
-            SELECT store_product_id, quantity FROM (
-                SELECT lb.store_product_id, lb.quantity, 0 AS rank
-                  FROM catalog_localbarcode lb
-                 WHERE lb.merchant_id = %(merchant)s AND lb.store_id = %(store)s AND lb.code = %(code)s
-                UNION ALL
-                SELECT sp.id, 1, 1
-                  FROM catalog_product p
-                  JOIN catalog_storeproduct sp
-                    ON sp.product_id = p.id AND sp.merchant_id = %(merchant)s AND sp.store_id = %(store)s
-                 WHERE p.wholesaler_id = %(wholesaler)s AND p.gtin = %(code)s
-                UNION ALL
-                SELECT sp.id, b.quantity, 2
-                  FROM catalog_barcode b
-                  JOIN catalog_storeproduct sp
-                    ON sp.product_id = b.product_id AND sp.merchant_id = %(merchant)s AND sp.store_id = %(store)s
-                 WHERE b.wholesaler_id = %(wholesaler)s AND b.code = %(code)s
-            ) found ORDER BY rank LIMIT 1
-            """,
-            {
-                "merchant": store.merchant_id,
-                "store": store.pk,
-                "wholesaler": store.merchant.wholesaler_id,
-                "code": normalized,
-            },
-        )
-        row = cursor.fetchone()
-    if row is not None:
-        item = _assortment(store).filter(pk=row[0]).first()
-        if item is not None:
-            return ScanResult(item, int(row[1]))
+    # One round trip finds the store product, with its product, and the units the code stands for: a store's
+    # own barcode first, then the product's GTIN, then its other barcodes (multipack, case).
+    found = [
+        store.merchant_id,
+        store.pk,
+        normalized,
+        *[store.merchant_id, store.pk, store.merchant.wholesaler_id, normalized] * 2,
+    ]
+    item = (
+        _assortment(store)
+        .filter(pk=RawSQL(_CODE_FOUND.format(column="store_product_id"), found))  # noqa: S611  # nosec B611
+        .annotate(code_units=RawSQL(_CODE_FOUND.format(column="quantity"), found))  # noqa: S611  # nosec B611
+        .first()
+    )
+    if item is not None:
+        return ScanResult(item, int(item.code_units))  # type: ignore[attr-defined]
     # In-store codes (prefix 02, 20-29) name a product exactly or carry a scale's price/weight.
     variable = gtin.parse_variable(code)
     if variable is not None:
