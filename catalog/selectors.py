@@ -132,7 +132,7 @@ def store_product_by_code(*, store: Store, code: str) -> ScanResult:
         .first()
     )
     if item is not None:
-        return ScanResult(item, int(item.code_units))  # type: ignore[attr-defined]
+        return ScanResult(item, int(item.code_units))
     # In-store codes (prefix 02, 20-29) name a product exactly or carry a scale's price/weight.
     variable = gtin.parse_variable(code)
     if variable is not None:
