@@ -219,7 +219,7 @@ def _lazy(conn: BaseDatabaseWrapper, in_force: dict[str, str], *, savepoint: boo
         conn.needs_rollback = False
         conn.savepoint_rollback(frame.savepoint)
         return
-    if conn.needs_rollback and not (doomed_before or frame.savepoint or frame.wrote or _is_failed(conn)):
+    if conn.needs_rollback and not (doomed_before or frame.wrote or _is_failed(conn)):
         conn.needs_rollback = False  # only reads ran in this block: there is nothing to undo
     if conn.needs_rollback:
         return
@@ -303,16 +303,11 @@ def activate_with(queryset: QuerySet[Any], *, merchant_id: int | None = None) ->
     merchant = Cast("merchant_id", TextField()) if merchant_id is None else Value(str(merchant_id))
     sets = Concat(
         *(
-            Func(Value(key), value, Value(True), function="set_config", output_field=TextField())
-            for key, value in {
-                "app.merchant_id": merchant,
-                "app.rls_bypass": Value(""),
-                "app.lookup_key": Value(""),
-                "app.user_id": Value(""),
-                "app.shopper_id": Value(""),
-            }.items()
+            Func(Value(key), merchant if key == "app.merchant_id" else Value(""), Value(True), function="set_config",
+                 output_field=TextField())
+            for key in _SETTINGS
         )
-    )
+    )  # fmt: skip
     row = queryset.annotate(tenancy_set=sets).first()
     if row is not None:
         frame = _top(transaction.get_connection())

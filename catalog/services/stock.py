@@ -98,17 +98,30 @@ def _apply(*, merchant_id: int, store_product_id: int, quantity: int, may_go_neg
         .values_list("on_hand", flat=True)
         .first()
     )
+    # The row did not move, so one of the checks failed: the first that fails on the value read now says which.
+    raise _refusal(current, quantity, may_go_negative=may_go_negative) or _stock_changed()
+
+
+def _refusal(current: int | None, quantity: int, *, may_go_negative: bool) -> StockError | None:
+    """Why adding ``quantity`` to ``current`` on hand is refused (None: it is not); ``current`` None: no such row."""
     if current is None:
-        raise StockError("No such product in this shop.", code="not_found")
+        return StockError("No such product in this shop.", code="not_found")
     if not _ON_HAND[0] <= current + quantity <= _ON_HAND[1]:
-        raise StockError(
+        return StockError(
             f"{quantity:+} would leave {current + quantity} on hand, beyond what Lingshou can count.",
             code="out_of_range",
         )
-    raise StockError(
-        f"Only {current} on hand: removing {-quantity} would leave {current + quantity}. Count the shelf first.",
-        code="negative_stock",
-    )
+    if not may_go_negative and quantity < 0 and current + quantity < 0:
+        return StockError(
+            f"Only {current} on hand: removing {-quantity} would leave {current + quantity}. Count the shelf first.",
+            code="negative_stock",
+        )
+    return None
+
+
+def _stock_changed() -> StockError:
+    """Every check passes on the value read after the refusal: the row changed in between."""
+    return StockError("The stock changed meanwhile: try again.", code="conflict")
 
 
 # Every movement of a change in one statement, all or none: the rows are locked in id order (two changes over
@@ -163,21 +176,10 @@ def _apply_all(
         ).values_list("pk", "on_hand")
     )
     for move in sorted(moves, key=lambda m: m.store_product_id):
-        if move.store_product_id not in on_hand:
-            return StockError("No such product in this shop.", code="not_found")
-        current, quantity = on_hand[move.store_product_id], move.quantity
-        if not _ON_HAND[0] <= current + quantity <= _ON_HAND[1]:
-            return StockError(
-                f"{quantity:+} would leave {current + quantity} on hand, beyond what Lingshou can count.",
-                code="out_of_range",
-            )
-        if not may_go_negative and quantity < 0 and current + quantity < 0:
-            return StockError(
-                f"Only {current} on hand: removing {-quantity} would leave {current + quantity}. Count the shelf "
-                "first.",
-                code="negative_stock",
-            )
-    return StockError("The stock changed meanwhile: try again.", code="conflict")
+        refusal = _refusal(on_hand.get(move.store_product_id), move.quantity, may_go_negative=may_go_negative)
+        if refusal is not None:
+            return refusal
+    return _stock_changed()
 
 
 def stock_moves(
